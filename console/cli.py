@@ -1,0 +1,415 @@
+"""The ``support-console`` command (interchange.md).
+
+JSON goes to stdout, every message to stderr. Exit codes: 0 ok, 1 bad input (nothing
+written), 2 database unreachable, 3 breaches (``check`` only). Heavy imports (SQLAlchemy,
+Textual) happen inside the commands so ``--help`` and the console start quickly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import getpass
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_BREACHES = 0, 1, 2, 3
+
+
+class CliError(Exception):
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def operator(args: argparse.Namespace) -> str:
+    """The login user, as on a jump host where SSH authenticated them, unless --user."""
+    if getattr(args, "user", None):
+        return args.user
+    try:
+        return os.environ.get("USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def _at(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.rules.timeutil import BadValue, parse_instant
+
+    raw = getattr(args, "at", None)
+    if not raw:
+        return clock.now()
+    try:
+        return parse_instant(raw)
+    except BadValue as exc:
+        raise CliError(f"--at: {exc}") from None
+
+
+def _policy(args: argparse.Namespace) -> Any:
+    from console.rules.policy import PolicyError, load_policy
+
+    try:
+        return load_policy(getattr(args, "policy", None) or os.environ.get("SUPPORT_CONSOLE_POLICY"))
+    except (PolicyError, OSError) as exc:
+        raise CliError(f"policy: {exc}") from None
+
+
+@contextlib.contextmanager
+def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; silence when stderr is piped."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield lambda n: None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress(
+        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+        console=Console(stderr=True), transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+def _open(args: argparse.Namespace) -> Any:
+    from console.store.engine import StoreUnavailable, open_store
+
+    try:
+        return open_store(getattr(args, "db", None))
+    except StoreUnavailable as exc:
+        raise CliError(str(exc), EXIT_UNREACHABLE) from None
+
+
+def _dump(obj: Any) -> None:
+    json.dump(obj, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write("\n")
+
+
+# -- commands -----------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    store = _open(args)
+    err(f"database ready: {store.safe_url}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.importer import ImportRefused, existing_ids, validate, write
+
+    try:
+        with open(args.file, encoding="utf-8") if args.file != "-" else contextlib.nullcontext(sys.stdin) as fh:
+            doc = json.load(fh)
+    except OSError as exc:
+        raise CliError(f"{args.file}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise CliError(f"{args.file}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    except UnicodeDecodeError:
+        raise CliError(f"{args.file}: not UTF-8 text") from None
+    if isinstance(doc, dict):
+        doc = {k: v for k, v in doc.items() if k not in ("at", "expected")}
+    policy = _policy(args)
+    store = _open(args)
+    now = clock.now()
+    with store.connection() as conn:
+        existing = existing_ids(conn, policy)
+    try:
+        prep = validate(doc, policy, existing, now)
+    except ImportRefused as exc:
+        for p in exc.problems:
+            err(p)
+        err(f"import refused: {len(exc.problems)} problem(s); nothing was written")
+        return EXIT_BAD_INPUT
+    with _progress("import", len(prep.cases)) as tick, store.write() as session:
+        # Re-check under the write lock: another process may have added the same ids.
+        again = existing_ids(session, policy)
+        clash = [c["id"] for c in prep.cases if c["id"] in again.cases]
+        clash += [s["id"] for s in prep.subscribers if s["id"] in again.subscribers]
+        if clash:
+            raise CliError(f"import refused: ids added meanwhile by another process: {', '.join(clash[:10])}")
+        counts = write(session, prep, now, tick)
+    err("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from console.exporter import export
+
+    store = _open(args)
+    with store.connection() as conn:
+        _dump(export(conn))
+    return EXIT_OK
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from console.output import case_json
+    from console.queue import load_queue
+    from console.rules.timeutil import format_instant
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        rows = load_queue(conn, policy, at)
+    if args.json:
+        out = {"at": format_instant(at), "cases": [
+            case_json(r.id, r.subscriber, r.title, r.eval, deployment=r.deployment,
+                      reported_at=r.reported_at) for r in rows]}
+        sys.stdout.write(json.dumps(out, ensure_ascii=False))
+        sys.stdout.write("\n")
+    else:
+        from console.text import queue_lines
+
+        for line in queue_lines(rows, at):
+            print(line)
+    return EXIT_OK
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    from console.output import case_json, event_json
+    from console.queue import evaluate_case
+    from console.records import load_event_rows, load_links
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        found = evaluate_case(conn, policy, args.id, at)
+        if found is None:
+            raise CliError(f"unknown case {args.id!r}")
+        row, ev, _events = found
+        links, back = load_links(conn, args.id)
+        from console.records import event_of
+
+        history = [event_json(event_of(r), r.recorded_at) for r in load_event_rows(conn, args.id)]
+    out = case_json(row.id, row.subscriber_id, row.title, ev, deployment=row.deployment_id,
+                    reported_at=row.reported_at)
+    out["history"] = history
+    out["links"] = links
+    out["linked_from"] = back
+    out["version"] = row.version
+    if args.json:
+        _dump(out)
+    else:
+        from console.text import case_lines
+
+        for line in case_lines(out):
+            print(line)
+    return EXIT_OK
+
+
+def _event_data(args: argparse.Namespace) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
+                "column", "link", "criterion"):
+        v = getattr(args, key, None)
+        if v is not None:
+            data[key] = v
+    if args.hours is not None:
+        try:
+            data["hours"] = float(args.hours)
+        except ValueError:
+            raise CliError(f"--hours: not a number: {args.hours!r}") from None
+    if args.exempt:
+        data["exempt"] = True
+    elif args.hours is not None:
+        data["exempt"] = False
+    return data
+
+
+def cmd_event(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.actions import Refused, append_event
+    from console.output import case_json
+    from console.rules.lifecycle import EVENT_KINDS
+
+    if args.kind not in EVENT_KINDS:
+        raise CliError(f"unknown event kind {args.kind!r} (one of {', '.join(EVENT_KINDS)})")
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    try:
+        res = append_event(store, policy, args.id, args.kind, at=at, by=args.by or operator(args),
+                           data=_event_data(args), recorded_at=clock.now(),
+                           expected_version=args.expect_version)
+    except Refused as exc:
+        raise CliError(f"refused: {exc}") from None
+    err(f"{args.id}: {args.kind} recorded (event {res.event_id}, case version {res.version})")
+    if args.json:
+        with store.connection() as conn:
+            from console.records import load_case_row
+
+            row = load_case_row(conn, args.id)
+        _dump(case_json(row.id, row.subscriber_id, row.title, res.eval,
+                        deployment=row.deployment_id, reported_at=row.reported_at))
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from console.queue import load_queue
+    from console.text import breach_lines
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        rows = load_queue(conn, policy, at)
+    lines = breach_lines(rows, at)
+    with contextlib.suppress(BrokenPipeError):
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+    if not lines:
+        err("no breaches")
+        return EXIT_OK
+    return EXIT_BREACHES
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from console.actions import count_cases, rebuild
+
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        total = count_cases(conn)
+    with _progress("rebuild", total) as tick:
+        n = rebuild(store, policy, tick)
+    err(f"rebuilt the clock projections of {n} cases")
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.demo import generate
+    from console.importer import ImportRefused, existing_ids, validate, write
+
+    policy = _policy(args)
+    store = _open(args)
+    now = _at(args) if args.at else clock.now()
+    with store.connection() as conn:
+        existing = existing_ids(conn, policy)
+    if existing.cases and not args.no_tui:
+        err(f"{store.safe_url} already holds {len(existing.cases)} cases; opening it")
+    elif existing.cases:
+        raise CliError(f"{store.safe_url} already holds data; demo fills an empty database (use --db)")
+    else:
+        doc = generate(args.cases, seed=args.seed, now=now)
+        try:
+            prep = validate(doc, policy, existing, now)
+        except ImportRefused as exc:  # a bug in the generator, not the user's input
+            for p in exc.problems[:20]:
+                err(p)
+            raise CliError("demo data failed validation") from None
+        with _progress("demo", len(prep.cases)) as tick, store.write() as session:
+            counts = write(session, prep, now, tick)
+        err("demo: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {store.safe_url}")
+    if args.no_tui:
+        return EXIT_OK
+    return _run_app(args, store.url)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    store = _open(args)
+    return _run_app(args, store.url)
+
+
+def _run_app(args: argparse.Namespace, url: str) -> int:
+    from console.app import run
+
+    return run(url, policy_path=getattr(args, "policy", None), user=operator(args),
+               mouse=not getattr(args, "no_mouse", False))
+
+
+# -- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS,
+                        help="database URL or SQLite path (else $SUPPORT_CONSOLE_DB, else the data dir)")
+    common.add_argument("--policy", default=argparse.SUPPRESS, help="policy file (TOML); default: the shipped one")
+    common.add_argument("--user", default=argparse.SUPPRESS, help="operator name (default: the login user)")
+    p = argparse.ArgumentParser(prog="support-console", parents=[common],
+                                description="Support desk console: SLA clocks, queue, war teams.")
+    p.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (for slow SSH links)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        sp.set_defaults(fn=fn)
+        return sp
+
+    add("init", cmd_init, "create or upgrade the database schema")
+    sp = add("import", cmd_import, "load an interchange file (all or nothing)")
+    sp.add_argument("file", help="JSON file, or - for stdin")
+    add("export", cmd_export, "write the whole database as an interchange file to stdout")
+    sp = add("queue", cmd_queue, "open cases in risk order")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--at", help="ISO 8601 instant with offset (default: now)")
+    sp = add("case", cmd_case, "one case: fields, clocks, history")
+    sp.add_argument("id")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--at")
+    sp = add("event", cmd_event, "record one event on a case")
+    sp.add_argument("id")
+    sp.add_argument("kind")
+    sp.add_argument("--at")
+    sp.add_argument("--by", help="who did it (default: the operator)")
+    for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
+                "column", "link", "criterion", "hours"):
+        sp.add_argument(f"--{opt}")
+    sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
+    sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
+    sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
+    sp = add("check", cmd_check, "exit 3 and one line per breach when anything is breached")
+    sp.add_argument("--at")
+    add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
+    sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
+    sp.add_argument("--cases", type=int, default=300)
+    sp.add_argument("--seed", type=int, default=7)
+    sp.add_argument("--at", help="the demo's 'now' (default: now)")
+    sp.add_argument("--no-tui", action="store_true")
+    sp.add_argument("--no-mouse", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    fn = getattr(args, "fn", cmd_tui)
+    try:
+        return fn(args)
+    except CliError as exc:
+        err(str(exc))
+        return exc.code
+    except KeyboardInterrupt:
+        err("interrupted; nothing half-written (each action is one transaction)")
+        return 130
+    except BrokenPipeError:
+        with contextlib.suppress(Exception):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return EXIT_OK
+    except Exception as exc:  # database errors mid-command
+        from console.store.engine import StoreUnavailable
+
+        if isinstance(exc, StoreUnavailable):
+            err(str(exc))
+            return EXIT_UNREACHABLE
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, OperationalError):
+            err(f"database error: {exc.orig}")
+            return EXIT_UNREACHABLE
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

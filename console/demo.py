@@ -1,0 +1,251 @@
+"""Realistic demo data in the interchange format, at any size (``demo --cases 100000``).
+
+Deterministic for a seed and a "now": subscribers on both plans (some 24x7, some in other
+zones, one with order-form overrides, one lapsed), managed and unmanaged production and
+pre-production deployments, and cases of every type walked through plausible lifecycles
+(new, acknowledged, awaiting the subscriber, workaround, reclassified, suspended, resolved,
+closed, reopened) with every event in the past.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from console.rules.timeutil import format_instant
+
+_FIRST = ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Faro", "Gale", "Harbor", "Iris", "Juniper",
+          "Kestrel", "Linden", "Maple", "Nimbus", "Oak", "Pine", "Quartz", "Rowan", "Sable", "Tern",
+          "Umber", "Vale", "Willow", "Yarrow", "Zephyr"]
+_SECOND = ["Finance", "Media", "Insurance", "Retail", "Logistics", "Comércio", "Health", "Energy",
+           "Telecom", "Bank", "Foods", "Travel", "Labs", "Mobility", "Games"]
+_PEOPLE = ["Ana Silva", "Rosa Klein", "Jonas Berg", "Mia Lopez", "Ken Ito", "Zoe Carter",
+           "Lucas Pereira", "Priya Nair", "Omar Haddad", "Lena Novak", "Sam Okafor", "Yuki Sato"]
+_ENGINEERS = ["eng-bwalsh", "eng-fsouza", "eng-mchen", "eng-aortiz", "eng-kdubois", "eng-rpatel"]
+_LEADS = ["lead-okane", "lead-imarsh"]
+_PRODUCTS = [("gateway", ["4.1.3", "4.2.0", "4.3.1"]), ("identity", ["6.0.0", "7.0.2"]),
+             ("integrator", ["3.2.0", "4.0.1"]), ("streaming", ["2.5.4"])]
+_ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
+          "America/Sao_Paulo"]
+_INCIDENT_TITLES = [
+    "{p} returns 502 on all routes", "{p} latency above 5 s for token calls",
+    "{p} pods restart in a loop after upgrade", "{p} drops messages under load",
+    "{p} rejects valid certificates", "{p} admin console unreachable",
+    "Memory leak in {p} worker", "{p} throttling ignores per-tenant quota",
+    "Stale cache entries served by {p}", "{p} fails over to the wrong region",
+]
+_QUERY_TITLES = [
+    "How to rotate signing keys in {p}?", "Best practice for {p} blue/green deploys",
+    "Can {p} cache responses per user?", "Migrating policies to {p} {v}",
+    "Como configurar OAuth para parceiros no {p}?", "Rate limits per API key in {p}",
+]
+_SRA_TITLES = ["Scan report: TLS findings on {p}", "Pen-test report for {p} {v}",
+               "CVE triage request for {p}"]
+_SR_TITLES = ["Increase {p} replica count", "Export {p} audit logs for March",
+              "Rotate {p} database credentials", "Add IP allow-list entry on {p}"]
+_CR_TITLES = ["Scale out {p} cluster", "Apply {p} {v} security patch", "Change {p} TLS policy"]
+_ODD_TITLES = ["Portal shows [bold]markup[/bold] literally", "Error text contains \x1b[31mESC codes\x1b[0m",
+               "Alert mail says [red]CRITICAL[/] \x07 twice"]
+
+HOUR = 3600
+DAY = 86400
+
+
+def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
+    rnd = random.Random(seed)
+    today = datetime.fromtimestamp(now, UTC).date()
+    n_subs = max(6, min(250, n_cases // 300 + 6))
+    subscribers, deployments, users = [], [], []
+    by_sub: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for i in range(n_subs):
+        name = f"{_FIRST[i % len(_FIRST)]} {_SECOND[(i * 7) % len(_SECOND)]}"
+        if i >= len(_FIRST):
+            name += f" {i // len(_FIRST) + 1}"
+        sid = name.lower().replace(" ", "-").replace("é", "e")
+        plan = "basic" if i % 3 == 2 else "enterprise"
+        start = today - timedelta(days=rnd.randint(30, 330))
+        sub: dict[str, Any] = {
+            "id": sid, "name": name, "plan": plan,
+            "coverage": "24x7" if plan == "enterprise" and i % 5 == 4 else "business",
+            "term_start": start.isoformat(),
+            "term_end": (date(start.year + 1, start.month, 1) - timedelta(days=1)).isoformat(),
+            "terminated_at": None, "targets": {},
+        }
+        if plan == "enterprise" and i % 4 == 1:
+            sub["timezone"] = _ZONES[i % len(_ZONES)]
+        if i == 3:
+            sub["targets"] = {"incident.P1.response": "30m"}
+            sub["query_hour_limit"] = 80
+        if i == 5:  # a lapsed subscription: suspended automatically
+            sub["term_start"] = (today - timedelta(days=380)).isoformat()
+            sub["term_end"] = (today - timedelta(days=16)).isoformat()
+        subscribers.append(sub)
+        deps: dict[str, list[dict[str, Any]]] = {"production": [], "pre-production": [], "managed": []}
+        for j, (env, managed) in enumerate([("production", plan == "enterprise" and i % 2 == 0),
+                                             ("production", False), ("pre-production", False)]):
+            if j == 1 and i % 3 == 0:
+                continue
+            product, versions = _PRODUCTS[(i + j) % len(_PRODUCTS)]
+            d = {"id": f"{sid}-{'prod' if env == 'production' else 'stage'}-{j}", "subscriber": sid,
+                 "environment": env, "managed": managed, "product": product,
+                 "version": versions[(i + j) % len(versions)]}
+            deployments.append(d)
+            deps[env].append(d)
+            if managed:
+                deps["managed"].append(d)
+        by_sub[sid] = deps
+        for k in range(1 + i % 3):
+            person = _PEOPLE[(i * 3 + k) % len(_PEOPLE)]
+            first, last = person.lower().split(" ")
+            users.append({"id": f"{sid}-u{k + 1}", "subscriber": sid, "name": person,
+                          "email": f"{first}.{last}@{sid.split('-')[0]}.example", "admin": k == 0})
+
+    cases: list[dict[str, Any]] = []
+    srs: list[dict[str, Any]] = []
+    for n in range(n_cases):
+        sub = subscribers[rnd.randrange(n_subs)]
+        sid, plan = sub["id"], sub["plan"]
+        deps = by_sub[sid]
+        # Recent cases are more common: most of the queue is days old, a tail is weeks old.
+        age = int(rnd.expovariate(1 / (3 * DAY))) + rnd.randint(60, 3 * HOUR)
+        age = min(age, 40 * DAY)
+        reported = now - age
+        roll = rnd.random()
+        if roll < 0.05 and srs:
+            ctype = "change_request"
+        elif roll < 0.14 and deps["managed"] and plan == "enterprise":
+            ctype = "service_request"
+        elif roll < 0.20 and plan == "enterprise":
+            ctype = "security_report"
+        elif roll < 0.42:
+            ctype = "query"
+        else:
+            ctype = "incident"
+        dep = None
+        prio = None
+        if ctype == "incident":
+            pool = deps["production"] + (deps["pre-production"] if plan == "enterprise" else [])
+            dep = rnd.choice(pool)
+            prio = rnd.choices(["P0", "P1", "P2", "P3"], [1, 3, 6, 8])[0]
+            if prio == "P0" and not (dep["managed"] and plan == "enterprise"):
+                prio = "P1"
+        elif ctype in ("service_request",):
+            dep = rnd.choice(deps["managed"])
+        elif ctype == "security_report":
+            dep = rnd.choice(deps["production"] + deps["pre-production"])
+        elif ctype == "query" and rnd.random() < 0.5:
+            dep = rnd.choice(deps["production"])
+        links: list[str] = []
+        kinit = False
+        if ctype == "change_request":
+            parent = rnd.choice(srs)
+            sub = next(s for s in subscribers if s["id"] == parent["subscriber"])
+            sid, plan = sub["id"], sub["plan"]
+            dep = next(d for d in deployments if d["id"] == parent["deployment"])
+            links = [parent["id"]]
+            reported = max(reported, _at_of(parent["reported_at"]) + HOUR)
+            reported = min(reported, now - 60)
+        product = dep["product"] if dep else _PRODUCTS[n % len(_PRODUCTS)][0]
+        version = dep["version"] if dep else ""
+        templates = {"incident": _INCIDENT_TITLES, "query": _QUERY_TITLES,
+                     "security_report": _SRA_TITLES, "service_request": _SR_TITLES,
+                     "change_request": _CR_TITLES}[ctype]
+        title = rnd.choice(templates).format(p=product.capitalize(), v=version)
+        if n % 997 == 13:
+            title = _ODD_TITLES[(n // 997) % len(_ODD_TITLES)]
+        case = {
+            "id": f"CS-{10001 + n}", "subscriber": sid, "deployment": dep["id"] if dep else None,
+            "type": ctype, "priority": prio, "title": title,
+            "reported_at": format_instant(reported), "aware_at": None, "level": "L1",
+            "links": links, "konneqt_initiated": False, "events": [],
+        }
+        if ctype == "change_request" and not links:
+            kinit = True
+        case["konneqt_initiated"] = kinit
+        case["events"] = _lifecycle(rnd, case, reported, now, plan, dep)
+        cases.append(case)
+        if ctype == "service_request":
+            srs.append(case)
+    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases}
+
+
+def _at_of(text: str) -> int:
+    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int, plan: str,
+               dep: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """A plausible history ending before ``now``; the walk stops where time runs out."""
+    events: list[dict[str, Any]] = []
+    t = reported
+    eng = rnd.choice(_ENGINEERS)
+    state = {"level": "L1", "prio": case["priority"]}
+
+    def step(delay: int, kind: str, by: str = eng, **data: Any) -> bool:
+        nonlocal t
+        nt = t + max(60, delay)
+        if nt >= now:
+            return False
+        t = nt
+        events.append({"at": format_instant(t), "kind": kind, "by": by, **data})
+        return True
+
+    ctype = case["type"]
+    if ctype == "change_request":
+        return events
+    fate = rnd.random()
+    if fate < 0.12 and now - reported < 10 * HOUR:  # new, not yet acknowledged
+        return events
+    if not step(rnd.randint(5 * 60, 5 * HOUR), "acknowledged"):
+        return events
+    if ctype == "incident" and rnd.random() < 0.08:
+        choices = [p for p in ("P1", "P2", "P3") if p != state["prio"]]
+        new = rnd.choice(choices)
+        if not step(rnd.randint(600, 2 * HOUR), "reclassified", by=rnd.choice(_LEADS), priority=new,
+                    reason="Impact re-assessed with the subscriber"):
+            return events
+        state["prio"] = new
+    n_updates = rnd.randint(0, 4)
+    for _ in range(n_updates):
+        if ctype == "incident" and not step(rnd.randint(HOUR, 5 * HOUR), "status_update",
+                                            note=rnd.choice(["Investigating logs", "Reproduced in lab",
+                                                             "Fix in review", "Monitoring after change"])):
+            return events
+        if ctype == "query" and not step(rnd.randint(HOUR, DAY), "time_logged",
+                                         hours=rnd.choice([0.5, 1.0, 1.5, 2.0, 3.0]), exempt=False,
+                                         note="Research and answer"):
+            return events
+    if rnd.random() < 0.25:
+        if not step(rnd.randint(HOUR, 6 * HOUR), "awaiting_subscriber", note="Need logs and request ids"):
+            return events
+        if rnd.random() < 0.5 and now - t < 3 * DAY:
+            return events  # still waiting
+        if not step(rnd.randint(2 * HOUR, 2 * DAY), "subscriber_responded",
+                    by=f"{case['subscriber']}-u1"):
+            return events
+    if rnd.random() < 0.15 and state["level"] == "L1":
+        if not step(rnd.randint(HOUR, DAY), "level_changed", level=rnd.choice(["L2", "L3"])):
+            return events
+    if ctype == "incident" and rnd.random() < 0.03:
+        if not step(rnd.randint(HOUR, DAY), "suspended", by=rnd.choice(_LEADS), reason="custom_extension",
+                    note="Issue is in the subscriber's custom extension"):
+            return events
+        return events
+    if ctype == "incident" and rnd.random() < 0.5:
+        if not step(rnd.randint(2 * HOUR, 2 * DAY), "workaround_provided"):
+            return events
+    if fate < 0.55:  # open, in progress: most teams keep their status updates current
+        if ctype == "incident" and rnd.random() < 0.85:
+            step(max(60, now - t - rnd.randint(10 * 60, 3 * HOUR)), "status_update",
+                 note="Still working on it; next update within 4 h")
+        return events
+    if not step(rnd.randint(2 * HOUR, 3 * DAY), "resolved"):
+        return events
+    if fate < 0.70:
+        return events  # resolved, waiting to close
+    if fate < 0.74:
+        step(rnd.randint(HOUR, DAY), "reopened", by=f"{case['subscriber']}-u1")
+        return events
+    step(rnd.randint(HOUR, 2 * DAY), "closed")
+    return events

@@ -1,0 +1,64 @@
+"""``support-console export``: the whole database in the interchange format.
+
+The output imports into an empty database and gives back the same data: cases carry
+their priority as reported plus every event in record order, so reclassifications and
+everything else replay exactly.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from console.records import C, D, E, L, S, SS, Conn
+from console.rules.timeutil import format_instant
+from models import SupportUser
+
+
+def export(conn: Conn) -> dict[str, Any]:
+    susp: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(select(SS).order_by(SS.c.id)):
+        item = {"reason": r.reason, "from": format_instant(r.from_at), "until": format_instant(r.until_at)}
+        if r.by:
+            item["by"] = r.by
+        susp.setdefault(r.subscriber_id, []).append(item)
+    subscribers = []
+    for r in conn.execute(select(S).order_by(S.c.id)):
+        subscribers.append({
+            "id": r.id, "name": r.name, "plan": r.plan, "coverage": r.coverage,
+            "timezone": r.timezone, "holidays": r.holidays,
+            "query_hour_limit": r.query_hour_limit,
+            "term_start": r.term_start.isoformat(), "term_end": r.term_end.isoformat(),
+            "terminated_at": format_instant(r.terminated_at), "targets": r.targets or {},
+            "suspensions": susp.get(r.id, []),
+        })
+    deployments = [
+        {"id": r.id, "subscriber": r.subscriber_id, "environment": r.environment,
+         "managed": bool(r.managed), "product": r.product, "version": r.version}
+        for r in conn.execute(select(D).order_by(D.c.id))
+    ]
+    users = [
+        {"id": r.id, "subscriber": r.subscriber_id, "name": r.name, "email": r.email,
+         "admin": bool(r.admin)}
+        for r in conn.execute(select(SupportUser.__table__).order_by(SupportUser.__table__.c.id))
+    ]
+    links: dict[str, list[str]] = {}
+    for r in conn.execute(select(L)):
+        links.setdefault(r.case_id, []).append(r.linked_case_id)
+    events: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(select(E).order_by(E.c.id)):
+        item = {"at": format_instant(r.at), "kind": r.kind, "by": r.by}
+        item.update(r.data or {})
+        events.setdefault(r.case_id, []).append(item)
+    cases = []
+    # Linked-to cases first is not needed: import resolves links across the whole file.
+    for r in conn.execute(select(C).order_by(C.c.reported_at, C.c.id)):
+        cases.append({
+            "id": r.id, "subscriber": r.subscriber_id, "deployment": r.deployment_id,
+            "type": r.type, "priority": r.priority, "title": r.title,
+            "reported_at": format_instant(r.reported_at), "aware_at": format_instant(r.aware_at),
+            "level": r.level, "konneqt_initiated": bool(r.konneqt_initiated),
+            "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
+        })
+    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases}

@@ -1,0 +1,412 @@
+"""``support-console import``: validate a whole interchange file, then write it in one go.
+
+Validation is pure (the file plus the ids already stored) and collects every problem as
+``cases[3].priority: P0 needs a managed deployment``; only a file with no problem is
+written, in a single transaction, so a refused import leaves the database untouched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from console.projection import project
+from console.rules.calendar import check_holiday_spec
+from console.rules.clocks import CaseFacts, Event, sort_events
+from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
+from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
+from console.rules.policy import Policy, SubscriptionFacts, Terms, check_target_key
+from console.rules.timeutil import BadValue, parse_date, parse_duration, parse_instant, zone
+from console.records import C, CS, D, E, L, S, SS, TE, Conn, holiday_spec, load_terms
+
+SUPPORT_USERS = "support_user"
+
+
+class ImportRefused(Exception):
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+@dataclass
+class Existing:
+    """Ids already in the database, and their facts where validation needs them."""
+
+    subscribers: dict[str, Terms] = field(default_factory=dict)
+    deployments: dict[str, DeploymentFacts] = field(default_factory=dict)
+    users: set[str] = field(default_factory=set)
+    cases: dict[str, str] = field(default_factory=dict)  # id -> type
+
+
+@dataclass
+class Prepared:
+    subscribers: list[dict[str, Any]] = field(default_factory=list)
+    suspensions: list[dict[str, Any]] = field(default_factory=list)
+    deployments: list[dict[str, Any]] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    # per case: (facts, events in record order, terms)
+    histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, path: str, msg: str) -> None:
+        self.problems.append(f"{path}: {msg}")
+
+    def get(self, obj: dict, key: str, path: str, kind: type | tuple, *, required: bool = True,
+            default: Any = None) -> Any:
+        if key not in obj or obj[key] is None:
+            if required:
+                self.add(f"{path}.{key}", "missing")
+            return default
+        v = obj[key]
+        if kind is float and isinstance(v, int) and not isinstance(v, bool):
+            return float(v)
+        if not isinstance(v, kind) or (kind is not bool and isinstance(v, bool)):
+            names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            self.add(f"{path}.{key}", f"expected {names}, got {v!r}")
+            return default
+        if isinstance(v, str) and required and not v.strip():
+            self.add(f"{path}.{key}", "empty")
+            return default
+        return v
+
+    def conv(self, fn: Callable[[Any], Any], value: Any, path: str) -> Any:
+        try:
+            return fn(value)
+        except BadValue as exc:
+            self.add(path, str(exc))
+            return None
+
+
+def _list(doc: dict, key: str, chk: _Checker) -> list:
+    v = doc.get(key, [])
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        chk.add(key, "expected a list")
+        return []
+    return v
+
+
+def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> Prepared:
+    """Check a whole document; raise ImportRefused with every problem, or return rows."""
+    chk = _Checker()
+    out = Prepared()
+    if not isinstance(doc, dict):
+        raise ImportRefused(["(file): expected a JSON object with subscribers, deployments, users, cases"])
+
+    terms: dict[str, Terms] = dict(existing.subscribers)
+    seen_subs: set[str] = set()
+    for i, s in enumerate(_list(doc, "subscribers", chk)):
+        p = f"subscribers[{i}]"
+        if not isinstance(s, dict):
+            chk.add(p, "expected an object")
+            continue
+        n = len(chk.problems)
+        sid = chk.get(s, "id", p, str)
+        if sid and (sid in seen_subs or sid in existing.subscribers):
+            chk.add(f"{p}.id", f"duplicate subscriber id {sid!r}")
+        name = chk.get(s, "name", p, str)
+        plan = chk.get(s, "plan", p, str)
+        if plan and plan not in policy.plans:
+            chk.add(f"{p}.plan", f"unknown plan {plan!r} (one of {', '.join(policy.plans)})")
+        coverage = chk.get(s, "coverage", p, str, required=False, default="business")
+        if coverage not in ("business", "24x7"):
+            chk.add(f"{p}.coverage", f"coverage is 'business' or '24x7', got {coverage!r}")
+        tz = chk.get(s, "timezone", p, str, required=False)
+        if tz is not None:
+            chk.conv(zone, tz, f"{p}.timezone")
+        hol = s.get("holidays")
+        if hol is not None:
+            if isinstance(hol, list) and all(isinstance(x, str) for x in hol):
+                for j, x in enumerate(hol):
+                    chk.conv(parse_date, x, f"{p}.holidays[{j}]")
+            elif isinstance(hol, str):
+                chk.conv(check_holiday_spec, hol, f"{p}.holidays")
+            else:
+                chk.add(f"{p}.holidays", "a country code like 'US' or 'US-NY', or a list of dates")
+        limit = chk.get(s, "query_hour_limit", p, float, required=False)
+        if limit is not None and limit < 0:
+            chk.add(f"{p}.query_hour_limit", "must not be negative")
+        ts = chk.conv(parse_date, chk.get(s, "term_start", p, str), f"{p}.term_start") if s.get("term_start") else None
+        if not s.get("term_start"):
+            chk.add(f"{p}.term_start", "missing")
+        te = chk.conv(parse_date, chk.get(s, "term_end", p, str), f"{p}.term_end") if s.get("term_end") else None
+        if not s.get("term_end"):
+            chk.add(f"{p}.term_end", "missing")
+        if ts and te and te < ts:
+            chk.add(f"{p}.term_end", f"term ends ({te}) before it starts ({ts})")
+        term_raw = chk.get(s, "terminated_at", p, str, required=False)
+        terminated = chk.conv(parse_instant, term_raw, f"{p}.terminated_at") if term_raw else None
+        targets = chk.get(s, "targets", p, dict, required=False, default={}) or {}
+        for key, val in targets.items():
+            try:
+                check_target_key(key, policy)
+                if val is not None:
+                    parse_duration(val, 8)
+            except BadValue as exc:
+                chk.add(f"{p}.targets[{key!r}]", str(exc))
+            except TypeError:
+                chk.add(f"{p}.targets[{key!r}]", f"a duration string or null, got {val!r}")
+        spans: list[tuple[int, int | None]] = []
+        for j, sp in enumerate(chk.get(s, "suspensions", p, list, required=False, default=[]) or []):
+            sp_p = f"{p}.suspensions[{j}]"
+            if not isinstance(sp, dict):
+                chk.add(sp_p, "expected an object")
+                continue
+            reason = chk.get(sp, "reason", sp_p, str)
+            if reason and reason not in policy.suspension_reasons:
+                chk.add(f"{sp_p}.reason", f"not one of {', '.join(policy.suspension_reasons)}")
+            f = chk.conv(parse_instant, chk.get(sp, "from", sp_p, str), f"{sp_p}.from") if sp.get("from") else None
+            u_raw = chk.get(sp, "until", sp_p, str, required=False)
+            u = chk.conv(parse_instant, u_raw, f"{sp_p}.until") if u_raw else None
+            if f is not None and u is not None and u <= f:
+                chk.add(f"{sp_p}.until", "ends before it starts")
+            if f is not None:
+                spans.append((f, u))
+                out.suspensions.append(
+                    {"subscriber_id": sid, "reason": reason, "from_at": f, "until_at": u,
+                     "by": sp.get("by"), "recorded_at": recorded_at}
+                )
+        if len(chk.problems) > n or not sid:
+            if sid:
+                seen_subs.add(sid)
+            continue
+        seen_subs.add(sid)
+        row = {
+            "id": sid, "name": name, "plan": plan, "coverage": coverage, "timezone": tz,
+            "holidays": hol, "query_hour_limit": limit, "term_start": ts, "term_end": te,
+            "terminated_at": terminated, "targets": targets,
+        }
+        out.subscribers.append(row)
+        terms[sid] = Terms(policy, SubscriptionFacts(
+            id=sid, plan=plan, coverage=coverage, timezone=tz, holidays=holiday_spec(hol),
+            targets=targets, term_start=ts, term_end=te, query_hour_limit=limit,
+            suspensions=tuple(spans)))
+
+    def known_sub(v: Any, path: str) -> bool:
+        if v is None:
+            return False
+        if v not in terms and v not in seen_subs:
+            chk.add(path, f"unknown subscriber {v!r}")
+            return False
+        return v in terms
+
+    deps: dict[str, DeploymentFacts] = dict(existing.deployments)
+    for i, d in enumerate(_list(doc, "deployments", chk)):
+        p = f"deployments[{i}]"
+        if not isinstance(d, dict):
+            chk.add(p, "expected an object")
+            continue
+        n = len(chk.problems)
+        did = chk.get(d, "id", p, str)
+        if did and did in deps:
+            chk.add(f"{p}.id", f"duplicate deployment id {did!r}")
+        sid = chk.get(d, "subscriber", p, str)
+        known_sub(sid, f"{p}.subscriber")
+        env = chk.get(d, "environment", p, str)
+        if env and env not in ENVIRONMENTS:
+            chk.add(f"{p}.environment", f"one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        managed = chk.get(d, "managed", p, bool, default=False)
+        product = chk.get(d, "product", p, str)
+        version = chk.get(d, "version", p, str)
+        if len(chk.problems) > n:
+            continue
+        deps[did] = DeploymentFacts(did, sid, env, managed, product, version)
+        out.deployments.append({"id": did, "subscriber_id": sid, "environment": env,
+                                "managed": managed, "product": product, "version": version})
+
+    users = set(existing.users)
+    for i, u in enumerate(_list(doc, "users", chk)):
+        p = f"users[{i}]"
+        if not isinstance(u, dict):
+            chk.add(p, "expected an object")
+            continue
+        n = len(chk.problems)
+        uid = chk.get(u, "id", p, str)
+        if uid and uid in users:
+            chk.add(f"{p}.id", f"duplicate user id {uid!r}")
+        sid = chk.get(u, "subscriber", p, str)
+        known_sub(sid, f"{p}.subscriber")
+        name = chk.get(u, "name", p, str, required=False)
+        email = chk.get(u, "email", p, str, required=False)
+        admin = chk.get(u, "admin", p, bool, required=False, default=False)
+        if len(chk.problems) > n:
+            continue
+        users.add(uid)
+        out.users.append({"id": uid, "subscriber_id": sid, "name": name, "email": email, "admin": admin})
+
+    raw_cases = _list(doc, "cases", chk)
+    case_types: dict[str, str] = dict(existing.cases)
+    for c in raw_cases:
+        if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("type"), str):
+            case_types.setdefault(c["id"], c["type"])
+    seen_cases: set[str] = set(existing.cases)
+    for i, c in enumerate(raw_cases):
+        p = f"cases[{i}]"
+        if not isinstance(c, dict):
+            chk.add(p, "expected an object")
+            continue
+        n = len(chk.problems)
+        cid = chk.get(c, "id", p, str)
+        if cid and cid in seen_cases:
+            chk.add(f"{p}.id", f"duplicate case id {cid!r}")
+        if cid:
+            seen_cases.add(cid)
+        sid = chk.get(c, "subscriber", p, str)
+        sub_ok = known_sub(sid, f"{p}.subscriber")
+        dep_id = chk.get(c, "deployment", p, str, required=False)
+        dep = None
+        if dep_id is not None:
+            dep = deps.get(dep_id)
+            if dep is None:
+                chk.add(f"{p}.deployment", f"unknown deployment {dep_id!r}")
+        ctype = chk.get(c, "type", p, str)
+        prio = chk.get(c, "priority", p, str, required=False)
+        title = chk.get(c, "title", p, str, required=False, default="")
+        if not isinstance(c.get("title"), str):
+            chk.add(f"{p}.title", "missing")
+        rep_raw = chk.get(c, "reported_at", p, str)
+        reported = chk.conv(parse_instant, rep_raw, f"{p}.reported_at") if rep_raw else None
+        aw_raw = chk.get(c, "aware_at", p, str, required=False)
+        aware = chk.conv(parse_instant, aw_raw, f"{p}.aware_at") if aw_raw else None
+        level = chk.get(c, "level", p, str, required=False, default="L1")
+        if level not in policy.levels:
+            chk.add(f"{p}.level", f"one of {', '.join(policy.levels)}, got {level!r}")
+        kinit = chk.get(c, "konneqt_initiated", p, bool, required=False, default=False)
+        links = chk.get(c, "links", p, list, required=False, default=[]) or []
+        for j, lk in enumerate(links):
+            if not isinstance(lk, str) or lk not in case_types:
+                chk.add(f"{p}.links[{j}]", f"unknown case {lk!r}")
+            elif lk == cid:
+                chk.add(f"{p}.links[{j}]", "a case cannot link to itself")
+        if sub_ok and ctype and len(chk.problems) == n:
+            plan = terms[sid].plan
+            for fld, msg in check_classification(
+                policy, plan, sid, dep, ctype, prio, konneqt_initiated=kinit,
+                linked_types=tuple(case_types.get(lk, "") for lk in links if isinstance(lk, str)),
+            ):
+                chk.add(f"{p}.{fld}", msg)
+        events: list[Event] = []
+        raw_events = chk.get(c, "events", p, list, required=False, default=[]) or []
+        for j, e in enumerate(raw_events):
+            ep = f"{p}.events[{j}]"
+            if not isinstance(e, dict):
+                chk.add(ep, "expected an object")
+                continue
+            at_raw = chk.get(e, "at", ep, str)
+            at = chk.conv(parse_instant, at_raw, f"{ep}.at") if at_raw else None
+            kind = chk.get(e, "kind", ep, str)
+            if kind and kind not in EVENT_KINDS:
+                chk.add(f"{ep}.kind", f"unknown event kind {kind!r}")
+            by = e.get("by")
+            if by is not None and not isinstance(by, str):
+                chk.add(f"{ep}.by", f"expected a user id, got {by!r}")
+            if at is not None and kind:
+                data = {k: v for k, v in e.items() if k not in ("at", "kind", "by")}
+                events.append(Event(at=at, kind=kind, by=by, data=data, seq=j))
+        if len(chk.problems) > n or reported is None or not sub_ok:
+            continue
+        facts = CaseFacts(id=cid, subscriber=sid, type=ctype, priority=prio, reported_at=reported,
+                          aware_at=aware, level=level, title=title, deployment=dep_id)
+        ordered = sort_events(events)
+        plan = terms[sid].plan
+
+        def classify_check(t: str, pr: str | None, _sid=sid, _dep=dep, _plan=plan, _k=kinit,
+                           _links=links) -> list[tuple[str, str]]:
+            return check_classification(
+                policy, _plan, _sid, _dep, t, pr, konneqt_initiated=_k,
+                linked_types=tuple(case_types.get(lk, "") for lk in _links))
+
+        try:
+            check_history(facts, ordered, policy, classify_check)
+        except IllegalEvent as exc:
+            j = ordered[exc.index].seq
+            chk.add(f"{p}.events[{j}].{exc.field}", exc.message)
+            continue
+        out.cases.append({
+            "id": cid, "subscriber_id": sid, "deployment_id": dep_id, "type": ctype,
+            "priority": prio, "title": title, "reported_at": reported, "aware_at": aware,
+            "level": level, "konneqt_initiated": kinit, "version": 1,
+        })
+        out.links.extend({"case_id": cid, "linked_case_id": lk} for lk in links)
+        out.histories.append((facts, events, terms[sid]))
+    if chk.problems:
+        raise ImportRefused(chk.problems)
+    return out
+
+
+def existing_ids(conn: Conn, policy: Policy) -> Existing:
+    ex = Existing()
+    ex.subscribers = load_terms(conn, policy)
+    for r in conn.execute(select(D)):
+        ex.deployments[r.id] = DeploymentFacts(r.id, r.subscriber_id, r.environment, bool(r.managed),
+                                               r.product, r.version)
+    from models import SupportUser
+
+    ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
+    ex.cases = {r[0]: r[1] for r in conn.execute(select(C.c.id, C.c.type))}
+    return ex
+
+
+def write(conn: Conn, prep: Prepared, recorded_at: int,
+          progress: Callable[[int], None] | None = None) -> dict[str, int]:
+    """Insert everything prepared; the caller owns the transaction."""
+    from models import SupportUser
+
+    if prep.subscribers:
+        conn.execute(insert(S), prep.subscribers)
+    if prep.suspensions:
+        conn.execute(insert(SS), prep.suspensions)
+    if prep.deployments:
+        conn.execute(insert(D), prep.deployments)
+    if prep.users:
+        conn.execute(insert(SupportUser.__table__), prep.users)
+    n_events = 0
+    batch = 2000
+    for k in range(0, len(prep.cases), batch):
+        cases = prep.cases[k : k + batch]
+        hist = prep.histories[k : k + batch]
+        conn.execute(insert(C), cases)
+        ev_rows: list[dict[str, Any]] = []
+        for facts, events, _ in hist:
+            for e in events:  # record order, so ids keep it
+                ev_rows.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
+                                "data": dict(e.data), "recorded_at": recorded_at})
+        if ev_rows:
+            conn.execute(insert(E), ev_rows)
+        n_events += len(ev_rows)
+        conn.execute(insert(CS), [project(f, sort_events(ev), t) for f, ev, t in hist])
+        if progress:
+            progress(len(cases))
+    if prep.links:
+        conn.execute(insert(L), prep.links)
+    # Time entries need the events' ids.
+    logged = [f.id for f, evs, _ in prep.histories if any(e.kind == "time_logged" for e in evs)]
+    if logged:
+        sub_of = {f.id: f.subscriber for f, _, _ in prep.histories}
+        for i in range(0, len(logged), 900):
+            chunk = logged[i : i + 900]
+            q = select(E.c.id, E.c.case_id, E.c.at, E.c.by, E.c.data).where(
+                E.c.case_id.in_(chunk), E.c.kind == "time_logged")
+            rows = [time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
+                    for r in conn.execute(q)]
+            if rows:
+                conn.execute(insert(TE), rows)
+    return {"subscribers": len(prep.subscribers), "deployments": len(prep.deployments),
+            "users": len(prep.users), "cases": len(prep.cases), "events": n_events}
+
+
+def time_entry_row(event_id: int, case_id: str, subscriber: str, at: int, by: str | None,
+                   data: dict[str, Any]) -> dict[str, Any]:
+    return {"case_id": case_id, "event_id": event_id, "subscriber_id": subscriber, "at": at,
+            "hours": float(data.get("hours", 0)), "exempt": bool(data.get("exempt", False)),
+            "note": data.get("note"), "by": by}

@@ -1,0 +1,177 @@
+"""Counted-time arithmetic on a coverage calendar (policy §1, §3).
+
+A calendar is a set of disjoint windows ``[start, end)`` in UTC epoch seconds, laid out a
+whole year at a time from local wall-clock rules (so DST moves windows in UTC), with a
+running sum of the seconds before each window. ``elapsed`` and ``add`` are then two
+binary searches: no loop over minutes, hours or even days at query time.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+import holidays as holidays_lib
+
+from console.rules.timeutil import BadValue, parse_date, zone
+
+HolidaySpec = str | tuple[str, ...] | None
+"""``"US"``, ``"US-NY"``, ``"CA"``, or an explicit tuple of ISO dates (which replaces any country)."""
+
+
+@lru_cache(maxsize=4096)
+def holiday_dates(spec: HolidaySpec, year: int) -> frozenset[date]:
+    """The holidays of one year, observed dates included, for a holiday spec."""
+    if spec is None:
+        spec = "US"
+    if isinstance(spec, tuple):
+        return frozenset(d for d in (parse_date(s) for s in spec) if d.year == year)
+    country, _, subdiv = spec.partition("-")
+    try:
+        table = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=year)
+    except (NotImplementedError, KeyError) as exc:
+        raise BadValue(f"unknown holiday calendar: {spec!r}") from exc
+    return frozenset(table.keys())
+
+
+def check_holiday_spec(spec: HolidaySpec) -> None:
+    """Raise BadValue now for a spec that would fail later."""
+    holiday_dates(spec, 2026)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarRule:
+    """How one calendar is laid out in local time.
+
+    ``opens``/``closes`` are local wall times; ``closes=None`` means midnight at the end of
+    the day (a 24-hour day). ``business_days_only`` drops weekends and holidays.
+    """
+
+    tz_name: str
+    opens: time
+    closes: time | None
+    business_days_only: bool
+    holidays: HolidaySpec
+
+    @property
+    def hours_per_day(self) -> int:
+        if self.closes is None:
+            return 24 - self.opens.hour
+        return self.closes.hour - self.opens.hour
+
+
+class Calendar:
+    """Windows of counted time and arithmetic over them."""
+
+    __slots__ = ("rule", "_tz", "_years", "_layout", "_all_time")
+
+    def __init__(self, rule: CalendarRule) -> None:
+        self.rule = rule
+        self._tz: tzinfo = zone(rule.tz_name)
+        self._all_time = (
+            not rule.business_days_only and rule.closes is None and rule.opens == time(0)
+        )
+        self._years: tuple[int, int] | None = None
+        # (starts, ends, cum, cum_end), replaced as one tuple so that a reader in another
+        # thread never sees arrays of two different layouts.
+        self._layout: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
+
+    # -- layout -----------------------------------------------------------------------
+
+    def _day_window(self, day: date) -> tuple[int, int] | None:
+        rule = self.rule
+        if rule.business_days_only:
+            if day.weekday() >= 5 or day in holiday_dates(rule.holidays, day.year):
+                return None
+        start = datetime.combine(day, rule.opens, self._tz)
+        if rule.closes is None:
+            end = datetime.combine(day + timedelta(days=1), time(0), self._tz)
+        else:
+            end = datetime.combine(day, rule.closes, self._tz)
+        return int(start.timestamp()), int(end.timestamp())
+
+    def _windows(self, y0: int, y1: int) -> Iterable[tuple[int, int]]:
+        day, last = date(y0, 1, 1), date(y1, 12, 31)
+        one = timedelta(days=1)
+        while day <= last:
+            w = self._day_window(day)
+            if w is not None:
+                yield w
+            day += one
+
+    def _ensure(self, ts: int) -> None:
+        """Lay out whole years so that ``ts`` lies well inside the laid-out range."""
+        year = datetime.fromtimestamp(ts, self._tz).year
+        if self._years is not None and self._years[0] < year < self._years[1]:
+            return
+        lo, hi = year - 2, year + 3
+        if self._years is not None:
+            lo, hi = min(lo, self._years[0]), max(hi, self._years[1])
+        starts: list[int] = []
+        ends: list[int] = []
+        for s, e in self._windows(lo, hi):
+            if ends and ends[-1] == s:  # merge touching windows (24-hour business days)
+                ends[-1] = e
+            else:
+                starts.append(s)
+                ends.append(e)
+        cum: list[int] = []
+        cum_end: list[int] = []
+        total = 0
+        for s, e in zip(starts, ends, strict=True):
+            cum.append(total)
+            total += e - s
+            cum_end.append(total)
+        self._layout = (starts, ends, cum, cum_end)
+        self._years = (lo, hi)
+
+    # -- arithmetic --------------------------------------------------------------------
+
+    def _counted_before(self, ts: int) -> int:
+        starts, ends, cum, _ = self._layout
+        i = bisect.bisect_right(starts, ts) - 1
+        if i < 0:
+            return 0
+        return cum[i] + min(ts, ends[i]) - starts[i]
+
+    def elapsed(self, start: int, end: int) -> int:
+        """Counted seconds in ``[start, end)``; 0 when ``end <= start``."""
+        if end <= start:
+            return 0
+        if self._all_time:
+            return end - start
+        self._ensure(start)
+        self._ensure(end)
+        return self._counted_before(end) - self._counted_before(start)
+
+    def add(self, start: int, seconds: int) -> int:
+        """The earliest instant at which ``seconds`` of counted time have passed since ``start``."""
+        if seconds <= 0:
+            return start
+        if self._all_time:
+            return start + seconds
+        self._ensure(start)
+        target = self._counted_before(start) + seconds
+        while True:
+            starts, ends, cum, cum_end = self._layout
+            j = bisect.bisect_left(cum_end, target)
+            if j < len(cum_end):
+                return starts[j] + (target - cum[j])
+            self._ensure(ends[-1] + 366 * 86400)  # lay out further years
+
+    def is_open(self, ts: int) -> bool:
+        if self._all_time:
+            return True
+        self._ensure(ts)
+        starts, ends, _, _ = self._layout
+        i = bisect.bisect_right(starts, ts) - 1
+        return i >= 0 and ts < ends[i]
+
+
+@lru_cache(maxsize=1024)
+def calendar_for(rule: CalendarRule) -> Calendar:
+    """Calendars are shared: every case of a subscriber uses the same two."""
+    return Calendar(rule)

@@ -1,0 +1,231 @@
+"""Which events a case's state allows (interchange.md's event kinds).
+
+``check_history`` replays a case's whole history in time order and names the first event
+that its state at that moment does not allow. Appending an event (even a back-dated one)
+re-checks the history with the event in its place, so no sequence that could not have
+happened is ever stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from console.rules.clocks import CaseFacts, Event
+from console.rules.policy import Policy
+from console.rules.timeutil import BadValue, format_instant, parse_duration
+
+EVENT_KINDS = (
+    "acknowledged",
+    "awaiting_subscriber",
+    "subscriber_responded",
+    "workaround_provided",
+    "fix_eta_agreed",
+    "resolved",
+    "closed",
+    "reopened",
+    "status_update",
+    "reclassified",
+    "level_changed",
+    "time_logged",
+    "suspended",
+    "unsuspended",
+    "escalated",
+    "war_team_member",
+    "plan_updated",
+    "board_moved",
+)
+
+# Options each kind takes (beyond at/kind/by).
+EVENT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "status_update": ("note",),
+    "awaiting_subscriber": ("note",),
+    "reclassified": ("priority", "type", "reason", "criterion"),
+    "level_changed": ("level", "link"),
+    "time_logged": ("hours", "exempt", "note"),
+    "suspended": ("reason", "note"),
+    "unsuspended": ("reason", "note"),
+    "war_team_member": ("name", "role", "action"),
+    "plan_updated": ("part", "text"),
+    "board_moved": ("column",),
+}
+PLAN_PARTS = ("assessment", "mitigation", "resources", "update_frequency")
+
+
+class IllegalEvent(ValueError):
+    """An event the case's state does not allow. ``index`` is its place in the history."""
+
+    def __init__(self, index: int, field: str, message: str) -> None:
+        super().__init__(message)
+        self.index = index
+        self.field = field
+        self.message = message
+
+
+@dataclass
+class _State:
+    status: str = "open"
+    type: str = ""
+    priority: str | None = None
+    level: str = "L1"
+    acknowledged: bool = False
+    awaiting: bool = False
+    workaround: bool = False
+    fix_eta: bool = False
+    suspended: bool = False
+    escalated: bool = False
+
+
+ClassifyCheck = Callable[[str, str | None], list[tuple[str, str]]]
+
+
+def _text(data: dict[str, Any], key: str) -> str:
+    v = data.get(key)
+    return v.strip() if isinstance(v, str) else ""
+
+
+def check_history(
+    case: CaseFacts, events: Sequence[Event], policy: Policy, classify_check: ClassifyCheck
+) -> None:
+    """Raise IllegalEvent for the first event the history does not allow.
+
+    ``events`` must be in time order (``sort_events``). ``classify_check(type, priority)``
+    applies eligibility (§5) to a reclassification.
+    """
+    st = _State(type=case.type, priority=case.priority, level=case.level)
+    for i, e in enumerate(events):
+        _check_one(i, e, st, case, policy, classify_check)
+
+
+def _check_one(
+    i: int, e: Event, st: _State, case: CaseFacts, policy: Policy, classify_check: ClassifyCheck
+) -> None:
+    def refuse(field: str, msg: str) -> None:
+        raise IllegalEvent(i, field, msg)
+
+    k, d = e.kind, dict(e.data)
+    if k not in EVENT_KINDS:
+        refuse("kind", f"unknown event kind {k!r}")
+    if e.at < case.reported_at:
+        refuse("at", f"{k} at {format_instant(e.at)} is before the case was reported ({format_instant(case.reported_at)})")
+    if st.status == "closed" and k != "reopened":
+        refuse("kind", f"{k}: case {case.id} is closed (reopen it first)")
+    resolved = st.status == "resolved"
+    if k == "acknowledged":
+        if st.acknowledged:
+            refuse("kind", f"case {case.id} is already acknowledged")
+        st.acknowledged = True
+    elif k == "awaiting_subscriber":
+        if resolved:
+            refuse("kind", f"awaiting_subscriber: case {case.id} is resolved")
+        if st.awaiting:
+            refuse("kind", f"case {case.id} is already awaiting the subscriber")
+        st.awaiting = True
+    elif k == "subscriber_responded":
+        if not st.awaiting:
+            refuse("kind", f"subscriber_responded: case {case.id} is not awaiting the subscriber")
+        st.awaiting = False
+    elif k == "workaround_provided":
+        if resolved:
+            refuse("kind", f"workaround_provided: case {case.id} is resolved")
+        if not st.acknowledged:
+            refuse("kind", f"workaround_provided: case {case.id} is not acknowledged yet")
+        if st.workaround:
+            refuse("kind", f"a workaround was already provided on case {case.id}")
+        st.workaround = True
+    elif k == "fix_eta_agreed":
+        if resolved:
+            refuse("kind", f"fix_eta_agreed: case {case.id} is resolved")
+        if not st.acknowledged:
+            refuse("kind", f"fix_eta_agreed: case {case.id} is not acknowledged yet")
+        if st.fix_eta:
+            refuse("kind", f"a fix ETA was already agreed on case {case.id}")
+        st.fix_eta = True
+    elif k == "resolved":
+        if resolved:
+            refuse("kind", f"case {case.id} is already resolved")
+        st.status, st.awaiting = "resolved", False
+    elif k == "closed":
+        st.status, st.awaiting = "closed", False
+    elif k == "reopened":
+        if st.status == "open":
+            refuse("kind", f"reopened: case {case.id} is open (only a resolved or closed case reopens)")
+        st.status = "open"
+    elif k == "status_update":
+        if d.get("note") is not None and not isinstance(d.get("note"), str):
+            refuse("note", "a status update's note is text")
+    elif k == "reclassified":
+        if resolved:
+            refuse("kind", f"reclassified: case {case.id} is resolved (reopen it first)")
+        if not _text(d, "reason"):
+            refuse("reason", "a reclassification needs a reason")
+        new_type = d.get("type") or st.type
+        if new_type not in policy.case_types:
+            refuse("type", f"unknown case type {new_type!r}")
+        if new_type == "incident":
+            new_prio = d.get("priority") or (st.priority if st.type == "incident" else None)
+        else:
+            if d.get("priority"):
+                refuse("priority", f"a priority applies to incidents only, not to a {new_type}")
+            new_prio = None
+        if new_type == st.type and new_prio == st.priority:
+            refuse("priority", f"case {case.id} is already {new_type} {new_prio or ''}".rstrip())
+        problems = classify_check(new_type, new_prio)
+        if problems:
+            field, msg = problems[0]
+            refuse(field, msg)
+        st.type, st.priority = new_type, new_prio
+    elif k == "level_changed":
+        lvl = d.get("level")
+        if lvl not in policy.levels:
+            refuse("level", f"unknown level {lvl!r} (one of {', '.join(policy.levels)})")
+        if lvl == st.level:
+            refuse("level", f"case {case.id} is already at {lvl}")
+        st.level = lvl
+    elif k == "time_logged":
+        hours = d.get("hours")
+        if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 7:
+            refuse("hours", f"hours must be a number above 0 (at most 168), got {hours!r}")
+        exempt = d.get("exempt", False)
+        if not isinstance(exempt, bool):
+            refuse("exempt", f"exempt is true or false, got {exempt!r}")
+        if exempt and not _text(d, "note"):
+            refuse("note", "an exempt time entry needs a note saying which fix it was")
+    elif k == "suspended":
+        reason = d.get("reason")
+        if reason not in policy.suspension_reasons:
+            refuse("reason", f"suspension reason {reason!r} is not one of {', '.join(policy.suspension_reasons)}")
+        if st.suspended:
+            refuse("kind", f"the SLA of case {case.id} is already suspended")
+        st.suspended = True
+    elif k == "unsuspended":
+        if not st.suspended:
+            refuse("kind", f"the SLA of case {case.id} is not suspended")
+        st.suspended = False
+    elif k == "escalated":
+        if st.type != "incident":
+            refuse("kind", f"only incidents are escalated; case {case.id} is a {st.type}")
+        if st.escalated:
+            refuse("kind", f"case {case.id} is already escalated")
+        st.escalated = True
+    elif k in ("war_team_member", "plan_updated", "board_moved"):
+        if not st.escalated:
+            refuse("kind", f"{k}: case {case.id} has no war team (not escalated)")
+        if k == "war_team_member":
+            if not _text(d, "name"):
+                refuse("name", "a war-team member needs a name")
+            if d.get("role") not in policy.war_team_roles:
+                refuse("role", f"role must be one of {', '.join(policy.war_team_roles)}, got {d.get('role')!r}")
+        elif k == "plan_updated":
+            if d.get("part") not in PLAN_PARTS:
+                refuse("part", f"plan part must be one of {', '.join(PLAN_PARTS)}, got {d.get('part')!r}")
+            if not _text(d, "text"):
+                refuse("text", "a plan part needs text")
+            if d["part"] == "update_frequency":
+                try:
+                    parse_duration(d["text"], 8)
+                except BadValue as exc:
+                    refuse("text", str(exc))
+        elif d.get("column") not in policy.board_columns:
+            refuse("column", f"board column must be one of {', '.join(policy.board_columns)}, got {d.get('column')!r}")

@@ -1,0 +1,83 @@
+"""Instants, zones and duration strings.
+
+Inside the engine every instant is an ``int`` of UTC epoch seconds: comparisons and
+arithmetic on ints are what keep clock evaluation fast. These helpers convert at the
+edges (import, CLI, output).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class BadValue(ValueError):
+    """A value from outside (a file, an option) that cannot be understood."""
+
+
+def parse_instant(text: str) -> int:
+    """ISO 8601 with an offset (``Z`` accepted) -> epoch seconds. A naive time is refused."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadValue(f"not a timestamp: {text!r}")
+    raw = text.strip()
+    try:
+        dt = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise BadValue(f"not an ISO 8601 timestamp: {text!r}") from None
+    if dt.tzinfo is None:
+        raise BadValue(f"timestamp has no UTC offset: {text!r}")
+    return int(dt.timestamp() // 1)
+
+
+def format_instant(ts: int | None) -> str | None:
+    """Epoch seconds -> ``2026-11-24T15:00:00Z``."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise BadValue(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+_OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> tzinfo:
+    """An IANA zone name, or a fixed offset like ``-03:00`` (no DST)."""
+    m = _OFFSET.match(name.strip())
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+        return timezone(sign * delta)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise BadValue(f"unknown time zone: {name!r}") from None
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|bd|bw)\s*$")
+
+
+def parse_duration(text: str, business_day_hours: int) -> tuple[int, bool]:
+    """A policy duration -> (seconds of counted time, counts on the business-day calendar).
+
+    ``30m``, ``4h`` count on the coverage calendar; ``1bd`` and ``2bw`` on the business-day
+    calendar, a business day being as many hours as the plan covers (policy §3).
+    """
+    m = _DURATION.match(text) if isinstance(text, str) else None
+    if not m:
+        raise BadValue(f"not a duration (e.g. 30m, 4h, 1bd, 2bw): {text!r}")
+    amount, unit = float(m.group(1)), m.group(2)
+    if unit in ("m", "min"):
+        return round(amount * 60), False
+    if unit == "h":
+        return round(amount * 3600), False
+    days = amount * (5 if unit == "bw" else 1)
+    return round(days * business_day_hours * 3600), True

@@ -1,0 +1,317 @@
+"""Opening the database: URL resolution, engine set-up, sessions and schema upgrades.
+
+SQLite follows SQLAlchemy's recipe "Transactions with SQLite and the sqlite3 driver": the
+driver runs in autocommit mode and we emit ``BEGIN`` ourselves, so writes can start with
+``BEGIN IMMEDIATE``. With the driver's default handling a read-then-write loses updates
+between processes, and a deferred ``BEGIN`` that later writes fails with "database is
+locked" instead of waiting.
+"""
+
+import contextlib
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from alembic import command
+from alembic.config import Config
+from alembic.util import CommandError
+from sqlalchemy import Connection, Engine, create_engine, event, exc, text
+from sqlalchemy.engine import RootTransaction, make_url
+from sqlmodel import Session
+
+ENV_VAR = "SUPPORT_CONSOLE_DB"
+APP_NAME = "support-console"
+DEFAULT_FILE = "support.db"
+#: The newest migration; kept here so start-up can check the schema with one query
+#: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
+HEAD = "0001_initial"
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+#: Seconds a SQLite writer waits for another writer before giving up.
+BUSY_TIMEOUT = 30.0
+_LOCK_ATTEMPTS = 4
+_LOCK_BACKOFF = 0.1
+#: pg_advisory_xact_lock key serializing schema upgrades across processes.
+_PG_SCHEMA_LOCK = 0x5C0_2001
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be opened or reached; the message is meant for a person."""
+
+
+def resolve_url(db: str | None = None) -> str:
+    """The SQLAlchemy URL to use: ``db``, else $SUPPORT_CONSOLE_DB, else the data dir.
+
+    A value containing ``://`` is a URL; anything else is a SQLite file path.
+    """
+    value = db or os.environ.get(ENV_VAR) or ""
+    if not value:
+        data_dir = Path(platformdirs.user_data_dir(APP_NAME))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        value = str(data_dir / DEFAULT_FILE)
+    if "://" not in value:
+        return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
+    for prefix in ("postgresql://", "postgres://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
+
+
+def mask_url(url: str) -> str:
+    """``url`` with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except exc.ArgumentError:
+        return url
+
+
+def _reason(err: BaseException) -> str:
+    """The first line of the driver's message."""
+    orig = getattr(err, "orig", None) or err
+    lines = str(orig).strip().splitlines()
+    return lines[0].strip() if lines else type(orig).__name__
+
+
+def _is_locked(err: exc.DBAPIError) -> bool:
+    orig = err.orig
+    return getattr(orig, "sqlite_errorcode", None) == 5 or "database is locked" in str(orig)
+
+
+class Store:
+    """An open database: an engine plus transaction helpers. Make one with ``open_store``."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        # Connections from this engine begin with BEGIN IMMEDIATE (see _sqlite_engine).
+        self._write_engine = (
+            engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
+        )
+
+    def __repr__(self) -> str:
+        return f"Store({mask_url(self.url)!r})"
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
+    @property
+    def safe_url(self) -> str:
+        return mask_url(self.url)
+
+    # -- transactions ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session inside one transaction: committed on success, rolled back on error.
+
+        On SQLite the transaction starts with BEGIN IMMEDIATE, so a read-then-write holds
+        the write lock from its first read. On PostgreSQL it is a READ COMMITTED
+        transaction: lock the rows you read-then-write with ``SELECT ... FOR UPDATE``.
+        Inside the block ``session.commit()`` only flushes: the block is the transaction.
+        To undo, raise; do not call ``session.rollback()``.
+        """
+        conn, trans = self._begin_write()
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            with self._translating():
+                yield session
+                session.commit()
+                trans.commit()
+        except BaseException:
+            if trans.is_active:  # a failed flush has already rolled it back
+                with contextlib.suppress(exc.DBAPIError):
+                    trans.rollback()
+            raise
+        finally:
+            session.close()
+            conn.close()
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reads (deferred BEGIN on SQLite); rolled back at exit."""
+        conn = self._connect(self.engine)
+        session = Session(bind=conn, expire_on_commit=False)
+        try:
+            with self._translating():
+                yield session
+        finally:
+            session.close()
+            conn.close()
+
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A raw Core connection for fast reads; rolled back at exit. Do not write."""
+        conn = self._connect(self.engine)
+        try:
+            with self._translating():
+                yield conn
+        finally:
+            conn.close()
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # -- internals -------------------------------------------------------------------
+
+    def _connect(self, engine: Engine) -> Connection:
+        try:
+            return engine.connect()
+        except exc.DBAPIError as err:
+            raise StoreUnavailable(
+                f"cannot open the database {self.safe_url}: {_reason(err)}"
+            ) from err
+
+    @contextlib.contextmanager
+    def _translating(self) -> Iterator[None]:
+        """Turn a connection lost mid-transaction into StoreUnavailable."""
+        try:
+            yield
+        except exc.DBAPIError as err:
+            if err.connection_invalidated:
+                raise StoreUnavailable(
+                    f"lost the connection to the database {self.safe_url}: {_reason(err)}"
+                ) from err
+            raise
+
+    def _begin_write(self) -> tuple[Connection, RootTransaction]:
+        """A connection inside a begun write transaction.
+
+        SQLite waits up to its busy timeout for the write lock; should even that expire
+        (a stuck writer), retry the BEGIN a few times with back-off, then give up with
+        StoreUnavailable rather than show "database is locked".
+        """
+        delay = _LOCK_BACKOFF
+        for attempt in range(_LOCK_ATTEMPTS):
+            conn = self._connect(self._write_engine)
+            try:
+                return conn, conn.begin()
+            except exc.DBAPIError as err:
+                conn.close()
+                if not (self.is_sqlite and _is_locked(err)):
+                    raise StoreUnavailable(
+                        f"cannot start a transaction on {self.safe_url}: {_reason(err)}"
+                    ) from err
+            if attempt < _LOCK_ATTEMPTS - 1:
+                time.sleep(delay)
+                delay *= 4
+        raise StoreUnavailable(
+            f"database busy: {self.safe_url} stayed locked by another writer; try again"
+        )
+
+    def _at_head(self) -> bool:
+        """One query: does alembic_version already say HEAD?"""
+        with self._connect(self.engine) as conn:
+            try:
+                rows = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            except exc.DBAPIError as err:
+                if err.connection_invalidated:
+                    raise StoreUnavailable(
+                        f"cannot open the database {self.safe_url}: {_reason(err)}"
+                    ) from err
+                return False  # no such table yet
+            return [r[0] for r in rows] == [HEAD]
+
+    def _upgrade(self) -> None:
+        """Create or upgrade the schema, one process at a time.
+
+        SQLite: the migration runs inside BEGIN IMMEDIATE (DDL is transactional there), so
+        a second process waits and then finds nothing left to do. PostgreSQL: a
+        transaction-scoped advisory lock does the same.
+        """
+        conn, trans = self._begin_write()
+        try:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_SCHEMA_LOCK})
+            command.upgrade(alembic_config(conn), "head")
+            trans.commit()
+        except CommandError as err:
+            raise StoreUnavailable(
+                f"cannot upgrade the database {self.safe_url}: {err} "
+                "(was it written by a newer support-console?)"
+            ) from err
+        except exc.OperationalError as err:
+            raise StoreUnavailable(
+                f"cannot set up the database {self.safe_url}: {_reason(err)}"
+            ) from err
+        finally:
+            if trans.is_active:
+                with contextlib.suppress(exc.DBAPIError):
+                    trans.rollback()
+            conn.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config built in code; env.py uses ``connection`` when given."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _sqlite_engine(url: Any, busy_timeout: float) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": busy_timeout})
+    busy_ms = int(busy_timeout * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # the driver must not BEGIN on its own
+        cur = dbapi_conn.cursor()
+        try:
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")  # first: the next one may wait
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def open_store(
+    url: str | None = None, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT
+) -> Store:
+    """Open (and by default create or upgrade) the database named by ``resolve_url(url)``.
+
+    Raises StoreUnavailable when it cannot be opened or reached. With ``create=False`` the
+    schema is left alone and a missing SQLite file is an error.
+    """
+    resolved = resolve_url(url)
+    safe = mask_url(resolved)
+    try:
+        sa_url = make_url(resolved)
+        backend = sa_url.get_backend_name()
+        if backend == "sqlite":
+            path = sa_url.database
+            if not create and path and path != ":memory:" and not Path(path).exists():
+                raise StoreUnavailable(f"no database at {safe}")
+            engine = _sqlite_engine(sa_url, busy_timeout)
+        else:
+            connect_args: dict[str, Any] = {}
+            if backend == "postgresql" and "connect_timeout" not in sa_url.query:
+                connect_args["connect_timeout"] = 10
+            engine = create_engine(sa_url, pool_pre_ping=True, connect_args=connect_args)
+    except (exc.ArgumentError, ImportError) as err:
+        raise StoreUnavailable(f"cannot use the database URL {safe}: {err}") from err
+
+    store = Store(resolved, engine)
+    try:
+        if not store._at_head() and create:
+            store._upgrade()
+    except BaseException:
+        engine.dispose()
+        raise
+    return store

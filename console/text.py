@@ -1,0 +1,120 @@
+"""Plain-text renderings shared by the CLI and the console: durations, clocks, lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
+from typing import Any
+
+from console.rules.clocks import PAUSED, PENDING, RUNNING, STOPPED, SUSPENDED, ClockState
+from console.rules.timeutil import format_instant
+
+STATE_MARK = {RUNNING: "", PAUSED: "⏸ ", PENDING: "… ", STOPPED: "■ ", SUSPENDED: "⊘ "}
+BREACH_MARK = "!"
+
+
+def hm(seconds: int | None) -> str:
+    """Counted seconds as ``h:mm``; negative when overdue (``-0:42``)."""
+    if seconds is None:
+        return "—"
+    sign = "-" if seconds < 0 else ""
+    m = abs(seconds) // 60
+    return f"{sign}{m // 60}:{m % 60:02d}"
+
+
+def worst_clock(clocks: dict[str, ClockState]) -> tuple[str, ClockState] | None:
+    """The clock most at risk: a breached running one, else the running one due first,
+    else one waiting with a target, else any."""
+    best: tuple[tuple, str, ClockState] | None = None
+    for name, st in clocks.items():
+        if st.target is None:
+            rank: tuple = (5, 0)
+        elif st.state == RUNNING and st.breached:
+            rank = (0, st.due or 0)
+        elif st.state == RUNNING:
+            rank = (1, st.due or 0)
+        elif st.state in (PAUSED, SUSPENDED):
+            rank = (2, st.remaining or 0)
+        elif st.state == PENDING:
+            rank = (3, st.remaining or 0)
+        else:
+            rank = (4, st.remaining or 0)
+        if best is None or rank < best[0]:
+            best = (rank, name, st)
+    return (best[1], best[2]) if best else None
+
+
+def clock_text(st: ClockState) -> str:
+    mark = BREACH_MARK if st.breached else ""
+    return f"{mark}{STATE_MARK.get(st.state, '')}{hm(st.remaining if st.target is not None else st.elapsed)}"
+
+
+def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts, tz).strftime(fmt)
+
+
+def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
+    yield f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE"
+    for r in rows:
+        w = worst_clock(r.eval.clocks)
+        name, st = w if w else ("", None)
+        breached = any(c.breached and c.state == RUNNING for c in r.eval.clocks.values())
+        left = clock_text(st) if st else ""
+        due = format_instant(st.due) if st and st.due else ""
+        title = r.title.replace("\n", " ")
+        yield (f"{'!' if breached else ' '} {r.id:<10} {r.subscriber[:16]:<16} {r.eval.type:<15} "
+               f"{r.eval.priority or '':<3} {r.eval.status:<8} {name:<10} {left:>8}  {due:<21}{inert(title)[:60]}")
+
+
+def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
+    """One line per breached clock of an open case (for cron and monitoring)."""
+    out = []
+    for r in rows:
+        if r.eval.status != "open":
+            continue
+        for name, st in r.eval.clocks.items():
+            if st.breached:
+                due = f" due {format_instant(st.due)}" if st.due else ""
+                out.append(
+                    f"BREACH {r.id} {r.subscriber} {r.eval.type} {r.eval.priority or '-'} "
+                    f"{name} {st.state} over by {hm(-(st.remaining or 0))}{due}"
+                )
+    return out
+
+
+def case_lines(case: dict[str, Any]) -> Iterable[str]:
+    yield f"{case['id']}  {case['subscriber']}  {case['type']} {case['priority'] or ''}  {case['status']}  {case['level']}"
+    yield f"  {case['title']}"
+    for name, c in case["clocks"].items():
+        flag = " BREACHED" if c["breached"] else ""
+        yield (f"  {name:<11} {c['state']:<9} elapsed {hm(c['elapsed'])} / target {hm(c['target'])}"
+               f"  left {hm(c['remaining'])}  due {c['due'] or '—'}{flag}")
+    for e in case.get("history", []):
+        extra = {k: v for k, v in e.items() if k not in ("at", "kind", "by", "seq", "recorded_at")}
+        yield f"  {e['at']}  {e['kind']:<22} {e['by'] or '':<12} {json_inline(extra)}"
+
+
+_CARET = {i: f"^{chr(i + 64)}" for i in range(32)} | {127: "^?"}
+
+
+def inert(text: str) -> str:
+    """Subscriber text made safe for a terminal: control characters (ESC, BEL, OSC...)
+    become visible caret notation, so nothing in a title can drive the terminal."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if o in _CARET:
+            out.append(_CARET[o])
+        elif 0x80 <= o < 0xA0 or not ch.isprintable():
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def json_inline(d: dict[str, Any]) -> str:
+    return " ".join(f"{k}={v}" for k, v in d.items())

@@ -1,0 +1,160 @@
+"""SQLModel tables: data only.
+
+Instants are integer epoch seconds UTC (``BigInteger``) in columns named ``*_at`` (plus
+``at``, ``valid_until`` and ``next_due``); calendar dates are ``Date``.
+
+The metadata carries a naming convention so every constraint has a stable name: SQLite's
+batch migrations can only drop or alter constraints they can name.
+"""
+
+from datetime import date
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, text
+from sqlmodel import Field, SQLModel
+
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _json(*, nullable: bool) -> Any:
+    """A fresh JSON column (a Column object can belong to one table only)."""
+    return Column(JSON, nullable=nullable)
+
+
+class Subscriber(SQLModel, table=True):
+    __tablename__ = "subscriber"
+
+    id: str = Field(primary_key=True)
+    name: str
+    plan: str  # "enterprise" | "basic"
+    coverage: str  # "business" | "24x7"
+    timezone: str | None = None
+    # A country code ("US", "US-NY") or a list of ISO dates.
+    holidays: str | list[str] | None = Field(default=None, sa_column=_json(nullable=True))
+    query_hour_limit: float | None = None
+    term_start: date
+    term_end: date
+    terminated_at: int | None = Field(default=None, sa_type=BigInteger)
+    targets: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+
+
+class SubscriberSuspension(SQLModel, table=True):
+    __tablename__ = "subscriber_suspension"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: str = Field(foreign_key="subscriber.id", index=True)
+    reason: str
+    from_at: int = Field(sa_type=BigInteger)
+    until_at: int | None = Field(default=None, sa_type=BigInteger)
+    by: str | None = None
+    recorded_at: int = Field(sa_type=BigInteger)
+
+
+class Deployment(SQLModel, table=True):
+    __tablename__ = "deployment"
+
+    id: str = Field(primary_key=True)
+    subscriber_id: str = Field(foreign_key="subscriber.id", index=True)
+    environment: str  # "production" | "pre-production"
+    managed: bool
+    product: str
+    version: str
+
+
+class SupportUser(SQLModel, table=True):
+    __tablename__ = "support_user"
+
+    id: str = Field(primary_key=True)
+    subscriber_id: str = Field(foreign_key="subscriber.id", index=True)
+    name: str | None = None
+    email: str | None = None
+    admin: bool = False
+
+
+_case_version = Column("version", Integer, nullable=False, server_default=text("1"))
+
+
+class Case(SQLModel, table=True):
+    """A support case as reported; what happened since lives in ``CaseEvent``.
+
+    ``version`` is SQLAlchemy's optimistic-concurrency counter: a flush that updates a
+    row someone else changed meanwhile raises ``StaleDataError``.
+    """
+
+    __tablename__ = "support_case"
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": _case_version}
+
+    id: str = Field(primary_key=True)
+    subscriber_id: str = Field(foreign_key="subscriber.id", index=True)
+    deployment_id: str | None = Field(default=None, foreign_key="deployment.id")
+    type: str
+    priority: str | None = None  # as reported (the initial priority)
+    title: str
+    reported_at: int = Field(sa_type=BigInteger)
+    aware_at: int | None = Field(default=None, sa_type=BigInteger)
+    level: str  # initial level, "L1".."L4"
+    konneqt_initiated: bool = False
+    version: int = Field(default=1, sa_column=_case_version)
+
+
+class CaseLink(SQLModel, table=True):
+    __tablename__ = "case_link"
+
+    case_id: str = Field(foreign_key="support_case.id", primary_key=True)
+    linked_case_id: str = Field(foreign_key="support_case.id", primary_key=True)
+
+
+class CaseEvent(SQLModel, table=True):
+    """One fact in a case's history; ``id`` is the record order."""
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_id_at_id", "case_id", "at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Indexed by the (case_id, at, id) index above.
+    case_id: str = Field(foreign_key="support_case.id")
+    at: int = Field(sa_type=BigInteger)
+    kind: str
+    by: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    recorded_at: int = Field(sa_type=BigInteger)
+
+
+class CaseState(SQLModel, table=True):
+    """Projection of a case's events (status, clocks, earliest due); rebuildable."""
+
+    __tablename__ = "case_state"
+    __table_args__ = (Index("ix_case_state_listed_next_due", "listed", "next_due"),)
+
+    case_id: str = Field(foreign_key="support_case.id", primary_key=True)
+    subscriber_id: str = Field(index=True)
+    status: str
+    type: str
+    priority: str | None = None
+    level: str
+    listed: bool  # false once closed; indexed by (listed, next_due) above
+    reported_at: int = Field(sa_type=BigInteger)
+    anchor_at: int = Field(sa_type=BigInteger)
+    valid_until: int | None = Field(default=None, sa_type=BigInteger)
+    next_due: int | None = Field(default=None, sa_type=BigInteger)
+    clocks: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+
+
+class TimeEntry(SQLModel, table=True):
+    __tablename__ = "time_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="support_case.id", index=True)
+    event_id: int = Field(foreign_key="case_event.id", unique=True)
+    subscriber_id: str = Field(index=True)
+    at: int = Field(sa_type=BigInteger)
+    hours: float
+    exempt: bool
+    note: str | None = None
+    by: str | None = None
