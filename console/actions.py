@@ -18,9 +18,9 @@ from console.importer import time_entry_row
 from console.projection import project
 from console.records import (
     CS,
+    TE,
     C,
     E,
-    TE,
     case_facts,
     event_of,
     linked_types,

@@ -78,13 +78,25 @@ def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
+_OPENED: list[Any] = []
+
+
 def _open(args: argparse.Namespace) -> Any:
     from console.store.engine import StoreUnavailable, open_store
 
     try:
-        return open_store(getattr(args, "db", None))
+        store = open_store(getattr(args, "db", None))
     except StoreUnavailable as exc:
         raise CliError(str(exc), EXIT_UNREACHABLE) from None
+    _OPENED.append(store)
+    return store
+
+
+def _close_all() -> None:
+    """Close every connection a command opened, so SQLite checkpoints its WAL now."""
+    while _OPENED:
+        with contextlib.suppress(Exception):
+            _OPENED.pop().dispose()
 
 
 def _dump(obj: Any) -> None:
@@ -150,9 +162,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from console.output import case_json
+    from console.output import queue_json_chunks
     from console.queue import load_queue
-    from console.rules.timeutil import format_instant
 
     at = _at(args)
     policy = _policy(args)
@@ -160,11 +171,14 @@ def cmd_queue(args: argparse.Namespace) -> int:
     with store.connection() as conn:
         rows = load_queue(conn, policy, at)
     if args.json:
-        out = {"at": format_instant(at), "cases": [
-            case_json(r.id, r.subscriber, r.title, r.eval, deployment=r.deployment,
-                      reported_at=r.reported_at) for r in rows]}
-        sys.stdout.write(json.dumps(out, ensure_ascii=False))
-        sys.stdout.write("\n")
+        write = sys.stdout.write
+        buf: list[str] = []
+        for chunk in queue_json_chunks(at, rows):
+            buf.append(chunk)
+            if len(buf) >= 512:
+                write("".join(buf))
+                buf.clear()
+        write("".join(buf))
     else:
         from console.text import queue_lines
 
@@ -385,6 +399,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     fn = getattr(args, "fn", cmd_tui)
+    try:
+        return _dispatch(fn, args)
+    finally:
+        _close_all()
+
+
+def _dispatch(fn: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     try:
         return fn(args)
     except CliError as exc:

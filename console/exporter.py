@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from console.records import C, D, E, L, S, SS, Conn
+from console.records import SS, C, Conn, D, E, L, S
 from console.rules.timeutil import format_instant
 from models import SupportUser
 

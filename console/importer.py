@@ -14,13 +14,13 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from console.projection import project
+from console.records import CS, SS, TE, C, Conn, D, E, L, S, holiday_spec, load_terms
 from console.rules.calendar import check_holiday_spec
 from console.rules.clocks import CaseFacts, Event, sort_events
 from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
 from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
 from console.rules.policy import Policy, SubscriptionFacts, Terms, check_target_key
 from console.rules.timeutil import BadValue, parse_date, parse_duration, parse_instant, zone
-from console.records import C, CS, D, E, L, S, SS, TE, Conn, holiday_spec, load_terms
 
 SUPPORT_USERS = "support_user"
 

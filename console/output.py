@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
 from typing import Any
 
 from console.rules.clocks import CaseEval, ClockState, Event, risk_group
@@ -39,6 +40,50 @@ def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
         "suspended": ev.suspended,
         "risk_group": group,
     }
+
+
+_B = {True: "true", False: "false"}
+
+
+def _num(v: int | None) -> str:
+    return "null" if v is None else str(v)
+
+
+def _str(v: str | None) -> str:
+    return "null" if v is None else _quote(v)
+
+
+def queue_json_chunks(at: int, rows: Sequence[Any]) -> Iterator[str]:
+    """``queue --json`` written piece by piece: the same document as building dicts and
+    calling json.dumps (a test holds them equal), in a fraction of the time at 100k cases."""
+    yield '{"at": ' + _str(format_instant(at)) + ', "cases": ['
+    first = True
+    frags: dict[tuple, str] = {}  # identical clocks (pending, stopped) repeat across cases
+    for r in rows:
+        ev = r.eval
+        group = r.key[0]
+        parts = []
+        for name, st in ev.clocks.items():
+            key = (name, st)
+            frag = frags.get(key)
+            if frag is None:
+                frag = frags[key] = (
+                    f'"{name}": {{"state": "{st.state}", "target": {_num(st.target)}, '
+                    f'"elapsed": {st.elapsed}, "remaining": {_num(st.remaining)}, '
+                    f'"due": {_str(format_instant(st.due))}, "breached": {_B[st.breached]}}}')
+            parts.append(frag)
+        clocks = ", ".join(parts)
+        yield (
+            ("" if first else ", ")
+            + f'{{"id": {_str(r.id)}, "subscriber": {_str(r.subscriber)}, "type": "{ev.type}", '
+            f'"priority": {_str(ev.priority)}, "status": "{ev.status}", "level": "{ev.level}", '
+            f'"title": {_str(r.title)}, "clocks": {{{clocks}}}, "deployment": {_str(r.deployment)}, '
+            f'"reported_at": {_str(format_instant(r.reported_at))}, '
+            f'"acknowledged": {_B[ev.acknowledged]}, "awaiting_subscriber": {_B[ev.awaiting]}, '
+            f'"suspended": {_B[ev.suspended]}, "risk_group": {group}}}'
+        )
+        first = False
+    yield "]}\n"
 
 
 def event_json(e: Event, recorded_at: int | None = None) -> dict[str, Any]:

@@ -284,6 +284,16 @@ def test_postgres_restart_under_an_open_store(pg_server, pg_url: str) -> None:
             pg_server.start()
         with store.read() as session:  # pooled connections are re-checked on checkout
             assert [s.id for s in session.exec(select(Subscriber))] == ["acme"]
+        try:
+            with pytest.raises(StoreUnavailable, match="lost the connection"):
+                with store.write() as session:
+                    session.get(Subscriber, "acme")
+                    pg_server.stop()
+                    session.add(_subscriber("other"))
+        finally:
+            pg_server.start()
+        with store.read() as session:
+            assert [s.id for s in session.exec(select(Subscriber))] == ["acme"]
 
 
 # -- concurrency ----------------------------------------------------------------------

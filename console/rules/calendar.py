@@ -66,7 +66,7 @@ class CalendarRule:
 class Calendar:
     """Windows of counted time and arithmetic over them."""
 
-    __slots__ = ("rule", "_tz", "_years", "_layout", "_all_time")
+    __slots__ = ("rule", "_tz", "_years", "_layout", "_all_time", "_safe_lo", "_safe_hi")
 
     def __init__(self, rule: CalendarRule) -> None:
         self.rule = rule
@@ -75,6 +75,9 @@ class Calendar:
             not rule.business_days_only and rule.closes is None and rule.opens == time(0)
         )
         self._years: tuple[int, int] | None = None
+        # Instants inside [_safe_lo, _safe_hi) need no layout work: a plain int check.
+        self._safe_lo = 0
+        self._safe_hi = -1
         # (starts, ends, cum, cum_end), replaced as one tuple so that a reader in another
         # thread never sees arrays of two different layouts.
         self._layout: tuple[list[int], list[int], list[int], list[int]] = ([], [], [], [])
@@ -104,6 +107,8 @@ class Calendar:
 
     def _ensure(self, ts: int) -> None:
         """Lay out whole years so that ``ts`` lies well inside the laid-out range."""
+        if self._safe_lo <= ts < self._safe_hi:
+            return
         year = datetime.fromtimestamp(ts, self._tz).year
         if self._years is not None and self._years[0] < year < self._years[1]:
             return
@@ -127,6 +132,8 @@ class Calendar:
             cum_end.append(total)
         self._layout = (starts, ends, cum, cum_end)
         self._years = (lo, hi)
+        self._safe_lo = int(datetime(lo + 1, 1, 1, tzinfo=self._tz).timestamp())
+        self._safe_hi = int(datetime(hi, 1, 1, tzinfo=self._tz).timestamp())
 
     # -- arithmetic --------------------------------------------------------------------
 
@@ -136,6 +143,17 @@ class Calendar:
         if i < 0:
             return 0
         return cum[i] + min(ts, ends[i]) - starts[i]
+
+    def position(self, ts: int) -> int:
+        """Counted seconds from the start of the laid-out range to ``ts``.
+
+        Differences of positions are elapsed times; a caller evaluating many cases at one
+        instant computes the instant's position once (the queue does).
+        """
+        if self._all_time:
+            return ts
+        self._ensure(ts)
+        return self._counted_before(ts)
 
     def elapsed(self, start: int, end: int) -> int:
         """Counted seconds in ``[start, end)``; 0 when ``end <= start``."""

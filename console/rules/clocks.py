@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from console.rules.policy import CLOCKS, ClockSpec, Terms
 
@@ -52,8 +52,9 @@ class Event:
     seq: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class ClockState:
+class ClockState(NamedTuple):
+    """One clock at one instant (a tuple: built 100k times per queue refresh)."""
+
     state: str
     target: int | None
     elapsed: int
@@ -62,7 +63,7 @@ class ClockState:
     breached: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class CaseEval:
     """A case as of one instant: current classification, status and clocks."""
 

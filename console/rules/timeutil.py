@@ -31,8 +31,9 @@ def parse_instant(text: str) -> int:
     return int(dt.timestamp() // 1)
 
 
+@lru_cache(maxsize=1 << 16)
 def format_instant(ts: int | None) -> str | None:
-    """Epoch seconds -> ``2026-11-24T15:00:00Z``."""
+    """Epoch seconds -> ``2026-11-24T15:00:00Z`` (cached: dues repeat across a queue)."""
     if ts is None:
         return None
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -7,20 +7,22 @@ between processes, and a deferred ``BEGIN`` that later writes fails with "databa
 locked" instead of waiting.
 """
 
+from __future__ import annotations
+
 import contextlib
 import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import platformdirs
-from alembic import command
-from alembic.config import Config
-from alembic.util import CommandError
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import RootTransaction, make_url
 from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 ENV_VAR = "SUPPORT_CONSOLE_DB"
 APP_NAME = "support-console"
@@ -94,7 +96,7 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({mask_url(self.url)!r})"
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -225,6 +227,9 @@ class Store:
         a second process waits and then finds nothing left to do. PostgreSQL: a
         transaction-scoped advisory lock does the same.
         """
+        from alembic import command  # lazy: ~150 ms that a database at head never needs
+        from alembic.util import CommandError
+
         conn, trans = self._begin_write()
         try:
             if conn.dialect.name == "postgresql":
@@ -249,6 +254,8 @@ class Store:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config built in code; env.py uses ``connection`` when given."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
     cfg.set_main_option("path_separator", "os")

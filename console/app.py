@@ -1,0 +1,279 @@
+"""The Textual app: composes the panes of ``screens/``, owns the store, the clock tick and
+the workers that read the database.
+
+Start-up keeps the database layer off the first paint: the screen is composed at once,
+and a worker thread imports SQLAlchemy, opens the store, reads the first screenful of the
+queue (the earliest dues, by index) and then the whole queue.
+
+Time: the queue ticks at the resolution it shows (minutes). A timer fires at each minute
+boundary of ``console.clock.now()``; ``action_tick`` carries the visible rows forward and
+re-sorts when a case's due has passed (a clock that breaches moves up and turns red).
+Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, tzinfo
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import ContentSwitcher, Footer
+
+from console import clock
+from screens.palette import JumpProvider
+from screens.panes import PANES
+from screens.queue_pane import QueuePane
+from screens.queue_table import QueueTable
+from screens.status_header import StatusHeader
+
+TOP_ROWS = 200  # first screenful, read by index before the whole queue
+
+
+def operator_zone() -> tzinfo:
+    """SUPPORT_CONSOLE_TZ (an IANA name), else the machine's local zone."""
+    from console.rules.timeutil import zone
+
+    name = os.environ.get("SUPPORT_CONSOLE_TZ") or os.environ.get("TZ")
+    if name:
+        try:
+            return zone(name)
+        except Exception:
+            pass
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo("localtime")
+    except Exception:
+        tz = datetime.now().astimezone().tzinfo
+        assert tz is not None
+        return tz
+
+
+class ConsoleApp(App[int]):
+    TITLE = "support-console"
+    COMMANDS = App.COMMANDS | {JumpProvider}
+    CSS = """
+    Screen { layout: vertical; }
+    #panes { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("ctrl+p", "command_palette", "Find", show=True),
+        *[Binding(p.key, f"switch_pane('{p.id}')", p.title, show=False) for p in PANES],
+    ]
+
+    def __init__(self, url: str | None = None, *, policy_path: str | None = None,
+                 user: str = "unknown", tz: tzinfo | None = None, store: Any = None,
+                 policy: Any = None, animations: bool = False) -> None:
+        super().__init__()
+        self.url = url
+        self.policy_path = policy_path
+        self.user = user
+        self.tz = tz or operator_zone()
+        self.store = store
+        self.policy = policy
+        self.terms: dict[str, Any] = {}
+        self.subscriber_names: dict[str, str] = {}
+        self.at = clock.now()
+        self.loaded = False
+        self.first_paint_at: float | None = None
+        if not animations and not os.environ.get("TEXTUAL_ANIMATIONS"):
+            self.animation_level = "none"
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(tz=self.tz, panes=[(p.key, p.id, p.title) for p in PANES],
+                           user=self.user, id="status")
+        with ContentSwitcher(initial=PANES[0].id, id="panes"):
+            for p in PANES:
+                yield p.factory(self.tz)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.header.set_state(at=self.at)
+        self.query_one(QueueTable).focus()
+        self.load()
+        self._arm_tick()
+
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
+    @property
+    def queue(self) -> QueuePane:
+        return self.query_one(QueuePane)
+
+    def queue_items(self) -> list[Any]:
+        return self.queue.items
+
+    def action_switch_pane(self, pane_id: str) -> None:
+        if self.screen is not self.screen_stack[0]:
+            return
+        self.query_one(ContentSwitcher).current = pane_id
+        self.header.set_state(current=pane_id)
+
+    # -- loading --------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        """Runs in a worker: import the database layer and open the store."""
+        from console.rules.policy import load_policy
+        from console.store.engine import open_store
+
+        if self.store is None:
+            self.store = open_store(self.url)
+        if self.policy is None:
+            self.policy = load_policy(self.policy_path or os.environ.get("SUPPORT_CONSOLE_POLICY"))
+
+    @work(thread=True, exclusive=True, group="load")
+    def load(self) -> None:
+        from console.queue_index import load_items
+
+        try:
+            self._open()
+            from sqlalchemy import select
+
+            from console.records import S, load_terms
+
+            at = clock.now()
+            with self.store.connection() as conn:
+                terms = load_terms(conn, self.policy)
+                names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
+                if not self.loaded:
+                    top = load_items(conn, terms, at, top=TOP_ROWS)
+                    self.call_from_thread(self._loaded, top, terms, names, at, True)
+                items = load_items(conn, terms, at)
+        except Exception as exc:  # unreachable database, bad policy: say so on screen
+            msg = f"cannot load the queue: {exc}"
+            self.call_from_thread(lambda: self.queue.show_error(msg))
+            return
+        self.call_from_thread(self._loaded, items, terms, names, at, False)
+
+    def _loaded(self, items: list[Any], terms: dict[str, Any], names: dict[str, str], at: int,
+                partial: bool) -> None:
+        self.terms, self.subscriber_names = terms, names
+        if not partial:
+            self.loaded = True
+        now = clock.now()
+        if now > at and not partial:
+            from console.queue_index import retick
+
+            retick(items, terms, now)
+            at = now
+        self.at = max(self.at, at)
+        self.queue.show_items(items, terms, at, partial=partial)
+        self.header.set_state(at=self.at, breaches=None if partial else self.queue.breaches)
+        if self.first_paint_at is None and items:
+            import time
+
+            self.call_after_refresh(lambda: setattr(self, "first_paint_at", time.perf_counter()))
+
+    @on(QueuePane.ReloadRequested)
+    def _reload(self) -> None:
+        self.load()
+
+    @on(QueuePane.NeedMine)
+    def _need_mine(self) -> None:
+        self._load_mine()
+
+    @work(thread=True, exclusive=True, group="mine")
+    def _load_mine(self) -> None:
+        from console.queue_index import mine_case_ids
+
+        if self.store is None:
+            return
+        with self.store.connection() as conn:
+            ids = mine_case_ids(conn, self.user)
+        self.call_from_thread(self.queue.set_mine_ids, ids)
+
+    def case_changed(self, case_id: str) -> None:
+        """An action wrote to ``case_id``: re-read its row and put it in its place."""
+        if self.queue.mine_ids is not None:
+            self.queue.mine_ids.add(case_id)
+        self._refresh_case(case_id)
+
+    @work(thread=True, group="refresh")
+    def _refresh_case(self, case_id: str) -> None:
+        from console.queue_index import load_items
+
+        at = clock.now()
+        with self.store.connection() as conn:
+            fresh = load_items(conn, self.terms, at, case_ids=[case_id])
+        self.call_from_thread(self._replace_case, case_id, fresh, at)
+
+    def _replace_case(self, case_id: str, fresh: list[Any], at: int) -> None:
+        from console.queue_index import retick
+
+        items = [it for it in self.queue.items if it.id != case_id]
+        items.extend(fresh)
+        items.sort(key=lambda it: it.key)
+        if at < self.at:
+            at = self.at
+        retick(items, self.terms, at)
+        self.queue.show_items(items, self.terms, at, partial=not self.loaded)
+        self.header.set_state(breaches=self.queue.breaches)
+
+    # -- time -----------------------------------------------------------------------------
+
+    def _arm_tick(self) -> None:
+        delay = 60 - clock.now() % 60
+        self.set_timer(max(1, delay), self._timer_tick)
+
+    def _timer_tick(self) -> None:
+        self.action_tick()
+        self._arm_tick()
+
+    def action_tick(self) -> None:
+        """Time passed: tick the remaining times, re-sort what breached, update the header."""
+        at = clock.now()
+        if at == self.at:
+            return
+        self.at = at
+        self.header.set_state(at=at)
+        if self.loaded:
+            from console.queue_index import earliest_boundary
+
+            boundary = earliest_boundary(self.queue.items)
+            if boundary is not None and boundary <= at:
+                self.load()  # a suspension began or ended: re-read the projections
+            else:
+                self.queue.tick(at)
+            self.header.set_state(breaches=self.queue.breaches)
+        for screen in self.screen_stack[1:]:
+            tick = getattr(screen, "tick", None)
+            if tick is not None:
+                tick(at)
+
+    # -- navigation -------------------------------------------------------------------------
+
+    @on(QueueTable.Selected)
+    def _selected(self, event: QueueTable.Selected) -> None:
+        self.open_case(event.case_id)
+
+    def open_case(self, case_id: str) -> None:
+        from screens.case_view import CaseView
+
+        if self.store is None or self.policy is None:
+            self.notify("the database is still opening", severity="warning")
+            return
+        self.push_screen(CaseView(case_id, store=self.store, policy=self.policy, user=self.user,
+                                  tz=self.tz, now=clock.now))
+
+    def filter_subscriber(self, subscriber_id: str) -> None:
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.action_switch_pane("queue")
+        self.queue.set_filters(self.queue.filters.with_(subscriber=subscriber_id))
+        self.query_one(QueueTable).focus()
+
+
+def run(url: str | None, *, policy_path: str | None = None, user: str = "unknown",
+        mouse: bool = True) -> int:
+    """Open the console (``support-console``); returns the exit code."""
+    app = ConsoleApp(url, policy_path=policy_path, user=user)
+    app.run(mouse=mouse)
+    return 0

@@ -1,0 +1,69 @@
+"""Command-palette provider: jump to a case or a subscriber by id or name (ctrl+p).
+
+Searches the app's in-memory queue (listed cases) and subscriber list, so a keystroke
+costs a scan of plain strings, not a database query. An exact case id that is not listed
+(a closed case) is still offered: the case view reads it from the database.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from rich.text import Text
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from console.text import inert
+
+MAX_HITS = 25
+
+
+class JumpProvider(Provider):
+    """Cases and subscribers."""
+
+    def _sources(self) -> tuple[list[Any], dict[str, str]]:
+        app: Any = self.app
+        items = getattr(app, "queue_items", lambda: [])()
+        subs = getattr(app, "subscriber_names", {})
+        return items, subs
+
+    async def discover(self) -> Hits:
+        app: Any = self.app
+        for sid, name in list(self._sources()[1].items())[:10]:
+            yield DiscoveryHit(Text(f"subscriber {inert(sid)} · {inert(name)}"),
+                               partial(app.filter_subscriber, sid),
+                               help="show this subscriber's cases")
+
+    async def search(self, query: str) -> Hits:
+        app: Any = self.app
+        q = query.strip().lower()
+        if not q:
+            return
+        items, subs = self._sources()
+        n = 0
+        matcher = self.matcher(query)
+        for sid, name in subs.items():
+            if q in sid.lower() or q in name.lower():
+                label = f"subscriber {inert(sid)} · {inert(name)}"
+                score = 1.0 if q == sid.lower() else max(matcher.match(label), 0.5)
+                yield Hit(score, Text(label), partial(app.filter_subscriber, sid), text=label,
+                          help="filter the queue to this subscriber")
+                n += 1
+                if n >= MAX_HITS:
+                    return
+        exact = False
+        for it in items:
+            cid = it.id.lower()
+            if q in cid or q in it.title.lower():
+                exact = exact or cid == q
+                label = f"case {inert(it.id)} · {inert(it.subscriber)} · {inert(' '.join(it.title.split()))}"
+                score = 1.0 if cid == q else (0.9 if cid.startswith(q) else 0.6)
+                yield Hit(score, Text(label), partial(app.open_case, it.id), text=label,
+                          help="open the case")
+                n += 1
+                if n >= MAX_HITS:
+                    return
+        if not exact and len(q) >= 3:
+            label = f"open case {inert(query.strip())}"
+            yield Hit(0.3, Text(label), partial(app.open_case, query.strip()), text=label,
+                      help="by id, also closed cases")

@@ -1,0 +1,36 @@
+"""The panes of the main screen, registered in one place.
+
+Each pane has a number key, an id, a title and a factory. The app composes them in a
+ContentSwitcher and binds their keys; adding the escalation board or the meters is one
+more entry here. A pane may define ``tick(at)`` (time passed, once a minute) and
+``refresh_data()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from textual.widget import Widget
+
+
+@dataclass(frozen=True)
+class PaneSpec:
+    key: str
+    id: str
+    title: str
+    factory: Callable[[tzinfo], Widget]
+
+
+def _queue(tz: tzinfo) -> Widget:
+    from screens.queue_pane import QueuePane
+
+    return QueuePane(tz=tz, id="queue")
+
+
+PANES: list[PaneSpec] = [
+    PaneSpec("1", "queue", "Queue", _queue),
+    # PaneSpec("2", "board", "Escalations", _board),
+    # PaneSpec("3", "meters", "Meters", _meters),
+]

@@ -1,0 +1,120 @@
+"""Small modal inputs: a line of text, logged hours, a support level.
+
+Each returns its answer to the callback of ``push_screen`` (``None`` when cancelled).
+Enter confirms; ``ctrl+g`` or Escape cancels (Escape alone is slow
+through tmux, so every prompt also names a plain-key way out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+
+
+class _Prompt(ModalScreen[Any]):
+    DEFAULT_CSS = _CSS
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("ctrl+g", "cancel", "Cancel"),
+    ]
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextPrompt(_Prompt):
+    """One line of text: a note, a filter value."""
+
+    def __init__(self, question: str, *, value: str = "", required: bool = False) -> None:
+        super().__init__()
+        self.question = question
+        self.value = value
+        self.required = required
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(Text(self.question), classes="prompt-title")
+            yield Input(value=self.value, id="prompt-text")
+            yield Static(id="prompt-error", classes="prompt-error")
+            yield Static(Text("enter: ok   ctrl+g/esc: cancel"), classes="prompt-help")
+
+    @on(Input.Submitted, "#prompt-text")
+    def _submit(self, event: Input.Submitted) -> None:
+        text = event.value.strip()
+        if self.required and not text:
+            self.query_one("#prompt-error", Static).update(Text("✖ a note is needed"))
+            return
+        self.dismiss(text)
+
+
+class HoursPrompt(_Prompt):
+    """Time logged: hours, exempt from the query-hour limit, note."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(Text("Log time on this case"), classes="prompt-title")
+            yield Input(placeholder="hours, e.g. 1.5", id="prompt-hours")
+            yield Checkbox("exempt (fix for a product error; needs a note)", id="prompt-exempt")
+            yield Input(placeholder="note", id="prompt-note")
+            yield Static(id="prompt-error", classes="prompt-error")
+            yield Static(Text("tab: next field   space: toggle exempt   enter: ok   ctrl+g: cancel"),
+                         classes="prompt-help")
+
+    def _error(self, msg: str) -> None:
+        self.query_one("#prompt-error", Static).update(Text("✖ " + msg))
+
+    @on(Input.Submitted)
+    def _submit(self) -> None:
+        raw = self.query_one("#prompt-hours", Input).value.strip().replace(",", ".")
+        try:
+            hours = float(raw)
+        except ValueError:
+            self._error(f"hours: not a number: {raw!r}")
+            self.query_one("#prompt-hours", Input).focus()
+            return
+        exempt = self.query_one("#prompt-exempt", Checkbox).value
+        note = self.query_one("#prompt-note", Input).value.strip()
+        self.dismiss({"hours": hours, "exempt": exempt, "note": note or None})
+
+
+class LevelPrompt(_Prompt):
+    """Pick a support level (policy §10)."""
+
+    LEVELS = (("L1", "initial handling"), ("L2", "diagnosis and known solutions"),
+              ("L3", "advanced troubleshooting"), ("L4", "product update or documentation fix"))
+
+    BINDINGS = [
+        Binding("1", "pick('L1')", show=False),
+        Binding("2", "pick('L2')", show=False),
+        Binding("3", "pick('L3')", show=False),
+        Binding("4", "pick('L4')", show=False),
+    ]
+
+    def __init__(self, current: str) -> None:
+        super().__init__()
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="prompt"):
+            yield Static(Text(f"Change level (now {self.current})"), classes="prompt-title")
+            yield OptionList(*[Option(Text(f"{i + 1}  {lv}  {desc}"), id=lv)
+                               for i, (lv, desc) in enumerate(self.LEVELS)], id="prompt-levels")
+            yield Static(Text("1-4 or enter: choose   ctrl+g/esc: cancel"), classes="prompt-help")
+
+    def action_pick(self, level: str) -> None:
+        self.dismiss(level)
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)

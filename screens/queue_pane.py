@@ -1,0 +1,206 @@
+"""The queue pane: active filters, a search line, the column header and the queue table.
+
+The pane holds the whole list in risk order (``items``) and shows the filtered view.
+Loading and ticking are driven by the app (it owns the store and the clock tick); the
+pane only filters and redraws.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import Input, Static
+
+from console.queue_index import Filters, Item, apply_filters, breach_count, retick
+from screens.queue_table import QueueTable
+
+PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
+TYPE_CYCLE = (None, "incident", "query", "security_report", "service_request", "change_request")
+
+
+def _next(cycle: tuple, value: Any) -> Any:
+    i = cycle.index(value) if value in cycle else 0
+    return cycle[(i + 1) % len(cycle)]
+
+
+class QueuePane(Vertical):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("m", "toggle_mine", "Mine"),
+        Binding("b", "toggle_breached", "Breached"),
+        Binding("p", "cycle_priority", "Prio"),
+        Binding("t", "cycle_type", "Type"),
+        Binding("s", "subscriber", "Subscr"),
+        Binding("x", "clear_filters", "Clear"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    class NeedMine(Message):
+        """The 'mine' filter needs the operator's case ids loaded."""
+
+    class ReloadRequested(Message):
+        pass
+
+    def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.items: list[Item] = []
+        self.terms: dict[str, Any] = {}
+        self.at = 0
+        self.filters = Filters()
+        self.mine_ids: set[str] | None = None
+        self.loading = True
+        self.error: str | None = None
+        self.view: list[Item] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="queue-filters", markup=False)
+        yield Input(placeholder="search id, subscriber, title (enter: done)", id="queue-search",
+                    compact=True)
+        yield Static(id="queue-head", markup=False)
+        yield QueueTable(tz=self.tz, id="queue-table")
+
+    def on_mount(self) -> None:
+        self.query_one("#queue-search", Input).display = False
+        self._show_status()
+
+    @property
+    def table(self) -> QueueTable:
+        return self.query_one(QueueTable)
+
+    # -- data from the app ----------------------------------------------------------------
+
+    def show_items(self, items: list[Item], terms: dict[str, Any], at: int, *,
+                   partial: bool = False, keep: str | None = None) -> None:
+        self.items, self.terms, self.at = items, terms, at
+        self.loading = partial
+        self.error = None
+        self._refilter(keep=keep)
+
+    def show_error(self, message: str) -> None:
+        self.error = message
+        self.loading = False
+        self._show_status()
+
+    def tick(self, at: int) -> bool:
+        """Time passed: cases whose due passed may breach and move up. Returns whether the
+        order changed."""
+        self.at = at
+        moved = retick(self.items, self.terms, at) if self.items else False
+        if moved:
+            self._refilter()
+        else:
+            self.table.set_at(at)
+            self._show_status()
+        return moved
+
+    @property
+    def breaches(self) -> int:
+        return breach_count(self.items)
+
+    # -- filters --------------------------------------------------------------------------
+
+    def set_filters(self, filters: Filters) -> None:
+        if filters.mine and self.mine_ids is None:
+            self.filters = filters
+            self.post_message(self.NeedMine())
+            self._show_status()
+            return
+        self.filters = filters
+        self._refilter()
+
+    def set_mine_ids(self, ids: set[str]) -> None:
+        self.mine_ids = ids
+        self._refilter()
+
+    def _refilter(self, keep: str | None = None) -> None:
+        self.view = apply_filters(self.items, self.filters, self.mine_ids)
+        self.table.set_items(self.view, self.terms, self.at, keep=keep)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        f = self.filters
+        parts = f.describe()
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.error:
+            line.append("✖ " + self.error, style="bold red")
+        else:
+            line.append("Filter: ", style="bold")
+            line.append(" · ".join(parts) if parts else "none", style="bold" if parts else "")
+            n = len(self.view)
+            pos = f"{self.table.cursor + 1:,}/{n:,}" if n else "0"
+            total = f" of {len(self.items):,}" if f.active else ""
+            line.append(f"  │ {pos}{total}")
+            if self.loading:
+                line.append("  │ loading…", style="italic")
+        self.query_one("#queue-filters", Static).update(line)
+        head = self.query_one("#queue-head", Static)
+        head.update(Text(self.table.header_text(), no_wrap=True, overflow="crop"))
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_status)
+
+    @on(QueueTable.Moved)
+    def _moved(self) -> None:
+        self._show_status()
+
+    # -- actions --------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        box = self.query_one("#queue-search", Input)
+        box.display = True
+        box.value = self.filters.text
+        box.focus()
+
+    @on(Input.Changed, "#queue-search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.set_filters(self.filters.with_(text=event.value.strip()))
+
+    @on(Input.Submitted, "#queue-search")
+    def _search_done(self) -> None:
+        box = self.query_one("#queue-search", Input)
+        if not box.value.strip():
+            box.display = False
+        self.table.focus()
+
+    def action_toggle_mine(self) -> None:
+        self.set_filters(self.filters.with_(mine=not self.filters.mine))
+
+    def action_toggle_breached(self) -> None:
+        self.set_filters(self.filters.with_(breached=not self.filters.breached))
+
+    def action_cycle_priority(self) -> None:
+        self.set_filters(self.filters.with_(priority=_next(PRIORITY_CYCLE, self.filters.priority)))
+
+    def action_cycle_type(self) -> None:
+        self.set_filters(self.filters.with_(type=_next(TYPE_CYCLE, self.filters.type)))
+
+    def action_subscriber(self) -> None:
+        from screens.prompts import TextPrompt
+
+        def done(value: str | None) -> None:
+            if value is not None:
+                self.set_filters(self.filters.with_(subscriber=value.strip() or None))
+
+        self.app.push_screen(TextPrompt("Subscriber filter (id or part of it; empty: all)",
+                                        value=self.filters.subscriber or ""), done)
+
+    def action_clear_filters(self) -> None:
+        box = self.query_one("#queue-search", Input)
+        box.value = ""
+        box.display = False
+        self.set_filters(Filters())
+        self.table.focus()
+
+    def action_reload(self) -> None:
+        self.post_message(self.ReloadRequested())

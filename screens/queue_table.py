@@ -1,0 +1,265 @@
+"""The case queue as a Line-API widget: it renders only the rows on screen.
+
+Textual's DataTable measures every row (16 s at 100k rows); this widget keeps a list of
+``console.queue_index.Item`` and draws row ``y`` on demand in ``render_line``. Clock
+states are decoded and carried to "now" only for the rows drawn.
+
+Subscriber text never reaches a markup parser: cells are plain strings passed through
+``inert`` (control characters become caret notation) and laid out as Segments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from console.queue_index import Item
+from console.text import clock_text, inert, worst_clock
+
+TYPE_SHORT = {"incident": "INC", "query": "QRY", "security_report": "SRA",
+              "service_request": "SR", "change_request": "CR"}
+TYPE_WIDE = {"incident": "incident", "query": "query", "security_report": "security",
+             "service_request": "service", "change_request": "change"}
+STATUS_SHORT = {"open": "open", "resolved": "resd", "closed": "clsd"}
+CLOCK_SHORT = {"response": "resp", "workaround": "work", "resolution": "reso", "update": "upd"}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    name: str
+    label: str
+    width: int
+    right: bool = False
+
+
+def layout(width: int, id_width: int = 9) -> list[Column]:
+    """Columns for a table ``width`` cells wide; the title takes what is left."""
+    wide = width >= 130
+    cols = [
+        Column("mark", "", 1),
+        Column("id", "CASE", max(4, id_width)),
+        Column("subscriber", "SUBSCRIBER", 22 if wide else 11),
+        Column("type", "TYPE" if wide else "TYP", 8 if wide else 3),
+        Column("priority", "PR", 2),
+        Column("status", "STATUS" if wide else "STAT", 8 if wide else 4),
+        Column("level", "LV", 2),
+        Column("clock", "CLOCK" if wide else "CLK", 10 if wide else 4),
+        Column("left", "LEFT", 9, right=True),
+        Column("due", "DUE (local)" if wide else "DUE", 16 if wide else 11),
+    ]
+    used = sum(c.width for c in cols) + len(cols)  # one space between columns
+    cols.append(Column("title", "TITLE", max(8, width - used)))
+    return cols
+
+
+def fit(text: str, width: int, right: bool = False) -> str:
+    """``text`` cut or padded to exactly ``width`` cells (an ellipsis marks a cut)."""
+    n = cell_len(text)
+    if n > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = " " * (width - n)
+    return pad + text if right else text + pad
+
+
+def due_text(ts: int | None, tz: tzinfo, wide: bool) -> str:
+    if ts is None:
+        return ""
+    d = datetime.fromtimestamp(ts, tz)
+    return d.strftime("%a %d %b %H:%M") if wide else d.strftime("%b%d %H:%M")
+
+
+def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool) -> dict[str, str]:
+    """The text of each cell of one queue row (plain, inert text)."""
+    worst = worst_clock(ev.clocks)
+    name, st = worst if worst else ("", None)
+    breached = item.breached
+    return {
+        "mark": "!" if breached else ("⏸" if ev.awaiting else " "),
+        "id": inert(item.id),
+        "subscriber": inert(item.subscriber),
+        "type": (TYPE_WIDE if wide else TYPE_SHORT).get(ev.type, ev.type),
+        "priority": ev.priority or "-",
+        "status": ev.status if wide else STATUS_SHORT.get(ev.status, ev.status),
+        "level": ev.level,
+        "clock": name if wide else CLOCK_SHORT.get(name, name),
+        "left": clock_text(st) if st else "",
+        "due": due_text(st.due if st else None, tz, wide),
+        "title": inert(" ".join(item.title.split())),
+    }
+
+
+class QueueTable(ScrollView, can_focus=True):
+    """Virtual table of queue items with a row cursor."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+
+    COMPONENT_CLASSES = {
+        "queue-table--cursor",
+        "queue-table--breached",
+        "queue-table--done",
+        "queue-table--header",
+    }
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "PgUp", show=False),
+        Binding("pagedown", "page(1)", "PgDn", show=False),
+        Binding("home,g", "jump(0)", "Top", show=False),
+        Binding("end,G", "jump(-1)", "End", show=False),
+        Binding("enter", "select", "Open case"),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
+
+    class Selected(Message):
+        """Enter on a row."""
+
+        def __init__(self, case_id: str) -> None:
+            super().__init__()
+            self.case_id = case_id
+
+    class Moved(Message):
+        """The cursor moved (the pane shows the position)."""
+
+    def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.items: list[Item] = []
+        self.terms: dict[str, Any] = {}
+        self.at = 0
+        self.tz = tz
+        self._cols_for: tuple[tuple[int, int], list[Column]] = ((-1, -1), [])
+        self.id_width = 9
+
+    # -- data ---------------------------------------------------------------------------
+
+    def set_items(self, items: list[Item], terms: dict[str, Any], at: int,
+                  keep: str | None = None) -> None:
+        """Show ``items``; the cursor stays on case ``keep`` when it is still listed."""
+        if keep is None and self.items and 0 <= self.cursor < len(self.items):
+            keep = self.items[self.cursor].id
+        self.items = items
+        self.terms = terms
+        if items:
+            self.id_width = min(14, max(6, max(len(it.id) for it in items)))
+        self.at = at
+        self.virtual_size = Size(self.size.width, len(items))
+        index = 0
+        if keep is not None:
+            for i, it in enumerate(items):
+                if it.id == keep:
+                    index = i
+                    break
+        self._set_cursor(index, center=False)
+        self.refresh()
+
+    def set_at(self, at: int) -> None:
+        """Time passed: redraw the visible rows (their remaining times tick)."""
+        self.at = at
+        self.refresh()
+
+    @property
+    def current(self) -> Item | None:
+        if 0 <= self.cursor < len(self.items):
+            return self.items[self.cursor]
+        return None
+
+    def visible_items(self) -> list[Item]:
+        top = int(self.scroll_y)
+        return self.items[top : top + self.size.height]
+
+    # -- cursor -------------------------------------------------------------------------
+
+    def _set_cursor(self, index: int, center: bool = False) -> None:
+        n = len(self.items)
+        index = max(0, min(index, n - 1)) if n else 0
+        old = self.cursor
+        self.cursor = index
+        if n:
+            self._scroll_cursor_into_view()
+        if old != index:
+            self._refresh_row(old)
+            self._refresh_row(index)
+        self.post_message(self.Moved())
+
+    def _refresh_row(self, index: int) -> None:
+        y = index - int(self.scroll_y)
+        if 0 <= y < self.size.height:
+            self.refresh(Region(0, y, self.size.width, 1))
+
+    def _scroll_cursor_into_view(self) -> None:
+        h = max(1, self.size.height)
+        top = int(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + h:
+            self.scroll_to(y=self.cursor - h + 1, animate=False, immediate=True)
+
+    def action_cursor(self, delta: int) -> None:
+        self._set_cursor(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._set_cursor(self.cursor + direction * max(1, self.size.height - 1))
+
+    def action_jump(self, where: int) -> None:
+        self._set_cursor(0 if where == 0 else len(self.items) - 1)
+
+    def action_select(self) -> None:
+        item = self.current
+        if item is not None:
+            self.post_message(self.Selected(item.id))
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.items))
+        if self.items:
+            self._scroll_cursor_into_view()
+
+    # -- rendering ----------------------------------------------------------------------
+
+    def columns(self) -> list[Column]:
+        width = self.scrollable_content_region.width or self.size.width
+        if self._cols_for[0] != (width, self.id_width):
+            self._cols_for = ((width, self.id_width), layout(width, self.id_width))
+        return self._cols_for[1]
+
+    def header_text(self) -> str:
+        """The column labels, aligned with the rows."""
+        return " ".join(fit(c.label, c.width, c.right) for c in self.columns())
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width or self.size.width
+        index = int(self.scroll_y) + y
+        base = self.rich_style
+        if index >= len(self.items):
+            return Strip.blank(width, base)
+        item = self.items[index]
+        terms = self.terms.get(item.subscriber)
+        ev = item.current(terms, self.at) if terms is not None else item.snapshot()
+        wide = width >= 130
+        cells = row_cells(item, ev, self.tz, wide)
+        style = base
+        if item.breached:
+            style = style + self.get_component_rich_style("queue-table--breached")
+        elif ev.status != "open":
+            style = style + self.get_component_rich_style("queue-table--done")
+        if index == self.cursor:
+            style = style + self.get_component_rich_style("queue-table--cursor")
+        segs: list[Segment] = []
+        for col in self.columns():
+            text = fit(cells.get(col.name, ""), col.width, col.right) + " "
+            segs.append(Segment(text, style))
+        strip = Strip(segs).crop(0, width)
+        if strip.cell_length < width:
+            strip = strip.extend_cell_length(width, style)
+        return strip.simplify()

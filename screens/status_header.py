@@ -1,0 +1,69 @@
+"""The top line: app name, panes, the time in the operator's zone, the breach count.
+
+It shows the console's clock (``console.clock``), not the machine's, so a frozen clock
+in tests and snapshots gives a fixed header. Updated once a minute by the app's tick.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class StatusHeader(Static):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+
+    def __init__(self, *, tz: tzinfo, panes: list[tuple[str, str, str]], user: str,
+                 id: str | None = None) -> None:
+        super().__init__(id=id, markup=False)
+        self.tz = tz
+        self.panes = panes  # (key, id, title)
+        self.user = user
+        self.current = panes[0][1] if panes else ""
+        self.at = 0
+        self.breaches: int | None = None
+
+    def set_state(self, *, at: int | None = None, breaches: int | None = None,
+                  current: str | None = None) -> None:
+        if at is not None:
+            self.at = at
+        if breaches is not None:
+            self.breaches = breaches
+        if current is not None:
+            self.current = current
+        self.update(self._line())
+
+    def _line(self) -> Text:
+        width = self.size.width or 80
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(" support-console ", style="bold reverse")
+        for key, pid, title in self.panes:
+            style = "bold underline" if pid == self.current else "dim"
+            line.append(f" {key} {title}", style=style)
+        right = Text(no_wrap=True)
+        if self.breaches is None:
+            right.append("…")
+        elif self.breaches:
+            right.append(f"! {self.breaches:,} breached", style="bold red")
+        else:
+            right.append("✓ 0 breached", style="green")
+        if self.at:
+            when = datetime.fromtimestamp(self.at, self.tz)
+            fmt = "%a %d %b %H:%M %Z" if width >= 60 else "%H:%M %Z"
+            right.append("  " + when.strftime(fmt))
+        if width >= 100:
+            right.append(f"  {self.user}", style="dim")
+        right.append(" ")
+        pad = width - line.cell_len - right.cell_len
+        if pad > 0:
+            line.append(" " * pad)
+        else:
+            line.append(" ")
+        line.append_text(right)
+        return line
+
+    def on_resize(self) -> None:
+        self.update(self._line())
