@@ -34,6 +34,9 @@ from console.rules.eligibility import check_classification
 from console.rules.lifecycle import IllegalEvent, check_history
 from console.rules.policy import Policy
 from console.rules.timeutil import format_instant
+from models import Escalation
+
+ESC = Escalation.__table__
 
 
 class Refused(Exception):
@@ -55,52 +58,141 @@ class Appended:
 def append_event(store: Any, policy: Policy, case_id: str, kind: str, *, at: int, by: str | None,
                  data: dict[str, Any] | None = None, recorded_at: int,
                  expected_version: int | None = None) -> Appended:
-    data = {k: v for k, v in (data or {}).items() if v is not None}
+    """Record one event in its own transaction (see module docstring)."""
     with store.write() as session:
-        q = select(C).where(C.c.id == case_id)
-        if not store.is_sqlite:
-            q = q.with_for_update()
-        row = session.execute(q).first()
-        if row is None:
-            raise Refused(f"unknown case {case_id!r}")
-        if expected_version is not None and row.version != expected_version:
-            last = session.execute(
-                select(E.c.by, E.c.recorded_at).where(E.c.case_id == case_id)
-                .order_by(E.c.id.desc()).limit(1)).first()
-            who, when = (last.by or "someone", format_instant(last.recorded_at)) if last else ("someone", "?")
-            raise Conflict(f"case {case_id} was changed by {who} at {when}, reloaded")
-        facts = case_facts(row)
-        terms = load_terms(session, policy, [row.subscriber_id])[row.subscriber_id]
-        events = load_events(session, [case_id])[case_id]
-        seq = (max((e.seq for e in events), default=0)) + 1
-        new = Event(at=at, kind=kind, by=by, data=data, seq=seq)
-        ordered = sort_events([*events, new])
-        dep = load_deployment(session, row.deployment_id)
-        links, _ = load_links(session, case_id)
-        ltypes = linked_types(session, links)
+        return append_in(session, store.is_sqlite, policy, case_id, kind, at=at, by=by, data=data,
+                         recorded_at=recorded_at, expected_version=expected_version)
 
-        def classify_check(t: str, p: str | None) -> list[tuple[str, str]]:
-            return check_classification(policy, terms.plan, row.subscriber_id, dep, t, p,
-                                        konneqt_initiated=bool(row.konneqt_initiated),
-                                        linked_types=ltypes)
 
+def append_in(session: Any, is_sqlite: bool, policy: Policy, case_id: str, kind: str, *, at: int,
+              by: str | None, data: dict[str, Any] | None, recorded_at: int,
+              expected_version: int | None = None) -> Appended:
+    """``append_event`` inside a transaction the caller owns."""
+    data = {k: v for k, v in (data or {}).items() if v is not None}
+    q = select(C).where(C.c.id == case_id)
+    if not is_sqlite:
+        q = q.with_for_update()
+    row = session.execute(q).first()
+    if row is None:
+        raise Refused(f"unknown case {case_id!r}")
+    if expected_version is not None and row.version != expected_version:
+        last = session.execute(
+            select(E.c.by, E.c.recorded_at).where(E.c.case_id == case_id)
+            .order_by(E.c.id.desc()).limit(1)).first()
+        who, when = (last.by or "someone", format_instant(last.recorded_at)) if last else ("someone", "?")
+        raise Conflict(f"case {case_id} was changed by {who} at {when}, reloaded")
+    facts = case_facts(row)
+    terms = load_terms(session, policy, [row.subscriber_id])[row.subscriber_id]
+    events = load_events(session, [case_id])[case_id]
+    seq = (max((e.seq for e in events), default=0)) + 1
+    new = Event(at=at, kind=kind, by=by, data=data, seq=seq)
+    ordered = sort_events([*events, new])
+    dep = load_deployment(session, row.deployment_id)
+    links, _ = load_links(session, case_id)
+    ltypes = linked_types(session, links)
+
+    def classify_check(t: str, p: str | None) -> list[tuple[str, str]]:
+        return check_classification(policy, terms.plan, row.subscriber_id, dep, t, p,
+                                    konneqt_initiated=bool(row.konneqt_initiated),
+                                    linked_types=ltypes)
+
+    try:
+        check_history(facts, ordered, policy, classify_check)
+    except IllegalEvent as exc:
+        raise Refused(f"{case_id}: {exc.field}: {exc.message}") from None
+    if kind == "escalated" and not record_escalation(
+            session, is_sqlite, case_id, row.subscriber_id, str(data.get("missed", "manual")), at,
+            recorded_at, by):
+        raise Refused(f"{case_id}: already escalated")
+    res = session.execute(insert(E).values(case_id=case_id, at=at, kind=kind, by=by, data=data,
+                                           recorded_at=recorded_at))
+    event_id = int(res.inserted_primary_key[0])
+    stored = [*events, Event(at=at, kind=kind, by=by, data=data, seq=event_id)]
+    state = project(facts, sort_events(stored), terms)
+    session.execute(update(CS).where(CS.c.case_id == case_id)
+                    .values(**{k: v for k, v in state.items() if k != "case_id"}))
+    if kind == "time_logged":
+        session.execute(insert(TE).values(**time_entry_row(
+            event_id, case_id, row.subscriber_id, at, by, data)))
+    session.execute(update(C).where(C.c.id == case_id).values(version=row.version + 1))
+    ev = evaluate(facts, sort_events(stored), terms, max(at, recorded_at))
+    return Appended(case_id, event_id, row.version + 1, ev)
+
+
+def record_escalation(session: Any, is_sqlite: bool, case_id: str, subscriber: str, missed: str,
+                      at: int, recorded_at: int, by: str | None) -> bool:
+    """Insert the case's escalation row unless one exists; True when this call made it.
+
+    ``ON CONFLICT DO NOTHING`` on the primary key: with any number of racing sweeps on
+    any number of hosts, exactly one row (and so one escalated event) is ever written.
+    """
+    if is_sqlite:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    stmt = dialect_insert(ESC).values(case_id=case_id, subscriber_id=subscriber, missed=missed,
+                                      escalated_at=at, recorded_at=recorded_at, by=by)
+    res = session.execute(stmt.on_conflict_do_nothing(index_elements=["case_id"]))
+    return bool(res.rowcount)
+
+
+def next_case_id(session: Any, prefix: str = "CS-") -> str:
+    """The next free ``CS-<n>`` id (called inside the creating transaction)."""
+    best = 10000
+    for (cid,) in session.execute(select(C.c.id).where(C.c.id.like(f"{prefix}%"))):
+        tail = cid[len(prefix):]
+        if tail.isdigit():
+            best = max(best, int(tail))
+    return f"{prefix}{best + 1}"
+
+
+def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str | None, ctype: str,
+                priority: str | None, title: str, reported_at: int, by: str | None,
+                recorded_at: int, level: str = "L1", criterion: str | None = None,
+                links: tuple[str, ...] = (), konneqt_initiated: bool = False,
+                case_id: str | None = None) -> str:
+    """Open a new case (the wizard's last step), eligibility checked, in one transaction."""
+    from sqlalchemy.exc import IntegrityError
+
+    from console.records import L, S, load_terms
+
+    title = (title or "").strip()
+    if not title:
+        raise Refused("a case needs a title")
+    if level not in policy.levels:
+        raise Refused(f"unknown level {level!r}")
+    for attempt in range(5):
         try:
-            check_history(facts, ordered, policy, classify_check)
-        except IllegalEvent as exc:
-            raise Refused(f"{case_id}: {exc.field}: {exc.message}") from None
-        res = session.execute(insert(E).values(case_id=case_id, at=at, kind=kind, by=by, data=data,
-                                               recorded_at=recorded_at))
-        event_id = int(res.inserted_primary_key[0])
-        stored = [*events, Event(at=at, kind=kind, by=by, data=data, seq=event_id)]
-        state = project(facts, sort_events(stored), terms)
-        session.execute(update(CS).where(CS.c.case_id == case_id)
-                        .values(**{k: v for k, v in state.items() if k != "case_id"}))
-        if kind == "time_logged":
-            session.execute(insert(TE).values(**time_entry_row(
-                event_id, case_id, row.subscriber_id, at, by, data)))
-        session.execute(update(C).where(C.c.id == case_id).values(version=row.version + 1))
-        ev = evaluate(facts, sort_events(stored), terms, max(at, recorded_at))
-        return Appended(case_id, event_id, row.version + 1, ev)
+            with store.write() as session:
+                if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
+                    raise Refused(f"unknown subscriber {subscriber!r}")
+                terms = load_terms(session, policy, [subscriber])[subscriber]
+                dep = load_deployment(session, deployment)
+                if deployment is not None and dep is None:
+                    raise Refused(f"unknown deployment {deployment!r}")
+                ltypes = linked_types(session, list(links))
+                if len(ltypes) != len(links):
+                    raise Refused(f"unknown linked case among {', '.join(links)}")
+                problems = check_classification(policy, terms.plan, subscriber, dep, ctype, priority,
+                                                konneqt_initiated=konneqt_initiated,
+                                                linked_types=ltypes)
+                if problems:
+                    raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
+                cid = case_id or next_case_id(session)
+                session.execute(insert(C).values(
+                    id=cid, subscriber_id=subscriber, deployment_id=deployment, type=ctype,
+                    priority=priority, title=title, reported_at=reported_at, aware_at=None,
+                    level=level, konneqt_initiated=konneqt_initiated, criterion=criterion,
+                    opened_by=by, version=1))
+                for lk in links:
+                    session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
+                facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
+                session.execute(insert(CS).values(**project(facts, [], terms)))
+                return cid
+        except IntegrityError:
+            if case_id is not None or attempt == 4:
+                raise Refused(f"case id {case_id or '(next)'} is taken") from None
+    raise Refused("could not allocate a case id")
 
 
 def rebuild(store: Any, policy: Policy, progress: Callable[[int], None] | None = None,

@@ -14,6 +14,7 @@ Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
 from __future__ import annotations
 
 import os
+import threading
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -62,7 +63,6 @@ class ConsoleApp(App[int]):
 
     BINDINGS = [
         Binding("q", "quit", "Quit"),
-        Binding("ctrl+p", "command_palette", "Find", show=True),
         *[Binding(p.key, f"switch_pane('{p.id}')", p.title, show=False) for p in PANES],
     ]
 
@@ -81,6 +81,9 @@ class ConsoleApp(App[int]):
         self.at = clock.now()
         self.loaded = False
         self.first_paint_at: float | None = None
+        self.load_done = threading.Event()  # the first read finished (or failed)
+        self._mounted = threading.Event()
+        threading.Thread(target=self._preload, name="queue-preload", daemon=True).start()
         if not animations and not os.environ.get("TEXTUAL_ANIMATIONS"):
             self.animation_level = "none"
 
@@ -97,7 +100,7 @@ class ConsoleApp(App[int]):
     def on_mount(self) -> None:
         self.header.set_state(at=self.at)
         self.query_one(QueueTable).focus()
-        self.load()
+        self._mounted.set()
         self._arm_tick()
 
     @property
@@ -131,6 +134,24 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
+        """(Re)read the whole queue in a worker."""
+        self._read_queue()
+
+    def _preload(self) -> None:
+        """The first read, in a plain thread started with the app: it overlaps the
+        database work with Textual's own start-up instead of waiting for the mount."""
+        try:
+            self._read_queue()
+        finally:
+            self.load_done.set()
+
+    def _hand_over(self, fn: Any, *args: Any) -> None:
+        """Run ``fn`` on the app's thread once the app is mounted."""
+        self._mounted.wait()
+        if self.is_running:
+            self.call_from_thread(fn, *args)
+
+    def _read_queue(self) -> None:
         from console.queue_index import load_items
 
         try:
@@ -145,13 +166,13 @@ class ConsoleApp(App[int]):
                 names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
                 if not self.loaded:
                     top = load_items(conn, terms, at, top=TOP_ROWS)
-                    self.call_from_thread(self._loaded, top, terms, names, at, True)
+                    self._hand_over(self._loaded, top, terms, names, at, True)
                 items = load_items(conn, terms, at)
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {exc}"
-            self.call_from_thread(lambda: self.queue.show_error(msg))
+            self._hand_over(lambda: self.queue.show_error(msg))
             return
-        self.call_from_thread(self._loaded, items, terms, names, at, False)
+        self._hand_over(self._loaded, items, terms, names, at, False)
 
     def _loaded(self, items: list[Any], terms: dict[str, Any], names: dict[str, str], at: int,
                 partial: bool) -> None:
@@ -221,7 +242,7 @@ class ConsoleApp(App[int]):
 
     def _arm_tick(self) -> None:
         delay = 60 - clock.now() % 60
-        self.set_timer(max(1, delay), self._timer_tick)
+        self.set_timer(max(1, delay) + 0.05, self._timer_tick)
 
     def _timer_tick(self) -> None:
         self.action_tick()

@@ -287,6 +287,107 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_BREACHES
 
 
+def cmd_classify(args: argparse.Namespace) -> int:
+    from console.rules.classify import classify, questions, unknown_answers
+    from console.rules.eligibility import DeploymentFacts
+
+    policy = _policy(args)
+    if args.list:
+        items = [{"key": c.key, "priority": c.priority, "criterion": c.text} for c in policy.criteria]
+        if args.json:
+            _dump({"criteria": items, "types": policy.case_type_help})
+        else:
+            for c in items:
+                print(f"{c['priority']}  {c['key']:<34} {c['criterion']}")
+        return EXIT_OK
+    answers: dict[str, bool] = {}
+    for raw in args.answer or []:
+        key, sep, val = raw.partition("=")
+        if not sep or val.lower() not in ("yes", "no", "y", "n", "true", "false"):
+            raise CliError(f"--answer {raw!r}: expected KEY=yes or KEY=no")
+        answers[key] = val.lower() in ("yes", "y", "true")
+    bad = unknown_answers(policy, answers)
+    if bad:
+        raise CliError(f"--answer: unknown criterion {', '.join(bad)} (see classify --list)")
+    if args.deployment:
+        from console.records import load_deployment, load_terms
+
+        store = _open(args)
+        with store.connection() as conn:
+            dep = load_deployment(conn, args.deployment)
+            if dep is None:
+                raise CliError(f"--deployment: unknown deployment {args.deployment!r}")
+            terms = load_terms(conn, policy, [dep.subscriber])[dep.subscriber]
+        plan, subscriber = terms.plan, dep.subscriber
+    else:
+        from console.rules.timeutil import BadValue
+
+        if not args.plan:
+            raise CliError("give --deployment ID, or --plan with --environment and --managed")
+        try:
+            plan = policy.plan(args.plan)
+        except BadValue as exc:
+            raise CliError(f"--plan: {exc}") from None
+        subscriber = "(hypothetical)"
+        dep = None
+        if args.environment or args.managed:
+            if args.environment not in ("production", "pre-production"):
+                raise CliError("--environment: production or pre-production")
+            if args.managed not in ("yes", "no"):
+                raise CliError("--managed: yes or no")
+            dep = DeploymentFacts("(hypothetical)", subscriber, args.environment, args.managed == "yes")
+    if args.type not in policy.case_types:
+        raise CliError(f"--type: one of {', '.join(policy.case_types)}")
+    result = classify(policy, plan, subscriber, dep, args.type, answers)
+    out = {"type": result.type, "priority": result.priority, "decided_by": result.decided_by,
+           "notes": result.notes, "eligible": result.eligible,
+           "problems": [f"{f}: {m}" for f, m in result.problems],
+           "asked": [c.key for c in questions(policy, plan, dep)] if args.type == "incident" else []}
+    if args.json:
+        _dump(out)
+    else:
+        print(f"{out['type']} {out['priority'] or ''}  decided by {out['decided_by'] or '-'}")
+        for n in out["notes"] + out["problems"]:
+            print(f"  {n}")
+    return EXIT_OK if result.eligible else EXIT_BAD_INPUT
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.escalation import sweep
+    from console.rules.timeutil import format_instant
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    made = sweep(store, policy, at, by=args.by or operator(args), recorded_at=clock.now())
+    for esc in made:
+        print(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
+    err(f"sweep: {len(made)} new escalation(s)")
+    return EXIT_OK
+
+
+def cmd_escalations(args: argparse.Namespace) -> int:
+    from console.escalation import load_board
+    from console.output import card_json
+    from console.rules.timeutil import format_instant
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        cards = load_board(conn, policy, at)
+    if args.json:
+        _dump({"at": format_instant(at), "escalations": [card_json(c) for c in cards]})
+    else:
+        for c in cards:
+            flag = " UPDATE OVERDUE" if c.update_overdue else ""
+            print(f"{c.column:<12} {c.case_id:<10} {c.subscriber:<18} {c.priority or '':<3} missed "
+                  f"{c.missed} at {format_instant(c.escalated_at)}; next update "
+                  f"{format_instant(c.next_update_due) or '-'}{flag}")
+    return EXIT_OK
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from console.actions import count_cases, rebuild
 
@@ -384,6 +485,21 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
     sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
     sp = add("check", cmd_check, "exit 3 and one line per breach when anything is breached")
+    sp.add_argument("--at")
+    sp = add("classify", cmd_classify, "the classification wizard's rules (policy §9) without the screen")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--list", action="store_true", help="list the criteria keys")
+    sp.add_argument("--type", default="incident")
+    sp.add_argument("--deployment", help="a stored deployment (its plan, environment, managed)")
+    sp.add_argument("--plan", help="without --deployment: enterprise or basic")
+    sp.add_argument("--environment", help="without --deployment: production or pre-production")
+    sp.add_argument("--managed", help="without --deployment: yes or no")
+    sp.add_argument("--answer", action="append", metavar="KEY=yes", help="a criterion answered (repeat)")
+    sp = add("sweep", cmd_sweep, "record the escalations due by --at (idempotent, safe from many hosts)")
+    sp.add_argument("--at")
+    sp.add_argument("--by", help="recorded as who escalated (default: the operator)")
+    sp = add("escalations", cmd_escalations, "the war-team board")
+    sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
     add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
     sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")

@@ -59,6 +59,7 @@ def export(conn: Conn) -> dict[str, Any]:
             "type": r.type, "priority": r.priority, "title": r.title,
             "reported_at": format_instant(r.reported_at), "aware_at": format_instant(r.aware_at),
             "level": r.level, "konneqt_initiated": bool(r.konneqt_initiated),
+            "criterion": r.criterion, "opened_by": r.opened_by,
             "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
         })
     return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases}

@@ -49,6 +49,7 @@ class Prepared:
     users: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
+    escalations: list[dict[str, Any]] = field(default_factory=list)
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
 
@@ -282,6 +283,9 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         if level not in policy.levels:
             chk.add(f"{p}.level", f"one of {', '.join(policy.levels)}, got {level!r}")
         kinit = chk.get(c, "konneqt_initiated", p, bool, required=False, default=False)
+        criterion = chk.get(c, "criterion", p, str, required=False)
+        if criterion is not None and criterion not in {k.key for k in policy.criteria}:
+            chk.add(f"{p}.criterion", f"unknown guideline criterion {criterion!r}")
         links = chk.get(c, "links", p, list, required=False, default=[]) or []
         for j, lk in enumerate(links):
             if not isinstance(lk, str) or lk not in case_types:
@@ -335,9 +339,15 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         out.cases.append({
             "id": cid, "subscriber_id": sid, "deployment_id": dep_id, "type": ctype,
             "priority": prio, "title": title, "reported_at": reported, "aware_at": aware,
-            "level": level, "konneqt_initiated": kinit, "version": 1,
+            "level": level, "konneqt_initiated": kinit, "version": 1, "criterion": criterion,
+            "opened_by": c.get("opened_by") if isinstance(c.get("opened_by"), str) else None,
         })
         out.links.extend({"case_id": cid, "linked_case_id": lk} for lk in links)
+        for e in ordered:
+            if e.kind == "escalated":
+                out.escalations.append({
+                    "case_id": cid, "subscriber_id": sid, "missed": str(e.data.get("missed", "manual")),
+                    "escalated_at": e.at, "recorded_at": recorded_at, "by": e.by})
         out.histories.append((facts, events, terms[sid]))
     if chk.problems:
         raise ImportRefused(chk.problems)
@@ -389,6 +399,10 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
             progress(len(cases))
     if prep.links:
         conn.execute(insert(L), prep.links)
+    if prep.escalations:
+        from models import Escalation
+
+        conn.execute(insert(Escalation.__table__), prep.escalations)
     # Time entries need the events' ids.
     logged = [f.id for f, evs, _ in prep.histories if any(e.kind == "time_logged" for e in evs)]
     if logged:

@@ -97,3 +97,40 @@ def event_json(e: Event, recorded_at: int | None = None) -> dict[str, Any]:
 
 def history_json(events: Sequence[Event]) -> list[dict[str, Any]]:
     return [event_json(e) for e in events]
+
+
+def card_json(card: Any) -> dict[str, Any]:
+    """One war-team card as in interchange.md's ``escalations --json``."""
+    team = card.team
+    return {
+        "case": card.case_id,
+        "subscriber": card.subscriber,
+        "priority": card.priority,
+        "title": card.title,
+        "missed": card.missed,
+        "escalated_at": format_instant(card.escalated_at),
+        "overdue_by": card.overdue_by,
+        "column": card.column,
+        "status": card.status,
+        "team": [
+            {"name": m.name, "role": m.role, "joined_at": format_instant(m.joined_at),
+             "left_at": format_instant(m.left_at)}
+            for m in team.members
+        ],
+        "plan": {
+            "assessment": team.plan_text("assessment"),
+            "mitigation": team.plan_text("mitigation"),
+            "resources": team.plan_text("resources"),
+            "update_frequency": team.update_frequency,
+        },
+        "plan_history": [
+            {"part": v.part, "text": v.text, "at": format_instant(v.at), "by": v.by}
+            for versions in team.plan.values() for v in versions
+        ],
+        "updates": [
+            {"at": format_instant(u.at), "by": u.by, "note": u.note, "late": u.late}
+            for u in team.updates
+        ],
+        "next_update_due": format_instant(card.next_update_due),
+        "update_overdue": card.update_overdue,
+    }

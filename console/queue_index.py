@@ -49,7 +49,7 @@ class Item:
 
     __slots__ = ("id", "subscriber", "type", "priority", "status", "level", "reported_at",
                  "anchor_at", "valid_until", "next_due", "raw", "title", "deployment", "key",
-                 "snap", "_cur")
+                 "snap", "_cur", "_hay")
 
     def __init__(self, row: Sequence[Any]) -> None:
         (self.id, self.subscriber, self.status, self.type, self.priority, self.level,
@@ -61,6 +61,15 @@ class Item:
         self.key: tuple = ()
         self.snap: CaseEval | None = None
         self._cur: CaseEval | None = None
+        self._hay: str | None = None
+
+    @property
+    def hay(self) -> str:
+        """Lower-case id, subscriber and title, for the free-text search."""
+        h = self._hay
+        if h is None:
+            h = self._hay = f"{self.id}\n{self.subscriber}\n{self.title}".lower()
+        return h
 
     @property
     def group(self) -> int:
@@ -136,12 +145,12 @@ def _usable(anchor_at: int, valid_until: int | None, at: int) -> bool:
     return anchor_at <= at and (valid_until is None or at < valid_until)
 
 
-def _select(listed_only_top: int | None) -> str:
-    q = (f"SELECT {_COLUMNS} FROM case_state s JOIN support_case c ON c.id = s.case_id "
-         "WHERE (s.listed = :t OR s.anchor_at > :at) AND s.reported_at <= :at")
-    if listed_only_top is not None:
-        q += " AND s.next_due IS NOT NULL ORDER BY s.next_due LIMIT :lim"
-    return q
+def _select(top: int | None) -> str:
+    base = f"SELECT {_COLUMNS} FROM case_state s JOIN support_case c ON c.id = s.case_id "
+    if top is not None:  # the (listed, next_due) index gives the earliest dues at once
+        return (base + "WHERE s.listed = :t AND s.next_due IS NOT NULL AND s.reported_at <= :at"
+                " ORDER BY s.listed, s.next_due LIMIT :lim")
+    return base + "WHERE (s.listed = :t OR s.anchor_at > :at) AND s.reported_at <= :at"
 
 
 def load_items(conn: Any, terms: dict[str, Any], at: int, *, top: int | None = None,
@@ -287,9 +296,7 @@ def apply_filters(items: Sequence[Item], f: Filters, mine_ids: set[str] | None =
         out = (it for it in out if it.type == t)
     if f.text:
         needle = f.text.lower()
-        out = (it for it in out
-               if needle in it.title.lower() or needle in it.id.lower()
-               or needle in it.subscriber.lower())
+        out = (it for it in out if needle in it.hay)
     return list(out)
 
 

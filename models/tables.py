@@ -100,6 +100,8 @@ class Case(SQLModel, table=True):
     aware_at: int | None = Field(default=None, sa_type=BigInteger)
     level: str  # initial level, "L1".."L4"
     konneqt_initiated: bool = False
+    criterion: str | None = None  # the §9 guideline that decided the priority, if classified
+    opened_by: str | None = None
     version: int = Field(default=1, sa_column=_case_version)
 
 
@@ -157,4 +159,17 @@ class TimeEntry(SQLModel, table=True):
     hours: float
     exempt: bool
     note: str | None = None
+    by: str | None = None
+
+
+class Escalation(SQLModel, table=True):
+    """One row per escalated incident; the primary key makes it exactly once (policy §7)."""
+
+    __tablename__ = "escalation"
+
+    case_id: str = Field(foreign_key="support_case.id", primary_key=True)
+    subscriber_id: str = Field(index=True)
+    missed: str  # workaround | resolution: the first target missed
+    escalated_at: int = Field(sa_type=BigInteger)  # when the target was missed
+    recorded_at: int = Field(sa_type=BigInteger)
     by: str | None = None

@@ -20,9 +20,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from console.text import hm, inert
+from screens.key_bar import KeyBar
 
 ACTION_LABELS = {
     "acknowledged": "acknowledged",
@@ -37,6 +38,11 @@ ACTION_LABELS = {
     "time_logged": "time logged",
     "level_changed": "level changed",
 }
+
+
+KEYS = [("a", "ack"), ("w", "await subscr"), ("s", "subscr responded"), ("o", "workaround"),
+        ("f", "fix ETA"), ("u", "status update"), ("t", "log time"), ("l", "level"),
+        ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("q", "back")]
 
 
 @dataclass
@@ -89,7 +95,7 @@ class CaseView(Screen[None]):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     BINDINGS = [
-        Binding("q,backspace", "back", "Back"),
+        Binding("q,backspace", "back", "Back", show=False),
         Binding("escape", "back", "Back", show=False),
         Binding("a", "event('acknowledged')", "Ack"),
         Binding("w", "awaiting", "Await"),
@@ -123,7 +129,7 @@ class CaseView(Screen[None]):
             yield Static(id="case-clocks", markup=False)
             yield Static(id="case-history", markup=False)
         yield Static(id="case-notice", markup=False)
-        yield Footer(compact=True)
+        yield KeyBar(KEYS, id="case-keys")
 
     def on_mount(self) -> None:
         self.query_one("#case-head", Static).update(Text(f"{self.case_id}  loading…"))
@@ -302,11 +308,11 @@ class CaseView(Screen[None]):
             append_event(self.store, self.policy, self.case_id, kind, at=now, by=self.user,
                          data=data, recorded_at=now, expected_version=version)
         except Conflict as exc:
-            self.app.call_from_thread(self._say, f"{exc} (nothing written)", error=True)
+            self.app.call_from_thread(self._say, f"nothing written: {exc}", error=True)
             self.app.call_from_thread(self.reload)
             return
         except Refused as exc:
-            self.app.call_from_thread(self._say, f"refused: {exc} (nothing written)", error=True)
+            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
             return
         except Exception as exc:
             self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)

@@ -22,6 +22,13 @@ from textual.widgets.option_list import Option
 _CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
 
+def _input(**kw: Any) -> Input:
+    """An Input that does not blink (a blinking cursor costs bytes on a slow link)."""
+    box = Input(**kw)
+    box.cursor_blink = False
+    return box
+
+
 class _Prompt(ModalScreen[Any]):
     DEFAULT_CSS = _CSS
     BINDINGS = [
@@ -45,7 +52,7 @@ class TextPrompt(_Prompt):
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(Text(self.question), classes="prompt-title")
-            yield Input(value=self.value, id="prompt-text")
+            yield _input(value=self.value, id="prompt-text")
             yield Static(id="prompt-error", classes="prompt-error")
             yield Static(Text("enter: ok   ctrl+g/esc: cancel"), classes="prompt-help")
 
@@ -64,9 +71,9 @@ class HoursPrompt(_Prompt):
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(Text("Log time on this case"), classes="prompt-title")
-            yield Input(placeholder="hours, e.g. 1.5", id="prompt-hours")
+            yield _input(placeholder="hours, e.g. 1.5", id="prompt-hours")
             yield Checkbox("exempt (fix for a product error; needs a note)", id="prompt-exempt")
-            yield Input(placeholder="note", id="prompt-note")
+            yield _input(placeholder="note", id="prompt-note")
             yield Static(id="prompt-error", classes="prompt-error")
             yield Static(Text("tab: next field   space: toggle exempt   enter: ok   ctrl+g: cancel"),
                          classes="prompt-help")

@@ -37,10 +37,10 @@ class QueuePane(Vertical):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("m", "toggle_mine", "Mine"),
-        Binding("b", "toggle_breached", "Breached"),
+        Binding("b", "toggle_breached", "Breach"),
         Binding("p", "cycle_priority", "Prio"),
         Binding("t", "cycle_type", "Type"),
-        Binding("s", "subscriber", "Subscr"),
+        Binding("s", "subscriber", "Sub"),
         Binding("x", "clear_filters", "Clear"),
         Binding("r", "reload", "Reload", show=False),
     ]
@@ -65,8 +65,10 @@ class QueuePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-filters", markup=False)
-        yield Input(placeholder="search id, subscriber, title (enter: done)", id="queue-search",
+        box = Input(placeholder="search id, subscriber, title (enter: done)", id="queue-search",
                     compact=True)
+        box.cursor_blink = False
+        yield box
         yield Static(id="queue-head", markup=False)
         yield QueueTable(tz=self.tz, id="queue-table")
 
@@ -83,6 +85,8 @@ class QueuePane(Vertical):
     def show_items(self, items: list[Item], terms: dict[str, Any], at: int, *,
                    partial: bool = False, keep: str | None = None) -> None:
         self.items, self.terms, self.at = items, terms, at
+        if items:
+            self.table.id_width = min(14, max(6, max(len(it.id) for it in items)))
         self.loading = partial
         self.error = None
         self._refilter(keep=keep)

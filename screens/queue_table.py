@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -118,7 +119,7 @@ class QueueTable(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "PgDn", show=False),
         Binding("home,g", "jump(0)", "Top", show=False),
         Binding("end,G", "jump(-1)", "End", show=False),
-        Binding("enter", "select", "Open case"),
+        Binding("enter", "select", "Open"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)
@@ -151,8 +152,6 @@ class QueueTable(ScrollView, can_focus=True):
             keep = self.items[self.cursor].id
         self.items = items
         self.terms = terms
-        if items:
-            self.id_width = min(14, max(6, max(len(it.id) for it in items)))
         self.at = at
         self.virtual_size = Size(self.size.width, len(items))
         index = 0
@@ -219,6 +218,15 @@ class QueueTable(ScrollView, can_focus=True):
         item = self.current
         if item is not None:
             self.post_message(self.Selected(item.id))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click puts the cursor on a row; a double click opens it (the mouse is
+        optional: every action has a key)."""
+        index = int(self.scroll_y) + event.y
+        if 0 <= index < len(self.items):
+            self._set_cursor(index)
+            if event.chain >= 2:
+                self.action_select()
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.items))

@@ -112,7 +112,11 @@ def events_of(url: str, case_id: str) -> list[tuple[str, str | None, dict]]:
 
 
 async def settle(pilot: Any) -> None:
-    """Let workers finish and the screen catch up."""
+    """Let the first read, the workers and the screen catch up."""
+    import asyncio
+
+    while not pilot.app.load_done.is_set():
+        await asyncio.sleep(0.01)
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()

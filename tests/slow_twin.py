@@ -223,8 +223,10 @@ def twin_evaluate(
             if acknowledged:
                 return
             acknowledged = True
-            if status["response"] == "running":
-                status["response"] = "stopped"
+            # The response clock stops for good (a reopen after a resolve that came
+            # before the acknowledgement does not restart it).
+            status["response"] = "stopped"
+            before_close.pop("response", None)
             for c in ("workaround", "resolution", "update"):
                 if status[c] == "pending":
                     status[c] = "running"

@@ -35,6 +35,10 @@ async def act(pilot, *keys: str) -> str:
     return screen_text(pilot.app)
 
 
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
 def kinds(url: str, case_id: str) -> list[str]:
     return [k for k, _, _ in events_of(url, case_id)]
 
@@ -130,23 +134,23 @@ def test_refused_action_shows_why_and_writes_nothing(db):
         async with app.run_test(size=(100, 40)) as pilot:
             await settle(pilot)
             await open_case(pilot, "Z-101")
-            text = await act(pilot, "s")  # subscriber responded, but nobody is awaited
-            assert "refused" in text and "not awaiting the subscriber" in text
-            assert "nothing written" in text, text
+            text = flat(await act(pilot, "s"))  # subscriber responded, nobody is awaited
+            assert "refused, nothing written" in text
+            assert "case Z-101 is not awaiting the subscriber" in text
             assert kinds(db, "Z-101") == []
-            text = await act(pilot, "o")  # workaround before acknowledgement
+            text = flat(await act(pilot, "o"))  # workaround before acknowledgement
             assert "not acknowledged yet" in text
-            text = await act(pilot, "O")  # reopen an open case
+            text = flat(await act(pilot, "O"))  # reopen an open case
             assert "only a resolved or closed case reopens" in text
             await pilot.press("t")
             await pilot.pause()
-            await pilot.press(*"2", "tab", "space", "enter")  # exempt without a note
+            await pilot.press(*"2", "tab", "space", "tab", "enter")  # exempt without a note
             await settle(pilot)
-            text = screen_text(app)
+            text = flat(screen_text(app))
             assert "exempt time entry needs a note" in text
             await pilot.press("l")
             await pilot.pause()
-            text = await act(pilot, "1")  # already L1
+            text = flat(await act(pilot, "1"))  # already L1
             assert "already at L1" in text
             assert kinds(db, "Z-101") == []
 
@@ -190,7 +194,7 @@ def test_stale_view_is_refused_and_reloaded(db):
             append_event(store, load_policy(None), "Z-101", "acknowledged", at=clock.now(),
                          by="someone-else", recorded_at=clock.now())
             store.dispose()
-            text = await act(pilot, "a")
+            text = flat(await act(pilot, "a"))
             assert "changed by someone-else" in text
             assert kinds(db, "Z-101") == ["acknowledged"]
             assert "someone-else" in screen_text(app)  # reloaded: the history shows it

@@ -267,6 +267,25 @@ def test_reopened_restarts_an_unacknowledged_response_clock():
     shows(s.at("2026-02-02 12:00").clocks["workaround"], "running", 1 * H, "2026-02-10 11:00")
 
 
+def test_acknowledged_on_a_resolved_case_stops_response_for_good():
+    # Resolved before anyone acknowledged, acknowledged while resolved, then reopened:
+    # the response clock stopped at acknowledged and must not run again (bug fixed).
+    s = Story(prio="P2", reported="2026-02-02 09:00").on("2026-02-02 09:30", "resolved")
+    s.on("2026-02-02 10:00", "acknowledged").on("2026-02-02 11:00", "reopened")
+    ev = s.at("2026-02-02 13:00")
+    shows(ev.clocks["response"], "stopped", 30 * M)
+    # The other clocks start at the reopen (they were never counting before).
+    shows(ev.clocks["workaround"], "running", 2 * H, "2026-02-10 11:00")
+
+
+def test_status_update_after_resolved_does_not_touch_the_stopped_update_clock():
+    s = Story(prio="P2", reported="2026-02-02 09:00").on("2026-02-02 09:00", "acknowledged")
+    s.on("2026-02-02 12:00", "resolved").on("2026-02-02 13:00", "status_update")
+    shows(s.at("2026-02-02 14:00").clocks["update"], "stopped", 3 * H)
+    s.on("2026-02-02 15:00", "reopened")
+    shows(s.at("2026-02-02 16:00").clocks["update"], "running", 4 * H, "2026-02-02 16:00")
+
+
 def test_stopped_breach_is_for_good():
     s = Story(prio="P1", reported="2026-02-02 09:00").on("2026-02-02 11:00", "acknowledged")
     for when in ("2026-02-02 11:00", "2026-02-20 11:00", "2027-02-02 11:00"):
@@ -825,7 +844,7 @@ def _final_priority(case: CaseFacts, events: list[Event], at: int) -> str | None
     return prio
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(histories(), st.integers(0, 7 * 24 * 60))
 def test_clocks_match_the_minute_by_minute_twin(h, after):
     case, events, t = h
@@ -846,6 +865,12 @@ def test_clocks_match_the_minute_by_minute_twin(h, after):
             w.state, w.target, w.elapsed, w.remaining, w.due, w.breached), name
 
 
+def _view(ev: CaseEval) -> tuple:
+    """What advance() carries forward (evaluate may add more, e.g. breach instants)."""
+    return (ev.at, ev.type, ev.priority, ev.level, ev.status, ev.acknowledged, ev.awaiting,
+            ev.suspended, ev.clocks, ev.next_boundary)
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(histories(), st.integers(0, 3 * 24 * 3600), st.integers(0, 10 * 24 * 3600))
 def test_advance_equals_evaluate_over_event_free_spans(h, gap0, gap1):
@@ -857,7 +882,7 @@ def test_advance_equals_evaluate_over_event_free_spans(h, gap0, gap1):
     if snap.next_boundary is not None:
         assume(snap.next_boundary > t0)
         t1 = min(t1, snap.next_boundary - 1)
-    assert advance(snap, t, t1) == evaluate(case, events, t, t1)
+    assert _view(advance(snap, t, t1)) == _view(evaluate(case, events, t, t1))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -889,6 +914,6 @@ def test_advance_on_a_fixed_case_across_a_weekend():
     s = Story(prio="P2", reported="2026-02-06 15:00").on("2026-02-06 15:30", "acknowledged")
     snap = s.at("2026-02-06 16:00")
     for when in ("2026-02-07 12:00", "2026-02-09 10:00", "2026-02-12 16:59"):
-        assert advance(snap, ENT, ny(when)) == s.at(when)
+        assert _view(advance(snap, ENT, ny(when))) == _view(s.at(when))
     assert advance(snap, ENT, snap.at) is snap
     assert replace(snap, at=snap.at) == snap

@@ -37,6 +37,7 @@ TABLES = {
     "case_event",
     "case_state",
     "time_entry",
+    "escalation",
 }
 
 

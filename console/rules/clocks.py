@@ -77,6 +77,8 @@ class CaseEval:
     suspended: bool
     clocks: dict[str, ClockState]
     next_boundary: int | None  # next subscriber-suspension start/end after `at`, if any
+    # clock -> the instant its target was missed, for breached clocks (evaluate only)
+    missed_at: dict[str, int] = field(default_factory=dict)
 
     @property
     def listed(self) -> bool:
@@ -188,8 +190,10 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
         if k == "acknowledged":
             if not acknowledged:
                 acknowledged = True
-                if active["response"]:
-                    active["response"] = False
+                # The response clock stops here for good, even if a resolve/close had
+                # already stopped it: a later reopen must not restart it.
+                active["response"] = False
+                by_close["response"] = False
                 for c in ("workaround", "resolution", "update"):
                     if not started[c]:
                         started[c] = True
@@ -245,6 +249,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
         if state == RUNNING and tgt is not None:
             due = cross[c] if cross[c] is not None else spec.calendar.add(at, tgt - elapsed)
         clocks[c] = ClockState(state, tgt, elapsed, remaining, due, breached)
+    missed = {c: cross[c] for c, st in clocks.items() if st.breached and cross[c] is not None}
     return CaseEval(
         at=at,
         type=ctype,
@@ -256,6 +261,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
         suspended=suspended,
         clocks=clocks,
         next_boundary=next_boundary,
+        missed_at=missed,
     )
 
 

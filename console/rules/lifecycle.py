@@ -15,6 +15,8 @@ from typing import Any
 from console.rules.clocks import CaseFacts, Event
 from console.rules.policy import Policy
 from console.rules.timeutil import BadValue, format_instant, parse_duration
+from console.rules.warteam import WarTeam
+from console.rules.warteam import apply as apply_to_team
 
 EVENT_KINDS = (
     "acknowledged",
@@ -47,6 +49,7 @@ EVENT_OPTIONS: dict[str, tuple[str, ...]] = {
     "suspended": ("reason", "note"),
     "unsuspended": ("reason", "note"),
     "war_team_member": ("name", "role", "action"),
+    "escalated": ("missed",),
     "plan_updated": ("part", "text"),
     "board_moved": ("column",),
 }
@@ -75,6 +78,7 @@ class _State:
     fix_eta: bool = False
     suspended: bool = False
     escalated: bool = False
+    team: WarTeam | None = None
 
 
 ClassifyCheck = Callable[[str, str | None], list[tuple[str, str]]]
@@ -93,9 +97,20 @@ def check_history(
     ``events`` must be in time order (``sort_events``). ``classify_check(type, priority)``
     applies eligibility (§5) to a reclassification.
     """
-    st = _State(type=case.type, priority=case.priority, level=case.level)
+    st = _State(type=case.type, priority=case.priority, level=case.level, team=WarTeam())
     for i, e in enumerate(events):
         _check_one(i, e, st, case, policy, classify_check)
+        if e.kind in _TEAM_KINDS:
+            assert st.team is not None
+            problem = apply_to_team(st.team, e)
+            if problem:
+                field = {"board_moved": "column", "plan_updated": "text"}.get(e.kind, "name")
+                raise IllegalEvent(i, field, f"{e.kind}: {problem}")
+
+
+_TEAM_KINDS = frozenset(
+    {"escalated", "war_team_member", "plan_updated", "board_moved", "resolved", "closed", "reopened"}
+)
 
 
 def _check_one(
@@ -215,7 +230,7 @@ def _check_one(
         if k == "war_team_member":
             if not _text(d, "name"):
                 refuse("name", "a war-team member needs a name")
-            if d.get("role") not in policy.war_team_roles:
+            if d.get("action", "join") == "join" and d.get("role") not in policy.war_team_roles:
                 refuse("role", f"role must be one of {', '.join(policy.war_team_roles)}, got {d.get('role')!r}")
         elif k == "plan_updated":
             if d.get("part") not in PLAN_PARTS:

@@ -41,6 +41,13 @@ class PlanPolicy:
     targets: dict[str, str | None]
 
 
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    key: str
+    priority: str
+    text: str
+
+
 @dataclass(frozen=True)
 class Policy:
     version: str
@@ -56,6 +63,8 @@ class Policy:
     meter_warn_percent: float
     retention: dict[str, int]
     lifespan: dict[str, int]
+    criteria: tuple[Criterion, ...] = ()
+    case_type_help: dict[str, str] = field(default_factory=dict)
     source: str = ""
 
     def plan(self, name: str) -> PlanPolicy:
@@ -141,12 +150,22 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             meter_warn_percent=float(raw["meters"]["warn_percent"]),
             retention={k: int(v) for k, v in raw["retention"].items()},
             lifespan={k: int(v) for k, v in raw["lifespan"].items()},
+            criteria=tuple(
+                Criterion(str(c["key"]), str(c["priority"]), str(c["text"]))
+                for c in raw.get("criteria", [])
+            ),
+            case_type_help={str(k): str(v) for k, v in raw.get("case_type_help", {}).items()},
             source=source,
         )
     except KeyError as exc:
         raise PolicyError(f"{source}: missing key {exc}") from None
     except BadValue as exc:
         raise PolicyError(f"{source}: {exc}") from None
+    for c in policy.criteria:
+        if c.priority not in policy.priorities:
+            raise PolicyError(f"{source}: criteria {c.key!r}: unknown priority {c.priority!r}")
+    if len({c.key for c in policy.criteria}) != len(policy.criteria):
+        raise PolicyError(f"{source}: criteria: a key is used twice")
     for plan in policy.plans.values():
         for key in plan.targets:
             try:

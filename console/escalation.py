@@ -1,0 +1,126 @@
+"""Escalation to the war team (policy §7): the sweep, and the board's content.
+
+``sweep`` finds incidents whose workaround or resolution target was missed by ``at`` and
+records each one's escalation once: the escalation table's primary key is the case, and
+the insert does nothing on conflict, so racing consoles and cron jobs on several hosts
+still write exactly one escalation (and one ``escalated`` event) per case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from console.actions import Refused, append_in
+from console.queue import load_queue
+from console.records import C, Conn, case_facts, load_events, load_terms
+from console.rules.clocks import evaluate
+from console.rules.policy import Policy
+from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_team
+from models import Escalation
+
+ESC = Escalation.__table__
+ESCALATING_CLOCKS = ("workaround", "resolution")
+
+
+@dataclass(frozen=True)
+class Escalated:
+    case_id: str
+    missed: str
+    escalated_at: int
+
+
+def escalated_ids(conn: Conn) -> set[str]:
+    return {r[0] for r in conn.execute(select(ESC.c.case_id))}
+
+
+def due_escalations(conn: Conn, policy: Policy, at: int) -> list[Escalated]:
+    """Incidents whose workaround or resolution was missed by ``at`` and not escalated yet."""
+    done = escalated_ids(conn)
+    terms = load_terms(conn, policy)
+    candidates = [
+        r.id for r in load_queue(conn, policy, at, terms=terms)
+        if r.eval.type == "incident" and r.id not in done
+        and any(r.eval.clocks.get(c) is not None and r.eval.clocks[c].breached for c in ESCALATING_CLOCKS)
+    ]
+    if not candidates:
+        return []
+    events = load_events(conn, candidates)
+    out = []
+    for i in range(0, len(candidates), 900):
+        for row in conn.execute(select(C).where(C.c.id.in_(candidates[i : i + 900]))):
+            ev = evaluate(case_facts(row), events[row.id], terms[row.subscriber_id], at)
+            missed = sorted((t, c) for c, t in ev.missed_at.items() if c in ESCALATING_CLOCKS)
+            if not missed:
+                continue
+            t, clock = missed[0]
+            # Never before the case became an incident (a reclassified query).
+            became = [e.at for e in events[row.id] if e.kind == "reclassified" and e.at <= at]
+            out.append(Escalated(row.id, clock, max([t, *became])))
+    return sorted(out, key=lambda e: (e.escalated_at, e.case_id))
+
+
+def sweep(store: Any, policy: Policy, at: int, *, by: str, recorded_at: int) -> list[Escalated]:
+    """Record every escalation due by ``at``; returns those this call recorded."""
+    with store.connection() as conn:
+        due = due_escalations(conn, policy, at)
+    made = []
+    for esc in due:
+        try:
+            with store.write() as session:
+                # Writes the escalation row first (ON CONFLICT DO NOTHING); if another console
+                # or host got there first, Refused rolls this transaction back.
+                append_in(session, store.is_sqlite, policy, esc.case_id, "escalated",
+                          at=esc.escalated_at, by=by, data={"missed": esc.missed},
+                          recorded_at=recorded_at)
+            made.append(esc)
+        except Refused:
+            continue
+    return made
+
+
+@dataclass
+class Card:
+    case_id: str
+    subscriber: str
+    priority: str | None
+    title: str
+    missed: str
+    escalated_at: int
+    overdue_by: int  # counted seconds past the missed target, as of `at`
+    column: str
+    team: WarTeam
+    next_update_due: int | None
+    update_overdue: bool
+    status: str
+
+
+def load_board(conn: Conn, policy: Policy, at: int) -> list[Card]:
+    """Every escalated incident's card as of ``at``, in column then escalation order."""
+    escs = {r.case_id: r for r in conn.execute(select(ESC).where(ESC.c.escalated_at <= at))}
+    if not escs:
+        return []
+    ids = list(escs)
+    terms = load_terms(conn, policy)
+    events = load_events(conn, ids)
+    cards = []
+    for i in range(0, len(ids), 900):
+        for row in conn.execute(select(C).where(C.c.id.in_(ids[i : i + 900]))):
+            t = terms[row.subscriber_id]
+            evs = [e for e in events[row.id] if e.at <= at]
+            ev = evaluate(case_facts(row), evs, t, at)
+            esc = escs[row.id]
+            cal = t.coverage_calendar
+            team = war_team(evs, cal, t.update_frequency())
+            clock = ev.clocks.get(esc.missed)
+            overdue = -(clock.remaining or 0) if clock is not None and clock.breached else 0
+            cards.append(Card(
+                case_id=row.id, subscriber=row.subscriber_id, priority=ev.priority,
+                title=row.title, missed=esc.missed, escalated_at=esc.escalated_at,
+                overdue_by=overdue, column=team.column, team=team,
+                next_update_due=next_update_due(team, cal),
+                update_overdue=update_overdue(team, cal, at), status=ev.status))
+    order = {c: i for i, c in enumerate(policy.board_columns)}
+    return sorted(cards, key=lambda c: (order.get(c.column, 99), c.escalated_at, c.case_id))

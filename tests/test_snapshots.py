@@ -1,0 +1,66 @@
+"""Snapshot tests (pytest-textual-snapshot) of the queue and the case view, at 80x24 and
+160x48, with a frozen clock and a pinned zone. Update with ``pytest --snapshot-update``
+after checking the new pictures."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import pytest
+from app_support import NOW, TZ, USER, make_db, settle
+
+from console import clock
+from console.app import ConsoleApp
+
+SIZES = [(80, 24), (160, 48)]
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
+    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    clock.freeze(NOW)
+    url = make_db(tmp_path / "console.db")
+    yield ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
+    clock.freeze(None)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_queue(app, snap_compare, size):
+    assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_breached_row(app, snap_compare, size):
+    """Y-200 breaches at 08:51 while on screen: red, marked '!', moved above Z-100."""
+
+    async def before(pilot):
+        await settle(pilot)
+        clock.advance(21 * 60)
+        pilot.app.action_tick()
+        await pilot.press("end")  # cursor away from the breached rows
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_filtered_queue(app, snap_compare, size):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("b", "p", "p", "p")  # breached, P2
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_case_view(app, snap_compare, size):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"CS-1401", "enter", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=before)
