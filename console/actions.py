@@ -57,18 +57,27 @@ class Appended:
 
 def append_event(store: Any, policy: Policy, case_id: str, kind: str, *, at: int, by: str | None,
                  data: dict[str, Any] | None = None, recorded_at: int,
-                 expected_version: int | None = None) -> Appended:
-    """Record one event in its own transaction (see module docstring)."""
+                 expected_version: int | None = None, actor: str | None = None) -> Appended:
+    """Record one event in its own transaction (see module docstring).
+
+    ``actor`` is the operator doing it, whose role is checked (None: a system action).
+    """
     with store.write() as session:
         return append_in(session, store.is_sqlite, policy, case_id, kind, at=at, by=by, data=data,
-                         recorded_at=recorded_at, expected_version=expected_version)
+                         recorded_at=recorded_at, expected_version=expected_version, actor=actor)
 
 
 def append_in(session: Any, is_sqlite: bool, policy: Policy, case_id: str, kind: str, *, at: int,
               by: str | None, data: dict[str, Any] | None, recorded_at: int,
-              expected_version: int | None = None) -> Appended:
+              expected_version: int | None = None, actor: str | None = None) -> Appended:
     """``append_event`` inside a transaction the caller owns."""
+    from console.operators import NotAllowed, require
+
     data = {k: v for k, v in (data or {}).items() if v is not None}
+    try:
+        require(session, actor, kind)
+    except NotAllowed as exc:
+        raise Refused(str(exc)) from None
     q = select(C).where(C.c.id == case_id)
     if not is_sqlite:
         q = q.with_for_update()
@@ -193,6 +202,18 @@ def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str 
             if case_id is not None or attempt == 4:
                 raise Refused(f"case id {case_id or '(next)'} is taken") from None
     raise Refused("could not allocate a case id")
+
+
+def reproject(session: Any, policy: Policy, subscriber: str) -> int:
+    """Recompute the projections of one subscriber's cases (its terms changed)."""
+    terms = load_terms(session, policy, [subscriber])[subscriber]
+    rows = session.execute(select(C).where(C.c.subscriber_id == subscriber)).all()
+    events = load_events(session, [r.id for r in rows])
+    for r in rows:
+        state = project(case_facts(r), events[r.id], terms)
+        session.execute(update(CS).where(CS.c.case_id == r.id)
+                        .values(**{k: v for k, v in state.items() if k != "case_id"}))
+    return len(rows)
 
 
 def rebuild(store: Any, policy: Policy, progress: Callable[[int], None] | None = None,

@@ -253,7 +253,7 @@ def cmd_event(args: argparse.Namespace) -> int:
     try:
         res = append_event(store, policy, args.id, args.kind, at=at, by=args.by or operator(args),
                            data=_event_data(args), recorded_at=clock.now(),
-                           expected_version=args.expect_version)
+                           expected_version=args.expect_version, actor=operator(args))
     except Refused as exc:
         raise CliError(f"refused: {exc}") from None
     err(f"{args.id}: {args.kind} recorded (event {res.event_id}, case version {res.version})")
@@ -388,6 +388,103 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_meters(args: argparse.Namespace) -> int:
+    from console.meters import load_meters, meter_json
+    from console.rules.timeutil import format_instant
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        meters = load_meters(conn, policy, at)
+    if args.json:
+        _dump({"at": format_instant(at), "subscribers": [meter_json(m) for m in meters]})
+    else:
+        for m in meters:
+            flag = "  OVER LIMIT: a lead may suspend for usage_limit_exceeded" if m.state == "over" else ""
+            fc = m.forecast_limit_date.isoformat() if m.forecast_limit_date else "-"
+            print(f"{m.subscriber:<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
+                  f"{m.state:<8} exempt {m.exempt_hours:.1f} h  limit reached {fc}{flag}")
+    return EXIT_OK
+
+
+def cmd_operators(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.operators import NotAllowed, list_operators, set_role
+
+    store = _open(args)
+    if args.action == "set":
+        if not args.name or not args.role:
+            raise CliError("operators set NAME ROLE")
+        try:
+            set_role(store, operator(args), args.name, args.role, clock.now())
+        except NotAllowed as exc:
+            raise CliError(f"refused: {exc}") from None
+        err(f"{args.name} is now {args.role}")
+        return EXIT_OK
+    with store.connection() as conn:
+        for name, role in list_operators(conn):
+            print(f"{name:<24} {role}")
+    return EXIT_OK
+
+
+def _suspension_cmd(fn: Callable[[], Any]) -> int:
+    from console.actions import Refused
+
+    try:
+        fn()
+    except Refused as exc:
+        raise CliError(f"refused: {exc}") from None
+    return EXIT_OK
+
+
+def cmd_suspend(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.rules.timeutil import BadValue, parse_instant
+    from console.suspensions import suspend
+
+    policy = _policy(args)
+    try:
+        start = parse_instant(args.from_) if args.from_ else clock.now()
+        until = parse_instant(args.until) if args.until else None
+    except BadValue as exc:
+        raise CliError(f"--from/--until: {exc}") from None
+    store = _open(args)
+    code = _suspension_cmd(lambda: suspend(store, policy, args.subscriber, reason=args.reason,
+                                           from_at=start, until_at=until, actor=operator(args),
+                                           recorded_at=clock.now()))
+    err(f"{args.subscriber}: SLA suspended ({args.reason})")
+    return code
+
+
+def cmd_lift(args: argparse.Namespace) -> int:
+    from console.suspensions import lift
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    code = _suspension_cmd(lambda: lift(store, policy, args.subscriber, at=at, actor=operator(args)))
+    err(f"{args.subscriber}: suspension lifted")
+    return code
+
+
+def cmd_renew(args: argparse.Namespace) -> int:
+    from console.rules.timeutil import BadValue, parse_date
+    from console.suspensions import renew
+
+    policy = _policy(args)
+    try:
+        end = parse_date(args.term_end)
+        start = parse_date(args.term_start) if args.term_start else None
+    except BadValue as exc:
+        raise CliError(f"--term-start/--term-end: {exc}") from None
+    store = _open(args)
+    code = _suspension_cmd(lambda: renew(store, policy, args.subscriber, term_start=start,
+                                         term_end=end, actor=operator(args)))
+    err(f"{args.subscriber}: term now ends {end}")
+    return code
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from console.actions import count_cases, rebuild
 
@@ -501,6 +598,25 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("escalations", cmd_escalations, "the war-team board")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
+    sp = add("meters", cmd_meters, "query-hour meters per subscriber (current term)")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--at")
+    sp = add("operators", cmd_operators, "list operators, or set one's role (leads)")
+    sp.add_argument("action", nargs="?", choices=["list", "set"], default="list")
+    sp.add_argument("name", nargs="?")
+    sp.add_argument("role", nargs="?", help="engineer | lead | executive")
+    sp = add("suspend", cmd_suspend, "suspend a subscriber's SLA (leads)")
+    sp.add_argument("subscriber")
+    sp.add_argument("--reason", required=True)
+    sp.add_argument("--from", dest="from_", help="start (default: now)")
+    sp.add_argument("--until", help="end (default: until lifted)")
+    sp = add("lift", cmd_lift, "lift a subscriber's suspension in force (leads)")
+    sp.add_argument("subscriber")
+    sp.add_argument("--at")
+    sp = add("renew", cmd_renew, "extend a subscription's term, ending a lapse (leads)")
+    sp.add_argument("subscriber")
+    sp.add_argument("--term-end", required=True)
+    sp.add_argument("--term-start")
     add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
     sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
     sp.add_argument("--cases", type=int, default=300)

@@ -101,6 +101,11 @@ def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
             users.append({"id": f"{sid}-u{k + 1}", "subscriber": sid, "name": person,
                           "email": f"{first}.{last}@{sid.split('-')[0]}.example", "admin": k == 0})
 
+    # Query hours: aim each subscriber's term total at a spread around its limit (most
+    # comfortably under, some in the warning band, a few over), whatever the demo's size.
+    queries_per_sub = max(1.0, n_cases * 0.22 / n_subs)
+    hour_scale = {s["id"]: rnd.choice([0.3, 0.5, 0.6, 0.7, 0.85, 0.95, 1.2]) *
+                  (50 if s["plan"] == "enterprise" else 25) / queries_per_sub for s in subscribers}
     cases: list[dict[str, Any]] = []
     srs: list[dict[str, Any]] = []
     for n in range(n_cases):
@@ -163,7 +168,7 @@ def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
         if ctype == "change_request" and not links:
             kinit = True
         case["konneqt_initiated"] = kinit
-        case["events"] = _lifecycle(rnd, case, reported, now, plan, dep)
+        case["events"] = _lifecycle(rnd, case, reported, now, plan, dep, hour_scale[sid])
         cases.append(case)
         if ctype == "service_request":
             srs.append(case)
@@ -175,7 +180,7 @@ def _at_of(text: str) -> int:
 
 
 def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int, plan: str,
-               dep: dict[str, Any] | None) -> list[dict[str, Any]]:
+               dep: dict[str, Any] | None, hour_scale: float = 1.0) -> list[dict[str, Any]]:
     """A plausible history ending before ``now``; the walk stops where time runs out."""
     events: list[dict[str, Any]] = []
     t = reported
@@ -212,10 +217,13 @@ def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int
                                             note=rnd.choice(["Investigating logs", "Reproduced in lab",
                                                              "Fix in review", "Monitoring after change"])):
             return events
-        if ctype == "query" and not step(rnd.randint(HOUR, DAY), "time_logged",
-                                         hours=rnd.choice([0.5, 1.0, 1.5, 2.0, 3.0]), exempt=False,
-                                         note="Research and answer"):
-            return events
+        if ctype == "query":
+            hours = max(0.25, round(hour_scale * rnd.uniform(0.3, 0.9) * 4) / 4)
+            exempt = rnd.random() < 0.08
+            note = ("Documentation fix: the migration guide omitted a required step" if exempt
+                    else "Research and answer")
+            if not step(rnd.randint(HOUR, DAY), "time_logged", hours=hours, exempt=exempt, note=note):
+                return events
     if rnd.random() < 0.25:
         if not step(rnd.randint(HOUR, 6 * HOUR), "awaiting_subscriber", note="Need logs and request ids"):
             return events

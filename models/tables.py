@@ -173,3 +173,14 @@ class Escalation(SQLModel, table=True):
     escalated_at: int = Field(sa_type=BigInteger)  # when the target was missed
     recorded_at: int = Field(sa_type=BigInteger)
     by: str | None = None
+
+
+class Operator(SQLModel, table=True):
+    """A console user's role; someone with no row is an engineer."""
+
+    __tablename__ = "operator"
+
+    name: str = Field(primary_key=True)
+    role: str  # engineer | lead | executive
+    updated_at: int = Field(sa_type=BigInteger)
+    updated_by: str | None = None

@@ -40,8 +40,8 @@ ACTION_LABELS = {
 }
 
 
-KEYS = [("a", "ack"), ("w", "await subscr"), ("s", "subscr responded"), ("o", "workaround"),
-        ("f", "fix ETA"), ("u", "status update"), ("t", "log time"), ("l", "level"),
+KEYS = [("a", "ack"), ("w", "awaiting"), ("s", "responded"), ("o", "workaround"),
+        ("f", "fix-ETA"), ("u", "update"), ("t", "log-time"), ("l", "level"),
         ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("q", "back")]
 
 

@@ -25,5 +25,5 @@ class KeyBar(Static):
             if i:
                 text.append("  ")
             text.append(key, style="bold reverse")
-            text.append("\u00a0" + label.replace(" ", "\u00a0"))
+            text.append(" " + label)
         self.update(text)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from slow_twin import local_midnight, twin_evaluate, twin_specs
+from slow_twin import PLAN_ZONE, local_midnight, twin_evaluate, twin_specs
 
 from console.rules.clocks import (
     CaseEval,
@@ -777,16 +777,18 @@ KINDS = [
     *["resolved"] * 2, "closed", *["reopened"] * 2, *["suspended"] * 2, "unsuspended",
     "reclassified",
 ]
-SETUPS = [
-    ("enterprise", "business", "incident", "P1"),
-    ("enterprise", "business", "incident", "P2"),
-    ("enterprise", "business", "incident", "P3"),
-    ("enterprise", "business", "query", None),
-    ("enterprise", "business", "security_report", None),
-    ("enterprise", "24x7", "incident", "P0"),
-    ("enterprise", "24x7", "incident", "P3"),
-    ("basic", "business", "incident", "P1"),
-    ("basic", "business", "query", None),
+SETUPS = [  # plan, coverage, type, priority, subscriber time zone
+    ("enterprise", "business", "incident", "P1", None),
+    ("enterprise", "business", "incident", "P2", None),
+    ("enterprise", "business", "incident", "P3", None),
+    ("enterprise", "business", "query", None, None),
+    ("enterprise", "business", "security_report", None, None),
+    ("enterprise", "business", "incident", "P2", "Europe/Berlin"),
+    ("enterprise", "24x7", "incident", "P0", None),
+    ("enterprise", "24x7", "incident", "P3", None),
+    ("basic", "business", "incident", "P1", None),
+    ("basic", "business", "query", None, None),
+    ("basic", "24x7", "incident", "P3", "America/Sao_Paulo"),
 ]
 # Mondays of weeks with DST changes and holidays, as whole minutes.
 ANCHORS = [ny(d) for d in ("2026-03-02 00:00", "2026-06-29 00:00", "2026-10-26 00:00",
@@ -802,9 +804,9 @@ def _data(kind: str, draw) -> dict:
 
 
 @st.composite
-def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60):
+def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_first: bool = False):
     """A lifecycle-legal, whole-minute history and a subscription for it."""
-    plan, coverage, ctype, prio = draw(st.sampled_from(SETUPS))
+    plan, coverage, ctype, prio, tz = draw(st.sampled_from(SETUPS))
     reported = draw(st.sampled_from(ANCHORS)) + 60 * draw(st.integers(0, 3 * 24 * 60))
     aware = None
     if draw(st.booleans()):
@@ -818,10 +820,13 @@ def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60):
     if draw(st.integers(0, 4)) == 0:
         lapse_day = reported + 60 * draw(st.integers(0, span_minutes))
         term_end = datetime.fromtimestamp(lapse_day, NY).date()
-    t = terms(plan, coverage=coverage, suspensions=suspensions, term_end=term_end)
+    t = terms(plan, coverage=coverage, timezone=tz, suspensions=suspensions, term_end=term_end)
     case = CaseFacts("C-1", "s", ctype, prio, reported, aware)
     events: list[Event] = []
     now = reported
+    if ack_first:
+        now += 60 * draw(st.integers(0, 120))
+        events.append(Event(now, "acknowledged", "eng", {}, 0))
     for _ in range(draw(st.integers(0, max_events))):
         now += 60 * draw(st.sampled_from([0, 1, 15, 60, 240, 600, 1440, 2000]))
         kind = draw(st.sampled_from(KINDS))
@@ -853,10 +858,11 @@ def test_clocks_match_the_minute_by_minute_twin(h, after):
     at = min(at, case.starts_at + 60 * 9 * 24 * 60)
     ev = evaluate(case, events, t, at)
     f = t.facts
-    specs = twin_specs(f.plan, ev.type, _final_priority(case, events, at), f.coverage)
+    specs = twin_specs(f.plan, ev.type, _final_priority(case, events, at), f.coverage, f.timezone)
     spans = list(f.suspensions)
     if f.term_end is not None:
-        spans.append((local_midnight(date.fromordinal(f.term_end.toordinal() + 1), t.tz_name), None))
+        day_after = date.fromordinal(f.term_end.toordinal() + 1)
+        spans.append((local_midnight(day_after, f.timezone or PLAN_ZONE[f.plan]), None))
     twin = twin_evaluate(case.starts_at, [(e.at, e.kind) for e in events], specs, at, spans)
     assert set(ev.clocks) == set(twin)
     for name, c in ev.clocks.items():
@@ -885,9 +891,9 @@ def test_advance_equals_evaluate_over_event_free_spans(h, gap0, gap1):
     assert _view(advance(snap, t, t1)) == _view(evaluate(case, events, t, t1))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(histories(max_events=6), st.integers(0, 5 * 24 * 60), st.integers(1, 3 * 24 * 60),
-       st.integers(0, 6 * 24 * 60))
+@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(max_events=6, ack_first=True), st.integers(0, 3 * 24 * 60),
+       st.integers(1, 2 * 24 * 60), st.integers(0, 6 * 24 * 60))
 def test_pausing_never_makes_a_due_earlier(h, start_off, length, at_off):
     case, events, t = h
     pause_from = case.reported_at + 60 * start_off

@@ -295,6 +295,17 @@ def test_other_terms_are_a_change_of_data():
     assert t.specs("query", None)["response"].target == 10 * H  # 1bd = 10 h now
 
 
+def test_business_day_with_half_hours_is_what_the_window_covers():
+    # Bug fixed: business_day_hours used whole hours only (08:30-17:00 gave 9 h).
+    pol = parse_policy(TOML.replace('hours = "09:00-17:00"', 'hours = "08:30-17:00"'))
+    t = Terms(pol, SubscriptionFacts(id="s", plan="enterprise"))
+    assert t.business_day_hours == 8.5
+    assert t.specs("query", None)["response"].target == 8 * H + 30 * M
+    day = t.coverage_calendar.elapsed(parse_instant("2026-02-02T00:00:00-05:00"),
+                                      parse_instant("2026-02-03T00:00:00-05:00"))
+    assert day == t.specs("query", None)["response"].target
+
+
 @pytest.mark.parametrize(
     "old,new,needle",
     [

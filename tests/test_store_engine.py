@@ -38,6 +38,7 @@ TABLES = {
     "case_state",
     "time_entry",
     "escalation",
+    "operator",
 }
 
 

@@ -243,10 +243,11 @@ class Terms:
         return self.plan.opens, self.plan.closes
 
     @cached_property
-    def business_day_hours(self) -> int:
+    def business_day_hours(self) -> float:
         opens, closes = self._window()
-        end = 24 if closes is None else closes.hour
-        return end - opens.hour
+        # Minutes count too: "08:30-17:00" covers 8.5 hours a day.
+        end = 24 * 60 if closes is None else closes.hour * 60 + closes.minute
+        return (end - (opens.hour * 60 + opens.minute)) / 60
 
     @cached_property
     def query_hour_limit(self) -> float:

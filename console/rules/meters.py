@@ -1,0 +1,99 @@
+"""Query-hour meters (policy §8): hours used against the subscription term's limit.
+
+Only time logged on query cases counts; an ``exempt`` entry (a fix for an error that
+blocks basic use) is shown apart and does not count. The term runs from 00:00 local on
+``term_start`` to 00:00 local on the day after ``term_end``. The forecast extrapolates
+the term's burn rate so far.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from console.rules.policy import Terms
+from console.rules.timeutil import zone
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    at: int
+    hours: float
+    exempt: bool
+    case_type: str  # the case's type now (a query reclassified as an incident stops counting)
+
+
+@dataclass(frozen=True)
+class Meter:
+    subscriber: str
+    plan: str
+    term_start: date
+    term_end: date
+    limit_hours: float
+    used_hours: float
+    exempt_hours: float
+    percent: float
+    state: str  # ok | warning | over
+    forecast_limit_date: date | None
+    reached_on: date | None  # the day the limit was reached, when it has been
+
+
+def term_bounds(terms: Terms) -> tuple[int, int]:
+    """[start, end) of the term in epoch seconds, in the subscription's zone."""
+    tz = zone(terms.tz_name)
+    assert terms.facts.term_start is not None and terms.facts.term_end is not None
+    start = datetime.combine(terms.facts.term_start, time(0), tz)
+    end = datetime.combine(terms.facts.term_end + timedelta(days=1), time(0), tz)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+def meter(terms: Terms, entries: Iterable[Entry], at: int, warn_percent: float = 80.0) -> Meter:
+    start, end = term_bounds(terms)
+    tz = zone(terms.tz_name)
+    used = exempt = 0.0
+    limit = terms.query_hour_limit
+    reached_on = None
+    for e in sorted(entries, key=lambda e: e.at):
+        if e.case_type != "query" or not (start <= e.at < end) or e.at > at:
+            continue
+        if e.exempt:
+            exempt += e.hours
+            continue
+        used += e.hours
+        if reached_on is None and limit > 0 and used >= limit:
+            reached_on = datetime.fromtimestamp(e.at, tz).date()
+    percent = round(100.0 * used / limit, 1) if limit > 0 else (100.0 if used else 0.0)
+    if limit > 0 and used > limit or limit == 0 and used > 0:
+        state = "over"
+    elif percent >= warn_percent:
+        state = "warning"
+    else:
+        state = "ok"
+    forecast = None
+    if reached_on is not None:
+        forecast = reached_on
+    elif used > 0 and at > start:
+        rate = used / (min(at, end) - start)  # hours per second of term so far
+        when = min(at, end) + math.ceil((limit - used) / rate)
+        if when < end:
+            forecast = datetime.fromtimestamp(when, tz).date()
+    return Meter(
+        subscriber=terms.facts.id,
+        plan=terms.facts.plan,
+        term_start=terms.facts.term_start,  # type: ignore[arg-type]
+        term_end=terms.facts.term_end,  # type: ignore[arg-type]
+        limit_hours=limit,
+        used_hours=round(used, 2),
+        exempt_hours=round(exempt, 2),
+        percent=percent,
+        state=state,
+        forecast_limit_date=forecast,
+        reached_on=reached_on,
+    )
+
+
+def closeness(m: Meter) -> tuple:
+    """Sort key: closest to (or furthest over) the limit first."""
+    return (-m.percent, m.subscriber)
