@@ -34,6 +34,7 @@ from console.rules.eligibility import check_classification
 from console.rules.lifecycle import IllegalEvent, check_history
 from console.rules.policy import Policy
 from console.rules.timeutil import format_instant
+from console.store.engine import mark_changed
 from models import Escalation
 
 ESC = Escalation.__table__
@@ -124,6 +125,7 @@ def append_in(session: Any, is_sqlite: bool, policy: Policy, case_id: str, kind:
         session.execute(insert(TE).values(**time_entry_row(
             event_id, case_id, row.subscriber_id, at, by, data)))
     session.execute(update(C).where(C.c.id == case_id).values(version=row.version + 1))
+    mark_changed(session, case_id)
     ev = evaluate(facts, sort_events(stored), terms, max(at, recorded_at))
     return Appended(case_id, event_id, row.version + 1, ev)
 
@@ -197,6 +199,7 @@ def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str 
                     session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
                 facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
                 session.execute(insert(CS).values(**project(facts, [], terms)))
+                mark_changed(session, cid)
                 return cid
         except IntegrityError:
             if case_id is not None or attempt == 4:

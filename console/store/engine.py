@@ -124,6 +124,8 @@ class Store:
             with self._translating():
                 yield session
                 session.commit()
+                if not self.is_sqlite:
+                    _notify(conn, session.info.get("changed"))
                 trans.commit()
         except BaseException:
             if trans.is_active:  # a failed flush has already rolled it back
@@ -250,6 +252,23 @@ class Store:
                 with contextlib.suppress(exc.DBAPIError):
                     trans.rollback()
             conn.close()
+
+
+NOTIFY_CHANNEL = "support_console"
+
+
+def mark_changed(session: Session, *case_ids: str) -> None:
+    """Name the cases a write changed, for other consoles' change feeds (PostgreSQL)."""
+    session.info.setdefault("changed", set()).update(case_ids)
+
+
+def _notify(conn: Connection, changed: set[str] | None) -> None:
+    """One NOTIFY per write transaction, delivered at commit: the changed case ids, or
+    ``*`` (anything may have changed) when the writer named none or too many to send."""
+    payload = ",".join(sorted(changed)) if changed else "*"
+    if len(payload) > 7000:  # PostgreSQL's payload limit is 8000 bytes
+        payload = "*"
+    conn.execute(text("SELECT pg_notify(:ch, :p)"), {"ch": NOTIFY_CHANNEL, "p": payload})
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
