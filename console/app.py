@@ -179,6 +179,13 @@ class ConsoleApp(App[int]):
         self.terms, self.subscriber_names = terms, names
         if not partial:
             self.loaded = True
+            # 100k long-lived items: keep them out of the collector's full passes, which
+            # otherwise pause a key press now and then.
+            import gc
+
+            gc.unfreeze()
+            gc.collect()
+            gc.freeze()
         now = clock.now()
         if now > at and not partial:
             from console.queue_index import retick

@@ -162,28 +162,31 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from console.output import queue_json_chunks
-    from console.queue import load_queue
+    from console.output import queue_json_from_fragments
+    from console.queue import load_queue, queue_fragments_parallel
 
     at = _at(args)
     policy = _policy(args)
     store = _open(args)
-    with store.connection() as conn:
-        rows = load_queue(conn, policy, at)
     if args.json:
+        store.dispose()  # the workers open their own connections
+        workers = 2 if (os.cpu_count() or 1) > 1 and sys.platform != "win32" else 1
+        fragments = queue_fragments_parallel(store.url, policy, at, workers)
         write = sys.stdout.write
         buf: list[str] = []
-        for chunk in queue_json_chunks(at, rows):
+        for chunk in queue_json_from_fragments(at, fragments):
             buf.append(chunk)
             if len(buf) >= 512:
                 write("".join(buf))
                 buf.clear()
         write("".join(buf))
-    else:
-        from console.text import queue_lines
+        return EXIT_OK
+    with store.connection() as conn:
+        rows = load_queue(conn, policy, at)
+    from console.text import queue_lines
 
-        for line in queue_lines(rows, at):
-            print(line)
+    for line in queue_lines(rows, at):
+        print(line)
     return EXIT_OK
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import time as _time
+from collections.abc import Iterable, Iterator, Sequence
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
 from typing import Any
 
@@ -53,35 +54,44 @@ def _str(v: str | None) -> str:
     return "null" if v is None else _quote(v)
 
 
+def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
+    """One queue row as JSON text (``frags`` caches identical clocks across rows)."""
+    ev = r.eval
+    parts = []
+    for name, st in ev.clocks.items():
+        key = (name, st)
+        frag = frags.get(key)
+        if frag is None:
+            frag = frags[key] = (
+                f'"{name}": {{"state": "{st.state}", "target": {_num(st.target)}, '
+                f'"elapsed": {st.elapsed}, "remaining": {_num(st.remaining)}, '
+                f'"due": {_str(format_instant(st.due))}, "breached": {_B[st.breached]}}}')
+        parts.append(frag)
+    return (
+        f'{{"id": {_str(r.id)}, "subscriber": {_str(r.subscriber)}, "type": "{ev.type}", '
+        f'"priority": {_str(ev.priority)}, "status": "{ev.status}", "level": "{ev.level}", '
+        f'"title": {_str(r.title)}, "clocks": {{{", ".join(parts)}}}, '
+        f'"deployment": {_str(r.deployment)}, "reported_at": "{_utc(r.reported_at)}", '
+        f'"acknowledged": {_B[ev.acknowledged]}, "awaiting_subscriber": {_B[ev.awaiting]}, '
+        f'"suspended": {_B[ev.suspended]}, "risk_group": {r.key[0]}}}'
+    )
+
+
+def _utc(ts: int) -> str:
+    return _time.strftime("%Y-%m-%dT%H:%M:%SZ", _time.gmtime(ts))
+
+
 def queue_json_chunks(at: int, rows: Sequence[Any]) -> Iterator[str]:
     """``queue --json`` written piece by piece: the same document as building dicts and
     calling json.dumps (a test holds them equal), in a fraction of the time at 100k cases."""
+    yield from queue_json_from_fragments(at, (case_fragment(r, {}) for r in rows))
+
+
+def queue_json_from_fragments(at: int, fragments: Iterable[str]) -> Iterator[str]:
     yield '{"at": ' + _str(format_instant(at)) + ', "cases": ['
     first = True
-    frags: dict[tuple, str] = {}  # identical clocks (pending, stopped) repeat across cases
-    for r in rows:
-        ev = r.eval
-        group = r.key[0]
-        parts = []
-        for name, st in ev.clocks.items():
-            key = (name, st)
-            frag = frags.get(key)
-            if frag is None:
-                frag = frags[key] = (
-                    f'"{name}": {{"state": "{st.state}", "target": {_num(st.target)}, '
-                    f'"elapsed": {st.elapsed}, "remaining": {_num(st.remaining)}, '
-                    f'"due": {_str(format_instant(st.due))}, "breached": {_B[st.breached]}}}')
-            parts.append(frag)
-        clocks = ", ".join(parts)
-        yield (
-            ("" if first else ", ")
-            + f'{{"id": {_str(r.id)}, "subscriber": {_str(r.subscriber)}, "type": "{ev.type}", '
-            f'"priority": {_str(ev.priority)}, "status": "{ev.status}", "level": "{ev.level}", '
-            f'"title": {_str(r.title)}, "clocks": {{{clocks}}}, "deployment": {_str(r.deployment)}, '
-            f'"reported_at": {_str(format_instant(r.reported_at))}, '
-            f'"acknowledged": {_B[ev.acknowledged]}, "awaiting_subscriber": {_B[ev.awaiting]}, '
-            f'"suspended": {_B[ev.suspended]}, "risk_group": {group}}}'
-        )
+    for frag in fragments:
+        yield frag if first else ", " + frag
         first = False
     yield "]}\n"
 

