@@ -62,4 +62,10 @@ def export(conn: Conn) -> dict[str, Any]:
             "criterion": r.criterion, "opened_by": r.opened_by,
             "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
         })
-    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases}
+    from models import Operator
+
+    op = Operator.__table__
+    operators = [{"name": r.name, "role": r.role, "updated_by": r.updated_by}
+                 for r in conn.execute(select(op).order_by(op.c.name))]
+    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases,
+            "operators": operators}

@@ -39,6 +39,7 @@ class Existing:
     deployments: dict[str, DeploymentFacts] = field(default_factory=dict)
     users: set[str] = field(default_factory=set)
     cases: dict[str, str] = field(default_factory=dict)  # id -> type
+    operators: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Prepared:
     cases: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
+    operators: list[dict[str, Any]] = field(default_factory=list)
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
 
@@ -349,6 +351,22 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
                     "case_id": cid, "subscriber_id": sid, "missed": str(e.data.get("missed", "manual")),
                     "escalated_at": e.at, "recorded_at": recorded_at, "by": e.by})
         out.histories.append((facts, events, terms[sid]))
+    seen_ops: set[str] = set(existing.operators)
+    for i, o in enumerate(_list(doc, "operators", chk)):
+        p = f"operators[{i}]"
+        if not isinstance(o, dict):
+            chk.add(p, "expected an object")
+            continue
+        name = chk.get(o, "name", p, str)
+        role = chk.get(o, "role", p, str)
+        if role and role not in ("engineer", "lead", "executive"):
+            chk.add(f"{p}.role", f"one of engineer, lead, executive, got {role!r}")
+        if name and name in seen_ops:
+            chk.add(f"{p}.name", f"duplicate operator {name!r}")
+        elif name and role:
+            seen_ops.add(name)
+            out.operators.append({"name": name, "role": role, "updated_at": recorded_at,
+                                  "updated_by": o.get("updated_by")})
     if chk.problems:
         raise ImportRefused(chk.problems)
     return out
@@ -364,6 +382,9 @@ def existing_ids(conn: Conn, policy: Policy) -> Existing:
 
     ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
     ex.cases = {r[0]: r[1] for r in conn.execute(select(C.c.id, C.c.type))}
+    from models import Operator
+
+    ex.operators = {r[0] for r in conn.execute(select(Operator.__table__.c.name))}
     return ex
 
 
@@ -403,6 +424,10 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         from models import Escalation
 
         conn.execute(insert(Escalation.__table__), prep.escalations)
+    if prep.operators:
+        from models import Operator
+
+        conn.execute(insert(Operator.__table__), prep.operators)
     # Time entries need the events' ids.
     logged = [f.id for f, evs, _ in prep.histories if any(e.kind == "time_logged" for e in evs)]
     if logged:
