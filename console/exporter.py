@@ -40,7 +40,8 @@ def export(conn: Conn) -> dict[str, Any]:
     ]
     users = [
         {"id": r.id, "subscriber": r.subscriber_id, "name": r.name, "email": r.email,
-         "admin": bool(r.admin)}
+         "admin": bool(r.admin), "added_by": r.added_by, "added_at": format_instant(r.added_at),
+         "removed_by": r.removed_by, "removed_at": format_instant(r.removed_at)}
         for r in conn.execute(select(SupportUser.__table__).order_by(SupportUser.__table__.c.id))
     ]
     links: dict[str, list[str]] = {}
@@ -67,5 +68,13 @@ def export(conn: Conn) -> dict[str, Any]:
     op = Operator.__table__
     operators = [{"name": r.name, "role": r.role, "updated_by": r.updated_by}
                  for r in conn.execute(select(op).order_by(op.c.name))]
+    from models import ProductVersion
+
+    pv = ProductVersion.__table__
+    products = [
+        {"product": r.product, "version": r.version, "released": r.released.isoformat(),
+         "discontinuation_notice": r.discontinuation_notice.isoformat() if r.discontinuation_notice else None}
+        for r in conn.execute(select(pv).order_by(pv.c.product, pv.c.version))
+    ]
     return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases,
-            "operators": operators}
+            "operators": operators, "products": products}

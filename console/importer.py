@@ -39,6 +39,7 @@ class Existing:
     deployments: dict[str, DeploymentFacts] = field(default_factory=dict)
     users: set[str] = field(default_factory=set)
     cases: dict[str, str] = field(default_factory=dict)  # id -> type
+    products: set[tuple[str, str]] = field(default_factory=set)  # (product, version)
     operators: set[str] = field(default_factory=set)
 
 
@@ -51,6 +52,7 @@ class Prepared:
     cases: list[dict[str, Any]] = field(default_factory=list)
     links: list[dict[str, Any]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
+    products: list[dict[str, Any]] = field(default_factory=list)
     operators: list[dict[str, Any]] = field(default_factory=list)
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
@@ -242,10 +244,43 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         name = chk.get(u, "name", p, str, required=False)
         email = chk.get(u, "email", p, str, required=False)
         admin = chk.get(u, "admin", p, bool, required=False, default=False)
+        who: dict[str, Any] = {}
+        for key in ("added_by", "removed_by"):
+            who[key] = chk.get(u, key, p, str, required=False)
+        for key in ("added_at", "removed_at"):
+            raw = chk.get(u, key, p, str, required=False)
+            who[key] = chk.conv(parse_instant, raw, f"{p}.{key}") if raw else None
+        if who["removed_by"] is not None and who["removed_at"] is None:
+            chk.add(f"{p}.removed_at", "a removed user needs removed_at")
         if len(chk.problems) > n:
             continue
         users.add(uid)
-        out.users.append({"id": uid, "subscriber_id": sid, "name": name, "email": email, "admin": admin})
+        out.users.append({"id": uid, "subscriber_id": sid, "name": name, "email": email, "admin": admin,
+                          **who})
+
+    products: set[tuple[str, str]] = set(existing.products)
+    for i, pv in enumerate(_list(doc, "products", chk)):
+        p = f"products[{i}]"
+        if not isinstance(pv, dict):
+            chk.add(p, "expected an object")
+            continue
+        n = len(chk.problems)
+        product = chk.get(pv, "product", p, str)
+        version = chk.get(pv, "version", p, str)
+        if product and version and (product, version) in products:
+            chk.add(f"{p}.version", f"duplicate product version {product} {version}")
+        rel_raw = chk.get(pv, "released", p, str)
+        released = chk.conv(parse_date, rel_raw, f"{p}.released") if rel_raw else None
+        notice_raw = chk.get(pv, "discontinuation_notice", p, str, required=False)
+        notice = chk.conv(parse_date, notice_raw, f"{p}.discontinuation_notice") if notice_raw else None
+        if released and notice and notice < released:
+            chk.add(f"{p}.discontinuation_notice",
+                    f"the notice ({notice}) is before the release ({released})")
+        if len(chk.problems) > n:
+            continue
+        products.add((product, version))
+        out.products.append({"product": product, "version": version, "released": released,
+                             "discontinuation_notice": notice})
 
     raw_cases = _list(doc, "cases", chk)
     case_types: dict[str, str] = dict(existing.cases)
@@ -382,6 +417,10 @@ def existing_ids(conn: Conn, policy: Policy) -> Existing:
 
     ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
     ex.cases = {r[0]: r[1] for r in conn.execute(select(C.c.id, C.c.type))}
+    from models import ProductVersion
+
+    pv = ProductVersion.__table__
+    ex.products = {(r[0], r[1]) for r in conn.execute(select(pv.c.product, pv.c.version))}
     from models import Operator
 
     ex.operators = {r[0] for r in conn.execute(select(Operator.__table__.c.name))}
@@ -401,6 +440,10 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         conn.execute(insert(D), prep.deployments)
     if prep.users:
         conn.execute(insert(SupportUser.__table__), prep.users)
+    if prep.products:
+        from models import ProductVersion
+
+        conn.execute(insert(ProductVersion.__table__), prep.products)
     n_events = 0
     batch = 2000
     for k in range(0, len(prep.cases), batch):
@@ -441,7 +484,8 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
             if rows:
                 conn.execute(insert(TE), rows)
     return {"subscribers": len(prep.subscribers), "deployments": len(prep.deployments),
-            "users": len(prep.users), "cases": len(prep.cases), "events": n_events}
+            "users": len(prep.users), "cases": len(prep.cases), "events": n_events,
+            **({"products": len(prep.products)} if prep.products else {})}
 
 
 def time_entry_row(event_id: int, case_id: str, subscriber: str, at: int, by: str | None,

@@ -1,6 +1,7 @@
 """Database tables (SQLModel). Data only: no I/O, no Textual."""
 
 from models.tables import (
+    Attachment,
     Case,
     CaseEvent,
     CaseLink,
@@ -8,6 +9,8 @@ from models.tables import (
     Deployment,
     Escalation,
     Operator,
+    ProductVersion,
+    PurgeAudit,
     Subscriber,
     SubscriberSuspension,
     SupportUser,
@@ -15,6 +18,7 @@ from models.tables import (
 )
 
 __all__ = [
+    "Attachment",
     "Case",
     "CaseEvent",
     "CaseLink",
@@ -22,6 +26,8 @@ __all__ = [
     "Deployment",
     "Escalation",
     "Operator",
+    "ProductVersion",
+    "PurgeAudit",
     "Subscriber",
     "SubscriberSuspension",
     "SupportUser",

@@ -68,6 +68,9 @@ class Deployment(SQLModel, table=True):
 
 
 class SupportUser(SQLModel, table=True):
+    """A subscriber's portal user. Removal keeps the row (``removed_at``/``removed_by``);
+    the retention purge (policy §11) deletes the row 90 days after termination."""
+
     __tablename__ = "support_user"
 
     id: str = Field(primary_key=True)
@@ -75,6 +78,12 @@ class SupportUser(SQLModel, table=True):
     name: str | None = None
     email: str | None = None
     admin: bool = False
+    # Who added/removed the user: a support-user id (an admin of the subscriber) or an
+    # operator (a lead). Null for users loaded by import without that information.
+    added_by: str | None = None
+    added_at: int | None = Field(default=None, sa_type=BigInteger)
+    removed_by: str | None = None
+    removed_at: int | None = Field(default=None, sa_type=BigInteger)
 
 
 _case_version = Column("version", Integer, nullable=False, server_default=text("1"))
@@ -183,4 +192,45 @@ class Operator(SQLModel, table=True):
     name: str = Field(primary_key=True)
     role: str  # engineer | lead | executive
     updated_at: int = Field(sa_type=BigInteger)
+    updated_by: str | None = None
+
+
+class Attachment(SQLModel, table=True):
+    """A file attached to a case: a reference to ``path`` with its name, size and hash."""
+
+    __tablename__ = "attachment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="support_case.id", index=True)
+    name: str
+    size: int = Field(sa_type=BigInteger)
+    sha256: str
+    path: str
+    added_at: int = Field(sa_type=BigInteger)
+    added_by: str | None = None
+
+
+class PurgeAudit(SQLModel, table=True):
+    """One retention purge (policy §11): what it removed, as counts and ids, never PII."""
+
+    __tablename__ = "purge_audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: int = Field(sa_type=BigInteger)  # the instant the purge was judged at
+    recorded_at: int = Field(sa_type=BigInteger)
+    by: str | None = None
+    counts: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    ids: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+
+
+class ProductVersion(SQLModel, table=True):
+    """The support matrix (policy §12): one row per product version."""
+
+    __tablename__ = "product_version"
+
+    product: str = Field(primary_key=True)
+    version: str = Field(primary_key=True)
+    released: date
+    discontinuation_notice: date | None = None
+    updated_at: int | None = Field(default=None, sa_type=BigInteger)
     updated_by: str | None = None

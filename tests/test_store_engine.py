@@ -39,6 +39,9 @@ TABLES = {
     "time_entry",
     "escalation",
     "operator",
+    "attachment",
+    "purge_audit",
+    "product_version",
 }
 
 

@@ -37,6 +37,8 @@ EVENT_KINDS = (
     "war_team_member",
     "plan_updated",
     "board_moved",
+    "cr_status",
+    "vulnerability_confirmed",
 )
 
 # Options each kind takes (beyond at/kind/by).
@@ -52,8 +54,26 @@ EVENT_OPTIONS: dict[str, tuple[str, ...]] = {
     "escalated": ("missed",),
     "plan_updated": ("part", "text"),
     "board_moved": ("column",),
+    "cr_status": ("status", "note"),
+    "vulnerability_confirmed": ("incident", "priority", "note"),
 }
 PLAN_PARTS = ("assessment", "mitigation", "resources", "update_frequency")
+
+# A Change Request's own status (policy §5), in its forward order. A new CR is
+# ``proposed``; each ``cr_status`` event moves it strictly forward, steps may be skipped
+# (a rejected proposal goes straight to ``closed``), and ``closed`` is final.
+CR_STATUSES = ("proposed", "approved", "scheduled", "implemented", "closed")
+#: The level whose ``level_changed`` must name the Update or documentation fix (policy §10).
+FIX_LEVEL = "L4"
+
+
+def cr_status_of(events: Sequence[Event]) -> str:
+    """A change request's status after ``events`` (time order): the last ``cr_status``."""
+    status = CR_STATUSES[0]
+    for e in events:
+        if e.kind == "cr_status" and e.data.get("status") in CR_STATUSES:
+            status = e.data["status"]
+    return status
 
 
 class IllegalEvent(ValueError):
@@ -79,6 +99,8 @@ class _State:
     suspended: bool = False
     escalated: bool = False
     team: WarTeam | None = None
+    cr_status: str = CR_STATUSES[0]
+    vulnerability_confirmed: bool = False
 
 
 ClassifyCheck = Callable[[str, str | None], list[tuple[str, str]]]
@@ -197,7 +219,32 @@ def _check_one(
             refuse("level", f"unknown level {lvl!r} (one of {', '.join(policy.levels)})")
         if lvl == st.level:
             refuse("level", f"case {case.id} is already at {lvl}")
+        if lvl == FIX_LEVEL and not _text(d, "link"):
+            refuse("link", f"moving to {FIX_LEVEL} needs a link to the product update or "
+                           "documentation fix (--link)")
         st.level = lvl
+    elif k == "cr_status":
+        if st.type != "change_request":
+            refuse("kind", f"cr_status: only change requests have a change-request status; "
+                           f"case {case.id} is a {st.type}")
+        new = d.get("status")
+        if new not in CR_STATUSES:
+            refuse("status", f"change-request status must be one of {', '.join(CR_STATUSES)}, got {new!r}")
+        if st.cr_status == "closed":
+            refuse("status", f"change request {case.id} is closed (final)")
+        if CR_STATUSES.index(new) <= CR_STATUSES.index(st.cr_status):
+            refuse("status", f"change request {case.id} is {st.cr_status}: it can only move forward "
+                             f"({' -> '.join(CR_STATUSES)})")
+        st.cr_status = new
+    elif k == "vulnerability_confirmed":
+        if st.type != "security_report":
+            refuse("kind", f"vulnerability_confirmed: only a security report analysis confirms a "
+                           f"vulnerability; case {case.id} is a {st.type}")
+        if st.vulnerability_confirmed:
+            refuse("kind", f"case {case.id} already confirmed a vulnerability")
+        if not _text(d, "incident"):
+            refuse("incident", "vulnerability_confirmed names the incident it opened")
+        st.vulnerability_confirmed = True
     elif k == "time_logged":
         hours = d.get("hours")
         if isinstance(hours, bool) or not isinstance(hours, int | float) or not 0 < hours <= 24 * 7:
