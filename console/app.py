@@ -174,9 +174,22 @@ class ConsoleApp(App[int]):
             return
         self._hand_over(self._loaded, items, terms, names, at, False)
 
+    def _other_panes(self) -> list[Any]:
+        """The registered panes other than the queue (they tick and refresh themselves)."""
+        out = []
+        for p in PANES:
+            if p.id != "queue":
+                out.extend(self.query(f"#{p.id}"))
+        return out
+
     def _loaded(self, items: list[Any], terms: dict[str, Any], names: dict[str, str], at: int,
                 partial: bool) -> None:
         self.terms, self.subscriber_names = terms, names
+        if partial:  # the first read: the store just became ready, let the panes read
+            for pane in self._other_panes():
+                refresh = getattr(pane, "refresh_data", None)
+                if refresh is not None:
+                    refresh()
         if not partial:
             self.loaded = True
             # 100k long-lived items: keep them out of the collector's full passes, which
@@ -271,6 +284,10 @@ class ConsoleApp(App[int]):
             else:
                 self.queue.tick(at)
             self.header.set_state(breaches=self.queue.breaches)
+        for pane in self._other_panes():
+            tick = getattr(pane, "tick", None)
+            if tick is not None:
+                tick(at)
         for screen in self.screen_stack[1:]:
             tick = getattr(screen, "tick", None)
             if tick is not None:

@@ -207,12 +207,22 @@ def cmd_case(args: argparse.Namespace) -> int:
         from console.records import event_of
 
         history = [event_json(event_of(r), r.recorded_at) for r in load_event_rows(conn, args.id)]
+        from console.attachments import attachment_json, list_attachments
+        from console.lifespan import case_support
+
+        eos, past = case_support(conn, row.deployment_id, at)
+        attachments = [attachment_json(a) for a in list_attachments(conn, args.id)]
     out = case_json(row.id, row.subscriber_id, row.title, ev, deployment=row.deployment_id,
-                    reported_at=row.reported_at)
+                    reported_at=row.reported_at, end_of_support=eos, past_end_of_support=past)
     out["history"] = history
     out["links"] = links
     out["linked_from"] = back
     out["version"] = row.version
+    out["attachments"] = attachments
+    if ev.type == "change_request":
+        from console.rules.lifecycle import cr_status_of
+
+        out["cr_status"] = cr_status_of([e for e in _events if e.at <= at])
     if args.json:
         _dump(out)
     else:
@@ -226,7 +236,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion"):
+                "column", "link", "criterion", "status"):
         v = getattr(args, key, None)
         if v is not None:
             data[key] = v
@@ -262,11 +272,14 @@ def cmd_event(args: argparse.Namespace) -> int:
     err(f"{args.id}: {args.kind} recorded (event {res.event_id}, case version {res.version})")
     if args.json:
         with store.connection() as conn:
+            from console.lifespan import case_support
             from console.records import load_case_row
 
             row = load_case_row(conn, args.id)
+            eos, past = case_support(conn, row.deployment_id, res.eval.at)
         _dump(case_json(row.id, row.subscriber_id, row.title, res.eval,
-                        deployment=row.deployment_id, reported_at=row.reported_at))
+                        deployment=row.deployment_id, reported_at=row.reported_at,
+                        end_of_support=eos, past_end_of_support=past))
     return EXIT_OK
 
 
@@ -488,6 +501,176 @@ def cmd_renew(args: argparse.Namespace) -> int:
     return code
 
 
+def _refusing(fn: Callable[[], Any]) -> Any:
+    """Run a write action; its Refused becomes exit 1 with the message."""
+    from console.actions import Refused
+
+    try:
+        return fn()
+    except Refused as exc:
+        raise CliError(f"refused: {exc}") from None
+
+
+def _date_opt(value: str | None, name: str) -> Any:
+    from console.rules.timeutil import BadValue, parse_date
+
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except BadValue as exc:
+        raise CliError(f"{name}: {exc}") from None
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Data retention (policy §11): ``--dry-run`` lists, otherwise removes (leads)."""
+    from console import clock
+    from console.retention import plan, plan_json, purge
+
+    at = _at(args)
+    store = _open(args)
+    if args.dry_run:
+        with store.connection() as conn:
+            p = plan(conn, at)
+        out = plan_json(p, dry_run=True)
+    else:
+        res = _refusing(lambda: purge(store, at, actor=operator(args), recorded_at=clock.now()))
+        p = res.plan
+        out = plan_json(p, dry_run=False, audit_id=res.audit_id, paths=res.paths,
+                        cases_touched=res.cases_touched)
+    if args.json:
+        _dump(out)
+    else:
+        for u in out["users"]:
+            print(f"USER        {u['id']:<24} {u['subscriber']:<18} due {u['due']}")
+        for a in out["attachments"]:
+            print(f"ATTACHMENT  {a['id']:<24} {a['case']:<18} due {a['due']} ({a['reason']})")
+        for path in out.get("released_files", []):
+            print(f"FILE        {path}")
+    c = out["counts"]
+    what = f"{c['user_pii']} support user(s) (PII and accounts), {c['attachments']} attachment(s)"
+    if args.dry_run:
+        err(f"dry run at {out['at']}: would remove {what}; nothing written")
+    else:
+        err(f"purged {what} (audit {out['audit_id']})")
+    return EXIT_OK
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    from console.attachments import add_attachment, attachment_json
+
+    at = _at(args)
+    store = _open(args)
+    info = _refusing(lambda: add_attachment(store, args.case, args.file, by=args.by or operator(args), at=at))
+    err(f"{args.case}: attached {info.name} ({info.size} bytes, sha256 {info.sha256[:12]}...)")
+    if args.json:
+        _dump(attachment_json(info))
+    return EXIT_OK
+
+
+def cmd_products(args: argparse.Namespace) -> int:
+    from console.lifespan import support_report
+    from console.rules.timeutil import format_instant
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    with store.connection() as conn:
+        versions = support_report(conn, policy, at)
+    if args.json:
+        _dump({"at": format_instant(at), "versions": versions})
+    else:
+        for v in versions:
+            flag = "  PAST END OF SUPPORT" if v["past_end_of_support"] else ""
+            print(f"{v['product']:<16} {v['version']:<10} end of support {v['end_of_support'] or '(not in matrix)'}"
+                  f"  {len(v['open_cases'])} open case(s){flag}")
+    return EXIT_OK
+
+
+def cmd_product(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.lifespan import set_version, version_json
+
+    released = _date_opt(args.released, "--released")
+    notice = _date_opt(args.notice, "--notice")
+    store = _open(args)
+    v = _refusing(lambda: set_version(store, product=args.product, version=args.version,
+                                      released=released, notice=notice, actor=operator(args),
+                                      now=clock.now()))
+    err(f"{v.product} {v.version}: end of support {v.end_of_support}")
+    if args.json:
+        _dump(version_json(v, clock.now()))
+    return EXIT_OK
+
+
+def cmd_change_request(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.links import create_change_request
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    cid = _refusing(lambda: create_change_request(
+        store, policy, sr_id=args.sr, title=args.title, at=at, by=args.by or operator(args),
+        recorded_at=clock.now(), subscriber=args.subscriber, deployment=args.deployment))
+    print(cid)
+    err(f"{cid}: change request opened" + (f", linked to {args.sr}" if args.sr else " (Konneqt-initiated)"))
+    return EXIT_OK
+
+
+def cmd_confirm_vulnerability(args: argparse.Namespace) -> int:
+    from console import clock
+    from console.links import confirm_vulnerability
+
+    at = _at(args)
+    policy = _policy(args)
+    store = _open(args)
+    res = _refusing(lambda: confirm_vulnerability(
+        store, policy, args.sra, priority=args.priority, title=args.title, at=at,
+        by=args.by or operator(args), recorded_at=clock.now(), actor=operator(args), note=args.note))
+    print(res.incident_id)
+    err(f"{args.sra}: vulnerability confirmed; incident {res.incident_id} opened and linked")
+    return EXIT_OK
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    from console.users import list_users, user_json
+
+    store = _open(args)
+    with store.connection() as conn:
+        users = _refusing(lambda: list_users(conn, args.subscriber))
+    if args.json:
+        _dump({"subscriber": args.subscriber, "users": [user_json(u) for u in users]})
+    else:
+        for u in users:
+            state = "admin" if u.admin else "user"
+            gone = f"  removed by {u.removed_by}" if not u.active else ""
+            print(f"{u.id:<20} {state:<6} {u.name or '':<24} {u.email or ''}{gone}")
+    return EXIT_OK
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from console.users import add_user
+
+    at = _at(args)
+    store = _open(args)
+    u = _refusing(lambda: add_user(store, args.subscriber, args.id, name=args.name, email=args.email,
+                                   admin=args.admin, by=args.by, actor=operator(args), at=at))
+    err(f"{args.subscriber}: {u.id} added by {u.added_by}" + (" (administrator)" if u.admin else ""))
+    return EXIT_OK
+
+
+def cmd_user_remove(args: argparse.Namespace) -> int:
+    from console.users import remove_user
+
+    at = _at(args)
+    store = _open(args)
+    u = _refusing(lambda: remove_user(store, args.subscriber, args.id, by=args.by,
+                                      actor=operator(args), at=at))
+    err(f"{args.subscriber}: {u.id} removed by {u.removed_by}")
+    return EXIT_OK
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from console.actions import count_cases, rebuild
 
@@ -579,7 +762,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--at")
     sp.add_argument("--by", help="who did it (default: the operator)")
     for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "hours"):
+                "column", "link", "criterion", "hours", "status"):
         sp.add_argument(f"--{opt}")
     sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
     sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
@@ -621,6 +804,58 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--term-end", required=True)
     sp.add_argument("--term-start")
     add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
+    sp = add("purge", cmd_purge, "data retention (policy §11): remove what is due (leads), or --dry-run")
+    sp.add_argument("--dry-run", action="store_true", help="list what would go; write nothing")
+    sp.add_argument("--at", help="judge what is due at this instant (default: now)")
+    sp.add_argument("--json", action="store_true")
+    sp = add("attach", cmd_attach, "attach a file to a case (records name, size, sha256, path)")
+    sp.add_argument("case")
+    sp.add_argument("file")
+    sp.add_argument("--at")
+    sp.add_argument("--by", help="who attached it (default: the operator)")
+    sp.add_argument("--json", action="store_true")
+    sp = add("products", cmd_products, "the support matrix by end of support, with open cases (policy §12)")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--at")
+    sp = add("product", cmd_product, "set a product version's release and discontinuation dates (leads)")
+    sp.add_argument("action", choices=["set"])
+    sp.add_argument("product")
+    sp.add_argument("version")
+    sp.add_argument("--released", required=True, help="release date YYYY-MM-DD")
+    sp.add_argument("--notice", help="discontinuation notice date YYYY-MM-DD (omitted: none)")
+    sp.add_argument("--json", action="store_true")
+    sp = add("change-request", cmd_change_request,
+             "open a change request linked to a service request (or Konneqt-initiated)")
+    sp.add_argument("sr", nargs="?", help="the service request (omit for a Konneqt-initiated CR)")
+    sp.add_argument("--title", required=True)
+    sp.add_argument("--subscriber", help="without SR: the subscriber")
+    sp.add_argument("--deployment", help="the deployment (default: the service request's)")
+    sp.add_argument("--at", help="when it is opened (default: now)")
+    sp.add_argument("--by")
+    sp = add("confirm-vulnerability", cmd_confirm_vulnerability,
+             "on a security report analysis: record the confirmation and open the linked incident")
+    sp.add_argument("sra")
+    sp.add_argument("--priority", required=True, help="the incident's priority (P0-P3)")
+    sp.add_argument("--title", help="the incident's title (default: from the analysis)")
+    sp.add_argument("--note")
+    sp.add_argument("--at")
+    sp.add_argument("--by")
+    sp = add("users", cmd_users, "a subscriber's support (portal) users")
+    sp.add_argument("subscriber")
+    sp.add_argument("--json", action="store_true")
+    sp = add("user-add", cmd_user_add, "add a support user (an admin of the subscriber, or a lead)")
+    sp.add_argument("subscriber")
+    sp.add_argument("id")
+    sp.add_argument("--name", required=True)
+    sp.add_argument("--email", required=True)
+    sp.add_argument("--admin", action="store_true", help="the new user is an administrator")
+    sp.add_argument("--by", help="the administrator doing it (omit when a lead does it)")
+    sp.add_argument("--at")
+    sp = add("user-remove", cmd_user_remove, "remove a support user (kept, marked removed)")
+    sp.add_argument("subscriber")
+    sp.add_argument("id")
+    sp.add_argument("--by", help="the administrator doing it (omit when a lead does it)")
+    sp.add_argument("--at")
     sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
     sp.add_argument("--cases", type=int, default=300)
     sp.add_argument("--seed", type=int, default=7)

@@ -52,6 +52,14 @@ def export(conn: Conn) -> dict[str, Any]:
         item = {"at": format_instant(r.at), "kind": r.kind, "by": r.by}
         item.update(r.data or {})
         events.setdefault(r.case_id, []).append(item)
+    from models import Attachment
+
+    at_t = Attachment.__table__
+    attachments: dict[str, list[dict[str, Any]]] = {}
+    for r in conn.execute(select(at_t).order_by(at_t.c.id)):
+        attachments.setdefault(r.case_id, []).append({
+            "name": r.name, "size": r.size, "sha256": r.sha256, "path": r.path,
+            "added_at": format_instant(r.added_at), "added_by": r.added_by})
     cases = []
     # Linked-to cases first is not needed: import resolves links across the whole file.
     for r in conn.execute(select(C).order_by(C.c.reported_at, C.c.id)):
@@ -63,6 +71,8 @@ def export(conn: Conn) -> dict[str, Any]:
             "criterion": r.criterion, "opened_by": r.opened_by,
             "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
         })
+        if r.id in attachments:
+            cases[-1]["attachments"] = attachments[r.id]
     from models import Operator
 
     op = Operator.__table__

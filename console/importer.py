@@ -53,6 +53,7 @@ class Prepared:
     links: list[dict[str, Any]] = field(default_factory=list)
     escalations: list[dict[str, Any]] = field(default_factory=list)
     products: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[dict[str, Any]] = field(default_factory=list)
     operators: list[dict[str, Any]] = field(default_factory=list)
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
@@ -380,6 +381,7 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             "opened_by": c.get("opened_by") if isinstance(c.get("opened_by"), str) else None,
         })
         out.links.extend({"case_id": cid, "linked_case_id": lk} for lk in links)
+        out.attachments.extend(_attachments(c, p, cid, chk))
         for e in ordered:
             if e.kind == "escalated":
                 out.escalations.append({
@@ -405,6 +407,32 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
     if chk.problems:
         raise ImportRefused(chk.problems)
     return out
+
+
+def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any]]:
+    """A case's optional ``attachments``: [{name, size, sha256, path, added_at, added_by}]."""
+    rows = []
+    for j, a in enumerate(chk.get(c, "attachments", p, list, required=False, default=[]) or []):
+        ap = f"{p}.attachments[{j}]"
+        if not isinstance(a, dict):
+            chk.add(ap, "expected an object")
+            continue
+        n = len(chk.problems)
+        name = chk.get(a, "name", ap, str)
+        size = chk.get(a, "size", ap, int)
+        if isinstance(size, int) and size < 0:
+            chk.add(f"{ap}.size", "must not be negative")
+        sha = chk.get(a, "sha256", ap, str)
+        if isinstance(sha, str) and (len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha)):
+            chk.add(f"{ap}.sha256", "expected 64 lowercase hex digits")
+        path = chk.get(a, "path", ap, str)
+        added_raw = chk.get(a, "added_at", ap, str)
+        added = chk.conv(parse_instant, added_raw, f"{ap}.added_at") if added_raw else None
+        by = chk.get(a, "added_by", ap, str, required=False)
+        if len(chk.problems) == n:
+            rows.append({"case_id": cid, "name": name, "size": size, "sha256": sha, "path": path,
+                         "added_at": added, "added_by": by})
+    return rows
 
 
 def existing_ids(conn: Conn, policy: Policy) -> Existing:
@@ -461,6 +489,10 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         conn.execute(insert(CS), [project(f, sort_events(ev), t) for f, ev, t in hist])
         if progress:
             progress(len(cases))
+    if prep.attachments:
+        from models import Attachment
+
+        conn.execute(insert(Attachment.__table__), prep.attachments)
     if prep.links:
         conn.execute(insert(L), prep.links)
     if prep.escalations:

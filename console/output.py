@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time as _time
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
 from typing import Any
 
@@ -23,7 +24,10 @@ def clock_json(st: ClockState) -> dict[str, Any]:
 
 
 def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
-              deployment: str | None = None, reported_at: int | None = None) -> dict[str, Any]:
+              deployment: str | None = None, reported_at: int | None = None,
+              end_of_support: date | None = None, past_end_of_support: bool = False) -> dict[str, Any]:
+    """One case as in ``queue --json``. ``end_of_support``/``past_end_of_support``: its
+    deployment's product version (policy §12; ``console.lifespan.case_support``)."""
     group, _ = risk_group(ev.clocks)
     return {
         "id": case_id,
@@ -40,6 +44,8 @@ def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
         "awaiting_subscriber": ev.awaiting,
         "suspended": ev.suspended,
         "risk_group": group,
+        "end_of_support": end_of_support.isoformat() if end_of_support else None,
+        "past_end_of_support": past_end_of_support,
     }
 
 
@@ -73,8 +79,13 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
         f'"title": {_str(r.title)}, "clocks": {{{", ".join(parts)}}}, '
         f'"deployment": {_str(r.deployment)}, "reported_at": "{_utc(r.reported_at)}", '
         f'"acknowledged": {_B[ev.acknowledged]}, "awaiting_subscriber": {_B[ev.awaiting]}, '
-        f'"suspended": {_B[ev.suspended]}, "risk_group": {r.key[0]}}}'
+        f'"suspended": {_B[ev.suspended]}, "risk_group": {r.key[0]}, '
+        f'"end_of_support": {_eos(r.support[0])}, "past_end_of_support": {_B[r.support[1]]}}}'
     )
+
+
+def _eos(d: date | None) -> str:
+    return "null" if d is None else f'"{d.isoformat()}"'
 
 
 def _utc(ts: int) -> str:

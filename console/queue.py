@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import bindparam, select, text
 
@@ -37,6 +38,9 @@ class QueueRow:
     reported_at: int
     eval: CaseEval
     key: tuple = ()  # risk_key, computed once
+    # (end of support, past it at the queue's instant) of the deployment's product version
+    # (policy §12); (None, False) without a deployment or a matrix entry.
+    support: tuple[date | None, bool] = (None, False)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -78,8 +82,21 @@ def load_queue(conn: Conn, policy: Policy, at: int, *, terms: dict[str, Terms] |
             stale[cid] = sid
     if stale:
         rows.extend(_evaluate_fully(conn, terms, at, list(stale)))
+    _add_support(conn, rows, at)
     rows.sort(key=lambda row: row.key)
     return rows
+
+
+def _add_support(conn: Conn, rows: list[QueueRow], at: int) -> None:
+    """Each row's end-of-support flag: one query for all deployments, a lookup per row."""
+    from console.lifespan import deployment_support
+
+    support = deployment_support(conn, at)
+    if not any(past or eos for eos, past in support.values()):
+        return
+    for row in rows:
+        if row.deployment is not None:
+            row.support = support.get(row.deployment, (None, False))
 
 
 _DECODE = json.JSONDecoder().raw_decode  # no whitespace regex passes: stored text is compact
