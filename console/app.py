@@ -119,6 +119,8 @@ class ConsoleApp(App[int]):
             return
         self.query_one(ContentSwitcher).current = pane_id
         self.header.set_state(current=pane_id)
+        if pane_id == "queue":
+            self.query_one(QueueTable).focus()
 
     # -- loading --------------------------------------------------------------------------
 

@@ -42,7 +42,8 @@ ACTION_LABELS = {
 
 KEYS = [("a", "ack"), ("w", "awaiting"), ("s", "responded"), ("o", "workaround"),
         ("f", "fix-ETA"), ("u", "update"), ("t", "log-time"), ("l", "level"),
-        ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("q", "back")]
+        ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("S", "suspend"), ("U", "lift"),
+        ("q", "back")]
 
 
 @dataclass
@@ -108,6 +109,8 @@ class CaseView(Screen[None]):
         Binding("O", "event('reopened')", "Reopen"),
         Binding("t", "log_time", "Time"),
         Binding("l", "level", "Level"),
+        Binding("S", "suspend_sla", "Suspend"),
+        Binding("U", "lift_sla", "Lift SLA"),
     ]
 
     def __init__(self, case_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
@@ -295,8 +298,34 @@ class CaseView(Screen[None]):
             if level is not None:
                 self.record("level_changed", {"level": level})
 
+        def chosen(level: str | None) -> None:
+            if level is None:
+                return
+            if level != "L4":
+                done(level)
+                return
+            # L4 (policy §10) needs a link to the Update or documentation fix.
+            from screens.prompts import TextPrompt
+
+            def linked(link: str | None) -> None:
+                if link:
+                    self.record("level_changed", {"level": "L4", "link": link})
+
+            self.app.push_screen(TextPrompt("L4: link to the Update or documentation fix",
+                                            required=True), linked)
+
         current = self.data.eval.level if self.data else "L1"
-        self.app.push_screen(LevelPrompt(current), done)
+        self.app.push_screen(LevelPrompt(current), chosen)
+
+    def action_suspend_sla(self) -> None:
+        from screens.suspend_prompt import suspend_case
+
+        suspend_case(self)
+
+    def action_lift_sla(self) -> None:
+        from screens.suspend_prompt import lift_case
+
+        lift_case(self)
 
     @work(thread=True, exclusive=True, group="case-write")
     def record(self, kind: str, data: dict[str, Any]) -> None:
@@ -306,7 +335,7 @@ class CaseView(Screen[None]):
         version = self.data.row.version if self.data is not None else None
         try:
             append_event(self.store, self.policy, self.case_id, kind, at=now, by=self.user,
-                         data=data, recorded_at=now, expected_version=version)
+                         data=data, recorded_at=now, expected_version=version, actor=self.user)
         except Conflict as exc:
             self.app.call_from_thread(self._say, f"nothing written: {exc}", error=True)
             self.app.call_from_thread(self.reload)

@@ -14,6 +14,7 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from console.text import inert
+from screens.subscriber_view import open_subscriber
 
 MAX_HITS = 25
 
@@ -31,8 +32,8 @@ class JumpProvider(Provider):
         app: Any = self.app
         for sid, name in list(self._sources()[1].items())[:10]:
             yield DiscoveryHit(Text(f"subscriber {inert(sid)} · {inert(name)}"),
-                               partial(app.filter_subscriber, sid),
-                               help="show this subscriber's cases")
+                               partial(open_subscriber, app, sid),
+                               help="open the subscriber's view")
 
     async def search(self, query: str) -> Hits:
         app: Any = self.app
@@ -46,8 +47,8 @@ class JumpProvider(Provider):
             if q in sid.lower() or q in name.lower():
                 label = f"subscriber {inert(sid)} · {inert(name)}"
                 score = 1.0 if q == sid.lower() else max(matcher.match(label), 0.5)
-                yield Hit(score, Text(label), partial(app.filter_subscriber, sid), text=label,
-                          help="filter the queue to this subscriber")
+                yield Hit(score, Text(label), partial(open_subscriber, app, sid), text=label,
+                          help="open the subscriber's view (c there: its cases in the queue)")
                 n += 1
                 if n >= MAX_HITS:
                     return

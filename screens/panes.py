@@ -29,8 +29,20 @@ def _queue(tz: tzinfo) -> Widget:
     return QueuePane(tz=tz, id="queue")
 
 
+def _board(tz: tzinfo) -> Widget:
+    from screens.board_pane import BoardPane
+
+    return BoardPane(tz=tz, id="board")
+
+
+def _meters(tz: tzinfo) -> Widget:
+    from screens.meters_pane import MetersPane
+
+    return MetersPane(tz=tz, id="meters")
+
+
 PANES: list[PaneSpec] = [
     PaneSpec("1", "queue", "Queue", _queue),
-    # PaneSpec("2", "board", "Escalations", _board),
-    # PaneSpec("3", "meters", "Meters", _meters),
+    PaneSpec("2", "board", "Escalations", _board),
+    PaneSpec("3", "meters", "Meters", _meters),
 ]

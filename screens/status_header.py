@@ -37,12 +37,9 @@ class StatusHeader(Static):
         self.update(self._line())
 
     def _line(self) -> Text:
+        """Panes on the left, breaches and time on the right; the right side never gives
+        way: at 80 columns the pane list shrinks to its keys plus the current title."""
         width = self.size.width or 80
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(" support-console ", style="bold reverse")
-        for key, pid, title in self.panes:
-            style = "bold underline" if pid == self.current else "dim"
-            line.append(f" {key} {title}", style=style)
         right = Text(no_wrap=True)
         if self.breaches is None:
             right.append("…")
@@ -52,17 +49,23 @@ class StatusHeader(Static):
             right.append("✓ 0 breached", style="green")
         if self.at:
             when = datetime.fromtimestamp(self.at, self.tz)
-            fmt = "%a %d %b %H:%M %Z" if width >= 60 else "%H:%M %Z"
+            fmt = "%a %d %b %H:%M %Z" if width >= 70 else "%H:%M %Z"
             right.append("  " + when.strftime(fmt))
-        if width >= 100:
+        if width >= 110:
             right.append(f"  {self.user}", style="dim")
         right.append(" ")
-        pad = width - line.cell_len - right.cell_len
-        if pad > 0:
-            line.append(" " * pad)
-        else:
-            line.append(" ")
+        for compact in (False, True):
+            line = Text(no_wrap=True, overflow="crop")
+            line.append(" support-console ", style="bold reverse")
+            for key, pid, title in self.panes:
+                current = pid == self.current
+                label = f" {key} {title}" if current or not compact else f" {key}"
+                line.append(label, style="bold underline" if current else "dim")
+            if line.cell_len + right.cell_len + 1 <= width:
+                break
+        line.append(" " * max(1, width - line.cell_len - right.cell_len))
         line.append_text(right)
+        line.truncate(width)
         return line
 
     def on_resize(self) -> None:

@@ -204,6 +204,10 @@ def test_palette_jumps_to_a_case_and_to_a_subscriber(db):
             await pilot.pause(0.5)
             await pilot.press("enter")
             await settle(pilot)
+            assert type(app.screen).__name__ == "SubscriberView"
+            assert "Birch Media" in screen_text(app)
+            await pilot.press("c")  # its cases, in the queue
+            await settle(pilot)
             assert set(order(app)) == {"CS-1201", "CS-1202"}
 
     asyncio.run(go())

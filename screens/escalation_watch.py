@@ -1,0 +1,228 @@
+"""The console's escalation watcher (policy §7): sweep, notice new escalations, tell.
+
+Every few seconds the app runs ``run_check`` from a timer; it starts one thread worker
+(never two at once: a slow database skips a beat instead of piling up sweeps) which
+
+1. runs ``console.escalation.sweep`` with ``by=`` the operator, so a running console
+   records an escalation the moment its target is missed (the database keeps it to one
+   per case however many consoles and cron jobs sweep at once);
+2. compares the set of escalated case ids with the set seen last time: the new ones,
+   recorded by this console or by any other, become one notification and a terminal bell
+   (``SUPPORT_CONSOLE_BELL=0`` or the board's ``b`` key switches the bell off);
+3. tells the board pane when anything on the board changed (a new escalation, any event
+   on an escalated case, from any console) so it re-reads.
+
+The first check takes the escalations that already existed as seen: starting a console
+does not ring for last week's escalations, only for those recorded from then on.
+
+Cost. Noticing (step 2) is two small queries, run on every beat. The sweep (step 1) reads
+the whole queue: ~0.05 s for 500 cases, ~3 s for 100k here. So a console sweeps at most
+once per ten times its last sweep's cost (every beat on a small database, every ~30 s
+at 100k cases: at most a tenth of a core), counted on the console's clock; cron's
+``support-console sweep`` and the other consoles sweep as well, and whichever gets there
+first records the escalation, which every console then notices within a beat.
+
+The app wires it with ``start_watch(self)`` once mounted; tests call ``run_check(app)``
+(or ``EscalationWatch.check`` directly) after moving the frozen clock.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from console import clock
+
+ENV_BELL = "SUPPORT_CONSOLE_BELL"
+INTERVAL = 5.0  # seconds between sweeps of a running console
+SWEEP_COST_FACTOR = 10  # sweep at most once per this many times its last cost
+SHOWN = 3  # escalations named in one notification; the rest are counted
+
+
+def bell_from_env() -> bool:
+    """The bell rings unless SUPPORT_CONSOLE_BELL is 0/off/no/false."""
+    return os.environ.get(ENV_BELL, "1").strip().lower() not in ("0", "off", "no", "false")
+
+
+@dataclass(frozen=True)
+class NewEscalation:
+    case_id: str
+    subscriber: str
+    priority: str | None
+    missed: str
+
+
+@dataclass
+class CheckResult:
+    new: list[NewEscalation] = field(default_factory=list)
+    recorded: int = 0  # how many of them this console's sweep recorded
+    changed: bool = False  # the board's content changed since the last check
+    at: int = 0
+    error: str | None = None
+
+
+def board_signature(conn: Any) -> tuple[int, int, int]:
+    """Changes whenever an escalation or any event of an escalated case is written (by any
+    console or host): (escalations, their events, the newest such event id)."""
+    from sqlalchemy import func, select
+
+    from console.escalation import ESC
+    from console.records import E
+
+    n_esc = conn.execute(select(func.count()).select_from(ESC)).scalar_one()
+    n_ev, last = conn.execute(
+        select(func.count(), func.coalesce(func.max(E.c.id), 0))
+        .select_from(E.join(ESC, ESC.c.case_id == E.c.case_id))).one()
+    return int(n_esc), int(n_ev), int(last)
+
+
+class EscalationWatch:
+    """State kept between checks: the ids seen, the board's signature, the bell switch."""
+
+    def __init__(self, *, bell: bool | None = None) -> None:
+        self.bell = bell_from_env() if bell is None else bell
+        self.seen: set[str] | None = None
+        self.signature: tuple[int, int, int] | None = None
+        self.last: CheckResult | None = None
+        self.swept_at: int | None = None  # console clock of the last sweep
+        self.sweep_cost = 0.0  # seconds the last sweep took
+        self._running = threading.Lock()
+
+    def sweep_due(self, at: int) -> bool:
+        if self.swept_at is None:
+            return True
+        return at - self.swept_at >= SWEEP_COST_FACTOR * self.sweep_cost
+
+    # -- the check (a worker thread; no Textual here) ---------------------------------------
+
+    def check(self, store: Any, policy: Any, *, by: str, at: int | None = None) -> CheckResult:
+        """Sweep as of ``at`` (now), then report escalations not seen before."""
+        from sqlalchemy import select
+
+        from console.escalation import ESC, escalated_ids, sweep
+        from console.records import C, load_events
+
+        at = clock.now() if at is None else at
+        if self.seen is None:
+            with store.connection() as conn:
+                self.seen = escalated_ids(conn)
+        made = []
+        if self.sweep_due(at):
+            began = time.perf_counter()
+            made = sweep(store, policy, at, by=by, recorded_at=clock.now())
+            self.sweep_cost = time.perf_counter() - began
+            self.swept_at = at
+        with store.connection() as conn:
+            ids = escalated_ids(conn)
+            fresh = sorted(ids - self.seen)
+            new: list[NewEscalation] = []
+            for i in range(0, len(fresh), 900):
+                chunk = fresh[i : i + 900]
+                rows = conn.execute(
+                    select(ESC.c.case_id, ESC.c.subscriber_id, ESC.c.missed, C.c.priority)
+                    .join(C, C.c.id == ESC.c.case_id).where(ESC.c.case_id.in_(chunk)))
+                events = load_events(conn, chunk)
+                new.extend(NewEscalation(r.case_id, r.subscriber_id,
+                                         _priority(r.priority, events.get(r.case_id, [])), r.missed)
+                           for r in rows)
+            signature = board_signature(conn)
+        new.sort(key=lambda n: n.case_id)
+        changed = signature != self.signature
+        self.seen, self.signature = ids, signature
+        made_ids = {e.case_id for e in made}
+        result = CheckResult(new, sum(1 for n in new if n.case_id in made_ids), changed, at)
+        self.last = result
+        return result
+
+    # -- telling the operator (the app's thread) ------------------------------------------
+
+    def announce(self, app: Any, result: CheckResult) -> None:
+        """A notification and the bell for new escalations; the board re-reads."""
+        if result.new:
+            app.notify(notification_text(result.new), title=notification_title(result.new),
+                       severity="warning", timeout=15, markup=False)
+            if self.bell:
+                app.bell()
+        board = find_board(app)
+        if board is not None:
+            board.watch_result(result)
+
+
+def _priority(priority: str | None, events: list[Any]) -> str | None:
+    """The priority as of the last reclassification."""
+    for e in events:
+        if e.kind == "reclassified" and e.data.get("priority"):
+            priority = e.data["priority"]
+    return priority
+
+
+def notification_title(new: list[NewEscalation]) -> str:
+    n = len(new)
+    return "Escalated to the war team" if n == 1 else f"{n} incidents escalated to the war team"
+
+
+def notification_text(new: list[NewEscalation]) -> str:
+    """Plain text (shown with markup off; control characters made visible), short enough
+    for a toast at 80 columns: one escalation in full, several one id a line."""
+    from console.text import inert
+
+    if len(new) == 1:
+        n = new[0]
+        return inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}: {n.missed} missed"
+                     "\n2: the board")
+    lines = [inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}") for n in new[:SHOWN]]
+    more = f"and {len(new) - SHOWN} more · " if len(new) > SHOWN else ""
+    lines.append(f"{more}2: the board")
+    return "\n".join(lines)
+
+
+def find_board(app: Any) -> Any:
+    from screens.board_pane import BoardPane
+
+    for board in app.query(BoardPane):
+        return board
+    return None
+
+
+def watcher_of(app: Any) -> EscalationWatch:
+    """The app's one watcher (made on first use)."""
+    watch = getattr(app, "escalation_watch", None)
+    if watch is None:
+        watch = EscalationWatch()
+        app.escalation_watch = watch
+    return watch
+
+
+def run_check(app: Any) -> None:
+    """Timer callback: start one check in a thread worker unless one is still running or
+    the store is not open yet."""
+    watch = watcher_of(app)
+    if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
+        return
+    if not watch._running.acquire(blocking=False):
+        return
+
+    def work() -> None:
+        try:
+            try:
+                result = watch.check(app.store, app.policy, by=app.user)
+            except Exception as exc:  # database unreachable or locked: say so on the board
+                result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {exc}")
+            if app.is_running:
+                app.call_from_thread(watch.announce, app, result)
+        finally:
+            watch._running.release()
+
+    app.run_worker(work, thread=True, group="escalation-watch", exit_on_error=False,
+                   name="escalation-watch")
+
+
+def start_watch(app: Any, every: float = INTERVAL) -> EscalationWatch:
+    """Check now and every ``every`` seconds (call once the app is mounted)."""
+    watch = watcher_of(app)
+    app.set_interval(every, lambda: run_check(app), name="escalation-watch")
+    run_check(app)
+    return watch

@@ -1,0 +1,286 @@
+"""The query-hour meters pane (policy §8): one row per subscriber for its current term.
+
+Rows come from ``console.meters.load_meters`` (closest to the limit first). Each shows
+hours used / limit, exempt hours apart, a bar that reads without colour
+(``████████░░  83% WARN``), and the day the limit was reached or is forecast at the
+term's burn rate. ``!`` marks a subscriber over its limit, ``⊘`` one whose SLA is
+suspended now. An over-limit subscriber is flagged with the suggestion to suspend for
+``usage_limit_exceeded``; the console never suspends by itself. Enter opens the
+subscriber's view.
+
+The pane reads in a worker when it is shown and when time passes (``tick``); it needs
+the app's store and policy (``app.store``/``app.policy``, opened by the app's first read).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.text import inert
+from screens.burn_chart import hours, meter_bar
+
+WIDE = 110
+SUGGESTED_REASON = "usage_limit_exceeded"
+LEGEND = "! over limit  ⊘ SLA suspended  ⚑ day the limit was reached  → forecast day"
+
+
+@dataclass(frozen=True)
+class MeterRow:
+    meter: Any  # console.rules.meters.Meter
+    name: str
+    suspended: bool
+
+
+def load_rows(store: Any, policy: Any, at: int) -> list[MeterRow]:
+    """Meters in closeness order, with each subscriber's name and suspension now."""
+    from sqlalchemy import select
+
+    from console.meters import load_meters
+    from console.records import S, load_terms
+
+    with store.connection() as conn:
+        meters = load_meters(conn, policy, at)
+        names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
+        terms = load_terms(conn, policy)
+    out = []
+    for m in meters:
+        t = terms.get(m.subscriber)
+        spans = t.suspension_intervals if t is not None else ()
+        suspended = any(f <= at and (u is None or at < u) for f, u in spans)
+        out.append(MeterRow(m, names.get(m.subscriber, m.subscriber), suspended))
+    return out
+
+
+def _day(d: date | None, wide: bool) -> str:
+    if d is None:
+        return ""
+    return d.isoformat() if wide else d.strftime("%b %d")
+
+
+def forecast_text(m: Any, wide: bool) -> str:
+    if m.reached_on is not None:
+        return f"limit reached {_day(m.reached_on, True)}" if wide else f"⚑ {_day(m.reached_on, False)}"
+    if m.forecast_limit_date is not None:
+        return (f"reaches limit ~{_day(m.forecast_limit_date, True)}" if wide
+                else f"→ {_day(m.forecast_limit_date, False)}")
+    return "not within the term" if wide else "—"
+
+
+def _layout(width: int) -> dict[str, int]:
+    wide = width >= WIDE
+    fixed = {"flag": 3, "plan": 5 if not wide else 11, "hours": 12, "exempt": 7,
+             "bar": (20 if wide else 10) + 12, "forecast": 26 if wide else 9}
+    if wide:
+        fixed["term"] = 24
+    rest = max(12, width - sum(fixed.values()))
+    if wide:
+        fixed["sub"] = min(24, rest // 2)
+        fixed["name"] = rest - fixed["sub"]
+    else:
+        fixed["sub"] = rest
+    return fixed
+
+
+def _cell(text: str, width: int, right: bool = False) -> str:
+    text = inert(text)
+    if len(text) > width - 1:
+        text = text[: max(0, width - 2)] + "…"
+    return (f"{text:>{width - 1}} " if right else f"{text:<{width - 1}} ")
+
+
+def header_text(width: int) -> Text:
+    lay = _layout(width)
+    wide = width >= WIDE
+    parts = ["  ", " ", _cell("SUBSCRIBER", lay["sub"])]
+    if wide:
+        parts.append(_cell("NAME", lay["name"]))
+    parts += [_cell("PLAN", lay["plan"]), _cell("USED/LIMIT", lay["hours"], right=True),
+              _cell("EXEMPT", lay["exempt"], right=True), _cell("METER", lay["bar"])]
+    if wide:
+        parts.append(_cell("TERM", lay["term"]))
+    parts.append(_cell("LIMIT DAY" if wide else "LIMIT", lay["forecast"]))
+    return Text("".join(parts), no_wrap=True, overflow="crop")
+
+
+def row_text(row: MeterRow, width: int) -> Text:
+    m = row.meter
+    lay = _layout(width)
+    wide = width >= WIDE
+    over = m.state == "over"
+    line = Text(no_wrap=True, overflow="ellipsis")
+    line.append("!" if over else " ", style="bold red" if over else "")
+    line.append("⊘" if row.suspended else " ", style="bold")
+    line.append(" ")
+    line.append(_cell(m.subscriber, lay["sub"]), style="bold" if over else "")
+    if wide:
+        line.append(_cell(row.name, lay["name"]))
+    plan = m.plan if wide else {"enterprise": "ent", "basic": "bas"}.get(m.plan, m.plan[:3])
+    line.append(_cell(plan, lay["plan"]))
+    line.append(_cell(f"{m.used_hours:.1f}/{hours(m.limit_hours)} h", lay["hours"], right=True))
+    line.append(_cell(f"+{hours(m.exempt_hours)}" if m.exempt_hours else "", lay["exempt"],
+                      right=True))
+    line.append_text(meter_bar(m.percent, m.state, lay["bar"] - 12))
+    line.append(" ")
+    if wide:
+        line.append(_cell(f"{m.term_start}–{m.term_end}", lay["term"]), style="dim")
+    line.append(forecast_text(m, wide), style="bold red" if over else "")
+    return line
+
+
+class MetersPane(Vertical):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+
+    BINDINGS = [
+        Binding("enter", "open", "Open"),
+        Binding("r", "reload", "Reload"),
+    ]
+
+    def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.rows: list[MeterRow] = []
+        self.at = 0
+        self.reading = True
+        self.error: str | None = None
+        self._shown: list[Text] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="meters-status", markup=False)
+        yield Static(id="meters-head", markup=False)
+        yield OptionList(id="meters-list")
+        yield Static(id="meters-flag", markup=False)
+
+    def on_mount(self) -> None:
+        self._show_status()
+
+    @property
+    def list(self) -> OptionList:
+        return self.query_one("#meters-list", OptionList)
+
+    # -- data ------------------------------------------------------------------------------
+
+    def on_show(self) -> None:
+        self.list.focus()
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        self._load()
+
+    def tick(self, at: int) -> None:
+        if self.display and datetime.fromtimestamp(at, self.tz).date() != \
+                datetime.fromtimestamp(self.at or at, self.tz).date():
+            self._load()
+
+    @work(thread=True, exclusive=True, group="meters")
+    def _load(self) -> None:
+        from console import clock
+
+        app: Any = self.app
+        done = getattr(app, "load_done", None)
+        if done is not None:
+            done.wait(60)
+        if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
+            app.call_from_thread(self._failed, "the database is not open")
+            return
+        at = clock.now()
+        try:
+            rows = load_rows(app.store, app.policy, at)
+        except Exception as exc:  # database trouble: say so, keep the pane
+            app.call_from_thread(self._failed, f"cannot read the meters: {exc}")
+            return
+        app.call_from_thread(self.show_rows, rows, at)
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.reading = False
+        self._show_status()
+
+    def show_rows(self, rows: list[MeterRow], at: int) -> None:
+        self.rows, self.at = rows, at
+        self.reading = False
+        self.error = None
+        self._redraw()
+
+    def _redraw(self) -> None:
+        width = self.list.scrollable_content_region.width or self.size.width or 80
+        lines = [row_text(r, width) for r in self.rows]
+        if [t.plain for t in lines] != [t.plain for t in self._shown]:
+            box = self.list
+            keep = box.highlighted
+            current = box.get_option_at_index(keep).id if keep is not None and keep < \
+                box.option_count else None
+            box.clear_options()
+            box.add_options([Option(t, id=r.meter.subscriber) for t, r in zip(lines, self.rows,
+                                                                               strict=True)])
+            ids = [r.meter.subscriber for r in self.rows]
+            if ids:
+                box.highlighted = ids.index(current) if current in ids else 0
+            self._shown = lines
+        self._show_status()
+
+    def _show_status(self) -> None:
+        line = Text(no_wrap=True, overflow="ellipsis")
+        if self.error:
+            line.append("✖ " + self.error, style="bold red")
+        else:
+            line.append("Query hours, current term", style="bold")
+            over = [r for r in self.rows if r.meter.state == "over"]
+            warn = [r for r in self.rows if r.meter.state == "warning"]
+            line.append(f"  │ {len(self.rows)} subscribers")
+            if over:
+                line.append(f"  ! {len(over)} OVER", style="bold red")
+            if warn:
+                line.append(f"  {len(warn)} WARN", style="bold yellow")
+            if self.reading:
+                line.append("  │ loading…", style="italic")
+        self.query_one("#meters-status", Static).update(line)
+        width = self.size.width or 80
+        self.query_one("#meters-head", Static).update(header_text(width))
+        flag = self.query_one("#meters-flag", Static)
+        over = [r.meter for r in self.rows if r.meter.state == "over"]
+        text = Text(no_wrap=False)
+        text.append(LEGEND, style="dim")
+        if over:
+            text.append("\n")
+            text.append("! OVER LIMIT: ", style="bold red")
+            text.append(", ".join(f"{inert(m.subscriber)} {m.percent:.0f}%" for m in over[:4]))
+            if len(over) > 4:
+                text.append(f" and {len(over) - 4} more")
+            text.append(f" — a lead may suspend for {SUGGESTED_REASON} (enter, then S)")
+        flag.update(text)
+
+    def on_resize(self) -> None:
+        self._shown = []
+        self.call_after_refresh(self._redraw)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#meters-list")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        from screens.subscriber_view import open_subscriber
+
+        if event.option.id is not None:
+            open_subscriber(self.app, event.option.id)
+
+    def action_open(self) -> None:
+        from screens.subscriber_view import open_subscriber
+
+        i = self.list.highlighted
+        if i is not None and i < self.list.option_count:
+            sid = self.list.get_option_at_index(i).id
+            if sid is not None:
+                open_subscriber(self.app, sid)
+
+    def action_reload(self) -> None:
+        self._load()

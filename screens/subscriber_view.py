@@ -1,0 +1,500 @@
+"""One subscriber: plan, coverage, zone and term, its query-hour meter; its open cases
+with their worst clock; its SLA suspensions; a burn chart of the term's query hours; the
+term's time entries; its support users. A lead suspends (``S``) or lifts (``L``) the subscriber's SLA here.
+
+Everything is read in one go in a worker thread (``load_subscriber``); suspend and lift
+go through ``console.suspensions``, which checks the operator's role: an engineer's
+attempt shows the refusal and writes nothing. Subscriber-supplied text (names, titles,
+notes, e-mail addresses) is shown inert.
+
+``open_subscriber(app, subscriber_id)`` pushes the view; the meters pane and the command
+palette use it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Static
+
+from console.rules.timeutil import zone
+from console.text import clock_text, inert, worst_clock
+from screens.burn_chart import BurnChart, BurnData, hours, meter_bar
+from screens.key_bar import KeyBar
+
+KEYS = [("S", "suspend"), ("L", "lift"), ("c", "cases in queue"), ("r", "reload"),
+        ("q", "back")]
+SUGGESTED_REASON = "usage_limit_exceeded"
+MAX_ENTRIES = 200
+MAX_CASES = 50
+STAMP = "%Y-%m-%d %H:%M %Z"
+
+
+@dataclass
+class SubscriberData:
+    """Everything the view shows, read in one go."""
+
+    row: Any
+    terms: Any
+    meter: Any
+    term_bounds: tuple[int, int]
+    entries: list[Any]  # time_entry rows of the term joined with their case's type and title
+    cases: list[Any]  # console.queue.QueueRow, open, risk order
+    resolved: int  # listed but resolved (not shown)
+    suspensions: list[Any]
+    users: list[dict[str, Any]]
+    role: str
+    at: int
+
+    @property
+    def in_force(self) -> tuple[str, int, int | None, bool] | None:
+        """(reason, from, until, automatic) of the suspension in force now, if any; a
+        lead's suspension first, else the automatic lapse after the term's end."""
+        for s in self.suspensions:
+            if s.from_at <= self.at and (s.until_at is None or self.at < s.until_at):
+                return s.reason, s.from_at, s.until_at, False
+        lapse = self.terms.lapse_from
+        if lapse is not None and lapse <= self.at:
+            return "subscription_lapsed", lapse, None, True
+        return None
+
+
+def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
+                    user: str | None) -> SubscriberData | None:
+    from sqlalchemy import select, text
+
+    from console.meters import load_entries
+    from console.operators import role_of
+    from console.queue import load_queue
+    from console.records import SS, TE, C, S, load_terms
+    from console.rules.meters import meter, term_bounds
+
+    with store.connection() as conn:
+        row = conn.execute(select(S).where(S.c.id == subscriber)).first()
+        if row is None:
+            return None
+        terms = load_terms(conn, policy, [subscriber])
+        t = terms[subscriber]
+        m = meter(t, load_entries(conn, subscriber).get(subscriber, []), at,
+                  policy.meter_warn_percent)
+        start, end = term_bounds(t)
+        entries = list(conn.execute(
+            select(TE.c.at, TE.c.hours, TE.c.exempt, TE.c.note, TE.c.by, TE.c.case_id,
+                   C.c.type.label("case_type"), C.c.title)
+            .join(C, C.c.id == TE.c.case_id)
+            .where(TE.c.subscriber_id == subscriber, TE.c.at >= start, TE.c.at < end,
+                   TE.c.at <= at)
+            .order_by(TE.c.at.desc(), TE.c.id.desc())))
+        ids = [r[0] for r in conn.execute(select(C.c.id).where(C.c.subscriber_id == subscriber))]
+        listed = load_queue(conn, policy, at, terms=terms, case_ids=ids) if ids else []
+        suspensions = list(conn.execute(
+            select(SS).where(SS.c.subscriber_id == subscriber).order_by(SS.c.from_at.desc())))
+        # SELECT *: the support_user table gains columns over time; show what is there.
+        users = [dict(r._mapping) for r in conn.execute(
+            text("SELECT * FROM support_user WHERE subscriber_id = :s"), {"s": subscriber})]
+        role = role_of(conn, user)
+    users.sort(key=lambda u: (bool(u.get("removed_at")), not u.get("admin"),
+                              (u.get("name") or "").lower(), str(u.get("id"))))
+    cases = [r for r in listed if r.eval.status == "open"]
+    return SubscriberData(row, t, m, (start, end), entries, cases, len(listed) - len(cases),
+                          suspensions, users, role, at)
+
+
+def open_subscriber(app: Any, subscriber_id: str) -> None:
+    """Push the subscriber's view (for the meters pane and the command palette)."""
+    from console import clock
+
+    if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
+        app.notify("the database is still opening", severity="warning")
+        return
+    app.push_screen(SubscriberView(subscriber_id, store=app.store, policy=app.policy,
+                                   user=getattr(app, "user", None) or "unknown", tz=app.tz,
+                                   now=clock.now))
+
+
+def _t(value: Any) -> Text:
+    return Text(inert("" if value is None else str(value)))
+
+
+def _local(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
+    if ts is None:
+        return "—"
+    return datetime.fromtimestamp(ts, tz).strftime(fmt)
+
+
+def _section(title: str, extra: str = "") -> Text:
+    t = Text(no_wrap=True, overflow="ellipsis")
+    t.append(title, style="bold underline")
+    if extra:
+        t.append("  " + extra, style="dim")
+    return t
+
+
+class SubscriberView(Screen[None]):
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+
+    BINDINGS = [
+        Binding("q,backspace", "back", "Back", show=False),
+        Binding("escape", "back", "Back", show=False),
+        Binding("S", "suspend", "Suspend"),
+        Binding("L", "lift", "Lift"),
+        Binding("c", "cases", "Cases"),
+        Binding("r", "reload", "Reload", show=False),
+    ]
+
+    def __init__(self, subscriber_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
+                 now: Any) -> None:
+        super().__init__()
+        self.subscriber_id = subscriber_id
+        self.store = store
+        self.policy = policy
+        self.user = user
+        self.tz = tz
+        self._now = now
+        self.data: SubscriberData | None = None
+        self.notice: Text = Text("")
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="sub-head", markup=False)
+        yield Static(id="sub-flag", markup=False)
+        with VerticalScroll(id="sub-body"):
+            yield Static(id="sub-facts", markup=False)
+            yield Static(id="sub-cases", markup=False)
+            yield Static(id="sub-suspensions", markup=False)
+            yield BurnChart(id="sub-chart")
+            yield Static(id="sub-entries", markup=False)
+            yield Static(id="sub-users", markup=False)
+        yield Static(id="sub-notice", markup=False)
+        yield KeyBar(KEYS, id="sub-keys")
+
+    def on_mount(self) -> None:
+        self.query_one("#sub-head", Static).update(_t(f"{self.subscriber_id}  loading…"))
+        self.query_one("#sub-flag", Static).display = False
+        self.query_one("#sub-body").focus()
+        self.reload()
+
+    # -- data ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="sub-read")
+    def reload(self) -> None:
+        at = self._now()
+        try:
+            data = load_subscriber(self.store, self.policy, self.subscriber_id, at, self.user)
+        except Exception as exc:  # database trouble: say so, keep the screen
+            self.app.call_from_thread(self._say, f"cannot read subscriber: {exc}", error=True)
+            return
+        self.app.call_from_thread(self._show, data)
+
+    def tick(self, at: int) -> None:
+        if self.data is not None and at != self.data.at:
+            self.reload()
+
+    def _show(self, data: SubscriberData | None) -> None:
+        if data is None:
+            self.query_one("#sub-head", Static).update(
+                _t(f"{self.subscriber_id}: no such subscriber"))
+            return
+        self.data = data
+        self.query_one("#sub-head", Static).update(self._head(data))
+        flag = self._flag(data)
+        box = self.query_one("#sub-flag", Static)
+        box.display = flag is not None
+        if flag is not None:
+            box.update(flag)
+        self.query_one("#sub-facts", Static).update(self._facts(data))
+        start, end = data.term_bounds
+        points = tuple((e.at, float(e.hours)) for e in data.entries
+                       if e.case_type == "query" and not e.exempt)
+        self.query_one(BurnChart).data = BurnData(points, start, end, data.at,
+                                                  data.meter.limit_hours,
+                                                  zone(data.terms.tz_name))
+        self.query_one("#sub-suspensions", Static).update(self._suspensions(data))
+        self.query_one("#sub-cases", Static).update(self._cases(data))
+        self.query_one("#sub-entries", Static).update(self._entries(data))
+        self.query_one("#sub-users", Static).update(self._users(data))
+
+    def _head(self, d: SubscriberData) -> Text:
+        head = Text(no_wrap=True, overflow="ellipsis")
+        if d.in_force is not None:
+            head.append("⊘ SUSPENDED  ", style="bold")
+        head.append_text(_t(d.row.name))
+        head.append(f" ({inert(d.row.id)})", style="bold")
+        head.append(f"  {d.row.plan}")
+        right = f"operator {inert(self.user)} · {d.role}"
+        width = self.size.width or 80
+        pad = width - 2 - head.cell_len - len(right)
+        head.append(" " * max(2, pad))
+        head.append(right, style="bold" if d.role == "lead" else "")
+        return head
+
+    def _flag(self, d: SubscriberData) -> Text | None:
+        if d.meter.state != "over":
+            return None
+        t = Text()
+        t.append("! OVER LIMIT ", style="bold red")
+        t.append(f"{hours(d.meter.used_hours)}/{hours(d.meter.limit_hours)} h "
+                 f"({d.meter.percent:.0f}%)")
+        reason = d.in_force[0] if d.in_force else None
+        if reason == SUGGESTED_REASON:
+            t.append(f" — SLA suspended for {SUGGESTED_REASON}")
+        else:
+            t.append(f" — suggest: suspend for {SUGGESTED_REASON} (S)")
+        return t
+
+    def _facts(self, d: SubscriberData) -> Table:
+        t = Table.grid(padding=(0, 1))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column()
+        r, m = d.row, d.meter
+        cov = "24×7" if r.coverage == "24x7" else {"enterprise": "8×5", "basic": "12×5"}.get(
+            r.plan, r.coverage)
+        t.add_row("Plan", _t(f"{r.plan} · {cov} coverage · {d.terms.tz_name}"))
+        days_left = (r.term_end - datetime.fromtimestamp(d.at, self.tz).date()).days
+        left = f"{days_left} days left" if days_left >= 0 else f"ended {-days_left} days ago"
+        term = Text(f"{r.term_start} – {r.term_end} ({left})")
+        if r.terminated_at:
+            term.append(f" · terminated {_local(r.terminated_at, self.tz, '%Y-%m-%d')}")
+        t.add_row("Term", term)
+        meter_line = Text(no_wrap=True, overflow="ellipsis")
+        meter_line.append(f"{hours(m.used_hours)} / {hours(m.limit_hours)} h  ")
+        meter_line.append_text(meter_bar(m.percent, m.state, 20 if self.size.width >= 100 else 10))
+        if m.exempt_hours:
+            meter_line.append(f"  +{hours(m.exempt_hours)} h exempt")
+        t.add_row("Query hours", meter_line)
+        if m.reached_on is not None:
+            fc = Text(f"limit reached on {m.reached_on}", style="bold red")
+        elif m.forecast_limit_date is not None:
+            fc = Text(f"at this term's rate the limit is reached ~{m.forecast_limit_date}")
+        elif not m.used_hours:
+            fc = Text("no query hours counted this term")
+        else:
+            fc = Text("at this term's rate the limit is not reached within the term")
+        t.add_row("Forecast", fc)
+        if d.in_force is not None:
+            reason, since, until, automatic = d.in_force
+            s = Text(f"⊘ suspended ({reason}) since {_local(since, self.tz, STAMP)}",
+                     style="bold")
+            s.append(f" until {_local(until, self.tz, STAMP)}" if until
+                     else " until the term is extended" if automatic else " until lifted")
+            t.add_row("SLA", s)
+        else:
+            t.add_row("SLA", Text("in force"))
+        return t
+
+    def _suspensions(self, d: SubscriberData) -> Group:
+        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+        for name in ("REASON", "FROM", "UNTIL", "BY", ""):
+            t.add_column(name, no_wrap=True)
+        rows = 0
+        lapse = d.terms.lapse_from
+        if lapse is not None and lapse <= d.at:
+            t.add_row("subscription_lapsed", _local(lapse, self.tz, STAMP),
+                      "term extended", "automatic", Text("in force", style="bold"))
+            rows += 1
+        for s in d.suspensions:
+            now_in = s.from_at <= d.at and (s.until_at is None or d.at < s.until_at)
+            state = "in force" if now_in else ("planned" if s.from_at > d.at else "lifted")
+            t.add_row(_t(s.reason), _local(s.from_at, self.tz, STAMP),
+                      _local(s.until_at, self.tz, STAMP) if s.until_at else "(open)",
+                      _t(s.by or ""), Text(state, style="bold" if now_in else "dim"))
+            rows += 1
+        title = _section("SLA suspensions", f"{rows}" if rows else "none")
+        return Group(Text(""), title, t) if rows else Group(Text(""), title)
+
+    def _cases(self, d: SubscriberData) -> Group:
+        extra = f"{len(d.cases)} open"
+        if d.resolved:
+            extra += f", {d.resolved} resolved"
+        extra += " · c: show in the queue"
+        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+        t.add_column("CASE", no_wrap=True)
+        t.add_column("TYPE", no_wrap=True)
+        t.add_column("PRI", no_wrap=True)
+        t.add_column("CLOCK", no_wrap=True)
+        t.add_column("STATE", no_wrap=True)
+        t.add_column("LEFT", no_wrap=True, justify="right")
+        t.add_column("TITLE", ratio=1, no_wrap=True, overflow="ellipsis")
+        for r in d.cases[:MAX_CASES]:
+            w = worst_clock(r.eval.clocks)
+            name, st = w if w else ("—", None)
+            breached = any(c.breached and c.state == "running" for c in r.eval.clocks.values())
+            style = "bold red" if breached else ""
+            t.add_row(Text(("!" if breached else " ") + inert(r.id), style=style),
+                      r.eval.type, r.eval.priority or "", name, st.state if st else "",
+                      Text(clock_text(st) if st else "", style=style),
+                      Text(" ".join(inert(r.title).split())))
+        if not d.cases:
+            return Group(Text(""), _section("Open cases", extra))
+        parts: list[Any] = [Text(""), _section("Open cases", extra), t]
+        if len(d.cases) > MAX_CASES:
+            parts.append(Text(f"… {len(d.cases) - MAX_CASES} more, less at risk (c: all of them "
+                              "in the queue)", style="dim"))
+        return Group(*parts)
+
+    def _entries(self, d: SubscriberData) -> Group:
+        counted = sum(float(e.hours) for e in d.entries if e.case_type == "query" and not e.exempt)
+        extra = f"{len(d.entries)} this term · {hours(counted)} h counted"
+        if not d.entries:
+            return Group(Text(""), _section("Time entries", "none this term"))
+        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+        t.add_column("WHEN (local)", no_wrap=True)
+        t.add_column("CASE", no_wrap=True)
+        t.add_column("HOURS", no_wrap=True, justify="right")
+        t.add_column("COUNTS", no_wrap=True)
+        t.add_column("BY", no_wrap=True)
+        t.add_column("NOTE / CASE TITLE", ratio=1, no_wrap=True, overflow="ellipsis")
+        for e in d.entries[:MAX_ENTRIES]:
+            if e.case_type != "query":
+                counts = Text(f"no ({e.case_type})", style="dim")
+            elif e.exempt:
+                counts = Text("exempt", style="italic")
+            else:
+                counts = Text("yes")
+            note = " ".join(inert(e.note or e.title or "").split())
+            t.add_row(_local(e.at, self.tz, "%Y-%m-%d %H:%M"), _t(e.case_id), hours(e.hours),
+                      counts, _t(e.by or ""), Text(note))
+        parts: list[Any] = [Text(""), _section("Time entries", extra), t]
+        if len(d.entries) > MAX_ENTRIES:
+            parts.append(Text(f"… {len(d.entries) - MAX_ENTRIES} older entries not shown",
+                              style="dim"))
+        return Group(*parts)
+
+    def _users(self, d: SubscriberData) -> Group:
+        if not d.users:
+            return Group(Text(""), _section("Support users", "none"))
+        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+        t.add_column("NAME", no_wrap=True)
+        t.add_column("E-MAIL", no_wrap=True)
+        t.add_column("ADMIN", no_wrap=True)
+        t.add_column("", no_wrap=True)
+        for u in d.users:
+            removed = u.get("removed_at")
+            t.add_row(_t(u.get("name") or "(removed)"), _t(u.get("email") or ""),
+                      "admin" if u.get("admin") else "",
+                      Text(f"removed {_local(removed, self.tz, '%Y-%m-%d')}", style="dim")
+                      if removed else "")
+        return Group(Text(""), _section("Support users", f"{len(d.users)}"), t)
+
+    def _say(self, message: str, *, error: bool = False) -> None:
+        text = Text(no_wrap=False)
+        if error:
+            text.append("✖ ", style="bold red")
+            text.append(inert(message), style="red")
+        else:
+            text.append("✔ ", style="bold green")
+            text.append(inert(message))
+        self.notice = text
+        self.query_one("#sub-notice", Static).update(text)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_cases(self) -> None:
+        show = getattr(self.app, "filter_subscriber", None)
+        if show is not None:
+            show(self.subscriber_id)
+
+    def action_suspend(self) -> None:
+        from screens.suspend_prompt import SuspendPrompt, refusal
+
+        if self.data is None:
+            return
+        why = refusal(self.store, self.user, "suspend_subscriber")
+        if why is not None:
+            self._say(f"refused, nothing written: {why}", error=True)
+            return
+        if self.data.in_force is not None:
+            reason, since, _, _ = self.data.in_force
+            self._say(f"already suspended ({reason}) since "
+                      f"{_local(since, self.tz, STAMP)}; L lifts it", error=True)
+            return
+        over = self.data.meter.state == "over"
+        note = (f"over its query-hour limit ({self.data.meter.percent:.0f}%): "
+                f"{SUGGESTED_REASON} is suggested") if over else None
+
+        def done(reason: str | None) -> None:
+            if reason is not None:
+                self.write("suspend", reason)
+
+        self.app.push_screen(SuspendPrompt(f"subscriber {self.subscriber_id}",
+                                           self.policy.suspension_reasons,
+                                           suggested=SUGGESTED_REASON if over else None,
+                                           note=note), done)
+
+    def action_lift(self) -> None:
+        from screens.suspend_prompt import ConfirmPrompt, refusal
+
+        if self.data is None:
+            return
+        why = refusal(self.store, self.user, "lift_subscriber")
+        if why is not None:
+            self._say(f"refused, nothing written: {why}", error=True)
+            return
+        force = self.data.in_force
+        if force is None:
+            self._say(f"{self.subscriber_id} has no suspension in force", error=True)
+            return
+        if force[3]:
+            self._say("the subscription has lapsed: extending the term (support-console renew) "
+                      "ends it", error=True)
+            return
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.write("lift", None)
+
+        self.app.push_screen(ConfirmPrompt(
+            f"Lift the SLA suspension of {self.subscriber_id} ({force[0]})? Its clocks count "
+            "again from now.", yes="lift"), done)
+
+    @work(thread=True, exclusive=True, group="sub-write")
+    def write(self, what: str, reason: str | None) -> None:
+        from console.actions import Refused
+        from console.suspensions import lift, suspend
+
+        now = self._now()
+        try:
+            if what == "suspend":
+                assert reason is not None
+                suspend(self.store, self.policy, self.subscriber_id, reason=reason, from_at=now,
+                        until_at=None, actor=self.user, recorded_at=now)
+                done = f"SLA of {self.subscriber_id} suspended ({reason})"
+            else:
+                lift(self.store, self.policy, self.subscriber_id, at=now, actor=self.user)
+                done = f"suspension of {self.subscriber_id} lifted"
+        except Refused as exc:
+            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            return
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)
+            return
+        data = load_subscriber(self.store, self.policy, self.subscriber_id, self._now(), self.user)
+        self.app.call_from_thread(self._show, data)
+        self.app.call_from_thread(self._say, done)
+        self.app.call_from_thread(self._changed)
+
+    def _changed(self) -> None:
+        """Every clock of the subscriber changed: re-read the queue and the meters."""
+        reload_queue = getattr(self.app, "load", None)
+        if reload_queue is not None:
+            reload_queue()
+        for pane in self.app.screen_stack[0].query("MetersPane"):
+            refresh = getattr(pane, "refresh_data", None)
+            if refresh is not None:
+                refresh()
