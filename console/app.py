@@ -14,6 +14,7 @@ Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from datetime import datetime, tzinfo
 from typing import Any
@@ -68,8 +69,19 @@ class ConsoleApp(App[int]):
 
     def __init__(self, url: str | None = None, *, policy_path: str | None = None,
                  user: str = "unknown", tz: tzinfo | None = None, store: Any = None,
-                 policy: Any = None, animations: bool = False) -> None:
+                 policy: Any = None, animations: bool = False, live: bool | None = None,
+                 bell: bool = True) -> None:
         super().__init__()
+        # Follow other processes' writes; SUPPORT_CONSOLE_LIVE=0 switches it off (the
+        # test suite does, except in the tests of the live feed, for stable snapshots).
+        self.live = live if live is not None else os.environ.get("SUPPORT_CONSOLE_LIVE", "1") != "0"
+        self.bell_enabled = bell
+        self._feed: Any = None
+        self._watch: Any = None
+        self._changes: Any = None
+        self._refreshing = False
+        self.offline: str | None = None
+        self.requeries = 0  # refreshes caused by the change feed (bench/live.py reads it)
         self.url = url
         self.policy_path = policy_path
         self.user = user
@@ -187,6 +199,8 @@ class ConsoleApp(App[int]):
     def _loaded(self, items: list[Any], terms: dict[str, Any], names: dict[str, str], at: int,
                 partial: bool) -> None:
         self.terms, self.subscriber_names = terms, names
+        if self.live and self._feed is None and self.store is not None:
+            self._start_live()
         if partial:  # the first read: the store just became ready, let the panes read
             for pane in self._other_panes():
                 refresh = getattr(pane, "refresh_data", None)
@@ -214,6 +228,121 @@ class ConsoleApp(App[int]):
             import time
 
             self.call_after_refresh(lambda: setattr(self, "first_paint_at", time.perf_counter()))
+
+    # -- live: other processes' writes, the policy file ---------------------------------------
+
+    def _start_live(self) -> None:
+        """Follow the database (console.live) and the policy/config files."""
+        from console.config import config_path
+        from console.live import Coalescer, feed_for
+        from console.policy_watch import FileWatch
+
+        self._changes = Coalescer()
+        self._feed = feed_for(self.store.url, self._feed_changed, self._feed_status)
+        self._feed.start()
+        policy_file = self.policy_path or os.environ.get("SUPPORT_CONSOLE_POLICY")
+        if policy_file is None:
+            from importlib import resources
+
+            policy_file = str(resources.files("console.rules").joinpath("policy.toml"))
+        cfg = config_path()
+        self._watch = FileWatch(policy_file, cfg if cfg.exists() else None,
+                                lambda p: self._from_thread(self._policy_changed, p),
+                                lambda c: self._from_thread(self._config_changed, c),
+                                lambda m: self._from_thread(self._file_refused, m))
+        self._watch.start()
+
+    def _from_thread(self, fn: Any, *args: Any) -> None:
+        if self.is_running:
+            try:
+                self.call_from_thread(fn, *args)
+            except RuntimeError:  # the app is shutting down
+                pass
+
+    def _feed_changed(self, ids: set[str] | None) -> None:
+        """Feed thread: something changed; coalesce, and let the app thread drain it."""
+        self._changes.signal(ids)
+        self._from_thread(self.drain_changes)
+
+    def _feed_status(self, online: bool, message: str) -> None:
+        self._from_thread(self._set_offline, None if online else message)
+
+    def _set_offline(self, message: str | None) -> None:
+        was = self.offline
+        self.offline = message
+        self.header.set_state(notice="OFFLINE" if message else None)
+        if message and not was:
+            self.notify(f"{message}. Showing what was last read; actions will be refused "
+                        "until it is back.", title="Database offline", severity="error",
+                        timeout=10)
+        elif was and not message:
+            self.notify("Database back: everything re-read.", title="Online", timeout=4)
+
+    def drain_changes(self) -> None:
+        """Start one refresh for everything signalled so far, unless one is running (its
+        end drains again): a burst of writes costs a handful of re-reads."""
+        if self._refreshing or self._changes is None:
+            return
+        ids = self._changes.take()
+        if ids is False:
+            return
+        self._refreshing = True
+        self._apply_changes(ids)
+
+    @work(thread=True, group="live")
+    def _apply_changes(self, ids: set[str] | None) -> None:
+        self.requeries += 1
+        try:
+            if ids is None or len(ids) > 200:
+                self._read_queue()
+            else:
+                from console.queue_index import load_items
+
+                at = clock.now()
+                with self.store.connection() as conn:
+                    fresh = load_items(conn, self.terms, at, case_ids=sorted(ids))
+                self._from_thread(self._replace_cases, set(ids), fresh, at)
+            self._from_thread(self._refresh_views)
+        except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
+            self._from_thread(self._set_offline, f"cannot re-read: {exc}")
+        finally:
+            self._from_thread(self._refresh_done)
+
+    def _refresh_done(self) -> None:
+        self._refreshing = False
+        self.drain_changes()
+
+    def _refresh_views(self) -> None:
+        """The other panes and an open screen (case view, subscriber view) re-read."""
+        for pane in self._other_panes():
+            refresh = getattr(pane, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+        if self.screen is not self.screen_stack[0]:
+            reload = getattr(self.screen, "reload", None)
+            if reload is not None:
+                reload()
+
+    def _policy_changed(self, policy: Any) -> None:
+        from console.rules.calendar import calendar_for
+
+        self.policy = policy
+        calendar_for.cache_clear()
+        self.notify(f"policy reloaded from {policy.source}", title="Policy", timeout=4)
+        self._changes.signal(None)
+        self.drain_changes()
+
+    def _config_changed(self, cfg: Any) -> None:
+        self.bell_enabled = cfg.bell
+        self.notify("config reloaded (a new timezone applies on restart)", title="Config", timeout=4)
+
+    def _file_refused(self, message: str) -> None:
+        self.notify(message, title="Refused", severity="error", timeout=15)
+
+    def on_unmount(self) -> None:
+        for part in (self._feed, self._watch):
+            if part is not None:
+                part.stop()
 
     @on(QueuePane.ReloadRequested)
     def _reload(self) -> None:
@@ -249,9 +378,13 @@ class ConsoleApp(App[int]):
         self.call_from_thread(self._replace_case, case_id, fresh, at)
 
     def _replace_case(self, case_id: str, fresh: list[Any], at: int) -> None:
+        self._replace_cases({case_id}, fresh, at)
+
+    def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int) -> None:
+        """Put re-read rows in their places; the cursor stays on the case it was on."""
         from console.queue_index import retick
 
-        items = [it for it in self.queue.items if it.id != case_id]
+        items = [it for it in self.queue.items if it.id not in case_ids]
         items.extend(fresh)
         items.sort(key=lambda it: it.key)
         if at < self.at:
@@ -321,6 +454,15 @@ class ConsoleApp(App[int]):
 def run(url: str | None, *, policy_path: str | None = None, user: str = "unknown",
         mouse: bool = True) -> int:
     """Open the console (``support-console``); returns the exit code."""
-    app = ConsoleApp(url, policy_path=policy_path, user=user)
-    app.run(mouse=mouse)
+    from console.config import ConfigError, load_config
+    from console.rules.timeutil import zone
+
+    try:
+        cfg = load_config()
+    except ConfigError as exc:
+        print(f"config: {exc}", file=sys.stderr)
+        return 1
+    tz = zone(cfg.timezone) if cfg.timezone else None
+    app = ConsoleApp(url, policy_path=policy_path or cfg.policy, user=user, tz=tz, bell=cfg.bell)
+    app.run(mouse=mouse and cfg.mouse)
     return 0

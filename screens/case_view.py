@@ -42,7 +42,7 @@ ACTION_LABELS = {
 
 KEYS = [("a", "ack"), ("w", "awaiting"), ("s", "responded"), ("o", "workaround"),
         ("f", "fix-ETA"), ("u", "update"), ("t", "log-time"), ("l", "level"),
-        ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("S", "suspend"), ("U", "lift"),
+        ("c", "reclassify"), ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("S", "suspend"), ("U", "lift"),
         ("q", "back")]
 
 
@@ -109,6 +109,8 @@ class CaseView(Screen[None]):
         Binding("O", "event('reopened')", "Reopen"),
         Binding("t", "log_time", "Time"),
         Binding("l", "level", "Level"),
+        Binding("c", "reclassify", "Reclass"),
+        Binding("A", "apply_again", "Apply again", show=False),
         Binding("S", "suspend_sla", "Suspend"),
         Binding("U", "lift_sla", "Lift SLA"),
     ]
@@ -317,6 +319,22 @@ class CaseView(Screen[None]):
         current = self.data.eval.level if self.data else "L1"
         self.app.push_screen(LevelPrompt(current), chosen)
 
+    pending_retry: tuple[str, dict[str, Any]] | None = None
+
+    def action_apply_again(self) -> None:
+        """Re-record the action a stale-version refusal kept, against the reloaded case."""
+        if self.pending_retry is None:
+            self._say("nothing to apply again")
+            return
+        kind, data = self.pending_retry
+        self.pending_retry = None
+        self.record(kind, data)
+
+    def action_reclassify(self) -> None:
+        from screens.wizard import open_reclassify_wizard
+
+        open_reclassify_wizard(self.app, self.case_id)
+
     def action_suspend_sla(self) -> None:
         from screens.suspend_prompt import suspend_case
 
@@ -337,8 +355,13 @@ class CaseView(Screen[None]):
             append_event(self.store, self.policy, self.case_id, kind, at=now, by=self.user,
                          data=data, recorded_at=now, expected_version=version, actor=self.user)
         except Conflict as exc:
-            self.app.call_from_thread(self._say, f"nothing written: {exc}", error=True)
-            self.app.call_from_thread(self.reload)
+            # Keep what the operator entered (a note, hours) to apply again on the fresh case.
+            self.pending_retry = (kind, data)
+            kept = " (your input is kept)" if data else ""
+            self.app.call_from_thread(
+                self._say, f"nothing written: {exc}. Press A to apply your {kind}{kept} again.",
+                error=True)
+            self.reload()
             return
         except Refused as exc:
             self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)

@@ -42,6 +42,7 @@ class QueuePane(Vertical):
         Binding("t", "cycle_type", "Type"),
         Binding("s", "subscriber", "Sub"),
         Binding("x", "clear_filters", "Clear"),
+        Binding("n", "new_case", "New"),
         Binding("r", "reload", "Reload", show=False),
     ]
 
@@ -113,6 +114,11 @@ class QueuePane(Vertical):
         return breach_count(self.items)
 
     # -- filters --------------------------------------------------------------------------
+
+    def action_new_case(self) -> None:
+        from screens.wizard import open_new_case_wizard
+
+        open_new_case_wizard(self.app)
 
     def set_filters(self, filters: Filters) -> None:
         if filters.mine and self.mine_ids is None:

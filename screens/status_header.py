@@ -26,8 +26,12 @@ class StatusHeader(Static):
         self.at = 0
         self.breaches: int | None = None
 
+    notice: str | None = None  # e.g. "OFFLINE": shown before the breach count
+
     def set_state(self, *, at: int | None = None, breaches: int | None = None,
-                  current: str | None = None) -> None:
+                  current: str | None = None, notice: str | None | bool = False) -> None:
+        if notice is not False:
+            self.notice = notice or None
         if at is not None:
             self.at = at
         if breaches is not None:
@@ -41,6 +45,9 @@ class StatusHeader(Static):
         way: at 80 columns the pane list shrinks to its keys plus the current title."""
         width = self.size.width or 80
         right = Text(no_wrap=True)
+        if self.notice:
+            right.append(f"⚠ {self.notice} ", style="bold reverse red")
+            right.append(" ")
         if self.breaches is None:
             right.append("…")
         elif self.breaches:

@@ -15,12 +15,15 @@ Our own cases make time visible:
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from console import clock
 
-EXAMPLES = Path("/work/shared/examples")
+# shared/ lies beside the checkout (here and in CI).
+EXAMPLES = Path(os.environ.get("SUPPORT_CONSOLE_SHARED",
+                               Path(__file__).resolve().parents[2] / "shared")) / "examples"
 NOW = "2026-11-24T13:30:00Z"  # Tue 08:30 America/New_York
 TZ = "America/New_York"
 USER = "eng-me"

@@ -19,6 +19,10 @@ def _isolated_default_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch) 
     """No test may touch the user's real data directory."""
     default = tmp_path_factory.mktemp("default-db") / "support.db"
     monkeypatch.setenv("SUPPORT_CONSOLE_DB", str(default))
+    # Consoles under test do not follow other processes (stable snapshots), nor read the
+    # developer's own config file; tests of the live feed switch it on themselves.
+    monkeypatch.setenv("SUPPORT_CONSOLE_LIVE", "0")
+    monkeypatch.setenv("SUPPORT_CONSOLE_CONFIG", str(default.with_name("no-config.toml")))
 
 
 def _free_port() -> int:

@@ -9,6 +9,7 @@ New York is 14:00-22:00Z. Monday 2 February 2026 starts a plain business week; M
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -700,7 +701,9 @@ def test_paused_breached_clock_is_group_three():
 
 # --- examples ---------------------------------------------------------------------------
 
-EXAMPLES = sorted((Path("/work/shared/examples")).glob("e*.json"))
+EXAMPLES = sorted((Path(os.environ.get("SUPPORT_CONSOLE_SHARED",
+                                        Path(__file__).resolve().parents[2] / "shared"))
+                   / "examples").glob("e*.json"))
 
 
 def _load_example(path: Path):
