@@ -36,12 +36,13 @@ def main() -> None:
                         "--at", AT], check=True, cwd=ROOT)
         print(f"demo database: {args.cases} cases made in {time.perf_counter() - t0:.1f} s ({db})")
 
+    from sqlalchemy import select
+
     from console.records import C, case_facts, load_events, load_terms
     from console.rules.clocks import evaluate
     from console.rules.policy import default_policy
     from console.rules.timeutil import parse_instant
     from console.store.engine import open_store
-    from sqlalchemy import select
 
     policy = default_policy()
     store = open_store(str(db))

@@ -114,6 +114,11 @@ class ConsoleApp(App[int]):
         self.query_one(QueueTable).focus()
         self._mounted.set()
         self._arm_tick()
+        # Sweep for escalations every few seconds and tell the operator about new ones
+        # (off when the clock is frozen in tests, or with SUPPORT_CONSOLE_SWEEP=0).
+        from screens.escalation_watch import start_watch
+
+        start_watch(self)
 
     @property
     def header(self) -> StatusHeader:

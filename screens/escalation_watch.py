@@ -22,8 +22,9 @@ at 100k cases: at most a tenth of a core), counted on the console's clock; cron'
 ``support-console sweep`` and the other consoles sweep as well, and whichever gets there
 first records the escalation, which every console then notices within a beat.
 
-The app wires it with ``start_watch(self)`` once mounted; tests call ``run_check(app)``
-(or ``EscalationWatch.check`` directly) after moving the frozen clock.
+The app wires it with ``start_watch(self)`` once mounted (``SUPPORT_CONSOLE_SWEEP=0``
+turns it off); tests, whose clock is frozen, call ``run_check(app)`` (or
+``EscalationWatch.check``) themselves after moving the clock.
 """
 
 from __future__ import annotations
@@ -221,8 +222,15 @@ def run_check(app: Any) -> None:
 
 
 def start_watch(app: Any, every: float = INTERVAL) -> EscalationWatch:
-    """Check now and every ``every`` seconds (call once the app is mounted)."""
+    """Check every ``every`` seconds from now on (call once the app is mounted).
+
+    Not started when SUPPORT_CONSOLE_SWEEP=0, nor when a test froze the clock with
+    ``clock.freeze`` (time then moves only when the test says so, and the test calls
+    ``run_check`` itself: Pilot tests and snapshots stay deterministic).
+    """
     watch = watcher_of(app)
+    if os.environ.get("SUPPORT_CONSOLE_SWEEP", "1").strip() == "0" or clock._frozen is not None:
+        return watch
     app.set_interval(every, lambda: run_check(app), name="escalation-watch")
-    run_check(app)
+    app.call_later(run_check, app)
     return watch
