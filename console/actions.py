@@ -162,9 +162,33 @@ def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str 
                 recorded_at: int, level: str = "L1", criterion: str | None = None,
                 links: tuple[str, ...] = (), konneqt_initiated: bool = False,
                 case_id: str | None = None) -> str:
-    """Open a new case (the wizard's last step), eligibility checked, in one transaction."""
+    """Open a new case (the wizard's last step), eligibility checked, in one transaction.
+
+    On PostgreSQL two consoles may take the same next id at once: the loser's insert fails
+    on the primary key and the whole transaction is tried again with a fresh id.
+    """
     from sqlalchemy.exc import IntegrityError
 
+    for attempt in range(5):
+        try:
+            with store.write() as session:
+                return create_case_in(
+                    session, policy, subscriber=subscriber, deployment=deployment, ctype=ctype,
+                    priority=priority, title=title, reported_at=reported_at, by=by, level=level,
+                    criterion=criterion, links=links, konneqt_initiated=konneqt_initiated,
+                    case_id=case_id)
+        except IntegrityError:
+            if case_id is not None or attempt == 4:
+                raise Refused(f"case id {case_id or '(next)'} is taken") from None
+    raise Refused("could not allocate a case id")
+
+
+def create_case_in(session: Any, policy: Policy, *, subscriber: str, deployment: str | None,
+                   ctype: str, priority: str | None, title: str, reported_at: int,
+                   by: str | None, level: str = "L1", criterion: str | None = None,
+                   links: tuple[str, ...] = (), konneqt_initiated: bool = False,
+                   case_id: str | None = None) -> str:
+    """``create_case`` inside a transaction the caller owns (checks, case, links, projection)."""
     from console.records import L, S, load_terms
 
     title = (title or "").strip()
@@ -172,39 +196,31 @@ def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str 
         raise Refused("a case needs a title")
     if level not in policy.levels:
         raise Refused(f"unknown level {level!r}")
-    for attempt in range(5):
-        try:
-            with store.write() as session:
-                if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
-                    raise Refused(f"unknown subscriber {subscriber!r}")
-                terms = load_terms(session, policy, [subscriber])[subscriber]
-                dep = load_deployment(session, deployment)
-                if deployment is not None and dep is None:
-                    raise Refused(f"unknown deployment {deployment!r}")
-                ltypes = linked_types(session, list(links))
-                if len(ltypes) != len(links):
-                    raise Refused(f"unknown linked case among {', '.join(links)}")
-                problems = check_classification(policy, terms.plan, subscriber, dep, ctype, priority,
-                                                konneqt_initiated=konneqt_initiated,
-                                                linked_types=ltypes)
-                if problems:
-                    raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
-                cid = case_id or next_case_id(session)
-                session.execute(insert(C).values(
-                    id=cid, subscriber_id=subscriber, deployment_id=deployment, type=ctype,
-                    priority=priority, title=title, reported_at=reported_at, aware_at=None,
-                    level=level, konneqt_initiated=konneqt_initiated, criterion=criterion,
-                    opened_by=by, version=1))
-                for lk in links:
-                    session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
-                facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
-                session.execute(insert(CS).values(**project(facts, [], terms)))
-                mark_changed(session, cid)
-                return cid
-        except IntegrityError:
-            if case_id is not None or attempt == 4:
-                raise Refused(f"case id {case_id or '(next)'} is taken") from None
-    raise Refused("could not allocate a case id")
+    if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
+        raise Refused(f"unknown subscriber {subscriber!r}")
+    terms = load_terms(session, policy, [subscriber])[subscriber]
+    dep = load_deployment(session, deployment)
+    if deployment is not None and dep is None:
+        raise Refused(f"unknown deployment {deployment!r}")
+    ltypes = linked_types(session, list(links))
+    if len(ltypes) != len(links):
+        raise Refused(f"unknown linked case among {', '.join(links)}")
+    problems = check_classification(policy, terms.plan, subscriber, dep, ctype, priority,
+                                    konneqt_initiated=konneqt_initiated, linked_types=ltypes)
+    if problems:
+        raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
+    cid = case_id or next_case_id(session)
+    session.execute(insert(C).values(
+        id=cid, subscriber_id=subscriber, deployment_id=deployment, type=ctype,
+        priority=priority, title=title, reported_at=reported_at, aware_at=None,
+        level=level, konneqt_initiated=konneqt_initiated, criterion=criterion,
+        opened_by=by, version=1))
+    for lk in links:
+        session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
+    facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
+    session.execute(insert(CS).values(**project(facts, [], terms)))
+    mark_changed(session, cid)
+    return cid
 
 
 def reproject(session: Any, policy: Policy, subscriber: str) -> int:

@@ -21,24 +21,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from console.actions import Refused, append_in, create_case, next_case_id
-from console.projection import project
+from console.actions import Refused, append_in, create_case, create_case_in
 from console.records import (
-    CS,
     C,
     Conn,
-    L,
     case_facts,
     load_deployment,
     load_events,
     load_links,
-    load_terms,
 )
 from console.rules.clocks import classification, sort_events
-from console.rules.eligibility import check_classification
 from console.rules.policy import Policy
 from console.store.engine import mark_changed
 
@@ -113,19 +108,12 @@ def _confirm(store: Any, policy: Policy, sra_id: str, *, priority: str, title: s
         dep = load_deployment(session, row.deployment_id)
         if dep is None:
             raise Refused(f"{sra_id} names no deployment: the incident needs one")
-        terms = load_terms(session, policy, [row.subscriber_id])[row.subscriber_id]
-        problems = check_classification(policy, terms.plan, row.subscriber_id, dep, "incident", priority)
-        if problems:
-            raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
         title = (title or "").strip() or f"Confirmed vulnerability: {row.title}"
-        cid = next_case_id(session)
-        session.execute(insert(C).values(
-            id=cid, subscriber_id=row.subscriber_id, deployment_id=dep.id, type="incident",
-            priority=priority, title=title, reported_at=at, aware_at=None, level="L1",
-            konneqt_initiated=False, criterion=None, opened_by=by, version=1))
-        session.execute(insert(L).values(case_id=cid, linked_case_id=sra_id))
-        facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
-        session.execute(insert(CS).values(**project(facts, [], terms)))
+        # Eligibility, the incident, its link to the analysis and its projection: all in
+        # this transaction, with the analysis's event below.
+        cid = create_case_in(session, policy, subscriber=row.subscriber_id, deployment=dep.id,
+                             ctype="incident", priority=priority, title=title, reported_at=at,
+                             by=by, links=(sra_id,))
         data = {"incident": cid, "priority": priority, "note": note}
         res = append_in(session, store.is_sqlite, policy, sra_id, "vulnerability_confirmed", at=at,
                         by=by, data=data, recorded_at=recorded_at, actor=actor)
