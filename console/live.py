@@ -77,6 +77,7 @@ class SqliteFeed:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
+        self._ident: tuple[int, int] | None = None
         self._version: int | None = None
         self.checks = 0
         self.changes = 0
@@ -97,11 +98,21 @@ class SqliteFeed:
     def _data_version(self) -> int | None:
         """``PRAGMA data_version`` on our long-lived connection; None if unreadable."""
         try:
+            try:
+                st = self.path.stat()
+            except FileNotFoundError:
+                raise sqlite3.OperationalError(
+                    f"the database file {self.path} is gone (deleted or moved)") from None
+            replaced = self._conn is not None and (st.st_dev, st.st_ino) != self._ident
+            if replaced:
+                self._conn.close()  # replaced (a restore): follow the new file, re-read all
+                self._conn = None
+                self._version = None
+                self.on_change(None)
             if self._conn is None:
-                if not self.path.exists():
-                    raise sqlite3.OperationalError("the database file is missing")
                 self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
                                              check_same_thread=False, isolation_level=None)
+                self._ident = (st.st_dev, st.st_ino)
             row = self._conn.execute("PRAGMA data_version").fetchone()
             self._set_status(True, "")
             return int(row[0])

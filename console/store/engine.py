@@ -76,6 +76,27 @@ def _reason(err: BaseException) -> str:
     return lines[0].strip() if lines else type(orig).__name__
 
 
+_STORAGE_FAULTS = (
+    ("database or disk is full", "the database is full: free disk space"),
+    ("no space left", "the disk holding the database is full"),
+    ("readonly database", "the database is read-only"),
+    ("read-only", "the database is read-only"),
+    ("disk i/o error", "the database file cannot be written (was it deleted or moved?)"),
+    ("no such table", "the database file is not a support-console database any more "
+                      "(was it deleted or replaced?)"),
+    ("unable to open database", "the database file cannot be opened"),
+)
+
+
+def _fault_words(err: BaseException) -> str | None:
+    """Plain words for a storage fault (full, read-only, vanished), or None."""
+    reason = _reason(err).lower()
+    for needle, words in _STORAGE_FAULTS:
+        if needle in reason:
+            return words
+    return None
+
+
 def _is_locked(err: exc.DBAPIError) -> bool:
     orig = err.orig
     return getattr(orig, "sqlite_errorcode", None) == 5 or "database is locked" in str(orig)
@@ -92,6 +113,30 @@ class Store:
         self._write_engine = (
             engine.execution_options(sqlite_immediate=True) if self.is_sqlite else engine
         )
+        db = engine.url.database if self.is_sqlite else None
+        self._file: Path | None = Path(db) if db and db != ":memory:" else None
+        self._ident: tuple[int, int] | None = None  # (device, inode) once the schema is ready
+
+    def _remember_file(self) -> None:
+        if self._file is not None and self._file.exists():
+            st = self._file.stat()
+            self._ident = (st.st_dev, st.st_ino)
+
+    def _check_file(self) -> None:
+        """Before each use: an open SQLite handle keeps writing into a deleted file, where
+        every write would be lost, so a vanished database is refused in words; a replaced
+        one (restored from a backup) is reopened."""
+        if self._file is None or self._ident is None:
+            return
+        try:
+            st = self._file.stat()
+        except FileNotFoundError:
+            raise StoreUnavailable(
+                f"the database file {self._file} is gone (deleted or moved); nothing was written"
+            ) from None
+        if (st.st_dev, st.st_ino) != self._ident:
+            self.engine.dispose()
+            self._ident = (st.st_dev, st.st_ino)
 
     def __repr__(self) -> str:
         return f"Store({mask_url(self.url)!r})"
@@ -165,6 +210,7 @@ class Store:
     # -- internals -------------------------------------------------------------------
 
     def _connect(self, engine: Engine) -> Connection:
+        self._check_file()
         try:
             return engine.connect()
         except exc.DBAPIError as err:
@@ -174,13 +220,19 @@ class Store:
 
     @contextlib.contextmanager
     def _translating(self) -> Iterator[None]:
-        """Turn a connection lost mid-transaction into StoreUnavailable."""
+        """Turn a lost connection, a full disk, a read-only or vanished database into
+        StoreUnavailable with a message in words (the transaction has rolled back)."""
         try:
             yield
         except exc.DBAPIError as err:
             if err.connection_invalidated:
                 raise StoreUnavailable(
                     f"lost the connection to the database {self.safe_url}: {_reason(err)}"
+                ) from err
+            words = _fault_words(err)
+            if words:
+                raise StoreUnavailable(
+                    f"{words} ({self.safe_url}: {_reason(err)}); nothing was written"
                 ) from err
             raise
 
@@ -198,6 +250,11 @@ class Store:
                 return conn, conn.begin()
             except exc.DBAPIError as err:
                 conn.close()
+                words = _fault_words(err)
+                if words:
+                    raise StoreUnavailable(
+                        f"{words} ({self.safe_url}: {_reason(err)}); nothing was written"
+                    ) from err
                 if not (self.is_sqlite and _is_locked(err)):
                     raise StoreUnavailable(
                         f"cannot start a transaction on {self.safe_url}: {_reason(err)}"
@@ -340,4 +397,5 @@ def open_store(
     except BaseException:
         engine.dispose()
         raise
+    store._remember_file()
     return store
