@@ -38,15 +38,31 @@ def escalated_ids(conn: Conn) -> set[str]:
 
 def due_escalations(conn: Conn, policy: Policy, at: int) -> list[Escalated]:
     """Incidents whose workaround or resolution was missed by ``at`` and not escalated yet."""
+    return scan(conn, policy, at)[0]
+
+
+def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | None]:
+    """(the escalations due by ``at``, the next instant one may fall due with no new event:
+    the earliest due of a running workaround or resolution clock of an incident not yet
+    escalated). A console need not sweep again before that instant unless something is
+    written."""
     done = escalated_ids(conn)
     terms = load_terms(conn, policy)
-    candidates = [
-        r.id for r in load_queue(conn, policy, at, terms=terms)
-        if r.eval.type == "incident" and r.id not in done
-        and any(r.eval.clocks.get(c) is not None and r.eval.clocks[c].breached for c in ESCALATING_CLOCKS)
-    ]
+    candidates = []
+    next_due: int | None = None
+    for r in load_queue(conn, policy, at, terms=terms):
+        if r.eval.type != "incident" or r.id in done:
+            continue
+        clocks = [r.eval.clocks[c] for c in ESCALATING_CLOCKS if c in r.eval.clocks]
+        if any(st.breached for st in clocks):
+            candidates.append(r.id)
+            continue
+        for st in clocks:
+            if st.state == "running" and st.due is not None and st.target is not None:
+                if next_due is None or st.due < next_due:
+                    next_due = st.due
     if not candidates:
-        return []
+        return [], next_due
     events = load_events(conn, candidates)
     out = []
     for i in range(0, len(candidates), 900):
@@ -59,13 +75,19 @@ def due_escalations(conn: Conn, policy: Policy, at: int) -> list[Escalated]:
             # Never before the case became an incident (a reclassified query).
             became = [e.at for e in events[row.id] if e.kind == "reclassified" and e.at <= at]
             out.append(Escalated(row.id, clock, max([t, *became])))
-    return sorted(out, key=lambda e: (e.escalated_at, e.case_id))
+    return sorted(out, key=lambda e: (e.escalated_at, e.case_id)), next_due
 
 
 def sweep(store: Any, policy: Policy, at: int, *, by: str, recorded_at: int) -> list[Escalated]:
     """Record every escalation due by ``at``; returns those this call recorded."""
+    return sweep_and_next(store, policy, at, by=by, recorded_at=recorded_at)[0]
+
+
+def sweep_and_next(store: Any, policy: Policy, at: int, *, by: str,
+                   recorded_at: int) -> tuple[list[Escalated], int | None]:
+    """``sweep``, plus the next instant an escalation may fall due (see ``scan``)."""
     with store.connection() as conn:
-        due = due_escalations(conn, policy, at)
+        due, next_due = scan(conn, policy, at)
     made = []
     for esc in due:
         try:
@@ -78,7 +100,7 @@ def sweep(store: Any, policy: Policy, at: int, *, by: str, recorded_at: int) -> 
             made.append(esc)
         except Refused:
             continue
-    return made
+    return made, next_due
 
 
 @dataclass

@@ -16,11 +16,14 @@ The first check takes the escalations that already existed as seen: starting a c
 does not ring for last week's escalations, only for those recorded from then on.
 
 Cost. Noticing (step 2) is two small queries, run on every beat. The sweep (step 1) reads
-the whole queue: ~0.05 s for 500 cases, ~3 s for 100k here. So a console sweeps at most
-once per ten times its last sweep's cost (every beat on a small database, every ~30 s
-at 100k cases: at most a tenth of a core), counted on the console's clock; cron's
-``support-console sweep`` and the other consoles sweep as well, and whichever gets there
-first records the escalation, which every console then notices within a beat.
+the whole queue (~0.05 s for 500 cases, ~3 s for 100k here), so it runs only when it can
+find something: when anything was written since the last sweep, or when the console's
+clock passes the earliest instant an escalation can fall due (the last sweep computed it),
+or after SWEEP_BACKSTOP seconds (a suspension lifted, a policy edited). And at most once
+per ten times its last cost (at 100k cases at most a tenth of a core). An idle console
+whose cases are far from their targets does not sweep at all. Cron's ``support-console
+sweep`` and the other consoles sweep as well; whichever gets there first records the
+escalation, which every console then notices within a beat.
 
 The app wires it with ``start_watch(self)`` once mounted (``SUPPORT_CONSOLE_SWEEP=0``
 turns it off); tests, whose clock is frozen, call ``run_check(app)`` (or
@@ -40,6 +43,7 @@ from console import clock
 ENV_BELL = "SUPPORT_CONSOLE_BELL"
 INTERVAL = 5.0  # seconds between sweeps of a running console
 SWEEP_COST_FACTOR = 10  # sweep at most once per this many times its last cost
+SWEEP_BACKSTOP = 300  # seconds: sweep at least this often whatever the signals say
 SHOWN = 3  # escalations named in one notification; the rest are counted
 
 
@@ -90,32 +94,43 @@ class EscalationWatch:
         self.last: CheckResult | None = None
         self.swept_at: int | None = None  # console clock of the last sweep
         self.sweep_cost = 0.0  # seconds the last sweep took
+        self.next_due: int | None = None  # the earliest instant an escalation may fall due
+        self.swept_event_id: int | None = None  # the newest event when it last swept
+        self.sweeps = 0
         self._running = threading.Lock()
 
-    def sweep_due(self, at: int) -> bool:
+    def sweep_due(self, at: int, event_id: int | None = None) -> bool:
         if self.swept_at is None:
             return True
-        return at - self.swept_at >= SWEEP_COST_FACTOR * self.sweep_cost
+        if at - self.swept_at < SWEEP_COST_FACTOR * self.sweep_cost:
+            return False
+        return (event_id != self.swept_event_id
+                or (self.next_due is not None and at >= self.next_due)
+                or at - self.swept_at >= SWEEP_BACKSTOP)
 
     # -- the check (a worker thread; no Textual here) ---------------------------------------
 
     def check(self, store: Any, policy: Any, *, by: str, at: int | None = None) -> CheckResult:
         """Sweep as of ``at`` (now), then report escalations not seen before."""
-        from sqlalchemy import select
+        from sqlalchemy import func, select
 
-        from console.escalation import ESC, escalated_ids, sweep
-        from console.records import C, load_events
+        from console.escalation import ESC, escalated_ids, sweep_and_next
+        from console.records import C, E, load_events
 
         at = clock.now() if at is None else at
-        if self.seen is None:
-            with store.connection() as conn:
+        with store.connection() as conn:
+            if self.seen is None:
                 self.seen = escalated_ids(conn)
+            event_id = conn.execute(select(func.max(E.c.id))).scalar()
         made = []
-        if self.sweep_due(at):
+        if self.sweep_due(at, event_id):
             began = time.perf_counter()
-            made = sweep(store, policy, at, by=by, recorded_at=clock.now())
+            made, self.next_due = sweep_and_next(store, policy, at, by=by, recorded_at=clock.now())
             self.sweep_cost = time.perf_counter() - began
             self.swept_at = at
+            self.sweeps += 1
+            with store.connection() as conn:  # our own escalated events count as seen
+                self.swept_event_id = conn.execute(select(func.max(E.c.id))).scalar()
         with store.connection() as conn:
             ids = escalated_ids(conn)
             fresh = sorted(ids - self.seen)

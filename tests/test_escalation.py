@@ -191,3 +191,26 @@ def test_export_import_keeps_escalations(escalated: str, tmp_path: Path):
             (card,) = load_board(conn, default_policy(), T("2026-02-05T15:30:00Z"))
         assert card.missed == "workaround"
         assert sweep(store, default_policy(), T("2026-02-09T20:00:00Z"), by="cron", recorded_at=0) == []
+
+
+def test_watcher_sweeps_only_when_something_can_have_changed(sqlite_url: str):
+    """Idle and far from any target: no sweep. A write, or the clock passing the earliest
+    instant an escalation can fall due: a sweep."""
+    from screens.escalation_watch import EscalationWatch
+
+    _load(sqlite_url, _doc(1))
+    policy = default_policy()
+    watch = EscalationWatch(bell=False)
+    with open_store(sqlite_url) as store:
+        watch.check(store, policy, by="console", at=T("2026-02-03T15:00:00Z"))
+        assert watch.sweeps == 1
+        assert format_instant(watch.next_due) == "2026-02-04T22:00:00Z"  # INC-0's workaround
+        for minutes in (1, 2, 4):  # idle: nothing written, nothing due (backstop: 5 min)
+            watch.check(store, policy, by="console", at=T("2026-02-03T15:00:00Z") + 60 * minutes)
+        assert watch.sweeps == 1
+        append_event(store, policy, "INC-0", "status_update", at=T("2026-02-03T15:40:00Z"), by="e",
+                     data={"note": "x"}, recorded_at=0)
+        watch.check(store, policy, by="console", at=T("2026-02-03T15:41:00Z"))
+        assert watch.sweeps == 2
+        result = watch.check(store, policy, by="console", at=T("2026-02-05T14:00:01Z"))  # past due
+        assert watch.sweeps == 3 and [n.case_id for n in result.new] == ["INC-0"]
