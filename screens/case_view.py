@@ -3,11 +3,20 @@
 Every action key records one event through ``console.actions.append_event``, the same
 rules as ``support-console event``; a refused action shows the reason here and writes
 nothing. Reads and writes run in a worker thread.
+
+Governance (policy §5, §10, §12): the facts show the version's end of support (a case on
+a version past it is flagged, never refused), the case's links both ways, a change
+request's status and the attachments. The rarer actions sit behind ``.`` (more): a
+change request from a service request, confirming a vulnerability on a security report
+analysis (the linked incident opens in the same transaction; the view offers to open it),
+a change request's next status, and attaching a file. Each calls the same engine
+function as its ``support-console`` command, with the operator as actor.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -40,10 +49,20 @@ ACTION_LABELS = {
 }
 
 
-KEYS = [("a", "ack"), ("w", "awaiting"), ("s", "responded"), ("o", "workaround"),
-        ("f", "fix-ETA"), ("u", "update"), ("t", "log-time"), ("l", "level"),
-        ("c", "reclassify"), ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("S", "suspend"), ("U", "lift"),
-        ("q", "back")]
+KEYS = [("a", "ack"), ("w", "await"), ("s", "replied"), ("o", "workaround"),
+        ("f", "fix-ETA"), ("u", "update"), ("t", "time"), ("l", "level"),
+        ("c", "reclass"), ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("S", "suspend"), ("U", "lift"),
+        (".", "more"), ("q", "back")]
+
+# The "more" menu (``.``): key, action id, label, and the case type it applies to.
+MORE = [("r", "change_request", "change request from this service request", "service_request"),
+        ("v", "confirm_vulnerability", "confirm the vulnerability: open a linked incident",
+         "security_report"),
+        ("s", "cr_status", "change-request status", "change_request"),
+        ("f", "attach", "attach a file", None)]
+TYPE_WORDS = {"incident": "incident", "query": "query", "security_report": "security report analysis",
+              "service_request": "service request", "change_request": "change request"}
+TYPE_SHORT = {"service_request": "SR", "security_report": "SRA", "change_request": "CR"}
 
 
 @dataclass
@@ -58,13 +77,29 @@ class CaseData:
     terms: Any
     links: tuple[list[str], list[str]]
     at: int
+    support: tuple[Any, bool] = (None, False)  # (end of support, past it at ``at``)
+    attachments: list[Any] = dc_field(default_factory=list)
+    link_types: dict[str, str] = dc_field(default_factory=dict)  # linked case -> its type
+
+    @property
+    def cr_status(self) -> str:
+        """A change request's status: its last ``cr_status`` event (policy lifecycle)."""
+        from console.rules.lifecycle import CR_STATUSES
+
+        status = CR_STATUSES[0]
+        for e in sorted(self.history, key=lambda e: (e.at, e.id)):
+            if e.kind == "cr_status" and (e.data or {}).get("status") in CR_STATUSES:
+                status = e.data["status"]
+        return status
 
 
 def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None:
     from sqlalchemy import select
 
+    from console.attachments import list_attachments
+    from console.lifespan import case_support
     from console.queue import evaluate_case
-    from console.records import D, S, load_event_rows, load_links, load_terms
+    from console.records import C, D, S, load_event_rows, load_links, load_terms
 
     with store.connection() as conn:
         found = evaluate_case(conn, policy, case_id, at)
@@ -78,12 +113,25 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         sub = conn.execute(select(S).where(S.c.id == row.subscriber_id)).first()
         terms = load_terms(conn, policy, [row.subscriber_id])[row.subscriber_id]
         links = load_links(conn, case_id)
-    return CaseData(row, ev, history, dep, sub, terms, links, at)
+        support = case_support(conn, row.deployment_id, at)
+        attachments = list_attachments(conn, case_id)
+        linked = links[0] + links[1]
+        types = {r.id: r.type for r in conn.execute(
+            select(C.c.id, C.c.type).where(C.c.id.in_(linked)))} if linked else {}
+    return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types)
 
 
 def _t(value: Any) -> Text:
     """Subscriber-supplied text as inert, literal Text (no markup, no control codes)."""
     return Text(inert("" if value is None else str(value)))
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024  # type: ignore[assignment]
+    return f"{n} B"
 
 
 def _local(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
@@ -113,6 +161,7 @@ class CaseView(Screen[None]):
         Binding("A", "apply_again", "Apply again", show=False),
         Binding("S", "suspend_sla", "Suspend"),
         Binding("U", "lift_sla", "Lift SLA"),
+        Binding("full_stop", "more", "More"),
     ]
 
     def __init__(self, case_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
@@ -196,6 +245,16 @@ class CaseView(Screen[None]):
                                        f"{dep.product} {dep.version}"))
         else:
             t.add_row("Deployment", Text("—"))
+        end, past = d.support
+        if dep is not None and end is not None:
+            line = Text()
+            line.append_text(_t(f"version {dep.product} {dep.version}: end of support {end}"))
+            if past:
+                line.append(" — † past, flagged (not refused)", style="bold red")
+            else:
+                days = (end - datetime.fromtimestamp(d.at, self.tz).date()).days
+                line.append(f" ({days} days left)" if days >= 0 else "")
+            t.add_row("Support", line)
         flags = []
         if ev.acknowledged:
             flags.append("acknowledged")
@@ -209,7 +268,42 @@ class CaseView(Screen[None]):
         t.add_row("Reported", Text(rep + ("  · " + ", ".join(flags) if flags else "")))
         out, back = d.links
         if out or back:
-            t.add_row("Links", _t(" ".join(out + [f"←{b}" for b in back])))
+            links = Text()
+            for arrow, ids, how in (("→ ", out, "came from"), ("← ", back, "opened from this")):
+                if not ids:
+                    continue
+                if links.cell_len:
+                    links.append("  ")
+                links.append(arrow, style="bold")
+                links.append_text(_t(", ".join(
+                    f"{c} ({TYPE_WORDS.get(d.link_types.get(c, ''), d.link_types.get(c, '?'))})"
+                    for c in sorted(ids))))
+                links.append(f" {how}", style="dim")
+            t.add_row("Links", links)
+        if ev.type == "change_request":
+            from console.rules.lifecycle import CR_STATUSES
+
+            cr = Text()
+            for i, st in enumerate(CR_STATUSES):
+                if i:
+                    cr.append(" → ", style="dim")
+                cr.append(f"[{st}]" if st == d.cr_status else st,
+                          style="bold" if st == d.cr_status else "dim")
+            if r.konneqt_initiated:
+                cr.append("  · Konneqt-initiated", style="dim")
+            t.add_row("CR status", cr)
+        if d.attachments:
+            att = Text()
+            for i, a in enumerate(d.attachments):
+                if i:
+                    att.append("\n")
+                att.append(f"#{a.id} ", style="bold")
+                att.append_text(_t(a.name))
+                att.append(f" · {_size(a.size)} · sha256 {a.sha256[:12]}… · "
+                           f"{_local(a.added_at, self.tz, '%Y-%m-%d')}")
+                if a.added_by:
+                    att.append_text(_t(f" by {a.added_by}"))
+            t.add_row("Attachments", att)
         return t
 
     def _clocks(self, d: CaseData) -> Table:
@@ -344,6 +438,150 @@ class CaseView(Screen[None]):
         from screens.suspend_prompt import lift_case
 
         lift_case(self)
+
+    # -- governance: the "more" menu (policy §5, attachments) ------------------------------
+
+    def action_more(self) -> None:
+        from screens.governance_prompts import ChoiceMenu
+
+        if self.data is None:
+            return
+        ctype = self.data.eval.type
+        choices = []
+        for key, aid, label, needs in MORE:
+            note = f"✖ {TYPE_SHORT[needs]} only" if needs is not None and ctype != needs else ""
+            choices.append((key, aid, label, note))
+
+        def chosen(aid: str | None) -> None:
+            if aid:
+                getattr(self, f"more_{aid}")()
+
+        self.app.push_screen(ChoiceMenu(f"More on {self.case_id} ({TYPE_WORDS.get(ctype, ctype)})",
+                                        choices), chosen)
+
+    def more_change_request(self) -> None:
+        from screens.prompts import TextPrompt
+
+        def done(title: str | None) -> None:
+            if title:
+                self.governance("change_request", {"title": title})
+
+        title = " ".join(self.data.row.title.split()) if self.data else ""
+        self.app.push_screen(TextPrompt(f"Change request from {self.case_id}: its title",
+                                        value=inert(title), required=True), done)
+
+    def more_confirm_vulnerability(self) -> None:
+        from screens.governance_prompts import ChoiceMenu
+        from screens.prompts import TextPrompt
+
+        prios = [("0", "P0", "P0  critical (managed deployments, enterprise plan)", ""),
+                 ("1", "P1", "P1  high", ""), ("2", "P2", "P2  medium", ""),
+                 ("3", "P3", "P3  low", "")]
+        sra_title = " ".join(self.data.row.title.split()) if self.data else ""
+
+        def titled(priority: str, title: str | None) -> None:
+            if title:
+                self.governance("confirm_vulnerability", {"priority": priority, "title": title})
+
+        def chosen(priority: str | None) -> None:
+            if priority:
+                self.app.push_screen(
+                    TextPrompt(f"Confirm the vulnerability: title of the {priority} incident",
+                               value=inert(f"Confirmed vulnerability: {sra_title}"),
+                               required=True), lambda t: titled(priority, t))
+
+        self.app.push_screen(ChoiceMenu(f"Confirm the vulnerability of {self.case_id}: the "
+                                        "incident's priority", prios, current="P2"), chosen)
+
+    def more_cr_status(self) -> None:
+        from console.rules.lifecycle import CR_STATUSES
+        from screens.governance_prompts import ChoiceMenu
+
+        if self.data is None:
+            return
+        now = self.data.cr_status
+        later = CR_STATUSES[CR_STATUSES.index(now) + 1:]
+        if not later:
+            self._say(f"change request {self.case_id} is {now}: nothing follows", error=True)
+            return
+        choices = [(str(i + 1), st, st, "") for i, st in enumerate(later)]
+
+        def chosen(status: str | None) -> None:
+            if status:
+                self.record("cr_status", {"status": status})
+
+        self.app.push_screen(ChoiceMenu(f"Change request {self.case_id} is {now}: move it to",
+                                        choices), chosen)
+
+    def more_attach(self) -> None:
+        from screens.prompts import TextPrompt
+
+        def done(path: str | None) -> None:
+            if path:
+                self.governance("attach", {"path": path})
+
+        self.app.push_screen(TextPrompt("Attach a file: its path (name, size and sha256 are "
+                                        "recorded; the file is not copied)", required=True), done)
+
+    @work(thread=True, exclusive=True, group="case-write")
+    def governance(self, what: str, args: dict[str, Any]) -> None:
+        """Create a linked case or attach a file through the engine (as the CLI does)."""
+        from console.actions import Refused
+
+        now = self._now()
+        new: str | None = None
+        try:
+            if what == "change_request":
+                from console.links import create_change_request
+
+                new = create_change_request(self.store, self.policy, sr_id=self.case_id,
+                                            title=args["title"], at=now, by=self.user,
+                                            recorded_at=now)
+                message = f"change request {new} opened, linked to {self.case_id}"
+            elif what == "confirm_vulnerability":
+                from console.links import confirm_vulnerability
+
+                res = confirm_vulnerability(self.store, self.policy, self.case_id,
+                                            priority=args["priority"], title=args["title"],
+                                            at=now, by=self.user, recorded_at=now,
+                                            actor=self.user)
+                new = res.incident_id
+                message = (f"vulnerability confirmed: incident {new} ({args['priority']}) "
+                           f"opened, linked to {self.case_id}")
+            else:
+                from console.attachments import add_attachment
+
+                info = add_attachment(self.store, self.case_id, args["path"], by=self.user,
+                                      at=now)
+                message = f"attached {info.name} (#{info.id}, {_size(info.size)})"
+        except Refused as exc:
+            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            return
+        except Exception as exc:
+            self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)
+            return
+        data_now = load_case(self.store, self.policy, self.case_id, self._now())
+        self.app.call_from_thread(self._show, data_now)
+        self.app.call_from_thread(self._say, message)
+        changed = getattr(self.app, "case_changed", None)
+        if changed is not None:
+            for cid in (self.case_id, new):
+                if cid is not None:
+                    self.app.call_from_thread(changed, cid)
+        if what == "confirm_vulnerability" and new is not None:
+            self.app.call_from_thread(self._offer_open, new)
+
+    def _offer_open(self, case_id: str) -> None:
+        from screens.suspend_prompt import ConfirmPrompt
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                opener = getattr(self.app, "open_case", None)
+                if opener is not None:
+                    opener(case_id)
+
+        self.app.push_screen(ConfirmPrompt(f"Incident {case_id} opened, linked to "
+                                           f"{self.case_id}. Open it now?", yes="open it"), done)
 
     @work(thread=True, exclusive=True, group="case-write")
     def record(self, kind: str, data: dict[str, Any]) -> None:

@@ -41,8 +41,22 @@ def _meters(tz: tzinfo) -> Widget:
     return MetersPane(tz=tz, id="meters")
 
 
+def _purge(tz: tzinfo) -> Widget:
+    from screens.purge_pane import PurgePane
+
+    return PurgePane(tz=tz, id="purge")
+
+
+def _lifespan(tz: tzinfo) -> Widget:
+    from screens.lifespan_pane import LifespanPane
+
+    return LifespanPane(tz=tz, id="lifespan")
+
+
 PANES: list[PaneSpec] = [
     PaneSpec("1", "queue", "Queue", _queue),
     PaneSpec("2", "board", "Escalations", _board),
     PaneSpec("3", "meters", "Meters", _meters),
+    PaneSpec("4", "purge", "Purge", _purge),
+    PaneSpec("5", "lifespan", "Lifespan", _lifespan),
 ]

@@ -80,8 +80,12 @@ def due_text(ts: int | None, tz: tzinfo, wide: bool) -> str:
     return d.strftime("%a %d %b %H:%M") if wide else d.strftime("%b%d %H:%M")
 
 
-def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool) -> dict[str, str]:
-    """The text of each cell of one queue row (plain, inert text)."""
+PAST_EOS = "†"  # the case's deployment runs a version past its end of support (policy §12)
+
+
+def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -> dict[str, str]:
+    """The text of each cell of one queue row (plain, inert text). ``past``: the case's
+    version is past its end of support; the title starts with ``†`` (flagged, not refused)."""
     worst = worst_clock(ev.clocks)
     name, st = worst if worst else ("", None)
     breached = item.breached
@@ -96,7 +100,7 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool) -> dict[str, str]:
         "clock": name if wide else CLOCK_SHORT.get(name, name),
         "left": clock_text(st) if st else "",
         "due": due_text(st.due if st else None, tz, wide),
-        "title": inert(" ".join(item.title.split())),
+        "title": (PAST_EOS + " " if past else "") + inert(" ".join(item.title.split())),
     }
 
 
@@ -142,6 +146,8 @@ class QueueTable(ScrollView, can_focus=True):
         self.tz = tz
         self._cols_for: tuple[tuple[int, int], list[Column]] = ((-1, -1), [])
         self.id_width = 9
+        # Deployments whose version is past its end of support (set by the lifespan pane).
+        self.past_deployments: frozenset[str] = frozenset()
 
     # -- data ---------------------------------------------------------------------------
 
@@ -162,6 +168,12 @@ class QueueTable(ScrollView, can_focus=True):
                     break
         self._set_cursor(index, center=False)
         self.refresh()
+
+    def set_past(self, deployments: frozenset[str]) -> None:
+        """The deployments past end of support changed: their rows show the ``†`` flag."""
+        if deployments != self.past_deployments:
+            self.past_deployments = deployments
+            self.refresh()
 
     def set_at(self, at: int) -> None:
         """Time passed: redraw the visible rows (their remaining times tick)."""
@@ -255,7 +267,8 @@ class QueueTable(ScrollView, can_focus=True):
         terms = self.terms.get(item.subscriber)
         ev = item.current(terms, self.at) if terms is not None else item.snapshot()
         wide = width >= 130
-        cells = row_cells(item, ev, self.tz, wide)
+        past = item.deployment is not None and item.deployment in self.past_deployments
+        cells = row_cells(item, ev, self.tz, wide, past)
         style = base
         if item.breached:
             style = style + self.get_component_rich_style("queue-table--breached")

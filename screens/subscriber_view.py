@@ -1,6 +1,7 @@
 """One subscriber: plan, coverage, zone and term, its query-hour meter; its open cases
 with their worst clock; its SLA suspensions; a burn chart of the term's query hours; the
-term's time entries; its support users. A lead suspends (``S``) or lifts (``L``) the subscriber's SLA here.
+term's time entries; its support users (admin flag, who added and who removed each one).
+A lead suspends (``S``) or lifts (``L``) the subscriber's SLA here.
 
 Everything is read in one go in a worker thread (``load_subscriber``); suspend and lift
 go through ``console.suspensions``, which checks the operator's role: an engineer's
@@ -377,14 +378,30 @@ class SubscriberView(Screen[None]):
         t.add_column("NAME", no_wrap=True)
         t.add_column("E-MAIL", no_wrap=True)
         t.add_column("ADMIN", no_wrap=True)
-        t.add_column("", no_wrap=True)
+        t.add_column("ADDED", no_wrap=True)
+        t.add_column("REMOVED", no_wrap=True)
         for u in d.users:
             removed = u.get("removed_at")
-            t.add_row(_t(u.get("name") or "(removed)"), _t(u.get("email") or ""),
-                      "admin" if u.get("admin") else "",
-                      Text(f"removed {_local(removed, self.tz, '%Y-%m-%d')}", style="dim")
-                      if removed else "")
-        return Group(Text(""), _section("Support users", f"{len(d.users)}"), t)
+            style = "dim" if removed else ""
+            t.add_row(Text(inert(u.get("name") or "(removed)"), style=style),
+                      Text(inert(u.get("email") or ""), style=style),
+                      Text("admin", style="bold" if not removed else "dim")
+                      if u.get("admin") else "",
+                      self._who(u.get("added_at"), u.get("added_by")),
+                      self._who(removed, u.get("removed_by"), "removed ") if removed
+                      or u.get("removed_by") else "")
+        active = sum(1 for u in d.users if not u.get("removed_at"))
+        return Group(Text(""), _section("Support users", f"{len(d.users)} ({active} active)"), t)
+
+    def _who(self, at: int | None, by: str | None, prefix: str = "") -> Text:
+        """When and by whom (an administrator's user id or a lead's operator name)."""
+        parts = []
+        if at:
+            parts.append(_local(at, self.tz, "%Y-%m-%d"))
+        if by:
+            parts.append(f"by {by}")
+        return Text(inert(prefix + " ".join(parts)) if parts else "",
+                    style="dim" if prefix else "")
 
     def _say(self, message: str, *, error: bool = False) -> None:
         text = Text(no_wrap=False)
