@@ -43,9 +43,13 @@ def due_escalations(conn: Conn, policy: Policy, at: int) -> list[Escalated]:
 
 def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | None]:
     """(the escalations due by ``at``, the next instant one may fall due with no new event:
-    the earliest due of a running workaround or resolution clock of an incident not yet
-    escalated). A console need not sweep again before that instant unless something is
-    written."""
+    the earliest instant a running workaround or resolution clock of an incident not yet
+    escalated first exceeds its target). A console need not sweep again before that
+    instant unless something is written.
+
+    That instant is one counted second past the target, not the clock's ``due``: a target
+    reached exactly at the end of a day's window is not breached until the next window
+    opens, hours later."""
     done = escalated_ids(conn)
     terms = load_terms(conn, policy)
     candidates = []
@@ -53,14 +57,16 @@ def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | No
     for r in load_queue(conn, policy, at, terms=terms):
         if r.eval.type != "incident" or r.id in done:
             continue
-        clocks = [r.eval.clocks[c] for c in ESCALATING_CLOCKS if c in r.eval.clocks]
-        if any(st.breached for st in clocks):
+        if any(r.eval.clocks[c].breached for c in ESCALATING_CLOCKS if c in r.eval.clocks):
             candidates.append(r.id)
             continue
-        for st in clocks:
-            if st.state == "running" and st.due is not None and st.target is not None:
-                if next_due is None or st.due < next_due:
-                    next_due = st.due
+        specs = terms[r.subscriber].specs(r.eval.type, r.eval.priority)
+        for c in ESCALATING_CLOCKS:
+            st = r.eval.clocks.get(c)
+            if st is not None and st.state == "running" and st.remaining is not None:
+                breach_at = specs[c].calendar.add(at, st.remaining + 1)
+                if next_due is None or breach_at < next_due:
+                    next_due = breach_at
     if not candidates:
         return [], next_due
     events = load_events(conn, candidates)

@@ -204,7 +204,9 @@ def test_watcher_sweeps_only_when_something_can_have_changed(sqlite_url: str):
     with open_store(sqlite_url) as store:
         watch.check(store, policy, by="console", at=T("2026-02-03T15:00:00Z"))
         assert watch.sweeps == 1
-        assert format_instant(watch.next_due) == "2026-02-04T22:00:00Z"  # INC-0's workaround
+        # INC-0's workaround reaches its target Wed 17:00 New York; it breaches one counted
+        # second after Thursday 09:00.
+        assert format_instant(watch.next_due) == "2026-02-05T14:00:01Z"
         for minutes in (1, 2, 4):  # idle: nothing written, nothing due (backstop: 5 min)
             watch.check(store, policy, by="console", at=T("2026-02-03T15:00:00Z") + 60 * minutes)
         assert watch.sweeps == 1
