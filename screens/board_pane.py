@@ -34,6 +34,7 @@ from textual.widgets import Static
 
 from console import clock
 from console.text import hm, inert
+from screens.notice import notice_text
 
 COLUMNS = ("escalated", "team_formed", "plan_agreed", "mitigating", "resolved")
 ROLE_LABEL = {"engineer": "engineer", "executive": "executive",
@@ -518,13 +519,7 @@ class BoardPane(Vertical, can_focus=True):
         return t
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        text = Text()
-        if error:
-            text.append("✖ ", style="bold red")
-            text.append(inert(message), style="red")
-        else:
-            text.append("✔ ", style="bold green")
-            text.append(inert(message))
+        text = notice_text(message, error=error)
         self.notice = text
         self._render_notice()
 

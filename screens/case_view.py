@@ -33,6 +33,7 @@ from textual.widgets import Static
 
 from console.text import hm, inert
 from screens.key_bar import KeyBar
+from screens.notice import notice_text
 
 ACTION_LABELS = {
     "acknowledged": "acknowledged",
@@ -342,13 +343,7 @@ class CaseView(Screen[None]):
         return t
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        text = Text(no_wrap=False)
-        if error:
-            text.append("✖ ", style="bold red")
-            text.append(inert(message), style="red")
-        else:
-            text.append("✔ ", style="bold green")
-            text.append(inert(message))
+        text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#case-notice", Static).update(text)
 

@@ -34,6 +34,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.text import inert
+from screens.notice import notice_text
 
 WIDE = 110
 PAST = "†"
@@ -301,13 +302,7 @@ class LifespanPane(Vertical):
         self.call_after_refresh(self._redraw)
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        text = Text()
-        if error:
-            text.append("✖ ", style="bold red")
-            text.append(inert(message), style="red")
-        else:
-            text.append("✔ ", style="bold green")
-            text.append(inert(message))
+        text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#life-notice", Static).update(text)
 

@@ -31,6 +31,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
 from console.text import inert
+from screens.notice import notice_text
 
 AHEAD_DAYS = 30
 DAY = 86_400
@@ -251,13 +252,7 @@ class PurgePane(Vertical):
         return Group(*parts)
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        text = Text()
-        if error:
-            text.append("✖ ", style="bold red")
-            text.append(inert(message), style="red")
-        else:
-            text.append("✔ ", style="bold green")
-            text.append(inert(message))
+        text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#purge-notice", Static).update(text)
 

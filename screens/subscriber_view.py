@@ -33,6 +33,7 @@ from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar
 from screens.key_bar import KeyBar
+from screens.notice import notice_text
 
 KEYS = [("S", "suspend"), ("L", "lift"), ("c", "cases in queue"), ("r", "reload"),
         ("q", "back")]
@@ -404,13 +405,7 @@ class SubscriberView(Screen[None]):
                     style="dim" if prefix else "")
 
     def _say(self, message: str, *, error: bool = False) -> None:
-        text = Text(no_wrap=False)
-        if error:
-            text.append("✖ ", style="bold red")
-            text.append(inert(message), style="red")
-        else:
-            text.append("✔ ", style="bold green")
-            text.append(inert(message))
+        text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#sub-notice", Static).update(text)
 
