@@ -154,9 +154,12 @@ def evaluate_case(conn: Conn, policy: Policy, case_id: str, at: int) -> tuple | 
 
 def _partition_fragments(url: str, policy: Policy, at: int, i: int, n: int) -> list[tuple[tuple, str]]:
     """One worker's share of ``queue --json``: (risk key, JSON text) in risk order."""
+    import gc
+
     from console.output import case_fragment
     from console.store.engine import open_store
 
+    gc.disable()  # a short-lived process building ~100k objects: collections only cost
     with open_store(url) as store, store.connection() as conn:
         rows = load_queue(conn, policy, at, partition=(i, n))
     frags: dict[tuple, str] = {}
