@@ -54,8 +54,8 @@ def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | No
     terms = load_terms(conn, policy)
     candidates = []
     next_due: int | None = None
-    for r in load_queue(conn, policy, at, terms=terms):
-        if r.eval.type != "incident" or r.id in done:
+    for r in load_queue(conn, policy, at, terms=terms, unescalated_incidents=True):
+        if r.eval.type != "incident" or r.id in done:  # reclassified after the projection
             continue
         if any(r.eval.clocks[c].breached for c in ESCALATING_CLOCKS if c in r.eval.clocks):
             candidates.append(r.id)

@@ -49,15 +49,20 @@ class QueueRow:
 
 def load_queue(conn: Conn, policy: Policy, at: int, *, terms: dict[str, Terms] | None = None,
                case_ids: Iterable[str] | None = None,
-               partition: tuple[int, int] | None = None) -> list[QueueRow]:
+               partition: tuple[int, int] | None = None,
+               unescalated_incidents: bool = False) -> list[QueueRow]:
     """Listed cases at ``at`` in risk order.
 
-    ``partition=(i, n)`` keeps the cases with ``reported_at % n == i`` (parallel readers).
+    ``partition=(i, n)`` keeps the cases with ``reported_at % n == i`` (parallel readers);
+    ``unescalated_incidents`` only incidents with no escalation yet (what a sweep reads).
     """
     if terms is None:
         terms = load_terms(conn, policy)
     sql = _QUEUE_SQL
     params: dict = {"at": at}
+    if unescalated_incidents:
+        sql += (" AND s.type = 'incident'"
+                " AND NOT EXISTS (SELECT 1 FROM escalation e WHERE e.case_id = s.case_id)")
     if partition is not None:
         sql += " AND s.reported_at % :n = :i"
         params["i"], params["n"] = partition
