@@ -35,6 +35,7 @@ from textual.widgets.option_list import Option
 
 from console.text import inert
 from screens.notice import notice_text
+from screens.pane_read import read_for_pane
 
 WIDE = 110
 PAST = "†"
@@ -221,21 +222,7 @@ class LifespanPane(Vertical):
 
     @work(thread=True, exclusive=True, group="lifespan-read")
     def _load(self) -> None:
-        from console import clock
-
-        app: Any = self.app
-        done = getattr(app, "load_done", None)
-        if done is not None:
-            done.wait(60)
-        if getattr(app, "store", None) is None:
-            app.call_from_thread(self._failed, "the database is not open")
-            return
-        try:
-            data = load_matrix_data(app.store, clock.now(), self._user())
-        except Exception as exc:  # database trouble: say so, keep the pane
-            app.call_from_thread(self._failed, f"cannot read the support matrix: {exc}")
-            return
-        app.call_from_thread(self.show_data, data)
+        read_for_pane(self, load_matrix_data, "the support matrix")
 
     def _failed(self, message: str) -> None:
         self.error = message

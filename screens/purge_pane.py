@@ -32,6 +32,7 @@ from textual.widgets import Static
 
 from console.text import inert
 from screens.notice import notice_text
+from screens.pane_read import read_for_pane
 
 AHEAD_DAYS = 30
 DAY = 86_400
@@ -149,21 +150,7 @@ class PurgePane(Vertical):
 
     @work(thread=True, exclusive=True, group="purge-read")
     def _load(self) -> None:
-        from console import clock
-
-        app: Any = self.app
-        done = getattr(app, "load_done", None)
-        if done is not None:
-            done.wait(60)
-        if getattr(app, "store", None) is None:
-            app.call_from_thread(self._failed, "the database is not open")
-            return
-        try:
-            data = load_purge(app.store, clock.now(), self._user())
-        except Exception as exc:  # database trouble: say so, keep the pane
-            app.call_from_thread(self._failed, f"cannot read the purge plan: {exc}")
-            return
-        app.call_from_thread(self.show_data, data)
+        read_for_pane(self, load_purge, "the purge plan")
 
     def _failed(self, message: str) -> None:
         self.error = message
