@@ -38,7 +38,7 @@ with open_store(url) as store:
         line = sys.stdin.readline()          # wait for the go
         if not line:
             break
-        append_event(store, policy, cid, "acknowledged", at=int(time.time()), by="bench",
+        append_event(store, cid, "acknowledged", at=int(time.time()), by="bench",
                      recorded_at=int(time.time()))
         print(time.time(), flush=True)       # committed
 """

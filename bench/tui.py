@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import statistics
 import subprocess
@@ -143,7 +142,9 @@ async def measure(db: Path, size: tuple[int, int]) -> dict[str, object]:
 
 
 def child(cases: int, size: tuple[int, int]) -> None:
-    os.environ["SUPPORT_CONSOLE_NOW"] = AT
+    from console import clock
+
+    clock.freeze(AT)
     db = ensure_db(cases)
     figures = asyncio.run(measure(db, size))
     print(f"\n== {cases:,} cases, {size[0]}x{size[1]} ==")

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from console.errors import Conflict, Refused
 from console.importer import time_entry_row
 from console.projection import project
 from console.records import (
@@ -40,12 +41,6 @@ from models import Escalation
 ESC = Escalation.__table__
 
 
-class Refused(Exception):
-    """The action is not allowed; nothing was written. The message says why."""
-
-
-class Conflict(Refused):
-    """The case changed since the operator's view was loaded (stale version)."""
 
 
 @dataclass(frozen=True)
@@ -56,29 +51,75 @@ class Appended:
     eval: CaseEval
 
 
-def append_event(store: Any, policy: Policy, case_id: str, kind: str, *, at: int, by: str | None,
+def append_event(store: Any, case_id: str, kind: str, *, at: int, by: str | None,
                  data: dict[str, Any] | None = None, recorded_at: int,
                  expected_version: int | None = None, actor: str | None = None) -> Appended:
     """Record one event in its own transaction (see module docstring).
 
     ``actor`` is the operator doing it, whose role is checked (None: a system action).
+    The clocks are computed with the policy stored in the database, never a file's.
     """
     with store.write() as session:
-        return append_in(session, store.is_sqlite, policy, case_id, kind, at=at, by=by, data=data,
+        return append_in(session, store.is_sqlite, case_id, kind, at=at, by=by, data=data,
                          recorded_at=recorded_at, expected_version=expected_version, actor=actor)
 
 
-def append_in(session: Any, is_sqlite: bool, policy: Policy, case_id: str, kind: str, *, at: int,
+def _refuse_instants(case_id: str, at: int, recorded_at: int) -> None:
+    from console.rules.timeutil import BadValue, check_instant
+
+    try:
+        check_instant(at, "at")
+        check_instant(recorded_at, "recorded_at")
+    except BadValue as exc:
+        raise Refused(f"{case_id}: at: {exc}") from None
+
+
+def check_entry_time(session: Any, policy: Policy, case_id: str, *, at: int, recorded_at: int,
+                     actor: str | None, data: dict[str, Any]) -> None:
+    """Policy §14: ``at`` at most ``future_tolerance`` after ``recorded_at``; an ``at`` older
+    than the late-entry window is a late entry, a lead's, with a reason. ``actor=None`` (a
+    sweep stamping an escalation at the instant the target was missed) is not a late entry."""
+    from console.operators import role_of
+
+    rec = policy.records
+    if at > recorded_at + rec.future_tolerance:
+        raise Refused(f"{case_id}: at: {format_instant(at)} lies in the future (now is "
+                      f"{format_instant(recorded_at)}); events are recorded when they happen")
+    if actor is None or at >= recorded_at - rec.late_entry_window:
+        return
+    late = _ago(recorded_at - at)
+    if role_of(session, actor) != "lead":
+        raise Refused(f"{case_id}: at: {format_instant(at)} is {late} ago: a late entry "
+                      f"(older than {_ago(rec.late_entry_window)}) needs a lead; {actor} is "
+                      f"{role_of(session, actor)}")
+    reason = data.get("late_reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise Refused(f"{case_id}: late_reason: {format_instant(at)} is {late} ago: a late "
+                      "entry needs a reason (--late-reason)")
+
+
+def _ago(seconds: int) -> str:
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    if seconds < 2 * 86400:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    return f"{seconds // 86400} days"
+
+
+def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int,
               by: str | None, data: dict[str, Any] | None, recorded_at: int,
               expected_version: int | None = None, actor: str | None = None) -> Appended:
     """``append_event`` inside a transaction the caller owns."""
     from console.operators import NotAllowed, require
+    from console.policy_store import load_book
+    from console.rules.limits import data_problem
 
     data = {k: v for k, v in (data or {}).items() if v is not None}
     try:
         require(session, actor, kind)
     except NotAllowed as exc:
         raise Refused(str(exc)) from None
+    _refuse_instants(case_id, at, recorded_at)
     q = select(C).where(C.c.id == case_id)
     if not is_sqlite:
         q = q.with_for_update()
@@ -91,11 +132,21 @@ def append_in(session: Any, is_sqlite: bool, policy: Policy, case_id: str, kind:
             .order_by(E.c.id.desc()).limit(1)).first()
         who, when = (last.by or "someone", format_instant(last.recorded_at)) if last else ("someone", "?")
         raise Conflict(f"case {case_id} was changed by {who} at {when}, reloaded")
+    book = load_book(session)
+    policy = book.at(row.reported_at)
+    problem = data_problem(data, policy.records)
+    if problem:
+        raise Refused(f"{case_id}: {problem[0]}: {problem[1]}")
+    check_entry_time(session, policy, case_id, at=at, recorded_at=recorded_at, actor=actor,
+                     data=data)
     facts = case_facts(row)
-    terms = load_terms(session, policy, [row.subscriber_id])[row.subscriber_id]
+    terms = load_terms(session, book, [row.subscriber_id]).case(row.subscriber_id, row.reported_at)
     events = load_events(session, [case_id])[case_id]
+    if len(events) >= policy.records.max_events_per_case:
+        raise Refused(f"{case_id}: the case holds {len(events)} events, the most one case may "
+                      "hold; open a new case and link it")
     seq = (max((e.seq for e in events), default=0)) + 1
-    new = Event(at=at, kind=kind, by=by, data=data, seq=seq)
+    new = Event(at=at, kind=kind, by=by, data=data, seq=seq, recorded_at=recorded_at)
     ordered = sort_events([*events, new])
     dep = load_deployment(session, row.deployment_id)
     links, _ = load_links(session, case_id)
@@ -117,7 +168,8 @@ def append_in(session: Any, is_sqlite: bool, policy: Policy, case_id: str, kind:
     res = session.execute(insert(E).values(case_id=case_id, at=at, kind=kind, by=by, data=data,
                                            recorded_at=recorded_at))
     event_id = int(res.inserted_primary_key[0])
-    stored = [*events, Event(at=at, kind=kind, by=by, data=data, seq=event_id)]
+    stored = [*events, Event(at=at, kind=kind, by=by, data=data, seq=event_id,
+                             recorded_at=recorded_at)]
     state = project(facts, sort_events(stored), terms)
     session.execute(update(CS).where(CS.c.case_id == case_id)
                     .values(**{k: v for k, v in state.items() if k != "case_id"}))
@@ -157,11 +209,11 @@ def next_case_id(session: Any, prefix: str = "CS-") -> str:
     return f"{prefix}{best + 1}"
 
 
-def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str | None, ctype: str,
+def create_case(store: Any, *, subscriber: str, deployment: str | None, ctype: str,
                 priority: str | None, title: str, reported_at: int, by: str | None,
                 recorded_at: int, level: str = "L1", criterion: str | None = None,
                 links: tuple[str, ...] = (), konneqt_initiated: bool = False,
-                case_id: str | None = None) -> str:
+                case_id: str | None = None, aware_at: int | None = None) -> str:
     """Open a new case (the wizard's last step), eligibility checked, in one transaction.
 
     On PostgreSQL two consoles may take the same next id at once: the loser's insert fails
@@ -173,35 +225,62 @@ def create_case(store: Any, policy: Policy, *, subscriber: str, deployment: str 
         try:
             with store.write() as session:
                 return create_case_in(
-                    session, policy, subscriber=subscriber, deployment=deployment, ctype=ctype,
+                    session, subscriber=subscriber, deployment=deployment, ctype=ctype,
                     priority=priority, title=title, reported_at=reported_at, by=by, level=level,
                     criterion=criterion, links=links, konneqt_initiated=konneqt_initiated,
-                    case_id=case_id)
+                    case_id=case_id, recorded_at=recorded_at, aware_at=aware_at)
         except IntegrityError:
             if case_id is not None or attempt == 4:
                 raise Refused(f"case id {case_id or '(next)'} is taken") from None
     raise Refused("could not allocate a case id")
 
 
-def create_case_in(session: Any, policy: Policy, *, subscriber: str, deployment: str | None,
+def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
                    ctype: str, priority: str | None, title: str, reported_at: int,
-                   by: str | None, level: str = "L1", criterion: str | None = None,
-                   links: tuple[str, ...] = (), konneqt_initiated: bool = False,
-                   case_id: str | None = None) -> str:
-    """``create_case`` inside a transaction the caller owns (checks, case, links, projection)."""
-    from console.records import L, S, load_terms
+                   by: str | None, recorded_at: int, level: str = "L1",
+                   criterion: str | None = None, links: tuple[str, ...] = (),
+                   konneqt_initiated: bool = False, case_id: str | None = None,
+                   aware_at: int | None = None) -> str:
+    """``create_case`` inside a transaction the caller owns (checks, case, links, projection).
 
-    title = (title or "").strip()
-    if not title:
-        raise Refused("a case needs a title")
+    ``reported_at`` (and ``aware_at``) may lie in the past (the subscriber wrote two hours
+    ago) but not more than the future tolerance ahead of ``recorded_at`` (policy §14).
+    """
+    from console.policy_store import load_book
+    from console.records import L, S, load_terms
+    from console.rules.limits import title_problem
+    from console.rules.timeutil import BadValue, check_instant
+
+    book = load_book(session)
+    policy = book.at(reported_at)
+    title = title.strip() if isinstance(title, str) else title
+    problem = title_problem(title, policy.records)
+    if problem:
+        raise Refused(f"title: {problem}")
+    try:
+        check_instant(reported_at, "reported_at")
+        check_instant(recorded_at, "recorded_at")
+        if aware_at is not None:
+            check_instant(aware_at, "aware_at")
+    except BadValue as exc:
+        raise Refused(str(exc)) from None
+    ahead = policy.records.future_tolerance
+    for name, ts in (("reported_at", reported_at), ("aware_at", aware_at)):
+        if ts is not None and ts > recorded_at + ahead:
+            raise Refused(f"{name}: {format_instant(ts)} lies in the future (now is "
+                          f"{format_instant(recorded_at)})")
     if level not in policy.levels:
         raise Refused(f"unknown level {level!r}")
+    if criterion is not None and criterion not in {c.key for c in policy.criteria}:
+        raise Refused(f"criterion: unknown guideline criterion {criterion!r}")
     if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
         raise Refused(f"unknown subscriber {subscriber!r}")
-    terms = load_terms(session, policy, [subscriber])[subscriber]
+    terms = load_terms(session, book, [subscriber]).case(subscriber, reported_at)
     dep = load_deployment(session, deployment)
     if deployment is not None and dep is None:
         raise Refused(f"unknown deployment {deployment!r}")
+    if dep is not None and dep.subscriber != subscriber:
+        raise Refused(f"deployment {deployment!r} belongs to {dep.subscriber}, not {subscriber}")
     ltypes = linked_types(session, list(links))
     if len(ltypes) != len(links):
         raise Refused(f"unknown linked case among {', '.join(links)}")
@@ -212,9 +291,9 @@ def create_case_in(session: Any, policy: Policy, *, subscriber: str, deployment:
     cid = case_id or next_case_id(session)
     session.execute(insert(C).values(
         id=cid, subscriber_id=subscriber, deployment_id=deployment, type=ctype,
-        priority=priority, title=title, reported_at=reported_at, aware_at=None,
+        priority=priority, title=title, reported_at=reported_at, aware_at=aware_at,
         level=level, konneqt_initiated=konneqt_initiated, criterion=criterion,
-        opened_by=by, version=1))
+        opened_by=by, recorded_at=recorded_at, version=1))
     for lk in links:
         session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
     facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
@@ -223,24 +302,30 @@ def create_case_in(session: Any, policy: Policy, *, subscriber: str, deployment:
     return cid
 
 
-def reproject(session: Any, policy: Policy, subscriber: str) -> int:
-    """Recompute the projections of one subscriber's cases (its terms changed)."""
-    terms = load_terms(session, policy, [subscriber])[subscriber]
+def reproject(session: Any, subscriber: str) -> int:
+    """Recompute the projections of one subscriber's cases (its terms changed), with the
+    policy stored in the database."""
+    from console.policy_store import load_book
+
+    terms = load_terms(session, load_book(session), [subscriber])
     rows = session.execute(select(C).where(C.c.subscriber_id == subscriber)).all()
     events = load_events(session, [r.id for r in rows])
     for r in rows:
-        state = project(case_facts(r), events[r.id], terms)
+        state = project(case_facts(r), events[r.id], terms.case(subscriber, r.reported_at))
         session.execute(update(CS).where(CS.c.case_id == r.id)
                         .values(**{k: v for k, v in state.items() if k != "case_id"}))
     return len(rows)
 
 
-def rebuild(store: Any, policy: Policy, progress: Callable[[int], None] | None = None,
+def rebuild(store: Any, progress: Callable[[int], None] | None = None,
             batch: int = 2000) -> int:
-    """Recompute every case's projection from its events, in one transaction."""
+    """Recompute every case's projection from its events, in one transaction, with the
+    policy stored in the database (a policy file can never reach the shared summaries)."""
+    from console.policy_store import load_book
+
     n = 0
     with store.write() as session:
-        terms = load_terms(session, policy)
+        terms = load_terms(session, load_book(session))
         ids = [r[0] for r in session.execute(select(C.c.id).order_by(C.c.id))]
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]
@@ -248,7 +333,7 @@ def rebuild(store: Any, policy: Policy, progress: Callable[[int], None] | None =
             rows = session.execute(select(C).where(C.c.id.in_(chunk))).all()
             for r in rows:
                 facts = case_facts(r)
-                state = project(facts, events[r.id], terms[r.subscriber_id])
+                state = project(facts, events[r.id], terms.case(r.subscriber_id, r.reported_at))
                 values = {k: v for k, v in state.items() if k != "case_id"}
                 res = session.execute(update(CS).where(CS.c.case_id == r.id).values(**values))
                 if res.rowcount == 0:

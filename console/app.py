@@ -87,8 +87,11 @@ class ConsoleApp(App[int]):
         self.user = user
         self.tz = tz or operator_zone()
         self.store = store
+        # The desk's policy book (policy §14), re-read from the database with the queue;
+        # a policy given here (tests) or a what-if file (``--policy``) stays fixed.
         self.policy = policy
-        self.terms: dict[str, Any] = {}
+        self._policy_fixed = policy is not None
+        self.terms: Any = {}
         self.subscriber_names: dict[str, str] = {}
         self.at = clock.now()
         self.loaded = False
@@ -103,7 +106,8 @@ class ConsoleApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield StatusHeader(tz=self.tz, panes=[(p.key, p.id, p.title) for p in PANES],
-                           user=self.user, id="status")
+                           user=self.user, id="status",
+                           mode="WHAT-IF" if self.policy_path else None)
         with ContentSwitcher(initial=PANES[0].id, id="panes"):
             for p in PANES:
                 yield p.factory(self.tz)
@@ -141,15 +145,33 @@ class ConsoleApp(App[int]):
 
     # -- loading --------------------------------------------------------------------------
 
+    @property
+    def what_if(self) -> str | None:
+        """The policy file this console shows "what if" under (it writes nothing), or None."""
+        return self.policy_path
+
     def _open(self) -> None:
         """Runs in a worker: import the database layer and open the store."""
         from console.rules.policy import load_policy
+        from console.rules.policy_book import PolicyBook, as_book
         from console.store.engine import open_store
 
         if self.store is None:
-            self.store = open_store(self.url)
-        if self.policy is None:
-            self.policy = load_policy(self.policy_path or os.environ.get("SUPPORT_CONSOLE_POLICY"))
+            self.store = open_store(self.url, create=False)
+        if self.policy_path and not self._policy_fixed:
+            self.policy = PolicyBook.of(load_policy(self.policy_path), what_if=self.policy_path)
+            self._policy_fixed = True
+            self.store.read_only = (f"this console shows the what-if policy {self.policy_path}: "
+                                    "nothing is written (start it without --policy to act)")
+        elif self.policy is not None:
+            self.policy = as_book(self.policy)
+
+    def _read_book(self, conn: Any) -> None:
+        """The desk's policy versions, as stored now (a new version applies live)."""
+        if not self._policy_fixed:
+            from console.policy_store import load_book
+
+            self.policy = load_book(conn)
 
     @work(thread=True, exclusive=True, group="load")
     def load(self) -> None:
@@ -181,6 +203,7 @@ class ConsoleApp(App[int]):
 
             at = clock.now()
             with self.store.connection() as conn:
+                self._read_book(conn)
                 terms = load_terms(conn, self.policy)
                 names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
                 if not self.loaded:
@@ -245,13 +268,10 @@ class ConsoleApp(App[int]):
         self._changes = Coalescer()
         self._feed = feed_for(self.store.url, self._feed_changed, self._feed_status)
         self._feed.start()
-        policy_file = self.policy_path or os.environ.get("SUPPORT_CONSOLE_POLICY")
-        if policy_file is None:
-            from importlib import resources
-
-            policy_file = str(resources.files("console.rules").joinpath("policy.toml"))
+        # The desk's policy lives in the database and arrives with the change feed; only a
+        # what-if console follows a policy file.
         cfg = config_path()
-        self._watch = FileWatch(policy_file, cfg if cfg.exists() else None,
+        self._watch = FileWatch(self.what_if, cfg if cfg.exists() else None,
                                 lambda p: self._from_thread(self._policy_changed, p),
                                 lambda c: self._from_thread(self._config_changed, c),
                                 lambda m: self._from_thread(self._file_refused, m))
@@ -330,10 +350,11 @@ class ConsoleApp(App[int]):
 
     def _policy_changed(self, policy: Any) -> None:
         from console.rules.calendar import calendar_for
+        from console.rules.policy_book import PolicyBook
 
-        self.policy = policy
+        self.policy = PolicyBook.of(policy, what_if=self.what_if)
         calendar_for.cache_clear()
-        self.notify(f"policy reloaded from {policy.source}", title="Policy", timeout=4)
+        self.notify(f"what-if policy reloaded from {policy.source}", title="Policy", timeout=4)
         self._changes.signal(None)
         self.drain_changes()
 

@@ -29,6 +29,13 @@ def err(msg: str) -> None:
     print(msg, file=sys.stderr)
 
 
+def inert(text: str) -> str:
+    """Subscriber and operator text made safe for a terminal (``console.text.inert``)."""
+    from console.text import inert as _inert
+
+    return _inert(text)
+
+
 def operator(args: argparse.Namespace) -> str:
     """The login user, as on a jump host where SSH authenticated them, unless --user."""
     if getattr(args, "user", None):
@@ -39,26 +46,67 @@ def operator(args: argparse.Namespace) -> str:
         return "unknown"
 
 
-def _at(args: argparse.Namespace) -> int:
-    from console import clock
+def _instant(raw: str, option: str) -> int:
     from console.rules.timeutil import BadValue, parse_instant
 
-    raw = getattr(args, "at", None)
-    if not raw:
-        return clock.now()
     try:
         return parse_instant(raw)
     except BadValue as exc:
-        raise CliError(f"--at: {exc}") from None
+        raise CliError(f"{option}: {exc}") from None
 
 
-def _policy(args: argparse.Namespace) -> Any:
+def _known_at(args: argparse.Namespace) -> int | None:
+    """``--as-known-at K``: only what was recorded by K counts (policy §14)."""
+    raw = getattr(args, "as_known_at", None)
+    return _instant(raw, "--as-known-at") if raw else None
+
+
+def _at(args: argparse.Namespace) -> int:
+    """``--at T``; else ``--as-known-at`` alone (T = K); else now."""
+    from console import clock
+
+    raw = getattr(args, "at", None)
+    if raw:
+        return _instant(raw, "--at")
+    known = _known_at(args)
+    return known if known is not None else clock.now()
+
+
+def clock_now() -> int:
+    from console import clock
+
+    return clock.now()
+
+
+def _what_if(args: argparse.Namespace) -> str | None:
+    return getattr(args, "policy", None)
+
+
+def _book(args: argparse.Namespace, store: Any) -> Any:
+    """The desk's policy versions from the database, or with ``--policy FILE`` a what-if
+    book of that file (reading commands only: nothing is ever written under it)."""
     from console.rules.policy import PolicyError, load_policy
+    from console.rules.policy_book import PolicyBook
 
-    try:
-        return load_policy(getattr(args, "policy", None) or os.environ.get("SUPPORT_CONSOLE_POLICY"))
-    except (PolicyError, OSError) as exc:
-        raise CliError(f"policy: {exc}") from None
+    path = _what_if(args)
+    if path:
+        try:
+            return PolicyBook.of(load_policy(path), what_if=path)
+        except (PolicyError, OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"--policy: {exc}") from None
+    from console.policy_store import load_book
+
+    with store.connection() as conn:
+        return load_book(conn)
+
+
+def _writes(args: argparse.Namespace) -> None:
+    """A command that writes refuses a what-if policy: the desk's policy is the stored one."""
+    if _what_if(args):
+        raise CliError(f"--policy is a what-if for reading commands (queue, case, check, "
+                       f"escalations, meters, products, classify); `{args.command}` writes and "
+                       "always uses the policy stored in the database (`policy publish` "
+                       "changes it)")
 
 
 @contextlib.contextmanager
@@ -115,49 +163,79 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from console import clock
-    from console.importer import ImportRefused, existing_ids, validate, write
+    from console.importer import ImportRefused, existing_ids, read_document, validate, write
 
+    _writes(args)
     try:
-        with open(args.file, encoding="utf-8") if args.file != "-" else contextlib.nullcontext(sys.stdin) as fh:
-            doc = json.load(fh)
+        if args.file == "-":
+            raw: bytes = sys.stdin.buffer.read()
+        else:
+            with open(args.file, "rb") as fh:
+                raw = fh.read()
     except OSError as exc:
         raise CliError(f"{args.file}: cannot read: {exc.strerror}") from None
-    except json.JSONDecodeError as exc:
-        raise CliError(f"{args.file}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
-    except UnicodeDecodeError:
-        raise CliError(f"{args.file}: not UTF-8 text") from None
-    if isinstance(doc, dict):
-        doc = {k: v for k, v in doc.items() if k not in ("at", "expected")}
-    policy = _policy(args)
     store = _open(args)
+    book = _book(args, store)
     now = clock.now()
-    with store.connection() as conn:
-        existing = existing_ids(conn, policy)
     try:
-        prep = validate(doc, policy, existing, now)
+        doc = read_document(raw, args.file, book.at(now).records)
+        if isinstance(doc, dict):
+            doc = {k: v for k, v in doc.items() if k not in ("at", "expected")}
+        with store.connection() as conn:
+            existing = existing_ids(conn, book)
+        prep = validate(doc, book, existing, now)
     except ImportRefused as exc:
         for p in exc.problems:
-            err(p)
+            err(inert(p))
         err(f"import refused: {len(exc.problems)} problem(s); nothing was written")
         return EXIT_BAD_INPUT
     with _progress("import", len(prep.cases)) as tick, store.write() as session:
         # Re-check under the write lock: another process may have added the same ids.
-        again = existing_ids(session, policy)
+        again = existing_ids(session, book)
         clash = [c["id"] for c in prep.cases if c["id"] in again.cases]
         clash += [s["id"] for s in prep.subscribers if s["id"] in again.subscribers]
         if clash:
             raise CliError(f"import refused: ids added meanwhile by another process: {', '.join(clash[:10])}")
+        if prep.replace_policy and (again.cases or again.subscribers):
+            raise CliError("import refused: the database was filled meanwhile by another "
+                           "process; import again")
         counts = write(session, prep, now, tick)
     err("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    """The whole database, or a failure with a non-zero exit: never a partial file.
+
+    ``-o FILE`` writes a temporary file beside FILE and renames it over FILE once whole.
+    """
     from console.exporter import export
 
     store = _open(args)
     with store.connection() as conn:
-        _dump(export(conn))
+        doc = export(conn)
+    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    if not args.output:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return EXIT_OK
+    import tempfile
+
+    target = os.path.abspath(args.output)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".export-", dir=os.path.dirname(target))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise CliError(f"-o {args.output}: cannot write: {exc.strerror}") from None
+    err(f"exported {len(doc['cases'])} cases to {args.output}")
     return EXIT_OK
 
 
@@ -165,13 +243,13 @@ def cmd_queue(args: argparse.Namespace) -> int:
     from console.output import queue_json_from_fragments
     from console.queue import load_queue, queue_fragments_parallel
 
-    at = _at(args)
-    policy = _policy(args)
+    at, known = _at(args), _known_at(args)
     store = _open(args)
+    policy = _book(args, store)
     if args.json:
         store.dispose()  # the workers open their own connections
         workers = 2 if (os.cpu_count() or 1) > 1 and sys.platform != "win32" else 1
-        fragments = queue_fragments_parallel(store.url, policy, at, workers)
+        fragments = queue_fragments_parallel(store.url, policy, at, workers, known_at=known)
         write = sys.stdout.write
         buf: list[str] = []
         for chunk in queue_json_from_fragments(at, fragments):
@@ -182,7 +260,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
         write("".join(buf))
         return EXIT_OK
     with store.connection() as conn:
-        rows = load_queue(conn, policy, at)
+        rows = load_queue(conn, policy, at, known_at=known)
     from console.text import queue_lines
 
     for line in queue_lines(rows, at):
@@ -191,22 +269,25 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def cmd_case(args: argparse.Namespace) -> int:
-    from console.output import case_json, event_json
+    from console.output import case_json
     from console.queue import evaluate_case
-    from console.records import load_event_rows, load_links
+    from console.records import load_links
+    from console.rules.timeutil import format_instant
 
-    at = _at(args)
-    policy = _policy(args)
+    at, known = _at(args), _known_at(args)
     store = _open(args)
+    policy = _book(args, store)
     with store.connection() as conn:
-        found = evaluate_case(conn, policy, args.id, at)
+        found = evaluate_case(conn, policy, args.id, at, known_at=known)
         if found is None:
-            raise CliError(f"unknown case {args.id!r}")
+            raise CliError(f"unknown case {inert(args.id)!r}")
         row, ev, _events = found
+        if known is not None and (row.recorded_at or row.reported_at) > known:
+            raise CliError(f"case {args.id} was recorded after {format_instant(known)}")
         links, back = load_links(conn, args.id)
-        from console.records import event_of
+        from console.late import history_json
 
-        history = [event_json(event_of(r), r.recorded_at) for r in load_event_rows(conn, args.id)]
+        history = history_json(conn, policy, row, at=at, known_at=known)
         from console.attachments import attachment_json, list_attachments
         from console.lifespan import case_support
 
@@ -236,7 +317,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "status"):
+                "column", "link", "criterion", "status", "late_reason"):
         v = getattr(args, key, None)
         if v is not None:
             data[key] = v
@@ -258,17 +339,17 @@ def cmd_event(args: argparse.Namespace) -> int:
     from console.output import case_json
     from console.rules.lifecycle import EVENT_KINDS
 
+    _writes(args)
     if args.kind not in EVENT_KINDS:
-        raise CliError(f"unknown event kind {args.kind!r} (one of {', '.join(EVENT_KINDS)})")
+        raise CliError(f"unknown event kind {inert(args.kind)!r} (one of {', '.join(EVENT_KINDS)})")
     at = _at(args)
-    policy = _policy(args)
     store = _open(args)
     try:
-        res = append_event(store, policy, args.id, args.kind, at=at, by=args.by or operator(args),
+        res = append_event(store, args.id, args.kind, at=at, by=args.by or operator(args),
                            data=_event_data(args), recorded_at=clock.now(),
                            expected_version=args.expect_version, actor=operator(args))
     except Refused as exc:
-        raise CliError(f"refused: {exc}") from None
+        raise CliError(f"refused: {inert(str(exc))}") from None
     err(f"{args.id}: {args.kind} recorded (event {res.event_id}, case version {res.version})")
     if args.json:
         with store.connection() as conn:
@@ -287,11 +368,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     from console.queue import load_queue
     from console.text import breach_lines
 
-    at = _at(args)
-    policy = _policy(args)
+    at, known = _at(args), _known_at(args)
     store = _open(args)
+    policy = _book(args, store)
     with store.connection() as conn:
-        rows = load_queue(conn, policy, at)
+        rows = load_queue(conn, policy, at, known_at=known)
     lines = breach_lines(rows, at)
     with contextlib.suppress(BrokenPipeError):
         for line in lines:
@@ -307,7 +388,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from console.rules.classify import classify, questions, unknown_answers
     from console.rules.eligibility import DeploymentFacts
 
-    policy = _policy(args)
+    store = _open(args)
+    book = _book(args, store)
+    policy = book.at(clock_now())
     if args.list:
         items = [{"key": c.key, "priority": c.priority, "criterion": c.text} for c in policy.criteria]
         if args.json:
@@ -328,12 +411,11 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.deployment:
         from console.records import load_deployment, load_terms
 
-        store = _open(args)
         with store.connection() as conn:
             dep = load_deployment(conn, args.deployment)
             if dep is None:
-                raise CliError(f"--deployment: unknown deployment {args.deployment!r}")
-            terms = load_terms(conn, policy, [dep.subscriber])[dep.subscriber]
+                raise CliError(f"--deployment: unknown deployment {inert(args.deployment)!r}")
+            terms = load_terms(conn, book, [dep.subscriber]).now(dep.subscriber, clock_now())
         plan, subscriber = terms.plan, dep.subscriber
     else:
         from console.rules.timeutil import BadValue
@@ -373,10 +455,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from console.escalation import sweep
     from console.rules.timeutil import format_instant
 
+    _writes(args)
     at = _at(args)
-    policy = _policy(args)
     store = _open(args)
-    made = sweep(store, policy, at, by=args.by or operator(args), recorded_at=clock.now())
+    made = sweep(store, at, recorded_at=clock.now())
     for esc in made:
         print(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
     err(f"sweep: {len(made)} new escalation(s)")
@@ -388,17 +470,17 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     from console.output import card_json
     from console.rules.timeutil import format_instant
 
-    at = _at(args)
-    policy = _policy(args)
+    at, known = _at(args), _known_at(args)
     store = _open(args)
+    policy = _book(args, store)
     with store.connection() as conn:
-        cards = load_board(conn, policy, at)
+        cards = load_board(conn, policy, at, known_at=known)
     if args.json:
         _dump({"at": format_instant(at), "escalations": [card_json(c) for c in cards]})
     else:
         for c in cards:
             flag = " UPDATE OVERDUE" if c.update_overdue else ""
-            print(f"{c.column:<12} {c.case_id:<10} {c.subscriber:<18} {c.priority or '':<3} missed "
+            print(f"{c.column:<12} {inert(c.case_id):<10} {inert(c.subscriber):<18} {c.priority or '':<3} missed "
                   f"{c.missed} at {format_instant(c.escalated_at)}; next update "
                   f"{format_instant(c.next_update_due) or '-'}{flag}")
     return EXIT_OK
@@ -408,18 +490,18 @@ def cmd_meters(args: argparse.Namespace) -> int:
     from console.meters import load_meters, meter_json
     from console.rules.timeutil import format_instant
 
-    at = _at(args)
-    policy = _policy(args)
+    at, known = _at(args), _known_at(args)
     store = _open(args)
+    policy = _book(args, store)
     with store.connection() as conn:
-        meters = load_meters(conn, policy, at)
+        meters = load_meters(conn, policy, at, known_at=known)
     if args.json:
         _dump({"at": format_instant(at), "subscribers": [meter_json(m) for m in meters]})
     else:
         for m in meters:
             flag = "  OVER LIMIT: a lead may suspend for usage_limit_exceeded" if m.state == "over" else ""
             fc = m.forecast_limit_date.isoformat() if m.forecast_limit_date else "-"
-            print(f"{m.subscriber:<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
+            print(f"{inert(m.subscriber):<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
                   f"{m.state:<8} exempt {m.exempt_hours:.1f} h  limit reached {fc}{flag}")
     return EXIT_OK
 
@@ -459,14 +541,14 @@ def cmd_suspend(args: argparse.Namespace) -> int:
     from console.rules.timeutil import BadValue, parse_instant
     from console.suspensions import suspend
 
-    policy = _policy(args)
+    _writes(args)
     try:
         start = parse_instant(args.from_) if args.from_ else clock.now()
         until = parse_instant(args.until) if args.until else None
     except BadValue as exc:
         raise CliError(f"--from/--until: {exc}") from None
     store = _open(args)
-    code = _suspension_cmd(lambda: suspend(store, policy, args.subscriber, reason=args.reason,
+    code = _suspension_cmd(lambda: suspend(store, args.subscriber, reason=args.reason,
                                            from_at=start, until_at=until, actor=operator(args),
                                            recorded_at=clock.now()))
     err(f"{args.subscriber}: SLA suspended ({args.reason})")
@@ -476,10 +558,10 @@ def cmd_suspend(args: argparse.Namespace) -> int:
 def cmd_lift(args: argparse.Namespace) -> int:
     from console.suspensions import lift
 
+    _writes(args)
     at = _at(args)
-    policy = _policy(args)
     store = _open(args)
-    code = _suspension_cmd(lambda: lift(store, policy, args.subscriber, at=at, actor=operator(args)))
+    code = _suspension_cmd(lambda: lift(store, args.subscriber, at=at, actor=operator(args)))
     err(f"{args.subscriber}: suspension lifted")
     return code
 
@@ -488,14 +570,14 @@ def cmd_renew(args: argparse.Namespace) -> int:
     from console.rules.timeutil import BadValue, parse_date
     from console.suspensions import renew
 
-    policy = _policy(args)
+    _writes(args)
     try:
         end = parse_date(args.term_end)
         start = parse_date(args.term_start) if args.term_start else None
     except BadValue as exc:
         raise CliError(f"--term-start/--term-end: {exc}") from None
     store = _open(args)
-    code = _suspension_cmd(lambda: renew(store, policy, args.subscriber, term_start=start,
+    code = _suspension_cmd(lambda: renew(store, args.subscriber, term_start=start,
                                          term_end=end, actor=operator(args)))
     err(f"{args.subscriber}: term now ends {end}")
     return code
@@ -573,8 +655,8 @@ def cmd_products(args: argparse.Namespace) -> int:
     from console.rules.timeutil import format_instant
 
     at = _at(args)
-    policy = _policy(args)
     store = _open(args)
+    policy = _book(args, store)
     with store.connection() as conn:
         versions = support_report(conn, policy, at)
     if args.json:
@@ -607,11 +689,10 @@ def cmd_change_request(args: argparse.Namespace) -> int:
     from console import clock
     from console.links import create_change_request
 
+    _writes(args)
     at = _at(args)
-    policy = _policy(args)
     store = _open(args)
-    cid = _refusing(lambda: create_change_request(
-        store, policy, sr_id=args.sr, title=args.title, at=at, by=args.by or operator(args),
+    cid = _refusing(lambda: create_change_request(store, sr_id=args.sr, title=args.title, at=at, by=args.by or operator(args),
         recorded_at=clock.now(), subscriber=args.subscriber, deployment=args.deployment))
     print(cid)
     err(f"{cid}: change request opened" + (f", linked to {args.sr}" if args.sr else " (Konneqt-initiated)"))
@@ -622,11 +703,10 @@ def cmd_confirm_vulnerability(args: argparse.Namespace) -> int:
     from console import clock
     from console.links import confirm_vulnerability
 
+    _writes(args)
     at = _at(args)
-    policy = _policy(args)
     store = _open(args)
-    res = _refusing(lambda: confirm_vulnerability(
-        store, policy, args.sra, priority=args.priority, title=args.title, at=at,
+    res = _refusing(lambda: confirm_vulnerability(store, args.sra, priority=args.priority, title=args.title, at=at,
         by=args.by or operator(args), recorded_at=clock.now(), actor=operator(args), note=args.note))
     print(res.incident_id)
     err(f"{args.sra}: vulnerability confirmed; incident {res.incident_id} opened and linked")
@@ -671,15 +751,67 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_policy(args: argparse.Namespace) -> int:
+    """``policy publish FILE --effective T --reason R`` (leads), ``policy history``,
+    ``policy show [--version N]``."""
+    from console import clock
+    from console.policy_store import (
+        PublishRefused,
+        history_json,
+        load_book,
+        publish,
+        version_text,
+    )
+    from console.rules.timeutil import format_instant
+
+    if args.action == "publish":
+        _writes(args)
+        if not args.file:
+            raise CliError("policy publish FILE --reason WHY [--effective T]")
+        try:
+            with open(args.file, encoding="utf-8") as fh:
+                text = fh.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"{args.file}: cannot read: {exc}") from None
+        now = clock.now()
+        effective = _instant(args.effective, "--effective") if args.effective else now
+        store = _open(args)
+        try:
+            done = publish(store, text, source=args.file, effective_at=effective,
+                           reason=args.reason or "", actor=operator(args), recorded_at=now)
+        except PublishRefused as exc:
+            raise CliError(f"refused: {exc}") from None
+        err(f"policy version {done.number} published, in force from "
+            f"{format_instant(done.effective_at)}")
+        return EXIT_OK
+    store = _open(args)
+    with store.connection() as conn:
+        if args.action == "show":
+            found = version_text(conn, args.version)
+            if found is None:
+                raise CliError(f"no policy version {args.version}")
+            sys.stdout.write(found[1])
+            return EXIT_OK
+        versions = history_json(load_book(conn), clock.now())
+    if args.json:
+        _dump({"versions": versions})
+    else:
+        for v in versions:
+            mark = "*" if v["in_force"] else " "
+            print(f"{mark} {v['number']:>3}  from {v['effective_at']}  by {inert(v['by'] or '-'):<12} "
+                  f"recorded {v['recorded_at']}  {inert(v['reason'])}")
+    return EXIT_OK
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from console.actions import count_cases, rebuild
 
-    policy = _policy(args)
+    _writes(args)
     store = _open(args)
     with store.connection() as conn:
         total = count_cases(conn)
     with _progress("rebuild", total) as tick:
-        n = rebuild(store, policy, tick)
+        n = rebuild(store, tick)
     err(f"rebuilt the clock projections of {n} cases")
     return EXIT_OK
 
@@ -689,9 +821,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from console.demo import generate
     from console.importer import ImportRefused, existing_ids, validate, write
 
-    policy = _policy(args)
+    _writes(args)
     store = _open(args)
+    policy = _book(args, store)
     now = _at(args) if args.at else clock.now()
+    if now > clock.now() + 300:
+        raise CliError("demo --at: the demo's history cannot lie in the future")
     with store.connection() as conn:
         existing = existing_ids(conn, policy)
     if existing.cases and not args.no_tui:
@@ -701,13 +836,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     else:
         doc = generate(args.cases, seed=args.seed, now=now)
         try:
-            prep = validate(doc, policy, existing, now)
+            prep = validate(doc, policy, existing, clock.now())
         except ImportRefused as exc:  # a bug in the generator, not the user's input
             for p in exc.problems[:20]:
                 err(p)
             raise CliError("demo data failed validation") from None
         with _progress("demo", len(prep.cases)) as tick, store.write() as session:
-            counts = write(session, prep, now, tick)
+            counts = write(session, prep, clock.now(), tick)
         err("demo: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {store.safe_url}")
     if args.no_tui:
         return EXIT_OK
@@ -729,14 +864,26 @@ def _run_app(args: argparse.Namespace, url: str) -> int:
 # -- parser -------------------------------------------------------------------------------
 
 
+class UsageError(CliError):
+    """A command line that does not parse: exit 1 (the contract keeps 2 for an
+    unreachable or missing database, which monitoring reads as an outage)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse would exit 2
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS,
                         help="database URL or SQLite path (else $SUPPORT_CONSOLE_DB, else the data dir)")
-    common.add_argument("--policy", default=argparse.SUPPRESS, help="policy file (TOML); default: the shipped one")
+    common.add_argument("--policy", default=argparse.SUPPRESS,
+                        help="what-if: read under this policy file (TOML) instead of the desk's "
+                             "stored policy; reading commands only, nothing is written")
     common.add_argument("--user", default=argparse.SUPPRESS, help="operator name (default: the login user)")
-    p = argparse.ArgumentParser(prog="support-console", parents=[common],
-                                description="Support desk console: SLA clocks, queue, war teams.")
+    p = _Parser(prog="support-console", parents=[common],
+                description="Support desk console: SLA clocks, queue, war teams.")
     p.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (for slow SSH links)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -748,14 +895,19 @@ def build_parser() -> argparse.ArgumentParser:
     add("init", cmd_init, "create or upgrade the database schema")
     sp = add("import", cmd_import, "load an interchange file (all or nothing)")
     sp.add_argument("file", help="JSON file, or - for stdin")
-    add("export", cmd_export, "write the whole database as an interchange file to stdout")
+    sp = add("export", cmd_export, "write the whole database as an interchange file to stdout")
+    sp.add_argument("-o", "--output", help="write FILE (a temporary file renamed over it when whole)")
+    known_help = ("only what was recorded by this instant (policy §14); with no --at, also the "
+                  "instant asked about")
     sp = add("queue", cmd_queue, "open cases in risk order")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at", help="ISO 8601 instant with offset (default: now)")
+    sp.add_argument("--as-known-at", help=known_help)
     sp = add("case", cmd_case, "one case: fields, clocks, history")
     sp.add_argument("id")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
+    sp.add_argument("--as-known-at", help=known_help)
     sp = add("event", cmd_event, "record one event on a case")
     sp.add_argument("id")
     sp.add_argument("kind")
@@ -764,11 +916,14 @@ def build_parser() -> argparse.ArgumentParser:
     for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
                 "column", "link", "criterion", "hours", "status"):
         sp.add_argument(f"--{opt}")
+    sp.add_argument("--late-reason", help="a late entry (--at older than the late-entry window): "
+                                          "why it is recorded now (leads)")
     sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
     sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
     sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
     sp = add("check", cmd_check, "exit 3 and one line per breach when anything is breached")
     sp.add_argument("--at")
+    sp.add_argument("--as-known-at", help=known_help)
     sp = add("classify", cmd_classify, "the classification wizard's rules (policy §9) without the screen")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--list", action="store_true", help="list the criteria keys")
@@ -778,15 +933,24 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--environment", help="without --deployment: production or pre-production")
     sp.add_argument("--managed", help="without --deployment: yes or no")
     sp.add_argument("--answer", action="append", metavar="KEY=yes", help="a criterion answered (repeat)")
-    sp = add("sweep", cmd_sweep, "record the escalations due by --at (idempotent, safe from many hosts)")
+    sp = add("sweep", cmd_sweep, "record the escalations due by --at (idempotent, safe from many "
+                                 "hosts; recorded by the system user `sweep`)")
     sp.add_argument("--at")
-    sp.add_argument("--by", help="recorded as who escalated (default: the operator)")
     sp = add("escalations", cmd_escalations, "the war-team board")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
+    sp.add_argument("--as-known-at", help=known_help)
     sp = add("meters", cmd_meters, "query-hour meters per subscriber (current term)")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
+    sp.add_argument("--as-known-at", help=known_help)
+    sp = add("policy", cmd_policy, "the desk's policy versions: publish (leads), history, show")
+    sp.add_argument("action", choices=["publish", "history", "show"])
+    sp.add_argument("file", nargs="?", help="publish: the policy file (TOML)")
+    sp.add_argument("--effective", help="publish: in force from this instant (default: now)")
+    sp.add_argument("--reason", help="publish: why (required)")
+    sp.add_argument("--version", type=int, help="show: this version (default: the latest)")
+    sp.add_argument("--json", action="store_true")
     sp = add("operators", cmd_operators, "list operators, or set one's role (leads)")
     sp.add_argument("action", nargs="?", choices=["list", "set"], default="list")
     sp.add_argument("name", nargs="?")
@@ -867,7 +1031,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        err(str(exc))
+        return exc.code
     fn = getattr(args, "fn", cmd_tui)
     try:
         return _dispatch(fn, args)

@@ -1,12 +1,12 @@
 """The one clock of the application. Tests and snapshots freeze it.
 
-``SUPPORT_CONSOLE_NOW`` (an ISO instant) freezes it for a whole process, which is how
-snapshot tests and demos with a fixed "now" run; ``freeze``/``advance`` move it in tests.
+``freeze``/``advance`` move it in tests, in-process only: no option or environment
+variable sets the time, since every event's ``recorded_at`` is read from this clock
+(policy §14: when the store took it comes from the real clock, never from a user).
 """
 
 from __future__ import annotations
 
-import os
 import time
 
 from console.rules.timeutil import parse_instant
@@ -18,9 +18,6 @@ def now() -> int:
     """The current instant in UTC epoch seconds."""
     if _frozen is not None:
         return _frozen
-    env = os.environ.get("SUPPORT_CONSOLE_NOW")
-    if env:
-        return parse_instant(env)
     return int(time.time())
 
 
@@ -38,4 +35,4 @@ def advance(seconds: int) -> int:
 
 
 def is_frozen() -> bool:
-    return _frozen is not None or bool(os.environ.get("SUPPORT_CONSOLE_NOW"))
+    return _frozen is not None

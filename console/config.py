@@ -4,10 +4,10 @@
     timezone = "America/New_York"   # the operator's zone for local times
     bell = true                      # ring on a new escalation
     mouse = true                     # false: do not capture the mouse (slow links)
-    policy = "/etc/support-console/policy.toml"   # another policy file
+    policy = "/home/ana/what-if.toml"   # a read-only what-if console under that file
 
-Environment variables win over the file: SUPPORT_CONSOLE_TZ, SUPPORT_CONSOLE_BELL,
-SUPPORT_CONSOLE_POLICY.
+Environment variables win over the file: SUPPORT_CONSOLE_TZ, SUPPORT_CONSOLE_BELL. The
+desk's policy itself is stored in the database (``support-console policy``).
 """
 
 from __future__ import annotations
@@ -72,11 +72,10 @@ def load_config(path: Path | None = None) -> Config:
     cfg = parse_config(p.read_text("utf-8"), str(p)) if p.exists() else Config()
     env_tz = os.environ.get("SUPPORT_CONSOLE_TZ")
     env_bell = os.environ.get("SUPPORT_CONSOLE_BELL")
-    env_policy = os.environ.get("SUPPORT_CONSOLE_POLICY")
     return Config(
         timezone=env_tz or cfg.timezone,
         bell=cfg.bell if env_bell is None else env_bell not in ("0", "false", "no", "off"),
         mouse=cfg.mouse,
-        policy=env_policy or cfg.policy,
+        policy=cfg.policy,
         source=cfg.source,
     )

@@ -18,6 +18,7 @@ from console.queue import load_queue
 from console.records import C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import evaluate
 from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook, as_book
 from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_team
 from models import Escalation
 
@@ -36,12 +37,12 @@ def escalated_ids(conn: Conn) -> set[str]:
     return {r[0] for r in conn.execute(select(ESC.c.case_id))}
 
 
-def due_escalations(conn: Conn, policy: Policy, at: int) -> list[Escalated]:
+def due_escalations(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[Escalated]:
     """Incidents whose workaround or resolution was missed by ``at`` and not escalated yet."""
     return scan(conn, policy, at)[0]
 
 
-def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | None]:
+def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalated], int | None]:
     """(the escalations due by ``at``, the next instant one may fall due with no new event:
     the earliest instant a running workaround or resolution clock of an incident not yet
     escalated first exceeds its target). A console need not sweep again before that
@@ -60,7 +61,7 @@ def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | No
         if any(r.eval.clocks[c].breached for c in ESCALATING_CLOCKS if c in r.eval.clocks):
             candidates.append(r.id)
             continue
-        specs = terms[r.subscriber].specs(r.eval.type, r.eval.priority)
+        specs = terms.case(r.subscriber, r.reported_at).specs(r.eval.type, r.eval.priority)
         for c in ESCALATING_CLOCKS:
             st = r.eval.clocks.get(c)
             if st is not None and st.state == "running" and st.remaining is not None:
@@ -73,7 +74,8 @@ def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | No
     out = []
     for i in range(0, len(candidates), 900):
         for row in conn.execute(select(C).where(C.c.id.in_(candidates[i : i + 900]))):
-            ev = evaluate(case_facts(row), events[row.id], terms[row.subscriber_id], at)
+            ev = evaluate(case_facts(row), events[row.id],
+                          terms.case(row.subscriber_id, row.reported_at), at)
             missed = sorted((t, c) for c, t in ev.missed_at.items() if c in ESCALATING_CLOCKS)
             if not missed:
                 continue
@@ -84,25 +86,37 @@ def scan(conn: Conn, policy: Policy, at: int) -> tuple[list[Escalated], int | No
     return sorted(out, key=lambda e: (e.escalated_at, e.case_id)), next_due
 
 
-def sweep(store: Any, policy: Policy, at: int, *, by: str, recorded_at: int) -> list[Escalated]:
+#: Who records a sweep's escalations (policy §14): no person did it, whichever console or
+#: cron job ran the sweep; the host that ran it is in the event's data.
+SWEEP_ACTOR = "sweep"
+
+
+def sweep(store: Any, at: int, *, recorded_at: int) -> list[Escalated]:
     """Record every escalation due by ``at``; returns those this call recorded."""
-    return sweep_and_next(store, policy, at, by=by, recorded_at=recorded_at)[0]
+    return sweep_and_next(store, at, recorded_at=recorded_at)[0]
 
 
-def sweep_and_next(store: Any, policy: Policy, at: int, *, by: str,
-                   recorded_at: int) -> tuple[list[Escalated], int | None]:
-    """``sweep``, plus the next instant an escalation may fall due (see ``scan``)."""
+def sweep_and_next(store: Any, at: int, *, recorded_at: int) -> tuple[list[Escalated], int | None]:
+    """``sweep``, plus the next instant an escalation may fall due (see ``scan``).
+
+    The clocks are judged by the policy stored in the database (never a what-if file).
+    """
+    import socket
+
+    from console.policy_store import load_book
+
     with store.connection() as conn:
-        due, next_due = scan(conn, policy, at)
+        due, next_due = scan(conn, load_book(conn), at)
+    host = socket.gethostname()
     made = []
     for esc in due:
         try:
             with store.write() as session:
                 # Writes the escalation row first (ON CONFLICT DO NOTHING); if another console
                 # or host got there first, Refused rolls this transaction back.
-                append_in(session, store.is_sqlite, policy, esc.case_id, "escalated",
-                          at=esc.escalated_at, by=by, data={"missed": esc.missed},
-                          recorded_at=recorded_at)
+                append_in(session, store.is_sqlite, esc.case_id, "escalated",
+                          at=esc.escalated_at, by=SWEEP_ACTOR,
+                          data={"missed": esc.missed, "host": host}, recorded_at=recorded_at)
             made.append(esc)
         except Refused:
             continue
@@ -125,18 +139,23 @@ class Card:
     status: str
 
 
-def load_board(conn: Conn, policy: Policy, at: int) -> list[Card]:
-    """Every escalated incident's card as of ``at``, in column then escalation order."""
-    escs = {r.case_id: r for r in conn.execute(select(ESC).where(ESC.c.escalated_at <= at))}
+def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
+               known_at: int | None = None) -> list[Card]:
+    """Every escalated incident's card as of ``at``, in column then escalation order;
+    ``known_at``: as the desk could see it then (escalations and events recorded by then)."""
+    q = select(ESC).where(ESC.c.escalated_at <= at)
+    if known_at is not None:
+        q = q.where(ESC.c.recorded_at <= known_at)
+    escs = {r.case_id: r for r in conn.execute(q)}
     if not escs:
         return []
     ids = list(escs)
-    terms = load_terms(conn, policy)
-    events = load_events(conn, ids)
+    terms = load_terms(conn, policy, known_at=known_at)
+    events = load_events(conn, ids, known_at=known_at)
     cards = []
     for i in range(0, len(ids), 900):
         for row in conn.execute(select(C).where(C.c.id.in_(ids[i : i + 900]))):
-            t = terms[row.subscriber_id]
+            t = terms.case(row.subscriber_id, row.reported_at)
             evs = [e for e in events[row.id] if e.at <= at]
             ev = evaluate(case_facts(row), evs, t, at)
             esc = escs[row.id]
@@ -150,5 +169,5 @@ def load_board(conn: Conn, policy: Policy, at: int) -> list[Card]:
                 overdue_by=overdue, column=team.column, team=team,
                 next_update_due=next_update_due(team, cal),
                 update_overdue=update_overdue(team, cal, at), status=ev.status))
-    order = {c: i for i, c in enumerate(policy.board_columns)}
+    order = {c: i for i, c in enumerate(as_book(policy).at(at).board_columns)}
     return sorted(cards, key=lambda c: (order.get(c.column, 99), c.escalated_at, c.case_id))

@@ -19,7 +19,8 @@ from models import SupportUser
 def export(conn: Conn) -> dict[str, Any]:
     susp: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(select(SS).order_by(SS.c.id)):
-        item = {"reason": r.reason, "from": format_instant(r.from_at), "until": format_instant(r.until_at)}
+        item = {"reason": r.reason, "from": format_instant(r.from_at),
+                "until": format_instant(r.until_at), "recorded_at": format_instant(r.recorded_at)}
         if r.by:
             item["by"] = r.by
         susp.setdefault(r.subscriber_id, []).append(item)
@@ -51,6 +52,7 @@ def export(conn: Conn) -> dict[str, Any]:
     for r in conn.execute(select(E).order_by(E.c.id)):
         item = {"at": format_instant(r.at), "kind": r.kind, "by": r.by}
         item.update(r.data or {})
+        item["recorded_at"] = format_instant(r.recorded_at)
         events.setdefault(r.case_id, []).append(item)
     from models import Attachment
 
@@ -69,6 +71,8 @@ def export(conn: Conn) -> dict[str, Any]:
             "reported_at": format_instant(r.reported_at), "aware_at": format_instant(r.aware_at),
             "level": r.level, "konneqt_initiated": bool(r.konneqt_initiated),
             "criterion": r.criterion, "opened_by": r.opened_by,
+            "recorded_at": format_instant(r.recorded_at if r.recorded_at is not None
+                                          else r.reported_at),
             "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
         })
         if r.id in attachments:
@@ -86,5 +90,14 @@ def export(conn: Conn) -> dict[str, Any]:
          "discontinuation_notice": r.discontinuation_notice.isoformat() if r.discontinuation_notice else None}
         for r in conn.execute(select(pv).order_by(pv.c.product, pv.c.version))
     ]
-    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases,
+    from models import PolicyVersionRow
+
+    pvt = PolicyVersionRow.__table__
+    policy_versions = [
+        {"number": r.number, "effective_at": format_instant(r.effective_at), "text": r.text,
+         "reason": r.reason, "by": r.by, "recorded_at": format_instant(r.recorded_at)}
+        for r in conn.execute(select(pvt).order_by(pvt.c.number))
+    ]
+    return {"policy_versions": policy_versions, "subscribers": subscribers,
+            "deployments": deployments, "users": users, "cases": cases,
             "operators": operators, "products": products}

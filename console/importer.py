@@ -7,6 +7,8 @@ written, in a single transaction, so a refused import leaves the database untouc
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +21,17 @@ from console.rules.calendar import check_holiday_spec
 from console.rules.clocks import CaseFacts, Event, sort_events
 from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
 from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
-from console.rules.policy import Policy, SubscriptionFacts, Terms, check_target_key
-from console.rules.timeutil import BadValue, parse_date, parse_duration, parse_instant, zone
+from console.rules.limits import data_problem, json_depth, text_problem, title_problem
+from console.rules.policy import Policy, Records, SubscriptionFacts, Terms, check_target_key
+from console.rules.policy_book import PolicyBook, TermsMap, as_book
+from console.rules.timeutil import (
+    BadValue,
+    format_instant,
+    parse_date,
+    parse_duration,
+    parse_instant,
+    zone,
+)
 
 SUPPORT_USERS = "support_user"
 
@@ -31,11 +42,36 @@ class ImportRefused(Exception):
         self.problems = problems
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON can carry")
+
+
+def read_document(text: str | bytes, source: str, records: Records | None = None) -> Any:
+    """Parse an interchange file: NaN and Infinity refused, nesting bounded (policy data).
+
+    Raises ImportRefused with one line naming the problem."""
+    records = records or Records()
+    try:
+        doc = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ImportRefused([f"{source}: not valid JSON: line {exc.lineno} column {exc.colno}: "
+                             f"{exc.msg}"]) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise ImportRefused([f"{source}: {exc}"]) from None
+    except RecursionError:
+        raise ImportRefused([f"{source}: nested deeper than {records.max_json_depth} levels"]) from None
+    except UnicodeDecodeError:
+        raise ImportRefused([f"{source}: not UTF-8 text"]) from None
+    if json_depth(doc) > records.max_json_depth:
+        raise ImportRefused([f"{source}: nested deeper than {records.max_json_depth} levels"])
+    return doc
+
+
 @dataclass
 class Existing:
     """Ids already in the database, and their facts where validation needs them."""
 
-    subscribers: dict[str, Terms] = field(default_factory=dict)
+    subscribers: TermsMap | dict[str, Any] = field(default_factory=dict)
     deployments: dict[str, DeploymentFacts] = field(default_factory=dict)
     users: set[str] = field(default_factory=set)
     cases: dict[str, str] = field(default_factory=dict)  # id -> type
@@ -55,6 +91,8 @@ class Prepared:
     products: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
     operators: list[dict[str, Any]] = field(default_factory=list)
+    policy_versions: list[dict[str, Any]] = field(default_factory=list)
+    replace_policy: bool = False  # an empty database takes the file's policy history
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
 
@@ -82,6 +120,14 @@ class _Checker:
         if isinstance(v, str) and required and not v.strip():
             self.add(f"{path}.{key}", "empty")
             return default
+        if isinstance(v, str):
+            why = text_problem(v, Records().max_note_bytes, key)
+            if why:
+                self.add(f"{path}.{key}", why)
+                return default
+        if isinstance(v, float) and not math.isfinite(v):
+            self.add(f"{path}.{key}", f"{v!r} is not a number")
+            return default
         return v
 
     def conv(self, fn: Callable[[Any], Any], value: Any, path: str) -> Any:
@@ -102,14 +148,25 @@ def _list(doc: dict, key: str, chk: _Checker) -> list:
     return v
 
 
-def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> Prepared:
-    """Check a whole document; raise ImportRefused with every problem, or return rows."""
+def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded_at: int) -> Prepared:
+    """Check a whole document; raise ImportRefused with every problem, or return rows.
+
+    ``recorded_at`` is now (the real clock): no instant in the file may lie beyond it
+    (plus the future tolerance). Each event keeps the ``recorded_at`` the file gives, else
+    takes its ``at`` (an import is a migration, not a late entry; policy §14).
+    """
     chk = _Checker()
     out = Prepared()
     if not isinstance(doc, dict):
         raise ImportRefused(["(file): expected a JSON object with subscribers, deployments, users, cases"])
 
-    terms: dict[str, Terms] = dict(existing.subscribers)
+    fresh = not existing.cases and not existing.subscribers
+    book = _with_file_versions(as_book(policy), doc, chk, out, recorded_at, fresh)
+    policy = book.at(recorded_at)
+    records = policy.records
+    horizon = recorded_at + records.future_tolerance
+    known = existing.subscribers
+    terms = TermsMap(book, dict(known.facts) if isinstance(known, TermsMap) else {})
     seen_subs: set[str] = set()
     for i, s in enumerate(_list(doc, "subscribers", chk)):
         p = f"subscribers[{i}]"
@@ -176,12 +233,19 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             u = chk.conv(parse_instant, u_raw, f"{sp_p}.until") if u_raw else None
             if f is not None and u is not None and u <= f:
                 chk.add(f"{sp_p}.until", "ends before it starts")
+            rec_raw = chk.get(sp, "recorded_at", sp_p, str, required=False)
+            rec = chk.conv(parse_instant, rec_raw, f"{sp_p}.recorded_at") if rec_raw else f
+            if rec is not None and rec > horizon:
+                chk.add(f"{sp_p}.recorded_at", f"{format_instant(rec)} lies in the future")
+            by_sp = chk.get(sp, "by", sp_p, str, required=False)
             if f is not None:
                 spans.append((f, u))
                 out.suspensions.append(
                     {"subscriber_id": sid, "reason": reason, "from_at": f, "until_at": u,
-                     "by": sp.get("by"), "recorded_at": recorded_at}
+                     "by": by_sp, "recorded_at": rec if rec is not None else recorded_at}
                 )
+        if limit is not None and not math.isfinite(limit):
+            chk.add(f"{p}.query_hour_limit", f"{limit!r} is not a number of hours")
         if len(chk.problems) > n or not sid:
             if sid:
                 seen_subs.add(sid)
@@ -193,7 +257,7 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             "terminated_at": terminated, "targets": targets,
         }
         out.subscribers.append(row)
-        terms[sid] = Terms(policy, SubscriptionFacts(
+        terms.add(SubscriptionFacts(
             id=sid, plan=plan, coverage=coverage, timezone=tz, holidays=holiday_spec(hol),
             targets=targets, term_start=ts, term_end=te, query_hour_limit=limit,
             suspensions=tuple(spans)))
@@ -313,10 +377,21 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         title = chk.get(c, "title", p, str, required=False, default="")
         if not isinstance(c.get("title"), str):
             chk.add(f"{p}.title", "missing")
+        else:
+            why = title_problem(title, records)
+            if why:
+                chk.add(f"{p}.title", why)
         rep_raw = chk.get(c, "reported_at", p, str)
         reported = chk.conv(parse_instant, rep_raw, f"{p}.reported_at") if rep_raw else None
         aw_raw = chk.get(c, "aware_at", p, str, required=False)
         aware = chk.conv(parse_instant, aw_raw, f"{p}.aware_at") if aw_raw else None
+        case_rec_raw = chk.get(c, "recorded_at", p, str, required=False)
+        case_recorded = (chk.conv(parse_instant, case_rec_raw, f"{p}.recorded_at")
+                         if case_rec_raw else reported)
+        for name, ts in (("reported_at", reported), ("aware_at", aware),
+                         ("recorded_at", case_recorded)):
+            if ts is not None and ts > horizon:
+                chk.add(f"{p}.{name}", f"{format_instant(ts)} lies in the future")
         level = chk.get(c, "level", p, str, required=False, default="L1")
         if level not in policy.levels:
             chk.add(f"{p}.level", f"one of {', '.join(policy.levels)}, got {level!r}")
@@ -330,8 +405,8 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
                 chk.add(f"{p}.links[{j}]", f"unknown case {lk!r}")
             elif lk == cid:
                 chk.add(f"{p}.links[{j}]", "a case cannot link to itself")
-        if sub_ok and ctype and len(chk.problems) == n:
-            plan = terms[sid].plan
+        if sub_ok and ctype and reported is not None and len(chk.problems) == n:
+            plan = terms.case(sid, reported).plan
             for fld, msg in check_classification(
                 policy, plan, sid, dep, ctype, prio, konneqt_initiated=kinit,
                 linked_types=tuple(case_types.get(lk, "") for lk in links if isinstance(lk, str)),
@@ -339,6 +414,10 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
                 chk.add(f"{p}.{fld}", msg)
         events: list[Event] = []
         raw_events = chk.get(c, "events", p, list, required=False, default=[]) or []
+        if len(raw_events) > records.max_events_per_case:
+            chk.add(f"{p}.events", f"{len(raw_events)} events; a case holds at most "
+                                   f"{records.max_events_per_case}")
+            raw_events = []
         for j, e in enumerate(raw_events):
             ep = f"{p}.events[{j}]"
             if not isinstance(e, dict):
@@ -346,30 +425,46 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
                 continue
             at_raw = chk.get(e, "at", ep, str)
             at = chk.conv(parse_instant, at_raw, f"{ep}.at") if at_raw else None
+            rec_raw = chk.get(e, "recorded_at", ep, str, required=False)
+            rec = chk.conv(parse_instant, rec_raw, f"{ep}.recorded_at") if rec_raw else at
             kind = chk.get(e, "kind", ep, str)
             if kind and kind not in EVENT_KINDS:
                 chk.add(f"{ep}.kind", f"unknown event kind {kind!r}")
             by = e.get("by")
             if by is not None and not isinstance(by, str):
                 chk.add(f"{ep}.by", f"expected a user id, got {by!r}")
-            if at is not None and kind:
-                data = {k: v for k, v in e.items() if k not in ("at", "kind", "by")}
-                events.append(Event(at=at, kind=kind, by=by, data=data, seq=j))
+            data = {k: v for k, v in e.items() if k not in ("at", "kind", "by", "recorded_at")}
+            why = data_problem(data, records)
+            if why:
+                chk.add(f"{ep}.{why[0]}", why[1])
+                continue
+            if at is not None and at > horizon:
+                chk.add(f"{ep}.at", f"{format_instant(at)} lies in the future")
+            elif at is not None and rec is not None and at > rec + records.future_tolerance:
+                chk.add(f"{ep}.at", f"{format_instant(at)} lies after its recorded_at "
+                                    f"{format_instant(rec)}")
+            elif rec is not None and rec > horizon:
+                chk.add(f"{ep}.recorded_at", f"{format_instant(rec)} lies in the future")
+            elif at is not None and rec is not None and kind:
+                events.append(Event(at=at, kind=kind, by=by, data=data, seq=j, recorded_at=rec))
         if len(chk.problems) > n or reported is None or not sub_ok:
             continue
         facts = CaseFacts(id=cid, subscriber=sid, type=ctype, priority=prio, reported_at=reported,
-                          aware_at=aware, level=level, title=title, deployment=dep_id)
+                          aware_at=aware, level=level, title=title, deployment=dep_id,
+                          recorded_at=case_recorded)
         ordered = sort_events(events)
-        plan = terms[sid].plan
+        case_terms = terms.case(sid, reported)
+        plan = case_terms.plan
+        policy_c = case_terms.policy
 
         def classify_check(t: str, pr: str | None, _sid=sid, _dep=dep, _plan=plan, _k=kinit,
-                           _links=links) -> list[tuple[str, str]]:
+                           _links=links, _pol=policy_c) -> list[tuple[str, str]]:
             return check_classification(
-                policy, _plan, _sid, _dep, t, pr, konneqt_initiated=_k,
+                _pol, _plan, _sid, _dep, t, pr, konneqt_initiated=_k,
                 linked_types=tuple(case_types.get(lk, "") for lk in _links))
 
         try:
-            check_history(facts, ordered, policy, classify_check)
+            check_history(facts, ordered, policy_c, classify_check)
         except IllegalEvent as exc:
             j = ordered[exc.index].seq
             chk.add(f"{p}.events[{j}].{exc.field}", exc.message)
@@ -379,6 +474,7 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             "priority": prio, "title": title, "reported_at": reported, "aware_at": aware,
             "level": level, "konneqt_initiated": kinit, "version": 1, "criterion": criterion,
             "opened_by": c.get("opened_by") if isinstance(c.get("opened_by"), str) else None,
+            "recorded_at": case_recorded,
         })
         out.links.extend({"case_id": cid, "linked_case_id": lk} for lk in links)
         out.attachments.extend(_attachments(c, p, cid, chk))
@@ -386,8 +482,8 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             if e.kind == "escalated":
                 out.escalations.append({
                     "case_id": cid, "subscriber_id": sid, "missed": str(e.data.get("missed", "manual")),
-                    "escalated_at": e.at, "recorded_at": recorded_at, "by": e.by})
-        out.histories.append((facts, events, terms[sid]))
+                    "escalated_at": e.at, "recorded_at": e.recorded_at, "by": e.by})
+        out.histories.append((facts, events, case_terms))
     seen_ops: set[str] = set(existing.operators)
     for i, o in enumerate(_list(doc, "operators", chk)):
         p = f"operators[{i}]"
@@ -409,6 +505,60 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
     return out
 
 
+def _with_file_versions(book: PolicyBook, doc: dict, chk: _Checker, out: Prepared,
+                        now: int, fresh: bool) -> PolicyBook:
+    """The file's ``policy_versions`` (an export's). Into an empty database (a migration)
+    they replace the stored history; otherwise a number already stored must hold the same
+    text, and new ones are added. The file's cases are judged by the resulting book."""
+    import hashlib
+
+    from console.rules.policy import PolicyError, parse_policy
+    from console.rules.policy_book import PolicyVersion
+
+    has_versions = bool(_list(doc, "policy_versions", _Checker()))
+    stored = {} if fresh and has_versions else {v.number: v for v in book.versions}
+    out.replace_policy = fresh and has_versions
+    added: list[PolicyVersion] = []
+    for i, v in enumerate(_list(doc, "policy_versions", chk)):
+        p = f"policy_versions[{i}]"
+        if not isinstance(v, dict):
+            chk.add(p, "expected an object")
+            continue
+        n = len(chk.problems)
+        number = chk.get(v, "number", p, int)
+        text = chk.get(v, "text", p, str)
+        eff_raw = chk.get(v, "effective_at", p, str)
+        effective = chk.conv(parse_instant, eff_raw, f"{p}.effective_at") if eff_raw else None
+        rec_raw = chk.get(v, "recorded_at", p, str, required=False)
+        rec = chk.conv(parse_instant, rec_raw, f"{p}.recorded_at") if rec_raw else effective
+        reason = chk.get(v, "reason", p, str, required=False, default="") or ""
+        by = chk.get(v, "by", p, str, required=False)
+        if len(chk.problems) > n or number is None or text is None or effective is None:
+            continue
+        sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        if number in stored:
+            if stored[number].sha256 and stored[number].sha256 != sha:
+                chk.add(f"{p}.text", f"policy version {number} is stored with other rules")
+            continue
+        try:
+            parsed = parse_policy(text, f"{p}.text")
+        except PolicyError as exc:
+            chk.add(f"{p}.text", str(exc))
+            continue
+        if rec is not None and rec > now + 300:
+            chk.add(f"{p}.recorded_at", f"{format_instant(rec)} lies in the future")
+            continue
+        added.append(PolicyVersion(number, effective, parsed, reason, by, rec or now, sha))
+        out.policy_versions.append({"number": number, "effective_at": effective, "text": text,
+                                    "sha256": sha, "reason": reason, "by": by,
+                                    "recorded_at": rec or now})
+    if not added:
+        return book
+    if out.replace_policy:
+        return PolicyBook(tuple(added), what_if=book.what_if)
+    return PolicyBook((*book.versions, *added), what_if=book.what_if)
+
+
 def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any]]:
     """A case's optional ``attachments``: [{name, size, sha256, path, added_at, added_by}]."""
     rows = []
@@ -420,8 +570,8 @@ def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any
         n = len(chk.problems)
         name = chk.get(a, "name", ap, str)
         size = chk.get(a, "size", ap, int)
-        if isinstance(size, int) and size < 0:
-            chk.add(f"{ap}.size", "must not be negative")
+        if isinstance(size, int) and not 0 <= size < 2**53:
+            chk.add(f"{ap}.size", "must be a whole number of bytes from 0 to 2^53")
         sha = chk.get(a, "sha256", ap, str)
         if isinstance(sha, str) and (len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha)):
             chk.add(f"{ap}.sha256", "expected 64 lowercase hex digits")
@@ -435,7 +585,7 @@ def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any
     return rows
 
 
-def existing_ids(conn: Conn, policy: Policy) -> Existing:
+def existing_ids(conn: Conn, policy: Policy | PolicyBook) -> Existing:
     ex = Existing()
     ex.subscribers = load_terms(conn, policy)
     for r in conn.execute(select(D)):
@@ -460,6 +610,14 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
     """Insert everything prepared; the caller owns the transaction."""
     from models import SupportUser
 
+    if prep.policy_versions:
+        from sqlalchemy import delete
+
+        from models import PolicyVersionRow
+
+        if prep.replace_policy:
+            conn.execute(delete(PolicyVersionRow.__table__))
+        conn.execute(insert(PolicyVersionRow.__table__), prep.policy_versions)
     if prep.subscribers:
         conn.execute(insert(S), prep.subscribers)
     if prep.suspensions:
@@ -482,7 +640,9 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         for facts, events, _ in hist:
             for e in events:  # record order, so ids keep it
                 ev_rows.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
-                                "data": dict(e.data), "recorded_at": recorded_at})
+                                "data": dict(e.data),
+                                "recorded_at": e.recorded_at if e.recorded_at is not None
+                                else recorded_at})
         if ev_rows:
             conn.execute(insert(E), ev_rows)
         n_events += len(ev_rows)

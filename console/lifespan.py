@@ -24,6 +24,7 @@ from console.operators import role_of
 from console.records import Conn, D
 from console.rules.lifespan import end_of_support, past_end_of_support
 from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
 from console.rules.timeutil import format_instant
 from models import ProductVersion
 
@@ -112,7 +113,7 @@ def version_json(v: VersionSupport, at: int) -> dict[str, Any]:
             "updated_at": format_instant(v.updated_at), "updated_by": v.updated_by}
 
 
-def support_report(conn: Conn, policy: Policy, at: int) -> list[dict[str, Any]]:
+def support_report(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[dict[str, Any]]:
     """Versions by end of support (soonest first; then product, version) with their open
     cases at ``at``: the cases listed in the queue (reported, not closed; a resolved case
     awaiting closure counts) whose deployment runs that version.

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.records import CS, TE, Conn, load_terms
+from console.records import CS, TE, Conn, E, load_terms
 from console.rules.meters import Entry, Meter, closeness, meter
 from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
 
 
-def load_entries(conn: Conn, subscriber: str | None = None) -> dict[str, list[Entry]]:
+def load_entries(conn: Conn, subscriber: str | None = None, *,
+                 known_at: int | None = None) -> dict[str, list[Entry]]:
     q = select(TE.c.subscriber_id, TE.c.at, TE.c.hours, TE.c.exempt, CS.c.type).join(
         CS, CS.c.case_id == TE.c.case_id)
     if subscriber is not None:
         q = q.where(TE.c.subscriber_id == subscriber)
+    if known_at is not None:
+        q = q.join(E, E.c.id == TE.c.event_id).where(E.c.recorded_at <= known_at)
     out: dict[str, list[Entry]] = {}
     for sid, at, hours, exempt, ctype in conn.execute(q):
         out.setdefault(sid, []).append(Entry(at, float(hours), bool(exempt), ctype))
     return out
 
 
-def load_meters(conn: Conn, policy: Policy, at: int, subscriber: str | None = None) -> list[Meter]:
-    terms = load_terms(conn, policy, None if subscriber is None else [subscriber])
-    entries = load_entries(conn, subscriber)
-    meters = [meter(t, entries.get(sid, []), at, policy.meter_warn_percent) for sid, t in terms.items()]
+def load_meters(conn: Conn, policy: Policy | PolicyBook, at: int, subscriber: str | None = None,
+                *, known_at: int | None = None) -> list[Meter]:
+    """Every subscriber's meter at ``at``, under the policy in force then."""
+    terms = load_terms(conn, policy, None if subscriber is None else [subscriber],
+                       known_at=known_at)
+    entries = load_entries(conn, subscriber, known_at=known_at)
+    warn = terms.book.at(at).meter_warn_percent
+    meters = [meter(terms.now(sid, at), entries.get(sid, []), at, warn) for sid in terms]
     return sorted(meters, key=closeness)
 
 

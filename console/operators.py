@@ -27,6 +27,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "purge": frozenset({"lead"}),
     "plan_updated": frozenset({"lead", "executive"}),
     "set_role": frozenset({"lead"}),
+    "publish_policy": frozenset({"lead"}),
 }
 
 

@@ -33,7 +33,18 @@ def project(case: CaseFacts, events: Sequence[Event], terms: Terms) -> dict[str,
     """The ``case_state`` row for a case (events in time order)."""
     anchor = anchor_of(case, events)
     ev = evaluate(case, events, terms, anchor)
-    return state_row(case, ev)
+    row = state_row(case, ev)
+    row["escalated"] = any(e.kind == "escalated" for e in events)
+    row["recorded_upto"] = recorded_upto(case, events)
+    return row
+
+
+def recorded_upto(case: CaseFacts, events: Sequence[Event]) -> int | None:
+    """The latest instant at which the store took the case or one of its events."""
+    known = [e.recorded_at for e in events if e.recorded_at is not None]
+    if case.recorded_at is not None:
+        known.append(case.recorded_at)
+    return max(known) if known else None
 
 
 def state_row(case: CaseFacts, ev: CaseEval) -> dict[str, Any]:

@@ -40,8 +40,10 @@ _WAITING = re.compile(r'"(?:paused|pending|suspended)",\s*-?\d')
 
 _COLUMNS = (
     "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
-    "s.anchor_at, s.valid_until, s.next_due, s.clocks, c.title, c.deployment_id"
+    "s.anchor_at, s.valid_until, s.next_due, s.clocks, c.title, c.deployment_id, s.escalated"
 )
+#: A stored clock whose breached flag is set: ``[state, target, elapsed, due, true]``.
+_BREACHED = "true]"
 
 
 class Item:
@@ -49,15 +51,19 @@ class Item:
 
     __slots__ = ("id", "subscriber", "type", "priority", "status", "level", "reported_at",
                  "anchor_at", "valid_until", "next_due", "raw", "title", "deployment", "key",
-                 "snap", "_cur", "_hay")
+                 "snap", "escalated", "stored_breach", "_cur", "_hay")
 
     def __init__(self, row: Sequence[Any]) -> None:
         (self.id, self.subscriber, self.status, self.type, self.priority, self.level,
          self.reported_at, self.anchor_at, self.valid_until, self.next_due, raw, self.title,
-         self.deployment) = row
+         self.deployment, escalated) = row
         if raw is not None and not isinstance(raw, str):
             raw = json.dumps(raw)
         self.raw: str | None = raw
+        self.escalated = bool(escalated)
+        # A clock was already breached when the summary was written (any state: a
+        # breach stays a breach while paused, suspended or stopped, policy §14).
+        self.stored_breach = raw is not None and _BREACHED in raw
         self.key: tuple = ()
         self.snap: CaseEval | None = None
         self._cur: CaseEval | None = None
@@ -79,6 +85,12 @@ class Item:
     def breached(self) -> bool:
         """A running clock with a target has breached (risk group 1)."""
         return self.key[0] == 1
+
+    @property
+    def marked(self) -> bool:
+        """Shown as breached wherever it appears (policy §14): a clock breached in any
+        state (running, paused, suspended or stopped), or the case was escalated."""
+        return self.key[0] == 1 or self.stored_breach or self.escalated
 
     def snapshot(self) -> CaseEval:
         if self.snap is None:
@@ -153,7 +165,7 @@ def _select(top: int | None) -> str:
     return base + "WHERE (s.listed = :t OR s.anchor_at > :at) AND s.reported_at <= :at"
 
 
-def load_items(conn: Any, terms: dict[str, Any], at: int, *, top: int | None = None,
+def load_items(conn: Any, terms: Any, at: int, *, top: int | None = None,
                case_ids: Iterable[str] | None = None) -> list[Item]:
     """Listed cases at ``at`` in risk order; ``top`` reads only the N earliest dues (a
     first screenful), ``case_ids`` only those cases."""
@@ -171,17 +183,17 @@ def load_items(conn: Any, terms: dict[str, Any], at: int, *, top: int | None = N
         stmt = text(sql)
     items: list[Item] = []
     stale: list[str] = []
+    what_if = getattr(getattr(terms, "book", None), "what_if", None) is not None
     for row in conn.execute(stmt, params):
         it = Item(row)
-        if not _usable(it.anchor_at, it.valid_until, at):
+        if what_if or not _usable(it.anchor_at, it.valid_until, at):
             stale.append(it.id)
             continue
         if it.status == "closed":
             continue
-        t = terms.get(it.subscriber)
-        if t is None:
+        if it.subscriber not in terms:
             continue
-        it.key = key_at(it, t, at)
+        it.key = key_at(it, terms.case(it.subscriber, it.reported_at), at)
         items.append(it)
     if stale:
         items.extend(_evaluate(conn, terms, at, stale))
@@ -189,15 +201,17 @@ def load_items(conn: Any, terms: dict[str, Any], at: int, *, top: int | None = N
     return items
 
 
-def _evaluate(conn: Any, terms: dict[str, Any], at: int, ids: list[str]) -> list[Item]:
+def _evaluate(conn: Any, terms: Any, at: int, ids: list[str]) -> list[Item]:
     from console.queue import _evaluate_fully
 
     out = []
     for qr in _evaluate_fully(conn, terms, at, ids):
         ev = qr.eval
         it = Item((qr.id, qr.subscriber, ev.status, ev.type, ev.priority, ev.level,
-                   qr.reported_at, at, ev.next_boundary, None, None, qr.title, qr.deployment))
+                   qr.reported_at, at, ev.next_boundary, None, None, qr.title, qr.deployment,
+                   qr.escalated))
         it.snap = ev
+        it.stored_breach = any(st.breached for st in ev.clocks.values())
         it.key = risk_key(qr.id, ev.priority, qr.reported_at, ev.clocks)
         out.append(it)
     return out
@@ -207,7 +221,7 @@ def _key(it: Item) -> tuple:
     return it.key
 
 
-def retick(items: list[Item], terms: dict[str, Any], at: int) -> bool:
+def retick(items: list[Item], terms: Any, at: int) -> bool:
     """Carry the order to a later ``at``: only group-2 cases whose due has passed can move
     (to group 1). Re-sorts in place; returns whether anything moved."""
     start = bisect_left(items, (2,), key=_key)
@@ -218,7 +232,7 @@ def retick(items: list[Item], terms: dict[str, Any], at: int) -> bool:
         k = it.key
         if k[0] != 2 or k[1] > at:
             break
-        new = key_at(it, terms[it.subscriber], at)
+        new = key_at(it, terms.case(it.subscriber, it.reported_at), at)
         if new != k:
             it.key = new
             changed = True
@@ -238,9 +252,14 @@ def earliest_boundary(items: Iterable[Item]) -> int | None:
     return min(vals) if vals else None
 
 
-def breach_count(items: Sequence[Item]) -> int:
+def running_breaches(items: Sequence[Item]) -> int:
     """Cases with a breached running clock (they lead the risk order)."""
     return bisect_left(items, (2,), key=_key)
+
+
+def breach_count(items: Sequence[Item]) -> int:
+    """Cases shown as breached: every marked case, whatever its clocks' states now."""
+    return sum(1 for it in items if it.marked)
 
 
 @dataclass(frozen=True)
@@ -281,7 +300,7 @@ def apply_filters(items: Sequence[Item], f: Filters, mine_ids: set[str] | None =
         return list(items)
     out: Iterable[Item] = items
     if f.breached:
-        out = items[: breach_count(items)]
+        out = (it for it in items if it.marked)
     if f.mine:
         ids = mine_ids or set()
         out = (it for it in out if it.id in ids)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from console.projection import project
 from console.rules.clocks import CaseFacts, Event, sort_events
 from console.rules.eligibility import DeploymentFacts
-from console.rules.policy import Policy, SubscriptionFacts, Terms
+from console.rules.policy import Policy, SubscriptionFacts
+from console.rules.policy_book import PolicyBook, TermsMap, as_book
 from models import (
     Case,
     CaseEvent,
@@ -61,9 +62,17 @@ def subscription_facts(row: Any, suspensions: Sequence[tuple[int, int | None]]) 
     )
 
 
-def load_terms(conn: Conn, policy: Policy, ids: Iterable[str] | None = None) -> dict[str, Terms]:
+def load_terms(conn: Conn, policy: Policy | PolicyBook, ids: Iterable[str] | None = None, *,
+               known_at: int | None = None) -> TermsMap:
+    """Subscribers' terms under the policy book; ``known_at`` keeps only the suspensions
+    and policy versions recorded by then (``--as-known-at``)."""
+    book = as_book(policy)
+    if known_at is not None:
+        book = book.known_at(known_at)
     q = select(S)
     sq = select(SS.c.subscriber_id, SS.c.from_at, SS.c.until_at)
+    if known_at is not None:
+        sq = sq.where(SS.c.recorded_at <= known_at)
     if ids is not None:
         ids = list(ids)
         q = q.where(S.c.id.in_(ids))
@@ -71,10 +80,7 @@ def load_terms(conn: Conn, policy: Policy, ids: Iterable[str] | None = None) -> 
     susp: dict[str, list[tuple[int, int | None]]] = {}
     for sid, f, u in conn.execute(sq):
         susp.setdefault(sid, []).append((f, u))
-    return {
-        r.id: Terms(policy, subscription_facts(r, susp.get(r.id, ())))
-        for r in conn.execute(q)
-    }
+    return TermsMap(book, {r.id: subscription_facts(r, susp.get(r.id, ())) for r in conn.execute(q)})
 
 
 def case_facts(row: Any) -> CaseFacts:
@@ -88,6 +94,7 @@ def case_facts(row: Any) -> CaseFacts:
         level=row.level,
         title=row.title,
         deployment=row.deployment_id,
+        recorded_at=row.recorded_at,
     )
 
 
@@ -96,22 +103,29 @@ def load_case_row(conn: Conn, case_id: str) -> Any | None:
 
 
 def event_of(row: Any) -> Event:
-    return Event(at=row.at, kind=row.kind, by=row.by, data=row.data or {}, seq=row.id)
+    return Event(at=row.at, kind=row.kind, by=row.by, data=row.data or {}, seq=row.id,
+                 recorded_at=row.recorded_at)
 
 
-def load_events(conn: Conn, case_ids: Sequence[str]) -> dict[str, list[Event]]:
+def load_events(conn: Conn, case_ids: Sequence[str], *,
+                known_at: int | None = None) -> dict[str, list[Event]]:
+    """Each case's events in time order; ``known_at`` keeps those recorded by then."""
     out: dict[str, list[Event]] = {cid: [] for cid in case_ids}
     for i in range(0, len(case_ids), 900):
         chunk = case_ids[i : i + 900]
-        q = select(E).where(E.c.case_id.in_(chunk)).order_by(E.c.case_id, E.c.at, E.c.id)
-        for r in conn.execute(q):
+        q = select(E).where(E.c.case_id.in_(chunk))
+        if known_at is not None:
+            q = q.where(E.c.recorded_at <= known_at)
+        for r in conn.execute(q.order_by(E.c.case_id, E.c.at, E.c.id)):
             out[r.case_id].append(event_of(r))
     return out
 
 
-def load_event_rows(conn: Conn, case_id: str) -> list[Any]:
-    q = select(E).where(E.c.case_id == case_id).order_by(E.c.at, E.c.id)
-    return list(conn.execute(q))
+def load_event_rows(conn: Conn, case_id: str, *, known_at: int | None = None) -> list[Any]:
+    q = select(E).where(E.c.case_id == case_id)
+    if known_at is not None:
+        q = q.where(E.c.recorded_at <= known_at)
+    return list(conn.execute(q.order_by(E.c.at, E.c.id)))
 
 
 def deployment_facts(row: Any) -> DeploymentFacts:
@@ -145,7 +159,7 @@ def linked_types(conn: Conn, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(r[0] for r in conn.execute(select(C.c.type).where(C.c.id.in_(list(ids)))))
 
 
-def save_projection(conn: Conn, case: CaseFacts, events: Sequence[Event], terms: Terms) -> dict[str, Any]:
+def save_projection(conn: Conn, case: CaseFacts, events: Sequence[Event], terms: Any) -> dict[str, Any]:
     row = project(case, sort_events(events), terms)
     values = {k: v for k, v in row.items() if k != "case_id"}
     conn.execute(update(CS).where(CS.c.case_id == case.id).values(**values))

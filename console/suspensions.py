@@ -13,9 +13,9 @@ from sqlalchemy import insert, select, update
 
 from console.actions import Refused, reproject
 from console.operators import NotAllowed, require
+from console.policy_store import load_book
 from console.records import SS, S
-from console.rules.policy import Policy
-from console.rules.timeutil import format_instant
+from console.rules.timeutil import BadValue, check_instant, format_instant
 
 
 def _subscriber(session: Any, subscriber: str) -> Any:
@@ -25,10 +25,18 @@ def _subscriber(session: Any, subscriber: str) -> Any:
     return row
 
 
-def suspend(store: Any, policy: Policy, subscriber: str, *, reason: str, from_at: int,
+def _instants(*values: int | None) -> None:
+    for ts in values:
+        if ts is not None:
+            try:
+                check_instant(ts)
+            except BadValue as exc:
+                raise Refused(str(exc)) from None
+
+
+def suspend(store: Any, subscriber: str, *, reason: str, from_at: int,
             until_at: int | None, actor: str | None, recorded_at: int) -> int:
-    if reason not in policy.suspension_reasons:
-        raise Refused(f"suspension reason {reason!r} is not one of {', '.join(policy.suspension_reasons)}")
+    _instants(from_at, until_at, recorded_at)
     if until_at is not None and until_at <= from_at:
         raise Refused("a suspension must end after it starts")
     with store.write() as session:
@@ -36,6 +44,10 @@ def suspend(store: Any, policy: Policy, subscriber: str, *, reason: str, from_at
             require(session, actor, "suspend_subscriber")
         except NotAllowed as exc:
             raise Refused(str(exc)) from None
+        policy = load_book(session).at(from_at)
+        if reason not in policy.suspension_reasons:
+            raise Refused(f"suspension reason {reason!r} is not one of "
+                          f"{', '.join(policy.suspension_reasons)}")
         _subscriber(session, subscriber)
         for r in session.execute(select(SS).where(SS.c.subscriber_id == subscriber)):
             ends = r.until_at
@@ -44,12 +56,13 @@ def suspend(store: Any, policy: Policy, subscriber: str, *, reason: str, from_at
                               f" ({r.reason}); lift that first")
         res = session.execute(insert(SS).values(subscriber_id=subscriber, reason=reason, from_at=from_at,
                                                 until_at=until_at, by=actor, recorded_at=recorded_at))
-        reproject(session, policy, subscriber)
+        reproject(session, subscriber)
         return int(res.inserted_primary_key[0])
 
 
-def lift(store: Any, policy: Policy, subscriber: str, *, at: int, actor: str | None) -> None:
+def lift(store: Any, subscriber: str, *, at: int, actor: str | None) -> None:
     """End the suspension in force at ``at`` (or the open-ended one) at ``at``."""
+    _instants(at)
     with store.write() as session:
         try:
             require(session, actor, "lift_subscriber")
@@ -62,10 +75,10 @@ def lift(store: Any, policy: Policy, subscriber: str, *, at: int, actor: str | N
             raise Refused(f"{subscriber} has no suspension in force at {format_instant(at)}")
         for r in rows:
             session.execute(update(SS).where(SS.c.id == r.id).values(until_at=at))
-        reproject(session, policy, subscriber)
+        reproject(session, subscriber)
 
 
-def renew(store: Any, policy: Policy, subscriber: str, *, term_start: date | None, term_end: date,
+def renew(store: Any, subscriber: str, *, term_start: date | None, term_end: date,
           actor: str | None) -> None:
     """Extend the subscription's term: ends an automatic lapse (policy §6)."""
     with store.write() as session:
@@ -78,4 +91,4 @@ def renew(store: Any, policy: Policy, subscriber: str, *, term_start: date | Non
         if term_end < start:
             raise Refused(f"term ends ({term_end}) before it starts ({start})")
         session.execute(update(S).where(S.c.id == subscriber).values(term_start=start, term_end=term_end))
-        reproject(session, policy, subscriber)
+        reproject(session, subscriber)

@@ -60,12 +60,12 @@ def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
     for r in rows:
         w = worst_clock(r.eval.clocks)
         name, st = w if w else ("", None)
-        breached = any(c.breached and c.state == RUNNING for c in r.eval.clocks.values())
         left = clock_text(st) if st else ""
         due = format_instant(st.due) if st and st.due else ""
-        title = r.title.replace("\n", " ")
-        yield (f"{'!' if breached else ' '} {r.id:<10} {r.subscriber[:16]:<16} {r.eval.type:<15} "
-               f"{r.eval.priority or '':<3} {r.eval.status:<8} {name:<10} {left:>8}  {due:<21}{inert(title)[:60]}")
+        title = " ".join(r.title.split())
+        yield (f"{'!' if r.marked else ' '} {inert(r.id):<10} {inert(r.subscriber)[:16]:<16} "
+               f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} {name:<10} "
+               f"{left:>8}  {due:<21}{inert(title)[:60]}")
 
 
 def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
@@ -78,22 +78,29 @@ def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
             if st.breached:
                 due = f" due {format_instant(st.due)}" if st.due else ""
                 out.append(
-                    f"BREACH {r.id} {r.subscriber} {r.eval.type} {r.eval.priority or '-'} "
+                    f"BREACH {inert(r.id)} {inert(r.subscriber)} {r.eval.type} {r.eval.priority or '-'} "
                     f"{name} {st.state} over by {hm(-(st.remaining or 0))}{due}"
                 )
     return out
 
 
 def case_lines(case: dict[str, Any]) -> Iterable[str]:
-    yield f"{case['id']}  {case['subscriber']}  {case['type']} {case['priority'] or ''}  {case['status']}  {case['level']}"
-    yield f"  {case['title']}"
+    yield (f"{inert(case['id'])}  {inert(case['subscriber'])}  {case['type']} "
+           f"{case['priority'] or ''}  {case['status']}  {case['level']}")
+    yield f"  {inert(' '.join(case['title'].split()))}"
     for name, c in case["clocks"].items():
         flag = " BREACHED" if c["breached"] else ""
         yield (f"  {name:<11} {c['state']:<9} elapsed {hm(c['elapsed'])} / target {hm(c['target'])}"
                f"  left {hm(c['remaining'])}  due {c['due'] or '—'}{flag}")
     for e in case.get("history", []):
-        extra = {k: v for k, v in e.items() if k not in ("at", "kind", "by", "seq", "recorded_at")}
-        yield f"  {e['at']}  {e['kind']:<22} {e['by'] or '':<12} {json_inline(extra)}"
+        extra = {k: v for k, v in e.items()
+                 if k not in ("at", "kind", "by", "seq", "recorded_at", "late", "cleared")}
+        late = ""
+        if e.get("late"):
+            cleared = ", ".join(e.get("cleared") or []) or "none"
+            late = f" LATE ENTRY recorded {e.get('recorded_at')}; breaches cleared: {cleared}"
+        yield (f"  {e['at']}  {inert(str(e['kind'])):<22} {inert(e['by'] or ''):<12} "
+               f"{inert(json_inline(extra))}{late}")
 
 
 _CARET = {i: f"^{chr(i + 64)}" for i in range(32)} | {127: "^?"}
@@ -117,4 +124,4 @@ def inert(text: str) -> str:
 
 
 def json_inline(d: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in d.items())
+    return " ".join(f"{k}={' '.join(str(v).split())}" for k, v in d.items())

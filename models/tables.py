@@ -111,6 +111,8 @@ class Case(SQLModel, table=True):
     konneqt_initiated: bool = False
     criterion: str | None = None  # the §9 guideline that decided the priority, if classified
     opened_by: str | None = None
+    # When the store took the case (policy §14): ``--as-known-at`` leaves out later ones.
+    recorded_at: int | None = Field(default=None, sa_type=BigInteger)
     version: int = Field(default=1, sa_column=_case_version)
 
 
@@ -155,6 +157,11 @@ class CaseState(SQLModel, table=True):
     valid_until: int | None = Field(default=None, sa_type=BigInteger)
     next_due: int | None = Field(default=None, sa_type=BigInteger)
     clocks: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    # The case has an ``escalated`` event: always marked, whatever its clocks say now.
+    escalated: bool = Field(default=False, sa_column_kwargs={"server_default": text("false")})
+    # The latest ``recorded_at`` of the case and its events: the projection shows what the
+    # desk knew at any instant from then on (``--as-known-at``); earlier, replay the events.
+    recorded_upto: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class TimeEntry(SQLModel, table=True):
@@ -234,3 +241,18 @@ class ProductVersion(SQLModel, table=True):
     discontinuation_notice: date | None = None
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
     updated_by: str | None = None
+
+
+class PolicyVersionRow(SQLModel, table=True):
+    """One published version of the desk's policy (policy §14): the TOML text as published,
+    in force from ``effective_at``. Rows are only ever added."""
+
+    __tablename__ = "policy_version"
+
+    number: int = Field(primary_key=True)
+    effective_at: int = Field(sa_type=BigInteger)
+    text: str
+    sha256: str
+    reason: str
+    by: str | None = None
+    recorded_at: int = Field(sa_type=BigInteger)

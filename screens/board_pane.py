@@ -536,7 +536,7 @@ class BoardPane(Vertical, can_focus=True):
 
         now = clock.now()
         user = self.app.user
-        append_event(self.app.store, self.app.policy, case_id, kind, at=now, by=user,
+        append_event(self.app.store, case_id, kind, at=now, by=user,
                      data=data, recorded_at=now, actor=user)
 
     def _written(self, case_id: str, message: str | None) -> None:

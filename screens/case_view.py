@@ -21,7 +21,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -81,6 +81,10 @@ class CaseData:
     support: tuple[Any, bool] = (None, False)  # (end of support, past it at ``at``)
     attachments: list[Any] = dc_field(default_factory=list)
     link_types: dict[str, str] = dc_field(default_factory=dict)  # linked case -> its type
+    # Late entries (policy §14): event id -> the clocks each cleared; and the clocks as
+    # they would stand without them, shown beside the clocks with them.
+    late: dict[int, list[str]] = dc_field(default_factory=dict)
+    without_late: Any | None = None
 
     @property
     def cr_status(self) -> str:
@@ -98,6 +102,7 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
     from sqlalchemy import select
 
     from console.attachments import list_attachments
+    from console.late import late_entries
     from console.lifespan import case_support
     from console.queue import evaluate_case
     from console.records import C, D, S, load_event_rows, load_links, load_terms
@@ -107,19 +112,22 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         if found is None:
             return None
         row, ev, _events = found
+        late, without = late_entries(conn, policy, row, _events, at)
         history = load_event_rows(conn, case_id)
         dep = None
         if row.deployment_id:
             dep = conn.execute(select(D).where(D.c.id == row.deployment_id)).first()
         sub = conn.execute(select(S).where(S.c.id == row.subscriber_id)).first()
-        terms = load_terms(conn, policy, [row.subscriber_id])[row.subscriber_id]
+        terms = load_terms(conn, policy, [row.subscriber_id]).case(row.subscriber_id,
+                                                                  row.reported_at)
         links = load_links(conn, case_id)
         support = case_support(conn, row.deployment_id, at)
         attachments = list_attachments(conn, case_id)
         linked = links[0] + links[1]
         types = {r.id: r.type for r in conn.execute(
             select(C.c.id, C.c.type).where(C.c.id.in_(linked)))} if linked else {}
-    return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types)
+    return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types,
+                    late, without)
 
 
 def _t(value: Any) -> Text:
@@ -214,9 +222,14 @@ class CaseView(Screen[None]):
         self.data = data
         r, ev = data.row, data.eval
         head = Text(no_wrap=True, overflow="ellipsis")
-        breached = any(c.breached and c.state == "running" for c in ev.clocks.values())
+        # A breach stays marked whatever the clock's state now, and an escalated incident
+        # is always marked (policy §14).
+        breached = any(c.breached for c in ev.clocks.values())
+        escalated = any(h.kind == "escalated" and h.at <= data.at for h in data.history)
         if breached:
             head.append("! BREACHED  ", style="bold red")
+        if escalated:
+            head.append(("" if breached else "! ") + "ESCALATED  ", style="bold red")
         head.append(inert(r.id), style="bold")
         head.append(f"  {ev.type} {ev.priority or ''}  {ev.status}  {ev.level}  ")
         head.append(_t(r.subscriber_id))
@@ -307,24 +320,33 @@ class CaseView(Screen[None]):
             t.add_row("Attachments", att)
         return t
 
-    def _clocks(self, d: CaseData) -> Table:
+    def _clocks(self, d: CaseData) -> RenderableType:
+        table = self._clock_table(d.eval.clocks)
+        if d.without_late is None:
+            return table
+        # Policy §14: a case with late entries shows its clocks with and without them.
+        return Group(table, Text("Without the late entries (as before they were recorded):",
+                                 style="italic"),
+                     self._clock_table(d.without_late.clocks, dues=False))
+
+    def _clock_table(self, clocks: dict[str, Any], *, dues: bool = True) -> Table:
         t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
                   expand=False)
         for name, kw in (("CLOCK", {}), ("STATE", {}), ("COUNTED/TARGET", {"justify": "right"}),
                          ("LEFT", {"justify": "right"}), ("DUE (local)", {})):
             t.add_column(name, no_wrap=True, **kw)
-        if not d.eval.clocks:
+        if not clocks:
             t.add_row("(no clocks)", "", "", "", "")
-        for name, st in d.eval.clocks.items():
+        for name, st in clocks.items():
             style = "bold red" if st.breached else ""
             mark = "! " if st.breached else "  "
             target = hm(st.target) if st.target is not None else "best efforts"
             left = hm(st.remaining) if st.target is not None else "—"
             if st.breached:
                 left += " BREACHED"
+            due = _local(st.due, self.tz, "%a %d %b %H:%M") if st.due and dues else ""
             t.add_row(Text(mark + name, style=style), st.state,
-                      f"{hm(st.elapsed)} / {target}", Text(left, style=style),
-                      _local(st.due, self.tz, "%a %d %b %H:%M") if st.due else "")
+                      f"{hm(st.elapsed)} / {target}", Text(left, style=style), due)
         return t
 
     def _history(self, d: CaseData) -> Table:
@@ -337,9 +359,15 @@ class CaseView(Screen[None]):
         t.add_row(_local(d.row.reported_at, self.tz, "%d %b %H:%M"), "reported", "", "")
         for e in d.history:
             data = dict(e.data or {})
-            details = " ".join(f"{k}={v}" for k, v in data.items())
-            t.add_row(_local(e.at, self.tz, "%d %b %H:%M"), _t(e.kind), _t(e.by or ""),
-                      _t(details))
+            details = _t(" ".join(f"{k}={v}" for k, v in data.items()))
+            kind = _t(e.kind)
+            if e.id in d.late:
+                cleared = ", ".join(d.late[e.id]) or "no breach"
+                kind = Text.assemble(kind, (" LATE", "bold reverse"))
+                details = Text.assemble(
+                    (f"recorded {_local(e.recorded_at, self.tz, '%d %b %H:%M')}, cleared "
+                     f"{cleared}; ", "bold"), details)
+            t.add_row(_local(e.at, self.tz, "%d %b %H:%M"), kind, _t(e.by or ""), details)
         return t
 
     def _say(self, message: str, *, error: bool = False) -> None:
@@ -529,14 +557,14 @@ class CaseView(Screen[None]):
             if what == "change_request":
                 from console.links import create_change_request
 
-                new = create_change_request(self.store, self.policy, sr_id=self.case_id,
+                new = create_change_request(self.store, sr_id=self.case_id,
                                             title=args["title"], at=now, by=self.user,
                                             recorded_at=now)
                 message = f"change request {new} opened, linked to {self.case_id}"
             elif what == "confirm_vulnerability":
                 from console.links import confirm_vulnerability
 
-                res = confirm_vulnerability(self.store, self.policy, self.case_id,
+                res = confirm_vulnerability(self.store, self.case_id,
                                             priority=args["priority"], title=args["title"],
                                             at=now, by=self.user, recorded_at=now,
                                             actor=self.user)
@@ -585,7 +613,7 @@ class CaseView(Screen[None]):
         now = self._now()
         version = self.data.row.version if self.data is not None else None
         try:
-            append_event(self.store, self.policy, self.case_id, kind, at=now, by=self.user,
+            append_event(self.store, self.case_id, kind, at=now, by=self.user,
                          data=data, recorded_at=now, expected_version=version, actor=self.user)
         except Conflict as exc:
             # Keep what the operator entered (a note, hours) to apply again on the fresh case.

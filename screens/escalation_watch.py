@@ -3,9 +3,9 @@
 Every few seconds the app runs ``run_check`` from a timer; it starts one thread worker
 (never two at once: a slow database skips a beat instead of piling up sweeps) which
 
-1. runs ``console.escalation.sweep`` with ``by=`` the operator, so a running console
-   records an escalation the moment its target is missed (the database keeps it to one
-   per case however many consoles and cron jobs sweep at once);
+1. runs ``console.escalation.sweep`` (recorded by the system user ``sweep``, never the
+   operator), so a running console records an escalation the moment its target is missed
+   (the database keeps it to one per case however many consoles and cron jobs sweep);
 2. compares the set of escalated case ids with the set seen last time: the new ones,
    recorded by this console or by any other, become one notification and a terminal bell
    (``SUPPORT_CONSOLE_BELL=0`` or the board's ``b`` key switches the bell off);
@@ -111,8 +111,11 @@ class EscalationWatch:
 
     # -- the check (a worker thread; no Textual here) ---------------------------------------
 
-    def check(self, store: Any, policy: Any, *, by: str, at: int | None = None) -> CheckResult:
-        """Sweep as of ``at`` (now), then report escalations not seen before."""
+    def check(self, store: Any, *, at: int | None = None) -> CheckResult:
+        """Sweep as of ``at`` (now), then report escalations not seen before.
+
+        The sweep's escalations are recorded by the system user ``sweep`` (policy §14),
+        never by this console's operator; a what-if console (read-only store) only looks."""
         from sqlalchemy import func, select
 
         from console.escalation import ESC, escalated_ids, sweep_and_next
@@ -131,9 +134,9 @@ class EscalationWatch:
             self.last = result
             return result
         made = []
-        if self.sweep_due(at, event_id):
+        if self.sweep_due(at, event_id) and not getattr(store, "read_only", None):
             began = time.perf_counter()
-            made, self.next_due = sweep_and_next(store, policy, at, by=by, recorded_at=clock.now())
+            made, self.next_due = sweep_and_next(store, at, recorded_at=clock.now())
             self.sweep_cost = time.perf_counter() - began
             self.swept_at = at
             self.sweeps += 1
@@ -234,7 +237,7 @@ def run_check(app: Any) -> None:
     def work() -> None:
         try:
             try:
-                result = watch.check(app.store, app.policy, by=app.user)
+                result = watch.check(app.store)
             except Exception as exc:  # database unreachable or locked: say so on the board
                 result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {exc}")
             if app.is_running:

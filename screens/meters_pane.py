@@ -55,7 +55,7 @@ def load_rows(store: Any, policy: Any, at: int) -> list[MeterRow]:
         terms = load_terms(conn, policy)
     out = []
     for m in meters:
-        t = terms.get(m.subscriber)
+        t = terms.now(m.subscriber, at) if m.subscriber in terms else None
         spans = t.suspension_intervals if t is not None else ()
         suspended = any(f <= at and (u is None or at < u) for f, u in spans)
         out.append(MeterRow(m, names.get(m.subscriber, m.subscriber), suspended))

@@ -88,9 +88,11 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -
     version is past its end of support; the title starts with ``†`` (flagged, not refused)."""
     worst = worst_clock(ev.clocks)
     name, st = worst if worst else ("", None)
-    breached = item.breached
+    # A breach stays marked while its clock is paused, suspended or stopped, and an
+    # escalated case is always marked (policy §14).
+    marked = item.marked or any(c.breached for c in ev.clocks.values())
     return {
-        "mark": "!" if breached else ("⏸" if ev.awaiting else " "),
+        "mark": "!" if marked else ("⏸" if ev.awaiting else " "),
         "id": inert(item.id),
         "subscriber": inert(item.subscriber),
         "type": (TYPE_WIDE if wide else TYPE_SHORT).get(ev.type, ev.type),
@@ -264,13 +266,14 @@ class QueueTable(ScrollView, can_focus=True):
         if index >= len(self.items):
             return Strip.blank(width, base)
         item = self.items[index]
-        terms = self.terms.get(item.subscriber)
+        terms = (self.terms.case(item.subscriber, item.reported_at)
+                 if item.subscriber in self.terms else None)
         ev = item.current(terms, self.at) if terms is not None else item.snapshot()
         wide = width >= 130
         past = item.deployment is not None and item.deployment in self.past_deployments
         cells = row_cells(item, ev, self.tz, wide, past)
         style = base
-        if item.breached:
+        if item.marked:
             style = style + self.get_component_rich_style("queue-table--breached")
         elif ev.status != "open":
             style = style + self.get_component_rich_style("queue-table--done")

@@ -17,8 +17,9 @@ class StatusHeader(Static):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     def __init__(self, *, tz: tzinfo, panes: list[tuple[str, str, str]], user: str,
-                 id: str | None = None) -> None:
+                 id: str | None = None, mode: str | None = None) -> None:
         super().__init__(id=id, markup=False)
+        self.mode = mode  # "WHAT-IF": a console under a policy file, which writes nothing
         self.tz = tz
         self.panes = panes  # (key, id, title)
         self.user = user
@@ -45,6 +46,9 @@ class StatusHeader(Static):
         way: at 80 columns the pane list shrinks to its keys plus the current title."""
         width = self.size.width or 80
         right = Text(no_wrap=True)
+        if self.mode:
+            right.append(f" {self.mode} ", style="bold reverse")
+            right.append(" ")
         if self.notice:
             right.append(f"⚠ {self.notice} ", style="bold reverse red")
             right.append(" ")

@@ -29,6 +29,8 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from console import clock
+from console.rules.policy_book import as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar
@@ -87,9 +89,9 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
         if row is None:
             return None
         terms = load_terms(conn, policy, [subscriber])
-        t = terms[subscriber]
+        t = terms.now(subscriber, at)
         m = meter(t, load_entries(conn, subscriber).get(subscriber, []), at,
-                  policy.meter_warn_percent)
+                  terms.book.at(at).meter_warn_percent)
         start, end = term_bounds(t)
         entries = list(conn.execute(
             select(TE.c.at, TE.c.hours, TE.c.exempt, TE.c.note, TE.c.by, TE.c.case_id,
@@ -330,7 +332,7 @@ class SubscriberView(Screen[None]):
         for r in d.cases[:MAX_CASES]:
             w = worst_clock(r.eval.clocks)
             name, st = w if w else ("—", None)
-            breached = any(c.breached and c.state == "running" for c in r.eval.clocks.values())
+            breached = r.marked  # a breach in any clock state, or escalated (policy §14)
             style = "bold red" if breached else ""
             t.add_row(Text(("!" if breached else " ") + inert(r.id), style=style),
                       r.eval.type, r.eval.priority or "", name, st.state if st else "",
@@ -445,7 +447,7 @@ class SubscriberView(Screen[None]):
                 self.write("suspend", reason)
 
         self.app.push_screen(SuspendPrompt(f"subscriber {self.subscriber_id}",
-                                           self.policy.suspension_reasons,
+                                           as_book(self.policy).at(clock.now()).suspension_reasons,
                                            suggested=SUGGESTED_REASON if over else None,
                                            note=note), done)
 
@@ -484,11 +486,11 @@ class SubscriberView(Screen[None]):
         try:
             if what == "suspend":
                 assert reason is not None
-                suspend(self.store, self.policy, self.subscriber_id, reason=reason, from_at=now,
+                suspend(self.store, self.subscriber_id, reason=reason, from_at=now,
                         until_at=None, actor=self.user, recorded_at=now)
                 done = f"SLA of {self.subscriber_id} suspended ({reason})"
             else:
-                lift(self.store, self.policy, self.subscriber_id, at=now, actor=self.user)
+                lift(self.store, self.subscriber_id, at=now, actor=self.user)
                 done = f"suspension of {self.subscriber_id} lifted"
         except Refused as exc:
             self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.rules.policy_book import as_book
 from console.text import inert
 
 REASON_TEXT = {
@@ -158,7 +159,8 @@ def suspend_case(view: Any) -> None:
         if reason is not None:
             _record_case(view, "suspended", {"reason": reason})
 
-    view.app.push_screen(SuspendPrompt(f"case {view.case_id}", view.policy.suspension_reasons,
+    reasons = as_book(view.policy).at(view._now()).suspension_reasons
+    view.app.push_screen(SuspendPrompt(f"case {view.case_id}", reasons,
                                        suggested="custom_extension"), done)
 
 
@@ -185,7 +187,7 @@ def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
         now = view._now()
         version = view.data.row.version if getattr(view, "data", None) is not None else None
         try:
-            append_event(view.store, view.policy, view.case_id, kind, at=now, by=view.user,
+            append_event(view.store, view.case_id, kind, at=now, by=view.user,
                          data=data, recorded_at=now, expected_version=version, actor=view.user)
         except Refused as exc:
             view.app.call_from_thread(view._say, f"refused, nothing written: {exc}", error=True)

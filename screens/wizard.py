@@ -203,6 +203,17 @@ class ClassifyWizard(Screen[WizardDone | None]):
         yield Static(id="wiz-notice", markup=False)
         yield KeyBar([], id="wiz-keys")
 
+    @property
+    def rules(self) -> Any:
+        """The policy version the case is judged by (policy §14): the chosen subscriber's
+        terms carry it; before a choice, the version in force now."""
+        target = self.state.target
+        if target is not None:
+            return target.terms.policy
+        from console.rules.policy_book import as_book
+
+        return as_book(self.policy).at(self._now())
+
     def on_mount(self) -> None:
         self.query_one("#wiz-targets", OptionList).can_focus = False
         self.query_one("#wiz-head", Static).update(Text("loading…"))
@@ -242,7 +253,12 @@ class ClassifyWizard(Screen[WizardDone | None]):
             types = [c.ctype for c in self._choices()]
             if case.current.type in types:
                 self.type_cursor = types.index(case.current.type)
+        if self.step == "summary":
+            self.state.text = self.query_one("#wiz-text", Input).value
         self._go(self.step)
+        pending, self._after_reload = getattr(self, "_after_reload", None), None
+        if pending:
+            self._say(pending, True)
 
     # -- rendering -------------------------------------------------------------------------
 
@@ -428,7 +444,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
     def _choices(self) -> list[TypeChoice]:
         if self.state.target is None:
             return []
-        return type_choices(self.policy, self.state.target, self.case)
+        return type_choices(self.rules, self.state.target, self.case)
 
     def _render_type(self) -> None:
         choices = self._choices()
@@ -474,7 +490,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
 
     def _asked(self) -> list[Any]:
         assert self.state.target is not None
-        return question_list(self.policy, self.state.target, self.state.ask_p0_anyway)
+        return question_list(self.rules, self.state.target, self.state.ask_p0_anyway)
 
     def _render_priority(self) -> None:
         asked = self._asked()
@@ -535,7 +551,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
     # step 4: summary
 
     def _classification(self) -> Any:
-        return result_of(self.policy, self.state)
+        return result_of(self.rules, self.state)
 
     def _problem(self, result: Any, now: int) -> str | None:
         """Why this cannot be recorded (eligibility, or what the engine would refuse)."""
@@ -544,7 +560,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
         if result.problems:
             return "; ".join(m for _, m in result.problems)
         if self.case is not None:
-            return reclass_problem(self.policy, self.case, result.type, result.priority, now)
+            return reclass_problem(self.rules, self.case, result.type, result.priority, now)
         return None
 
     def _render_summary(self) -> None:
@@ -565,7 +581,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
             head.append(" " + PRIORITY_LABELS.get(result.priority, result.priority), style="bold")
         body.append(head)
         if result.type == "incident":
-            crit = next((c for c in self.policy.criteria if c.key == result.decided_by), None)
+            crit = next((c for c in self.rules.criteria if c.key == result.decided_by), None)
             line = Text("decided by: ")
             if crit is not None:
                 line.append(crit.key, style="bold")
@@ -684,8 +700,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
         assert target is not None
         try:
             if self.case is None:
-                cid = create_case(
-                    self.store, self.policy, subscriber=target.subscriber_id,
+                cid = create_case(self.store, subscriber=target.subscriber_id,
                     deployment=target.deployment.id if target.deployment else None,
                     ctype=result.type, priority=result.priority, title=text, reported_at=now,
                     by=self.user, recorded_at=now, criterion=result.decided_by)
@@ -694,9 +709,12 @@ class ClassifyWizard(Screen[WizardDone | None]):
             else:
                 data = {"type": result.type, "priority": result.priority, "reason": text,
                         "criterion": result.decided_by}
-                assert self.case_id is not None
-                append_event(self.store, self.policy, self.case_id, "reclassified", at=now,
-                             by=self.user, data=data, recorded_at=now, actor=self.user)
+                assert self.case_id is not None and self.case is not None
+                # The version read with the case: a reclassification recorded meanwhile by
+                # another console refuses this one (Conflict), answers kept, case re-read.
+                append_event(self.store, self.case_id, "reclassified", at=now,
+                             by=self.user, data=data, recorded_at=now, actor=self.user,
+                             expected_version=self.case.version)
                 label = f"{result.type} {result.priority or ''}".rstrip()
                 done = WizardDone(self.case_id, f"{self.case_id} reclassified: {label}", False)
         except Conflict as exc:
@@ -714,6 +732,9 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self.saving = False
         self._say(message, True)
         if reload:
+            # The case changed under us: re-read it, keep every answer and the text, and
+            # keep saying why nothing was written (enter applies it to the fresh case).
+            self._after_reload = f"{message}; enter applies your answers to it again"
             self.load()
 
     # -- navigation ------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class ReclassCase:
     current: CaseEval  # at load time (type, priority, status)
     konneqt_initiated: bool = False
     linked_types: tuple[str, ...] = ()
+    version: int | None = None  # the case's version when read: the write must match it
 
 
 @dataclass
@@ -292,9 +293,10 @@ def load_targets(store: Any, policy: Policy, at: int) -> list[Target]:
     for sid, name in subs:
         if sid not in terms:
             continue
-        out.append(Target(sid, name or sid, terms[sid], None))
+        now = terms.now(sid, at)
+        out.append(Target(sid, name or sid, now, None))
         for d in by_sub.get(sid, []):
-            out.append(Target(sid, name or sid, terms[sid], d, support.get(d.id)))
+            out.append(Target(sid, name or sid, now, d, support.get(d.id)))
     return out
 
 
@@ -316,7 +318,8 @@ def load_reclass_case(store: Any, policy: Policy, case_id: str, at: int) -> Recl
         row = load_case_row(conn, case_id)
         if row is None:
             return None
-        terms = load_terms(conn, policy, [row.subscriber_id])[row.subscriber_id]
+        terms = load_terms(conn, policy, [row.subscriber_id]).case(row.subscriber_id,
+                                                                  row.reported_at)
         name = conn.execute(select(S.c.name).where(S.c.id == row.subscriber_id)).scalar_one_or_none()
         dep = load_deployment(conn, row.deployment_id)
         events = sort_events(load_events(conn, [case_id])[case_id])
@@ -324,7 +327,8 @@ def load_reclass_case(store: Any, policy: Policy, case_id: str, at: int) -> Recl
         ltypes = linked_types(conn, links)
         facts = case_facts(row)
         konneqt = bool(row.konneqt_initiated)
+        version = int(row.version)
     support = support_by_deployment(store, at, dep.id).get(dep.id) if dep is not None else None
     target = Target(row.subscriber_id, name or row.subscriber_id, terms, dep, support)
     current = evaluate(facts, events, terms, at)
-    return ReclassCase(facts, events, target, current, konneqt, ltypes)
+    return ReclassCase(facts, events, target, current, konneqt, ltypes, version)

@@ -50,8 +50,7 @@ def swept(url: str) -> str:
     """The fixture's five breached incidents escalated (as cron would have)."""
     from console.escalation import sweep
 
-    _store_do(url, lambda store, policy: sweep(store, policy, clock.now(), by="cron",
-                                               recorded_at=clock.now()))
+    _store_do(url, lambda store, policy: sweep(store, clock.now(), recorded_at=clock.now()))
     return url
 
 
@@ -64,8 +63,7 @@ def make_lead(url: str, name: str = USER) -> None:
 def event(url: str, case_id: str, kind: str, **data) -> None:
     from console.actions import append_event
 
-    _store_do(url, lambda store, policy: append_event(
-        store, policy, case_id, kind, at=clock.now(), by="someone-else", data=data,
+    _store_do(url, lambda store, policy: append_event(store, case_id, kind, at=clock.now(), by="someone-else", data=data,
         recorded_at=clock.now()))
 
 
@@ -133,10 +131,11 @@ def test_escalation_by_time_passing_shows_a_card_notifies_and_rings(db):
             text = await board(pilot)
             assert "No escalated incidents" in text
             # The first beat: five incidents of the fixture were already past their
-            # workaround target; this console's sweep records them, by the operator.
+            # workaround target; this console's sweep records them, by the system user
+            # `sweep` (no person did it, policy §14), never the console's operator.
             text = await watch(pilot)
             assert set(escalations(db)) == {"CS-1101", "CS-1302", "CS-1401", "CS-1501", "CS-1601"}
-            assert {by for _, by in escalations(db).values()} == {USER}
+            assert {by for _, by in escalations(db).values()} == {"sweep"}
             assert "escalated 5" in text
             assert app.bells == 1
             assert notes(app)[-1].title == "5 incidents escalated to the war team"
@@ -158,7 +157,7 @@ def test_escalation_by_time_passing_shows_a_card_notifies_and_rings(db):
             clock.advance(2 * 60)
             app.action_tick()
             text = await watch(pilot)
-            assert escalations(db)["Y-200"] == ("workaround", USER)
+            assert escalations(db)["Y-200"] == ("workaround", "sweep")
             assert kinds(db, "Y-200").count("escalated") == 1
             note = notes(app)[-1]
             assert note.title == "Escalated to the war team"
@@ -481,7 +480,9 @@ def test_start_watch_is_inert_under_a_frozen_clock_and_runs_otherwise(db, monkey
             await settle(pilot)
             assert escalations(db) == {}
             clock.freeze(None)
-            monkeypatch.setenv("SUPPORT_CONSOLE_NOW", NOW)  # a fixed "now", not a test freeze
+            # A running clock, held at the fixture's instant without a test freeze.
+            fixed = clock.parse_instant(NOW)
+            monkeypatch.setattr(clock, "now", lambda: fixed)
             start_watch(app)
             for _ in range(50):
                 await settle(pilot)

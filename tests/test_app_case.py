@@ -183,7 +183,6 @@ def test_prompt_can_be_cancelled_without_writing(db):
 def test_stale_view_is_refused_and_reloaded(db):
     async def go():
         from console.actions import append_event
-        from console.rules.policy import load_policy
         from console.store.engine import open_store
 
         app = ConsoleApp(db, user=USER, tz=ZoneInfo(TZ))
@@ -191,7 +190,7 @@ def test_stale_view_is_refused_and_reloaded(db):
             await settle(pilot)
             await open_case(pilot, "Z-101")
             store = open_store(db)
-            append_event(store, load_policy(None), "Z-101", "acknowledged", at=clock.now(),
+            append_event(store, "Z-101", "acknowledged", at=clock.now(),
                          by="someone-else", recorded_at=clock.now())
             store.dispose()
             text = flat(await act(pilot, "a"))

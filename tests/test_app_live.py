@@ -27,7 +27,7 @@ from console.store.engine import open_store
 url, case, kind, at = sys.argv[1:5]
 data = {"note": sys.argv[5]} if len(sys.argv) > 5 else {}
 with open_store(url) as store:
-    append_event(store, default_policy(), case, kind, at=int(at), by="other-host", data=data,
+    append_event(store, case, kind, at=int(at), by="other-host", data=data,
                  recorded_at=int(at))
 """
 
@@ -137,3 +137,34 @@ def test_postgres_stopped_under_a_running_console_and_started_again(pg_server, p
     finally:
         pg_server.ensure_running()
         clock.freeze(None)
+
+
+PUBLISH = """
+import sys, time
+from importlib import resources
+from console.policy_store import publish
+from console.store.engine import open_store
+text = resources.files("console.rules").joinpath("policy.toml").read_text("utf-8")
+text = text.replace('"incident.P1.response" = "1h"', '"incident.P1.response" = "2h"')
+now = int(time.time())
+with open_store(sys.argv[1]) as store:
+    publish(store, text, source="v2.toml", effective_at=now, reason="order form",
+            actor=None, recorded_at=now)
+"""
+
+
+def test_a_published_policy_version_reaches_a_running_console(db: str):
+    """Another host publishes version 2: the console re-reads the desk's policy book
+    without a restart (issue 11: every console follows a new version live)."""
+    async def go():
+        app = ConsoleApp(db, user=USER, tz=ZoneInfo(TZ), live=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert [v.number for v in app.policy.versions] == [1]
+            await asyncio.to_thread(subprocess.run, [sys.executable, "-c", PUBLISH, db],
+                                    check=True, cwd=ROOT, timeout=60)
+            assert await wait_for(pilot, lambda: [v.number for v in app.policy.versions] == [1, 2])
+            # The cases already open were reported under version 1 and stay judged by it.
+            it = next(it for it in app.queue.items if it.id == "Z-101")
+            assert it.snapshot().clocks["response"].target in (3600, 4 * 3600, 6 * 3600, 8 * 3600)
+    asyncio.run(go())

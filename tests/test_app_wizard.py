@@ -516,3 +516,37 @@ def test_supported_version_shows_its_end_of_support(db):
         assert "version gateway 4.2.0 · supported until 2029-06-01" in text
 
     run(db, body)
+
+
+def test_concurrent_reclassification_gives_one_success_and_one_conflict_keeping_answers(db):
+    """Two consoles reclassify W-300 (P3 -> P1 here, P3 -> P2 there): the wizard sends the
+    version it read, so the second write is refused as a conflict, the operator's answers
+    kept, and the case holds exactly one reclassification (issue 11, item 6)."""
+    from console.actions import append_event
+    from console.store.engine import open_store
+
+    async def body(pilot):
+        await settle(pilot)
+        open_reclassify_wizard(pilot.app, "W-300")
+        await settle(pilot)
+        w = wizard(pilot.app)
+        await keys(pilot, "enter", "y")  # P1: substantial loss of service
+        assert w.step == "summary"
+        await pilot.press(*"outage everywhere")
+        # Meanwhile another console records P3 -> P2.
+        with open_store(db) as store:
+            append_event(store, "W-300", "reclassified", at=clock.now(), by="other-console",
+                         data={"priority": "P2", "reason": "slow", "type": "incident"},
+                         recorded_at=clock.now(), actor="other-console")
+        text = await keys(pilot, "enter")
+        assert "changed by other-console" in text and "nothing written" in text
+        assert isinstance(pilot.app.screen, ClassifyWizard) and w.step == "summary"
+        assert w.query_one("#wiz-text").value == "outage everywhere"  # answers kept
+        rows = query(db, "SELECT by FROM case_event WHERE case_id = 'W-300' AND kind = 'reclassified'")
+        assert rows == [("other-console",)]
+        # Applied again to the fresh case: P2 -> P1, now recorded.
+        await keys(pilot, "enter")
+        rows = query(db, "SELECT by FROM case_event WHERE case_id = 'W-300' AND kind = 'reclassified'")
+        assert rows == [("other-console",), (USER,)]
+
+    run(db, body)

@@ -45,21 +45,21 @@ def _load(url: str, doc: dict) -> None:
     policy = default_policy()
     with open_store(url) as store:
         with store.connection() as conn:
-            prep = validate(doc, policy, existing_ids(conn, policy), T("2026-02-02T14:00:00Z"))
+            prep = validate(doc, policy, existing_ids(conn, policy), T("2026-11-01T00:00:00Z"))
         with store.write() as s:
-            write(s, prep, T("2026-02-02T14:00:00Z"))
+            write(s, prep, T("2026-11-01T00:00:00Z"))
 
 
 def test_sweep_escalates_at_the_instant_missed_and_only_once(sqlite_url: str):
     _load(sqlite_url, _doc(2))
-    policy = default_policy()
+    default_policy()
     with open_store(sqlite_url) as store:
-        assert sweep(store, policy, T("2026-02-05T13:59:00Z"), by="cron", recorded_at=0) == []
-        made = sweep(store, policy, T("2026-02-06T20:00:00Z"), by="cron", recorded_at=0)
+        assert sweep(store, T("2026-02-05T13:59:00Z"), recorded_at=T("2026-02-05T13:59:00Z")) == []
+        made = sweep(store, T("2026-02-06T20:00:00Z"), recorded_at=T("2026-02-06T20:00:00Z"))
         assert [(e.case_id, e.missed, format_instant(e.escalated_at)) for e in made] == [
             ("INC-0", "workaround", "2026-02-04T22:00:00Z"),
             ("INC-1", "workaround", "2026-02-04T22:00:00Z")]
-        assert sweep(store, policy, T("2026-02-09T20:00:00Z"), by="cron", recorded_at=0) == []
+        assert sweep(store, T("2026-02-09T20:00:00Z"), recorded_at=T("2026-02-09T20:00:00Z")) == []
         with store.connection() as conn:
             kinds = [r[0] for r in conn.execute(select(CaseEvent.__table__.c.kind).where(
                 CaseEvent.__table__.c.case_id == "INC-0"))]
@@ -68,22 +68,21 @@ def test_sweep_escalates_at_the_instant_missed_and_only_once(sqlite_url: str):
 
 def test_suspended_and_stopped_in_time_are_not_escalated(sqlite_url: str):
     _load(sqlite_url, _doc(2))
-    policy = default_policy()
+    default_policy()
     with open_store(sqlite_url) as store:
-        append_event(store, policy, "INC-0", "suspended", at=T("2026-02-03T14:00:00Z"), by="lead",
-                     data={"reason": "custom_extension"}, recorded_at=0)
-        append_event(store, policy, "INC-1", "workaround_provided", at=T("2026-02-05T13:00:00Z"),
-                     by="eng", recorded_at=0)
-        append_event(store, policy, "INC-1", "fix_eta_agreed", at=T("2026-02-05T13:30:00Z"),
-                     by="eng", recorded_at=0)
-        assert sweep(store, policy, T("2026-02-20T20:00:00Z"), by="cron", recorded_at=0) == []
+        append_event(store, "INC-0", "suspended", at=T("2026-02-03T14:00:00Z"), by="lead",
+                     data={"reason": "custom_extension"}, recorded_at=T("2026-02-03T14:00:00Z"))
+        append_event(store, "INC-1", "workaround_provided", at=T("2026-02-05T13:00:00Z"),
+                     by="eng", recorded_at=T("2026-02-05T13:00:00Z"))
+        append_event(store, "INC-1", "fix_eta_agreed", at=T("2026-02-05T13:30:00Z"),
+                     by="eng", recorded_at=T("2026-02-05T13:30:00Z"))
+        assert sweep(store, T("2026-02-20T20:00:00Z"), recorded_at=T("2026-02-20T20:00:00Z")) == []
 
 
 def _sweep_worker(url: str, out: mp.Queue) -> None:
     try:
         with open_store(url) as store:
-            made = sweep(store, default_policy(), T("2026-02-09T20:00:00Z"), by=f"p{os.getpid()}",
-                         recorded_at=0)
+            made = sweep(store, T("2026-02-09T20:00:00Z"), recorded_at=T("2026-02-09T20:00:00Z"))
         out.put(("ok", [e.case_id for e in made]))
     except Exception as exc:  # noqa: BLE001 - reported to the parent
         out.put(("error", repr(exc)))
@@ -114,13 +113,13 @@ def test_eight_processes_sweeping_at_once_escalate_each_case_once(db_url: str):
 def escalated(sqlite_url: str) -> str:
     _load(sqlite_url, _doc(1))
     with open_store(sqlite_url) as store:
-        sweep(store, default_policy(), T("2026-02-05T15:00:00Z"), by="cron", recorded_at=0)
+        sweep(store, T("2026-02-05T15:00:00Z"), recorded_at=T("2026-02-05T15:00:00Z"))
     return sqlite_url
 
 
 def _ev(url: str, kind: str, at: str, **data) -> None:
     with open_store(url) as store:
-        append_event(store, default_policy(), "INC-0", kind, at=T(at), by="lead", data=data, recorded_at=0)
+        append_event(store, "INC-0", kind, at=T(at), by="lead", data=data, recorded_at=T(at))
 
 
 def test_board_rules(escalated: str):
@@ -190,7 +189,7 @@ def test_export_import_keeps_escalations(escalated: str, tmp_path: Path):
         with store.connection() as conn:
             (card,) = load_board(conn, default_policy(), T("2026-02-05T15:30:00Z"))
         assert card.missed == "workaround"
-        assert sweep(store, default_policy(), T("2026-02-09T20:00:00Z"), by="cron", recorded_at=0) == []
+        assert sweep(store, T("2026-02-09T20:00:00Z"), recorded_at=T("2026-02-09T20:00:00Z")) == []
 
 
 def test_watcher_sweeps_only_when_something_can_have_changed(sqlite_url: str):
@@ -199,20 +198,20 @@ def test_watcher_sweeps_only_when_something_can_have_changed(sqlite_url: str):
     from screens.escalation_watch import EscalationWatch
 
     _load(sqlite_url, _doc(1))
-    policy = default_policy()
+    default_policy()
     watch = EscalationWatch(bell=False)
     with open_store(sqlite_url) as store:
-        watch.check(store, policy, by="console", at=T("2026-02-03T15:00:00Z"))
+        watch.check(store, at=T("2026-02-03T15:00:00Z"))
         assert watch.sweeps == 1
         # INC-0's workaround reaches its target Wed 17:00 New York; it breaches one counted
         # second after Thursday 09:00.
         assert format_instant(watch.next_due) == "2026-02-05T14:00:01Z"
         for minutes in (1, 2, 4):  # idle: nothing written, nothing due (backstop: 5 min)
-            watch.check(store, policy, by="console", at=T("2026-02-03T15:00:00Z") + 60 * minutes)
+            watch.check(store, at=T("2026-02-03T15:00:00Z") + 60 * minutes)
         assert watch.sweeps == 1
-        append_event(store, policy, "INC-0", "status_update", at=T("2026-02-03T15:40:00Z"), by="e",
-                     data={"note": "x"}, recorded_at=0)
-        watch.check(store, policy, by="console", at=T("2026-02-03T15:41:00Z"))
+        append_event(store, "INC-0", "status_update", at=T("2026-02-03T15:40:00Z"), by="e",
+                     data={"note": "x"}, recorded_at=T("2026-02-03T15:40:00Z"))
+        watch.check(store, at=T("2026-02-03T15:41:00Z"))
         assert watch.sweeps == 2
-        result = watch.check(store, policy, by="console", at=T("2026-02-05T14:00:01Z"))  # past due
+        result = watch.check(store, at=T("2026-02-05T14:00:01Z"))  # past due
         assert watch.sweeps == 3 and [n.case_id for n in result.new] == ["INC-0"]

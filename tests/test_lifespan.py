@@ -7,9 +7,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_support import run
 
 from console.actions import Refused
-from console.cli import main
 from console.lifespan import load_matrix, set_version
 from console.operators import set_role
 from console.rules.lifespan import (
@@ -96,10 +96,6 @@ def _doc() -> dict:
     }
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import run
 from sqlalchemy import func, select
 
 from console.actions import Refused
-from console.cli import main
 from console.importer import existing_ids, validate, write
 from console.links import case_links, confirm_vulnerability, create_change_request
 from console.operators import set_role
@@ -21,6 +21,8 @@ from console.users import add_user, list_users, remove_user
 from models import Case, CaseEvent, CaseLink
 
 T = parse_instant
+#: "Now" for imports: after every instant in the test data.
+NOW = T("2026-11-01T00:00:00Z")
 
 
 def _doc() -> dict:
@@ -55,9 +57,9 @@ def _load(url: str) -> None:
     policy = default_policy()
     with open_store(url) as store:
         with store.connection() as conn:
-            prep = validate(_doc(), policy, existing_ids(conn, policy), 0)
+            prep = validate(_doc(), policy, existing_ids(conn, policy), NOW)
         with store.write() as s:
-            write(s, prep, 0)
+            write(s, prep, NOW)
         set_role(store, "lena", "lena", "lead", 0)
 
 
@@ -72,10 +74,10 @@ def _sizes(url: str) -> tuple[int, int, int]:
 
 def test_change_request_from_a_service_request(db_url: str):
     _load(db_url)
-    policy = default_policy()
+    default_policy()
     with open_store(db_url) as store:
-        cr = create_change_request(store, policy, sr_id="SR-1", title="Route change", at=T("2026-03-03T10:00:00Z"),
-                                   by="eng", recorded_at=0)
+        cr = create_change_request(store, sr_id="SR-1", title="Route change", at=T("2026-03-03T10:00:00Z"),
+                                   by="eng", recorded_at=T("2026-03-03T10:00:00Z"))
         with store.connection() as conn:
             assert case_links(conn, cr) == {"links": ["SR-1"], "linked_from": []}
             assert case_links(conn, "SR-1") == {"links": [], "linked_from": [cr]}
@@ -83,10 +85,10 @@ def test_change_request_from_a_service_request(db_url: str):
         assert (row.type, row.deployment_id, row.subscriber_id, row.konneqt_initiated) == (
             "change_request", "acme-mgd", "acme", False)
         with pytest.raises(Refused, match="Q-1 is a query"):
-            create_change_request(store, policy, sr_id="Q-1", title="x", at=T("2026-03-03T10:00:00Z"),
-                                  by="eng", recorded_at=0)
-        own = create_change_request(store, policy, sr_id=None, subscriber="acme", deployment="acme-mgd",
-                                    title="Konneqt upgrade", at=T("2026-03-03T10:00:00Z"), by="eng", recorded_at=0)
+            create_change_request(store, sr_id="Q-1", title="x", at=T("2026-03-03T10:00:00Z"),
+                                  by="eng", recorded_at=T("2026-03-03T10:00:00Z"))
+        own = create_change_request(store, sr_id=None, subscriber="acme", deployment="acme-mgd",
+                                    title="Konneqt upgrade", at=T("2026-03-03T10:00:00Z"), by="eng", recorded_at=T("2026-03-03T10:00:00Z"))
         with store.connection() as conn:
             assert conn.execute(select(Case.__table__.c.konneqt_initiated).where(
                 Case.__table__.c.id == own)).scalar_one() is True
@@ -94,11 +96,11 @@ def test_change_request_from_a_service_request(db_url: str):
 
 def test_confirm_vulnerability_opens_the_linked_incident_in_one_transaction(db_url: str):
     _load(db_url)
-    policy = default_policy()
+    default_policy()
     at = T("2026-03-02T16:00:00Z")
     with open_store(db_url) as store:
-        res = confirm_vulnerability(store, policy, "SRA-1", priority="P1", title="CVE-2026-1 in gateway",
-                                    at=at, by="eng", recorded_at=0)
+        res = confirm_vulnerability(store, "SRA-1", priority="P1", title="CVE-2026-1 in gateway",
+                                    at=at, by="eng", recorded_at=at)
         with store.connection() as conn:
             inc = conn.execute(select(Case.__table__).where(Case.__table__.c.id == res.incident_id)).one()
             ev = CaseEvent.__table__
@@ -111,8 +113,8 @@ def test_confirm_vulnerability_opens_the_linked_incident_in_one_transaction(db_u
         # Once only; nothing is written by the refused second attempt.
         before = _sizes(db_url)
         with pytest.raises(Refused, match="already confirmed"):
-            confirm_vulnerability(store, policy, "SRA-1", priority="P1", title=None, at=at, by="eng",
-                                  recorded_at=0)
+            confirm_vulnerability(store, "SRA-1", priority="P1", title=None, at=at, by="eng",
+                                  recorded_at=at)
         assert _sizes(db_url) == before
 
 
@@ -125,29 +127,25 @@ def test_a_refused_confirmation_writes_nothing(db_url: str, sra: str, priority: 
     _load(db_url)
     before = _sizes(db_url)
     with open_store(db_url) as store, pytest.raises(Refused, match=message):
-        confirm_vulnerability(store, default_policy(), sra, priority=priority, title="x",
-                              at=T("2026-03-02T16:00:00Z"), by="eng", recorded_at=0)
+        confirm_vulnerability(store, sra, priority=priority, title="x",
+                              at=T("2026-03-02T16:00:00Z"), by="eng", recorded_at=T("2026-03-02T16:00:00Z"))
     assert _sizes(db_url) == before
 
 
 def test_a_confirmation_refused_by_the_sra_history_writes_no_incident(db_url: str):
     """The incident is inserted before the SRA's event is checked: both roll back."""
     _load(db_url)
-    policy = default_policy()
+    default_policy()
     before = _sizes(db_url)
     with open_store(db_url) as store, pytest.raises(Refused, match="before the case was reported"):
-        confirm_vulnerability(store, policy, "SRA-1", priority="P1", title="x",
-                              at=T("2026-03-01T00:00:00Z"), by="eng", recorded_at=0)
+        confirm_vulnerability(store, "SRA-1", priority="P1", title="x",
+                              at=T("2026-03-01T00:00:00Z"), by="eng", recorded_at=T("2026-03-01T00:00:00Z"))
     assert _sizes(db_url) == before
 
 
 # -- through the CLI -----------------------------------------------------------------------
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def fingerprint(db: Path) -> str:

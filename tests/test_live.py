@@ -24,6 +24,7 @@ from console.store.engine import open_store
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SUPPORT_CONSOLE_SHARED", ROOT.parent / "shared"))
 T0 = parse_instant("2026-02-03T15:00:00Z")
+NOW = parse_instant("2026-11-01T00:00:00Z")  # imports: after every instant in the data
 
 
 def _load(url: str) -> None:
@@ -33,9 +34,9 @@ def _load(url: str) -> None:
     policy = default_policy()
     with open_store(url) as store:
         with store.connection() as conn:
-            prep = validate(doc, policy, existing_ids(conn, policy), T0)
+            prep = validate(doc, policy, existing_ids(conn, policy), NOW)
         with store.write() as s:
-            write(s, prep, T0)
+            write(s, prep, NOW)
 
 
 class Recorder:
@@ -70,8 +71,8 @@ from console.store.engine import open_store
 url, n = sys.argv[1], int(sys.argv[2])
 with open_store(url) as store:
     for i in range(n):
-        append_event(store, default_policy(), "CS-1101", "status_update", at=1770145200 + 60 + i,
-                     by="other-host", data={"note": f"n{i}"}, recorded_at=0)
+        append_event(store, "CS-1101", "status_update", at=1770145200 + 60 + i,
+                     by="other-host", data={"note": f"n{i}"}, recorded_at=1770145200 + 60 + i)
 """
 
 
@@ -162,8 +163,8 @@ def test_postgres_feed_notify_and_reconnect(pg_server, pg_url: str):
     try:
         assert rec.wait(lambda: (True, "") in rec.status)
         with open_store(pg_url) as store:
-            append_event(store, default_policy(), "CS-1102", "acknowledged", at=T0 + 5 * 3600, by="e",
-                         recorded_at=0)
+            append_event(store, "CS-1102", "acknowledged", at=T0 + 5 * 3600, by="e",
+                         recorded_at=T0 + 5 * 3600)
         assert rec.wait(lambda: {"CS-1102"} in rec.changes)
         pg_server.stop()
         assert rec.wait(lambda: any(not online for online, _ in rec.status), timeout=15)
@@ -189,9 +190,9 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
                            "reported_at": "2026-02-03T15:00:00Z"}]}
     with open_store(url) as store:
         with store.connection() as conn:
-            prep = validate(seed_doc, policy, existing_ids(conn, policy), T0)
+            prep = validate(seed_doc, policy, existing_ids(conn, policy), NOW)
         with store.write() as s:
-            write(s, prep, T0)
+            write(s, prep, NOW)
     big = tmp_path / "big.json"
     big.write_text(json.dumps(generate(20000, seed=3, now=parse_instant("2026-11-24T15:00:00Z"))), "utf-8")
     con = sqlite3.connect(db)

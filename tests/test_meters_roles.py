@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from cli_support import run
 
-from console.cli import main
 from console.rules.meters import Entry, meter
 from console.rules.policy import SubscriptionFacts, Terms, default_policy
 from console.rules.timeutil import parse_instant
@@ -75,10 +75,6 @@ def test_forecast_at_the_term_burn_rate():
 # -- through the CLI, with a database ------------------------------------------------------
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

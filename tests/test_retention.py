@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import run
 from sqlalchemy import func, select
 
 import console.retention as retention
 from console.actions import Refused
 from console.attachments import add_attachment, list_attachments
-from console.cli import main
 from console.importer import existing_ids, validate, write
 from console.operators import set_role
 from console.rules.clocks import Event
@@ -32,6 +32,8 @@ from console.store.engine import open_store
 from models import Attachment, CaseEvent, PurgeAudit, SupportUser
 
 T = parse_instant
+#: "Now" for imports: after every instant in the test data.
+NOW = T("2026-11-01T00:00:00Z")
 TERMINATED = T("2026-03-01T00:00:00Z")
 RESOLVED = T("2026-01-10T12:00:00Z")  # C-1's first resolution, before termination
 BETA_RESOLVED = T("2026-04-10T08:00:00Z")  # C-3's, after acme's termination (other subscriber)
@@ -130,9 +132,9 @@ def _load(url: str, files: dict[str, Path]) -> None:
     policy = default_policy()
     with open_store(url) as store:
         with store.connection() as conn:
-            prep = validate(_doc(), policy, existing_ids(conn, policy), 0)
+            prep = validate(_doc(), policy, existing_ids(conn, policy), NOW)
         with store.write() as s:
-            write(s, prep, 0)
+            write(s, prep, NOW)
         for cid, path in files.items():
             add_attachment(store, cid, str(path), by="eng-7", at=T("2026-01-07T00:00:00Z"))
         set_role(store, "lena", "lena", "lead", 0)
@@ -216,7 +218,7 @@ def test_purge_is_all_or_nothing(db_url: str, files, monkeypatch):
     # Attachments are deleted and histories rewritten before the users: fail there.
     monkeypatch.setattr(retention, "_delete_users", boom)
     with open_store(db_url) as store, pytest.raises(RuntimeError, match="disk full"):
-        retention.purge(store, TERMINATED + 91 * DAY, actor="lena", recorded_at=0)
+        retention.purge(store, TERMINATED + 91 * DAY, actor="lena", recorded_at=NOW)
     assert _counts(db_url) == before
 
 
@@ -224,17 +226,13 @@ def test_engineer_cannot_purge(db_url: str, files):
     _load(db_url, files)
     before = _counts(db_url)
     with open_store(db_url) as store, pytest.raises(Refused, match="purge needs the lead role; eve is engineer"):
-        retention.purge(store, TERMINATED + 91 * DAY, actor="eve", recorded_at=0)
+        retention.purge(store, TERMINATED + 91 * DAY, actor="eve", recorded_at=NOW)
     assert _counts(db_url) == before
 
 
 # -- through the CLI -----------------------------------------------------------------------
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def fingerprint(db: Path) -> str:

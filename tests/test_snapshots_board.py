@@ -25,16 +25,16 @@ def _board_data(url: str) -> None:
     from console.rules.policy import load_policy
     from console.store.engine import open_store
 
-    policy = load_policy(None)
+    load_policy(None)
     store = open_store(url)
     now = clock.now()
 
     def ev(case_id: str, kind: str, minutes_ago: int, by: str = "lead-ana", **data) -> None:
         at = now - minutes_ago * MIN
-        append_event(store, policy, case_id, kind, at=at, by=by, data=data, recorded_at=at)
+        append_event(store, case_id, kind, at=at, by=by, data=data, recorded_at=at)
 
     try:
-        sweep(store, policy, now, by="cron", recorded_at=now)
+        sweep(store, now, recorded_at=now)
         set_role(store, "lead-ana", "lead-ana", "lead", now)
         ev("CS-1101", "war_team_member", 90, name="Bo Walsh", role="engineer")
         ev("CS-1101", "war_team_member", 89, name="Ida Okane", role="executive")

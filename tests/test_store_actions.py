@@ -22,6 +22,8 @@ from models import CaseEvent, CaseState, TimeEntry
 
 SHARED = Path(os.environ.get("SUPPORT_CONSOLE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 T0 = parse_instant("2026-02-03T15:00:00Z")
+#: "Now" for these tests: after every event they record (an event may not lie in the future).
+NOW = parse_instant("2026-02-04T12:00:00Z")
 
 
 def _doc() -> dict:
@@ -41,23 +43,23 @@ def _load(url: str, doc: dict | None = None) -> None:
     with open_store(url) as store:
         with store.connection() as conn:
             ex = existing_ids(conn, policy)
-        prep = validate(doc or _doc(), policy, ex, T0)
+        prep = validate(doc or _doc(), policy, ex, NOW)
         with store.write() as s:
-            write(s, prep, T0)
+            write(s, prep, NOW)
 
 
 def test_import_and_events_on_both_backends(db_url: str):
     _load(db_url)
     policy = default_policy()
     with open_store(db_url) as store:
-        res = append_event(store, policy, "CS-1102", "acknowledged", at=parse_instant("2026-02-03T19:00:00Z"),
-                           by="eng-b", recorded_at=T0)
+        res = append_event(store, "CS-1102", "acknowledged", at=parse_instant("2026-02-03T19:00:00Z"),
+                           by="eng-b", recorded_at=NOW)
         assert res.version == 2
         with pytest.raises(Refused, match="already acknowledged"):
-            append_event(store, policy, "CS-1102", "acknowledged", at=parse_instant("2026-02-03T19:30:00Z"),
-                         by="eng-b", recorded_at=T0)
-        append_event(store, policy, "Q-1", "time_logged", at=parse_instant("2026-02-03T16:00:00Z"),
-                     by="eng-a", data={"hours": 1.5, "exempt": False}, recorded_at=T0)
+            append_event(store, "CS-1102", "acknowledged", at=parse_instant("2026-02-03T19:30:00Z"),
+                         by="eng-b", recorded_at=NOW)
+        append_event(store, "Q-1", "time_logged", at=parse_instant("2026-02-03T16:00:00Z"),
+                     by="eng-a", data={"hours": 1.5, "exempt": False}, recorded_at=NOW)
         with store.connection() as conn:
             rows = load_queue(conn, policy, parse_instant("2026-02-03T20:00:00Z"))
             assert [r.id for r in rows][:2] == ["CS-1101", "CS-1102"]
@@ -77,7 +79,7 @@ def test_import_is_all_or_nothing_on_both_backends(db_url: str):
     with open_store(db_url) as store:
         with store.connection() as conn:
             with pytest.raises(ImportRefused) as info:
-                validate(bad, policy, existing_ids(conn, policy), T0)
+                validate(bad, policy, existing_ids(conn, policy), NOW)
         assert info.value.problems == ["cases[0].priority: P0 needs a managed deployment (alder-prod-gw is not managed)"]
 
 
@@ -90,28 +92,28 @@ def test_a_failure_mid_write_leaves_nothing(db_url: str):
                       "reported_at": "2026-02-03T15:00:00Z", "level": "L1"}]}
     with open_store(db_url) as store:
         with store.connection() as conn:
-            prep = validate(doc, policy, existing_ids(conn, policy), T0)
+            prep = validate(doc, policy, existing_ids(conn, policy), NOW)
         prep.links.append({"case_id": "N-1", "linked_case_id": "DOES-NOT-EXIST"})  # FK violation last
         with pytest.raises(IntegrityError), store.write() as s:
-            write(s, prep, T0)
+            write(s, prep, NOW)
         with store.connection() as conn:
             assert "N-1" not in existing_ids(conn, policy).cases
 
 
 def test_stale_version_is_refused(db_url: str):
     _load(db_url)
-    policy = default_policy()
+    default_policy()
     with open_store(db_url) as store:
-        append_event(store, policy, "CS-1102", "acknowledged", at=parse_instant("2026-02-03T19:00:00Z"),
-                     by="eng-b", recorded_at=T0, expected_version=1)
+        append_event(store, "CS-1102", "acknowledged", at=parse_instant("2026-02-03T19:00:00Z"),
+                     by="eng-b", recorded_at=NOW, expected_version=1)
         with pytest.raises(Conflict, match="changed by eng-b"):
-            append_event(store, policy, "CS-1102", "status_update", at=parse_instant("2026-02-03T19:10:00Z"),
-                         by="eng-c", data={"note": "x"}, recorded_at=T0, expected_version=1)
+            append_event(store, "CS-1102", "status_update", at=parse_instant("2026-02-03T19:10:00Z"),
+                         by="eng-c", data={"note": "x"}, recorded_at=NOW, expected_version=1)
 
 
 def _append_many(url: str, worker: int, n: int, out: mp.Queue) -> None:
     errors = []
-    policy = default_policy()
+    default_policy()
     try:
         with open_store(url) as store:
             for i in range(n):
@@ -119,8 +121,8 @@ def _append_many(url: str, worker: int, n: int, out: mp.Queue) -> None:
                 kind, data = (("time_logged", {"hours": 0.25, "exempt": False}) if case == "Q-1"
                               else ("status_update", {"note": f"w{worker} #{i}"}))
                 try:
-                    append_event(store, policy, case, kind, at=T0 + 3600 * 6 + i, by=f"w{worker}",
-                                 data=data, recorded_at=T0)
+                    append_event(store, case, kind, at=T0 + 3600 * 6 + i, by=f"w{worker}",
+                                 data=data, recorded_at=NOW)
                 except Exception as exc:  # noqa: BLE001 - every error is reported to the parent
                     errors.append(repr(exc))
     except Exception as exc:  # noqa: BLE001
@@ -152,6 +154,6 @@ def test_eight_processes_append_200_events_each_lose_nothing(db_url: str):
         assert n - before == 1600
         assert entries == 800
         assert versions["Q-1"] == T0 + 3600 * 6 + 199  # the projection saw the last event
-        rebuild(store, policy)
+        rebuild(store)
         with store.connection() as conn:
             assert {r.id: r.eval.clocks for r in load_queue(conn, policy, T0 + 86400)} == queue_before

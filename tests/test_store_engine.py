@@ -42,6 +42,7 @@ TABLES = {
     "attachment",
     "purge_audit",
     "product_version",
+    "policy_version",
 }
 
 

@@ -137,33 +137,28 @@ class Calendar:
 
     # -- arithmetic --------------------------------------------------------------------
 
-    def _counted_before(self, ts: int) -> int:
-        starts, ends, cum, _ = self._layout
+    @staticmethod
+    def _counted_before(layout: tuple[list[int], list[int], list[int], list[int]], ts: int) -> int:
+        starts, ends, cum, _ = layout
         i = bisect.bisect_right(starts, ts) - 1
         if i < 0:
             return 0
         return cum[i] + min(ts, ends[i]) - starts[i]
 
-    def position(self, ts: int) -> int:
-        """Counted seconds from the start of the laid-out range to ``ts``.
-
-        Differences of positions are elapsed times; a caller evaluating many cases at one
-        instant computes the instant's position once (the queue does).
-        """
-        if self._all_time:
-            return ts
-        self._ensure(ts)
-        return self._counted_before(ts)
-
     def elapsed(self, start: int, end: int) -> int:
-        """Counted seconds in ``[start, end)``; 0 when ``end <= start``."""
+        """Counted seconds in ``[start, end)``; 0 when ``end <= start``.
+
+        Both ends are read off one layout: calendars are shared between threads, and a
+        layout laid out further back in between would shift every running sum.
+        """
         if end <= start:
             return 0
         if self._all_time:
             return end - start
         self._ensure(start)
         self._ensure(end)
-        return self._counted_before(end) - self._counted_before(start)
+        layout = self._layout
+        return self._counted_before(layout, end) - self._counted_before(layout, start)
 
     def add(self, start: int, seconds: int) -> int:
         """The earliest instant at which ``seconds`` of counted time have passed since ``start``."""
@@ -172,9 +167,10 @@ class Calendar:
         if self._all_time:
             return start + seconds
         self._ensure(start)
-        target = self._counted_before(start) + seconds
         while True:
-            starts, ends, cum, cum_end = self._layout
+            layout = self._layout
+            starts, ends, cum, cum_end = layout
+            target = self._counted_before(layout, start) + seconds
             j = bisect.bisect_left(cum_end, target)
             if j < len(cum_end):
                 return starts[j] + (target - cum[j])

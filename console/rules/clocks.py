@@ -34,6 +34,7 @@ class CaseFacts:
     level: str = "L1"
     title: str = ""
     deployment: str | None = None
+    recorded_at: int | None = None  # when the store took the case (policy §14)
 
     @property
     def starts_at(self) -> int:
@@ -45,11 +46,15 @@ class CaseFacts:
 
 @dataclass(frozen=True, slots=True)
 class Event:
+    """One fact in a case's history: ``at`` when it happened, ``recorded_at`` when the
+    store took it (policy §14; None for an event not stored yet), ``seq`` its record order."""
+
     at: int
     kind: str
     by: str | None = None
     data: Mapping[str, Any] = field(default_factory=dict)
     seq: int = 0
+    recorded_at: int | None = None
 
 
 class ClockState(NamedTuple):

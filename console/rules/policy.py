@@ -42,6 +42,19 @@ class PlanPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class Records:
+    """How the record itself is bounded (policy §14): the late-entry window, how far an
+    event may lie ahead of the clock that records it, and the size limits of input."""
+
+    late_entry_window: int = 3600  # an event older than this when recorded is a late entry
+    future_tolerance: int = 300  # `at` may lie at most this far after `recorded_at`
+    max_title_bytes: int = 1024
+    max_note_bytes: int = 65536
+    max_events_per_case: int = 10000
+    max_json_depth: int = 32
+
+
+@dataclass(frozen=True, slots=True)
 class Criterion:
     key: str
     priority: str
@@ -65,6 +78,7 @@ class Policy:
     lifespan: dict[str, int]
     criteria: tuple[Criterion, ...] = ()
     case_type_help: dict[str, str] = field(default_factory=dict)
+    records: Records = field(default_factory=Records)
     source: str = ""
 
     def plan(self, name: str) -> PlanPolicy:
@@ -94,6 +108,26 @@ def _target_value(value: Any, where: str) -> str | None:
     except BadValue as exc:
         raise PolicyError(f"{where}: {exc}") from None
     return value
+
+
+def _records(raw: Any, source: str) -> Records:
+    """The optional ``[records]`` table; absent keys keep the defaults of ``Records``."""
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{source}: records: expected a table")
+    values: dict[str, int] = {}
+    for key in ("late_entry_window", "future_tolerance"):
+        if key in raw:
+            try:
+                values[key], _ = parse_duration(raw[key], 8)
+            except BadValue as exc:
+                raise PolicyError(f"{source}: records.{key}: {exc}") from None
+    for key in ("max_title_bytes", "max_note_bytes", "max_events_per_case", "max_json_depth"):
+        if key in raw:
+            v = raw[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v <= 0:
+                raise PolicyError(f"{source}: records.{key}: a whole number above 0, got {v!r}")
+            values[key] = v
+    return Records(**values)
 
 
 def check_target_key(key: str, policy: Policy) -> None:
@@ -155,6 +189,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
                 for c in raw.get("criteria", [])
             ),
             case_type_help={str(k): str(v) for k, v in raw.get("case_type_help", {}).items()},
+            records=_records(raw.get("records", {}), source),
             source=source,
         )
     except KeyError as exc:

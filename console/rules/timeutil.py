@@ -17,6 +17,20 @@ class BadValue(ValueError):
     """A value from outside (a file, an option) that cannot be understood."""
 
 
+#: Instants and dates outside the years 2000-2099 (UTC) are refused everywhere (policy
+#: §14): nothing the desk records lies there, and year 1 or 9999 breaks date arithmetic.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+MIN_INSTANT = 946684800  # 2000-01-01T00:00:00Z
+MAX_INSTANT = 4102444800  # 2100-01-01T00:00:00Z (exclusive)
+
+
+def check_instant(ts: int, what: str = "instant") -> int:
+    """``ts`` unchanged, or BadValue when it lies outside 2000-2099 (UTC)."""
+    if not MIN_INSTANT <= ts < MAX_INSTANT:
+        raise BadValue(f"{what} must lie in the years {FIRST_YEAR}-{LAST_YEAR}")
+    return ts
+
+
 def parse_instant(text: str) -> int:
     """ISO 8601 with an offset (``Z`` accepted) -> epoch seconds. A naive time is refused."""
     if not isinstance(text, str) or not text.strip():
@@ -28,7 +42,13 @@ def parse_instant(text: str) -> int:
         raise BadValue(f"not an ISO 8601 timestamp: {text!r}") from None
     if dt.tzinfo is None:
         raise BadValue(f"timestamp has no UTC offset: {text!r}")
-    return int(dt.timestamp() // 1)
+    try:
+        ts = int(dt.timestamp() // 1)
+    except (OverflowError, ValueError):
+        ts = -1
+    if not MIN_INSTANT <= ts < MAX_INSTANT:
+        raise BadValue(f"{text!r} lies outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return ts
 
 
 @lru_cache(maxsize=1 << 16)
@@ -41,9 +61,12 @@ def format_instant(ts: int | None) -> str | None:
 
 def parse_date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        d = date.fromisoformat(text)
     except (TypeError, ValueError):
         raise BadValue(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:
+        raise BadValue(f"{text!r} lies outside the years {FIRST_YEAR}-{LAST_YEAR}")
+    return d
 
 
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
@@ -55,8 +78,10 @@ def zone(name: str) -> tzinfo:
     m = _OFFSET.match(name.strip())
     if m:
         sign = -1 if m.group(1) == "-" else 1
-        delta = timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
-        return timezone(sign * delta)
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 14 or minutes >= 60 or (hours == 14 and minutes):
+            raise BadValue(f"unknown time zone: {name!r} (offsets run from -14:00 to +14:00)")
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
@@ -77,8 +102,16 @@ def parse_duration(text: str, business_day_hours: int) -> tuple[int, bool]:
         raise BadValue(f"not a duration (e.g. 30m, 4h, 1bd, 2bw): {text!r}")
     amount, unit = float(m.group(1)), m.group(2)
     if unit in ("m", "min"):
-        return round(amount * 60), False
-    if unit == "h":
-        return round(amount * 3600), False
-    days = amount * (5 if unit == "bw" else 1)
-    return round(days * business_day_hours * 3600), True
+        seconds, business = round(amount * 60), False
+    elif unit == "h":
+        seconds, business = round(amount * 3600), False
+    else:
+        days = amount * (5 if unit == "bw" else 1)
+        seconds, business = round(days * business_day_hours * 3600), True
+    if seconds > MAX_DURATION:
+        raise BadValue(f"duration {text.strip()!r} is longer than a year of counted time")
+    return seconds, business
+
+
+#: The longest duration a target or frequency may have (a year of round-the-clock time).
+MAX_DURATION = 366 * 86400

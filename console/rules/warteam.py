@@ -56,6 +56,9 @@ class WarTeam:
     updates: list[UpdateLogEntry] = field(default_factory=list)
     resolved: bool = False
     last_update_at: int | None = None
+    # Every column the card was moved to, in order: a reopen replays these moves against
+    # the team as it is now and stops at the first whose conditions no longer hold.
+    moves: list[str] = field(default_factory=list)
 
     def active(self) -> list[Membership]:
         return [m for m in self.members if m.left_at is None]
@@ -137,13 +140,28 @@ def apply(team: WarTeam, e: Event) -> str | None:
         if problem:
             return problem
         team.column = str(d["column"])
+        team.moves.append(team.column)
     elif e.kind in ("resolved", "closed"):
         team.resolved = True
         team.column = "resolved"
     elif e.kind == "reopened":
         team.resolved = False
-        team.column = "mitigating" if team.escalated_at is not None else team.column
+        if team.escalated_at is not None:
+            team.column = replay_moves(team)
     return None
+
+
+def replay_moves(team: WarTeam) -> str:
+    """The column a reopened incident's card returns to: its recorded moves replayed from
+    ``escalated``, each re-checked against the team and plan as they are now, up to the
+    first that would be refused (policy §7: a card never sits where the board's own rules
+    would not let it move)."""
+    team.column = COLUMNS[0]
+    for column in team.moves:
+        if move_problem(team, column) is not None:
+            break
+        team.column = column
+    return team.column
 
 
 def war_team(events: Sequence[Event], calendar: Calendar, default_frequency: int) -> WarTeam:

@@ -29,7 +29,7 @@ APP_NAME = "support-console"
 DEFAULT_FILE = "support.db"
 #: The newest migration; kept here so start-up can check the schema with one query
 #: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0004_governance"
+HEAD = "0005_sla_record"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Seconds a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -116,6 +116,8 @@ class Store:
         db = engine.url.database if self.is_sqlite else None
         self._file: Path | None = Path(db) if db and db != ":memory:" else None
         self._ident: tuple[int, int] | None = None  # (device, inode) once the schema is ready
+        #: Why this store may not write (a what-if console): ``write()`` refuses in words.
+        self.read_only: str | None = None
 
     def _remember_file(self) -> None:
         if self._file is not None and self._file.exists():
@@ -163,6 +165,10 @@ class Store:
         Inside the block ``session.commit()`` only flushes: the block is the transaction.
         To undo, raise; do not call ``session.rollback()``.
         """
+        if self.read_only:
+            from console.errors import Refused
+
+            raise Refused(self.read_only)
         conn, trans = self._begin_write()
         session = Session(bind=conn, expire_on_commit=False)
         try:

@@ -1,0 +1,123 @@
+"""The desk's policy as stored versions (policy §14): load the book, publish a version.
+
+Every write computes clocks with the book read from the database in its own transaction,
+never with a policy file a command or console was started with: a file is only ever a
+"what if" for reading. Parsed versions are cached by their text's hash, so a console that
+re-reads the book after each change parses a version once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from console.rules.policy import Policy, PolicyError, default_policy, parse_policy
+from console.rules.policy_book import PolicyBook, PolicyVersion
+from console.rules.timeutil import BadValue, check_instant, format_instant
+from models import PolicyVersionRow
+
+PV = PolicyVersionRow.__table__
+
+_parsed: dict[str, Policy] = {}
+_lock = threading.Lock()
+
+
+class PublishRefused(Exception):
+    """The version cannot be published; nothing was written. The message says why."""
+
+
+def _policy_of(conn: Any, number: int, sha: str) -> Policy:
+    with _lock:
+        found = _parsed.get(sha)
+    if found is not None:
+        return found
+    text = conn.execute(select(PV.c.text).where(PV.c.number == number)).scalar_one()
+    policy = parse_policy(text, f"policy version {number}")
+    with _lock:
+        _parsed[sha] = policy
+    return policy
+
+
+def load_book(conn: Any) -> PolicyBook:
+    """The policy versions stored in the database (a book of the shipped policy if none)."""
+    rows = conn.execute(select(PV.c.number, PV.c.effective_at, PV.c.sha256, PV.c.reason,
+                               PV.c.by, PV.c.recorded_at).order_by(PV.c.number)).all()
+    if not rows:
+        return PolicyBook.of(default_policy())
+    return PolicyBook(tuple(
+        PolicyVersion(r.number, r.effective_at, _policy_of(conn, r.number, r.sha256),
+                      r.reason, r.by, r.recorded_at, r.sha256)
+        for r in rows))
+
+
+@dataclass(frozen=True)
+class Published:
+    number: int
+    effective_at: int
+    sha256: str
+
+
+def publish(store: Any, text: str, *, source: str, effective_at: int, reason: str,
+            actor: str | None, recorded_at: int) -> Published:
+    """Store ``text`` as the next version, in force from ``effective_at`` (leads only).
+
+    Refused: a text that does not parse (the message names the line), an effective instant
+    in the past (a version never applies to the past), no reason, a text identical to the
+    version it would follow.
+    """
+    from console.operators import NotAllowed, require
+
+    try:
+        check_instant(effective_at, "--effective")
+    except BadValue as exc:
+        raise PublishRefused(str(exc)) from None
+    reason = (reason or "").strip()
+    if not reason:
+        raise PublishRefused("publishing a policy version needs a reason (--reason)")
+    try:
+        parse_policy(text, source)
+    except PolicyError as exc:
+        raise PublishRefused(str(exc)) from None
+    if effective_at < recorded_at:
+        raise PublishRefused(
+            f"--effective {format_instant(effective_at)} lies in the past: a policy version "
+            f"applies from now on, never to the past (now is {format_instant(recorded_at)})")
+    sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    with store.write() as session:
+        try:
+            require(session, actor, "publish_policy")
+        except NotAllowed as exc:
+            raise PublishRefused(str(exc)) from None
+        book = load_book(session)
+        before = book.version_at(effective_at)
+        if before.sha256 == sha:
+            raise PublishRefused(
+                f"the file is identical to version {before.number}, already in force then")
+        number = int(session.execute(select(func.coalesce(func.max(PV.c.number), 0)))
+                     .scalar_one()) + 1
+        session.execute(insert(PV).values(number=number, effective_at=effective_at, text=text,
+                                          sha256=sha, reason=reason, by=actor,
+                                          recorded_at=recorded_at))
+    return Published(number, effective_at, sha)
+
+
+def version_text(conn: Any, number: int | None) -> tuple[int, str] | None:
+    """(number, TOML text) of a version; the latest when ``number`` is None."""
+    q = select(PV.c.number, PV.c.text)
+    q = q.where(PV.c.number == number) if number is not None else q.order_by(PV.c.number.desc())
+    row = conn.execute(q.limit(1)).first()
+    return (row.number, row.text) if row else None
+
+
+def history_json(book: PolicyBook, at: int) -> list[dict[str, Any]]:
+    in_force = book.version_at(at).number
+    return [
+        {"number": v.number, "effective_at": format_instant(v.effective_at),
+         "recorded_at": format_instant(v.recorded_at), "by": v.by, "reason": v.reason,
+         "sha256": v.sha256, "policy": v.policy.version, "in_force": v.number == in_force}
+        for v in book.versions
+    ]

@@ -1,0 +1,168 @@
+"""The queue's fast paths against the per-case evaluation (issue 11, item 8).
+
+The queue carries each case's stored summary forward to the instant asked about; the
+console's index derives the risk order from it without clock objects. Both must give
+exactly what evaluating each case from its events gives, with cases reported up to three
+years apart (calendars laid out over several years, re-laid further back mid-queue) and
+instants that cross year boundaries.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime
+from pathlib import Path
+
+from cli_support import run
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from console.projection import project, usable
+from console.queue import _carry
+from console.rules.calendar import calendar_for
+from console.rules.clocks import CaseFacts, Event, evaluate, risk_key, sort_events
+from console.rules.policy import SubscriptionFacts, Terms, default_policy
+
+POLICY = default_policy()
+START = int(datetime(2024, 1, 1, tzinfo=UTC).timestamp())
+END = int(datetime(2026, 12, 31, tzinfo=UTC).timestamp())
+YEAR_ENDS = [int(datetime(y, 1, 1, tzinfo=UTC).timestamp()) for y in (2025, 2026, 2027)]
+
+TERMS = {
+    "ent": Terms(POLICY, SubscriptionFacts("ent", "enterprise", term_start=None, term_end=None)),
+    "bas": Terms(POLICY, SubscriptionFacts("bas", "basic", term_start=None, term_end=None)),
+    "all": Terms(POLICY, SubscriptionFacts("all", "enterprise", coverage="24x7", timezone="Europe/Lisbon",
+                                           term_start=None, term_end=None)),
+}
+KINDS = ["acknowledged", "awaiting_subscriber", "subscriber_responded", "workaround_provided",
+         "status_update", "resolved", "reopened"]
+
+
+@st.composite
+def case_story(draw: st.DrawFn, i: int) -> tuple[CaseFacts, list[Event], str]:
+    sub = draw(st.sampled_from(sorted(TERMS)))
+    prio = draw(st.sampled_from(["P1", "P2", "P3"]))
+    reported = draw(st.integers(START, END)) // 60 * 60
+    at = reported
+    events = []
+    for seq in range(draw(st.integers(0, 5))):
+        at += draw(st.integers(60, 40 * 86400)) // 60 * 60
+        events.append(Event(at, draw(st.sampled_from(KINDS)), "e", {}, seq))
+    facts = CaseFacts(f"C-{i}", sub, "incident", prio, reported)
+    return facts, _legal(events), sub
+
+
+def _legal(events: list[Event]) -> list[Event]:
+    """Keep the events a case's state allows (acknowledged once, responded after awaiting,
+    reopened after resolved): the clocks' own input, not the lifecycle's test."""
+    out, acked, awaiting, resolved = [], False, False, False
+    for e in events:
+        k = e.kind
+        ok = ((k == "acknowledged" and not acked) or (k == "awaiting_subscriber" and not awaiting
+              and not resolved) or (k == "subscriber_responded" and awaiting)
+              or (k == "workaround_provided" and acked and not resolved)
+              or k == "status_update" or (k == "resolved" and not resolved)
+              or (k == "reopened" and resolved))
+        if not ok:
+            continue
+        acked |= k == "acknowledged"
+        awaiting = (awaiting or k == "awaiting_subscriber") and k not in ("subscriber_responded", "resolved")
+        resolved = (resolved or k == "resolved") and k != "reopened"
+        out.append(e)
+    return out
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(stories=st.lists(st.integers(0, 10**6), min_size=1, max_size=8).flatmap(
+           lambda xs: st.tuples(*[case_story(i) for i in range(len(xs))])),
+       at_offset=st.integers(-3 * 86400, 3 * 86400), year=st.sampled_from(YEAR_ENDS),
+       order=st.randoms())
+def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, year, order):
+    at = year + at_offset // 60 * 60
+    stories = list(stories)
+    order.shuffle(stories)
+    calendar_for.cache_clear()  # fresh calendars: each case may lay them out further back
+    for facts, events, sub in stories:
+        terms = TERMS[sub]
+        ordered = sort_events(events)
+        row = project(facts, ordered, terms)
+        if not usable(row["anchor_at"], row["valid_until"], at) or row["status"] == "closed":
+            continue
+        fast = _carry(json.dumps(row["clocks"]), terms, row["type"], row["priority"], row["level"],
+                      row["status"], row["anchor_at"], row["valid_until"], at)
+        assert fast.clocks == evaluate(facts, ordered, terms, at).clocks, (facts, at)
+
+
+def _history_doc(n: int, seed: int) -> dict:
+    """A desk with cases reported over three years (2024-2026)."""
+    rnd = random.Random(seed)
+    subs = [
+        {"id": "ent", "name": "Ent", "plan": "enterprise", "term_start": "2024-01-01",
+         "term_end": "2027-12-31"},
+        {"id": "bas", "name": "Bas", "plan": "basic", "term_start": "2024-01-01",
+         "term_end": "2027-12-31"},
+        {"id": "all", "name": "All", "plan": "enterprise", "coverage": "24x7",
+         "timezone": "Asia/Tokyo", "term_start": "2024-01-01", "term_end": "2027-12-31"},
+    ]
+    deps = [{"id": f"{s['id']}-prod", "subscriber": s["id"], "environment": "production",
+             "managed": False, "product": "gateway", "version": "4.2.0"} for s in subs]
+    cases = []
+    for i in range(n):
+        sub = rnd.choice(subs)["id"]
+        reported = rnd.randrange(START, END) // 60 * 60
+        evs: list[dict] = []
+        at = reported
+        for kind in ("acknowledged", "awaiting_subscriber", "subscriber_responded", "resolved"):
+            if rnd.random() < 0.5:
+                break
+            at += rnd.randrange(60, 30 * 86400) // 60 * 60
+            evs.append({"at": _iso(at), "kind": kind, "by": "e"})
+        cases.append({"id": f"H-{i:04d}", "subscriber": sub, "deployment": f"{sub}-prod",
+                      "type": "incident", "priority": rnd.choice(["P1", "P2", "P3"]),
+                      "title": f"case {i}", "reported_at": _iso(reported), "events": evs})
+    return {"subscribers": subs, "deployments": deps, "cases": cases}
+
+
+def _iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_queue_and_index_orders_equal_evaluation_over_three_years(tmp_path: Path, capsys):
+    from sqlalchemy import select
+
+    from console.policy_store import load_book
+    from console.queue import load_queue
+    from console.queue_index import load_items
+    from console.records import C, case_facts, load_events, load_terms
+    from console.store.engine import open_store
+
+    db = tmp_path / "history.db"
+    path = tmp_path / "h.json"
+    path.write_text(json.dumps(_history_doc(300, 11)), "utf-8")
+    code, _, err = run(capsys, "--db", str(db), "import", str(path), now="2027-06-30T00:00:00Z")
+    assert code == 0, err
+    with open_store(str(db)) as store, store.connection() as conn:
+        book = load_book(conn)
+        rows = conn.execute(select(C)).all()
+        events = load_events(conn, [r.id for r in rows])
+        for text in ("2024-12-31T23:30:00Z", "2025-01-01T00:30:00Z", "2025-12-31T23:59:00Z",
+                     "2026-01-05T15:00:00Z", "2027-01-01T00:00:00Z"):
+            at = int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+            calendar_for.cache_clear()
+            terms = load_terms(conn, book)
+            fast = load_queue(conn, book, at)
+            calendar_for.cache_clear()
+            terms = load_terms(conn, book)
+            index = load_items(conn, terms, at)
+            calendar_for.cache_clear()
+            terms = load_terms(conn, book)
+            full = []
+            for r in rows:
+                ev = evaluate(case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at), at)
+                if ev.listed and r.reported_at <= at:
+                    full.append((risk_key(r.id, ev.priority, r.reported_at, ev.clocks), r.id, ev.clocks))
+            full.sort(key=lambda x: x[0])
+            assert [r.id for r in fast] == [i for _, i, _ in full], text
+            assert {r.id: r.eval.clocks for r in fast} == {i: c for _, i, c in full}, text
+            assert [it.id for it in index] == [i for _, i, _ in full], text
