@@ -27,6 +27,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "purge": frozenset({"lead"}),
     "plan_updated": frozenset({"lead", "executive"}),
     "set_role": frozenset({"lead"}),
+    # Notification receivers (console.notify): their URLs hold secrets and they page people.
+    "notify_add": frozenset({"lead"}),
+    "notify_remove": frozenset({"lead"}),
+    "notify_test": frozenset({"lead"}),
+    "notify_reveal": frozenset({"lead"}),
+    "notify_retry": frozenset({"lead"}),
 }
 
 

@@ -42,6 +42,8 @@ TABLES = {
     "attachment",
     "purge_audit",
     "product_version",
+    "notify_receiver",
+    "notify_outbox",
 }
 
 
