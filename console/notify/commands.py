@@ -210,8 +210,14 @@ def _deliver(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, stopping)
 
+    offline = [False]
+
     def status(online: bool, message: str) -> None:
-        log("database back" if online else f"database offline: {message}")
+        if not online:
+            log(f"database offline: {message}; delivery resumes when it is back")
+        elif offline[0]:
+            log("database back: delivering")
+        offline[0] = not online
 
     log(f"notify: delivering from {store.safe_url} as {d.name} (stop with ctrl+c or SIGTERM)")
     d.follow(stop, on_status=status)

@@ -67,8 +67,8 @@ def insert_messages(session: Any, messages: Iterable[Message], *, now: int) -> i
             period=m.period, event_at=m.event_at, created_at=now, title=m.title, body=m.body,
             status="pending", attempts=0, next_attempt_at=0)
         res = session.execute(stmt.on_conflict_do_nothing(
-            index_elements=["receiver_id", "case_id", "clock", "kind", "period"]))
-        made += int(res.rowcount or 0)
+            index_elements=["receiver_id", "case_id", "clock", "kind", "period"]).returning(O.c.id))
+        made += res.first() is not None  # (rowcount is not reliable with RETURNING)
     if made:
         wake_deliverers(session)
     return made
