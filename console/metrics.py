@@ -28,7 +28,6 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -42,7 +41,7 @@ TEXTFILE_NAME = "support_console.prom"
 
 
 def desk_families(conn: Any, policy: Policy, at: int, now: float) -> list[Any]:
-    """Every metric family as of ``at`` (cases) and ``now`` (the outbox, machine clock)."""
+    """Every metric family as of ``at`` (the cases) and ``now`` (the outbox's waiting age)."""
     from prometheus_client.core import GaugeMetricFamily
 
     from console.escalation import load_board
@@ -113,8 +112,11 @@ class DeskCollector:
     """A prometheus_client collector reading the database at each collection."""
 
     def __init__(self, store: Any, policy: Policy, at: Callable[[], int],
-                 now: Callable[[], float] = time.time) -> None:
-        self.store, self.policy, self.at, self.now = store, policy, at, now
+                 now: Callable[[], float] | None = None) -> None:
+        from console import clock
+
+        self.store, self.policy, self.at = store, policy, at
+        self.now = now or clock.now  # the outbox's instants are the console clock's
         self.last_error: str | None = None
 
     def collect(self) -> Iterator[Any]:
