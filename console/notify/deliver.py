@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from console.notify.receivers import O, R
+from console.store.engine import mark_changed, mark_quiet
 
 Sender = Callable[[str, str, str], tuple[bool, str | None]]
 Log = Callable[[str], None]
@@ -84,6 +85,7 @@ class Claimed:
     body: str
     attempts: int  # including this one
     token: str
+    case_id: str = ""
 
 
 @dataclass
@@ -107,11 +109,12 @@ def claim(store: Any, *, now: float, lease: float, me: str) -> Claimed | None:
     """Take the oldest message due (or whose claim's lease ran out), or None."""
     due = or_(and_(O.c.status == "pending", O.c.next_attempt_at <= now),
               and_(O.c.status == "sending", O.c.lease_until <= now))
-    q = (select(O.c.id, O.c.receiver_id, O.c.title, O.c.body, O.c.attempts, R.c.url,
-                R.c.removed_at)
+    q = (select(O.c.id, O.c.receiver_id, O.c.case_id, O.c.title, O.c.body, O.c.attempts,
+                R.c.url, R.c.removed_at)
          .join(R, R.c.id == O.c.receiver_id).where(due)
          .order_by(O.c.next_attempt_at, O.c.id).limit(1))
     with store.write() as session:
+        mark_quiet(session)
         if not store.is_sqlite:
             q = q.with_for_update(skip_locked=True, of=O)
         while True:
@@ -127,7 +130,7 @@ def claim(store: Any, *, now: float, lease: float, me: str) -> Claimed | None:
                 status="sending", attempts=row.attempts + 1, lease_until=int(now + lease) + 1,
                 claim_token=token, claimed_by=me))
             return Claimed(row.id, row.receiver_id, row.url, row.title, row.body,
-                           row.attempts + 1, token)
+                           row.attempts + 1, token, row.case_id)
 
 
 def record(store: Any, c: Claimed, ok: bool, error: str | None, *, now: float,
@@ -142,6 +145,9 @@ def record(store: Any, c: Claimed, ok: bool, error: str | None, *, now: float,
                   "next_attempt_at": int(now + settings.retry_after(c.attempts))}
     values.update(lease_until=None)
     with store.write() as session:
+        mark_quiet(session)
+        if values["status"] == "failed" and c.case_id:
+            mark_changed(session, c.case_id)  # consoles re-read it, and their failed count
         res = session.execute(update(O).where(O.c.id == c.id, O.c.claim_token == c.token)
                               .values(**values))
         return values["status"] if res.rowcount else None

@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from console.notify import messages as words
 from console.notify.messages import CaseRef
-from console.notify.outbox import Message, insert_messages
+from console.notify.outbox import Message, insert_detected
 from console.notify.receivers import O, Receiver, load_receivers
 from console.records import CS, C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import RUNNING, evaluate
@@ -42,8 +42,7 @@ def detect(store: Any, policy: Policy, at: int, *, recorded_at: int) -> int:
         planned = _not_yet_written(conn, planned)
     if not planned:
         return 0
-    with store.write() as session:
-        return insert_messages(session, planned, now=recorded_at)
+    return insert_detected(store, planned, now=recorded_at)
 
 
 def plan(conn: Conn, policy: Policy, at: int, receivers: Sequence[Receiver]) -> list[Message]:

@@ -74,6 +74,16 @@ def insert_messages(session: Any, messages: Iterable[Message], *, now: int) -> i
     return made
 
 
+def insert_detected(store: Any, messages: Sequence[Message], *, now: int) -> int:
+    """``insert_messages`` in a transaction of its own that changes no case (consoles are
+    not asked to re-read anything)."""
+    from console.store.engine import mark_quiet
+
+    with store.write() as session:
+        mark_quiet(session)
+        return insert_messages(session, messages, now=now)
+
+
 def enqueue_escalation(session: Any, *, case_id: str, subscriber: str, title: str, ev: Any,
                        at: int, data: dict[str, Any], by: str | None, recorded_at: int) -> int:
     """The messages of a new escalation, inside the escalation's transaction.
@@ -144,6 +154,7 @@ def retry_failed(store: Any, ids: Sequence[int] | None, *, actor: str | None) ->
     """Put failed messages back in the queue, tries counted afresh (leads). ``ids=None``:
     every failed message of a receiver still in place."""
     from console.operators import NotAllowed, require
+    from console.store.engine import mark_changed
 
     with store.write() as session:
         try:
@@ -159,6 +170,11 @@ def retry_failed(store: Any, ids: Sequence[int] | None, *, actor: str | None) ->
             if missing:
                 raise ReceiverRefused(f"no failed message {', '.join(missing)} (see notify failed)")
             q = q.where(O.c.id.in_(list(ids)))
+        cases = select(O.c.case_id).where(O.c.status == "failed", O.c.case_id != "")
+        if ids is not None:
+            cases = cases.where(O.c.id.in_(list(ids)))
+        # Consoles re-read these cases, and with them their count of failed messages.
+        mark_changed(session, *sorted({r[0] for r in session.execute(cases)}))
         res = session.execute(q.values(status="pending", attempts=0, next_attempt_at=0,
                                        lease_until=None, claim_token=None))
         n = int(res.rowcount or 0)

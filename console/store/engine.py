@@ -169,7 +169,8 @@ class Store:
             with self._translating():
                 yield session
                 session.commit()
-                if not self.is_sqlite:
+                if not self.is_sqlite and not (session.info.get("quiet")
+                                               and not session.info.get("changed")):
                     _notify(conn, session.info.get("changed"))
                 trans.commit()
         except BaseException:
@@ -317,6 +318,12 @@ NOTIFY_CHANNEL = "support_console"
 def mark_changed(session: Session, *case_ids: str) -> None:
     """Name the cases a write changed, for other consoles' change feeds (PostgreSQL)."""
     session.info.setdefault("changed", set()).update(case_ids)
+
+
+def mark_quiet(session: Session) -> None:
+    """This write changed no case (a notification's bookkeeping): other consoles need not
+    re-read anything, so no NOTIFY is sent (PostgreSQL) unless a case is named as well."""
+    session.info["quiet"] = True
 
 
 def _notify(conn: Connection, changed: set[str] | None) -> None:
