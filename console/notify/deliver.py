@@ -232,6 +232,9 @@ class Deliverer:
         falling due, and at least every ``settings.poll`` seconds."""
         from console.live import feed_for
         from console.notify.outbox import OUTBOX_CHANNEL
+        from console.notify.send import warm_up
+
+        warm_up()
 
         wake = threading.Event()
         threading.Thread(target=lambda: (stop.wait(), wake.set()), name="notify-stop",

@@ -38,3 +38,11 @@ def send(url: str, title: str, body: str) -> tuple[bool, str | None]:
     if result:
         return True, None
     return False, (said[-1] if said else "not delivered (no reason given by the service)")[:500]
+
+
+def warm_up() -> None:
+    """Load apprise and its service plugins now (a few hundred ms), so a long-running
+    deliverer does not pay for it on its first message."""
+    import apprise
+
+    apprise.Apprise.instantiate("json://127.0.0.1/warm-up")
