@@ -1,4 +1,5 @@
-"""Operators and roles: who may suspend, lift, purge and edit a war-team plan.
+"""Operators and roles: who may suspend, lift, purge, edit a war-team plan and manage
+notification receivers.
 
 The operator is the login user (SSH has authenticated them on the jump host) unless
 ``--user`` is given. Someone with no row is an engineer. A lead sets roles; while no lead
