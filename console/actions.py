@@ -179,6 +179,11 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
     session.execute(update(C).where(C.c.id == case_id).values(version=row.version + 1))
     mark_changed(session, case_id)
     ev = evaluate(facts, sort_events(stored), terms, max(at, recorded_at))
+    if kind == "escalated":  # its notifications commit with it, or not at all
+        from console.notify.outbox import enqueue_escalation
+
+        enqueue_escalation(session, case_id=case_id, subscriber=row.subscriber_id, title=row.title,
+                           ev=ev, at=at, data=data, by=by, recorded_at=recorded_at)
     return Appended(case_id, event_id, row.version + 1, ev)
 
 

@@ -230,6 +230,7 @@ class ConsoleApp(App[int]):
         if self.live and self._feed is None and self.store is not None:
             self._start_live()
         if partial:  # the first read: the store just became ready, let the panes read
+            self._read_notify_failed()
             for pane in self._other_panes():
                 refresh = getattr(pane, "refresh_data", None)
                 if refresh is not None:
@@ -339,6 +340,7 @@ class ConsoleApp(App[int]):
 
     def _refresh_views(self) -> None:
         """The other panes and an open screen (case view, subscriber view) re-read."""
+        self._read_notify_failed()
         for pane in self._other_panes():
             refresh = getattr(pane, "refresh_data", None)
             if refresh is not None:
@@ -419,6 +421,25 @@ class ConsoleApp(App[int]):
         self.queue.show_items(items, self.terms, at, partial=not self.loaded)
         self.header.set_state(breaches=self.queue.breaches)
 
+    # -- notifications ----------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="notify-count")
+    def _read_notify_failed(self) -> None:
+        """Count the notifications given up after their last try, for the header."""
+        if self.store is None:
+            return
+        from console.notify.outbox import failed_count
+
+        try:
+            with self.store.connection() as conn:
+                n = failed_count(conn)
+        except Exception:  # the database went away: the offline notice says so
+            return
+        self._from_thread(self.set_notify_failed, n)
+
+    def set_notify_failed(self, n: int) -> None:
+        self.header.set_state(notify_failed=n)
+
     # -- time -----------------------------------------------------------------------------
 
     def _arm_tick(self) -> None:
@@ -445,6 +466,7 @@ class ConsoleApp(App[int]):
             else:
                 self.queue.tick(at)
             self.header.set_state(breaches=self.queue.breaches)
+        self._read_notify_failed()
         for pane in self._other_panes():
             tick = getattr(pane, "tick", None)
             if tick is not None:

@@ -462,7 +462,46 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for esc in made:
         print(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
     err(f"sweep: {len(made)} new escalation(s)")
+    if not args.no_notify:
+        _sweep_notifications(store, at)
     return EXIT_OK
+
+
+def _sweep_notifications(store: Any, at: int) -> None:
+    """The sweep's share of notifying: enqueue the breaches, forecasts and late status
+    updates due by ``at`` (once each, whoever sweeps), then deliver what is due."""
+    from console import clock
+    from console.notify.deliver import Deliverer, Settings
+    from console.notify.detect import detect
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    from console.policy_store import load_book
+
+    with store.connection() as conn:
+        book = load_book(conn)
+    queued = detect(store, book, at, recorded_at=clock.now())
+    lines: list[str] = []
+    stats = Deliverer(store, settings, log=lines.append).deliver_due(budget=settings.sweep_budget)
+    for line in lines:
+        err(line)
+    if queued or stats.handled:
+        err(f"notify: {queued} new message(s); {stats.sent} sent, {stats.retrying} to retry, "
+            f"{stats.failed} failed")
+
+
+def cmd_notify(args: argparse.Namespace) -> int:
+    from console.notify.commands import run
+
+    return run(args)
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from console.metrics import run
+
+    return run(args)
 
 
 def cmd_escalations(args: argparse.Namespace) -> int:
@@ -936,6 +975,30 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("sweep", cmd_sweep, "record the escalations due by --at (idempotent, safe from many "
                                  "hosts; recorded by the system user `sweep`)")
     sp.add_argument("--at")
+    sp.add_argument("--no-notify", action="store_true",
+                    help="neither enqueue nor deliver notifications (leave it to notify --follow)")
+    sp = add("notify", cmd_notify, "notifications: receivers (leads), failed messages, delivery")
+    sp.add_argument("action", nargs="?", choices=["list", "add", "remove", "test", "failed", "retry"])
+    sp.add_argument("target", nargs="?", help="add: the apprise URL; remove, test: the receiver ID; "
+                                              "retry: message ids (comma-separated) or all")
+    sp.add_argument("--on", help="add: escalation,breach,forecast,late_update (one or more)")
+    sp.add_argument("--subscriber", help="add: only these subscribers (comma-separated)")
+    sp.add_argument("--priority", help="add: only these priorities, e.g. P0,P1")
+    sp.add_argument("--lead-time", help="add: send forecasts this long before a clock's due (default 30m)")
+    sp.add_argument("--timezone", help="add: the zone of the times in its messages (default: yours)")
+    sp.add_argument("--reveal", action="store_true", help="list: show the URLs in full (leads)")
+    sp.add_argument("--all", action="store_true", help="list: removed receivers too")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--limit", type=int, default=200, help="failed: at most this many")
+    sp.add_argument("--follow", action="store_true",
+                    help="deliver messages as they arrive, until stopped (run it as a service)")
+    sp.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
+    sp = add("metrics", cmd_metrics, "the desk's numbers in the OpenMetrics text format (Prometheus)")
+    sp.add_argument("--at", help="judge the cases at this instant (default: now)")
+    sp.add_argument("--textfile", metavar="DIR",
+                    help="write DIR/support_console.prom atomically (node_exporter's textfile collector)")
+    sp.add_argument("--serve", metavar="HOST:PORT",
+                    help="serve /metrics on HOST:PORT until stopped (e.g. 127.0.0.1:9464)")
     sp = add("escalations", cmd_escalations, "the war-team board")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")

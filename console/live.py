@@ -174,8 +174,9 @@ class PostgresFeed:
     """Change feed for PostgreSQL: LISTEN with reconnect and back-off."""
 
     def __init__(self, url: str, on_change: OnChange, on_status: OnStatus | None = None,
-                 max_backoff: float = 10.0) -> None:
+                 max_backoff: float = 10.0, channel: str = CHANNEL) -> None:
         self.url = url
+        self.channel = channel
         self.on_change = on_change
         self.on_status = on_status or (lambda online, msg: None)
         self.max_backoff = max_backoff
@@ -213,7 +214,7 @@ class PostgresFeed:
             try:
                 with psycopg.connect(self._conninfo(), autocommit=True) as conn:
                     self._conn = conn
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(f"LISTEN {self.channel}")
                     self.online = True
                     self.on_status(True, "")
                     if not first:
@@ -237,8 +238,12 @@ class PostgresFeed:
                 self._conn = None
 
 
-def feed_for(url: str, on_change: OnChange, on_status: OnStatus | None = None) -> SqliteFeed | PostgresFeed:
+def feed_for(url: str, on_change: OnChange, on_status: OnStatus | None = None,
+             channel: str = CHANNEL) -> SqliteFeed | PostgresFeed:
+    """The feed for ``url``. ``channel``: the PostgreSQL channel to LISTEN on (the
+    notification outbox has its own, so its deliverers wake only for new messages); a
+    SQLite feed reports every commit."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
         return SqliteFeed(u.database or "", on_change, on_status)
-    return PostgresFeed(url, on_change, on_status)
+    return PostgresFeed(url, on_change, on_status, channel=channel)

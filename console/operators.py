@@ -1,4 +1,5 @@
-"""Operators and roles: who may suspend, lift, purge and edit a war-team plan.
+"""Operators and roles: who may suspend, lift, purge, edit a war-team plan and manage
+notification receivers.
 
 The operator is the login user (SSH has authenticated them on the jump host) unless
 ``--user`` is given. Someone with no row is an engineer. A lead sets roles; while no lead
@@ -28,6 +29,12 @@ ALLOWED: dict[str, frozenset[str]] = {
     "plan_updated": frozenset({"lead", "executive"}),
     "set_role": frozenset({"lead"}),
     "publish_policy": frozenset({"lead"}),
+    # Notification receivers (console.notify): their URLs hold secrets and they page people.
+    "notify_add": frozenset({"lead"}),
+    "notify_remove": frozenset({"lead"}),
+    "notify_test": frozenset({"lead"}),
+    "notify_reveal": frozenset({"lead"}),
+    "notify_retry": frozenset({"lead"}),
 }
 
 

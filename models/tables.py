@@ -10,7 +10,7 @@ batch migrations can only drop or alter constraints they can name.
 from datetime import date
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, text
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -256,3 +256,61 @@ class PolicyVersionRow(SQLModel, table=True):
     reason: str
     by: str | None = None
     recorded_at: int = Field(sa_type=BigInteger)
+class NotifyReceiver(SQLModel, table=True):
+    """Where notifications go (an apprise URL) and which ones: set by leads.
+
+    ``url`` holds secrets (tokens, passwords): shown masked to everyone, in full to leads
+    only. ``kinds`` is a list of escalation | breach | forecast | late_update;
+    ``subscribers`` and ``priorities`` (lists) narrow it, null meaning all. A removed
+    receiver keeps its row (``removed_at``) so its messages stay explained.
+    """
+
+    __tablename__ = "notify_receiver"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str
+    kinds: list[str] = Field(default_factory=list, sa_column=_json(nullable=False))
+    subscribers: list[str] | None = Field(default=None, sa_column=_json(nullable=True))
+    priorities: list[str] | None = Field(default=None, sa_column=_json(nullable=True))
+    lead_time: int = Field(default=1800, sa_type=BigInteger)  # forecast: seconds before due
+    timezone: str  # the receiver's zone (IANA): the time in each message
+    created_at: int = Field(sa_type=BigInteger)
+    created_by: str | None = None
+    removed_at: int | None = Field(default=None, sa_type=BigInteger)
+    removed_by: str | None = None
+
+
+class NotifyOutbox(SQLModel, table=True):
+    """One message to one receiver, written in the transaction of the event that causes it
+    (an escalation) or by the sweep that detects it (a breach, a forecast, a late status
+    update). The unique (receiver, case, clock, kind, period) makes it at most one row
+    however many sweeps see the same thing. Deliverers claim a row (``status`` sending,
+    ``claim_token``, ``lease_until``), send it, then mark it sent, retry it later
+    (``next_attempt_at``) or, after the last try, failed.
+    """
+
+    __tablename__ = "notify_outbox"
+    __table_args__ = (
+        UniqueConstraint("receiver_id", "case_id", "clock", "kind", "period",
+                         name="uq_notify_outbox_message"),
+        Index("ix_notify_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    receiver_id: int = Field(foreign_key="notify_receiver.id")
+    kind: str  # escalation | breach | forecast | late_update
+    case_id: str  # "" for a message about no case
+    clock: str  # the clock concerned; "" when none
+    period: int = Field(sa_type=BigInteger)  # tells apart repeats of one clock (see notify.detect)
+    event_at: int = Field(sa_type=BigInteger)  # the instant the message is about
+    created_at: int = Field(sa_type=BigInteger)
+    title: str
+    body: str
+    status: str  # pending | sending | sent | failed | cancelled
+    attempts: int = 0
+    next_attempt_at: int = Field(sa_type=BigInteger)  # machine clock, seconds
+    lease_until: int | None = Field(default=None, sa_type=BigInteger)
+    claim_token: str | None = None
+    claimed_by: str | None = None
+    last_error: str | None = None
+    sent_at: int | None = Field(default=None, sa_type=BigInteger)

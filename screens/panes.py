@@ -53,10 +53,17 @@ def _lifespan(tz: tzinfo) -> Widget:
     return LifespanPane(tz=tz, id="lifespan")
 
 
+def _notify(tz: tzinfo) -> Widget:
+    from screens.notify_pane import NotifyPane
+
+    return NotifyPane(tz=tz, id="notify")
+
+
 PANES: list[PaneSpec] = [
     PaneSpec("1", "queue", "Queue", _queue),
     PaneSpec("2", "board", "Escalations", _board),
     PaneSpec("3", "meters", "Meters", _meters),
     PaneSpec("4", "purge", "Purge", _purge),
     PaneSpec("5", "lifespan", "Lifespan", _lifespan),
+    PaneSpec("6", "notify", "Notify", _notify),
 ]

@@ -1,4 +1,5 @@
-"""The top line: app name, panes, the time in the operator's zone, the breach count.
+"""The top line: app name, panes, the time in the operator's zone, the breach count, and
+``✉ N failed`` while notifications have been given up after their last try.
 
 It shows the console's clock (``console.clock``), not the machine's, so a frozen clock
 in tests and snapshots gives a fixed header. Updated once a minute by the app's tick.
@@ -26,11 +27,15 @@ class StatusHeader(Static):
         self.current = panes[0][1] if panes else ""
         self.at = 0
         self.breaches: int | None = None
+        self.notify_failed = 0
 
     notice: str | None = None  # e.g. "OFFLINE": shown before the breach count
 
     def set_state(self, *, at: int | None = None, breaches: int | None = None,
-                  current: str | None = None, notice: str | None | bool = False) -> None:
+                  current: str | None = None, notice: str | None | bool = False,
+                  notify_failed: int | None = None) -> None:
+        if notify_failed is not None:
+            self.notify_failed = notify_failed
         if notice is not False:
             self.notice = notice or None
         if at is not None:
@@ -41,10 +46,8 @@ class StatusHeader(Static):
             self.current = current
         self.update(self._line())
 
-    def _line(self) -> Text:
-        """Panes on the left, breaches and time on the right; the right side never gives
-        way: at 80 columns the pane list shrinks to its keys plus the current title."""
-        width = self.size.width or 80
+    def _right(self, width: int, short: bool) -> Text:
+        """Notices, counts and the time; ``short`` spells the counts and the date tersely."""
         right = Text(no_wrap=True)
         if self.mode:
             right.append(f" {self.mode} ", style="bold reverse")
@@ -52,6 +55,9 @@ class StatusHeader(Static):
         if self.notice:
             right.append(f"⚠ {self.notice} ", style="bold reverse red")
             right.append(" ")
+        if self.notify_failed:
+            right.append(f"✉ {self.notify_failed}" + ("" if short else " failed"), style="bold red")
+            right.append("  ")
         if self.breaches is None:
             right.append("…")
         elif self.breaches:
@@ -60,12 +66,20 @@ class StatusHeader(Static):
             right.append("✓ 0 breached", style="green")
         if self.at:
             when = datetime.fromtimestamp(self.at, self.tz)
-            fmt = "%a %d %b %H:%M %Z" if width >= 70 else "%H:%M %Z"
+            fmt = "%a %d %b %H:%M %Z" if width >= 70 and not short else "%H:%M %Z"
             right.append("  " + when.strftime(fmt))
         if width >= 110:
             right.append(f"  {self.user}", style="dim")
         right.append(" ")
-        for compact in (False, True):
+        return right
+
+    def _line(self) -> Text:
+        """Panes on the left, breaches and time on the right; the right side never gives
+        way: at 80 columns the pane list shrinks to its keys plus the current title, then
+        the right side to its short form (``✉ 2``, the time without the date)."""
+        width = self.size.width or 80
+        for compact, short in ((False, False), (True, False), (True, True)):
+            right = self._right(width, short)
             line = Text(no_wrap=True, overflow="crop")
             line.append(" support-console ", style="bold reverse")
             for key, pid, title in self.panes:

@@ -15,15 +15,14 @@ Our own cases make time visible:
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
+from examples_data import EXAMPLES_DIR
+
 from console import clock
 
-# shared/ lies beside the checkout (here and in CI).
-EXAMPLES = Path(os.environ.get("SUPPORT_CONSOLE_SHARED",
-                               Path(__file__).resolve().parents[2] / "shared")) / "examples"
+EXAMPLES = EXAMPLES_DIR
 NOW = "2026-11-24T13:30:00Z"  # Tue 08:30 America/New_York
 TZ = "America/New_York"
 USER = "eng-me"

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 from cli_support import run
+from examples_data import EXAMPLE_FILES
 
-# shared/ lies beside the checkout (here and in CI).
-SHARED = Path(os.environ.get("SUPPORT_CONSOLE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-EXAMPLES = sorted((SHARED / "examples").glob("e*.json"))
+EXAMPLES = EXAMPLE_FILES
 
 COMPARED = ("state", "target", "elapsed", "remaining", "due", "breached")
 
@@ -321,3 +320,17 @@ def test_streamed_queue_json_equals_the_dict_form(tmp_path: Path, capsys):
         case_json(r.id, r.subscriber, r.title, r.eval, deployment=r.deployment,
                   reported_at=r.reported_at) for r in rows]}
     assert json.loads("".join(queue_json_chunks(at, rows))) == built
+
+
+def test_shipped_examples_match_the_specification_when_it_is_beside_the_checkout():
+    """tests/data/examples is a copy of shared/examples: where the specification folder lies
+    beside the checkout, the copy must not have drifted from it (a fresh clone without it
+    skips this check and tests with the copy)."""
+    from examples_data import EXAMPLES_DIR
+
+    shared = Path(__file__).resolve().parents[2] / "shared" / "examples"
+    if not shared.is_dir() or os.environ.get("SUPPORT_CONSOLE_EXAMPLES"):
+        pytest.skip("no shared/examples beside the checkout")
+    ours = {p.name: p.read_bytes() for p in EXAMPLES_DIR.glob("*") if p.is_file()}
+    theirs = {p.name: p.read_bytes() for p in shared.glob("*") if p.is_file()}
+    assert ours == theirs

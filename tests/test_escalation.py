@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
 from pathlib import Path
 
 import pytest
+from examples_data import E01
 from sqlalchemy import func, select
 
 from console.actions import Refused, append_event
@@ -18,12 +18,11 @@ from console.rules.timeutil import format_instant, parse_instant
 from console.store.engine import open_store
 from models import CaseEvent, Escalation
 
-SHARED = Path(os.environ.get("SUPPORT_CONSOLE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 T = parse_instant
 
 
 def _doc(n_cases: int = 6) -> dict:
-    doc = json.loads((SHARED / "examples" / "e01-weekday-simple.json").read_text("utf-8"))
+    doc = json.loads(E01.read_text("utf-8"))
     doc.pop("at")
     doc.pop("expected")
     doc["cases"] = []

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from examples_data import E01
 
 from console.actions import append_event
 from console.importer import existing_ids, validate, write
@@ -22,13 +23,12 @@ from console.rules.timeutil import parse_instant
 from console.store.engine import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SUPPORT_CONSOLE_SHARED", ROOT.parent / "shared"))
 T0 = parse_instant("2026-02-03T15:00:00Z")
 NOW = parse_instant("2026-11-01T00:00:00Z")  # imports: after every instant in the data
 
 
 def _load(url: str) -> None:
-    doc = json.loads((SHARED / "examples" / "e01-weekday-simple.json").read_text("utf-8"))
+    doc = json.loads(E01.read_text("utf-8"))
     doc.pop("at")
     doc.pop("expected")
     policy = default_policy()

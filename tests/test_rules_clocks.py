@@ -9,13 +9,13 @@ New York is 14:00-22:00Z. Monday 2 February 2026 starts a plain business week; M
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from examples_data import EXAMPLE_FILES
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from slow_twin import PLAN_ZONE, local_midnight, twin_evaluate, twin_specs
@@ -701,9 +701,7 @@ def test_paused_breached_clock_is_group_three():
 
 # --- examples ---------------------------------------------------------------------------
 
-EXAMPLES = sorted((Path(os.environ.get("SUPPORT_CONSOLE_SHARED",
-                                        Path(__file__).resolve().parents[2] / "shared"))
-                   / "examples").glob("e*.json"))
+EXAMPLES = EXAMPLE_FILES
 
 
 def _load_example(path: Path):

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import multiprocessing as mp
-import os
-from pathlib import Path
 
 import pytest
+from examples_data import E01
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -20,14 +19,13 @@ from console.rules.timeutil import parse_instant
 from console.store.engine import open_store
 from models import CaseEvent, CaseState, TimeEntry
 
-SHARED = Path(os.environ.get("SUPPORT_CONSOLE_SHARED", Path(__file__).resolve().parents[2] / "shared"))
 T0 = parse_instant("2026-02-03T15:00:00Z")
 #: "Now" for these tests: after every event they record (an event may not lie in the future).
 NOW = parse_instant("2026-02-04T12:00:00Z")
 
 
 def _doc() -> dict:
-    doc = json.loads((SHARED / "examples" / "e01-weekday-simple.json").read_text("utf-8"))
+    doc = json.loads(E01.read_text("utf-8"))
     doc.pop("at")
     doc.pop("expected")
     doc["cases"].append({

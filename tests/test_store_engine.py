@@ -43,6 +43,8 @@ TABLES = {
     "purge_audit",
     "product_version",
     "policy_version",
+    "notify_receiver",
+    "notify_outbox",
 }
 
 

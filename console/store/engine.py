@@ -29,7 +29,7 @@ APP_NAME = "support-console"
 DEFAULT_FILE = "support.db"
 #: The newest migration; kept here so start-up can check the schema with one query
 #: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0005_sla_record"
+HEAD = "0006_notifications"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Seconds a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -175,7 +175,8 @@ class Store:
             with self._translating():
                 yield session
                 session.commit()
-                if not self.is_sqlite:
+                if not self.is_sqlite and not (session.info.get("quiet")
+                                               and not session.info.get("changed")):
                     _notify(conn, session.info.get("changed"))
                 trans.commit()
         except BaseException:
@@ -323,6 +324,12 @@ NOTIFY_CHANNEL = "support_console"
 def mark_changed(session: Session, *case_ids: str) -> None:
     """Name the cases a write changed, for other consoles' change feeds (PostgreSQL)."""
     session.info.setdefault("changed", set()).update(case_ids)
+
+
+def mark_quiet(session: Session) -> None:
+    """This write changed no case (a notification's bookkeeping): other consoles need not
+    re-read anything, so no NOTIFY is sent (PostgreSQL) unless a case is named as well."""
+    session.info["quiet"] = True
 
 
 def _notify(conn: Connection, changed: set[str] | None) -> None:
