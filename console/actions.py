@@ -148,12 +148,14 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
     seq = (max((e.seq for e in events), default=0)) + 1
     new = Event(at=at, kind=kind, by=by, data=data, seq=seq, recorded_at=recorded_at)
     ordered = sort_events([*events, new])
-    dep = load_deployment(session, row.deployment_id)
+    # Eligibility is judged against the facts in force when the event happened (§14).
+    dep = load_deployment(session, row.deployment_id, at)
     links, _ = load_links(session, case_id)
     ltypes = linked_types(session, links)
+    plan_then = terms.at(at).plan
 
     def classify_check(t: str, p: str | None) -> list[tuple[str, str]]:
-        return check_classification(policy, terms.plan, row.subscriber_id, dep, t, p,
+        return check_classification(policy, plan_then, row.subscriber_id, dep, t, p,
                                     konneqt_initiated=bool(row.konneqt_initiated),
                                     linked_types=ltypes)
 
@@ -281,7 +283,13 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
         raise Refused(f"unknown subscriber {subscriber!r}")
     terms = load_terms(session, book, [subscriber]).case(subscriber, reported_at)
-    dep = load_deployment(session, deployment)
+    # Eligibility against the facts in force now, when the case is opened (policy §14).
+    now_terms = terms.at(recorded_at)
+    ended = now_terms.facts.terminated_at
+    if ended is not None and ended <= recorded_at:
+        raise Refused(f"{subscriber}'s contract terminated on {format_instant(ended)}: "
+                      "no new cases for it")
+    dep = load_deployment(session, deployment, recorded_at)
     if deployment is not None and dep is None:
         raise Refused(f"unknown deployment {deployment!r}")
     if dep is not None and dep.subscriber != subscriber:
@@ -289,7 +297,7 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     ltypes = linked_types(session, list(links))
     if len(ltypes) != len(links):
         raise Refused(f"unknown linked case among {', '.join(links)}")
-    problems = check_classification(policy, terms.plan, subscriber, dep, ctype, priority,
+    problems = check_classification(policy, now_terms.plan, subscriber, dep, ctype, priority,
                                     konneqt_initiated=konneqt_initiated, linked_types=ltypes)
     if problems:
         raise Refused("; ".join(f"{f}: {m}" for f, m in problems))

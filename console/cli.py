@@ -293,8 +293,13 @@ def cmd_case(args: argparse.Namespace) -> int:
 
         eos, past = case_support(conn, row.deployment_id, at)
         attachments = [attachment_json(a) for a in list_attachments(conn, args.id)]
+        from console.changes import case_flags
+
+        flags = case_flags(conn, policy, row, ev, at)
     out = case_json(row.id, row.subscriber_id, row.title, ev, deployment=row.deployment_id,
-                    reported_at=row.reported_at, end_of_support=eos, past_end_of_support=past)
+                    reported_at=row.reported_at, end_of_support=eos, past_end_of_support=past,
+                    subscriber_terminated=flags["subscriber_terminated"])
+    out["eligibility"] = flags["eligibility"]
     out["history"] = history
     out["links"] = links
     out["linked_from"] = back
@@ -605,9 +610,18 @@ def cmd_lift(args: argparse.Namespace) -> int:
     return code
 
 
+def _effective(args: argparse.Namespace) -> tuple[int, int]:
+    """(effective instant, now): ``--effective`` defaults to now."""
+    from console import clock
+
+    now = clock.now()
+    raw = getattr(args, "effective", None)
+    return (_instant(raw, "--effective") if raw else now), now
+
+
 def cmd_renew(args: argparse.Namespace) -> int:
-    from console.rules.timeutil import BadValue, parse_date
-    from console.suspensions import renew
+    from console.changes import renew
+    from console.rules.timeutil import BadValue, format_instant, parse_date
 
     _writes(args)
     try:
@@ -615,11 +629,145 @@ def cmd_renew(args: argparse.Namespace) -> int:
         start = parse_date(args.term_start) if args.term_start else None
     except BadValue as exc:
         raise CliError(f"--term-start/--term-end: {exc}") from None
+    effective, now = _effective(args)
     store = _open(args)
-    code = _suspension_cmd(lambda: renew(store, args.subscriber, term_start=start,
-                                         term_end=end, actor=operator(args)))
-    err(f"{args.subscriber}: term now ends {end}")
-    return code
+    term = _refusing(lambda: renew(store, args.subscriber, term_start=start, term_end=end,
+                                   effective_at=effective, reason=args.reason or "renewal",
+                                   actor=operator(args), recorded_at=now))
+    err(f"{args.subscriber}: term {term['term_start']} to {term['term_end']} from "
+        f"{format_instant(effective)}")
+    return EXIT_OK
+
+
+def cmd_terminate(args: argparse.Namespace) -> int:
+    from console.changes import terminate
+    from console.rules.timeutil import format_instant
+
+    _writes(args)
+    effective, now = _effective(args)
+    store = _open(args)
+    _refusing(lambda: terminate(store, args.subscriber, effective_at=effective,
+                                reason=args.reason or "", actor=operator(args), recorded_at=now))
+    err(f"{args.subscriber}: contract terminated at {format_instant(effective)}; retention runs "
+        "from then, new cases are refused")
+    return EXIT_OK
+
+
+def _key_values(items: list[str] | None, option: str) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for raw in items or []:
+        key, sep, value = raw.partition("=")
+        if not sep or not key.strip():
+            raise CliError(f"{option} {raw!r}: expected KEY=VALUE (VALUE 'best-efforts' or "
+                           "'none' for no target)")
+        v = value.strip()
+        out[key.strip()] = None if v.lower() in ("best-efforts", "best efforts", "none", "null") else v
+    return out
+
+
+def cmd_subscriber(args: argparse.Namespace) -> int:
+    """``subscriber set SUB [facts] --effective T --reason R`` (leads), ``subscriber history``."""
+    from console.changes import change_subscriber, subscriber_history
+    from console.records import load_terms
+    from console.rules.timeutil import format_instant
+
+    if args.action == "history":
+        store = _open(args)
+        with store.connection() as conn:
+            if conn.execute(_select_id("subscriber", args.subscriber)).first() is None:
+                raise CliError(f"unknown subscriber {inert(args.subscriber)!r}")
+            rows = subscriber_history(conn, args.subscriber)
+        _print_history(args, rows)
+        return EXIT_OK
+    _writes(args)
+    facts: dict[str, Any] = {}
+    for key, opt in (("plan", "plan"), ("coverage", "coverage"), ("timezone", "timezone")):
+        v = getattr(args, opt)
+        if v is not None:
+            facts[key] = v
+    if args.holidays is not None:
+        facts["holidays"] = ([d.strip() for d in args.holidays.split(",")]
+                             if "-" in args.holidays and args.holidays[:4].isdigit()
+                             else args.holidays)
+    if args.query_hours is not None:
+        try:
+            facts["query_hour_limit"] = float(args.query_hours)
+        except ValueError:
+            raise CliError(f"--query-hours: not a number: {args.query_hours!r}") from None
+    effective, now = _effective(args)
+    store = _open(args)
+    if args.target:
+        with store.connection() as conn:
+            terms = load_terms(conn, _book(args, store), [args.subscriber])
+            if args.subscriber not in terms:
+                raise CliError(f"unknown subscriber {inert(args.subscriber)!r}")
+            current = dict(terms[args.subscriber].at(effective).targets)
+        current.update(_key_values(args.target, "--target"))
+        facts["targets"] = current
+    if not facts:
+        raise CliError("subscriber set: name a fact to change (--plan, --coverage, --timezone, "
+                       "--holidays, --target, --query-hours)")
+    _refusing(lambda: change_subscriber(store, args.subscriber, facts, effective_at=effective,
+                                        reason=args.reason or "", actor=operator(args),
+                                        recorded_at=now))
+    err(f"{args.subscriber}: {', '.join(sorted(facts))} changed from {format_instant(effective)}")
+    return EXIT_OK
+
+
+def cmd_deployment(args: argparse.Namespace) -> int:
+    """``deployment set DEP [facts] --effective T --reason R`` (leads), ``deployment history``."""
+    from console.changes import change_deployment, deployment_history
+    from console.rules.timeutil import format_instant
+
+    if args.action == "history":
+        store = _open(args)
+        with store.connection() as conn:
+            if conn.execute(_select_id("deployment", args.deployment)).first() is None:
+                raise CliError(f"unknown deployment {inert(args.deployment)!r}")
+            rows = deployment_history(conn, args.deployment)
+        _print_history(args, rows)
+        return EXIT_OK
+    _writes(args)
+    facts: dict[str, Any] = {}
+    for key in ("environment", "product", "version"):
+        v = getattr(args, key)
+        if v is not None:
+            facts[key] = v
+    if args.managed is not None:
+        if args.managed not in ("yes", "no"):
+            raise CliError("--managed: yes or no")
+        facts["managed"] = args.managed == "yes"
+    if not facts:
+        raise CliError("deployment set: name a fact to change (--environment, --managed, "
+                       "--product, --version)")
+    effective, now = _effective(args)
+    store = _open(args)
+    _refusing(lambda: change_deployment(store, args.deployment, facts, effective_at=effective,
+                                        reason=args.reason or "", actor=operator(args),
+                                        recorded_at=now))
+    err(f"{args.deployment}: {', '.join(sorted(facts))} changed from {format_instant(effective)}")
+    return EXIT_OK
+
+
+def _select_id(table: str, value: str) -> Any:
+    from sqlalchemy import select
+
+    from console.records import D, S
+
+    t = S if table == "subscriber" else D
+    return select(t.c.id).where(t.c.id == value)
+
+
+def _print_history(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None:
+    if args.json:
+        _dump({"changes": rows})
+        return
+    for r in rows:
+        from console.changes import facts_text
+
+        facts = facts_text(r["facts"])
+        print(f"from {r['effective_at']}  {inert(facts)}  by {inert(r['by'] or '-')}  "
+              f"recorded {r['recorded_at']}  {inert(r['reason'])}")
 
 
 def _refusing(fn: Callable[[], Any]) -> Any:
@@ -1026,10 +1174,40 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("lift", cmd_lift, "lift a subscriber's suspension in force (leads)")
     sp.add_argument("subscriber")
     sp.add_argument("--at")
-    sp = add("renew", cmd_renew, "extend a subscription's term, ending a lapse (leads)")
+    sp = add("renew", cmd_renew, "extend a subscription's term from --effective, ending a "
+                                 "lapse there (leads)")
     sp.add_argument("subscriber")
     sp.add_argument("--term-end", required=True)
-    sp.add_argument("--term-start")
+    sp.add_argument("--term-start", help="default: the day after the current term ends")
+    sp.add_argument("--effective", help="in force from this instant (default: now)")
+    sp.add_argument("--reason")
+    sp = add("terminate", cmd_terminate, "the contract terminates at --effective (leads)")
+    sp.add_argument("subscriber")
+    sp.add_argument("--effective", help="default: now")
+    sp.add_argument("--reason", required=True)
+    sp = add("subscriber", cmd_subscriber, "a subscriber's dated changes: set (leads), history")
+    sp.add_argument("action", choices=["set", "history"])
+    sp.add_argument("subscriber")
+    sp.add_argument("--plan")
+    sp.add_argument("--coverage", help="business or 24x7")
+    sp.add_argument("--timezone", help="an IANA zone or a fixed offset like -03:00")
+    sp.add_argument("--holidays", help="a country (US, US-NY, CA) or a comma-separated date list")
+    sp.add_argument("--target", action="append", metavar="KEY=DURATION",
+                    help="an order-form target, e.g. incident.P1.response=30m (repeat)")
+    sp.add_argument("--query-hours", help="the query-hour limit per term")
+    sp.add_argument("--effective", help="in force from this instant (default: now)")
+    sp.add_argument("--reason")
+    sp.add_argument("--json", action="store_true")
+    sp = add("deployment", cmd_deployment, "a deployment's dated changes: set (leads), history")
+    sp.add_argument("action", choices=["set", "history"])
+    sp.add_argument("deployment")
+    sp.add_argument("--environment", help="production or pre-production")
+    sp.add_argument("--managed", help="yes or no")
+    sp.add_argument("--product")
+    sp.add_argument("--version")
+    sp.add_argument("--effective", help="in force from this instant (default: now)")
+    sp.add_argument("--reason")
+    sp.add_argument("--json", action="store_true")
     add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
     sp = add("purge", cmd_purge, "data retention (policy §11): remove what is due (leads), or --dry-run")
     sp.add_argument("--dry-run", action="store_true", help="list what would go; write nothing")

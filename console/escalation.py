@@ -61,7 +61,7 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
         if any(r.eval.clocks[c].breached for c in ESCALATING_CLOCKS if c in r.eval.clocks):
             candidates.append(r.id)
             continue
-        specs = terms.case(r.subscriber, r.reported_at).specs(r.eval.type, r.eval.priority)
+        specs = terms.case(r.subscriber, r.reported_at).specs(r.eval.type, r.eval.priority, at)
         for c in ESCALATING_CLOCKS:
             st = r.eval.clocks.get(c)
             if st is not None and st.state == "running" and st.remaining is not None:
@@ -160,7 +160,7 @@ def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
             ev = evaluate(case_facts(row), evs, t, at)
             esc = escs[row.id]
             cal = t.coverage_calendar
-            team = war_team(evs, cal, t.update_frequency())
+            team = war_team(evs, cal, t.update_frequency(at))
             clock = ev.clocks.get(esc.missed)
             overdue = -(clock.remaining or 0) if clock is not None and clock.breached else 0
             cards.append(Card(

@@ -24,6 +24,18 @@ def export(conn: Conn) -> dict[str, Any]:
         if r.by:
             item["by"] = r.by
         susp.setdefault(r.subscriber_id, []).append(item)
+    from console.records import DC, SC
+
+    def changes_of(table: Any, col: Any) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for r in conn.execute(select(table).order_by(table.c.id)):
+            out.setdefault(getattr(r, col), []).append({
+                "effective_at": format_instant(r.effective_at), "facts": dict(r.facts or {}),
+                "reason": r.reason, "by": r.by, "recorded_at": format_instant(r.recorded_at)})
+        return out
+
+    sub_changes = changes_of(SC, "subscriber_id")
+    dep_changes = changes_of(DC, "deployment_id")
     subscribers = []
     for r in conn.execute(select(S).order_by(S.c.id)):
         subscribers.append({
@@ -33,10 +45,12 @@ def export(conn: Conn) -> dict[str, Any]:
             "term_start": r.term_start.isoformat(), "term_end": r.term_end.isoformat(),
             "terminated_at": format_instant(r.terminated_at), "targets": r.targets or {},
             "suspensions": susp.get(r.id, []),
+            "changes": sub_changes.get(r.id, []),
         })
     deployments = [
         {"id": r.id, "subscriber": r.subscriber_id, "environment": r.environment,
-         "managed": bool(r.managed), "product": r.product, "version": r.version}
+         "managed": bool(r.managed), "product": r.product, "version": r.version,
+         "changes": dep_changes.get(r.id, [])}
         for r in conn.execute(select(D).order_by(D.c.id))
     ]
     users = [

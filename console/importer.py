@@ -18,6 +18,12 @@ from sqlalchemy import insert, select
 from console.projection import project
 from console.records import CS, SS, TE, C, Conn, D, E, L, S, holiday_spec, load_terms
 from console.rules.calendar import check_holiday_spec
+from console.rules.changes import (
+    decode_subscriber,
+    deployment_at,
+    deployment_problems,
+    subscriber_problems,
+)
 from console.rules.clocks import CaseFacts, Event, sort_events
 from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
 from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
@@ -77,6 +83,11 @@ class Existing:
     cases: dict[str, str] = field(default_factory=dict)  # id -> type
     products: set[tuple[str, str]] = field(default_factory=set)  # (product, version)
     operators: set[str] = field(default_factory=set)
+    # What an import may find again unchanged (the same record is no duplicate).
+    subscriber_records: dict[str, tuple] = field(default_factory=dict)
+    deployment_records: dict[str, tuple] = field(default_factory=dict)
+    deployment_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict]]]] = field(
+        default_factory=dict)
 
 
 @dataclass
@@ -92,6 +103,8 @@ class Prepared:
     attachments: list[dict[str, Any]] = field(default_factory=list)
     operators: list[dict[str, Any]] = field(default_factory=list)
     policy_versions: list[dict[str, Any]] = field(default_factory=list)
+    subscriber_changes: list[dict[str, Any]] = field(default_factory=list)
+    deployment_changes: list[dict[str, Any]] = field(default_factory=list)
     replace_policy: bool = False  # an empty database takes the file's policy history
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
@@ -175,7 +188,7 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             continue
         n = len(chk.problems)
         sid = chk.get(s, "id", p, str)
-        if sid and (sid in seen_subs or sid in existing.subscribers):
+        if sid and sid in seen_subs:
             chk.add(f"{p}.id", f"duplicate subscriber id {sid!r}")
         name = chk.get(s, "name", p, str)
         plan = chk.get(s, "plan", p, str)
@@ -246,6 +259,8 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
                 )
         if limit is not None and not math.isfinite(limit):
             chk.add(f"{p}.query_hour_limit", f"{limit!r} is not a number of hours")
+        changes = _changes(s, p, chk, horizon, lambda facts, eff: subscriber_problems(
+            facts, book.at(eff)))
         if len(chk.problems) > n or not sid:
             if sid:
                 seen_subs.add(sid)
@@ -256,11 +271,24 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             "holidays": hol, "query_hour_limit": limit, "term_start": ts, "term_end": te,
             "terminated_at": terminated, "targets": targets,
         }
+        same = _canonical_subscriber(row, [(x["reason"], x["from_at"], x["until_at"])
+                                           for x in out.suspensions if x["subscriber_id"] == sid],
+                                     changes)
+        if sid in existing.subscribers:
+            # An import adds; it never rewrites a subscriber (its changes are dated records).
+            if existing.subscriber_records.get(sid) != same:
+                chk.add(f"{p}.id", f"subscriber {sid!r} exists with other facts: an import "
+                                   "only adds (change it with `subscriber set`)")
+            out.suspensions = [x for x in out.suspensions if x["subscriber_id"] != sid]
+            continue
         out.subscribers.append(row)
+        out.subscriber_changes.extend(dict(c, subscriber_id=sid) for c in changes)
         terms.add(SubscriptionFacts(
             id=sid, plan=plan, coverage=coverage, timezone=tz, holidays=holiday_spec(hol),
             targets=targets, term_start=ts, term_end=te, query_hour_limit=limit,
-            suspensions=tuple(spans)))
+            suspensions=tuple(spans), terminated_at=terminated,
+            changes=tuple((c["effective_at"], decode_subscriber(c["facts"]))
+                          for c in sorted(changes, key=lambda c: c["effective_at"]))))
 
     def known_sub(v: Any, path: str) -> bool:
         if v is None:
@@ -271,6 +299,9 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
         return v in terms
 
     deps: dict[str, DeploymentFacts] = dict(existing.deployments)
+    # Each deployment's facts over time: a case is checked against those of its report.
+    dep_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict]]]] = dict(
+        existing.deployment_lines)
     for i, d in enumerate(_list(doc, "deployments", chk)):
         p = f"deployments[{i}]"
         if not isinstance(d, dict):
@@ -278,7 +309,7 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             continue
         n = len(chk.problems)
         did = chk.get(d, "id", p, str)
-        if did and did in deps:
+        if did and did in deps and did not in existing.deployments:
             chk.add(f"{p}.id", f"duplicate deployment id {did!r}")
         sid = chk.get(d, "subscriber", p, str)
         known_sub(sid, f"{p}.subscriber")
@@ -288,11 +319,23 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
         managed = chk.get(d, "managed", p, bool, default=False)
         product = chk.get(d, "product", p, str)
         version = chk.get(d, "version", p, str)
+        dchanges = _changes(d, p, chk, horizon, lambda facts, eff: deployment_problems(facts))
         if len(chk.problems) > n:
             continue
-        deps[did] = DeploymentFacts(did, sid, env, managed, product, version)
+        record = (sid, env, managed, product, version,
+                  tuple((c["effective_at"], json.dumps(c["facts"], sort_keys=True)) for c in dchanges))
+        if did in existing.deployments:
+            if existing.deployment_records.get(did) != record:
+                chk.add(f"{p}.id", f"deployment {did!r} exists with other facts: an import "
+                                   "only adds (change it with `deployment set`)")
+            continue
+        base = DeploymentFacts(did, sid, env, managed, product, version)
+        line = [(c["effective_at"], c["facts"]) for c in dchanges]
+        deps[did] = deployment_at(base, line, None)
+        dep_lines[did] = (base, line)
         out.deployments.append({"id": did, "subscriber_id": sid, "environment": env,
                                 "managed": managed, "product": product, "version": version})
+        out.deployment_changes.extend(dict(c, deployment_id=did) for c in dchanges)
 
     users = set(existing.users)
     for i, u in enumerate(_list(doc, "users", chk)):
@@ -405,8 +448,16 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
                 chk.add(f"{p}.links[{j}]", f"unknown case {lk!r}")
             elif lk == cid:
                 chk.add(f"{p}.links[{j}]", "a case cannot link to itself")
+        if dep_id is not None and dep_id in dep_lines and reported is not None:
+            base, line = dep_lines[dep_id]
+            dep = deployment_at(base, line, reported)
+        if sub_ok and reported is not None:
+            ended = terms.case(sid, reported).at(reported).facts.terminated_at
+            if ended is not None and ended <= reported:
+                chk.add(f"{p}.reported_at", f"{sid}'s contract terminated on "
+                                            f"{format_instant(ended)}: no new cases for it")
         if sub_ok and ctype and reported is not None and len(chk.problems) == n:
-            plan = terms.case(sid, reported).plan
+            plan = terms.case(sid, reported).at(reported).plan
             for fld, msg in check_classification(
                 policy, plan, sid, dep, ctype, prio, konneqt_initiated=kinit,
                 linked_types=tuple(case_types.get(lk, "") for lk in links if isinstance(lk, str)),
@@ -454,7 +505,7 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
                           recorded_at=case_recorded)
         ordered = sort_events(events)
         case_terms = terms.case(sid, reported)
-        plan = case_terms.plan
+        plan = case_terms.at(reported).plan
         policy_c = case_terms.policy
 
         def classify_check(t: str, pr: str | None, _sid=sid, _dep=dep, _plan=plan, _k=kinit,
@@ -503,6 +554,43 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
     if chk.problems:
         raise ImportRefused(chk.problems)
     return out
+
+
+def _changes(obj: dict, p: str, chk: _Checker, horizon: int,
+             problems: Callable[[dict, int], list[tuple[str, str]]]) -> list[dict[str, Any]]:
+    """A subscriber's or deployment's ``changes`` list: dated records (policy §14)."""
+    rows = []
+    for j, c in enumerate(chk.get(obj, "changes", p, list, required=False, default=[]) or []):
+        cp = f"{p}.changes[{j}]"
+        if not isinstance(c, dict):
+            chk.add(cp, "expected an object")
+            continue
+        n = len(chk.problems)
+        eff_raw = chk.get(c, "effective_at", cp, str)
+        eff = chk.conv(parse_instant, eff_raw, f"{cp}.effective_at") if eff_raw else None
+        facts = chk.get(c, "facts", cp, dict)
+        reason = chk.get(c, "reason", cp, str)
+        by = chk.get(c, "by", cp, str, required=False)
+        rec_raw = chk.get(c, "recorded_at", cp, str, required=False)
+        rec = chk.conv(parse_instant, rec_raw, f"{cp}.recorded_at") if rec_raw else eff
+        if rec is not None and rec > horizon:
+            chk.add(f"{cp}.recorded_at", f"{format_instant(rec)} lies in the future")
+        if isinstance(facts, dict) and eff is not None:
+            for key, why in problems(facts, eff):
+                chk.add(f"{cp}.facts.{key}", why)
+        if len(chk.problems) == n and eff is not None and facts is not None:
+            rows.append({"effective_at": eff, "facts": facts, "reason": reason, "by": by,
+                         "recorded_at": rec})
+    return rows
+
+
+def _canonical_subscriber(row: dict[str, Any], suspensions: list[tuple], changes: list[dict]) -> tuple:
+    """A subscriber record as stored, for telling "the same record" from a clash."""
+    return (row["name"], row["plan"], row["coverage"], row["timezone"],
+            json.dumps(row["holidays"], sort_keys=True), row["query_hour_limit"],
+            row["term_start"], row["term_end"], row["terminated_at"],
+            json.dumps(row["targets"] or {}, sort_keys=True), tuple(sorted(suspensions)),
+            tuple((c["effective_at"], json.dumps(c["facts"], sort_keys=True)) for c in changes))
 
 
 def _with_file_versions(book: PolicyBook, doc: dict, chk: _Checker, out: Prepared,
@@ -588,9 +676,34 @@ def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any
 def existing_ids(conn: Conn, policy: Policy | PolicyBook) -> Existing:
     ex = Existing()
     ex.subscribers = load_terms(conn, policy)
+    from console.records import DC, SC, SS, load_deployment_changes
+
+    dchanges = load_deployment_changes(conn)
     for r in conn.execute(select(D)):
-        ex.deployments[r.id] = DeploymentFacts(r.id, r.subscriber_id, r.environment, bool(r.managed),
-                                               r.product, r.version)
+        base = DeploymentFacts(r.id, r.subscriber_id, r.environment, bool(r.managed), r.product,
+                               r.version)
+        mine = dchanges.get(r.id, [])
+        ex.deployments[r.id] = deployment_at(base, mine, None)
+        ex.deployment_lines[r.id] = (base, mine)
+        ex.deployment_records[r.id] = (
+            r.subscriber_id, r.environment, bool(r.managed), r.product, r.version,
+            tuple((eff, json.dumps(f, sort_keys=True)) for eff, f in
+                  conn.execute(select(DC.c.effective_at, DC.c.facts)
+                               .where(DC.c.deployment_id == r.id).order_by(DC.c.id))))
+    susp: dict[str, list[tuple]] = {}
+    for r in conn.execute(select(SS.c.subscriber_id, SS.c.reason, SS.c.from_at, SS.c.until_at)):
+        susp.setdefault(r.subscriber_id, []).append((r.reason, r.from_at, r.until_at))
+    sch: dict[str, list[dict]] = {}
+    for r in conn.execute(select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)):
+        sch.setdefault(r.subscriber_id, []).append({"effective_at": r.effective_at,
+                                                    "facts": dict(r.facts or {})})
+    for r in conn.execute(select(S)):
+        row = {"name": r.name, "plan": r.plan, "coverage": r.coverage, "timezone": r.timezone,
+               "holidays": r.holidays, "query_hour_limit": r.query_hour_limit,
+               "term_start": r.term_start, "term_end": r.term_end,
+               "terminated_at": r.terminated_at, "targets": r.targets or {}}
+        ex.subscriber_records[r.id] = _canonical_subscriber(row, susp.get(r.id, []),
+                                                            sch.get(r.id, []))
     from models import SupportUser
 
     ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
@@ -620,10 +733,18 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         conn.execute(insert(PolicyVersionRow.__table__), prep.policy_versions)
     if prep.subscribers:
         conn.execute(insert(S), prep.subscribers)
+    if prep.subscriber_changes:
+        from models import SubscriberChange
+
+        conn.execute(insert(SubscriberChange.__table__), prep.subscriber_changes)
     if prep.suspensions:
         conn.execute(insert(SS), prep.suspensions)
     if prep.deployments:
         conn.execute(insert(D), prep.deployments)
+    if prep.deployment_changes:
+        from models import DeploymentChange
+
+        conn.execute(insert(DeploymentChange.__table__), prep.deployment_changes)
     if prep.users:
         conn.execute(insert(SupportUser.__table__), prep.users)
     if prep.products:

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 
 from console.actions import Refused
 from console.operators import role_of
-from console.records import Conn, D
+from console.records import Conn, load_deployment, load_deployments
 from console.rules.lifespan import end_of_support, past_end_of_support
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
@@ -64,17 +64,20 @@ def deployment_support(conn: Conn, at: int) -> dict[str, tuple[date | None, bool
     per_version: dict[tuple[str, str], tuple[date | None, bool]] = {
         key: (v.end_of_support, v.past(at)) for key, v in matrix.items()}
     none: tuple[date | None, bool] = (None, False)
-    return {r.id: per_version.get((r.product, r.version), none)
-            for r in conn.execute(select(D.c.id, D.c.product, D.c.version))}
+    # The version each deployment runs at ``at`` (dated changes, policy §14).
+    return {did: per_version.get((d.product, d.version), none)
+            for did, d in load_deployments(conn, at).items()}
 
 
 def case_support(conn: Conn, deployment_id: str | None, at: int) -> tuple[date | None, bool]:
     """(end of support, past it at ``at``) of a case's deployment; (None, False) without one."""
     if deployment_id is None:
         return None, False
-    row = conn.execute(
-        select(PV).join(D, (D.c.product == PV.c.product) & (D.c.version == PV.c.version))
-        .where(D.c.id == deployment_id)).first()
+    dep = load_deployment(conn, deployment_id, at)
+    if dep is None:
+        return None, False
+    row = conn.execute(select(PV).where(PV.c.product == dep.product,
+                                        PV.c.version == dep.version)).first()
     if row is None:
         return None, False
     v = _support(row)
@@ -124,8 +127,7 @@ def support_report(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[dic
     from console.queue import load_queue
 
     matrix = load_matrix(conn)
-    dep_version = {r.id: (r.product, r.version)
-                   for r in conn.execute(select(D.c.id, D.c.product, D.c.version))}
+    dep_version = {did: (d.product, d.version) for did, d in load_deployments(conn, at).items()}
     cases: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for row in load_queue(conn, policy, at):
         key = dep_version.get(row.deployment) if row.deployment else None

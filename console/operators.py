@@ -29,6 +29,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "plan_updated": frozenset({"lead", "executive"}),
     "set_role": frozenset({"lead"}),
     "publish_policy": frozenset({"lead"}),
+    "change_subscriber": frozenset({"lead"}),
+    "change_deployment": frozenset({"lead"}),
     # Notification receivers (console.notify): their URLs hold secrets and they page people.
     "notify_add": frozenset({"lead"}),
     "notify_remove": frozenset({"lead"}),

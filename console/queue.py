@@ -46,6 +46,7 @@ class QueueRow:
     # (policy §12); (None, False) without a deployment or a matrix entry.
     support: tuple[date | None, bool] = (None, False)
     escalated: bool = False
+    terminated: bool = False  # the subscriber's contract has terminated (flagged, §14)
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -107,8 +108,22 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook, at: int, *,
     if stale:
         rows.extend(_evaluate_fully(conn, terms, at, stale, known_at=known_at))
     _add_support(conn, rows, at)
+    ended = terminated_subscribers(terms, at)
+    if ended:
+        for row in rows:
+            row.terminated = row.subscriber in ended
     rows.sort(key=lambda row: row.key)
     return rows
+
+
+def terminated_subscribers(terms: TermsMap, at: int) -> set[str]:
+    """Subscribers whose contract has terminated by ``at`` (their open cases are flagged)."""
+    out = set()
+    for sid in terms:
+        ended = terms[sid].at(at).terminated_at
+        if ended is not None and ended <= at:
+            out.add(sid)
+    return out
 
 
 def _share(case_id: str, n: int) -> int:
@@ -141,7 +156,7 @@ def _carry(raw: str | dict, terms: Any, ctype: str, prio: str | None, level: str
     makes the shared calendar lay itself out further back).
     """
     data = _DECODE(raw)[0] if isinstance(raw, str) else raw
-    specs = terms.specs(ctype, prio) if at != anchor else None
+    specs = terms.specs(ctype, prio, at) if at != anchor else None
     clocks = {}
     for name, (state, target, elapsed, due, breached) in data["c"].items():
         if specs is not None and state == RUNNING:

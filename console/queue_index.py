@@ -135,7 +135,7 @@ def _past_due_key(item: Item, terms: Any, at: int) -> tuple:
     """Exact key when the earliest due has passed, without building clock objects."""
     assert item.raw is not None
     clocks = json.loads(item.raw)["c"]
-    specs = terms.specs(item.type, item.priority)
+    specs = terms.specs(item.type, item.priority, at)
     breached_due: int | None = None
     running_due: int | None = None
     for name, (state, target, _elapsed, due, breached) in clocks.items():

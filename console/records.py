@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from console.projection import project
-from console.rules.clocks import CaseFacts, Event, sort_events
+from console.rules.clocks import CaseFacts, Event
 from console.rules.eligibility import DeploymentFacts
 from console.rules.policy import Policy, SubscriptionFacts
 from console.rules.policy_book import PolicyBook, TermsMap, as_book
@@ -24,7 +23,9 @@ from models import (
     CaseLink,
     CaseState,
     Deployment,
+    DeploymentChange,
     Subscriber,
+    SubscriberChange,
     SubscriberSuspension,
     TimeEntry,
 )
@@ -39,6 +40,8 @@ E = CaseEvent.__table__
 CS = CaseState.__table__
 L = CaseLink.__table__
 TE = TimeEntry.__table__
+SC = SubscriberChange.__table__
+DC = DeploymentChange.__table__
 
 
 def holiday_spec(value: Any) -> str | tuple[str, ...] | None:
@@ -47,7 +50,12 @@ def holiday_spec(value: Any) -> str | tuple[str, ...] | None:
     return value
 
 
-def subscription_facts(row: Any, suspensions: Sequence[tuple[int, int | None]]) -> SubscriptionFacts:
+def subscription_facts(row: Any, suspensions: Sequence[tuple[int, int | None]],
+                       changes: Sequence[tuple[int, dict[str, Any]]] = ()) -> SubscriptionFacts:
+    """The engine's facts of a subscriber: its row as first recorded, its suspensions, and
+    its dated changes in effective order (policy §14)."""
+    from console.rules.changes import decode_subscriber
+
     return SubscriptionFacts(
         id=row.id,
         plan=row.plan,
@@ -59,6 +67,9 @@ def subscription_facts(row: Any, suspensions: Sequence[tuple[int, int | None]]) 
         term_end=row.term_end,
         query_hour_limit=row.query_hour_limit,
         suspensions=tuple(suspensions),
+        terminated_at=row.terminated_at,
+        changes=tuple((eff, decode_subscriber(facts))
+                      for eff, facts in sorted(changes, key=lambda c: c[0])),
     )
 
 
@@ -80,7 +91,43 @@ def load_terms(conn: Conn, policy: Policy | PolicyBook, ids: Iterable[str] | Non
     susp: dict[str, list[tuple[int, int | None]]] = {}
     for sid, f, u in conn.execute(sq):
         susp.setdefault(sid, []).append((f, u))
-    return TermsMap(book, {r.id: subscription_facts(r, susp.get(r.id, ())) for r in conn.execute(q)})
+    changes = load_subscriber_changes(conn, ids, known_at=known_at)
+    return TermsMap(book, {r.id: subscription_facts(r, susp.get(r.id, ()), changes.get(r.id, ()))
+                           for r in conn.execute(q)})
+
+
+def load_subscriber_changes(conn: Conn, ids: Iterable[str] | None = None, *,
+                            known_at: int | None = None) -> dict[str, list[tuple[int, dict]]]:
+    """Subscriber id -> [(effective_at, facts)] in record order."""
+    q = select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)
+    if ids is not None:
+        q = q.where(SC.c.subscriber_id.in_(list(ids)))
+    if known_at is not None:
+        q = q.where(SC.c.recorded_at <= known_at)
+    out: dict[str, list[tuple[int, dict]]] = {}
+    for sid, eff, facts in conn.execute(q):
+        out.setdefault(sid, []).append((eff, dict(facts or {})))
+    return out
+
+
+def load_deployment_changes(conn: Conn, ids: Iterable[str] | None = None
+                            ) -> dict[str, list[tuple[int, dict]]]:
+    q = select(DC.c.deployment_id, DC.c.effective_at, DC.c.facts).order_by(DC.c.id)
+    if ids is not None:
+        q = q.where(DC.c.deployment_id.in_(list(ids)))
+    out: dict[str, list[tuple[int, dict]]] = {}
+    for did, eff, facts in conn.execute(q):
+        out.setdefault(did, []).append((eff, dict(facts or {})))
+    return out
+
+
+def load_deployments(conn: Conn, at: int | None = None) -> dict[str, DeploymentFacts]:
+    """Every deployment's facts in force at ``at`` (None: as last recorded)."""
+    from console.rules.changes import deployment_at
+
+    changes = load_deployment_changes(conn)
+    return {r.id: deployment_at(deployment_facts(r), changes.get(r.id, ()), at)
+            for r in conn.execute(select(D))}
 
 
 def case_facts(row: Any) -> CaseFacts:
@@ -139,11 +186,17 @@ def deployment_facts(row: Any) -> DeploymentFacts:
     )
 
 
-def load_deployment(conn: Conn, dep_id: str | None) -> DeploymentFacts | None:
+def load_deployment(conn: Conn, dep_id: str | None, at: int | None = None) -> DeploymentFacts | None:
+    """A deployment's facts in force at ``at`` (None: as last recorded)."""
+    from console.rules.changes import deployment_at
+
     if dep_id is None:
         return None
     row = conn.execute(select(D).where(D.c.id == dep_id)).first()
-    return deployment_facts(row) if row else None
+    if row is None:
+        return None
+    return deployment_at(deployment_facts(row), load_deployment_changes(conn, [dep_id])
+                         .get(dep_id, ()), at)
 
 
 def load_links(conn: Conn, case_id: str) -> tuple[list[str], list[str]]:
@@ -157,10 +210,3 @@ def linked_types(conn: Conn, ids: Sequence[str]) -> tuple[str, ...]:
     if not ids:
         return ()
     return tuple(r[0] for r in conn.execute(select(C.c.type).where(C.c.id.in_(list(ids)))))
-
-
-def save_projection(conn: Conn, case: CaseFacts, events: Sequence[Event], terms: Any) -> dict[str, Any]:
-    row = project(case, sort_events(events), terms)
-    values = {k: v for k, v in row.items() if k != "case_id"}
-    conn.execute(update(CS).where(CS.c.case_id == case.id).values(**values))
-    return row

@@ -38,7 +38,7 @@ from console.rules.retention import (
     first_resolved_or_closed,
     plan_purge,
 )
-from console.rules.timeutil import format_instant
+from console.rules.timeutil import format_instant, parse_instant
 from console.store.engine import mark_changed
 from models import Attachment, PurgeAudit, SupportUser
 
@@ -55,9 +55,23 @@ class PurgeResult:
     cases_touched: list[str] = field(default_factory=list)
 
 
+def terminations(conn: Conn, at: int) -> dict[str, int | None]:
+    """Subscriber id -> the termination in force at ``at``: the subscriber's own
+    ``terminated_at`` or a dated ``terminate`` effective by then (policy §14)."""
+    from console.records import load_subscriber_changes
+
+    out = {r.id: r.terminated_at for r in conn.execute(select(S.c.id, S.c.terminated_at))}
+    for sid, changes in load_subscriber_changes(conn).items():
+        for effective, facts in sorted(changes, key=lambda c: c[0]):
+            if effective <= at and "terminated_at" in facts:
+                raw = facts["terminated_at"]
+                out[sid] = None if raw is None else parse_instant(raw)
+    return out
+
+
 def plan(conn: Conn, at: int) -> PurgePlan:
     """What a purge at ``at`` would remove (reads only)."""
-    terminated = {r.id: r.terminated_at for r in conn.execute(select(S.c.id, S.c.terminated_at))}
+    terminated = terminations(conn, at)
     users = [UserRef(r.id, r.subscriber_id) for r in conn.execute(select(U.c.id, U.c.subscriber_id))]
     atts = [AttachmentRef(r.id, r.case_id, r.subscriber_id) for r in conn.execute(
         select(A.c.id, A.c.case_id, C.c.subscriber_id).join(C, C.c.id == A.c.case_id))]

@@ -1,4 +1,5 @@
-"""Subscriber-wide SLA suspensions and term renewals (policy §6), by leads.
+"""Subscriber-wide SLA suspensions (policy §6), by leads. (Renewals and other changes of
+the subscription are dated changes: ``console.changes``.)
 
 A suspension or lift changes how every clock of the subscriber counts, so the same
 transaction recomputes the projections of all the subscriber's cases.
@@ -6,7 +7,6 @@ transaction recomputes the projections of all the subscriber's cases.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import insert, select, update
@@ -75,20 +75,4 @@ def lift(store: Any, subscriber: str, *, at: int, actor: str | None) -> None:
             raise Refused(f"{subscriber} has no suspension in force at {format_instant(at)}")
         for r in rows:
             session.execute(update(SS).where(SS.c.id == r.id).values(until_at=at))
-        reproject(session, subscriber)
-
-
-def renew(store: Any, subscriber: str, *, term_start: date | None, term_end: date,
-          actor: str | None) -> None:
-    """Extend the subscription's term: ends an automatic lapse (policy §6)."""
-    with store.write() as session:
-        try:
-            require(session, actor, "renew")
-        except NotAllowed as exc:
-            raise Refused(str(exc)) from None
-        row = _subscriber(session, subscriber)
-        start = term_start or row.term_start
-        if term_end < start:
-            raise Refused(f"term ends ({term_end}) before it starts ({start})")
-        session.execute(update(S).where(S.c.id == subscriber).values(term_start=start, term_end=term_end))
         reproject(session, subscriber)

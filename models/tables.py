@@ -314,3 +314,34 @@ class NotifyOutbox(SQLModel, table=True):
     claimed_by: str | None = None
     last_error: str | None = None
     sent_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SubscriberChange(SQLModel, table=True):
+    """A dated change of a subscriber's facts (policy §14): in force from ``effective_at``,
+    never before it. ``facts`` maps each changed fact (plan, coverage, timezone, holidays,
+    targets, query_hour_limit, term_start, term_end, terminated_at) to its new value as
+    the interchange file writes it. Rows are only ever added."""
+
+    __tablename__ = "subscriber_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: str = Field(foreign_key="subscriber.id", index=True)
+    effective_at: int = Field(sa_type=BigInteger)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    reason: str
+    by: str | None = None
+    recorded_at: int = Field(sa_type=BigInteger)
+
+
+class DeploymentChange(SQLModel, table=True):
+    """A dated change of a deployment's facts (environment, managed, product, version)."""
+
+    __tablename__ = "deployment_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    deployment_id: str = Field(foreign_key="deployment.id", index=True)
+    effective_at: int = Field(sa_type=BigInteger)
+    facts: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
+    reason: str
+    by: str | None = None
+    recorded_at: int = Field(sa_type=BigInteger)

@@ -85,6 +85,8 @@ class CaseData:
     # they would stand without them, shown beside the clocks with them.
     late: dict[int, list[str]] = dc_field(default_factory=dict)
     without_late: Any | None = None
+    # What later dated changes say (policy §14): termination, eligibility now.
+    flags: dict[str, Any] = dc_field(default_factory=dict)
 
     @property
     def cr_status(self) -> str:
@@ -105,7 +107,7 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
     from console.late import late_entries
     from console.lifespan import case_support
     from console.queue import evaluate_case
-    from console.records import C, D, S, load_event_rows, load_links, load_terms
+    from console.records import C, S, load_deployment, load_event_rows, load_links, load_terms
 
     with store.connection() as conn:
         found = evaluate_case(conn, policy, case_id, at)
@@ -114,9 +116,8 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         row, ev, _events = found
         late, without = late_entries(conn, policy, row, _events, at)
         history = load_event_rows(conn, case_id)
-        dep = None
-        if row.deployment_id:
-            dep = conn.execute(select(D).where(D.c.id == row.deployment_id)).first()
+        # The deployment's facts in force at ``at`` (dated changes applied).
+        dep = load_deployment(conn, row.deployment_id, at)
         sub = conn.execute(select(S).where(S.c.id == row.subscriber_id)).first()
         terms = load_terms(conn, policy, [row.subscriber_id]).case(row.subscriber_id,
                                                                   row.reported_at)
@@ -126,8 +127,11 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         linked = links[0] + links[1]
         types = {r.id: r.type for r in conn.execute(
             select(C.c.id, C.c.type).where(C.c.id.in_(linked)))} if linked else {}
+        from console.changes import case_flags
+
+        flags = case_flags(conn, policy, row, ev, at)
     return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types,
-                    late, without)
+                    late, without, flags)
 
 
 def _t(value: Any) -> Text:
@@ -245,13 +249,18 @@ class CaseView(Screen[None]):
         ev, r = d.eval, d.row
         sub = d.subscriber
         if sub is not None:
+            now = d.terms.at(d.at)  # the subscription as in force at the instant shown
+            f = now.facts
             s = Text()
             s.append_text(_t(sub.name))
-            s.append(f" ({inert(sub.id)}) · {sub.plan} · {sub.coverage} · {d.terms.tz_name}"
-                     f" · term {sub.term_start}–{sub.term_end}")
-            if sub.terminated_at:
-                s.append(f" · terminated {_local(sub.terminated_at, self.tz)}")
+            s.append(f" ({inert(sub.id)}) · {f.plan} · {f.coverage} · {now.tz_name}"
+                     f" · term {f.term_start}–{f.term_end}")
+            if d.flags.get("subscriber_terminated") and f.terminated_at:
+                s.append(f" · TERMINATED {_local(f.terminated_at, self.tz)}", style="bold")
             t.add_row("Subscriber", s)
+        for problem in d.flags.get("eligibility") or []:
+            t.add_row("Flagged", Text(f"not eligible under today's facts: {inert(problem)} "
+                                      "(open cases are flagged, not refused)", style="bold"))
         dep = d.deployment
         if dep is not None:
             t.add_row("Deployment", _t(f"{dep.id} · {dep.environment} · "

@@ -81,11 +81,14 @@ def due_text(ts: int | None, tz: tzinfo, wide: bool) -> str:
 
 
 PAST_EOS = "†"  # the case's deployment runs a version past its end of support (policy §12)
+ENDED = "✕"  # the subscriber's contract has terminated (policy §14): flagged, not refused
 
 
-def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -> dict[str, str]:
+def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
+              ended: bool = False) -> dict[str, str]:
     """The text of each cell of one queue row (plain, inert text). ``past``: the case's
-    version is past its end of support; the title starts with ``†`` (flagged, not refused)."""
+    version is past its end of support; the title starts with ``†`` (flagged, not refused).
+    ``ended``: the subscriber's contract has terminated; the title starts with ``✕``."""
     worst = worst_clock(ev.clocks)
     name, st = worst if worst else ("", None)
     # A breach stays marked while its clock is paused, suspended or stopped, and an
@@ -102,7 +105,8 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -
         "clock": name if wide else CLOCK_SHORT.get(name, name),
         "left": clock_text(st) if st else "",
         "due": due_text(st.due if st else None, tz, wide),
-        "title": (PAST_EOS + " " if past else "") + inert(" ".join(item.title.split())),
+        "title": ((ENDED + " " if ended else "") + (PAST_EOS + " " if past else "")
+                  + inert(" ".join(item.title.split()))),
     }
 
 
@@ -150,6 +154,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.id_width = 9
         # Deployments whose version is past its end of support (set by the lifespan pane).
         self.past_deployments: frozenset[str] = frozenset()
+        self.ended: set[str] = set()  # subscribers whose contract has terminated (§14)
 
     # -- data ---------------------------------------------------------------------------
 
@@ -160,6 +165,10 @@ class QueueTable(ScrollView, can_focus=True):
             keep = self.items[self.cursor].id
         self.items = items
         self.terms = terms
+        if hasattr(terms, "book"):
+            from console.queue import terminated_subscribers
+
+            self.ended = terminated_subscribers(terms, at)
         self.at = at
         self.virtual_size = Size(self.size.width, len(items))
         index = 0
@@ -271,7 +280,7 @@ class QueueTable(ScrollView, can_focus=True):
         ev = item.current(terms, self.at) if terms is not None else item.snapshot()
         wide = width >= 130
         past = item.deployment is not None and item.deployment in self.past_deployments
-        cells = row_cells(item, ev, self.tz, wide, past)
+        cells = row_cells(item, ev, self.tz, wide, past, item.subscriber in self.ended)
         style = base
         if item.marked:
             style = style + self.get_component_rich_style("queue-table--breached")

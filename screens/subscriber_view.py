@@ -14,7 +14,7 @@ palette use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -37,8 +37,8 @@ from screens.burn_chart import BurnChart, BurnData, hours, meter_bar
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
 
-KEYS = [("S", "suspend"), ("L", "lift"), ("c", "cases in queue"), ("r", "reload"),
-        ("q", "back")]
+KEYS = [("E", "change"), ("S", "suspend"), ("L", "lift"), ("c", "cases in queue"),
+        ("r", "reload"), ("q", "back")]
 SUGGESTED_REASON = "usage_limit_exceeded"
 MAX_ENTRIES = 200
 MAX_CASES = 50
@@ -60,6 +60,7 @@ class SubscriberData:
     users: list[dict[str, Any]]
     role: str
     at: int
+    changes: list[dict[str, Any]] = field(default_factory=list)  # dated changes (policy §14)
 
     @property
     def in_force(self) -> tuple[str, int, int | None, bool] | None:
@@ -108,11 +109,14 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
         users = [dict(r._mapping) for r in conn.execute(
             text("SELECT * FROM support_user WHERE subscriber_id = :s"), {"s": subscriber})]
         role = role_of(conn, user)
+        from console.changes import subscriber_history
+
+        changes = subscriber_history(conn, subscriber)
     users.sort(key=lambda u: (bool(u.get("removed_at")), not u.get("admin"),
                               (u.get("name") or "").lower(), str(u.get("id"))))
     cases = [r for r in listed if r.eval.status == "open"]
     return SubscriberData(row, t, m, (start, end), entries, cases, len(listed) - len(cases),
-                          suspensions, users, role, at)
+                          suspensions, users, role, at, changes)
 
 
 def open_subscriber(app: Any, subscriber_id: str) -> None:
@@ -151,6 +155,7 @@ class SubscriberView(Screen[None]):
     BINDINGS = [
         Binding("q,backspace", "back", "Back", show=False),
         Binding("escape", "back", "Back", show=False),
+        Binding("E", "change", "Change"),
         Binding("S", "suspend", "Suspend"),
         Binding("L", "lift", "Lift"),
         Binding("c", "cases", "Cases"),
@@ -174,6 +179,7 @@ class SubscriberView(Screen[None]):
         yield Static(id="sub-flag", markup=False)
         with VerticalScroll(id="sub-body"):
             yield Static(id="sub-facts", markup=False)
+            yield Static(id="sub-changes", markup=False)
             yield Static(id="sub-cases", markup=False)
             yield Static(id="sub-suspensions", markup=False)
             yield BurnChart(id="sub-chart")
@@ -217,6 +223,7 @@ class SubscriberView(Screen[None]):
         if flag is not None:
             box.update(flag)
         self.query_one("#sub-facts", Static).update(self._facts(data))
+        self.query_one("#sub-changes", Static).update(self._changes(data))
         start, end = data.term_bounds
         points = tuple((e.at, float(e.hours)) for e in data.entries
                        if e.case_type == "query" and not e.exempt)
@@ -260,16 +267,21 @@ class SubscriberView(Screen[None]):
         t = Table.grid(padding=(0, 1))
         t.add_column(style="bold", no_wrap=True)
         t.add_column()
-        r, m = d.row, d.meter
+        # The facts in force now (dated changes applied, policy §14), not the first record.
+        r, m = d.terms.facts, d.meter
         cov = "24×7" if r.coverage == "24x7" else {"enterprise": "8×5", "basic": "12×5"}.get(
             r.plan, r.coverage)
         t.add_row("Plan", _t(f"{r.plan} · {cov} coverage · {d.terms.tz_name}"))
         days_left = (r.term_end - datetime.fromtimestamp(d.at, self.tz).date()).days
         left = f"{days_left} days left" if days_left >= 0 else f"ended {-days_left} days ago"
         term = Text(f"{r.term_start} – {r.term_end} ({left})")
-        if r.terminated_at:
-            term.append(f" · terminated {_local(r.terminated_at, self.tz, '%Y-%m-%d')}")
+        if r.terminated_at and r.terminated_at <= d.at:
+            term.append(f" · TERMINATED {_local(r.terminated_at, self.tz, '%Y-%m-%d')}",
+                        style="bold")
         t.add_row("Term", term)
+        if r.targets:
+            t.add_row("Order form", _t(", ".join(f"{k}={v or 'best efforts'}"
+                                                 for k, v in sorted(r.targets.items()))))
         meter_line = Text(no_wrap=True, overflow="ellipsis")
         meter_line.append(f"{hours(m.used_hours)} / {hours(m.limit_hours)} h  ")
         meter_line.append_text(meter_bar(m.percent, m.state, 20 if self.size.width >= 100 else 10))
@@ -295,6 +307,26 @@ class SubscriberView(Screen[None]):
         else:
             t.add_row("SLA", Text("in force"))
         return t
+
+    def _changes(self, d: SubscriberData) -> Group:
+        if not d.changes:
+            return Group(Text(""), _section("Changes", "none recorded · E: change (leads)"))
+        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+        t.add_column("FROM (local)", no_wrap=True)
+        t.add_column("CHANGE", ratio=1, overflow="fold")
+        t.add_column("BY", no_wrap=True)
+        t.add_column("REASON", ratio=1, overflow="fold")
+        from console.changes import facts_text
+        from console.rules.timeutil import parse_instant
+
+        for c in d.changes:
+            eff = parse_instant(c["effective_at"])
+            facts = facts_text(c["facts"])
+            when = Text(_local(eff, self.tz, "%Y-%m-%d %H:%M"))
+            if eff > d.at:
+                when.append(" planned", style="bold")
+            t.add_row(when, _t(facts), _t(c["by"] or ""), _t(c["reason"]))
+        return Group(Text(""), _section("Changes", f"{len(d.changes)} · E: change (leads)"), t)
 
     def _suspensions(self, d: SubscriberData) -> Group:
         t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
@@ -423,6 +455,27 @@ class SubscriberView(Screen[None]):
         show = getattr(self.app, "filter_subscriber", None)
         if show is not None:
             show(self.subscriber_id)
+
+    def action_change(self) -> None:
+        """A dated change of the subscription (leads): the form, with its preview."""
+        from screens.change_form import ChangeForm
+        from screens.suspend_prompt import refusal
+
+        if self.data is None:
+            return
+        why = refusal(self.store, self.user, "change_subscriber")
+        if why is not None:
+            self._say(f"refused, nothing written: {why}", error=True)
+            return
+
+        def done(what: str | None) -> None:
+            if what:
+                self._say(what)
+                self.reload()
+                self._changed()
+
+        self.app.push_screen(ChangeForm(self.subscriber_id, store=self.store, policy=self.policy,
+                                        user=self.user, tz=self.tz, now=self._now), done)
 
     def action_suspend(self) -> None:
         from screens.suspend_prompt import SuspendPrompt, refusal

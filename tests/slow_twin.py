@@ -11,6 +11,7 @@ first second is (every window edge is a whole local minute).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
@@ -200,6 +201,8 @@ def twin_evaluate(
     specs: dict[str, TwinClockSpec],
     at: int,
     suspensions: list[tuple[int, int | None]] = (),
+    minute_specs: Callable[[int], dict[str, TwinClockSpec]] | None = None,
+    lapsed: Callable[[int], bool] | None = None,
 ) -> dict[str, TwinClock]:
     """Clocks at ``at``, stepping one minute at a time from ``start``.
 
@@ -207,6 +210,11 @@ def twin_evaluate(
     (a stable sort keeps equal times in recorded order) and an event at minute ``m`` has
     happened for the minute ``[m, m + 60)``. ``suspensions`` are subscriber-wide
     ``[from, until)`` spans (``until=None``: open-ended).
+
+    Terms that change over time (policy §14): ``specs`` are the clocks and targets in force
+    at ``at``; ``minute_specs(m)`` the clocks in force at minute ``m``, whose calendar
+    decides whether that minute counts (a clock absent then counts nothing); ``lapsed(m)``
+    says whether an automatic lapse suspends minute ``m``.
     """
     evs = sorted(events, key=lambda e: e[0])
     # Per clock: "pending", "running" (started, not stopped) or "stopped".
@@ -262,7 +270,25 @@ def twin_evaluate(
             case_suspended = False
 
     def subscriber_suspended(m: int) -> bool:
+        if lapsed is not None and lapsed(m):
+            return True
         return any(f <= m and (u is None or m < u) for f, u in suspensions)
+
+    def counts(c: str, m: int) -> bool:
+        if minute_specs is None:
+            return specs[c].calendar.covered(m)
+        here = minute_specs(m).get(c)
+        return here is not None and here.calendar.covered(m)
+
+    def add(c: str, from_: int, seconds: int) -> int:
+        if minute_specs is None:
+            return specs[c].calendar.add(from_, seconds)
+        m, left = from_, seconds
+        while left > 0:
+            if counts(c, m):
+                left -= MINUTE
+            m += MINUTE
+        return m
 
     i = 0
     m = start
@@ -274,7 +300,7 @@ def twin_evaluate(
         for c, spec in specs.items():
             if not counting or status[c] != "running" or (awaiting and c != "response"):
                 continue
-            if spec.calendar.covered(m):
+            if counts(c, m):
                 elapsed[c] += MINUTE
                 if spec.target is not None and elapsed[c] == spec.target:
                     reached[c] = m + MINUTE
@@ -302,7 +328,7 @@ def twin_evaluate(
             if elapsed[c] >= tgt:
                 due = reached[c]
             else:
-                due = spec.calendar.add(at, tgt - elapsed[c])
+                due = add(c, at, tgt - elapsed[c])
         out[c] = TwinClock(
             state,
             tgt,

@@ -137,12 +137,35 @@ def test_suspension_stops_clocks_and_prevents_breach_and_escalation(db: str, cap
 
 
 def test_lapse_after_term_end_and_renewal(db: str, capsys):
+    """A renewal ends the lapse at its effective instant; the lapse stays a suspension for
+    the time it lasted (policy §14): the past does not change when the renewal is recorded."""
     # term_end 2026-02-10: lapsed from 2026-02-11 00:00 New York = 05:00Z.
     _, out, _ = run(capsys, "--db", db, "case", "I-1", "--json", "--at", "2026-02-11T04:59:59Z")
     assert json.loads(out)["clocks"]["resolution"]["state"] == "running"
     _, out, _ = run(capsys, "--db", db, "case", "I-1", "--json", "--at", "2026-02-11T05:00:00Z")
     assert json.loads(out)["clocks"]["resolution"]["state"] == "suspended"
-    assert run(capsys, "--db", db, "--user", "lena", "renew", "acme", "--term-end", "2027-02-10")[0] == 0
-    _, out, _ = run(capsys, "--db", db, "queue", "--json", "--at", "2026-02-11T15:00:00Z")
+    during = run(capsys, "--db", db, "case", "I-1", "--json", "--at", "2026-02-11T15:00:00Z")[1]
+    # Renewed on the 12th at 10:00 New York (recorded then).
+    renewed = "2026-02-12T15:00:00Z"
+    code, _, err = run(capsys, "--db", db, "--user", "lena", "renew", "acme", "--term-end", "2027-02-10",
+                       now=renewed)
+    assert code == 0, err
+    assert run(capsys, "--db", db, "case", "I-1", "--json", "--at", "2026-02-11T15:00:00Z")[1] == during
+    _, out, _ = run(capsys, "--db", db, "queue", "--json", "--at", "2026-02-12T16:00:00Z", now=renewed)
     res = next(c for c in json.loads(out)["cases"] if c["id"] == "I-1")["clocks"]["resolution"]
     assert res["state"] == "running"
+    before = json.loads(during)["clocks"]["resolution"]["elapsed"]
+    assert res["elapsed"] == before + 3600  # only 10:00-11:00 on the 12th: nothing in the lapse
+    # The workaround was missed before the lapse (Thursday 5 Feb): escalated at that instant;
+    # nothing is missed during the lapse.
+    out = run(capsys, "--db", db, "sweep", "--at", "2026-02-12T16:00:00Z", now=renewed)[1]
+    assert out.strip() == "ESCALATED I-1 missed workaround at 2026-02-05T14:10:00Z"
+    # The new term starts the day after the old one ended: its own query hours.
+    code, out, _ = run(capsys, "--db", db, "meters", "--json", "--at", "2026-02-12T16:00:00Z",
+                       now=renewed)
+    (m,) = json.loads(out)["subscribers"]
+    assert (m["term_start"], m["term_end"], m["used_hours"]) == ("2026-02-11", "2027-02-10", 0)
+    code, out, _ = run(capsys, "--db", db, "subscriber", "history", "acme", "--json", now=renewed)
+    (change,) = json.loads(out)["changes"]
+    assert change["facts"] == {"term_start": "2026-02-11", "term_end": "2027-02-10"}
+    assert (change["effective_at"], change["by"], change["reason"]) == (renewed, "lena", "renewal")

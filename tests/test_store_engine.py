@@ -45,6 +45,8 @@ TABLES = {
     "policy_version",
     "notify_receiver",
     "notify_outbox",
+    "subscriber_change",
+    "deployment_change",
 }
 
 

@@ -122,7 +122,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
     """All clocks of ``case`` at instant ``at``. ``events`` must be in time order."""
     evs = [e for e in events if e.at <= at]
     ctype, prio, level, status = classification(case, evs)
-    specs: dict[str, ClockSpec] = terms.specs(ctype, prio)
+    specs: dict[str, ClockSpec] = terms.specs(ctype, prio, at)
 
     start = case.starts_at
     # Per clock: started, active (counting unless paused/suspended), stopped by resolve/close.
@@ -148,6 +148,11 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
                 points.append((t, 0, delta, None))
             elif next_boundary is None or t < next_boundary:
                 next_boundary = t
+    # A dated change of the subscription's terms (policy §14) changes targets and clocks:
+    # the summary cannot be carried past it either.
+    change = terms.next_change_after(at)
+    if change is not None and (next_boundary is None or change < next_boundary):
+        next_boundary = change
     if points:
         points.sort(key=lambda p: (p[0], p[1]))
         merged: list[tuple[int, int, int, Event | None]] = []
@@ -278,7 +283,7 @@ def advance(snapshot: CaseEval, terms: Terms, at: int) -> CaseEval:
     """
     if at == snapshot.at:
         return snapshot
-    specs = terms.specs(snapshot.type, snapshot.priority)
+    specs = terms.specs(snapshot.type, snapshot.priority, at)
     clocks: dict[str, ClockState] = {}
     for c, st in snapshot.clocks.items():
         if st.state != RUNNING:

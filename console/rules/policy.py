@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
 import tomllib
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from importlib import resources
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from console.rules.calendar import Calendar, CalendarRule, HolidaySpec, calendar_for
-from console.rules.timeutil import BadValue, parse_duration, zone
+from console.rules.timeutil import MAX_INSTANT, BadValue, parse_duration, zone
 
 CLOCKS = ("response", "workaround", "resolution", "update")
 BEST_EFFORTS = "best efforts"
@@ -231,7 +233,8 @@ def load_policy(path: str | Path | None) -> Policy:
 
 @dataclass(frozen=True)
 class SubscriptionFacts:
-    """What the engine needs of a subscriber (a plain copy of the stored row)."""
+    """What the engine needs of a subscriber: its facts as first recorded, plus the dated
+    changes recorded since (policy §14), each ``(effective_at, {fact: new value})``."""
 
     id: str
     plan: str
@@ -243,11 +246,224 @@ class SubscriptionFacts:
     term_end: date | None = None
     query_hour_limit: float | None = None
     suspensions: tuple[tuple[int, int | None], ...] = ()  # [from, until) epoch seconds
+    terminated_at: int | None = None
+    changes: tuple[tuple[int, Mapping[str, Any]], ...] = ()
+
+    def at(self, ts: int) -> SubscriptionFacts:
+        """The facts in force at ``ts`` (changes effective by then applied, in order)."""
+        out = replace(self, changes=())
+        for effective, change in self.changes:
+            if effective > ts:
+                break
+            out = replace(out, **change)
+        return out
+
+
+#: The facts a dated subscriber change may set (policy §14).
+SUBSCRIBER_FACTS = ("plan", "coverage", "timezone", "holidays", "targets", "query_hour_limit",
+                    "term_start", "term_end", "terminated_at")
 
 
 @dataclass(frozen=True)
 class Terms:
-    """A subscription's rules, resolved once and shared by all of its cases."""
+    """A subscription's rules over time, resolved once and shared by all of its cases.
+
+    The facts may change at dated instants (policy §14): each instant counts on the
+    calendar in force at that instant, and a clock is judged against the target in force
+    at the instant asked about. ``at(t)`` gives the terms of one instant (``TermsAt``); the
+    clock engine asks ``specs(type, priority, at)``, whose calendars run piecewise over
+    the changes. The convenience properties (``plan``, ``tz_name``...) describe the
+    subscription as last recorded.
+    """
+
+    policy: Policy
+    facts: SubscriptionFacts
+
+    @cached_property
+    def segments(self) -> tuple[tuple[int, TermsAt], ...]:
+        """(start, terms in force from then) in time order; the first starts at 0."""
+        current = replace(self.facts, changes=())
+        out: list[tuple[int, TermsAt]] = [(0, TermsAt(self.policy, current))]
+        for effective, change in sorted(self.facts.changes, key=lambda c: c[0]):
+            current = replace(current, **change)
+            if effective <= out[-1][0]:
+                out[-1] = (out[-1][0], TermsAt(self.policy, current))
+            else:
+                out.append((effective, TermsAt(self.policy, current)))
+        return tuple(out)
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [start for start, _ in self.segments]
+
+    def at(self, ts: int) -> TermsAt:
+        segs = self.segments
+        if len(segs) == 1:
+            return segs[0][1]
+        return segs[max(bisect.bisect_right(self._starts, ts) - 1, 0)][1]
+
+    @property
+    def latest(self) -> TermsAt:
+        return self.segments[-1][1]
+
+    def next_change_after(self, ts: int) -> int | None:
+        """The next instant after ``ts`` at which the facts change, if one is recorded."""
+        starts = self._starts
+        i = bisect.bisect_right(starts, ts)
+        return starts[i] if i < len(starts) else None
+
+    # -- as last recorded ------------------------------------------------------------------
+
+    @property
+    def plan(self) -> PlanPolicy:
+        return self.latest.plan
+
+    @property
+    def tz_name(self) -> str:
+        return self.latest.tz_name
+
+    @property
+    def query_hour_limit(self) -> float:
+        return self.latest.query_hour_limit
+
+    @property
+    def lapse_from(self) -> int | None:
+        return self.latest.lapse_from
+
+    @property
+    def business_day_hours(self) -> float:
+        return self.latest.business_day_hours
+
+    # -- over time ---------------------------------------------------------------------------
+
+    @cached_property
+    def coverage_calendar(self) -> Calendar | SegmentedCalendar:
+        """The coverage calendar in force at each instant (the war team's cadence)."""
+        return self._piecewise([t.coverage_calendar for _, t in self.segments])
+
+    @cached_property
+    def business_calendar(self) -> Calendar | SegmentedCalendar:
+        return self._piecewise([t.business_calendar for _, t in self.segments])
+
+    @cached_property
+    def suspension_intervals(self) -> tuple[tuple[int, int | None], ...]:
+        """Subscriber-wide suspensions, and each automatic lapse for as long as it lasted:
+        from 00:00 local after the term end in force, until a renewal's effective instant
+        (policy §6, §14), sorted by start."""
+        spans = list(self.facts.suspensions)
+        segs = self.segments
+        for i, (start, terms) in enumerate(segs):
+            lapse = terms.lapse_from
+            if lapse is None:
+                continue
+            end = segs[i + 1][0] if i + 1 < len(segs) else None
+            begin = max(start, lapse)
+            if end is None or begin < end:
+                spans.append((begin, end))
+        return tuple(sorted(spans, key=lambda s: s[0]))
+
+    def specs(self, ctype: str, priority: str | None, at: int | None = None) -> dict[str, ClockSpec]:
+        """The clocks a case of this type and priority has at ``at`` (display order): the
+        targets in force then, each counting on the calendar in force at every instant (no
+        time counts while the subscription's terms give the case no such clock)."""
+        segs = self.segments
+        if len(segs) == 1:
+            return segs[0][1].specs(ctype, priority)
+        # The terms as they stand at ``at``: a change effective later is not foreseen (a
+        # due runs on with the calendar of ``at``, like a suspension that starts later), so
+        # recording a future change never alters an answer about an earlier instant.
+        n = len(segs) if at is None else max(bisect.bisect_right(self._starts, at), 1)
+        here = segs[n - 1][1]
+        key = (ctype, priority, n)
+        cache = self.__dict__.setdefault("_spec_cache", {})
+        found = cache.get(key)
+        if found is not None:
+            return found
+        out = {}
+        for clock, spec in here.specs(ctype, priority).items():
+            cals = [None if (s := t.specs(ctype, priority).get(clock)) is None else s.calendar
+                    for _, t in segs[:n]]
+            out[clock] = ClockSpec(spec.target, self._piecewise(cals))
+        cache[key] = out
+        return out
+
+    def _piecewise(self, cals: list[Calendar | None]) -> Calendar | SegmentedCalendar:
+        first = cals[0]
+        if first is not None and all(c is first for c in cals):
+            return first
+        return segmented_calendar(tuple(self._starts[: len(cals)]), tuple(cals))
+
+    def update_frequency(self, at: int | None = None) -> int:
+        return (self.at(at) if at is not None else self.latest).update_frequency()
+
+
+class SegmentedCalendar:
+    """A calendar that changes at dated instants: ``cals[i]`` counts on
+    ``[starts[i], starts[i + 1])``; ``None`` counts nothing there (a clock the terms of
+    that time do not have). Same interface as ``Calendar``."""
+
+    __slots__ = ("starts", "cals")
+
+    def __init__(self, starts: tuple[int, ...], cals: tuple[Calendar | None, ...]) -> None:
+        self.starts, self.cals = starts, cals
+
+    def _end(self, i: int) -> int | None:
+        return self.starts[i + 1] if i + 1 < len(self.starts) else None
+
+    def elapsed(self, start: int, end: int) -> int:
+        total = 0
+        for i, cal in enumerate(self.cals):
+            seg_end = self._end(i)
+            lo = max(start, self.starts[i])
+            hi = end if seg_end is None else min(end, seg_end)
+            if cal is not None and hi > lo:
+                total += cal.elapsed(lo, hi)
+        return total
+
+    def add(self, start: int, seconds: int) -> int:
+        """The earliest instant ``seconds`` of counted time after ``start``; if the last
+        terms never count this clock, the end of the years handled (it never comes)."""
+        if seconds <= 0:
+            return start
+        i = max(bisect.bisect_right(self.starts, start) - 1, 0)
+        t, left = start, seconds
+        while True:
+            cal, seg_end = self.cals[i], self._end(i)
+            if cal is not None:
+                if seg_end is None:
+                    return cal.add(t, left)
+                avail = cal.elapsed(t, seg_end)
+                if avail >= left:
+                    return cal.add(t, left)
+                left -= avail
+            if seg_end is None:
+                return MAX_INSTANT
+            t, i = max(t, seg_end), i + 1
+
+    def is_open(self, ts: int) -> bool:
+        i = max(bisect.bisect_right(self.starts, ts) - 1, 0)
+        cal = self.cals[i]
+        return cal is not None and cal.is_open(ts)
+
+
+_segmented: dict[tuple, SegmentedCalendar] = {}
+
+
+def segmented_calendar(starts: tuple[int, ...], cals: tuple[Calendar | None, ...]) -> SegmentedCalendar:
+    """Shared like the plain calendars: two clocks on the same calendars over the same
+    changes get one object (the clock engine computes a shared calendar's time once)."""
+    key = (starts, tuple(id(c) for c in cals))
+    found = _segmented.get(key)
+    if found is None:
+        if len(_segmented) > 4096:
+            _segmented.clear()
+        found = _segmented[key] = SegmentedCalendar(starts, cals)
+    return found
+
+
+@dataclass(frozen=True)
+class TermsAt:
+    """A subscription's rules at one instant (its facts then), resolved once."""
 
     policy: Policy
     facts: SubscriptionFacts
@@ -314,7 +530,13 @@ class Terms:
                     return True, table[key]
         return False, None
 
-    def specs(self, ctype: str, priority: str | None) -> dict[str, ClockSpec]:
+    def next_change_after(self, ts: int) -> int | None:
+        return None
+
+    def at(self, ts: int) -> TermsAt:
+        return self
+
+    def specs(self, ctype: str, priority: str | None, at: int | None = None) -> dict[str, ClockSpec]:
         """The clocks a case of this type and priority has, in display order."""
         key = (ctype, priority)
         cache = self.__dict__.setdefault("_spec_cache", {})

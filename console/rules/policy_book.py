@@ -16,7 +16,7 @@ import bisect
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from console.rules.policy import Policy, SubscriptionFacts, Terms
+from console.rules.policy import Policy, SubscriptionFacts, Terms, TermsAt
 from console.rules.timeutil import MIN_INSTANT
 
 
@@ -119,10 +119,11 @@ class TermsMap(Mapping[str, SubscriptionFacts]):
         v = self._single or self.book.version_at(reported_at)
         return self._terms(sid, v)
 
-    def now(self, sid: str, at: int) -> Terms:
-        """The terms in force for ``sid`` at ``at`` (meters, new cases, the board)."""
+    def now(self, sid: str, at: int) -> TermsAt:
+        """The terms in force for ``sid`` at ``at`` (meters, new cases, eligibility): the
+        policy version and the subscription's facts of that instant."""
         v = self._single or self.book.version_at(at)
-        return self._terms(sid, v)
+        return self._terms(sid, v).at(at)
 
     def add(self, facts: SubscriptionFacts) -> None:
         """Add or replace one subscriber's facts (an import being validated)."""

@@ -1,0 +1,222 @@
+"""The subscriber view's change form (policy §14, leads): a dated change of the
+subscription, previewed before it is recorded.
+
+What changes (a list), the new value, the effective instant in the operator's zone
+(default now) and a reason; the first Enter on the reason computes what the change does
+to the subscriber's open cases (which clocks breach, which clear, which appear or
+disappear) and shows it; the second records it through ``console.changes`` with the same
+rules as ``support-console subscriber set`` (an engineer is refused before the form opens).
+Changing any field after a preview asks for a new preview. Escape or ctrl+g cancels.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from console.rules.timeutil import format_instant
+from console.text import hm, inert
+
+LOCAL = "%Y-%m-%d %H:%M"
+PREVIEW_LINES = 8
+
+
+def _input(**kw: Any) -> Input:
+    box = Input(compact=True, **kw)
+    box.cursor_blink = False
+    return box
+
+
+class ChangeForm(ModalScreen[str | None]):
+    """Returns a one-line description of the recorded change, or None (cancelled)."""
+
+    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", show=False),
+        Binding("ctrl+g", "cancel", "Cancel"),
+    ]
+
+    def __init__(self, subscriber: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
+                 now: Any) -> None:
+        super().__init__()
+        self.subscriber = subscriber
+        self.store, self.policy, self.user, self.tz, self._now = store, policy, user, tz, now
+        self.previewed: tuple | None = None  # (kind, value, effective, facts) last previewed
+        self.busy = False
+
+    def compose(self) -> ComposeResult:
+        from console.changes import FORM_KINDS
+
+        with Vertical(classes="change"):
+            yield Static(Text(f"Change {inert(self.subscriber)}: a dated record, never the past",
+                              style="bold"), classes="change-title")
+            yield OptionList(*[Option(Text(label), id=kind) for kind, label, _ in FORM_KINDS],
+                             id="change-kind")
+            yield Static(id="change-hint", classes="change-help")
+            yield _input(placeholder="new value (tab: next)", id="change-value")
+            yield Static(Text("effective, in your zone (YYYY-MM-DD HH:MM):"), classes="change-label")
+            yield _input(value=datetime.fromtimestamp(self._now(), self.tz).strftime(LOCAL),
+                         id="change-effective")
+            yield _input(placeholder="reason (required)", id="change-reason")
+            yield Static(id="change-preview", classes="change-preview")
+            yield Static(Text("tab: next field   enter: preview, then enter again to record   "
+                              "ctrl+g/esc: cancel"), classes="change-help")
+
+    def on_mount(self) -> None:
+        kinds = self.query_one("#change-kind", OptionList)
+        kinds.highlighted = 0
+        kinds.focus()
+        self._hint()
+
+    # -- fields --------------------------------------------------------------------------
+
+    def _kind(self) -> str:
+        from console.changes import FORM_KINDS
+
+        index = self.query_one("#change-kind", OptionList).highlighted or 0
+        return FORM_KINDS[index][0]
+
+    def _hint(self) -> None:
+        from console.changes import FORM_KINDS
+
+        hint = dict((k, h) for k, _, h in FORM_KINDS)[self._kind()]
+        self.query_one("#change-hint", Static).update(Text(hint))
+
+    @on(OptionList.OptionHighlighted, "#change-kind")
+    def _kind_moved(self) -> None:
+        self._hint()
+        self._stale()
+
+    @on(OptionList.OptionSelected, "#change-kind")
+    def _kind_chosen(self) -> None:
+        self.query_one("#change-value", Input).focus()
+
+    @on(Input.Changed)
+    def _stale(self) -> None:
+        if self.previewed is not None:
+            self.previewed = None
+            self._show(Text("changed: enter previews again", style="italic"))
+
+    def _show(self, text: Text) -> None:
+        self.query_one("#change-preview", Static).update(text)
+
+    def _effective(self) -> int | None:
+        """The effective instant typed, or None for "now" (the current minute: the change
+        is then in force from the instant it is recorded)."""
+        raw = self.query_one("#change-effective", Input).value.strip()
+        try:
+            local = datetime.strptime(raw, LOCAL).replace(tzinfo=self.tz)
+        except ValueError:
+            raise ValueError(f"effective: write YYYY-MM-DD HH:MM in your zone, not {raw!r}") from None
+        ts = int(local.timestamp())
+        now = self._now()
+        return None if ts <= now < ts + 60 else ts
+
+    @on(Input.Submitted)
+    def _submit(self, event: Input.Submitted) -> None:
+        if event.input.id != "change-reason":
+            self.focus_next()
+            return
+        if self.busy:
+            return
+        kind = self._kind()
+        value = self.query_one("#change-value", Input).value
+        reason = self.query_one("#change-reason", Input).value.strip()
+        try:
+            effective = self._effective()
+        except ValueError as exc:
+            self._show(Text("✖ " + str(exc), style="bold"))
+            return
+        if not reason:
+            self._show(Text("✖ a reason is needed", style="bold"))
+            return
+        key = (kind, value, effective)
+        self.busy = True
+        if self.previewed is not None and self.previewed[:3] == key:
+            self._record(self.previewed[3], effective, reason, kind)
+        else:
+            self._preview(kind, value, effective)
+
+    # -- preview and record (workers: the database is read and written off the UI thread) --
+
+    @work(thread=True, exclusive=True, group="change-form")
+    def _preview(self, kind: str, value: str, when: int | None) -> None:
+        from console.changes import form_facts, preview
+        from console.errors import Refused
+        from console.records import load_terms
+
+        effective = self._now() if when is None else when
+        try:
+            with self.store.connection() as conn:
+                terms = load_terms(conn, self.policy, [self.subscriber])
+                current = terms[self.subscriber].at(effective)
+                facts = form_facts(kind, value, current, effective)
+                at, effects = preview(conn, self.policy, self.subscriber, facts,
+                                      effective_at=effective, now=self._now())
+        except Refused as exc:
+            self.app.call_from_thread(self._done_busy, Text("✖ " + inert(str(exc)), style="bold"))
+            return
+        except Exception as exc:  # the database went away: say so, keep the form
+            self.app.call_from_thread(self._done_busy, Text(f"✖ cannot preview: {inert(str(exc))}"))
+            return
+        self.previewed = (kind, value, when, facts)
+        self.app.call_from_thread(self._done_busy, self._effects_text(at, effects))
+
+    def _effects_text(self, at: int, effects: list[Any]) -> Text:
+        when = datetime.fromtimestamp(at, self.tz).strftime("%a %d %b %H:%M")
+        out = Text()
+        if not effects:
+            out.append(f"At {when}: no open case's clock breaches, clears, appears or goes.\n")
+        else:
+            out.append(f"At {when} this change:\n", style="bold")
+            for e in effects[:PREVIEW_LINES]:
+                words = e.words
+                mark = "! " if words in ("breaches", "appears breached") else "  "
+                target = ""
+                if e.before is not None and e.after is not None and e.before.target != e.after.target:
+                    target = f" (target {hm(e.before.target)} → {hm(e.after.target)})"
+                out.append(f"{mark}{inert(e.case_id)} {e.clock}: {words}{target}\n",
+                           style="bold" if mark.strip() else "")
+            if len(effects) > PREVIEW_LINES:
+                out.append(f"  … and {len(effects) - PREVIEW_LINES} more\n")
+        out.append("enter again to record it", style="bold reverse")
+        return out
+
+    def _done_busy(self, text: Text) -> None:
+        self.busy = False
+        self._show(text)
+
+    @work(thread=True, exclusive=True, group="change-form")
+    def _record(self, facts: dict[str, Any], when: int | None, reason: str, kind: str) -> None:
+        from console.changes import change_subscriber
+        from console.errors import Refused
+
+        now = self._now()
+        effective = now if when is None else when
+        if kind == "terminate":  # the termination instant is the effective one
+            facts = dict(facts, terminated_at=format_instant(effective))
+        try:
+            change_subscriber(self.store, self.subscriber, facts, effective_at=effective,
+                              reason=reason, actor=self.user, recorded_at=now)
+        except Refused as exc:
+            self.app.call_from_thread(
+                self._done_busy, Text("✖ refused, nothing written: " + inert(str(exc)), style="bold"))
+            return
+        except Exception as exc:
+            self.app.call_from_thread(self._done_busy, Text(f"✖ not recorded: {inert(str(exc))}"))
+            return
+        when = datetime.fromtimestamp(effective, self.tz).strftime("%a %d %b %H:%M")
+        self.app.call_from_thread(self.dismiss, f"{self.subscriber}: {kind} changed from {when}")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
