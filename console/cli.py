@@ -219,10 +219,17 @@ def cmd_case(args: argparse.Namespace) -> int:
     out["linked_from"] = back
     out["version"] = row.version
     out["attachments"] = attachments
-    if ev.type == "change_request":
-        from console.rules.lifecycle import cr_status_of
+    from console.records import case_facts
+    from console.rules.lifecycle import component_in_force, criterion_in_force
 
-        out["cr_status"] = cr_status_of([e for e in _events if e.at <= at])
+    happened = [e for e in _events if e.at <= at]
+    out["criterion"] = criterion_in_force(case_facts(row), row.criterion, happened)
+    out["component"] = component_in_force(case_facts(row), happened)
+    if ev.type == "change_request":
+        from console.rules.lifecycle import cr_next_steps, cr_status_of
+
+        out["cr_status"] = cr_status_of(happened)
+        out["cr_next"] = list(cr_next_steps(out["cr_status"]))
     if args.json:
         _dump(out)
     else:
@@ -236,7 +243,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "status"):
+                "column", "link", "criterion", "status", "component", "missed", "action"):
         v = getattr(args, key, None)
         if v is not None:
             data[key] = v
@@ -398,6 +405,8 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     else:
         for c in cards:
             flag = " UPDATE OVERDUE" if c.update_overdue else ""
+            if c.team.incomplete:
+                flag += f" TEAM INCOMPLETE (missing {', '.join(c.team.missing_roles())})"
             print(f"{c.column:<12} {c.case_id:<10} {c.subscriber:<18} {c.priority or '':<3} missed "
                   f"{c.missed} at {format_instant(c.escalated_at)}; next update "
                   f"{format_instant(c.next_update_due) or '-'}{flag}")
@@ -671,6 +680,31 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_deployment(args: argparse.Namespace) -> int:
+    """``deployment show DEP`` / ``deployment set DEP --components a,b`` (leads)."""
+    from console.deployments import deployment_json, load, set_components
+
+    store = _open(args)
+    if args.action == "set":
+        if args.components is None:
+            raise CliError("deployment set: --components NAME,NAME (empty: none)")
+        names = [n.strip() for n in args.components.split(",")] if args.components.strip() else []
+        dep = _refusing(lambda: set_components(store, args.deployment, names,
+                                               actor=operator(args)))
+        err(f"{dep.id}: managed third-party components: {', '.join(dep.components) or 'none'}")
+    else:
+        with store.connection() as conn:
+            dep = _refusing(lambda: load(conn, args.deployment))
+    if args.json or args.action == "show":
+        if args.json:
+            _dump(deployment_json(dep))
+        else:
+            print(f"{dep.id}  {dep.subscriber}  {dep.environment}  "
+                  f"{'managed' if dep.managed else 'not managed'}  {dep.product} {dep.version}  "
+                  f"components: {', '.join(dep.components) or 'none'}")
+    return EXIT_OK
+
+
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from console.actions import count_cases, rebuild
 
@@ -762,8 +796,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--at")
     sp.add_argument("--by", help="who did it (default: the operator)")
     for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "hours", "status"):
+                "column", "link", "criterion", "hours", "status", "component", "missed"):
         sp.add_argument(f"--{opt}")
+    sp.add_argument("--action", help="war_team_member: join (default) or leave")
     sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
     sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
     sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
@@ -804,6 +839,12 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--term-end", required=True)
     sp.add_argument("--term-start")
     add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
+    sp = add("deployment", cmd_deployment,
+             "a deployment's facts; set its managed third-party components (leads)")
+    sp.add_argument("action", choices=["show", "set"])
+    sp.add_argument("deployment")
+    sp.add_argument("--components", help="set: comma-separated names (an empty string: none)")
+    sp.add_argument("--json", action="store_true")
     sp = add("purge", cmd_purge, "data retention (policy §11): remove what is due (leads), or --dry-run")
     sp.add_argument("--dry-run", action="store_true", help="list what would go; write nothing")
     sp.add_argument("--at", help="judge what is due at this instant (default: now)")

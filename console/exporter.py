@@ -35,7 +35,8 @@ def export(conn: Conn) -> dict[str, Any]:
         })
     deployments = [
         {"id": r.id, "subscriber": r.subscriber_id, "environment": r.environment,
-         "managed": bool(r.managed), "product": r.product, "version": r.version}
+         "managed": bool(r.managed), "product": r.product, "version": r.version,
+         "components": list(r.components or [])}
         for r in conn.execute(select(D).order_by(D.c.id))
     ]
     users = [
@@ -68,7 +69,7 @@ def export(conn: Conn) -> dict[str, Any]:
             "type": r.type, "priority": r.priority, "title": r.title,
             "reported_at": format_instant(r.reported_at), "aware_at": format_instant(r.aware_at),
             "level": r.level, "konneqt_initiated": bool(r.konneqt_initiated),
-            "criterion": r.criterion, "opened_by": r.opened_by,
+            "criterion": r.criterion, "component": r.component, "opened_by": r.opened_by,
             "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
         })
         if r.id in attachments:

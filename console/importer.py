@@ -14,10 +14,30 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from console.projection import project
-from console.records import CS, SS, TE, C, Conn, D, E, L, S, holiday_spec, load_terms
+from console.records import (
+    CS,
+    SS,
+    TE,
+    C,
+    Conn,
+    D,
+    E,
+    L,
+    S,
+    deployment_facts,
+    holiday_spec,
+    load_terms,
+)
 from console.rules.calendar import check_holiday_spec
+from console.rules.classify import criterion_problem
 from console.rules.clocks import CaseFacts, Event, sort_events
-from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
+from console.rules.eligibility import (
+    ENVIRONMENTS,
+    DeploymentFacts,
+    check_classification,
+    component_problem,
+)
+from console.rules.escalation import judge_escalation
 from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
 from console.rules.policy import Policy, SubscriptionFacts, Terms, check_target_key
 from console.rules.timeutil import BadValue, parse_date, parse_duration, parse_instant, zone
@@ -171,6 +191,9 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             reason = chk.get(sp, "reason", sp_p, str)
             if reason and reason not in policy.suspension_reasons:
                 chk.add(f"{sp_p}.reason", f"not one of {', '.join(policy.suspension_reasons)}")
+            elif reason in policy.case_only_suspension_reasons:
+                chk.add(f"{sp_p}.reason", f"{reason} suspends one case (a suspended event on "
+                                          "it), never a whole subscriber")
             f = chk.conv(parse_instant, chk.get(sp, "from", sp_p, str), f"{sp_p}.from") if sp.get("from") else None
             u_raw = chk.get(sp, "until", sp_p, str, required=False)
             u = chk.conv(parse_instant, u_raw, f"{sp_p}.until") if u_raw else None
@@ -224,11 +247,17 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         managed = chk.get(d, "managed", p, bool, default=False)
         product = chk.get(d, "product", p, str)
         version = chk.get(d, "version", p, str)
+        components = chk.get(d, "components", p, list, required=False, default=[]) or []
+        try:
+            components = list(component_names(components, managed=bool(managed)))
+        except BadValue as exc:
+            chk.add(f"{p}.components", str(exc))
         if len(chk.problems) > n:
             continue
-        deps[did] = DeploymentFacts(did, sid, env, managed, product, version)
+        deps[did] = DeploymentFacts(did, sid, env, managed, product, version, tuple(components))
         out.deployments.append({"id": did, "subscriber_id": sid, "environment": env,
-                                "managed": managed, "product": product, "version": version})
+                                "managed": managed, "product": product, "version": version,
+                                "components": components})
 
     users = set(existing.users)
     for i, u in enumerate(_list(doc, "users", chk)):
@@ -322,8 +351,11 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             chk.add(f"{p}.level", f"one of {', '.join(policy.levels)}, got {level!r}")
         kinit = chk.get(c, "konneqt_initiated", p, bool, required=False, default=False)
         criterion = chk.get(c, "criterion", p, str, required=False)
-        if criterion is not None and criterion not in {k.key for k in policy.criteria}:
-            chk.add(f"{p}.criterion", f"unknown guideline criterion {criterion!r}")
+        if criterion is not None and isinstance(ctype, str):
+            why = criterion_problem(policy, criterion, ctype, prio)
+            if why:
+                chk.add(f"{p}.criterion", why)
+        component = chk.get(c, "component", p, str, required=False)
         links = chk.get(c, "links", p, list, required=False, default=[]) or []
         for j, lk in enumerate(links):
             if not isinstance(lk, str) or lk not in case_types:
@@ -335,6 +367,7 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             for fld, msg in check_classification(
                 policy, plan, sid, dep, ctype, prio, konneqt_initiated=kinit,
                 linked_types=tuple(case_types.get(lk, "") for lk in links if isinstance(lk, str)),
+                component=component,
             ):
                 chk.add(f"{p}.{fld}", msg)
         events: list[Event] = []
@@ -358,9 +391,12 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         if len(chk.problems) > n or reported is None or not sub_ok:
             continue
         facts = CaseFacts(id=cid, subscriber=sid, type=ctype, priority=prio, reported_at=reported,
-                          aware_at=aware, level=level, title=title, deployment=dep_id)
+                          aware_at=aware, level=level, title=title, deployment=dep_id,
+                          component=component)
         ordered = sort_events(events)
         plan = terms[sid].plan
+        if not _judge_events(facts, ordered, terms[sid], dep, p, chk):
+            continue
 
         def classify_check(t: str, pr: str | None, _sid=sid, _dep=dep, _plan=plan, _k=kinit,
                            _links=links) -> list[tuple[str, str]]:
@@ -378,6 +414,7 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
             "id": cid, "subscriber_id": sid, "deployment_id": dep_id, "type": ctype,
             "priority": prio, "title": title, "reported_at": reported, "aware_at": aware,
             "level": level, "konneqt_initiated": kinit, "version": 1, "criterion": criterion,
+            "component": component,
             "opened_by": c.get("opened_by") if isinstance(c.get("opened_by"), str) else None,
         })
         out.links.extend({"case_id": cid, "linked_case_id": lk} for lk in links)
@@ -385,7 +422,7 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
         for e in ordered:
             if e.kind == "escalated":
                 out.escalations.append({
-                    "case_id": cid, "subscriber_id": sid, "missed": str(e.data.get("missed", "manual")),
+                    "case_id": cid, "subscriber_id": sid, "missed": str(e.data["missed"]),
                     "escalated_at": e.at, "recorded_at": recorded_at, "by": e.by})
         out.histories.append((facts, events, terms[sid]))
     seen_ops: set[str] = set(existing.operators)
@@ -407,6 +444,48 @@ def validate(doc: Any, policy: Policy, existing: Existing, recorded_at: int) -> 
     if chk.problems:
         raise ImportRefused(chk.problems)
     return out
+
+
+def component_names(raw: Any, *, managed: bool) -> tuple[str, ...]:
+    """A deployment's managed third-party components as given (a list of names): distinct,
+    non-empty, no commas; only a managed deployment has them (policy §5). Raise BadValue."""
+    if not isinstance(raw, list | tuple):
+        raise BadValue("a list of component names")
+    names: list[str] = []
+    for v in raw:
+        if not isinstance(v, str) or not v.strip():
+            raise BadValue(f"a component is a non-empty name, got {v!r}")
+        name = v.strip()
+        if "," in name or not name.isprintable():
+            raise BadValue(f"a component name has no commas or control characters: {name!r}")
+        if name in names:
+            raise BadValue(f"component {name!r} is listed twice")
+        names.append(name)
+    if names and not managed:
+        raise BadValue("only a managed deployment carries managed third-party components")
+    return tuple(names)
+
+
+def _judge_events(facts: CaseFacts, ordered: list[Event], terms: Terms,
+                  dep: DeploymentFacts | None, p: str, chk: _Checker) -> bool:
+    """What each event needs beyond ``check_history`` (as ``console.actions`` checks a new
+    one): an escalation names a target really missed by then, or is ``manual`` (its
+    ``missed`` is filled in when absent); a reclassification names a listed component."""
+    ok = True
+    for i, e in enumerate(ordered):
+        if e.kind == "escalated":
+            missed, problem = judge_escalation(facts, ordered[:i], terms, e.at, e.data)
+            if problem is not None:
+                chk.add(f"{p}.events[{e.seq}].{problem[0]}", problem[1])
+                ok = False
+            else:
+                e.data["missed"] = missed  # type: ignore[index]
+        elif e.kind == "reclassified" and isinstance(e.data.get("component"), str):
+            why = component_problem(dep, e.data["component"].strip())
+            if why:
+                chk.add(f"{p}.events[{e.seq}].component", why)
+                ok = False
+    return ok
 
 
 def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any]]:
@@ -439,8 +518,7 @@ def existing_ids(conn: Conn, policy: Policy) -> Existing:
     ex = Existing()
     ex.subscribers = load_terms(conn, policy)
     for r in conn.execute(select(D)):
-        ex.deployments[r.id] = DeploymentFacts(r.id, r.subscriber_id, r.environment, bool(r.managed),
-                                               r.product, r.version)
+        ex.deployments[r.id] = deployment_facts(r)
     from models import SupportUser
 
     ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}

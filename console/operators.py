@@ -1,4 +1,5 @@
-"""Operators and roles: who may suspend, lift, purge and edit a war-team plan.
+"""Operators and roles: who may suspend, lift, purge, edit a war-team plan, escalate by
+hand and list a deployment's components.
 
 The operator is the login user (SSH has authenticated them on the jump host) unless
 ``--user`` is given. Someone with no row is an engineer. A lead sets roles; while no lead
@@ -27,6 +28,10 @@ ALLOWED: dict[str, frozenset[str]] = {
     "purge": frozenset({"lead"}),
     "plan_updated": frozenset({"lead", "executive"}),
     "set_role": frozenset({"lead"}),
+    # An escalation before any target is missed (policy §7).
+    "escalate_manual": frozenset({"lead"}),
+    # A deployment's managed third-party components (policy §5).
+    "set_components": frozenset({"lead"}),
 }
 
 

@@ -131,7 +131,8 @@ def _carry(raw: str | dict, terms: Terms, ctype: str, prio: str | None, level: s
         clocks[name] = ClockState(state, target, elapsed,
                                   None if target is None else target - elapsed, due, breached)
     return CaseEval(at, ctype, prio, level, status, data.get("ack", False),
-                    data.get("await", False), data.get("susp", False), clocks, valid_until)
+                    data.get("await", False), data.get("susp", False), clocks, valid_until,
+                    awaiting_vendor=data.get("vwait", False))
 
 
 def _evaluate_fully(conn: Conn, terms: dict[str, Terms], at: int, ids: list[str]) -> list[QueueRow]:

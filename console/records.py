@@ -88,6 +88,7 @@ def case_facts(row: Any) -> CaseFacts:
         level=row.level,
         title=row.title,
         deployment=row.deployment_id,
+        component=row.component,
     )
 
 
@@ -122,6 +123,7 @@ def deployment_facts(row: Any) -> DeploymentFacts:
         managed=bool(row.managed),
         product=row.product,
         version=row.version,
+        components=tuple(row.components or ()),
     )
 
 

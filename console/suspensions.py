@@ -29,6 +29,10 @@ def suspend(store: Any, policy: Policy, subscriber: str, *, reason: str, from_at
             until_at: int | None, actor: str | None, recorded_at: int) -> int:
     if reason not in policy.suspension_reasons:
         raise Refused(f"suspension reason {reason!r} is not one of {', '.join(policy.suspension_reasons)}")
+    if reason in policy.case_only_suspension_reasons:
+        raise Refused(f"reason: {reason} suspends one case, never a whole subscriber "
+                      f"(support-console event CASE suspended --reason {reason}); a "
+                      f"subscriber's reasons: {', '.join(policy.subscriber_suspension_reasons)}")
     if until_at is not None and until_at <= from_at:
         raise Refused("a suspension must end after it starts")
     with store.write() as session:

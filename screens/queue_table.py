@@ -81,6 +81,8 @@ def due_text(ts: int | None, tz: tzinfo, wide: bool) -> str:
 
 
 PAST_EOS = "†"  # the case's deployment runs a version past its end of support (policy §12)
+# A P0 on a managed third-party component awaits its vendor: resolution paused (policy §5).
+VENDOR_WIDE, VENDOR_NARROW = "paused (vendor) · ", "⏸vendor "
 
 
 def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -> dict[str, str]:
@@ -89,8 +91,9 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -
     worst = worst_clock(ev.clocks)
     name, st = worst if worst else ("", None)
     breached = item.breached
+    vendor = (VENDOR_WIDE if wide else VENDOR_NARROW) if ev.awaiting_vendor else ""
     return {
-        "mark": "!" if breached else ("⏸" if ev.awaiting else " "),
+        "mark": "!" if breached else ("⏸" if ev.awaiting or ev.awaiting_vendor else " "),
         "id": inert(item.id),
         "subscriber": inert(item.subscriber),
         "type": (TYPE_WIDE if wide else TYPE_SHORT).get(ev.type, ev.type),
@@ -100,7 +103,7 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False) -
         "clock": name if wide else CLOCK_SHORT.get(name, name),
         "left": clock_text(st) if st else "",
         "due": due_text(st.due if st else None, tz, wide),
-        "title": (PAST_EOS + " " if past else "") + inert(" ".join(item.title.split())),
+        "title": (PAST_EOS + " " if past else "") + vendor + inert(" ".join(item.title.split())),
     }
 
 
@@ -185,6 +188,14 @@ class QueueTable(ScrollView, can_focus=True):
         if 0 <= self.cursor < len(self.items):
             return self.items[self.cursor]
         return None
+
+    def current_eval(self) -> Any:
+        """The clocks of the case under the cursor, at the table's instant (or None)."""
+        item = self.current
+        if item is None:
+            return None
+        terms = self.terms.get(item.subscriber)
+        return item.current(terms, self.at) if terms is not None else item.snapshot()
 
     def visible_items(self) -> list[Item]:
         top = int(self.scroll_y)
