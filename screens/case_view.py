@@ -338,7 +338,12 @@ class CaseView(Screen[None]):
             from console.rules.lifecycle import CR_PATH, cr_next_steps
 
             cr = Text()
-            path = CR_PATH if d.cr_status != "rejected" else ("proposed", "rejected")
+            path: tuple[str, ...] = CR_PATH
+            if d.cr_status == "rejected":  # the steps it took, then rejected
+                taken = [(e.data or {}).get("status")
+                         for e in sorted(d.history, key=lambda e: (e.at, e.id))
+                         if e.kind == "cr_status"]
+                path = (CR_PATH[0], *[t for t in taken if isinstance(t, str)])
             for i, st in enumerate(path):
                 if i:
                     cr.append(" → ", style="dim")

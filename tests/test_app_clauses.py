@@ -256,6 +256,30 @@ def test_the_wizard_does_not_ask_for_another_criterion(db):
     run(db, (120, 40), body)
 
 
+def test_reclassifying_to_p0_on_a_component_names_it(db):
+    async def body(pilot, app):
+        await open_case(pilot, "K-2")
+        await keys(pilot, "c")
+        w = app.screen
+        await keys(pilot, "1")  # incident
+        assert w.step == "priority"
+        text = await keys(pilot, "y")
+        assert w.step == "component" and "1 postgres" in text
+        text = await keys(pilot, "1")
+        assert "component: postgres" in text and "Incident P1 → Incident P0 Catastrophic" in text
+        await pilot.press(*"Postgres primary lost")
+        await keys(pilot, "enter")
+        kind, by, data = events_of(db, "K-2")[-1]
+        assert (kind, by, data) == ("reclassified", USER, {
+            "type": "incident", "priority": "P0", "reason": "Postgres primary lost",
+            "criterion": "component_unavailable", "component": "postgres"})
+        text = flat(screen_text(app))
+        assert "Component postgres (managed third-party component)" in text
+        assert "Criterion component_unavailable (P0)" in text
+
+    run(db, (120, 40), body)
+
+
 # -- the incomplete war team -----------------------------------------------------------------------
 
 

@@ -5,6 +5,11 @@ order. Between two consecutive change points each running clock adds the counted
 its calendar; nothing is kept as a counter outside this function, so any past instant can
 be evaluated exactly. Reclassification is handled by evaluating the whole history with the
 targets in force at ``at`` (they apply "as if from the start").
+
+Pauses: awaiting the subscriber pauses every clock but the response one (§3); awaiting a
+managed third-party component's vendor (``awaiting_vendor`` ... ``vendor_responded``, a P0
+naming the component only, which ``lifecycle`` enforces) pauses the resolution clock alone
+(§5). ``paused_for`` says which holds a paused clock.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Everything here derives from the case's events (``escalated``, ``war_team_member
 ``plan_updated``, ``board_moved``, ``status_update``, ``resolved``/``closed``): membership
 keeps a role history (joined/left, as Netflix Dispatch does), each plan part keeps every
 version, and the status-update cadence is counted on the subscription's coverage calendar.
+A team that was formed (one of each role) or whose card is past ``escalated``, and now
+lacks a role, is ``incomplete`` (policy §7): flagged wherever shown, and its card does not
+move on until the role is filled.
 """
 
 from __future__ import annotations
