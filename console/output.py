@@ -69,8 +69,11 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
     ev = r.eval
     parts = []
     for name, st in ev.clocks.items():
-        why = paused_for(ev, name) if st.state == PAUSED else None
-        key = (name, st, why)
+        if st.state == PAUSED:  # rare: only then does the reason vary for the same clock
+            why = paused_for(ev, name)
+            key: tuple = (name, st, why)
+        else:
+            why, key = None, (name, st)
         frag = frags.get(key)
         if frag is None:
             frag = frags[key] = (
