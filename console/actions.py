@@ -31,7 +31,7 @@ from console.records import (
     load_terms,
 )
 from console.rules.clocks import CaseEval, Event, evaluate, sort_events
-from console.rules.eligibility import check_classification
+from console.rules.eligibility import check_classification, component_problem
 from console.rules.lifecycle import IllegalEvent, check_history
 from console.rules.policy import Policy
 from console.rules.timeutil import format_instant
@@ -145,6 +145,8 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
     if len(events) >= policy.records.max_events_per_case:
         raise Refused(f"{case_id}: the case holds {len(events)} events, the most one case may "
                       "hold; open a new case and link it")
+    if kind == "escalated":
+        _judge_escalation(session, facts, events, terms, at, data, actor, case_id)
     seq = (max((e.seq for e in events), default=0)) + 1
     new = Event(at=at, kind=kind, by=by, data=data, seq=seq, recorded_at=recorded_at)
     ordered = sort_events([*events, new])
@@ -163,8 +165,13 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
         check_history(facts, ordered, policy, classify_check)
     except IllegalEvent as exc:
         raise Refused(f"{case_id}: {exc.field}: {exc.message}") from None
+    if kind == "reclassified" and isinstance(data.get("component"), str):
+        # Judged against the deployment's list now (policy §14: eligibility at the time).
+        why = component_problem(dep, data["component"].strip())
+        if why:
+            raise Refused(f"{case_id}: component: {why}")
     if kind == "escalated" and not record_escalation(
-            session, is_sqlite, case_id, row.subscriber_id, str(data.get("missed", "manual")), at,
+            session, is_sqlite, case_id, row.subscriber_id, str(data["missed"]), at,
             recorded_at, by):
         raise Refused(f"{case_id}: already escalated")
     res = session.execute(insert(E).values(case_id=case_id, at=at, kind=kind, by=by, data=data,
@@ -187,6 +194,25 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
         enqueue_escalation(session, case_id=case_id, subscriber=row.subscriber_id, title=row.title,
                            ev=ev, at=at, data=data, by=by, recorded_at=recorded_at)
     return Appended(case_id, event_id, row.version + 1, ev)
+
+
+def _judge_escalation(session: Any, facts: Any, events: list[Event], terms: Any, at: int,
+                      data: dict[str, Any], actor: str | None, case_id: str) -> None:
+    """An escalation names a target really missed by ``at``, or is a lead's manual one
+    (policy §7): fills in ``data["missed"]``; the reason is ``check_history``'s to demand."""
+    from console.operators import NotAllowed, require
+    from console.rules.escalation import MANUAL, judge_escalation
+
+    prior = [e for e in sort_events(events) if e.at <= at]
+    missed, problem = judge_escalation(facts, prior, terms, at, data)
+    if problem is not None:
+        raise Refused(f"{case_id}: {problem[0]}: {problem[1]}")
+    data["missed"] = missed
+    if missed == MANUAL:
+        try:
+            require(session, actor, "escalate_manual")
+        except NotAllowed as exc:
+            raise Refused(f"{case_id}: no target is missed yet: {exc}") from None
 
 
 def record_escalation(session: Any, is_sqlite: bool, case_id: str, subscriber: str, missed: str,
@@ -220,7 +246,8 @@ def create_case(store: Any, *, subscriber: str, deployment: str | None, ctype: s
                 priority: str | None, title: str, reported_at: int, by: str | None,
                 recorded_at: int, level: str = "L1", criterion: str | None = None,
                 links: tuple[str, ...] = (), konneqt_initiated: bool = False,
-                case_id: str | None = None, aware_at: int | None = None) -> str:
+                case_id: str | None = None, aware_at: int | None = None,
+                component: str | None = None) -> str:
     """Open a new case (the wizard's last step), eligibility checked, in one transaction.
 
     On PostgreSQL two consoles may take the same next id at once: the loser's insert fails
@@ -235,7 +262,8 @@ def create_case(store: Any, *, subscriber: str, deployment: str | None, ctype: s
                     session, subscriber=subscriber, deployment=deployment, ctype=ctype,
                     priority=priority, title=title, reported_at=reported_at, by=by, level=level,
                     criterion=criterion, links=links, konneqt_initiated=konneqt_initiated,
-                    case_id=case_id, recorded_at=recorded_at, aware_at=aware_at)
+                    case_id=case_id, recorded_at=recorded_at, aware_at=aware_at,
+                    component=component)
         except IntegrityError:
             if case_id is not None or attempt == 4:
                 raise Refused(f"case id {case_id or '(next)'} is taken") from None
@@ -247,14 +275,18 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
                    by: str | None, recorded_at: int, level: str = "L1",
                    criterion: str | None = None, links: tuple[str, ...] = (),
                    konneqt_initiated: bool = False, case_id: str | None = None,
-                   aware_at: int | None = None) -> str:
+                   aware_at: int | None = None, component: str | None = None) -> str:
     """``create_case`` inside a transaction the caller owns (checks, case, links, projection).
+
+    ``criterion``: the §9 guideline that decided the priority; ``component``: the managed
+    third-party component a P0 incident names (policy §5).
 
     ``reported_at`` (and ``aware_at``) may lie in the past (the subscriber wrote two hours
     ago) but not more than the future tolerance ahead of ``recorded_at`` (policy §14).
     """
     from console.policy_store import load_book
     from console.records import L, S, load_terms
+    from console.rules.classify import criterion_problem
     from console.rules.limits import title_problem
     from console.rules.timeutil import BadValue, check_instant
 
@@ -297,8 +329,14 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     ltypes = linked_types(session, list(links))
     if len(ltypes) != len(links):
         raise Refused(f"unknown linked case among {', '.join(links)}")
+    component = component.strip() if isinstance(component, str) and component.strip() else None
     problems = check_classification(policy, now_terms.plan, subscriber, dep, ctype, priority,
-                                    konneqt_initiated=konneqt_initiated, linked_types=ltypes)
+                                    konneqt_initiated=konneqt_initiated, linked_types=ltypes,
+                                    component=component)
+    if criterion is not None:
+        why = criterion_problem(policy, criterion, ctype, priority)
+        if why:
+            problems.append(("criterion", why))
     if problems:
         raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
     cid = case_id or next_case_id(session)
@@ -306,7 +344,7 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
         id=cid, subscriber_id=subscriber, deployment_id=deployment, type=ctype,
         priority=priority, title=title, reported_at=reported_at, aware_at=aware_at,
         level=level, konneqt_initiated=konneqt_initiated, criterion=criterion,
-        opened_by=by, recorded_at=recorded_at, version=1))
+        component=component, opened_by=by, recorded_at=recorded_at, version=1))
     for lk in links:
         session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
     facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())

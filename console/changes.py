@@ -95,6 +95,17 @@ def change_deployment(store: Any, deployment: str, facts: dict[str, Any], *, eff
         if problems:
             raise Refused("; ".join(f"{k}: {m}" for k, m in problems))
         _check_order(session, DC, DC.c.deployment_id, deployment, facts, effective_at)
+        # Only a managed deployment carries managed third-party components (policy §5):
+        # judged on the facts this change leaves in force.
+        from console.records import load_deployment
+
+        before = load_deployment(session, deployment, effective_at)
+        assert before is not None
+        managed = facts.get("managed", before.managed)
+        components = facts.get("components", before.components)
+        if components and not managed:
+            raise Refused(f"components: only a managed deployment carries managed third-party "
+                          f"components ({deployment} is not managed then)")
         res = session.execute(insert(DC).values(
             deployment_id=deployment, effective_at=effective_at, facts=facts, reason=reason,
             by=actor, recorded_at=recorded_at))

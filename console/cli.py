@@ -305,10 +305,17 @@ def cmd_case(args: argparse.Namespace) -> int:
     out["linked_from"] = back
     out["version"] = row.version
     out["attachments"] = attachments
-    if ev.type == "change_request":
-        from console.rules.lifecycle import cr_status_of
+    from console.records import case_facts
+    from console.rules.lifecycle import component_in_force, criterion_in_force
 
-        out["cr_status"] = cr_status_of([e for e in _events if e.at <= at])
+    happened = [e for e in _events if e.at <= at]
+    out["criterion"] = criterion_in_force(case_facts(row), row.criterion, happened)
+    out["component"] = component_in_force(case_facts(row), happened)
+    if ev.type == "change_request":
+        from console.rules.lifecycle import cr_next_steps, cr_status_of
+
+        out["cr_status"] = cr_status_of(happened)
+        out["cr_next"] = list(cr_next_steps(out["cr_status"]))
     if args.json:
         _dump(out)
     else:
@@ -322,7 +329,8 @@ def cmd_case(args: argparse.Namespace) -> int:
 def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "status", "late_reason"):
+                "column", "link", "criterion", "status", "late_reason", "component", "missed",
+                "action"):
         v = getattr(args, key, None)
         if v is not None:
             data[key] = v
@@ -524,6 +532,8 @@ def cmd_escalations(args: argparse.Namespace) -> int:
     else:
         for c in cards:
             flag = " UPDATE OVERDUE" if c.update_overdue else ""
+            if c.team.incomplete:
+                flag += f" TEAM INCOMPLETE (missing {', '.join(c.team.missing_roles())})"
             print(f"{c.column:<12} {inert(c.case_id):<10} {inert(c.subscriber):<18} {c.priority or '':<3} missed "
                   f"{c.missed} at {format_instant(c.escalated_at)}; next update "
                   f"{format_instant(c.next_update_due) or '-'}{flag}")
@@ -715,17 +725,31 @@ def cmd_subscriber(args: argparse.Namespace) -> int:
 
 
 def cmd_deployment(args: argparse.Namespace) -> int:
-    """``deployment set DEP [facts] --effective T --reason R`` (leads), ``deployment history``."""
+    """``deployment show DEP``; ``deployment set DEP [facts] --effective T --reason R`` (leads,
+    a dated change: environment, managed, product, version, components); ``history``."""
     from console.changes import change_deployment, deployment_history
     from console.rules.timeutil import format_instant
 
-    if args.action == "history":
+    if args.action in ("history", "show"):
         store = _open(args)
         with store.connection() as conn:
             if conn.execute(_select_id("deployment", args.deployment)).first() is None:
                 raise CliError(f"unknown deployment {inert(args.deployment)!r}")
-            rows = deployment_history(conn, args.deployment)
-        _print_history(args, rows)
+            if args.action == "history":
+                _print_history(args, deployment_history(conn, args.deployment))
+                return EXIT_OK
+            from console import clock
+            from console.deployments import deployment_json
+            from console.records import load_deployment
+
+            dep = load_deployment(conn, args.deployment, clock.now())
+        assert dep is not None
+        if args.json:
+            _dump(deployment_json(dep))
+        else:
+            print(f"{inert(dep.id)}  {inert(dep.subscriber)}  {dep.environment}  "
+                  f"{'managed' if dep.managed else 'not managed'}  {inert(dep.product)} "
+                  f"{inert(dep.version)}  components: {inert(', '.join(dep.components)) or 'none'}")
         return EXIT_OK
     _writes(args)
     facts: dict[str, Any] = {}
@@ -733,13 +757,16 @@ def cmd_deployment(args: argparse.Namespace) -> int:
         v = getattr(args, key)
         if v is not None:
             facts[key] = v
+    if args.components is not None:
+        facts["components"] = ([n.strip() for n in args.components.split(",") if n.strip()]
+                               if args.components.strip() else [])
     if args.managed is not None:
         if args.managed not in ("yes", "no"):
             raise CliError("--managed: yes or no")
         facts["managed"] = args.managed == "yes"
     if not facts:
         raise CliError("deployment set: name a fact to change (--environment, --managed, "
-                       "--product, --version)")
+                       "--product, --version, --components)")
     effective, now = _effective(args)
     store = _open(args)
     _refusing(lambda: change_deployment(store, args.deployment, facts, effective_at=effective,
@@ -1101,10 +1128,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--at")
     sp.add_argument("--by", help="who did it (default: the operator)")
     for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "hours", "status"):
+                "column", "link", "criterion", "hours", "status", "component", "missed"):
         sp.add_argument(f"--{opt}")
     sp.add_argument("--late-reason", help="a late entry (--at older than the late-entry window): "
                                           "why it is recorded now (leads)")
+    sp.add_argument("--action", help="war_team_member: join (default) or leave")
     sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
     sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
     sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
@@ -1198,13 +1226,15 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--effective", help="in force from this instant (default: now)")
     sp.add_argument("--reason")
     sp.add_argument("--json", action="store_true")
-    sp = add("deployment", cmd_deployment, "a deployment's dated changes: set (leads), history")
-    sp.add_argument("action", choices=["set", "history"])
+    sp = add("deployment", cmd_deployment, "a deployment's facts: show, set (leads, dated), history")
+    sp.add_argument("action", choices=["show", "set", "history"])
     sp.add_argument("deployment")
     sp.add_argument("--environment", help="production or pre-production")
     sp.add_argument("--managed", help="yes or no")
     sp.add_argument("--product")
     sp.add_argument("--version")
+    sp.add_argument("--components", help="its managed third-party components, comma-separated "
+                                         "(empty: none; policy §5)")
     sp.add_argument("--effective", help="in force from this instant (default: now)")
     sp.add_argument("--reason")
     sp.add_argument("--json", action="store_true")

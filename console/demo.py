@@ -26,6 +26,19 @@ _ENGINEERS = ["eng-bwalsh", "eng-fsouza", "eng-mchen", "eng-aortiz", "eng-kduboi
 _LEADS = ["lead-okane", "lead-imarsh"]
 _PRODUCTS = [("gateway", ["4.1.3", "4.2.0", "4.3.1"]), ("identity", ["6.0.0", "7.0.2"]),
              ("integrator", ["3.2.0", "4.0.1"]), ("streaming", ["2.5.4"])]
+# Managed third-party components Konneqt administers inside a managed deployment (policy §5).
+_COMPONENTS = {"gateway": ["postgres", "redis"], "identity": ["openldap"],
+               "integrator": ["kafka"], "streaming": ["kafka", "zookeeper"]}
+# The §9 guideline criteria by priority (the keys of console/rules/policy.toml).
+_CRITERIA = {
+    "P0": ["component_unavailable", "legal_order_cessation"],
+    "P1": ["substantial_service_loss", "critical_data_at_risk", "operations_severely_disrupted",
+           "reputational_risk", "preprod_blocks_critical_release"],
+    "P2": ["long_term_productivity", "recoverable_software_errors",
+           "severe_performance_degradation"],
+    "P3": ["components_impaired_usable", "milestones_at_risk", "nominal_performance_degradation",
+           "noncritical_errors"],
+}
 _ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
           "America/Sao_Paulo"]
 _INCIDENT_TITLES = [
@@ -54,6 +67,9 @@ DAY = 86400
 
 def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
     rnd = random.Random(seed)
+    # A second stream for what issue 18 added (components, criteria, vendor waits, change
+    # request steps), so the rest of the data stays what it was for a seed.
+    extra = random.Random(seed * 7919 + 18)
     today = datetime.fromtimestamp(now, UTC).date()
     n_subs = max(6, min(250, n_cases // 300 + 6))
     subscribers, deployments, users = [], [], []
@@ -89,7 +105,8 @@ def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
             product, versions = _PRODUCTS[(i + j) % len(_PRODUCTS)]
             d = {"id": f"{sid}-{'prod' if env == 'production' else 'stage'}-{j}", "subscriber": sid,
                  "environment": env, "managed": managed, "product": product,
-                 "version": versions[(i + j) % len(versions)]}
+                 "version": versions[(i + j) % len(versions)],
+                 "components": list(_COMPONENTS[product]) if managed else []}
             deployments.append(d)
             deps[env].append(d)
             if managed:
@@ -165,14 +182,64 @@ def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
             "reported_at": format_instant(reported), "aware_at": None, "level": "L1",
             "links": links, "konneqt_initiated": False, "events": [],
         }
+        if prio is not None:
+            criterion = extra.choice(_CRITERIA[prio])
+            if prio == "P0" and dep is not None and dep["components"] and extra.random() < 0.6:
+                criterion = "component_unavailable"
+                case["component"] = extra.choice(dep["components"])
+                case["title"] = f"{case['component'].capitalize()} unavailable in {dep['id']}"
+            case["criterion"] = criterion
         if ctype == "change_request" and not links:
             kinit = True
         case["konneqt_initiated"] = kinit
         case["events"] = _lifecycle(rnd, case, reported, now, plan, dep, hour_scale[sid])
+        if case.get("component"):
+            _vendor_wait(extra, case, now)
+        elif ctype == "change_request":
+            _cr_steps(extra, case, reported, now)
         cases.append(case)
         if ctype == "service_request":
             srs.append(case)
     return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases}
+
+
+def _vendor_wait(rnd: random.Random, case: dict[str, Any], now: int) -> None:
+    """A P0 on a managed third-party component: after the acknowledgement the vendor's
+    assistance is often awaited (its resolution clock paused), sometimes answered."""
+    events = case["events"]
+    kinds = [e["kind"] for e in events]
+    if "acknowledged" not in kinds or "reclassified" in kinds or rnd.random() < 0.3:
+        return
+    ack = _at_of(events[kinds.index("acknowledged")]["at"])
+    # Wait from after the acknowledgement; the rest of the history must not need the
+    # case open meanwhile, so only cases still open past the wait get one.
+    ends = [_at_of(e["at"]) for e in events if e["kind"] in ("resolved", "closed")]
+    start = ack + rnd.randint(20 * 60, 3 * HOUR)
+    stop = min([now - 60, *ends])
+    if start >= stop:
+        return
+    events.append({"at": format_instant(start), "kind": "awaiting_vendor", "by": _ENGINEERS[0],
+                   "note": f"Ticket opened with the {case['component']} vendor"})
+    answered = start + rnd.randint(HOUR, 2 * DAY)
+    if ends or (answered < now - 60 and rnd.random() < 0.5):
+        answered = min(answered, stop - 60)  # before a resolution (which ends the wait anyway)
+        if answered > start:
+            events.append({"at": format_instant(answered), "kind": "vendor_responded",
+                           "by": _ENGINEERS[0], "note": "Vendor supplied a hotfix"})
+    events.sort(key=lambda e: _at_of(e["at"]))
+
+
+def _cr_steps(rnd: random.Random, case: dict[str, Any], reported: int, now: int) -> None:
+    """A change request walked some steps of its status (policy §5), one at a time."""
+    t = reported
+    path = rnd.choice([["approved", "scheduled", "implemented", "closed"], ["rejected"],
+                       ["approved", "rejected"]])
+    for status in path[: rnd.randint(0, len(path))]:
+        t += rnd.randint(HOUR, DAY)
+        if t >= now:
+            return
+        case["events"].append({"at": format_instant(t), "kind": "cr_status",
+                               "by": rnd.choice(_LEADS), "status": status})
 
 
 def _at_of(text: str) -> int:

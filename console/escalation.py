@@ -17,13 +17,13 @@ from console.actions import Refused, append_in
 from console.queue import load_queue
 from console.records import C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import evaluate
+from console.rules.escalation import ESCALATING_CLOCKS
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
 from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_team
 from models import Escalation
 
 ESC = Escalation.__table__
-ESCALATING_CLOCKS = ("workaround", "resolution")
 
 
 @dataclass(frozen=True)

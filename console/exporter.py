@@ -50,7 +50,7 @@ def export(conn: Conn) -> dict[str, Any]:
     deployments = [
         {"id": r.id, "subscriber": r.subscriber_id, "environment": r.environment,
          "managed": bool(r.managed), "product": r.product, "version": r.version,
-         "changes": dep_changes.get(r.id, [])}
+         "changes": dep_changes.get(r.id, []), "components": list(r.components or [])}
         for r in conn.execute(select(D).order_by(D.c.id))
     ]
     users = [
@@ -84,7 +84,7 @@ def export(conn: Conn) -> dict[str, Any]:
             "type": r.type, "priority": r.priority, "title": r.title,
             "reported_at": format_instant(r.reported_at), "aware_at": format_instant(r.aware_at),
             "level": r.level, "konneqt_initiated": bool(r.konneqt_initiated),
-            "criterion": r.criterion, "opened_by": r.opened_by,
+            "criterion": r.criterion, "component": r.component, "opened_by": r.opened_by,
             "recorded_at": format_instant(r.recorded_at if r.recorded_at is not None
                                           else r.reported_at),
             "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),

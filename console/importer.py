@@ -16,7 +16,20 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from console.projection import project
-from console.records import CS, SS, TE, C, Conn, D, E, L, S, holiday_spec, load_terms
+from console.records import (
+    CS,
+    SS,
+    TE,
+    C,
+    Conn,
+    D,
+    E,
+    L,
+    S,
+    deployment_facts,
+    holiday_spec,
+    load_terms,
+)
 from console.rules.calendar import check_holiday_spec
 from console.rules.changes import (
     decode_subscriber,
@@ -24,8 +37,15 @@ from console.rules.changes import (
     deployment_problems,
     subscriber_problems,
 )
+from console.rules.classify import criterion_problem
 from console.rules.clocks import CaseFacts, Event, sort_events
-from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
+from console.rules.eligibility import (
+    ENVIRONMENTS,
+    DeploymentFacts,
+    check_classification,
+    component_problem,
+)
+from console.rules.escalation import judge_escalation
 from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
 from console.rules.limits import data_problem, json_depth, text_problem, title_problem
 from console.rules.policy import Policy, Records, SubscriptionFacts, Terms, check_target_key
@@ -241,6 +261,9 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             reason = chk.get(sp, "reason", sp_p, str)
             if reason and reason not in policy.suspension_reasons:
                 chk.add(f"{sp_p}.reason", f"not one of {', '.join(policy.suspension_reasons)}")
+            elif reason in policy.case_only_suspension_reasons:
+                chk.add(f"{sp_p}.reason", f"{reason} suspends one case (a suspended event on "
+                                          "it), never a whole subscriber")
             f = chk.conv(parse_instant, chk.get(sp, "from", sp_p, str), f"{sp_p}.from") if sp.get("from") else None
             u_raw = chk.get(sp, "until", sp_p, str, required=False)
             u = chk.conv(parse_instant, u_raw, f"{sp_p}.until") if u_raw else None
@@ -319,22 +342,28 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
         managed = chk.get(d, "managed", p, bool, default=False)
         product = chk.get(d, "product", p, str)
         version = chk.get(d, "version", p, str)
+        components = chk.get(d, "components", p, list, required=False, default=[]) or []
+        try:
+            components = list(component_names(components, managed=bool(managed)))
+        except BadValue as exc:
+            chk.add(f"{p}.components", str(exc))
         dchanges = _changes(d, p, chk, horizon, lambda facts, eff: deployment_problems(facts))
         if len(chk.problems) > n:
             continue
-        record = (sid, env, managed, product, version,
+        record = (sid, env, managed, product, version, tuple(components),
                   tuple((c["effective_at"], json.dumps(c["facts"], sort_keys=True)) for c in dchanges))
         if did in existing.deployments:
             if existing.deployment_records.get(did) != record:
                 chk.add(f"{p}.id", f"deployment {did!r} exists with other facts: an import "
                                    "only adds (change it with `deployment set`)")
             continue
-        base = DeploymentFacts(did, sid, env, managed, product, version)
+        base = DeploymentFacts(did, sid, env, managed, product, version, tuple(components))
         line = [(c["effective_at"], c["facts"]) for c in dchanges]
         deps[did] = deployment_at(base, line, None)
         dep_lines[did] = (base, line)
         out.deployments.append({"id": did, "subscriber_id": sid, "environment": env,
-                                "managed": managed, "product": product, "version": version})
+                                "managed": managed, "product": product, "version": version,
+                                "components": components})
         out.deployment_changes.extend(dict(c, deployment_id=did) for c in dchanges)
 
     users = set(existing.users)
@@ -440,8 +469,11 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             chk.add(f"{p}.level", f"one of {', '.join(policy.levels)}, got {level!r}")
         kinit = chk.get(c, "konneqt_initiated", p, bool, required=False, default=False)
         criterion = chk.get(c, "criterion", p, str, required=False)
-        if criterion is not None and criterion not in {k.key for k in policy.criteria}:
-            chk.add(f"{p}.criterion", f"unknown guideline criterion {criterion!r}")
+        if criterion is not None and isinstance(ctype, str):
+            why = criterion_problem(policy, criterion, ctype, prio)
+            if why:
+                chk.add(f"{p}.criterion", why)
+        component = chk.get(c, "component", p, str, required=False)
         links = chk.get(c, "links", p, list, required=False, default=[]) or []
         for j, lk in enumerate(links):
             if not isinstance(lk, str) or lk not in case_types:
@@ -461,6 +493,7 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             for fld, msg in check_classification(
                 policy, plan, sid, dep, ctype, prio, konneqt_initiated=kinit,
                 linked_types=tuple(case_types.get(lk, "") for lk in links if isinstance(lk, str)),
+                component=component,
             ):
                 chk.add(f"{p}.{fld}", msg)
         events: list[Event] = []
@@ -502,11 +535,13 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             continue
         facts = CaseFacts(id=cid, subscriber=sid, type=ctype, priority=prio, reported_at=reported,
                           aware_at=aware, level=level, title=title, deployment=dep_id,
-                          recorded_at=case_recorded)
+                          recorded_at=case_recorded, component=component)
         ordered = sort_events(events)
         case_terms = terms.case(sid, reported)
         plan = case_terms.at(reported).plan
         policy_c = case_terms.policy
+        if not _judge_events(facts, ordered, case_terms, dep, p, chk):
+            continue
 
         def classify_check(t: str, pr: str | None, _sid=sid, _dep=dep, _plan=plan, _k=kinit,
                            _links=links, _pol=policy_c) -> list[tuple[str, str]]:
@@ -524,6 +559,7 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             "id": cid, "subscriber_id": sid, "deployment_id": dep_id, "type": ctype,
             "priority": prio, "title": title, "reported_at": reported, "aware_at": aware,
             "level": level, "konneqt_initiated": kinit, "version": 1, "criterion": criterion,
+            "component": component,
             "opened_by": c.get("opened_by") if isinstance(c.get("opened_by"), str) else None,
             "recorded_at": case_recorded,
         })
@@ -532,7 +568,8 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
         for e in ordered:
             if e.kind == "escalated":
                 out.escalations.append({
-                    "case_id": cid, "subscriber_id": sid, "missed": str(e.data.get("missed", "manual")),
+                    "case_id": cid, "subscriber_id": sid,
+                    "missed": str(e.data.get("missed", "manual")),
                     "escalated_at": e.at, "recorded_at": e.recorded_at, "by": e.by})
         out.histories.append((facts, events, case_terms))
     seen_ops: set[str] = set(existing.operators)
@@ -647,6 +684,48 @@ def _with_file_versions(book: PolicyBook, doc: dict, chk: _Checker, out: Prepare
     return PolicyBook((*book.versions, *added), what_if=book.what_if)
 
 
+def component_names(raw: Any, *, managed: bool) -> tuple[str, ...]:
+    """A deployment's managed third-party components as given (a list of names): distinct,
+    non-empty, no commas; only a managed deployment has them (policy §5). Raise BadValue."""
+    if not isinstance(raw, list | tuple):
+        raise BadValue("a list of component names")
+    names: list[str] = []
+    for v in raw:
+        if not isinstance(v, str) or not v.strip():
+            raise BadValue(f"a component is a non-empty name, got {v!r}")
+        name = v.strip()
+        if "," in name or not name.isprintable():
+            raise BadValue(f"a component name has no commas or control characters: {name!r}")
+        if name in names:
+            raise BadValue(f"component {name!r} is listed twice")
+        names.append(name)
+    if names and not managed:
+        raise BadValue("only a managed deployment carries managed third-party components")
+    return tuple(names)
+
+
+def _judge_events(facts: CaseFacts, ordered: list[Event], terms: Terms,
+                  dep: DeploymentFacts | None, p: str, chk: _Checker) -> bool:
+    """What each event needs beyond ``check_history`` (as ``console.actions`` checks a new
+    one): an escalation names a target really missed by then, or is ``manual`` (its
+    ``missed`` is filled in when absent); a reclassification names a listed component."""
+    ok = True
+    for i, e in enumerate(ordered):
+        if e.kind == "escalated":
+            missed, problem = judge_escalation(facts, ordered[:i], terms, e.at, e.data)
+            if problem is not None:
+                chk.add(f"{p}.events[{e.seq}].{problem[0]}", problem[1])
+                ok = False
+            else:
+                e.data["missed"] = missed  # type: ignore[index]
+        elif e.kind == "reclassified" and isinstance(e.data.get("component"), str):
+            why = component_problem(dep, e.data["component"].strip())
+            if why:
+                chk.add(f"{p}.events[{e.seq}].component", why)
+                ok = False
+    return ok
+
+
 def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any]]:
     """A case's optional ``attachments``: [{name, size, sha256, path, added_at, added_by}]."""
     rows = []
@@ -680,13 +759,13 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook) -> Existing:
 
     dchanges = load_deployment_changes(conn)
     for r in conn.execute(select(D)):
-        base = DeploymentFacts(r.id, r.subscriber_id, r.environment, bool(r.managed), r.product,
-                               r.version)
+        base = deployment_facts(r)
         mine = dchanges.get(r.id, [])
         ex.deployments[r.id] = deployment_at(base, mine, None)
         ex.deployment_lines[r.id] = (base, mine)
         ex.deployment_records[r.id] = (
             r.subscriber_id, r.environment, bool(r.managed), r.product, r.version,
+            tuple(r.components or ()),
             tuple((eff, json.dumps(f, sort_keys=True)) for eff, f in
                   conn.execute(select(DC.c.effective_at, DC.c.facts)
                                .where(DC.c.deployment_id == r.id).order_by(DC.c.id))))

@@ -2,9 +2,10 @@
 confirmed vulnerability opens.
 
 - ``create_change_request``: a Change Request linked to its Service Request (or, with no
-  SR, marked Konneqt-initiated), on the SR's subscriber and deployment. The CR then moves
-  through its own status with ``cr_status`` events (``console.rules.lifecycle``:
-  proposed -> approved -> scheduled -> implemented -> closed, forward only, closed final).
+  SR, marked Konneqt-initiated), on the SR's subscriber and deployment, which must be
+  managed (policy §5). The CR then moves through its own status with ``cr_status`` events
+  (``console.rules.lifecycle``): one step at a time, proposed -> approved -> scheduled ->
+  implemented -> closed, or rejected from proposed/approved; closed and rejected are final.
 - ``confirm_vulnerability``: on a Security Report Analysis, records
   ``vulnerability_confirmed`` and opens the Incident on the same deployment, linked to
   the SRA, in ONE transaction: if the incident is not eligible (e.g. P0 on an unmanaged

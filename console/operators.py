@@ -1,5 +1,5 @@
-"""Operators and roles: who may suspend, lift, purge, edit a war-team plan and manage
-notification receivers.
+"""Operators and roles: who may suspend, lift, purge, edit a war-team plan, manage
+notification receivers, escalate by hand and list a deployment's components.
 
 The operator is the login user (SSH has authenticated them on the jump host) unless
 ``--user`` is given. Someone with no row is an engineer. A lead sets roles; while no lead
@@ -37,6 +37,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "notify_test": frozenset({"lead"}),
     "notify_reveal": frozenset({"lead"}),
     "notify_retry": frozenset({"lead"}),
+    # An escalation before any target is missed (policy §7).
+    "escalate_manual": frozenset({"lead"}),
 }
 
 

@@ -8,11 +8,13 @@ from datetime import date
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
 from typing import Any
 
-from console.rules.clocks import CaseEval, ClockState, Event, risk_group
+from console.rules.clocks import PAUSED, CaseEval, ClockState, Event, paused_for, risk_group
 from console.rules.timeutil import format_instant
 
 
-def clock_json(st: ClockState) -> dict[str, Any]:
+def clock_json(st: ClockState, paused_for: str | None = None) -> dict[str, Any]:
+    """One clock. ``paused_for``: why a paused clock is paused (``subscriber``, ``vendor``,
+    ``subscriber_and_vendor``; ``clocks.paused_for``), null otherwise."""
     return {
         "state": st.state,
         "target": st.target,
@@ -20,6 +22,7 @@ def clock_json(st: ClockState) -> dict[str, Any]:
         "remaining": st.remaining,
         "due": format_instant(st.due),
         "breached": st.breached,
+        "paused_for": paused_for,
     }
 
 
@@ -38,11 +41,12 @@ def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
         "status": ev.status,
         "level": ev.level,
         "title": title,
-        "clocks": {name: clock_json(st) for name, st in ev.clocks.items()},
+        "clocks": {name: clock_json(st, paused_for(ev, name)) for name, st in ev.clocks.items()},
         "deployment": deployment,
         "reported_at": format_instant(reported_at),
         "acknowledged": ev.acknowledged,
         "awaiting_subscriber": ev.awaiting,
+        "awaiting_vendor": ev.awaiting_vendor,
         "suspended": ev.suspended,
         "risk_group": group,
         "end_of_support": end_of_support.isoformat() if end_of_support else None,
@@ -67,13 +71,18 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
     ev = r.eval
     parts = []
     for name, st in ev.clocks.items():
-        key = (name, st)
+        if st.state == PAUSED:  # rare: only then does the reason vary for the same clock
+            why = paused_for(ev, name)
+            key: tuple = (name, st, why)
+        else:
+            why, key = None, (name, st)
         frag = frags.get(key)
         if frag is None:
             frag = frags[key] = (
                 f'"{name}": {{"state": "{st.state}", "target": {_num(st.target)}, '
                 f'"elapsed": {st.elapsed}, "remaining": {_num(st.remaining)}, '
-                f'"due": {_str(format_instant(st.due))}, "breached": {_B[st.breached]}}}')
+                f'"due": {_str(format_instant(st.due))}, "breached": {_B[st.breached]}, '
+                f'"paused_for": {_str(why)}}}')
         parts.append(frag)
     return (
         f'{{"id": {_str(r.id)}, "subscriber": {_str(r.subscriber)}, "type": "{ev.type}", '
@@ -81,6 +90,7 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
         f'"title": {_str(r.title)}, "clocks": {{{", ".join(parts)}}}, '
         f'"deployment": {_str(r.deployment)}, "reported_at": "{_utc(r.reported_at)}", '
         f'"acknowledged": {_B[ev.acknowledged]}, "awaiting_subscriber": {_B[ev.awaiting]}, '
+        f'"awaiting_vendor": {_B[ev.awaiting_vendor]}, '
         f'"suspended": {_B[ev.suspended]}, "risk_group": {r.key[0]}, '
         f'"end_of_support": {_eos(r.support[0])}, "past_end_of_support": {_B[r.support[1]]}, '
         f'"subscriber_terminated": {_B[r.terminated]}}}'
@@ -132,13 +142,14 @@ def card_json(card: Any) -> dict[str, Any]:
         "priority": card.priority,
         "title": card.title,
         "missed": card.missed,
+        "reason": team.escalation_reason,  # a manual escalation's (policy §7)
         "escalated_at": format_instant(card.escalated_at),
         "overdue_by": card.overdue_by,
         "column": card.column,
         "status": card.status,
         "team": [
             {"name": m.name, "role": m.role, "joined_at": format_instant(m.joined_at),
-             "left_at": format_instant(m.left_at)}
+             "left_at": format_instant(m.left_at), "by": m.by}
             for m in team.members
         ],
         "plan": {
@@ -157,4 +168,8 @@ def card_json(card: Any) -> dict[str, Any]:
         ],
         "next_update_due": format_instant(card.next_update_due),
         "update_overdue": card.update_overdue,
+        # policy §7: a team that fell below one of each role (see WarTeam.incomplete)
+        "incomplete": team.incomplete,
+        "missing_roles": team.missing_roles(),
+        "incomplete_since": format_instant(team.incomplete_since) if team.incomplete else None,
     }

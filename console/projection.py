@@ -78,6 +78,7 @@ def encode(ev: CaseEval) -> dict[str, Any]:
         "ack": ev.acknowledged,
         "await": ev.awaiting,
         "susp": ev.suspended,
+        "vwait": ev.awaiting_vendor,
     }
 
 
@@ -98,6 +99,7 @@ def decode(row_clocks: dict[str, Any], *, at: int, type_: str, priority: str | N
         suspended=row_clocks.get("susp", False),
         clocks=clocks,
         next_boundary=valid_until,
+        awaiting_vendor=row_clocks.get("vwait", False),
     )
 
 

@@ -165,7 +165,8 @@ def _carry(raw: str | dict, terms: Any, ctype: str, prio: str | None, level: str
         clocks[name] = ClockState(state, target, elapsed,
                                   None if target is None else target - elapsed, due, breached)
     return CaseEval(at, ctype, prio, level, status, data.get("ack", False),
-                    data.get("await", False), data.get("susp", False), clocks, valid_until)
+                    data.get("await", False), data.get("susp", False), clocks, valid_until,
+                    awaiting_vendor=data.get("vwait", False))
 
 
 def _evaluate_fully(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,

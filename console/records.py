@@ -142,6 +142,7 @@ def case_facts(row: Any) -> CaseFacts:
         title=row.title,
         deployment=row.deployment_id,
         recorded_at=row.recorded_at,
+        component=row.component,
     )
 
 
@@ -183,6 +184,7 @@ def deployment_facts(row: Any) -> DeploymentFacts:
         managed=bool(row.managed),
         product=row.product,
         version=row.version,
+        components=tuple(row.components or ()),
     )
 
 

@@ -48,6 +48,10 @@ def suspend(store: Any, subscriber: str, *, reason: str, from_at: int,
         if reason not in policy.suspension_reasons:
             raise Refused(f"suspension reason {reason!r} is not one of "
                           f"{', '.join(policy.suspension_reasons)}")
+        if reason in policy.case_only_suspension_reasons:
+            raise Refused(f"reason: {reason} suspends one case, never a whole subscriber "
+                          f"(support-console event CASE suspended --reason {reason}); a "
+                          f"subscriber's reasons: {', '.join(policy.subscriber_suspension_reasons)}")
         _subscriber(session, subscriber)
         for r in session.execute(select(SS).where(SS.c.subscriber_id == subscriber)):
             ends = r.until_at

@@ -44,6 +44,18 @@ def worst_clock(clocks: dict[str, ClockState]) -> tuple[str, ClockState] | None:
     return (best[1], best[2]) if best else None
 
 
+PAUSED_FOR_WORDS = {"subscriber": "subscriber", "vendor": "vendor",
+                    "subscriber_and_vendor": "subscriber, vendor"}
+
+
+def state_label(state: str, paused_for: str | None = None) -> str:
+    """A clock's state in words: ``paused (vendor)`` when the vendor's assistance is
+    awaited (policy §5); an awaited subscriber alone stays plain ``paused``."""
+    if state == PAUSED and paused_for in ("vendor", "subscriber_and_vendor"):
+        return f"paused ({PAUSED_FOR_WORDS[paused_for]})"
+    return state
+
+
 def clock_text(st: ClockState) -> str:
     mark = BREACH_MARK if st.breached else ""
     return f"{mark}{STATE_MARK.get(st.state, '')}{hm(st.remaining if st.target is not None else st.elapsed)}"
@@ -62,10 +74,12 @@ def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
         name, st = w if w else ("", None)
         left = clock_text(st) if st else ""
         due = format_instant(st.due) if st and st.due else ""
-        title = " ".join(r.title.split())
+        title = inert(" ".join(r.title.split()))
+        if r.eval.awaiting_vendor:
+            title = "[resolution paused (vendor)] " + title
         yield (f"{'!' if r.marked else ' '} {inert(r.id):<10} {inert(r.subscriber)[:16]:<16} "
                f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} {name:<10} "
-               f"{left:>8}  {due:<21}{inert(title)[:60]}")
+               f"{left:>8}  {due:<21}{title[:60]}")
 
 
 def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
@@ -88,9 +102,17 @@ def case_lines(case: dict[str, Any]) -> Iterable[str]:
     yield (f"{inert(case['id'])}  {inert(case['subscriber'])}  {case['type']} "
            f"{case['priority'] or ''}  {case['status']}  {case['level']}")
     yield f"  {inert(' '.join(case['title'].split()))}"
+    extra = []
+    if case.get("component"):
+        extra.append(f"component {inert(case['component'])}")
+    if case.get("criterion"):
+        extra.append(f"criterion {case['criterion']}")
+    if extra:
+        yield "  " + " · ".join(extra)
     for name, c in case["clocks"].items():
         flag = " BREACHED" if c["breached"] else ""
-        yield (f"  {name:<11} {c['state']:<9} elapsed {hm(c['elapsed'])} / target {hm(c['target'])}"
+        state = state_label(c["state"], c.get("paused_for"))
+        yield (f"  {name:<11} {state:<9} elapsed {hm(c['elapsed'])} / target {hm(c['target'])}"
                f"  left {hm(c['remaining'])}  due {c['due'] or '—'}{flag}")
     for e in case.get("history", []):
         extra = {k: v for k, v in e.items()

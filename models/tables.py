@@ -65,6 +65,10 @@ class Deployment(SQLModel, table=True):
     managed: bool
     product: str
     version: str
+    # The managed third-party components Konneqt administers inside it (policy §5).
+    components: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
 
 
 class SupportUser(SQLModel, table=True):
@@ -110,6 +114,8 @@ class Case(SQLModel, table=True):
     level: str  # initial level, "L1".."L4"
     konneqt_initiated: bool = False
     criterion: str | None = None  # the §9 guideline that decided the priority, if classified
+    # The managed third-party component a P0 incident names (policy §5), as reported.
+    component: str | None = None
     opened_by: str | None = None
     # When the store took the case (policy §14): ``--as-known-at`` leaves out later ones.
     recorded_at: int | None = Field(default=None, sa_type=BigInteger)

@@ -294,11 +294,15 @@ class BoardPane(Vertical, can_focus=True):
             line.append("Escalations: loading…", style="italic")
         elif self.wide:
             late = sum(1 for c in self.cards if c.update_overdue)
+            short = sum(1 for c in self.cards if c.team.incomplete)
             line.append(f"Escalations {len(self.cards)}", style="bold")
             open_ = sum(1 for c in self.cards if c.column != "resolved")
             line.append(f" · {open_} open")
             if late:
                 line.append(f" · {late} update{'s' if late != 1 else ''} late", style="bold red")
+            if short:
+                line.append(f" · {short} team{'s' if short != 1 else ''} incomplete",
+                            style="bold red")
             line.append(f" · as of {self._when(self.at, full=True)}")
         else:
             for i, name in enumerate(COLUMNS):
@@ -340,7 +344,11 @@ class BoardPane(Vertical, can_focus=True):
 
     @staticmethod
     def roles_text(card: Any) -> Text:
+        """``roles 3/3``; ``INCOMPLETE 2/3`` once a formed team fell below one of each role
+        (policy §7)."""
         have = 3 - len(card.team.missing_roles())
+        if card.team.incomplete:
+            return Text(f"INCOMPLETE {have}/3", style="bold red")
         return Text(f"roles {have}/3", style="" if have == 3 else "yellow")
 
     def update_text(self, card: Any, *, short: bool = True) -> Text:
@@ -440,7 +448,13 @@ class BoardPane(Vertical, can_focus=True):
         title = Text(_one_line(card.title), style="bold")
         facts = Text()
         facts.append(f"escalated {self._when(card.escalated_at, full=True)} · ")
-        facts.append(f"{card.missed} target missed", style="red")
+        if card.missed == "manual":
+            facts.append("escalated by hand before a target was missed", style="red")
+            if card.team.escalation_reason:
+                facts.append(": ")
+                facts.append_text(_t(_one_line(card.team.escalation_reason)))
+        else:
+            facts.append(f"{card.missed} target missed", style="red")
         if card.overdue_by > 0:
             facts.append(f" by {hm(card.overdue_by)} (counted)", style="red")
         facts.append(" · ")
@@ -462,7 +476,13 @@ class BoardPane(Vertical, can_focus=True):
         missing = team.missing_roles()
         parts: list[RenderableType] = [t] if team.members else [
             Text("War team", style="bold"), Text("  nobody yet (a: a member joins)", style="dim")]
-        if missing:
+        if team.incomplete:
+            since = (f" since {self._when(team.incomplete_since)}"
+                     if team.incomplete_since is not None else "")
+            parts.append(Text(f"  ⚠ TEAM INCOMPLETE{since}: missing "
+                              + ", ".join(ROLE_LABEL[r] for r in missing)
+                              + " (a: a member joins)", style="bold red"))
+        elif missing:
             parts.append(Text("  missing: " + ", ".join(ROLE_LABEL[r] for r in missing),
                               style="yellow"))
         return Group(*parts)

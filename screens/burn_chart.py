@@ -13,6 +13,7 @@ width.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -34,13 +35,19 @@ def hours(value: float) -> str:
     return f"{value:.1f}".removesuffix(".0")
 
 
+def whole_percent(percent: float, state: str) -> int:
+    """A meter's percent in whole numbers, cut toward its state (policy §8: the state is
+    judged on the exact hours): 79.9 shows 79, an over-limit 100.1 shows 101."""
+    return math.ceil(percent) if state == "over" else math.floor(percent)
+
+
 def meter_bar(percent: float, state: str, width: int = 10) -> Text:
     """``████████░░  83% WARN``: a bar of ``width`` cells, full past 100 %."""
     filled = max(0, min(width, round(percent / 100 * width)))
     bar = Text(no_wrap=True)
     bar.append(FULL * filled, style=STATE_STYLE.get(state, ""))
     bar.append(EMPTY * (width - filled), style="dim")
-    bar.append(f" {percent:>4.0f}% ")
+    bar.append(f" {whole_percent(percent, state):>4d}% ")
     bar.append(f"{STATE_WORD.get(state, state):<4}", style=STATE_STYLE.get(state, ""))
     return bar
 

@@ -47,6 +47,9 @@ ACTION_LABELS = {
     "reopened": "reopened",
     "time_logged": "time logged",
     "level_changed": "level changed",
+    "awaiting_vendor": "awaiting the vendor",
+    "vendor_responded": "vendor responded",
+    "cr_status": "change-request status",
 }
 
 
@@ -60,6 +63,8 @@ MORE = [("r", "change_request", "change request from this service request", "ser
         ("v", "confirm_vulnerability", "confirm the vulnerability: open a linked incident",
          "security_report"),
         ("s", "cr_status", "change-request status", "change_request"),
+        ("w", "awaiting_vendor", "awaiting the component's vendor", "incident"),
+        ("e", "vendor_responded", "the vendor responded", "incident"),
         ("f", "attach", "attach a file", None)]
 TYPE_WORDS = {"incident": "incident", "query": "query", "security_report": "security report analysis",
               "service_request": "service request", "change_request": "change request"}
@@ -87,6 +92,8 @@ class CaseData:
     without_late: Any | None = None
     # What later dated changes say (policy §14): termination, eligibility now.
     flags: dict[str, Any] = dc_field(default_factory=dict)
+    component: str | None = None  # the managed third-party component in force (policy §5)
+    criterion: str | None = None  # the §9 criterion in force (policy §5, §9)
 
     @property
     def cr_status(self) -> str:
@@ -107,7 +114,16 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
     from console.late import late_entries
     from console.lifespan import case_support
     from console.queue import evaluate_case
-    from console.records import C, S, load_deployment, load_event_rows, load_links, load_terms
+    from console.records import (
+        C,
+        S,
+        case_facts,
+        load_deployment,
+        load_event_rows,
+        load_links,
+        load_terms,
+    )
+    from console.rules.lifecycle import component_in_force, criterion_in_force
 
     with store.connection() as conn:
         found = evaluate_case(conn, policy, case_id, at)
@@ -115,6 +131,9 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
             return None
         row, ev, _events = found
         late, without = late_entries(conn, policy, row, _events, at)
+        happened = [e for e in _events if e.at <= at]
+        component = component_in_force(case_facts(row), happened)
+        criterion = criterion_in_force(case_facts(row), row.criterion, happened)
         history = load_event_rows(conn, case_id)
         # The deployment's facts in force at ``at`` (dated changes applied).
         dep = load_deployment(conn, row.deployment_id, at)
@@ -131,7 +150,29 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
 
         flags = case_flags(conn, policy, row, ev, at)
     return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types,
-                    late, without, flags)
+                    late, without, flags, component, criterion)
+
+
+def more_note(d: CaseData, aid: str, needs: str | None) -> str:
+    """Why a "more" action does not apply to this case (``✖ ...``), or ``""``. The engine
+    refuses it anyway; the menu says so before a key is pressed."""
+    ev = d.eval
+    if aid in ("awaiting_vendor", "vendor_responded"):
+        if not (ev.type == "incident" and ev.priority == "P0" and d.component):
+            return "✖ P0 naming a component only"
+        if aid == "awaiting_vendor" and ev.awaiting_vendor:
+            return "✖ already awaiting the vendor"
+        if aid == "vendor_responded" and not ev.awaiting_vendor:
+            return "✖ not awaiting the vendor"
+        return ""
+    if needs is not None and ev.type != needs:
+        return f"✖ {TYPE_SHORT[needs]} only"
+    if aid == "cr_status":
+        from console.rules.lifecycle import cr_next_steps
+
+        nxt = cr_next_steps(d.cr_status)
+        return f"next: {' or '.join(nxt)}" if nxt else f"✖ {d.cr_status} (final)"
+    return ""
 
 
 def _t(value: Any) -> Text:
@@ -263,9 +304,11 @@ class CaseView(Screen[None]):
                                       "(open cases are flagged, not refused)", style="bold"))
         dep = d.deployment
         if dep is not None:
-            t.add_row("Deployment", _t(f"{dep.id} · {dep.environment} · "
-                                       f"{'managed' if dep.managed else 'not managed'} · "
-                                       f"{dep.product} {dep.version}"))
+            line = _t(f"{dep.id} · {dep.environment} · "
+                      f"{'managed' if dep.managed else 'not managed'} · {dep.product} {dep.version}")
+            if dep.components:
+                line.append_text(_t(" · third-party: " + ", ".join(dep.components)))
+            t.add_row("Deployment", line)
         else:
             t.add_row("Deployment", Text("—"))
         end, past = d.support
@@ -278,11 +321,28 @@ class CaseView(Screen[None]):
                 days = (end - datetime.fromtimestamp(d.at, self.tz).date()).days
                 line.append(f" ({days} days left)" if days >= 0 else "")
             t.add_row("Support", line)
+        if d.component:
+            comp = _t(d.component)
+            comp.append(" (managed third-party component)", style="dim")
+            if ev.awaiting_vendor:
+                comp.append(" · ⏸ awaiting its vendor: resolution paused (vendor)", style="bold")
+            t.add_row("Component", comp)
+        if ev.type == "incident":
+            crit = d.terms.policy.criterion(d.criterion) if d.criterion else None
+            line = Text()
+            if crit is not None:
+                line.append(crit.key, style="bold")
+                line.append(f" ({crit.priority}) — {crit.text}")
+            else:
+                line.append(inert(d.criterion) if d.criterion else "— none recorded", style="dim")
+            t.add_row("Criterion", line)
         flags = []
         if ev.acknowledged:
             flags.append("acknowledged")
         if ev.awaiting:
             flags.append("⏸ awaiting subscriber")
+        if ev.awaiting_vendor:
+            flags.append("⏸ awaiting vendor")
         if ev.suspended:
             flags.append("⊘ SLA suspended")
         rep = _local(r.reported_at, self.tz)
@@ -304,14 +364,22 @@ class CaseView(Screen[None]):
                 links.append(f" {how}", style="dim")
             t.add_row("Links", links)
         if ev.type == "change_request":
-            from console.rules.lifecycle import CR_STATUSES
+            from console.rules.lifecycle import CR_PATH, cr_next_steps
 
             cr = Text()
-            for i, st in enumerate(CR_STATUSES):
+            path: tuple[str, ...] = CR_PATH
+            if d.cr_status == "rejected":  # the steps it took, then rejected
+                taken = [(e.data or {}).get("status")
+                         for e in sorted(d.history, key=lambda e: (e.at, e.id))
+                         if e.kind == "cr_status"]
+                path = (CR_PATH[0], *[t for t in taken if isinstance(t, str)])
+            for i, st in enumerate(path):
                 if i:
                     cr.append(" → ", style="dim")
                 cr.append(f"[{st}]" if st == d.cr_status else st,
                           style="bold" if st == d.cr_status else "dim")
+            nxt = cr_next_steps(d.cr_status)
+            cr.append(f"  · next: {' or '.join(nxt)}" if nxt else "  · final", style="dim")
             if r.konneqt_initiated:
                 cr.append("  · Konneqt-initiated", style="dim")
             t.add_row("CR status", cr)
@@ -330,15 +398,15 @@ class CaseView(Screen[None]):
         return t
 
     def _clocks(self, d: CaseData) -> RenderableType:
-        table = self._clock_table(d.eval.clocks)
+        table = self._clock_table(d.eval.clocks, d.eval)
         if d.without_late is None:
             return table
         # Policy §14: a case with late entries shows its clocks with and without them.
         return Group(table, Text("Without the late entries (as before they were recorded):",
                                  style="italic"),
-                     self._clock_table(d.without_late.clocks, dues=False))
+                     self._clock_table(d.without_late.clocks, d.without_late, dues=False))
 
-    def _clock_table(self, clocks: dict[str, Any], *, dues: bool = True) -> Table:
+    def _clock_table(self, clocks: dict[str, Any], ev: Any = None, *, dues: bool = True) -> Table:
         t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
                   expand=False)
         for name, kw in (("CLOCK", {}), ("STATE", {}), ("COUNTED/TARGET", {"justify": "right"}),
@@ -346,6 +414,9 @@ class CaseView(Screen[None]):
             t.add_column(name, no_wrap=True, **kw)
         if not clocks:
             t.add_row("(no clocks)", "", "", "", "")
+        from console.rules.clocks import paused_for
+        from console.text import state_label
+
         for name, st in clocks.items():
             style = "bold red" if st.breached else ""
             mark = "! " if st.breached else "  "
@@ -354,7 +425,8 @@ class CaseView(Screen[None]):
             if st.breached:
                 left += " BREACHED"
             due = _local(st.due, self.tz, "%a %d %b %H:%M") if st.due and dues else ""
-            t.add_row(Text(mark + name, style=style), st.state,
+            t.add_row(Text(mark + name, style=style),
+                      state_label(st.state, paused_for(ev, name) if ev is not None else None),
                       f"{hm(st.elapsed)} / {target}", Text(left, style=style), due)
         return t
 
@@ -481,7 +553,7 @@ class CaseView(Screen[None]):
         ctype = self.data.eval.type
         choices = []
         for key, aid, label, needs in MORE:
-            note = f"✖ {TYPE_SHORT[needs]} only" if needs is not None and ctype != needs else ""
+            note = more_note(self.data, aid, needs)
             choices.append((key, aid, label, note))
 
         def chosen(aid: str | None) -> None:
@@ -526,15 +598,16 @@ class CaseView(Screen[None]):
                                         "incident's priority", prios, current="P2"), chosen)
 
     def more_cr_status(self) -> None:
-        from console.rules.lifecycle import CR_STATUSES
+        from console.rules.lifecycle import cr_next_steps
         from screens.governance_prompts import ChoiceMenu
 
         if self.data is None:
             return
         now = self.data.cr_status
-        later = CR_STATUSES[CR_STATUSES.index(now) + 1:]
+        later = cr_next_steps(now)  # one step at a time (policy §5)
         if not later:
-            self._say(f"change request {self.case_id} is {now}: nothing follows", error=True)
+            self._say(f"change request {self.case_id} is {now} (final): nothing follows",
+                      error=True)
             return
         choices = [(str(i + 1), st, st, "") for i, st in enumerate(later)]
 
@@ -544,6 +617,20 @@ class CaseView(Screen[None]):
 
         self.app.push_screen(ChoiceMenu(f"Change request {self.case_id} is {now}: move it to",
                                         choices), chosen)
+
+    def more_awaiting_vendor(self) -> None:
+        from screens.prompts import TextPrompt
+
+        def done(note: str | None) -> None:
+            if note is not None:
+                self.record("awaiting_vendor", {"note": note or None})
+
+        comp = self.data.component if self.data else None
+        self.app.push_screen(TextPrompt(f"Awaiting the vendor of {inert(comp or '?')}: what was "
+                                        "asked of it? (optional)"), done)
+
+    def more_vendor_responded(self) -> None:
+        self.record("vendor_responded", {})
 
     def more_attach(self) -> None:
         from screens.prompts import TextPrompt

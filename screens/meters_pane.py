@@ -28,7 +28,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.text import inert
-from screens.burn_chart import hours, meter_bar
+from screens.burn_chart import hours, meter_bar, whole_percent
 
 WIDE = 110
 SUGGESTED_REASON = "usage_limit_exceeded"
@@ -254,7 +254,8 @@ class MetersPane(Vertical):
         if over:
             text.append("\n")
             text.append("! OVER LIMIT: ", style="bold red")
-            text.append(", ".join(f"{inert(m.subscriber)} {m.percent:.0f}%" for m in over[:4]))
+            text.append(", ".join(f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%"
+                                  for m in over[:4]))
             if len(over) > 4:
                 text.append(f" and {len(over) - 4} more")
             text.append(f" — a lead may suspend for {SUGGESTED_REASON} (enter, then S)")

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widgets import Input, Static
 
 from console.queue_index import Filters, Item, apply_filters, breach_count, retick
+from console.text import inert
 from screens.queue_table import QueueTable
 
 PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
@@ -151,6 +152,11 @@ class QueuePane(Vertical):
             pos = f"{self.table.cursor + 1:,}/{n:,}" if n else "0"
             total = f" of {len(self.items):,}" if f.active else ""
             line.append(f"  │ {pos}{total}")
+            ev = self.table.current_eval() if n else None
+            if ev is not None and ev.awaiting_vendor:
+                line.append("  │ ")
+                line.append(f"{inert(self.table.current.id)}: resolution paused (vendor)",
+                            style="bold")
             if self.loading:
                 line.append("  │ loading…", style="italic")
         self.query_one("#queue-filters", Static).update(line)

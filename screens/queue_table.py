@@ -82,6 +82,8 @@ def due_text(ts: int | None, tz: tzinfo, wide: bool) -> str:
 
 PAST_EOS = "†"  # the case's deployment runs a version past its end of support (policy §12)
 ENDED = "✕"  # the subscriber's contract has terminated (policy §14): flagged, not refused
+# A P0 on a managed third-party component awaits its vendor: resolution paused (policy §5).
+VENDOR_WIDE, VENDOR_NARROW = "paused (vendor) · ", "⏸vendor "
 
 
 def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
@@ -94,8 +96,9 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
     # A breach stays marked while its clock is paused, suspended or stopped, and an
     # escalated case is always marked (policy §14).
     marked = item.marked or any(c.breached for c in ev.clocks.values())
+    vendor = (VENDOR_WIDE if wide else VENDOR_NARROW) if ev.awaiting_vendor else ""
     return {
-        "mark": "!" if marked else ("⏸" if ev.awaiting else " "),
+        "mark": "!" if marked else ("⏸" if ev.awaiting or ev.awaiting_vendor else " "),
         "id": inert(item.id),
         "subscriber": inert(item.subscriber),
         "type": (TYPE_WIDE if wide else TYPE_SHORT).get(ev.type, ev.type),
@@ -105,7 +108,7 @@ def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
         "clock": name if wide else CLOCK_SHORT.get(name, name),
         "left": clock_text(st) if st else "",
         "due": due_text(st.due if st else None, tz, wide),
-        "title": ((ENDED + " " if ended else "") + (PAST_EOS + " " if past else "")
+        "title": ((ENDED + " " if ended else "") + (PAST_EOS + " " if past else "") + vendor
                   + inert(" ".join(item.title.split()))),
     }
 
@@ -196,6 +199,15 @@ class QueueTable(ScrollView, can_focus=True):
         if 0 <= self.cursor < len(self.items):
             return self.items[self.cursor]
         return None
+
+    def current_eval(self) -> Any:
+        """The clocks of the case under the cursor, at the table's instant (or None)."""
+        item = self.current
+        if item is None:
+            return None
+        terms = (self.terms.case(item.subscriber, item.reported_at)
+                 if item.subscriber in self.terms else None)
+        return item.current(terms, self.at) if terms is not None else item.snapshot()
 
     def visible_items(self) -> list[Item]:
         top = int(self.scroll_y)

@@ -33,7 +33,7 @@ from console import clock
 from console.rules.policy_book import as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
-from screens.burn_chart import BurnChart, BurnData, hours, meter_bar
+from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
 
@@ -255,7 +255,7 @@ class SubscriberView(Screen[None]):
         t = Text()
         t.append("! OVER LIMIT ", style="bold red")
         t.append(f"{hours(d.meter.used_hours)}/{hours(d.meter.limit_hours)} h "
-                 f"({d.meter.percent:.0f}%)")
+                 f"({whole_percent(d.meter.percent, d.meter.state)}%)")
         reason = d.in_force[0] if d.in_force else None
         if reason == SUGGESTED_REASON:
             t.append(f" — SLA suspended for {SUGGESTED_REASON}")
@@ -492,15 +492,18 @@ class SubscriberView(Screen[None]):
                       f"{_local(since, self.tz, STAMP)}; L lifts it", error=True)
             return
         over = self.data.meter.state == "over"
-        note = (f"over its query-hour limit ({self.data.meter.percent:.0f}%): "
+        note = (f"over its query-hour limit "
+                f"({whole_percent(self.data.meter.percent, self.data.meter.state)}%): "
                 f"{SUGGESTED_REASON} is suggested") if over else None
 
         def done(reason: str | None) -> None:
             if reason is not None:
                 self.write("suspend", reason)
 
+        # custom_extension is one case's matter (policy §6): not offered for a subscriber.
         self.app.push_screen(SuspendPrompt(f"subscriber {self.subscriber_id}",
-                                           as_book(self.policy).at(clock.now()).suspension_reasons,
+                                           as_book(self.policy).at(clock.now())
+                                           .subscriber_suspension_reasons,
                                            suggested=SUGGESTED_REASON if over else None,
                                            note=note), done)
 

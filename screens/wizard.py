@@ -41,6 +41,8 @@ from screens.wizard_model import (
     Target,
     TypeChoice,
     WizardState,
+    chosen_component,
+    component_question,
     current_answers,
     deciding_index,
     load_reclass_case,
@@ -54,7 +56,8 @@ from screens.wizard_model import (
     type_choices,
 )
 
-STEP_TITLES = {"target": "Subscriber", "type": "Type", "priority": "Priority", "summary": "Summary"}
+STEP_TITLES = {"target": "Subscriber", "type": "Type", "priority": "Priority",
+               "component": "Component", "summary": "Summary"}
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,11 @@ class ClassifyWizard(Screen[WizardDone | None]):
         Binding("2", "pick(1)", show=False),
         Binding("3", "pick(2)", show=False),
         Binding("4", "pick(3)", show=False),
+        Binding("5", "pick(4)", show=False),
+        Binding("6", "pick(5)", show=False),
+        Binding("7", "pick(6)", show=False),
+        Binding("8", "pick(7)", show=False),
+        Binding("9", "pick(8)", show=False),
         Binding("y", "answer(True)", "Yes", show=False),
         Binding("n", "answer(False)", "No", show=False),
         Binding("p", "p0_anyway", "P0 anyway", show=False),
@@ -161,6 +169,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self.step = "target" if mode == "new" else "type"
         self.qi = 0  # the question shown on the priority step
         self.type_cursor = 0
+        self.component_cursor = 0
+        self.component_picked = False  # a component (or "none of these") was chosen once
         self.targets: list[Target] = []
         self.shown: list[int] = []  # indexes into targets listed under the current search
         self.case: ReclassCase | None = None
@@ -193,6 +203,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 yield Static(id="wiz-target-detail", markup=False)
             yield Static(id="type", markup=False)
             yield Static(id="priority", markup=False)
+            yield Static(id="component", markup=False)
             with Vertical(id="summary"):
                 with VerticalScroll(id="wiz-summary-scroll", can_focus=False):
                     yield Static(id="wiz-summary", markup=False)
@@ -267,6 +278,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
         out.append("type")
         if self.state.ctype in (None, "incident"):
             out.append("priority")
+            if self._components():
+                out.append("component")
         out.append("summary")
         return out
 
@@ -274,6 +287,10 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self.step = step
         self.query_one("#wiz-steps", ContentSwitcher).current = step
         self._say("")
+        if step == "component":
+            options = self._component_options()
+            if self.component_picked and self.state.component in options:  # coming back
+                self.component_cursor = options.index(self.state.component)
         if step == "target":
             self.query_one("#wiz-search", Input).focus()
         elif step == "summary":
@@ -293,7 +310,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
             ctx.display = True
             ctx.update(Group(*target_lines(self.state.target)))
         render = {"target": self._render_target, "type": self._render_type,
-                  "priority": self._render_priority, "summary": self._render_summary}[self.step]
+                  "priority": self._render_priority, "component": self._render_component,
+                  "summary": self._render_summary}[self.step]
         render()
         self.query_one("#wiz-keys", KeyBar).update(keys_text(self._keys()))
 
@@ -330,6 +348,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
         if self.step == "type":
             keys = [("1-4/↑↓", "type"), ("enter/→", "next")]
             return keys + (back if self.mode == "new" else []) + cancel
+        if self.step == "component":
+            return [("1-9/↑↓", "component"), ("enter/→", "next"), *back, *cancel]
         if self.step == "priority":
             keys = [("y", "yes"), ("n", "no"), ("→", "keep answer")]
             if self.state.target is not None and p0_excluded_reason(self.state.target):
@@ -469,6 +489,12 @@ class ClassifyWizard(Screen[WizardDone | None]):
             Group(Text("What kind of case is it?", style="bold"), grid))
 
     def action_pick(self, index: int) -> None:
+        if self.step == "component":
+            options = self._component_options()
+            if 0 <= index < len(options):
+                self.component_cursor = index
+                self._pick_component()
+            return
         if self.step != "type":
             return
         choices = self._choices()
@@ -534,7 +560,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
         key = asked[self.qi].key
         self.state.answers[key] = yes
         if yes or self.qi == len(asked) - 1:
-            self._go("summary")
+            self._go("component" if self._components() else "summary")
         else:
             self.qi += 1
             self._show_step()
@@ -548,6 +574,46 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self.qi = 0
         self._show_step()
 
+    # step 3b: which managed third-party component (policy §5)
+
+    def _components(self) -> tuple[str, ...]:
+        """The deployment's components, when the P0 is about an unavailable component."""
+        if self.state.ctype != "incident":
+            return ()
+        return component_question(self._classification(), self.state.target)
+
+    def _component_options(self) -> list[str | None]:
+        return [*self._components(), None]
+
+    def _render_component(self) -> None:
+        options = self._component_options()
+        self.component_cursor = max(0, min(self.component_cursor, len(options) - 1))
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(width=3, no_wrap=True)
+        grid.add_column(ratio=1)
+        for i, name in enumerate(options):
+            here = i == self.component_cursor
+            label = (_t(name, "bold") if name is not None else
+                     Text("none of these: a supported Konneqt component is unavailable"))
+            if here:
+                label.stylize("reverse")
+            if name is not None and name == self.state.component:
+                label.append("  ✔ chosen", style="green")
+            grid.add_row(Text(("›" if here else " ") + f"{i + 1}", style="bold"), label)
+        dep = self.state.target.deployment if self.state.target else None
+        head = Text("Which component is unavailable? ", style="bold")
+        head.append_text(_t(dep.id if dep else "", "bold"))
+        head.append(" lists these managed third-party components. While the vendor's "
+                    "assistance is awaited, the incident's resolution clock pauses "
+                    "(awaiting_vendor).", style="")
+        self.query_one("#component", Static).update(Group(head, grid))
+
+    def _pick_component(self) -> None:
+        options = self._component_options()
+        self.state.component = options[self.component_cursor]
+        self.component_picked = True
+        self._go("summary")
+
     # step 4: summary
 
     def _classification(self) -> Any:
@@ -560,7 +626,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
         if result.problems:
             return "; ".join(m for _, m in result.problems)
         if self.case is not None:
-            return reclass_problem(self.rules, self.case, result.type, result.priority, now)
+            return reclass_problem(self.rules, self.case, result.type, result.priority, now,
+                                   result.decided_by, chosen_component(result, self.state))
         return None
 
     def _render_summary(self) -> None:
@@ -588,6 +655,16 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 line.append(f" ({crit.priority}) — {crit.text}")
             else:
                 line.append("no guideline matched", style="bold")
+            body.append(line)
+        if component_question(result, self.state.target):
+            comp = chosen_component(result, self.state)
+            line = Text("component: ")
+            if comp is not None:
+                line.append_text(_t(comp, "bold"))
+                line.append(" (managed third-party: awaiting its vendor pauses the resolution "
+                            "clock)")
+            else:
+                line.append("a supported Konneqt component (no third-party vendor)", style="bold")
             body.append(line)
         for note in result.notes:
             body.append(Text("note: " + note, style="yellow"))
@@ -703,12 +780,14 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 cid = create_case(self.store, subscriber=target.subscriber_id,
                     deployment=target.deployment.id if target.deployment else None,
                     ctype=result.type, priority=result.priority, title=text, reported_at=now,
-                    by=self.user, recorded_at=now, criterion=result.decided_by)
+                    by=self.user, recorded_at=now, criterion=result.decided_by,
+                    component=chosen_component(result, self.state))
                 label = f"{result.type} {result.priority or ''}".rstrip()
                 done = WizardDone(cid, f"{cid} opened: {label}", True)
             else:
                 data = {"type": result.type, "priority": result.priority, "reason": text,
-                        "criterion": result.decided_by}
+                        "criterion": result.decided_by,
+                        "component": chosen_component(result, self.state)}
                 assert self.case_id is not None and self.case is not None
                 # The version read with the case: a reclassification recorded meanwhile by
                 # another console refuses this one (Conflict), answers kept, case re-read.
@@ -759,8 +838,16 @@ class ClassifyWizard(Screen[WizardDone | None]):
             else:
                 self._go("type")
             return
+        if self.step == "component":
+            asked = self._asked()
+            i = deciding_index(asked, current_answers(self.state, asked))
+            self.qi = len(asked) - 1 if i is None else i
+            self._go("priority")
+            return
         if self.step == "summary":
-            if self.state.ctype == "incident":
+            if self._components():
+                self._go("component")
+            elif self.state.ctype == "incident":
                 asked = self._asked()
                 i = deciding_index(asked, current_answers(self.state, asked))
                 self.qi = len(asked) - 1 if i is None else i
@@ -777,6 +864,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
             choices = self._choices()
             if choices:
                 self._pick_type(choices[self.type_cursor])
+        elif self.step == "component":
+            self._pick_component()
         elif self.step == "priority":
             asked = self._asked()
             ans = self.state.answers.get(asked[self.qi].key)
@@ -797,6 +886,10 @@ class ClassifyWizard(Screen[WizardDone | None]):
             if n:
                 self.type_cursor = max(0, min(n - 1, self.type_cursor + delta))
                 self._show_step()
+        elif self.step == "component":
+            n = len(self._component_options())
+            self.component_cursor = max(0, min(n - 1, self.component_cursor + delta))
+            self._show_step()
         elif self.step == "summary":
             # A long summary scrolls; the title/reason box stays put.
             self.query_one("#wiz-summary-scroll", VerticalScroll).scroll_relative(

@@ -119,6 +119,9 @@ class WizardState:
     answers: dict[str, bool] = field(default_factory=dict)
     ask_p0_anyway: bool = False  # the operator said a P0 criterion applies where P0 does not
     text: str = ""  # the title (new) or the reason (reclassify)
+    # The managed third-party component that is unavailable (policy §5); None: a supported
+    # Konneqt component. Asked only when ``component_question`` says so.
+    component: str | None = None
 
 
 # -- pure rules ------------------------------------------------------------------------------
@@ -186,6 +189,27 @@ def result_of(policy: Policy, state: WizardState) -> Classification | None:
     return classify(policy, t.terms.plan, t.subscriber_id, t.deployment, state.ctype, answers)
 
 
+#: The P0 criterion about an unavailable component (policy §9), after which the wizard asks
+#: which managed third-party component it is, when the deployment lists any.
+COMPONENT_CRITERION = "component_unavailable"
+
+
+def component_question(result: Classification | None, target: Target | None) -> tuple[str, ...]:
+    """The deployment's components to choose from when the classification is P0 by
+    ``component_unavailable`` on a deployment that lists managed third-party components;
+    () when the question does not arise."""
+    if (result is None or target is None or target.deployment is None
+            or result.priority != "P0" or result.decided_by != COMPONENT_CRITERION):
+        return ()
+    return target.deployment.components
+
+
+def chosen_component(result: Classification | None, state: WizardState) -> str | None:
+    """The component to record: the one chosen, if the question arose and it is listed."""
+    options = component_question(result, state.target)
+    return state.component if state.component in options else None
+
+
 def new_case_clocks(target: Target, ctype: str, priority: str | None, now: int) -> list[ClockLine]:
     """The clocks of a case opened now: response runs from now; the others start at the
     acknowledgement, so they are shown "if acknowledged now"."""
@@ -206,8 +230,9 @@ def new_case_clocks(target: Target, ctype: str, priority: str | None, now: int) 
 
 
 def hypothetical(now: int, ctype: str, priority: str | None, reason: str,
-                 criterion: str | None) -> Event:
-    data = {"type": ctype, "priority": priority, "reason": reason, "criterion": criterion}
+                 criterion: str | None, component: str | None = None) -> Event:
+    data = {"type": ctype, "priority": priority, "reason": reason, "criterion": criterion,
+            "component": component}
     return Event(at=now, kind="reclassified", data={k: v for k, v in data.items() if v is not None},
                  seq=HYPOTHETICAL_SEQ)
 
@@ -230,7 +255,8 @@ def reclass_clocks(case: ReclassCase, ctype: str, priority: str | None,
 
 
 def reclass_problem(policy: Policy, case: ReclassCase, ctype: str, priority: str | None,
-                    now: int) -> str | None:
+                    now: int, criterion: str | None = None,
+                    component: str | None = None) -> str | None:
     """What the engine would refuse about this reclassification (None: it may be recorded).
 
     The same ``check_history`` that ``append_event`` runs, with a placeholder reason."""
@@ -243,7 +269,8 @@ def reclass_problem(policy: Policy, case: ReclassCase, ctype: str, priority: str
                                     konneqt_initiated=case.konneqt_initiated,
                                     linked_types=case.linked_types)
 
-    events = sort_events([*case.events, hypothetical(now, ctype, priority, "-", None)])
+    events = sort_events([*case.events,
+                          hypothetical(now, ctype, priority, "-", criterion, component)])
     try:
         check_history(case.facts, events, policy, classify_check)
     except IllegalEvent as exc:

@@ -221,12 +221,14 @@ def twin_evaluate(
     status = {c: "pending" for c in CLOCK_NAMES}
     status["response"] = "running"
     before_close: dict[str, str] = {}  # clocks resolved/closed stopped -> status they had
-    acknowledged = awaiting = case_suspended = False
+    # ``vendor``: a P0 on a managed third-party component awaits its vendor (policy §5):
+    # the resolution clock alone stands still.
+    acknowledged = awaiting = vendor = case_suspended = False
     elapsed = {c: 0 for c in CLOCK_NAMES}
     reached: dict[str, int | None] = {c: None for c in CLOCK_NAMES}
 
     def apply(kind: str) -> None:
-        nonlocal acknowledged, awaiting, case_suspended
+        nonlocal acknowledged, awaiting, vendor, case_suspended
         if kind == "acknowledged":
             if acknowledged:
                 return
@@ -244,6 +246,10 @@ def twin_evaluate(
             awaiting = True
         elif kind == "subscriber_responded":
             awaiting = False
+        elif kind == "awaiting_vendor":
+            vendor = True
+        elif kind == "vendor_responded":
+            vendor = False
         elif kind == "workaround_provided":
             if status["workaround"] == "running":
                 status["workaround"] = "stopped"
@@ -255,7 +261,7 @@ def twin_evaluate(
                 elapsed["update"] = 0
                 reached["update"] = None
         elif kind in ("resolved", "closed"):
-            awaiting = False
+            awaiting = vendor = False
             for c in CLOCK_NAMES:
                 if status[c] != "stopped":
                     before_close[c] = status[c]
@@ -298,7 +304,8 @@ def twin_evaluate(
             i += 1
         counting = not case_suspended and not subscriber_suspended(m)
         for c, spec in specs.items():
-            if not counting or status[c] != "running" or (awaiting and c != "response"):
+            waiting = (awaiting and c != "response") or (vendor and c == "resolution")
+            if not counting or status[c] != "running" or waiting:
                 continue
             if counts(c, m):
                 elapsed[c] += MINUTE
@@ -318,7 +325,7 @@ def twin_evaluate(
             state = "pending"
         elif suspended_now:
             state = "suspended"
-        elif awaiting and c != "response":
+        elif (awaiting and c != "response") or (vendor and c == "resolution"):
             state = "paused"
         else:
             state = "running"

@@ -329,7 +329,10 @@ def test_form_a_team_write_the_plan_and_move_the_card(db):
             assert "Technical assessment v2 · 08:30 eng-me DB failover loop, confirmed" in words
             assert "earlier, 08:30 eng-me: DB failover loop" in words
             assert "Mitigation strategies v1 · 08:30 eng-me Pin the primary" in words
-            assert "missing: engineer" in words
+            # policy §7 (issue 18): a formed team that fell below one of each role is
+            # flagged incomplete, on the card and in the detail
+            assert "TEAM INCOMPLETE since 08:30: missing engineer" in words
+            assert "INCOMPLETE 2/3" in words
 
             # and a move back is allowed
             text = await act(pilot, "less_than_sign")

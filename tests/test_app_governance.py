@@ -222,9 +222,19 @@ def test_change_request_from_a_service_request_by_keys(db):
         text = flat(await open_case(pilot, cr))
         assert "→ SR-1 (service request) came from" in text
         assert "[proposed] → approved" in text
-        text = await keys(pilot, "full_stop", "s")
+        text = await keys(pilot, "full_stop")
+        assert "next: approved or rejected" in text  # the menu names the legal next steps
+        text = flat(await keys(pilot, "s"))
         assert "is proposed: move it to" in text
-        text = flat(await keys(pilot, "2"))  # scheduled (approved skipped)
+        # only the next legal steps are offered (policy §5): approved or rejected
+        menu = text.split("move it to", 1)[1]
+        assert "1 approved" in menu and "2 rejected" in menu and "scheduled" not in menu
+        text = flat(await keys(pilot, "1"))
+        assert events_of(db, cr)[-1] == ("cr_status", USER, {"status": "approved"})
+        assert "proposed → [approved] → scheduled" in text
+        text = flat(await keys(pilot, "full_stop", "s"))
+        assert "1 scheduled" in text and "rejected" in text.split("move it to", 1)[1]
+        text = flat(await keys(pilot, "1"))
         assert events_of(db, cr)[-1] == ("cr_status", USER, {"status": "scheduled"})
         assert "proposed → approved → [scheduled]" in text
 

@@ -264,6 +264,8 @@ def test_lead_suspends_the_over_limit_subscriber_and_lifts(db):
         shown = flat(screen_text(app))
         assert "Suspend the SLA of subscriber zephyr-labs: why?" in shown
         assert "usage_limit_exceeded (suggested)" in shown
+        # custom_extension is one case's matter (policy §6): not offered for a subscriber
+        assert "custom_extension" not in shown and "6 illegal_use" in shown
         await pilot.press("enter")  # the suggested reason is highlighted
         await settle(pilot)
         (row,) = suspensions(db)

@@ -177,7 +177,8 @@ def test_event_is_recorded_and_changes_the_clocks(db: Path, capsys):
     code, out, _ = run(capsys, "--db", str(db), "case", "CS-1102", "--json", "--at", "2026-02-03T21:00:00Z")
     case = json.loads(out)
     assert case["clocks"]["response"] == {"state": "stopped", "target": 21600, "elapsed": 5400,
-                                          "remaining": 16200, "due": None, "breached": False}
+                                          "remaining": 16200, "due": None, "breached": False,
+                                          "paused_for": None}
     assert case["clocks"]["workaround"]["state"] == "running"
     assert case["history"][-1]["kind"] == "acknowledged" and case["history"][-1]["by"] == "eng-x"
     # --at before the event: the state as it was then.

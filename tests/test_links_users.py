@@ -186,22 +186,34 @@ def test_cli_change_request_and_its_status_order(db: Path, capsys):
         code, _, err = run(capsys, "--db", str(db), "event", cr, "cr_status", "--status", value, "--at", at)
         return code, err
 
+    # One step at a time (policy §5, issue 18): proposed -> implemented is refused, naming
+    # the legal next steps; nothing written.
+    code, err = status("implemented", "2026-03-03T10:30:00Z")
+    assert code == 1 and "status: change request" in err
+    assert f"{cr} is proposed: next is approved or rejected" in err
     assert status("approved", "2026-03-03T11:00:00Z")[0] == 0
     code, err = status("proposed", "2026-03-03T12:00:00Z")
-    assert code == 1 and "can only move forward" in err
+    assert code == 1 and "is approved: next is scheduled or rejected" in err
     code, err = status("approved", "2026-03-03T12:00:00Z")
-    assert code == 1 and "can only move forward" in err
+    assert code == 1 and "is approved: next is scheduled or rejected" in err
     code, err = status("done", "2026-03-03T12:00:00Z")
-    assert code == 1 and "must be one of proposed, approved, scheduled, implemented, closed" in err
+    assert code == 1 and ("must be one of proposed, approved, scheduled, implemented, closed, "
+                          "rejected") in err
     assert status("scheduled", "2026-03-04T09:00:00Z")[0] == 0
-    # Back-dated before "approved": the history with it in place would go backwards.
+    code, err = status("rejected", "2026-03-04T10:00:00Z")  # only from proposed/approved
+    assert code == 1 and "is scheduled: next is implemented" in err
+    # Back-dated before "approved": the history with it in place would skip a step.
     code, err = status("implemented", "2026-03-03T10:30:00Z")
-    assert code == 1 and "can only move forward" in err
+    assert code == 1 and "is proposed: next is approved or rejected" in err
     assert status("implemented", "2026-03-05T09:00:00Z")[0] == 0
+    assert _case(capsys, db, cr)["cr_next"] == ["closed"]
     assert status("closed", "2026-03-05T10:00:00Z")[0] == 0
     code, err = status("closed", "2026-03-05T11:00:00Z")
     assert code == 1 and "is closed (final)" in err
     assert _case(capsys, db, cr)["cr_status"] == "closed"
+    assert _case(capsys, db, cr)["cr_next"] == []
+    assert [e["status"] for e in _case(capsys, db, cr)["history"]] == [
+        "approved", "scheduled", "implemented", "closed"]
     code, _, err = run(capsys, "--db", str(db), "event", "SR-1", "cr_status", "--status", "approved",
                        "--at", "2026-03-03T11:00:00Z")
     assert code == 1 and "only change requests" in err

@@ -776,9 +776,11 @@ KINDS = [
     *["acknowledged"] * 3, *["awaiting_subscriber"] * 3, *["subscriber_responded"] * 3,
     *["status_update"] * 3, *["workaround_provided"] * 2, *["fix_eta_agreed"] * 2,
     *["resolved"] * 2, "closed", *["reopened"] * 2, *["suspended"] * 2, "unsuspended",
-    "reclassified",
+    "reclassified", *["awaiting_vendor"] * 3, *["vendor_responded"] * 3,
 ]
-SETUPS = [  # plan, coverage, type, priority, subscriber time zone
+SETUPS = [  # plan, coverage, type, priority, subscriber time zone[, component named]
+    ("enterprise", "business", "incident", "P0", None, "postgres"),
+    ("enterprise", "24x7", "incident", "P0", "Europe/Berlin", "kafka"),
     ("enterprise", "business", "incident", "P1", None),
     ("enterprise", "business", "incident", "P2", None),
     ("enterprise", "business", "incident", "P3", None),
@@ -796,18 +798,27 @@ ANCHORS = [ny(d) for d in ("2026-03-02 00:00", "2026-06-29 00:00", "2026-10-26 0
                            "2026-11-23 00:00", "2026-02-02 00:00")]
 
 
-def _data(kind: str, draw) -> dict:
+def _data(kind: str, draw, plan: str) -> dict:
     if kind == "reclassified":
-        return {"priority": draw(st.sampled_from(["P1", "P2", "P3"])), "reason": "agreed"}
+        prio = draw(st.sampled_from(["P0", "P1", "P2", "P3"] if plan == "enterprise" else
+                                    ["P1", "P2", "P3"]))
+        data = {"priority": prio, "reason": "agreed"}
+        if prio == "P0" and draw(st.booleans()):
+            data["component"] = draw(st.sampled_from(["postgres", "kafka"]))
+        return data
     if kind in ("suspended", "unsuspended"):
         return {"reason": "custom_extension"}
     return {}
 
 
+VENDOR_SETUPS = [s for s in SETUPS if len(s) > 5]
+
+
 @st.composite
-def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_first: bool = False):
+def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_first: bool = False,
+              setups: list[tuple] = SETUPS):
     """A lifecycle-legal, whole-minute history and a subscription for it."""
-    plan, coverage, ctype, prio, tz = draw(st.sampled_from(SETUPS))
+    plan, coverage, ctype, prio, tz, *named = draw(st.sampled_from(setups))
     reported = draw(st.sampled_from(ANCHORS)) + 60 * draw(st.integers(0, 3 * 24 * 60))
     aware = None
     if draw(st.booleans()):
@@ -822,7 +833,8 @@ def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_f
         lapse_day = reported + 60 * draw(st.integers(0, span_minutes))
         term_end = datetime.fromtimestamp(lapse_day, NY).date()
     t = terms(plan, coverage=coverage, timezone=tz, suspensions=suspensions, term_end=term_end)
-    case = CaseFacts("C-1", "s", ctype, prio, reported, aware)
+    case = CaseFacts("C-1", "s", ctype, prio, reported, aware,
+                     component=named[0] if named else None)
     events: list[Event] = []
     now = reported
     if ack_first:
@@ -833,7 +845,7 @@ def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_f
         kind = draw(st.sampled_from(KINDS))
         if kind == "reclassified" and ctype != "incident":
             continue
-        e = Event(now, kind, "eng", _data(kind, draw), len(events))
+        e = Event(now, kind, "eng", _data(kind, draw, plan), len(events))
         try:
             check_history(case, [*events, e], POLICY, lambda ctype, prio: [])
         except IllegalEvent:
@@ -872,10 +884,18 @@ def test_clocks_match_the_minute_by_minute_twin(h, after):
             w.state, w.target, w.elapsed, w.remaining, w.due, w.breached), name
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(setups=VENDOR_SETUPS), st.integers(0, 7 * 24 * 60))
+def test_vendor_pauses_match_the_minute_by_minute_twin(h, after):
+    """P0 incidents on a managed third-party component: awaiting_vendor/vendor_responded
+    (mixed with everything else) against the twin, which pauses only the resolution clock."""
+    test_clocks_match_the_minute_by_minute_twin.hypothesis.inner_test(h, after)
+
+
 def _view(ev: CaseEval) -> tuple:
     """What advance() carries forward (evaluate may add more, e.g. breach instants)."""
     return (ev.at, ev.type, ev.priority, ev.level, ev.status, ev.acknowledged, ev.awaiting,
-            ev.suspended, ev.clocks, ev.next_boundary)
+            ev.suspended, ev.clocks, ev.next_boundary, ev.awaiting_vendor)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -915,6 +935,35 @@ def test_pausing_never_makes_a_due_earlier(h, start_off, length, at_off):
             assert not p.breached
         if c.due is not None and p.due is not None:
             assert p.due >= c.due, name
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories(max_events=6, ack_first=True, setups=VENDOR_SETUPS), st.integers(0, 3 * 24 * 60),
+       st.integers(1, 2 * 24 * 60), st.integers(0, 6 * 24 * 60))
+def test_waiting_for_the_vendor_never_makes_a_due_earlier(h, start_off, length, at_off):
+    """A vendor wait only ever holds the resolution clock back; every other clock is exactly
+    as without it."""
+    case, events, t = h
+    pause_from = case.reported_at + 60 * start_off
+    paused = sort_events([*events, Event(pause_from, "awaiting_vendor", "eng", {}, 100),
+                          Event(pause_from + 60 * length, "vendor_responded", "eng", {}, 101)])
+    try:
+        check_history(case, paused, POLICY, lambda ctype, prio: [])
+    except IllegalEvent:
+        assume(False)
+    at = case.reported_at + 60 * at_off
+    plain_ev = evaluate(case, events, t, at)
+    paused_ev = evaluate(case, paused, t, at)
+    for name, c in plain_ev.clocks.items():
+        p = paused_ev.clocks[name]
+        if name != "resolution":
+            assert p == c, name
+            continue
+        assert p.elapsed <= c.elapsed
+        if not c.breached:
+            assert not p.breached
+        if c.due is not None and p.due is not None:
+            assert p.due >= c.due
 
 
 def test_advance_on_a_fixed_case_across_a_weekend():

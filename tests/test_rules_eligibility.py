@@ -63,7 +63,16 @@ def test_incident_names_a_deployment():
     problems = check("enterprise", None, "incident", "P2")
     assert fields(problems) == ["deployment"]
     assert check("enterprise", None, "query", None) == []
-    assert check("enterprise", None, "security_report", None) == []
+
+
+@pytest.mark.parametrize("dep", [PROD, PRE, PROD_MANAGED, PRE_MANAGED])
+def test_security_report_analysis_names_its_deployment(dep):
+    """Policy §5 (issue 18): an SRA names the production or pre-production deployment whose
+    scan it analyses; managed or not."""
+    assert check("enterprise", dep, "security_report", None) == []
+    problems = check("enterprise", None, "security_report", None)
+    assert fields(problems) == ["deployment"]
+    assert "production or pre-production deployment" in problems[0][1]
 
 
 def test_incident_needs_a_known_priority():
@@ -94,6 +103,38 @@ def test_change_request_needs_a_service_request_link_or_konneqt_initiated():
     # A link to something other than a service request does not count.
     assert fields(check("enterprise", PROD_MANAGED, "change_request", None,
                         linked_types=("incident",))) == ["links"]
+
+
+def test_change_request_needs_a_managed_deployment():
+    """Policy §5 (issue 18): a CR tracks a change to a managed deployment."""
+    for dep in (PROD, PRE):
+        problems = check("enterprise", dep, "change_request", None, konneqt_initiated=True)
+        assert fields(problems) == ["deployment"]
+        assert f"a change request needs a managed deployment ({dep.id} is not managed)" == problems[0][1]
+    problems = check("enterprise", None, "change_request", None, linked_types=("service_request",))
+    assert fields(problems) == ["deployment"]
+    assert check("enterprise", PRE_MANAGED, "change_request", None, konneqt_initiated=True) == []
+
+
+WITH_COMPONENTS = DeploymentFacts("d-mgd", "acme", "production", managed=True,
+                                  components=("postgres", "kafka"))
+
+
+def test_a_p0_incident_may_name_a_listed_component():
+    assert check("enterprise", WITH_COMPONENTS, "incident", "P0", component="kafka") == []
+    problems = check("enterprise", WITH_COMPONENTS, "incident", "P0", component="redis")
+    assert fields(problems) == ["component"]
+    assert problems[0][1] == "d-mgd lists no managed third-party component 'redis' (it lists: postgres, kafka)"
+    problems = check("enterprise", PROD_MANAGED, "incident", "P0", component="kafka")
+    assert "(it lists: none)" in problems[0][1]
+
+
+@pytest.mark.parametrize("ctype,prio", [("incident", "P1"), ("incident", "P3"), ("query", None),
+                                        ("security_report", None)])
+def test_only_a_p0_incident_names_a_component(ctype, prio):
+    problems = check("enterprise", WITH_COMPONENTS, ctype, prio, component="kafka")
+    assert fields(problems) == ["component"]
+    assert problems[0][1] == "only a P0 incident names a managed third-party component"
 
 
 def test_deployment_of_another_subscriber_is_refused():

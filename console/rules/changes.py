@@ -21,7 +21,7 @@ from console.rules.timeutil import BadValue, parse_date, parse_duration, parse_i
 
 SUBSCRIBER_FACTS = ("plan", "coverage", "timezone", "holidays", "targets", "query_hour_limit",
                     "term_start", "term_end", "terminated_at")
-DEPLOYMENT_FACTS = ("environment", "managed", "product", "version")
+DEPLOYMENT_FACTS = ("environment", "managed", "product", "version", "components")
 COVERAGES = ("business", "24x7")
 
 
@@ -96,7 +96,28 @@ def deployment_problems(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
             out.append((key, f"true or false, not {value!r}"))
         elif key in ("product", "version") and (not isinstance(value, str) or not value.strip()):
             out.append((key, "a name is needed"))
+        elif key == "components":
+            why = _components_problem(value)
+            if why:
+                out.append((key, why))
     return out
+
+
+def _components_problem(value: Any) -> str | None:
+    """Managed third-party components (policy §5): distinct names, no commas."""
+    if not isinstance(value, list | tuple):
+        return "a list of component names"
+    seen: set[str] = set()
+    for v in value:
+        if not isinstance(v, str) or not v.strip():
+            return f"a component is a non-empty name, got {v!r}"
+        name = v.strip()
+        if "," in name or not name.isprintable():
+            return f"a component name has no commas or control characters: {name!r}"
+        if name in seen:
+            return f"component {name!r} is listed twice"
+        seen.add(name)
+    return None
 
 
 def decode_subscriber(facts: Mapping[str, Any]) -> dict[str, Any]:
@@ -123,5 +144,6 @@ def deployment_at(base: DeploymentFacts, changes: Sequence[tuple[int, Mapping[st
     for effective, change in sorted(changes, key=lambda c: c[0]):
         if ts is not None and effective > ts:
             break
-        out = replace(out, **{k: v for k, v in change.items() if k in DEPLOYMENT_FACTS})
+        out = replace(out, **{k: (tuple(v) if k == "components" else v)
+                              for k, v in change.items() if k in DEPLOYMENT_FACTS})
     return out

@@ -64,3 +64,20 @@ def classify(policy: Policy, plan: PlanPolicy, subscriber: str, deployment: Depl
         notes.append("no guideline matched: classified P3")
     problems = check_classification(policy, plan, subscriber, deployment, ctype, priority)
     return Classification(ctype, priority, decided, notes, problems)
+
+
+def criterion_problem(policy: Policy, key: object, ctype: str, priority: str | None) -> str | None:
+    """Why ``key`` cannot be the guideline criterion recorded for a case classified
+    ``ctype``/``priority`` (policy §5, §9), or None.
+
+    It must be one of §9's keys, on an incident, and decide that priority: a criterion's
+    own priority, or P1 for a P0 criterion where P0 does not apply (§9's rule).
+    """
+    crit = policy.criterion(key) if isinstance(key, str) else None
+    if crit is None:
+        return f"unknown guideline criterion {key!r} (the §9 keys: see `support-console classify --list`)"
+    if ctype != "incident":
+        return f"a guideline criterion decides an incident's priority; a {ctype} has none"
+    if priority == crit.priority or (crit.priority == "P0" and priority == "P1"):
+        return None
+    return f"criterion {crit.key} decides {crit.priority}, not {priority}"

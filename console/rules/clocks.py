@@ -5,6 +5,11 @@ order. Between two consecutive change points each running clock adds the counted
 its calendar; nothing is kept as a counter outside this function, so any past instant can
 be evaluated exactly. Reclassification is handled by evaluating the whole history with the
 targets in force at ``at`` (they apply "as if from the start").
+
+Pauses: awaiting the subscriber pauses every clock but the response one (§3); awaiting a
+managed third-party component's vendor (``awaiting_vendor`` ... ``vendor_responded``, a P0
+naming the component only, which ``lifecycle`` enforces) pauses the resolution clock alone
+(§5). ``paused_for`` says which holds a paused clock.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ PRIORITY_RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 NO_PRIORITY_RANK = 4
 
 PENDING, RUNNING, PAUSED, STOPPED, SUSPENDED = "pending", "running", "paused", "stopped", "suspended"
+# The only clock a vendor's awaited assistance pauses (policy §5).
+VENDOR_CLOCK = "resolution"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +42,8 @@ class CaseFacts:
     title: str = ""
     deployment: str | None = None
     recorded_at: int | None = None  # when the store took the case (policy §14)
+    # The managed third-party component a P0 incident names (policy §5), as reported.
+    component: str | None = None
 
     @property
     def starts_at(self) -> int:
@@ -84,6 +93,9 @@ class CaseEval:
     next_boundary: int | None  # next subscriber-suspension start/end after `at`, if any
     # clock -> the instant its target was missed, for breached clocks (evaluate only)
     missed_at: dict[str, int] = field(default_factory=dict)
+    # A P0 on a managed third-party component awaits the component's vendor (policy §5):
+    # its resolution clock is paused (``awaiting_vendor`` ... ``vendor_responded``).
+    awaiting_vendor: bool = False
 
     @property
     def listed(self) -> bool:
@@ -133,6 +145,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
     cross: dict[str, int | None] = {c: None for c in CLOCKS}
     started["response"] = active["response"] = True
     awaiting = False
+    vendor = False
     acknowledged = False
     case_susp = False
     sub_susp = 0
@@ -173,7 +186,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
             return
         seen: dict[int, int] = {}
         for c, spec in spec_items:
-            if not active[c] or (awaiting and c != "response"):
+            if not active[c] or (awaiting and c != "response") or (vendor and c == VENDOR_CLOCK):
                 continue
             cal = spec.calendar
             key = id(cal)
@@ -212,6 +225,10 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
             awaiting = True
         elif k == "subscriber_responded":
             awaiting = False
+        elif k == "awaiting_vendor":
+            vendor = True
+        elif k == "vendor_responded":
+            vendor = False
         elif k == "workaround_provided":
             active["workaround"] = False
         elif k == "fix_eta_agreed":
@@ -221,7 +238,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
                 counter["update"] = 0
                 cross["update"] = None
         elif k in ("resolved", "closed"):
-            awaiting = False
+            awaiting = vendor = False
             for c in CLOCKS:
                 if active[c] or not started[c]:
                     active[c] = False
@@ -248,7 +265,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
             state = PENDING
         elif suspended:
             state = SUSPENDED
-        elif awaiting and c != "response":
+        elif (awaiting and c != "response") or (vendor and c == VENDOR_CLOCK):
             state = PAUSED
         else:
             state = RUNNING
@@ -272,6 +289,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
         clocks=clocks,
         next_boundary=next_boundary,
         missed_at=missed,
+        awaiting_vendor=vendor,
     )
 
 
@@ -307,7 +325,21 @@ def advance(snapshot: CaseEval, terms: Terms, at: int) -> CaseEval:
         suspended=snapshot.suspended,
         clocks=clocks,
         next_boundary=snapshot.next_boundary,
+        awaiting_vendor=snapshot.awaiting_vendor,
     )
+
+
+def paused_for(ev: CaseEval, name: str) -> str | None:
+    """Why clock ``name`` of ``ev`` is paused: ``subscriber``, ``vendor`` or
+    ``subscriber_and_vendor`` (None unless its state is ``paused``)."""
+    st = ev.clocks.get(name)
+    if st is None or st.state != PAUSED:
+        return None
+    subscriber = ev.awaiting and name != "response"
+    vendor = ev.awaiting_vendor and name == VENDOR_CLOCK
+    if subscriber and vendor:
+        return "subscriber_and_vendor"
+    return "vendor" if vendor else ("subscriber" if subscriber else None)
 
 
 def risk_group(clocks: Mapping[str, ClockState]) -> tuple[int, int | None]:

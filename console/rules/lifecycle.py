@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from console.rules.classify import criterion_problem
 from console.rules.clocks import CaseFacts, Event
 from console.rules.policy import Policy
 from console.rules.timeutil import BadValue, format_instant, parse_duration
@@ -35,6 +36,8 @@ EVENT_KINDS = (
     "unsuspended",
     "escalated",
     "war_team_member",
+    "awaiting_vendor",
+    "vendor_responded",
     "plan_updated",
     "board_moved",
     "cr_status",
@@ -45,13 +48,15 @@ EVENT_KINDS = (
 EVENT_OPTIONS: dict[str, tuple[str, ...]] = {
     "status_update": ("note",),
     "awaiting_subscriber": ("note",),
-    "reclassified": ("priority", "type", "reason", "criterion"),
+    "reclassified": ("priority", "type", "reason", "criterion", "component"),
     "level_changed": ("level", "link"),
     "time_logged": ("hours", "exempt", "note"),
     "suspended": ("reason", "note"),
     "unsuspended": ("reason", "note"),
     "war_team_member": ("name", "role", "action"),
-    "escalated": ("missed",),
+    "escalated": ("missed", "reason"),
+    "awaiting_vendor": ("note",),
+    "vendor_responded": ("note",),
     "plan_updated": ("part", "text"),
     "board_moved": ("column",),
     "cr_status": ("status", "note"),
@@ -59,10 +64,21 @@ EVENT_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 PLAN_PARTS = ("assessment", "mitigation", "resources", "update_frequency")
 
-# A Change Request's own status (policy §5), in its forward order. A new CR is
-# ``proposed``; each ``cr_status`` event moves it strictly forward, steps may be skipped
-# (a rejected proposal goes straight to ``closed``), and ``closed`` is final.
-CR_STATUSES = ("proposed", "approved", "scheduled", "implemented", "closed")
+# A Change Request's own status (policy §5). A new CR is ``proposed``; each ``cr_status``
+# event moves it one step: proposed -> approved -> scheduled -> implemented -> closed, or
+# ``rejected`` from proposed or approved. ``closed`` and ``rejected`` are final.
+CR_PATH = ("proposed", "approved", "scheduled", "implemented", "closed")
+CR_STATUSES = (*CR_PATH, "rejected")
+CR_NEXT: dict[str, tuple[str, ...]] = {
+    "proposed": ("approved", "rejected"),
+    "approved": ("scheduled", "rejected"),
+    "scheduled": ("implemented",),
+    "implemented": ("closed",),
+    "closed": (),
+    "rejected": (),
+}
+#: How an escalation came about: the first target missed, or a lead's decision (policy §7).
+ESCALATION_MISSED = ("workaround", "resolution", "manual")
 #: The level whose ``level_changed`` must name the Update or documentation fix (policy §10).
 FIX_LEVEL = "L4"
 
@@ -74,6 +90,51 @@ def cr_status_of(events: Sequence[Event]) -> str:
         if e.kind == "cr_status" and e.data.get("status") in CR_STATUSES:
             status = e.data["status"]
     return status
+
+
+def cr_next_steps(status: str) -> tuple[str, ...]:
+    """The statuses a change request may move to from ``status`` (one step, policy §5)."""
+    return CR_NEXT.get(status, ())
+
+
+def component_in_force(case: CaseFacts, events: Sequence[Event]) -> str | None:
+    """The managed third-party component the case names after ``events`` (time order).
+
+    A reclassification to anything but a P0 incident drops it; one to P0 may name a
+    component (else the one in force stays)."""
+    component = case.component
+    ctype, prio = case.type, case.priority
+    for e in events:
+        if e.kind != "reclassified":
+            continue
+        ctype = e.data.get("type") or ctype
+        prio = (e.data.get("priority") or prio) if ctype == "incident" else None
+        if ctype != "incident" or prio != "P0":
+            component = None
+        elif e.data.get("component"):
+            component = e.data["component"]
+    return component
+
+
+def criterion_in_force(case: CaseFacts, case_criterion: str | None,
+                       events: Sequence[Event]) -> str | None:
+    """The guideline criterion (policy §9) that decided the case's classification now: the
+    latest reclassification's, else the case's own (``case_criterion``). A
+    reclassification that changes the type or priority without naming one leaves none (the
+    old one decided another priority); one that changes only the component keeps it."""
+    criterion = case_criterion
+    ctype, prio = case.type, case.priority
+    for e in events:
+        if e.kind != "reclassified":
+            continue
+        new_type = e.data.get("type") or ctype
+        new_prio = (e.data.get("priority") or prio) if new_type == "incident" else None
+        if e.data.get("criterion"):
+            criterion = e.data["criterion"]
+        elif (new_type, new_prio) != (ctype, prio):
+            criterion = None
+        ctype, prio = new_type, new_prio
+    return criterion
 
 
 class IllegalEvent(ValueError):
@@ -101,6 +162,8 @@ class _State:
     team: WarTeam | None = None
     cr_status: str = CR_STATUSES[0]
     vulnerability_confirmed: bool = False
+    component: str | None = None
+    awaiting_vendor: bool = False
 
 
 ClassifyCheck = Callable[[str, str | None], list[tuple[str, str]]]
@@ -119,7 +182,8 @@ def check_history(
     ``events`` must be in time order (``sort_events``). ``classify_check(type, priority)``
     applies eligibility (§5) to a reclassification.
     """
-    st = _State(type=case.type, priority=case.priority, level=case.level, team=WarTeam())
+    st = _State(type=case.type, priority=case.priority, level=case.level, team=WarTeam(),
+                component=case.component)
     for i, e in enumerate(events):
         _check_one(i, e, st, case, policy, classify_check)
         if e.kind in _TEAM_KINDS:
@@ -182,9 +246,25 @@ def _check_one(
     elif k == "resolved":
         if resolved:
             refuse("kind", f"case {case.id} is already resolved")
-        st.status, st.awaiting = "resolved", False
+        st.status, st.awaiting, st.awaiting_vendor = "resolved", False, False
     elif k == "closed":
-        st.status, st.awaiting = "closed", False
+        st.status, st.awaiting, st.awaiting_vendor = "closed", False, False
+    elif k == "awaiting_vendor":
+        if not (st.type == "incident" and st.priority == "P0" and st.component):
+            what = f"a {st.type} {st.priority or ''}".rstrip()
+            if st.type == "incident" and st.priority == "P0":
+                what = "a P0 incident that names no managed third-party component"
+            refuse("kind", f"awaiting_vendor: only a P0 incident on a managed third-party "
+                           f"component awaits a vendor; case {case.id} is {what}")
+        if resolved:
+            refuse("kind", f"awaiting_vendor: case {case.id} is resolved")
+        if st.awaiting_vendor:
+            refuse("kind", f"case {case.id} is already awaiting the vendor of {st.component}")
+        st.awaiting_vendor = True
+    elif k == "vendor_responded":
+        if not st.awaiting_vendor:
+            refuse("kind", f"vendor_responded: case {case.id} is not awaiting a vendor")
+        st.awaiting_vendor = False
     elif k == "reopened":
         if st.status == "open":
             refuse("kind", f"reopened: case {case.id} is open (only a resolved or closed case reopens)")
@@ -206,13 +286,28 @@ def _check_one(
             if d.get("priority"):
                 refuse("priority", f"a priority applies to incidents only, not to a {new_type}")
             new_prio = None
-        if new_type == st.type and new_prio == st.priority:
+        p0 = new_type == "incident" and new_prio == "P0"
+        named = d.get("component")
+        if named is not None:
+            if not isinstance(named, str) or not named.strip():
+                refuse("component", "a component is named by its name")
+            if not p0:
+                refuse("component", "only a P0 incident names a managed third-party component")
+        new_component = (named.strip() if named is not None else st.component) if p0 else None
+        if new_type == st.type and new_prio == st.priority and new_component == st.component:
             refuse("priority", f"case {case.id} is already {new_type} {new_prio or ''}".rstrip())
+        if st.awaiting_vendor and new_component != st.component:
+            refuse("kind", f"reclassified: case {case.id} is awaiting the vendor of "
+                           f"{st.component}; record vendor_responded first")
+        if d.get("criterion") is not None:
+            why = criterion_problem(policy, d["criterion"], new_type, new_prio)
+            if why:
+                refuse("criterion", why)
         problems = classify_check(new_type, new_prio)
         if problems:
             field, msg = problems[0]
             refuse(field, msg)
-        st.type, st.priority = new_type, new_prio
+        st.type, st.priority, st.component = new_type, new_prio, new_component
     elif k == "level_changed":
         lvl = d.get("level")
         if lvl not in policy.levels:
@@ -230,11 +325,13 @@ def _check_one(
         new = d.get("status")
         if new not in CR_STATUSES:
             refuse("status", f"change-request status must be one of {', '.join(CR_STATUSES)}, got {new!r}")
-        if st.cr_status == "closed":
-            refuse("status", f"change request {case.id} is closed (final)")
-        if CR_STATUSES.index(new) <= CR_STATUSES.index(st.cr_status):
-            refuse("status", f"change request {case.id} is {st.cr_status}: it can only move forward "
-                             f"({' -> '.join(CR_STATUSES)})")
+        allowed = cr_next_steps(st.cr_status)
+        if not allowed:
+            refuse("status", f"change request {case.id} is {st.cr_status} (final)")
+        if new not in allowed:
+            refuse("status", f"change request {case.id} is {st.cr_status}: next is "
+                             f"{' or '.join(allowed)} (one step at a time: "
+                             f"{' -> '.join(CR_PATH)}, or rejected from proposed/approved)")
         st.cr_status = new
     elif k == "vulnerability_confirmed":
         if st.type != "security_report":
@@ -270,6 +367,12 @@ def _check_one(
             refuse("kind", f"only incidents are escalated; case {case.id} is a {st.type}")
         if st.escalated:
             refuse("kind", f"case {case.id} is already escalated")
+        missed = d.get("missed")
+        # (A stored escalation without ``missed`` predates the field's check: left alone.)
+        if missed is not None and missed not in ESCALATION_MISSED:
+            refuse("missed", f"missed is {', '.join(ESCALATION_MISSED)}, got {missed!r}")
+        if missed == "manual" and not _text(d, "reason"):
+            refuse("reason", "a manual escalation (no target missed) needs a reason (--reason)")
         st.escalated = True
     elif k in ("war_team_member", "plan_updated", "board_moved"):
         if not st.escalated:
@@ -277,8 +380,12 @@ def _check_one(
         if k == "war_team_member":
             if not _text(d, "name"):
                 refuse("name", "a war-team member needs a name")
-            if d.get("action", "join") == "join" and d.get("role") not in policy.war_team_roles:
-                refuse("role", f"role must be one of {', '.join(policy.war_team_roles)}, got {d.get('role')!r}")
+            action = d.get("action", "join")
+            if action not in ("join", "leave"):
+                refuse("action", f"action is join or leave, got {action!r}")
+            role = d.get("role")
+            if (action == "join" or role is not None) and role not in policy.war_team_roles:
+                refuse("role", f"role must be one of {', '.join(policy.war_team_roles)}, got {role!r}")
         elif k == "plan_updated":
             if d.get("part") not in PLAN_PARTS:
                 refuse("part", f"plan part must be one of {', '.join(PLAN_PARTS)}, got {d.get('part')!r}")

@@ -82,6 +82,16 @@ class Policy:
     case_type_help: dict[str, str] = field(default_factory=dict)
     records: Records = field(default_factory=Records)
     source: str = ""
+    # Reasons that suspend one case only, never a whole subscriber (policy §6).
+    case_only_suspension_reasons: tuple[str, ...] = ("custom_extension",)
+
+    @property
+    def subscriber_suspension_reasons(self) -> tuple[str, ...]:
+        """The reasons a subscriber-wide suspension may give (policy §6)."""
+        return tuple(r for r in self.suspension_reasons if r not in self.case_only_suspension_reasons)
+
+    def criterion(self, key: str) -> Criterion | None:
+        return next((c for c in self.criteria if c.key == key), None)
 
     def plan(self, name: str) -> PlanPolicy:
         try:
@@ -193,6 +203,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             case_type_help={str(k): str(v) for k, v in raw.get("case_type_help", {}).items()},
             records=_records(raw.get("records", {}), source),
             source=source,
+            case_only_suspension_reasons=tuple(
+                raw.get("case_only_suspension_reasons", ["custom_extension"])),
         )
     except KeyError as exc:
         raise PolicyError(f"{source}: missing key {exc}") from None
@@ -203,6 +215,10 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             raise PolicyError(f"{source}: criteria {c.key!r}: unknown priority {c.priority!r}")
     if len({c.key for c in policy.criteria}) != len(policy.criteria):
         raise PolicyError(f"{source}: criteria: a key is used twice")
+    for r in policy.case_only_suspension_reasons:
+        if r not in policy.suspension_reasons:
+            raise PolicyError(f"{source}: case_only_suspension_reasons: {r!r} is not one of "
+                              "suspension_reasons")
     for plan in policy.plans.values():
         for key in plan.targets:
             try:

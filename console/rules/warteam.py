@@ -4,6 +4,9 @@ Everything here derives from the case's events (``escalated``, ``war_team_member
 ``plan_updated``, ``board_moved``, ``status_update``, ``resolved``/``closed``): membership
 keeps a role history (joined/left, as Netflix Dispatch does), each plan part keeps every
 version, and the status-update cadence is counted on the subscription's coverage calendar.
+A team that was formed (one of each role) or whose card is past ``escalated``, and now
+lacks a role, is ``incomplete`` (policy §7): flagged wherever shown, and its card does not
+move on until the role is filled.
 """
 
 from __future__ import annotations
@@ -59,6 +62,10 @@ class WarTeam:
     # Every column the card was moved to, in order: a reopen replays these moves against
     # the team as it is now and stops at the first whose conditions no longer hold.
     moves: list[str] = field(default_factory=list)
+    # Has the team ever had one of each role (policy §7: "counts as formed")?
+    formed: bool = False
+    escalation_reason: str | None = None  # a lead's manual escalation says why
+    incomplete_since: int | None = None  # when the team last fell below one of each role
 
     def active(self) -> list[Membership]:
         return [m for m in self.members if m.left_at is None]
@@ -66,6 +73,15 @@ class WarTeam:
     def missing_roles(self) -> list[str]:
         have = {m.role for m in self.active()}
         return [r for r in ROLES if r not in have]
+
+    @property
+    def incomplete(self) -> bool:
+        """The team lacks a role it must have (policy §7): it was formed once, or its card
+        is past ``escalated``, and now misses an engineer, an executive or a subscriber
+        representative. A team still being formed, or a resolved incident's, is not flagged."""
+        if self.resolved or self.escalated_at is None or not self.missing_roles():
+            return False
+        return self.formed or self.column != COLUMNS[0]
 
     def plan_text(self, part: str) -> str | None:
         versions = self.plan.get(part)
@@ -99,6 +115,9 @@ def move_problem(team: WarTeam, column: str) -> str | None:
         if column == "team_formed" and team.missing_roles():
             return ("team_formed needs at least one engineer, one executive and one subscriber "
                     f"representative; missing: {', '.join(team.missing_roles())}")
+        if team.missing_roles():
+            return (f"the war team is incomplete (missing: {', '.join(team.missing_roles())}): "
+                    f"it cannot move on to {column}")
         if column == "plan_agreed" and team.missing_plan_parts():
             return f"plan_agreed needs the plan's {', '.join(team.missing_plan_parts())}"
     return None
@@ -110,21 +129,31 @@ def apply(team: WarTeam, e: Event) -> str | None:
     if e.kind == "escalated":
         team.escalated_at = e.at
         team.last_update_at = e.at
+        reason = d.get("reason")
+        team.escalation_reason = reason if isinstance(reason, str) and reason.strip() else None
     elif e.kind == "war_team_member":
         name, role = str(d.get("name", "")).strip(), d.get("role")
         action = d.get("action", "join")
         current = [m for m in team.active() if m.name == name]
         if action == "leave":
-            if not current:
-                return f"{name} is not on the war team"
-            for m in current:
+            leaving = [m for m in current if role is None or m.role == role]
+            if not leaving:
+                return f"{name} is not on the war team" + (f" as {role}" if role and current else "")
+            for m in leaving:
                 m.left_at = e.at
+            if team.incomplete and team.incomplete_since is None:
+                team.incomplete_since = e.at
         elif action == "join":
             if any(m.role == role for m in current):
                 return f"{name} is already on the war team as {role}"
             for m in current:  # a new role ends the old one: the history keeps both
                 m.left_at = e.at
             team.members.append(Membership(name, str(role), e.at, None, e.by))
+            if not team.missing_roles():
+                team.formed = True
+                team.incomplete_since = None
+            elif team.incomplete and team.incomplete_since is None:  # a role change
+                team.incomplete_since = e.at
         else:
             return f"war_team_member action is join or leave, not {action!r}"
     elif e.kind == "plan_updated":
