@@ -83,6 +83,7 @@ class Existing:
 class Prepared:
     subscribers: list[dict[str, Any]] = field(default_factory=list)
     suspensions: list[dict[str, Any]] = field(default_factory=list)
+    lifts: list[dict[str, Any] | None] = field(default_factory=list)  # one per suspension
     deployments: list[dict[str, Any]] = field(default_factory=list)
     users: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
@@ -238,12 +239,25 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             if rec is not None and rec > horizon:
                 chk.add(f"{sp_p}.recorded_at", f"{format_instant(rec)} lies in the future")
             by_sp = chk.get(sp, "by", sp_p, str, required=False)
+            lifted_raw = chk.get(sp, "lifted_at", sp_p, str, required=False)
+            lifted = chk.conv(parse_instant, lifted_raw, f"{sp_p}.lifted_at") if lifted_raw else None
+            lift_rec_raw = chk.get(sp, "lift_recorded_at", sp_p, str, required=False)
+            lift_rec = (chk.conv(parse_instant, lift_rec_raw, f"{sp_p}.lift_recorded_at")
+                        if lift_rec_raw else lifted)
+            if lift_rec is not None and lift_rec > horizon:
+                chk.add(f"{sp_p}.lift_recorded_at", f"{format_instant(lift_rec)} lies in the future")
+            if f is not None and lifted is not None and lifted < f:
+                chk.add(f"{sp_p}.lifted_at", "lifted before it starts")
             if f is not None:
-                spans.append((f, u))
+                ends = u if lifted is None or (u is not None and u <= lifted) else lifted
+                spans.append((f, ends))
                 out.suspensions.append(
                     {"subscriber_id": sid, "reason": reason, "from_at": f, "until_at": u,
                      "by": by_sp, "recorded_at": rec if rec is not None else recorded_at}
                 )
+                out.lifts.append(None if lifted is None else {
+                    "at": lifted, "by": chk.get(sp, "lifted_by", sp_p, str, required=False),
+                    "recorded_at": lift_rec if lift_rec is not None else recorded_at})
         if limit is not None and not math.isfinite(limit):
             chk.add(f"{p}.query_hour_limit", f"{limit!r} is not a number of hours")
         if len(chk.problems) > n or not sid:
@@ -492,8 +506,8 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             continue
         name = chk.get(o, "name", p, str)
         role = chk.get(o, "role", p, str)
-        if role and role not in ("engineer", "lead", "executive"):
-            chk.add(f"{p}.role", f"one of engineer, lead, executive, got {role!r}")
+        if role and role not in ("engineer", "lead", "executive", "system"):
+            chk.add(f"{p}.role", f"one of engineer, lead, executive, system, got {role!r}")
         if name and name in seen_ops:
             chk.add(f"{p}.name", f"duplicate operator {name!r}")
         elif name and role:
@@ -605,23 +619,48 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook) -> Existing:
     return ex
 
 
+def lead_only_parts(prep: Prepared) -> list[str]:
+    """What in a prepared file only a lead may write (named for the refusal message)."""
+    from console.operators import LEAD_KINDS
+
+    parts = [name for name, rows in (
+        ("operators", prep.operators), ("suspensions", prep.suspensions),
+        ("products", prep.products), ("policy versions", prep.policy_versions),
+        ("subscribers", prep.subscribers), ("deployments", prep.deployments),
+        ("support users", prep.users)) if rows]
+    if any(e.kind in LEAD_KINDS for _, evs, _ in prep.histories for e in evs):
+        parts.append("lead-only events")
+    return parts
+
+
 def write(conn: Conn, prep: Prepared, recorded_at: int,
-          progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Insert everything prepared; the caller owns the transaction."""
+          progress: Callable[[int], None] | None = None, *, by: str | None = None) -> dict[str, int]:
+    """Insert everything prepared; the caller owns the transaction. ``by``: the login
+    importing (each event's ``recorded_by``; on PostgreSQL the database sets it)."""
+    from console.operators import is_postgres
     from models import SupportUser
 
+    postgres = is_postgres(conn)
     if prep.policy_versions:
-        from sqlalchemy import delete
+        from sqlalchemy import delete, text
 
         from models import PolicyVersionRow
 
-        if prep.replace_policy:
+        if prep.replace_policy and postgres:  # policy_version is never deleted but by its owner
+            conn.execute(text("SELECT support_console_reset_policy()"))
+        elif prep.replace_policy:
             conn.execute(delete(PolicyVersionRow.__table__))
         conn.execute(insert(PolicyVersionRow.__table__), prep.policy_versions)
     if prep.subscribers:
         conn.execute(insert(S), prep.subscribers)
     if prep.suspensions:
-        conn.execute(insert(SS), prep.suspensions)
+        from console.records import SL
+
+        for row, lift in zip(prep.suspensions, prep.lifts, strict=True):
+            res = conn.execute(insert(SS).values(**row))
+            if lift is not None:
+                conn.execute(insert(SL).values(suspension_id=int(res.inserted_primary_key[0]),
+                                               **lift))
     if prep.deployments:
         conn.execute(insert(D), prep.deployments)
     if prep.users:
@@ -640,7 +679,7 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         for facts, events, _ in hist:
             for e in events:  # record order, so ids keep it
                 ev_rows.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
-                                "data": dict(e.data),
+                                "data": dict(e.data), "recorded_by": by,
                                 "recorded_at": e.recorded_at if e.recorded_at is not None
                                 else recorded_at})
         if ev_rows:
@@ -659,7 +698,15 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         from models import Escalation
 
         conn.execute(insert(Escalation.__table__), prep.escalations)
-    if prep.operators:
+    if prep.operators and postgres:
+        # A role on PostgreSQL is a login's membership: each operator becomes (or stays) a
+        # login with that role, through the lead's grant function.
+        from sqlalchemy import text
+
+        for o in prep.operators:
+            conn.execute(text("SELECT support_console_grant(:n, :r, NULL, :now)"),
+                         {"n": o["name"], "r": o["role"], "now": o["updated_at"]})
+    elif prep.operators:
         from models import Operator
 
         conn.execute(insert(Operator.__table__), prep.operators)

@@ -15,6 +15,7 @@ from models.tables import (
     Subscriber,
     SubscriberSuspension,
     SupportUser,
+    SuspensionLift,
     TimeEntry,
 )
 
@@ -33,5 +34,6 @@ __all__ = [
     "Subscriber",
     "SubscriberSuspension",
     "SupportUser",
+    "SuspensionLift",
     "TimeEntry",
 ]
