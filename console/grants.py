@@ -58,7 +58,8 @@ def check_login(name: str) -> str:
 def grant(store: Any, actor: str | None, login: str, role: str, *, now: int,
           password: str | None = None, first: bool = False) -> None:
     """Create or change ``login`` with ``role`` (engineer, lead, executive, system), in one
-    transaction. ``first``: the creator naming the first lead (``init --lead``)."""
+    transaction, as a lead or the database's owner. ``first``: the creator naming the first
+    lead (``init --lead``)."""
     from console.operators import ROLES, require
 
     if store.is_sqlite:
@@ -68,8 +69,11 @@ def grant(store: Any, actor: str | None, login: str, role: str, *, now: int,
     if role not in ROLES:
         raise Refused(f"--role: one of {', '.join(ROLES)}, got {role!r}")
     verifier = scram_verifier(password) if password else None
+    from console.identity import is_creator
+
     with store.write() as session:
-        if not first:
+        # The database's owner may too (as the function allows): it names the first lead.
+        if not first and not is_creator(store, session):
             require(session, actor, "grant")
         session.execute(text("SELECT support_console_grant(:login, :role, :verifier, :now)"),
                         {"login": login, "role": role, "verifier": verifier, "now": now})

@@ -387,3 +387,24 @@ def test_an_engineer_may_not_upgrade_the_schema(desk):
         open_store(desk.eng_url)
     with desk.owner() as conn:
         conn.execute("UPDATE alembic_version SET version_num = '0006_identity'")
+
+
+def test_a_system_login_records_as_a_system_account(desk, capsys, monkeypatch):
+    system = f"sys_{desk.eng[4:]}"
+    _grant(capsys, monkeypatch, desk.lead_url, system, "system", "sys-Pa55word!")
+    try:
+        url = desk.server.login_url(desk.url, system, "sys-Pa55word!")
+        code, _, err = run(capsys, "--db", url, "event", "I-1", "status_update", "--note",
+                           "nightly check", "--by", "cron", now=NOW)
+        assert code == 0, err
+        assert desk.rows("SELECT by, recorded_by FROM case_event WHERE data->>'note' = "
+                         "'nightly check'") == [("cron", system)]
+        code, _, err = run(capsys, "--db", url, "suspend", "acme", "--reason", "abuse", now=NOW)
+        assert code == 1 and f"({system} is a system account)" in err
+        # The database agrees: a system login may sign as cron, not record lead-only kinds.
+        proc = desk.server.psql(desk.url, system, "sys-Pa55word!",
+                                "INSERT INTO case_event (case_id, at, kind, by, data, recorded_at) "
+                                "VALUES ('I-1', 1795964400, 'suspended', 'cron', '{}', 1795964460)")
+        assert proc.returncode != 0 and "row-level security" in proc.stderr
+    finally:
+        desk.server._admin(f'DROP ROLE IF EXISTS "{system}"')

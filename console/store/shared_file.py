@@ -23,11 +23,13 @@ PRIVATE_FILE_MODE = 0o600
 
 
 def group_shared(directory: Path) -> bool:
-    """Whether ``directory`` is meant to be shared by its group (group-writable)."""
+    """Whether ``directory`` is meant to be shared by its group: group-writable, and not
+    writable by everyone (``/tmp`` is not a desk's directory: a database there is private)."""
     try:
-        return bool(os.stat(directory).st_mode & stat.S_IWGRP)
+        mode = os.stat(directory).st_mode
     except OSError:
         return False
+    return bool(mode & stat.S_IWGRP) and not mode & stat.S_IWOTH
 
 
 def file_mode(directory: Path) -> int:
@@ -88,7 +90,7 @@ def advice(path: Path) -> list[str]:
     except OSError:
         return []
     out: list[str] = []
-    if not dst.st_mode & stat.S_IWGRP:
+    if not group_shared(directory):
         return out  # a private database: nothing to share
     if not dst.st_mode & stat.S_ISGID:
         out.append(f"{directory} is group-writable but not setgid: the -wal/-shm files another "
