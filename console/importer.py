@@ -619,20 +619,6 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook) -> Existing:
     return ex
 
 
-def lead_only_parts(prep: Prepared) -> list[str]:
-    """What in a prepared file only a lead may write (named for the refusal message)."""
-    from console.operators import LEAD_KINDS
-
-    parts = [name for name, rows in (
-        ("operators", prep.operators), ("suspensions", prep.suspensions),
-        ("products", prep.products), ("policy versions", prep.policy_versions),
-        ("subscribers", prep.subscribers), ("deployments", prep.deployments),
-        ("support users", prep.users)) if rows]
-    if any(e.kind in LEAD_KINDS for _, evs, _ in prep.histories for e in evs):
-        parts.append("lead-only events")
-    return parts
-
-
 def write(conn: Conn, prep: Prepared, recorded_at: int,
           progress: Callable[[int], None] | None = None, *, by: str | None = None) -> dict[str, int]:
     """Insert everything prepared; the caller owns the transaction. ``by``: the login

@@ -47,8 +47,6 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "late_entry": (frozenset({"lead"}), "a late entry"),
     "record_as_system": (frozenset({"system"}), "recording as a system account (--by)"),
 }
-#: Event kinds only a lead records (the database's row policy on PostgreSQL says the same).
-LEAD_KINDS = frozenset(k for k in ("suspended", "unsuspended") if ACTIONS[k][0] == {"lead"})
 #: Kept for callers that only need the roles.
 ALLOWED: dict[str, frozenset[str]] = {k: v[0] for k, v in ACTIONS.items()}
 

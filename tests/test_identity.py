@@ -173,3 +173,20 @@ def test_the_scrub_takes_whole_names_and_addresses_in_any_case():
     assert Scrubber([], []).empty and Scrubber([], []).text("Al") == "Al"
     # LIKE terms cover the JSON-escaped form of non-ASCII names.
     assert "%Jos\\\\u00e9%" in Scrubber([], ["José"]).like_terms()
+
+
+def test_the_databases_lead_only_kinds_are_the_engines():
+    """Migration 0006 writes the lead-only event kinds into PostgreSQL's row policy; they
+    must be those the engine checks (console.operators.ACTIONS)."""
+    import importlib.util
+
+    from console.operators import ACTIONS
+    from console.rules.lifecycle import EVENT_KINDS
+    from console.store.engine import MIGRATIONS_DIR
+
+    spec = importlib.util.spec_from_file_location(
+        "m0006", MIGRATIONS_DIR / "versions" / "0006_identity.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    engine = {k for k in EVENT_KINDS if k in ACTIONS and ACTIONS[k][0] == {"lead"}}
+    assert set(mod.LEAD_KINDS) == engine == {"suspended", "unsuspended"}
