@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from console.errors import Conflict, Refused
+from console.errors import Conflict, NotAllowed, Refused
 from console.importer import time_entry_row
 from console.projection import project
 from console.records import (
@@ -98,6 +98,19 @@ def check_entry_time(session: Any, policy: Policy, case_id: str, *, at: int, rec
                       "entry needs a reason (--late-reason)")
 
 
+def check_signature(session: Any, policy: Policy, by: str | None, actor: str | None) -> None:
+    """An operator records in their own name; another name only a system account of the
+    policy data (``--by cron``), by a login with the system role (policy §14)."""
+    from console.operators import require
+
+    if actor is None or by is None or by == actor:
+        return
+    if by not in policy.system_accounts:
+        raise NotAllowed(f"not allowed: {actor} records in their own name; --by takes only a "
+                         f"system account ({', '.join(policy.system_accounts)})")
+    require(session, actor, "record_as_system")
+
+
 def _ago(seconds: int) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min"
@@ -110,15 +123,12 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
               by: str | None, data: dict[str, Any] | None, recorded_at: int,
               expected_version: int | None = None, actor: str | None = None) -> Appended:
     """``append_event`` inside a transaction the caller owns."""
-    from console.operators import NotAllowed, require
+    from console.operators import require
     from console.policy_store import load_book
     from console.rules.limits import data_problem
 
     data = {k: v for k, v in (data or {}).items() if v is not None}
-    try:
-        require(session, actor, kind)
-    except NotAllowed as exc:
-        raise Refused(str(exc)) from None
+    require(session, actor, kind)
     _refuse_instants(case_id, at, recorded_at)
     q = select(C).where(C.c.id == case_id)
     if not is_sqlite:
@@ -139,6 +149,7 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
         raise Refused(f"{case_id}: {problem[0]}: {problem[1]}")
     check_entry_time(session, policy, case_id, at=at, recorded_at=recorded_at, actor=actor,
                      data=data)
+    check_signature(session, policy, by, actor)
     facts = case_facts(row)
     terms = load_terms(session, book, [row.subscriber_id]).case(row.subscriber_id, row.reported_at)
     events = load_events(session, [case_id])[case_id]
@@ -175,7 +186,7 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
             recorded_at, by):
         raise Refused(f"{case_id}: already escalated")
     res = session.execute(insert(E).values(case_id=case_id, at=at, kind=kind, by=by, data=data,
-                                           recorded_at=recorded_at))
+                                           recorded_at=recorded_at, recorded_by=actor or by))
     event_id = int(res.inserted_primary_key[0])
     stored = [*events, Event(at=at, kind=kind, by=by, data=data, seq=event_id,
                              recorded_at=recorded_at)]
@@ -212,7 +223,7 @@ def _judge_escalation(session: Any, facts: Any, events: list[Event], terms: Any,
         try:
             require(session, actor, "escalate_manual")
         except NotAllowed as exc:
-            raise Refused(f"{case_id}: no target is missed yet: {exc}") from None
+            raise NotAllowed(f"{exc}: {case_id} has missed no target yet") from None
 
 
 def record_escalation(session: Any, is_sqlite: bool, case_id: str, subscriber: str, missed: str,

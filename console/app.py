@@ -25,6 +25,7 @@ from textual.binding import Binding
 from textual.widgets import ContentSwitcher, Footer
 
 from console import clock
+from console.errors import fault_text
 from screens.palette import JumpProvider
 from screens.panes import PANES
 from screens.queue_pane import QueuePane
@@ -211,7 +212,7 @@ class ConsoleApp(App[int]):
                     self._hand_over(self._loaded, top, terms, names, at, True)
                 items = load_items(conn, terms, at)
         except Exception as exc:  # unreachable database, bad policy: say so on screen
-            msg = f"cannot load the queue: {exc}"
+            msg = f"cannot load the queue: {fault_text(exc)}"
             self._hand_over(lambda: self.queue.show_error(msg))
             return
         self._hand_over(self._loaded, items, terms, names, at, False)
@@ -330,7 +331,7 @@ class ConsoleApp(App[int]):
                 self._from_thread(self._replace_cases, set(ids), fresh, at)
             self._from_thread(self._refresh_views)
         except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
-            self._from_thread(self._set_offline, f"cannot re-read: {exc}")
+            self._from_thread(self._set_offline, f"cannot re-read: {fault_text(exc)}")
         finally:
             self._from_thread(self._refresh_done)
 

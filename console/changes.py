@@ -30,12 +30,9 @@ from console.rules.timeutil import BadValue, check_instant, format_instant
 
 def _check_common(session: Any, actor: str | None, action: str, effective_at: int,
                   recorded_at: int, reason: str) -> str:
-    from console.operators import NotAllowed, require
+    from console.operators import require
 
-    try:
-        require(session, actor, action)
-    except NotAllowed as exc:
-        raise Refused(str(exc)) from None
+    require(session, actor, action)  # NotAllowed: "not allowed: ..." as it stands
     try:
         check_instant(effective_at, "--effective")
     except BadValue as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import getpass
 import json
 import os
 import sys
@@ -25,10 +24,6 @@ class CliError(Exception):
         self.code = code
 
 
-def err(msg: str) -> None:
-    print(msg, file=sys.stderr)
-
-
 def inert(text: str) -> str:
     """Subscriber and operator text made safe for a terminal (``console.text.inert``)."""
     from console.text import inert as _inert
@@ -36,14 +31,42 @@ def inert(text: str) -> str:
     return _inert(text)
 
 
-def operator(args: argparse.Namespace) -> str:
-    """The login user, as on a jump host where SSH authenticated them, unless --user."""
-    if getattr(args, "user", None):
-        return args.user
-    try:
-        return os.environ.get("USER") or getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+def _lines(msg: str) -> str:
+    """Every line of ``msg`` through the inert filter: no byte of any text (a title, a
+    name, a file's problem) can drive the terminal; the line breaks stay ours."""
+    return "\n".join(inert(line) for line in str(msg).split("\n"))
+
+
+def err(msg: str) -> None:
+    print(_lines(msg), file=sys.stderr)
+
+
+def say(msg: str) -> None:
+    """One line (or a few) of text output on stdout, inert."""
+    print(_lines(msg))
+
+
+def operator(store: Any) -> str:
+    """Who is acting: the OS login (SQLite) or the database login (PostgreSQL); never a
+    name typed on the command line (``console.identity``)."""
+    from console.identity import operator_of
+
+    return operator_of(store)
+
+
+def _signed_by(args: argparse.Namespace, store: Any, actor: str) -> str:
+    """``--by NAME``: only a system account of the policy data, for a login with the
+    system role; else the operator."""
+    by = getattr(args, "by", None)
+    if not by:
+        return actor
+    from console import clock
+    from console.actions import check_signature
+    from console.policy_store import load_book
+
+    with store.read() as session:
+        check_signature(session, load_book(session).at(clock.now()), by, actor)
+    return by
 
 
 def _instant(raw: str, option: str) -> int:
@@ -147,8 +170,12 @@ def _close_all() -> None:
             _OPENED.pop().dispose()
 
 
+#: JSON escapes C0 controls itself; DEL and the C1 controls (0x9b is a one-byte CSI) too.
+_JSON_CONTROLS = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
 def _dump(obj: Any) -> None:
-    json.dump(obj, sys.stdout, ensure_ascii=False, indent=1)
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1).translate(_JSON_CONTROLS))
     sys.stdout.write("\n")
 
 
@@ -156,8 +183,22 @@ def _dump(obj: Any) -> None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    """Create or upgrade the schema; ``--lead NAME``: the creator names the first lead."""
+    from pathlib import Path
+
+    from console import clock
+    from console.operators import first_lead
+
     store = _open(args)
     err(f"database ready: {store.safe_url}")
+    if store.is_sqlite and store.engine.url.database not in (None, "", ":memory:"):
+        from console.store.shared_file import advice
+
+        for line in advice(Path(store.engine.url.database)):
+            err(f"advice: {line}")
+    if args.lead:
+        first_lead(store, operator(store), args.lead, clock.now())
+        err(f"{args.lead} is the first lead of this database")
     return EXIT_OK
 
 
@@ -177,6 +218,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = _open(args)
     book = _book(args, store)
     now = clock.now()
+    actor = operator(store)
+    from console.operators import require_import
+
+    with store.read() as session:
+        require_import(store, session, actor)
     try:
         doc = read_document(raw, args.file, book.at(now).records)
         if isinstance(doc, dict):
@@ -199,7 +245,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if prep.replace_policy and (again.cases or again.subscribers):
             raise CliError("import refused: the database was filled meanwhile by another "
                            "process; import again")
-        counts = write(session, prep, now, tick)
+        counts = write(session, prep, now, tick, by=actor)
     err("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return EXIT_OK
 
@@ -214,7 +260,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     store = _open(args)
     with store.connection() as conn:
         doc = export(conn)
-    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False).translate(_JSON_CONTROLS) + "\n"
     if not args.output:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -264,7 +310,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
     from console.text import queue_lines
 
     for line in queue_lines(rows, at):
-        print(line)
+        say(line)
     return EXIT_OK
 
 
@@ -322,7 +368,7 @@ def cmd_case(args: argparse.Namespace) -> int:
         from console.text import case_lines
 
         for line in case_lines(out):
-            print(line)
+            say(line)
     return EXIT_OK
 
 
@@ -357,12 +403,13 @@ def cmd_event(args: argparse.Namespace) -> int:
         raise CliError(f"unknown event kind {inert(args.kind)!r} (one of {', '.join(EVENT_KINDS)})")
     at = _at(args)
     store = _open(args)
+    actor = operator(store)
     try:
-        res = append_event(store, args.id, args.kind, at=at, by=args.by or operator(args),
+        res = append_event(store, args.id, args.kind, at=at, by=args.by or actor,
                            data=_event_data(args), recorded_at=clock.now(),
-                           expected_version=args.expect_version, actor=operator(args))
+                           expected_version=args.expect_version, actor=actor)
     except Refused as exc:
-        raise CliError(f"refused: {inert(str(exc))}") from None
+        raise CliError(refusal_line(exc)) from None
     err(f"{args.id}: {args.kind} recorded (event {res.event_id}, case version {res.version})")
     if args.json:
         with store.connection() as conn:
@@ -389,7 +436,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     lines = breach_lines(rows, at)
     with contextlib.suppress(BrokenPipeError):
         for line in lines:
-            print(line)
+            say(line)
         sys.stdout.flush()
     if not lines:
         err("no breaches")
@@ -410,7 +457,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
             _dump({"criteria": items, "types": policy.case_type_help})
         else:
             for c in items:
-                print(f"{c['priority']}  {c['key']:<34} {c['criterion']}")
+                say(f"{c['priority']}  {c['key']:<34} {c['criterion']}")
         return EXIT_OK
     answers: dict[str, bool] = {}
     for raw in args.answer or []:
@@ -457,9 +504,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.json:
         _dump(out)
     else:
-        print(f"{out['type']} {out['priority'] or ''}  decided by {out['decided_by'] or '-'}")
+        say(f"{out['type']} {out['priority'] or ''}  decided by {out['decided_by'] or '-'}")
         for n in out["notes"] + out["problems"]:
-            print(f"  {n}")
+            say(f"  {n}")
     return EXIT_OK if result.eligible else EXIT_BAD_INPUT
 
 
@@ -473,7 +520,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store = _open(args)
     made = sweep(store, at, recorded_at=clock.now())
     for esc in made:
-        print(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
+        say(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
     err(f"sweep: {len(made)} new escalation(s)")
     if not args.no_notify:
         _sweep_notifications(store, at)
@@ -534,9 +581,9 @@ def cmd_escalations(args: argparse.Namespace) -> int:
             flag = " UPDATE OVERDUE" if c.update_overdue else ""
             if c.team.incomplete:
                 flag += f" TEAM INCOMPLETE (missing {', '.join(c.team.missing_roles())})"
-            print(f"{c.column:<12} {inert(c.case_id):<10} {inert(c.subscriber):<18} {c.priority or '':<3} missed "
-                  f"{c.missed} at {format_instant(c.escalated_at)}; next update "
-                  f"{format_instant(c.next_update_due) or '-'}{flag}")
+            say(f"{c.column:<12} {inert(c.case_id):<10} {inert(c.subscriber):<18} {c.priority or '':<3} "
+                f"missed {c.missed} at {format_instant(c.escalated_at)}; next update "
+                f"{format_instant(c.next_update_due) or '-'}{flag}")
     return EXIT_OK
 
 
@@ -555,38 +602,71 @@ def cmd_meters(args: argparse.Namespace) -> int:
         for m in meters:
             flag = "  OVER LIMIT: a lead may suspend for usage_limit_exceeded" if m.state == "over" else ""
             fc = m.forecast_limit_date.isoformat() if m.forecast_limit_date else "-"
-            print(f"{inert(m.subscriber):<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
-                  f"{m.state:<8} exempt {m.exempt_hours:.1f} h  limit reached {fc}{flag}")
+            say(f"{inert(m.subscriber):<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
+                f"{m.state:<8} exempt {m.exempt_hours:.1f} h  limit reached {fc}{flag}")
     return EXIT_OK
 
 
 def cmd_operators(args: argparse.Namespace) -> int:
     from console import clock
-    from console.operators import NotAllowed, list_operators, set_role
+    from console.operators import list_operators, set_role
 
     store = _open(args)
     if args.action == "set":
         if not args.name or not args.role:
             raise CliError("operators set NAME ROLE")
-        try:
-            set_role(store, operator(args), args.name, args.role, clock.now())
-        except NotAllowed as exc:
-            raise CliError(f"refused: {exc}") from None
+        _refusing(lambda: set_role(store, operator(store), args.name, args.role, clock.now()))
         err(f"{args.name} is now {args.role}")
         return EXIT_OK
     with store.connection() as conn:
         for name, role in list_operators(conn):
-            print(f"{name:<24} {role}")
+            say(f"{name:<24} {role}")
     return EXIT_OK
 
 
-def _suspension_cmd(fn: Callable[[], Any]) -> int:
-    from console.actions import Refused
+def cmd_grant(args: argparse.Namespace) -> int:
+    """``grant LOGIN --role R [--password]`` (leads): a PostgreSQL login per person."""
+    from console import clock
+    from console.grants import grant
 
-    try:
-        fn()
-    except Refused as exc:
-        raise CliError(f"refused: {exc}") from None
+    password = _read_password(args.login) if args.password else None
+    store = _open(args)
+    _refusing(lambda: grant(store, operator(store), args.login, args.role, now=clock.now(),
+                            password=password))
+    how = "password (stored as a SCRAM verifier)" if password else "peer or as pg_hba.conf says"
+    err(f"{args.login}: a {args.role} login ({how})")
+    return EXIT_OK
+
+
+def _read_password(login: str) -> str:
+    """From the terminal, typed twice; else one line of stdin (a script)."""
+    import getpass
+
+    if sys.stdin.isatty():
+        first = getpass.getpass(f"password for {login}: ")
+        if first != getpass.getpass("again: "):
+            raise CliError("the two passwords differ; nothing changed")
+    else:
+        first = sys.stdin.readline().rstrip("\n")
+    if len(first) < 8:
+        raise CliError("--password: at least 8 characters")
+    return first
+
+
+def cmd_vacuum(args: argparse.Namespace) -> int:
+    """Make removed values unreadable in the database's files (the owner, from cron)."""
+    from console.retention import vacuum
+
+    store = _open(args)
+    problems = vacuum(store)
+    for p in problems:
+        err(p)
+    err("vacuumed" + (" in part" if problems else ""))
+    return EXIT_BAD_INPUT if problems else EXIT_OK
+
+
+def _suspension_cmd(fn: Callable[[], Any]) -> int:
+    _refusing(fn)
     return EXIT_OK
 
 
@@ -603,19 +683,21 @@ def cmd_suspend(args: argparse.Namespace) -> int:
         raise CliError(f"--from/--until: {exc}") from None
     store = _open(args)
     code = _suspension_cmd(lambda: suspend(store, args.subscriber, reason=args.reason,
-                                           from_at=start, until_at=until, actor=operator(args),
+                                           from_at=start, until_at=until, actor=operator(store),
                                            recorded_at=clock.now()))
     err(f"{args.subscriber}: SLA suspended ({args.reason})")
     return code
 
 
 def cmd_lift(args: argparse.Namespace) -> int:
+    from console import clock
     from console.suspensions import lift
 
     _writes(args)
     at = _at(args)
     store = _open(args)
-    code = _suspension_cmd(lambda: lift(store, args.subscriber, at=at, actor=operator(args)))
+    code = _suspension_cmd(lambda: lift(store, args.subscriber, at=at, actor=operator(store),
+                                        recorded_at=clock.now()))
     err(f"{args.subscriber}: suspension lifted")
     return code
 
@@ -643,7 +725,7 @@ def cmd_renew(args: argparse.Namespace) -> int:
     store = _open(args)
     term = _refusing(lambda: renew(store, args.subscriber, term_start=start, term_end=end,
                                    effective_at=effective, reason=args.reason or "renewal",
-                                   actor=operator(args), recorded_at=now))
+                                   actor=operator(store), recorded_at=now))
     err(f"{args.subscriber}: term {term['term_start']} to {term['term_end']} from "
         f"{format_instant(effective)}")
     return EXIT_OK
@@ -657,7 +739,7 @@ def cmd_terminate(args: argparse.Namespace) -> int:
     effective, now = _effective(args)
     store = _open(args)
     _refusing(lambda: terminate(store, args.subscriber, effective_at=effective,
-                                reason=args.reason or "", actor=operator(args), recorded_at=now))
+                                reason=args.reason or "", actor=operator(store), recorded_at=now))
     err(f"{args.subscriber}: contract terminated at {format_instant(effective)}; retention runs "
         "from then, new cases are refused")
     return EXIT_OK
@@ -718,7 +800,7 @@ def cmd_subscriber(args: argparse.Namespace) -> int:
         raise CliError("subscriber set: name a fact to change (--plan, --coverage, --timezone, "
                        "--holidays, --target, --query-hours)")
     _refusing(lambda: change_subscriber(store, args.subscriber, facts, effective_at=effective,
-                                        reason=args.reason or "", actor=operator(args),
+                                        reason=args.reason or "", actor=operator(store),
                                         recorded_at=now))
     err(f"{args.subscriber}: {', '.join(sorted(facts))} changed from {format_instant(effective)}")
     return EXIT_OK
@@ -770,7 +852,7 @@ def cmd_deployment(args: argparse.Namespace) -> int:
     effective, now = _effective(args)
     store = _open(args)
     _refusing(lambda: change_deployment(store, args.deployment, facts, effective_at=effective,
-                                        reason=args.reason or "", actor=operator(args),
+                                        reason=args.reason or "", actor=operator(store),
                                         recorded_at=now))
     err(f"{args.deployment}: {', '.join(sorted(facts))} changed from {format_instant(effective)}")
     return EXIT_OK
@@ -797,6 +879,13 @@ def _print_history(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None
               f"recorded {r['recorded_at']}  {inert(r['reason'])}")
 
 
+def refusal_line(exc: BaseException) -> str:
+    """``not allowed: ...`` for a role, ``refused: ...`` for anything else refused."""
+    from console.errors import NotAllowed
+
+    return str(exc) if isinstance(exc, NotAllowed) else f"refused: {exc}"
+
+
 def _refusing(fn: Callable[[], Any]) -> Any:
     """Run a write action; its Refused becomes exit 1 with the message."""
     from console.actions import Refused
@@ -804,7 +893,7 @@ def _refusing(fn: Callable[[], Any]) -> Any:
     try:
         return fn()
     except Refused as exc:
-        raise CliError(f"refused: {exc}") from None
+        raise CliError(refusal_line(exc)) from None
 
 
 def _date_opt(value: str | None, name: str) -> Any:
@@ -830,25 +919,27 @@ def cmd_purge(args: argparse.Namespace) -> int:
             p = plan(conn, at)
         out = plan_json(p, dry_run=True)
     else:
-        res = _refusing(lambda: purge(store, at, actor=operator(args), recorded_at=clock.now()))
-        p = res.plan
-        out = plan_json(p, dry_run=False, audit_id=res.audit_id, paths=res.paths,
-                        cases_touched=res.cases_touched)
+        _writes(args)
+        res = _refusing(lambda: purge(store, at, actor=operator(store), recorded_at=clock.now()))
+        out = plan_json(res.plan, dry_run=False, result=res)
     if args.json:
         _dump(out)
     else:
         for u in out["users"]:
-            print(f"USER        {u['id']:<24} {u['subscriber']:<18} due {u['due']}")
+            say(f"USER        {u['id']:<24} {u['subscriber']:<18} due {u['due']}")
         for a in out["attachments"]:
-            print(f"ATTACHMENT  {a['id']:<24} {a['case']:<18} due {a['due']} ({a['reason']})")
-        for path in out.get("released_files", []):
-            print(f"FILE        {path}")
+            say(f"ATTACHMENT  {a['id']:<24} {a['case']:<18} due {a['due']} ({a['reason']})")
+        for path in out.get("removed_files", []):
+            say(f"FILE        {path} (removed)")
     c = out["counts"]
     what = f"{c['user_pii']} support user(s) (PII and accounts), {c['attachments']} attachment(s)"
     if args.dry_run:
         err(f"dry run at {out['at']}: would remove {what}; nothing written")
     else:
-        err(f"purged {what} (audit {out['audit_id']})")
+        err(f"purged {what}, {c.get('text_fields', 0)} text field(s) rewritten "
+            f"(audit {out['audit_id']})")
+        for problem in out["problems"]:
+            err(f"warning: {problem}")
     return EXIT_OK
 
 
@@ -857,7 +948,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
     at = _at(args)
     store = _open(args)
-    info = _refusing(lambda: add_attachment(store, args.case, args.file, by=args.by or operator(args), at=at))
+    by = _signed_by(args, store, operator(store))
+    info = _refusing(lambda: add_attachment(store, args.case, args.file, by=by, at=at))
     err(f"{args.case}: attached {info.name} ({info.size} bytes, sha256 {info.sha256[:12]}...)")
     if args.json:
         _dump(attachment_json(info))
@@ -878,8 +970,8 @@ def cmd_products(args: argparse.Namespace) -> int:
     else:
         for v in versions:
             flag = "  PAST END OF SUPPORT" if v["past_end_of_support"] else ""
-            print(f"{v['product']:<16} {v['version']:<10} end of support {v['end_of_support'] or '(not in matrix)'}"
-                  f"  {len(v['open_cases'])} open case(s){flag}")
+            say(f"{v['product']:<16} {v['version']:<10} end of support "
+                f"{v['end_of_support'] or '(not in matrix)'}  {len(v['open_cases'])} open case(s){flag}")
     return EXIT_OK
 
 
@@ -891,7 +983,7 @@ def cmd_product(args: argparse.Namespace) -> int:
     notice = _date_opt(args.notice, "--notice")
     store = _open(args)
     v = _refusing(lambda: set_version(store, product=args.product, version=args.version,
-                                      released=released, notice=notice, actor=operator(args),
+                                      released=released, notice=notice, actor=operator(store),
                                       now=clock.now()))
     err(f"{v.product} {v.version}: end of support {v.end_of_support}")
     if args.json:
@@ -906,9 +998,11 @@ def cmd_change_request(args: argparse.Namespace) -> int:
     _writes(args)
     at = _at(args)
     store = _open(args)
-    cid = _refusing(lambda: create_change_request(store, sr_id=args.sr, title=args.title, at=at, by=args.by or operator(args),
-        recorded_at=clock.now(), subscriber=args.subscriber, deployment=args.deployment))
-    print(cid)
+    by = _signed_by(args, store, operator(store))
+    cid = _refusing(lambda: create_change_request(
+        store, sr_id=args.sr, title=args.title, at=at, by=by, recorded_at=clock.now(),
+        subscriber=args.subscriber, deployment=args.deployment))
+    say(cid)
     err(f"{cid}: change request opened" + (f", linked to {args.sr}" if args.sr else " (Konneqt-initiated)"))
     return EXIT_OK
 
@@ -920,9 +1014,12 @@ def cmd_confirm_vulnerability(args: argparse.Namespace) -> int:
     _writes(args)
     at = _at(args)
     store = _open(args)
-    res = _refusing(lambda: confirm_vulnerability(store, args.sra, priority=args.priority, title=args.title, at=at,
-        by=args.by or operator(args), recorded_at=clock.now(), actor=operator(args), note=args.note))
-    print(res.incident_id)
+    actor = operator(store)
+    by = _signed_by(args, store, actor)
+    res = _refusing(lambda: confirm_vulnerability(
+        store, args.sra, priority=args.priority, title=args.title, at=at, by=by,
+        recorded_at=clock.now(), actor=actor, note=args.note))
+    say(res.incident_id)
     err(f"{args.sra}: vulnerability confirmed; incident {res.incident_id} opened and linked")
     return EXIT_OK
 
@@ -939,7 +1036,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         for u in users:
             state = "admin" if u.admin else "user"
             gone = f"  removed by {u.removed_by}" if not u.active else ""
-            print(f"{u.id:<20} {state:<6} {u.name or '':<24} {u.email or ''}{gone}")
+            say(f"{u.id:<20} {state:<6} {u.name or '':<24} {u.email or ''}{gone}")
     return EXIT_OK
 
 
@@ -949,7 +1046,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
     at = _at(args)
     store = _open(args)
     u = _refusing(lambda: add_user(store, args.subscriber, args.id, name=args.name, email=args.email,
-                                   admin=args.admin, by=args.by, actor=operator(args), at=at))
+                                   admin=args.admin, actor=operator(store), at=at))
     err(f"{args.subscriber}: {u.id} added by {u.added_by}" + (" (administrator)" if u.admin else ""))
     return EXIT_OK
 
@@ -959,8 +1056,8 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
 
     at = _at(args)
     store = _open(args)
-    u = _refusing(lambda: remove_user(store, args.subscriber, args.id, by=args.by,
-                                      actor=operator(args), at=at))
+    u = _refusing(lambda: remove_user(store, args.subscriber, args.id,
+                                      actor=operator(store), at=at))
     err(f"{args.subscriber}: {u.id} removed by {u.removed_by}")
     return EXIT_OK
 
@@ -969,6 +1066,7 @@ def cmd_policy(args: argparse.Namespace) -> int:
     """``policy publish FILE --effective T --reason R`` (leads), ``policy history``,
     ``policy show [--version N]``."""
     from console import clock
+    from console.errors import NotAllowed
     from console.policy_store import (
         PublishRefused,
         history_json,
@@ -992,9 +1090,11 @@ def cmd_policy(args: argparse.Namespace) -> int:
         store = _open(args)
         try:
             done = publish(store, text, source=args.file, effective_at=effective,
-                           reason=args.reason or "", actor=operator(args), recorded_at=now)
+                           reason=args.reason or "", actor=operator(store), recorded_at=now)
         except PublishRefused as exc:
             raise CliError(f"refused: {exc}") from None
+        except NotAllowed as exc:
+            raise CliError(str(exc)) from None
         err(f"policy version {done.number} published, in force from "
             f"{format_instant(done.effective_at)}")
         return EXIT_OK
@@ -1004,7 +1104,9 @@ def cmd_policy(args: argparse.Namespace) -> int:
             found = version_text(conn, args.version)
             if found is None:
                 raise CliError(f"no policy version {args.version}")
-            sys.stdout.write(found[1])
+            from console.text import inert_text
+
+            sys.stdout.write(inert_text(found[1]))
             return EXIT_OK
         versions = history_json(load_book(conn), clock.now())
     if args.json:
@@ -1012,8 +1114,8 @@ def cmd_policy(args: argparse.Namespace) -> int:
     else:
         for v in versions:
             mark = "*" if v["in_force"] else " "
-            print(f"{mark} {v['number']:>3}  from {v['effective_at']}  by {inert(v['by'] or '-'):<12} "
-                  f"recorded {v['recorded_at']}  {inert(v['reason'])}")
+            say(f"{mark} {v['number']:>3}  from {v['effective_at']}  by {inert(v['by'] or '-'):<12} "
+                f"recorded {v['recorded_at']}  {inert(v['reason'])}")
     return EXIT_OK
 
 
@@ -1048,6 +1150,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     elif existing.cases:
         raise CliError(f"{store.safe_url} already holds data; demo fills an empty database (use --db)")
     else:
+        from console.operators import first_lead, lead_exists, require_import
+
+        actor = operator(store)
+        with store.read() as session:
+            # The demo fills a new database: its creator (who becomes its first lead), or a lead.
+            _refusing(lambda: require_import(store, session, actor))
+            bootstrap = not lead_exists(session)
         doc = generate(args.cases, seed=args.seed, now=now)
         try:
             prep = validate(doc, policy, existing, clock.now())
@@ -1056,22 +1165,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 err(p)
             raise CliError("demo data failed validation") from None
         with _progress("demo", len(prep.cases)) as tick, store.write() as session:
-            counts = write(session, prep, clock.now(), tick)
+            counts = write(session, prep, clock.now(), tick, by=actor)
         err("demo: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {store.safe_url}")
+        if bootstrap:
+            _refusing(lambda: first_lead(store, actor, actor, clock.now()))
+            err(f"demo: {actor} is this database's first lead")
     if args.no_tui:
         return EXIT_OK
-    return _run_app(args, store.url)
+    return _run_app(args, store)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
     store = _open(args)
-    return _run_app(args, store.url)
+    return _run_app(args, store)
 
 
-def _run_app(args: argparse.Namespace, url: str) -> int:
+def _run_app(args: argparse.Namespace, store: Any) -> int:
     from console.app import run
 
-    return run(url, policy_path=getattr(args, "policy", None), user=operator(args),
+    return run(store.url, policy_path=getattr(args, "policy", None), user=operator(store),
                mouse=not getattr(args, "no_mouse", False))
 
 
@@ -1095,7 +1207,6 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--policy", default=argparse.SUPPRESS,
                         help="what-if: read under this policy file (TOML) instead of the desk's "
                              "stored policy; reading commands only, nothing is written")
-    common.add_argument("--user", default=argparse.SUPPRESS, help="operator name (default: the login user)")
     p = _Parser(prog="support-console", parents=[common],
                 description="Support desk console: SLA clocks, queue, war teams.")
     p.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (for slow SSH links)")
@@ -1106,7 +1217,19 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=fn)
         return sp
 
-    add("init", cmd_init, "create or upgrade the database schema")
+    sp = add("init", cmd_init, "create or upgrade the database schema (on a shared directory: "
+                               "files the group may write)")
+    sp.add_argument("--lead", metavar="NAME", help="name the first lead (the database's creator, "
+                                                   "once: later, leads name roles)")
+    sp = add("grant", cmd_grant, "create or change a PostgreSQL login and its role (leads)")
+    sp.add_argument("login", help="the login name (on a jump host: the OS login, for peer "
+                                  "authentication)")
+    sp.add_argument("--role", required=True, choices=["engineer", "lead", "executive", "system"])
+    sp.add_argument("--password", action="store_true",
+                    help="set a password (prompted twice; or one line on stdin); stored as a "
+                         "SCRAM-SHA-256 verifier")
+    add("vacuum", cmd_vacuum, "make removed values unreadable in the database's files "
+                              "(SQLite: VACUUM and checkpoint; PostgreSQL: VACUUM, by the owner)")
     sp = add("import", cmd_import, "load an interchange file (all or nothing)")
     sp.add_argument("file", help="JSON file, or - for stdin")
     sp = add("export", cmd_export, "write the whole database as an interchange file to stdout")
@@ -1126,7 +1249,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("id")
     sp.add_argument("kind")
     sp.add_argument("--at")
-    sp.add_argument("--by", help="who did it (default: the operator)")
+    sp.add_argument("--by", help="record as a system account of the policy data (cron, sweep); "
+                                 "needs the system role (default: you)")
     for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
                 "column", "link", "criterion", "hours", "status", "component", "missed"):
         sp.add_argument(f"--{opt}")
@@ -1247,7 +1371,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("case")
     sp.add_argument("file")
     sp.add_argument("--at")
-    sp.add_argument("--by", help="who attached it (default: the operator)")
+    sp.add_argument("--by", help="a system account (cron) attaching it; needs the system role")
     sp.add_argument("--json", action="store_true")
     sp = add("products", cmd_products, "the support matrix by end of support, with open cases (policy §12)")
     sp.add_argument("--json", action="store_true")
@@ -1266,7 +1390,7 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--subscriber", help="without SR: the subscriber")
     sp.add_argument("--deployment", help="the deployment (default: the service request's)")
     sp.add_argument("--at", help="when it is opened (default: now)")
-    sp.add_argument("--by")
+    sp.add_argument("--by", help="a system account (cron) opening it; needs the system role")
     sp = add("confirm-vulnerability", cmd_confirm_vulnerability,
              "on a security report analysis: record the confirmation and open the linked incident")
     sp.add_argument("sra")
@@ -1274,22 +1398,20 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--title", help="the incident's title (default: from the analysis)")
     sp.add_argument("--note")
     sp.add_argument("--at")
-    sp.add_argument("--by")
+    sp.add_argument("--by", help="a system account (cron) recording it; needs the system role")
     sp = add("users", cmd_users, "a subscriber's support (portal) users")
     sp.add_argument("subscriber")
     sp.add_argument("--json", action="store_true")
-    sp = add("user-add", cmd_user_add, "add a support user (an admin of the subscriber, or a lead)")
+    sp = add("user-add", cmd_user_add, "add a support user (leads)")
     sp.add_argument("subscriber")
     sp.add_argument("id")
     sp.add_argument("--name", required=True)
     sp.add_argument("--email", required=True)
     sp.add_argument("--admin", action="store_true", help="the new user is an administrator")
-    sp.add_argument("--by", help="the administrator doing it (omit when a lead does it)")
     sp.add_argument("--at")
-    sp = add("user-remove", cmd_user_remove, "remove a support user (kept, marked removed)")
+    sp = add("user-remove", cmd_user_remove, "remove a support user (kept, marked removed; leads)")
     sp.add_argument("subscriber")
     sp.add_argument("id")
-    sp.add_argument("--by", help="the administrator doing it (omit when a lead does it)")
     sp.add_argument("--at")
     sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
     sp.add_argument("--cases", type=int, default=300)
@@ -1327,17 +1449,24 @@ def _dispatch(fn: Callable[[argparse.Namespace], int], args: argparse.Namespace)
         with contextlib.suppress(Exception):
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK
-    except Exception as exc:  # database errors mid-command
+    except Exception as exc:  # refusals and database errors mid-command: one line each
+        from console.errors import Refused, fault_text
         from console.store.engine import StoreUnavailable
 
         if isinstance(exc, StoreUnavailable):
             err(str(exc))
             return EXIT_UNREACHABLE
-        from sqlalchemy.exc import OperationalError
+        if isinstance(exc, Refused):
+            err(refusal_line(exc))
+            return EXIT_BAD_INPUT
+        from sqlalchemy.exc import DBAPIError, OperationalError
 
         if isinstance(exc, OperationalError):
-            err(f"database error: {exc.orig}")
+            err(f"database error: {fault_text(exc)}")
             return EXIT_UNREACHABLE
+        if isinstance(exc, DBAPIError):  # never the SQL and its parameters
+            err(f"the database refused: {fault_text(exc)}; nothing was written")
+            return EXIT_BAD_INPUT
         raise
 
 

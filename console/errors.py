@@ -13,3 +13,25 @@ class Refused(Exception):
 
 class Conflict(Refused):
     """The case changed since the operator's view was loaded (stale version)."""
+
+
+class NotAllowed(Refused):
+    """The operator's role does not allow the action (the engine's check, or the database's
+    own refusal on PostgreSQL); nothing was written. The message starts ``not allowed:``."""
+
+
+def refusal_text(exc: BaseException | str) -> str:
+    """The one line a screen shows for a refused action: ``not allowed: ...; nothing
+    written`` for a role, else ``refused, nothing written: ...``."""
+    message = str(exc)
+    if message.startswith("not allowed:"):
+        return f"{message}; nothing written"
+    return f"refused, nothing written: {message}"
+
+
+def fault_text(exc: BaseException) -> str:
+    """An unexpected error in one line, without the SQL and parameters a database driver
+    error carries (``str()`` of a SQLAlchemy error prints both)."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).strip().splitlines()
+    return lines[0].strip() if lines else type(exc).__name__

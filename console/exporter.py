@@ -11,18 +11,21 @@ from typing import Any
 
 from sqlalchemy import select
 
-from console.records import SS, C, Conn, D, E, L, S
+from console.records import C, Conn, D, E, L, S, suspension_rows
 from console.rules.timeutil import format_instant
 from models import SupportUser
 
 
 def export(conn: Conn) -> dict[str, Any]:
     susp: dict[str, list[dict[str, Any]]] = {}
-    for r in conn.execute(select(SS).order_by(SS.c.id)):
+    for r in sorted(suspension_rows(conn), key=lambda r: r.id):
         item = {"reason": r.reason, "from": format_instant(r.from_at),
-                "until": format_instant(r.until_at), "recorded_at": format_instant(r.recorded_at)}
+                "until": format_instant(r.planned_until), "recorded_at": format_instant(r.recorded_at)}
         if r.by:
             item["by"] = r.by
+        if r.lifted_at is not None:
+            item.update({"lifted_at": format_instant(r.lifted_at), "lifted_by": r.lifted_by,
+                         "lift_recorded_at": format_instant(r.lift_recorded_at)})
         susp.setdefault(r.subscriber_id, []).append(item)
     from console.records import DC, SC
 

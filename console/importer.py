@@ -114,6 +114,7 @@ class Existing:
 class Prepared:
     subscribers: list[dict[str, Any]] = field(default_factory=list)
     suspensions: list[dict[str, Any]] = field(default_factory=list)
+    lifts: list[dict[str, Any] | None] = field(default_factory=list)  # one per suspension
     deployments: list[dict[str, Any]] = field(default_factory=list)
     users: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
@@ -274,12 +275,25 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             if rec is not None and rec > horizon:
                 chk.add(f"{sp_p}.recorded_at", f"{format_instant(rec)} lies in the future")
             by_sp = chk.get(sp, "by", sp_p, str, required=False)
+            lifted_raw = chk.get(sp, "lifted_at", sp_p, str, required=False)
+            lifted = chk.conv(parse_instant, lifted_raw, f"{sp_p}.lifted_at") if lifted_raw else None
+            lift_rec_raw = chk.get(sp, "lift_recorded_at", sp_p, str, required=False)
+            lift_rec = (chk.conv(parse_instant, lift_rec_raw, f"{sp_p}.lift_recorded_at")
+                        if lift_rec_raw else lifted)
+            if lift_rec is not None and lift_rec > horizon:
+                chk.add(f"{sp_p}.lift_recorded_at", f"{format_instant(lift_rec)} lies in the future")
+            if f is not None and lifted is not None and lifted < f:
+                chk.add(f"{sp_p}.lifted_at", "lifted before it starts")
             if f is not None:
-                spans.append((f, u))
+                ends = u if lifted is None or (u is not None and u <= lifted) else lifted
+                spans.append((f, ends))
                 out.suspensions.append(
                     {"subscriber_id": sid, "reason": reason, "from_at": f, "until_at": u,
                      "by": by_sp, "recorded_at": rec if rec is not None else recorded_at}
                 )
+                out.lifts.append(None if lifted is None else {
+                    "at": lifted, "by": chk.get(sp, "lifted_by", sp_p, str, required=False),
+                    "recorded_at": lift_rec if lift_rec is not None else recorded_at})
         if limit is not None and not math.isfinite(limit):
             chk.add(f"{p}.query_hour_limit", f"{limit!r} is not a number of hours")
         changes = _changes(s, p, chk, horizon, lambda facts, eff: subscriber_problems(
@@ -483,11 +497,6 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
         if dep_id is not None and dep_id in dep_lines and reported is not None:
             base, line = dep_lines[dep_id]
             dep = deployment_at(base, line, reported)
-        if sub_ok and reported is not None:
-            ended = terms.case(sid, reported).at(reported).facts.terminated_at
-            if ended is not None and ended <= reported:
-                chk.add(f"{p}.reported_at", f"{sid}'s contract terminated on "
-                                            f"{format_instant(ended)}: no new cases for it")
         if sub_ok and ctype and reported is not None and len(chk.problems) == n:
             plan = terms.case(sid, reported).at(reported).plan
             for fld, msg in check_classification(
@@ -580,8 +589,8 @@ def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded
             continue
         name = chk.get(o, "name", p, str)
         role = chk.get(o, "role", p, str)
-        if role and role not in ("engineer", "lead", "executive"):
-            chk.add(f"{p}.role", f"one of engineer, lead, executive, got {role!r}")
+        if role and role not in ("engineer", "lead", "executive", "system"):
+            chk.add(f"{p}.role", f"one of engineer, lead, executive, system, got {role!r}")
         if name and name in seen_ops:
             chk.add(f"{p}.name", f"duplicate operator {name!r}")
         elif name and role:
@@ -798,16 +807,21 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook) -> Existing:
 
 
 def write(conn: Conn, prep: Prepared, recorded_at: int,
-          progress: Callable[[int], None] | None = None) -> dict[str, int]:
-    """Insert everything prepared; the caller owns the transaction."""
+          progress: Callable[[int], None] | None = None, *, by: str | None = None) -> dict[str, int]:
+    """Insert everything prepared; the caller owns the transaction. ``by``: the login
+    importing (each event's ``recorded_by``; on PostgreSQL the database sets it)."""
+    from console.operators import is_postgres
     from models import SupportUser
 
+    postgres = is_postgres(conn)
     if prep.policy_versions:
-        from sqlalchemy import delete
+        from sqlalchemy import delete, text
 
         from models import PolicyVersionRow
 
-        if prep.replace_policy:
+        if prep.replace_policy and postgres:  # policy_version is never deleted but by its owner
+            conn.execute(text("SELECT support_console_reset_policy()"))
+        elif prep.replace_policy:
             conn.execute(delete(PolicyVersionRow.__table__))
         conn.execute(insert(PolicyVersionRow.__table__), prep.policy_versions)
     if prep.subscribers:
@@ -817,7 +831,13 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
 
         conn.execute(insert(SubscriberChange.__table__), prep.subscriber_changes)
     if prep.suspensions:
-        conn.execute(insert(SS), prep.suspensions)
+        from console.records import SL
+
+        for row, lift in zip(prep.suspensions, prep.lifts, strict=True):
+            res = conn.execute(insert(SS).values(**row))
+            if lift is not None:
+                conn.execute(insert(SL).values(suspension_id=int(res.inserted_primary_key[0]),
+                                               **lift))
     if prep.deployments:
         conn.execute(insert(D), prep.deployments)
     if prep.deployment_changes:
@@ -840,7 +860,7 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         for facts, events, _ in hist:
             for e in events:  # record order, so ids keep it
                 ev_rows.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
-                                "data": dict(e.data),
+                                "data": dict(e.data), "recorded_by": by,
                                 "recorded_at": e.recorded_at if e.recorded_at is not None
                                 else recorded_at})
         if ev_rows:
@@ -859,7 +879,15 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         from models import Escalation
 
         conn.execute(insert(Escalation.__table__), prep.escalations)
-    if prep.operators:
+    if prep.operators and postgres:
+        # A role on PostgreSQL is a login's membership: each operator becomes (or stays) a
+        # login with that role, through the lead's grant function.
+        from sqlalchemy import text
+
+        for o in prep.operators:
+            conn.execute(text("SELECT support_console_grant(:n, :r, NULL, :now)"),
+                         {"n": o["name"], "r": o["role"], "now": o["updated_at"]})
+    elif prep.operators:
         from models import Operator
 
         conn.execute(insert(Operator.__table__), prep.operators)

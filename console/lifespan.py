@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from console.actions import Refused
-from console.operators import role_of
+from console.operators import require
 from console.records import Conn, load_deployment, load_deployments
 from console.rules.lifespan import end_of_support, past_end_of_support
 from console.rules.policy import Policy
@@ -96,9 +96,7 @@ def set_version(store: Any, *, product: str, version: str, released: date, notic
     if notice is not None and notice < released:
         raise Refused(f"the discontinuation notice ({notice}) is before the release ({released})")
     with store.write() as session:
-        if actor is not None and role_of(session, actor) != "lead":
-            raise Refused(f"editing the support matrix needs the lead role; {actor} is "
-                          f"{role_of(session, actor)}")
+        require(session, actor, "product")
         values = {"released": released, "discontinuation_notice": notice, "updated_at": now,
                   "updated_by": actor}
         key = (PV.c.product == product) & (PV.c.version == version)

@@ -62,8 +62,15 @@ def _num(v: int | None) -> str:
     return "null" if v is None else str(v)
 
 
+#: The C encoder escapes C0 controls; DEL and the C1 controls (0x9b: a one-byte CSI) too.
+_C1 = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
+
+
 def _str(v: str | None) -> str:
-    return "null" if v is None else _quote(v)
+    if v is None:
+        return "null"
+    q = _quote(v)
+    return q if v.isascii() and "\x7f" not in v else q.translate(_C1)
 
 
 def case_fragment(r: Any, frags: dict[tuple, str]) -> str:

@@ -7,6 +7,7 @@ queue reads 100k rows, and ORM identity-map bookkeeping would cost more than the
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -27,6 +28,7 @@ from models import (
     Subscriber,
     SubscriberChange,
     SubscriberSuspension,
+    SuspensionLift,
     TimeEntry,
 )
 
@@ -34,6 +36,7 @@ Conn = Connection | Session
 
 S = Subscriber.__table__
 SS = SubscriberSuspension.__table__
+SL = SuspensionLift.__table__
 D = Deployment.__table__
 C = Case.__table__
 E = CaseEvent.__table__
@@ -81,16 +84,12 @@ def load_terms(conn: Conn, policy: Policy | PolicyBook, ids: Iterable[str] | Non
     if known_at is not None:
         book = book.known_at(known_at)
     q = select(S)
-    sq = select(SS.c.subscriber_id, SS.c.from_at, SS.c.until_at)
-    if known_at is not None:
-        sq = sq.where(SS.c.recorded_at <= known_at)
     if ids is not None:
         ids = list(ids)
         q = q.where(S.c.id.in_(ids))
-        sq = sq.where(SS.c.subscriber_id.in_(ids))
     susp: dict[str, list[tuple[int, int | None]]] = {}
-    for sid, f, u in conn.execute(sq):
-        susp.setdefault(sid, []).append((f, u))
+    for r in suspension_rows(conn, ids, known_at=known_at):
+        susp.setdefault(r.subscriber_id, []).append((r.from_at, r.until_at))
     changes = load_subscriber_changes(conn, ids, known_at=known_at)
     return TermsMap(book, {r.id: subscription_facts(r, susp.get(r.id, ()), changes.get(r.id, ()))
                            for r in conn.execute(q)})
@@ -128,6 +127,53 @@ def load_deployments(conn: Conn, at: int | None = None) -> dict[str, DeploymentF
     changes = load_deployment_changes(conn)
     return {r.id: deployment_at(deployment_facts(r), changes.get(r.id, ()), at)
             for r in conn.execute(select(D))}
+
+
+@dataclass(frozen=True, slots=True)
+class SuspensionRow:
+    """A subscriber-wide suspension as in force: ``until_at`` is its planned end or the
+    instant a lead lifted it (``lifted_at``), whichever comes first."""
+
+    id: int
+    subscriber_id: str
+    reason: str
+    from_at: int
+    until_at: int | None
+    by: str | None
+    recorded_at: int
+    lifted_at: int | None = None
+    lifted_by: str | None = None
+    lift_recorded_at: int | None = None
+    planned_until: int | None = None  # the end set when it was suspended
+
+
+def suspension_rows(conn: Conn, ids: Iterable[str] | None = None, *,
+                    known_at: int | None = None) -> list[SuspensionRow]:
+    """Subscribers' suspensions with their lifts applied (``known_at``: only what was
+    recorded by then, the lifts included), by subscriber and start."""
+    sq = select(SS)
+    lq = select(SL.c.suspension_id, SL.c.at, SL.c.by, SL.c.recorded_at).order_by(SL.c.at, SL.c.id)
+    if known_at is not None:
+        sq = sq.where(SS.c.recorded_at <= known_at)
+        lq = lq.where(SL.c.recorded_at <= known_at)
+    if ids is not None:
+        ids = list(ids)
+        sq = sq.where(SS.c.subscriber_id.in_(ids))
+        lq = lq.where(SL.c.suspension_id.in_(select(SS.c.id).where(SS.c.subscriber_id.in_(ids))))
+    lifts: dict[int, tuple[int, str | None, int]] = {}
+    for sid, at, by, rec in conn.execute(lq):
+        lifts.setdefault(sid, (at, by, rec))  # the earliest lift ends it
+    out = []
+    for r in conn.execute(sq.order_by(SS.c.subscriber_id, SS.c.from_at, SS.c.id)):
+        lift = lifts.get(r.id)
+        until = r.until_at
+        if lift is not None and (until is None or lift[0] < until):
+            until = lift[0]
+        out.append(SuspensionRow(r.id, r.subscriber_id, r.reason, r.from_at, until, r.by,
+                                 r.recorded_at, lift[0] if lift else None,
+                                 lift[1] if lift else None, lift[2] if lift else None,
+                                 r.until_at))
+    return out
 
 
 def case_facts(row: Any) -> CaseFacts:

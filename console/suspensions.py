@@ -2,19 +2,22 @@
 the subscription are dated changes: ``console.changes``.)
 
 A suspension or lift changes how every clock of the subscriber counts, so the same
-transaction recomputes the projections of all the subscriber's cases.
+transaction recomputes the projections of all the subscriber's cases. A lift is a record
+of its own (``suspension_lift``): the suspension row is never changed, so the history
+keeps what was planned and when the lead ended it, and ``--as-known-at`` sees the lift
+only from when it was recorded.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 
 from console.actions import Refused, reproject
-from console.operators import NotAllowed, require
+from console.operators import require
 from console.policy_store import load_book
-from console.records import SS, S
+from console.records import SL, SS, S, suspension_rows
 from console.rules.timeutil import BadValue, check_instant, format_instant
 
 
@@ -40,10 +43,7 @@ def suspend(store: Any, subscriber: str, *, reason: str, from_at: int,
     if until_at is not None and until_at <= from_at:
         raise Refused("a suspension must end after it starts")
     with store.write() as session:
-        try:
-            require(session, actor, "suspend_subscriber")
-        except NotAllowed as exc:
-            raise Refused(str(exc)) from None
+        require(session, actor, "suspend_subscriber")
         policy = load_book(session).at(from_at)
         if reason not in policy.suspension_reasons:
             raise Refused(f"suspension reason {reason!r} is not one of "
@@ -53,7 +53,7 @@ def suspend(store: Any, subscriber: str, *, reason: str, from_at: int,
                           f"(support-console event CASE suspended --reason {reason}); a "
                           f"subscriber's reasons: {', '.join(policy.subscriber_suspension_reasons)}")
         _subscriber(session, subscriber)
-        for r in session.execute(select(SS).where(SS.c.subscriber_id == subscriber)):
+        for r in suspension_rows(session, [subscriber]):
             ends = r.until_at
             if r.from_at < (until_at if until_at is not None else 2**62) and (ends is None or ends > from_at):
                 raise Refused(f"{subscriber} is already suspended from {format_instant(r.from_at)}"
@@ -64,19 +64,20 @@ def suspend(store: Any, subscriber: str, *, reason: str, from_at: int,
         return int(res.inserted_primary_key[0])
 
 
-def lift(store: Any, subscriber: str, *, at: int, actor: str | None) -> None:
-    """End the suspension in force at ``at`` (or the open-ended one) at ``at``."""
+def lift(store: Any, subscriber: str, *, at: int, actor: str | None,
+         recorded_at: int | None = None) -> None:
+    """End the suspension in force at ``at`` (or the open-ended one) at ``at``: appends a
+    ``suspension_lift`` record."""
     _instants(at)
     with store.write() as session:
-        try:
-            require(session, actor, "lift_subscriber")
-        except NotAllowed as exc:
-            raise Refused(str(exc)) from None
+        require(session, actor, "lift_subscriber")
         _subscriber(session, subscriber)
-        rows = [r for r in session.execute(select(SS).where(SS.c.subscriber_id == subscriber))
+        rows = [r for r in suspension_rows(session, [subscriber])
                 if r.from_at <= at and (r.until_at is None or r.until_at > at)]
         if not rows:
             raise Refused(f"{subscriber} has no suspension in force at {format_instant(at)}")
         for r in rows:
-            session.execute(update(SS).where(SS.c.id == r.id).values(until_at=at))
+            session.execute(insert(SL).values(suspension_id=r.id, at=at, by=actor,
+                                              recorded_at=recorded_at if recorded_at is not None
+                                              else at))
         reproject(session, subscriber)

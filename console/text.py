@@ -145,5 +145,12 @@ def inert(text: str) -> str:
     return "".join(out)
 
 
+def inert_text(text: str) -> str:
+    """A multi-line text (a policy file) made inert line by line; line breaks and tabs
+    stay, a carriage return or any other control character does not."""
+    return "\n".join("\t".join(inert(part) for part in line.split("\t"))
+                     for line in text.split("\n"))
+
+
 def json_inline(d: dict[str, Any]) -> str:
     return " ".join(f"{k}={' '.join(str(v).split())}" for k, v in d.items())

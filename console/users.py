@@ -1,16 +1,14 @@
-"""Support users: each subscriber's portal users (any number of them), managed by the
-subscriber's administrators, or by a lead.
+"""Support users: each subscriber's portal users (any number of them).
 
-Who may add or remove a user of subscriber S:
-
-- an **administrator of S**: an active (not removed) support user of S with ``admin``,
-  named as ``by`` (``--by ADMIN_ID``);
-- a **lead** operator (``actor``), when no ``by`` is given.
+Adding or removing one is a change to the subscriber's record, so it is a lead's action
+(policy §14's attribution: the console records who did it, the lead's login; it never
+acts in the name of a subscriber's administrator). A subscriber's administrator who asks
+for a change does so through the desk, and the lead records it.
 
 Every change records who did it and when: ``added_by``/``added_at``,
-``removed_by``/``removed_at`` hold the admin's user id, or the lead's operator name.
-Removal keeps the row, marked removed (the retention purge deletes it 90 days after the
-contract terminates). A removal that would leave S without an active administrator is
+``removed_by``/``removed_at`` (imports keep the names their file gives). Removal keeps
+the row, marked removed (the retention purge deletes it 90 days after the contract
+terminates). A removal that would leave the subscriber without an active administrator is
 refused, as is adding users to a subscriber whose contract has terminated.
 """
 
@@ -22,7 +20,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from console.actions import Refused
-from console.operators import role_of
+from console.operators import require
 from console.records import Conn, S
 from console.rules.timeutil import format_instant
 from models import SupportUser
@@ -68,22 +66,9 @@ def user_json(u: SupportUserInfo) -> dict[str, Any]:
             "removed_at": format_instant(u.removed_at)}
 
 
-def _authorize(session: Any, subscriber: str, by: str | None, actor: str | None, what: str) -> str | None:
-    """Who the change is recorded as; Refused unless ``by`` is an active admin of the
-    subscriber, or (no ``by``) the operator is a lead (``actor=None``: a system action)."""
-    if by is not None:
-        row = session.execute(select(U).where(U.c.id == by)).first()
-        if row is None or row.subscriber_id != subscriber or row.removed_at is not None:
-            raise Refused(f"{what}: {by} is not an active support user of {subscriber}")
-        if not row.admin:
-            raise Refused(f"{what}: {by} is not an administrator of {subscriber}")
-        return by
-    if actor is None:
-        return None
-    role = role_of(session, actor)
-    if role != "lead":
-        raise Refused(f"{what} needs an administrator of {subscriber} (--by ADMIN_ID) or the lead "
-                      f"role; {actor} is {role}")
+def _authorize(session: Any, actor: str | None) -> str | None:
+    """Who the change is recorded as: the lead doing it (``actor=None``: a system action)."""
+    require(session, actor, "support_users")
     return actor
 
 
@@ -98,7 +83,7 @@ def _subscriber(session: Any, subscriber: str, lock: bool) -> Any:
 
 
 def add_user(store: Any, subscriber: str, user_id: str, *, name: str, email: str,
-             admin: bool = False, by: str | None, actor: str | None, at: int) -> SupportUserInfo:
+             admin: bool = False, actor: str | None, at: int) -> SupportUserInfo:
     """Add a support user to ``subscriber`` in one transaction (see module docstring)."""
     user_id, name, email = (user_id or "").strip(), (name or "").strip(), (email or "").strip()
     if not user_id:
@@ -108,8 +93,8 @@ def add_user(store: Any, subscriber: str, user_id: str, *, name: str, email: str
     if "@" not in email or email.startswith("@") or email.endswith("@"):
         raise Refused(f"not an e-mail address: {email!r}")
     with store.write() as session:
+        who = _authorize(session, actor)
         sub = _subscriber(session, subscriber, not store.is_sqlite)
-        who = _authorize(session, subscriber, by, actor, "adding a support user")
         if sub.terminated_at is not None and sub.terminated_at <= at:
             raise Refused(f"{subscriber}'s contract terminated at {format_instant(sub.terminated_at)}")
         if session.execute(select(U.c.id).where(U.c.id == user_id)).first() is not None:
@@ -119,12 +104,12 @@ def add_user(store: Any, subscriber: str, user_id: str, *, name: str, email: str
         return _info(session.execute(select(U).where(U.c.id == user_id)).one())
 
 
-def remove_user(store: Any, subscriber: str, user_id: str, *, by: str | None, actor: str | None,
+def remove_user(store: Any, subscriber: str, user_id: str, *, actor: str | None,
                 at: int) -> SupportUserInfo:
     """Mark a support user removed (the row stays), in one transaction."""
     with store.write() as session:
+        who = _authorize(session, actor)
         _subscriber(session, subscriber, not store.is_sqlite)
-        who = _authorize(session, subscriber, by, actor, "removing a support user")
         row = session.execute(select(U).where(U.c.id == user_id)).first()
         if row is None or row.subscriber_id != subscriber:
             raise Refused(f"{user_id!r} is not a support user of {subscriber}")

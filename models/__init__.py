@@ -19,6 +19,7 @@ from models.tables import (
     SubscriberChange,
     SubscriberSuspension,
     SupportUser,
+    SuspensionLift,
     TimeEntry,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "SubscriberChange",
     "SubscriberSuspension",
     "SupportUser",
+    "SuspensionLift",
     "TimeEntry",
 ]

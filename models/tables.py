@@ -56,6 +56,21 @@ class SubscriberSuspension(SQLModel, table=True):
     recorded_at: int = Field(sa_type=BigInteger)
 
 
+class SuspensionLift(SQLModel, table=True):
+    """A lead lifted a subscriber's suspension at ``at`` (policy §6). Lifting appends this
+    record instead of changing the suspension: the suspension tables are change records,
+    which nobody but the owner may update, and ``--as-known-at`` sees the lift only from
+    when it was recorded."""
+
+    __tablename__ = "suspension_lift"
+
+    id: int | None = Field(default=None, primary_key=True)
+    suspension_id: int = Field(foreign_key="subscriber_suspension.id", index=True)
+    at: int = Field(sa_type=BigInteger)
+    by: str | None = None
+    recorded_at: int = Field(sa_type=BigInteger)
+
+
 class Deployment(SQLModel, table=True):
     __tablename__ = "deployment"
 
@@ -143,6 +158,9 @@ class CaseEvent(SQLModel, table=True):
     by: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=_json(nullable=False))
     recorded_at: int = Field(sa_type=BigInteger)
+    # The login that wrote the row (on PostgreSQL set by the database from session_user):
+    # differs from ``by`` for a sweep's escalation and for a lead's import.
+    recorded_by: str | None = None
 
 
 class CaseState(SQLModel, table=True):

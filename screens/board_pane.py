@@ -33,6 +33,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from console import clock
+from console.errors import fault_text, refusal_text
 from console.text import hm, inert
 from screens.notice import notice_text
 
@@ -172,7 +173,7 @@ class BoardPane(Vertical, can_focus=True):
             with self.app.store.connection() as conn:
                 cards = load_board(conn, self.app.policy, at)
         except Exception as exc:  # database trouble: say so, keep what is shown
-            self.app.call_from_thread(self._read_done, None, at, f"cannot read the board: {exc}")
+            self.app.call_from_thread(self._read_done, None, at, f"cannot read the board: {fault_text(exc)}")
             return
         self.app.call_from_thread(self._read_done, cards, at, None)
 
@@ -598,10 +599,10 @@ class BoardPane(Vertical, can_focus=True):
         try:
             self.append(case_id, "board_moved", {"column": column})
         except Refused as exc:
-            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)
+            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
             return
         self.app.call_from_thread(self._written, case_id, f"{case_id} moved to {column}")
 

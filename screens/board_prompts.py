@@ -26,6 +26,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
+from console.errors import fault_text, refusal_text
 from console.text import inert
 
 _CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
@@ -76,10 +77,10 @@ class _BoardModal(ModalScreen[Any]):
         try:
             message = self.save(value)  # type: ignore[misc]
         except Refused as exc:
-            self.app.call_from_thread(self._refused, f"refused, nothing written: {exc}")
+            self.app.call_from_thread(self._refused, refusal_text(exc))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._refused, f"not recorded: {exc}")
+            self.app.call_from_thread(self._refused, f"not recorded: {fault_text(exc)}")
             return
         self.app.call_from_thread(self._saved, message)
 

@@ -31,6 +31,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from console.errors import fault_text, refusal_text
 from console.text import hm, inert
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
@@ -252,7 +253,7 @@ class CaseView(Screen[None]):
         try:
             data = load_case(self.store, self.policy, self.case_id, at)
         except Exception as exc:  # database trouble: say so, keep the screen
-            self.app.call_from_thread(self._say, f"cannot read case: {exc}", error=True)
+            self.app.call_from_thread(self._say, f"cannot read case: {fault_text(exc)}", error=True)
             return
         self.app.call_from_thread(self._show, data)
 
@@ -674,10 +675,10 @@ class CaseView(Screen[None]):
                                       at=now)
                 message = f"attached {info.name} (#{info.id}, {_size(info.size)})"
         except Refused as exc:
-            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)
+            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
             return
         data_now = load_case(self.store, self.policy, self.case_id, self._now())
         self.app.call_from_thread(self._show, data_now)
@@ -721,10 +722,10 @@ class CaseView(Screen[None]):
             self.reload()
             return
         except Refused as exc:
-            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)
+            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
             return
         data_now = load_case(self.store, self.policy, self.case_id, self._now())
         self.app.call_from_thread(self._show, data_now)

@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.errors import refusal_text
 from console.rules.timeutil import format_instant
 from console.text import hm, inert
 
@@ -210,7 +211,7 @@ class ChangeForm(ModalScreen[str | None]):
                               reason=reason, actor=self.user, recorded_at=now)
         except Refused as exc:
             self.app.call_from_thread(
-                self._done_busy, Text("✖ refused, nothing written: " + inert(str(exc)), style="bold"))
+                self._done_busy, Text("✖ " + inert(refusal_text(exc)), style="bold"))
             return
         except Exception as exc:
             self.app.call_from_thread(self._done_busy, Text(f"✖ not recorded: {inert(str(exc))}"))

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from console import clock
+from console.errors import fault_text
 
 ENV_BELL = "SUPPORT_CONSOLE_BELL"
 INTERVAL = 5.0  # seconds between sweeps of a running console
@@ -239,7 +240,7 @@ def run_check(app: Any) -> None:
             try:
                 result = watch.check(app.store)
             except Exception as exc:  # database unreachable or locked: say so on the board
-                result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {exc}")
+                result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {fault_text(exc)}")
             if app.is_running:
                 app.call_from_thread(watch.announce, app, result)
         finally:

@@ -33,6 +33,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.errors import fault_text, refusal_text
 from console.text import inert
 from screens.notice import notice_text
 from screens.pane_read import read_for_pane
@@ -331,8 +332,10 @@ class LifespanPane(Vertical):
         if r is None or self.data is None:
             return
         if self.data.role != "lead":
-            self._say(f"refused, nothing written: editing the support matrix needs the lead "
-                      f"role; {self._user()} is {self.data.role}", error=True)
+            from console.operators import not_allowed
+
+            self._say(refusal_text(not_allowed("product", self._user(), self.data.role)),
+                      error=True)
             return
 
         def done(answer: tuple[date, date | None] | None) -> None:
@@ -352,10 +355,10 @@ class LifespanPane(Vertical):
             v = set_version(app.store, product=product, version=version, released=released,
                             notice=notice, actor=self._user(), now=clock.now())
         except Refused as exc:
-            app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            app.call_from_thread(self._say, f"not saved: {exc}", error=True)
+            app.call_from_thread(self._say, f"not saved: {fault_text(exc)}", error=True)
             return
         past = " — past: its cases are flagged" if v.past(clock.now()) else ""
         app.call_from_thread(self._say, f"{v.product} {v.version}: end of support "

@@ -27,6 +27,7 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.errors import fault_text
 from console.text import inert
 from screens.burn_chart import hours, meter_bar, whole_percent
 
@@ -197,7 +198,7 @@ class MetersPane(Vertical):
         try:
             rows = load_rows(app.store, app.policy, at)
         except Exception as exc:  # database trouble: say so, keep the pane
-            app.call_from_thread(self._failed, f"cannot read the meters: {exc}")
+            app.call_from_thread(self._failed, f"cannot read the meters: {fault_text(exc)}")
             return
         app.call_from_thread(self.show_rows, rows, at)
 

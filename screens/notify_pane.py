@@ -26,6 +26,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from console.errors import refusal_text
 from console.text import inert
 from screens.notice import notice_text
 from screens.pane_read import read_for_pane
@@ -195,7 +196,7 @@ class NotifyPane(Vertical):
             return
         why = refusal(app.store, self._user(), "notify_retry")
         if why is not None:
-            self._say(f"refused, nothing written: {why}", error=True)
+            self._say(refusal_text(why), error=True)
             return
         n = self.data.counts.get("failed", 0)
         if not n:
@@ -218,7 +219,7 @@ class NotifyPane(Vertical):
         try:
             n = retry_failed(app.store, None, actor=self._user())
         except ReceiverRefused as exc:
-            app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
             app.call_from_thread(self._say, f"not queued: {exc}", error=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from console.errors import fault_text
+
 
 def read_for_pane(pane: Any, loader: Callable[[Any, int, str], Any], what: str) -> None:
     """Run in the pane's thread worker: ``loader(store, now, user)`` once the app's first
@@ -23,6 +25,6 @@ def read_for_pane(pane: Any, loader: Callable[[Any, int, str], Any], what: str) 
     try:
         data = loader(app.store, clock.now(), user)
     except Exception as exc:  # database trouble: say so, keep the pane
-        app.call_from_thread(pane._failed, f"cannot read {what}: {exc}")
+        app.call_from_thread(pane._failed, f"cannot read {what}: {fault_text(exc)}")
         return
     app.call_from_thread(pane.show_data, data)

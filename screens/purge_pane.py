@@ -30,6 +30,7 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
+from console.errors import fault_text, refusal_text
 from console.text import inert
 from screens.notice import notice_text
 from screens.pane_read import read_for_pane
@@ -257,7 +258,7 @@ class PurgePane(Vertical):
             return
         why = refusal(app.store, self._user(), "purge")
         if why is not None:
-            self._say(f"refused, nothing written: {why}", error=True)
+            self._say(refusal_text(why), error=True)
             return
         d = self.data
         if d.now.empty:
@@ -284,10 +285,10 @@ class PurgePane(Vertical):
         try:
             res = purge(app.store, now, actor=self._user(), recorded_at=now)
         except Refused as exc:
-            app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            app.call_from_thread(self._say, f"not purged: {exc}", error=True)
+            app.call_from_thread(self._say, f"not purged: {fault_text(exc)}", error=True)
             return
         from sqlalchemy import select
 
@@ -300,6 +301,7 @@ class PurgePane(Vertical):
 
     def _purged(self, audit: dict[str, Any], data: PurgeData, res: Any) -> None:
         self.audit = audit
-        files = f"; {len(res.paths)} file(s) released to their owners" if res.paths else ""
-        self._say(f"purged: audit #{audit['id']} recorded{files}")
+        files = f"; {len(res.paths)} attachment file(s) removed" if res.paths else ""
+        later = f" ({'; '.join(res.problems)})" if res.problems else ""
+        self._say(f"purged: audit #{audit['id']} recorded{files}{later}", error=bool(res.problems))
         self.show_data(data)

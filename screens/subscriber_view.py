@@ -30,6 +30,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console import clock
+from console.errors import fault_text, refusal_text
 from console.rules.policy_book import as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
@@ -82,7 +83,7 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
     from console.meters import load_entries
     from console.operators import role_of
     from console.queue import load_queue
-    from console.records import SS, TE, C, S, load_terms
+    from console.records import TE, C, S, load_terms, suspension_rows
     from console.rules.meters import meter, term_bounds
 
     with store.connection() as conn:
@@ -103,8 +104,7 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
             .order_by(TE.c.at.desc(), TE.c.id.desc())))
         ids = [r[0] for r in conn.execute(select(C.c.id).where(C.c.subscriber_id == subscriber))]
         listed = load_queue(conn, policy, at, terms=terms, case_ids=ids) if ids else []
-        suspensions = list(conn.execute(
-            select(SS).where(SS.c.subscriber_id == subscriber).order_by(SS.c.from_at.desc())))
+        suspensions = sorted(suspension_rows(conn, [subscriber]), key=lambda r: -r.from_at)
         # SELECT *: the support_user table gains columns over time; show what is there.
         users = [dict(r._mapping) for r in conn.execute(
             text("SELECT * FROM support_user WHERE subscriber_id = :s"), {"s": subscriber})]
@@ -202,7 +202,7 @@ class SubscriberView(Screen[None]):
         try:
             data = load_subscriber(self.store, self.policy, self.subscriber_id, at, self.user)
         except Exception as exc:  # database trouble: say so, keep the screen
-            self.app.call_from_thread(self._say, f"cannot read subscriber: {exc}", error=True)
+            self.app.call_from_thread(self._say, f"cannot read subscriber: {fault_text(exc)}", error=True)
             return
         self.app.call_from_thread(self._show, data)
 
@@ -465,7 +465,7 @@ class SubscriberView(Screen[None]):
             return
         why = refusal(self.store, self.user, "change_subscriber")
         if why is not None:
-            self._say(f"refused, nothing written: {why}", error=True)
+            self._say(refusal_text(why), error=True)
             return
 
         def done(what: str | None) -> None:
@@ -484,7 +484,7 @@ class SubscriberView(Screen[None]):
             return
         why = refusal(self.store, self.user, "suspend_subscriber")
         if why is not None:
-            self._say(f"refused, nothing written: {why}", error=True)
+            self._say(refusal_text(why), error=True)
             return
         if self.data.in_force is not None:
             reason, since, _, _ = self.data.in_force
@@ -514,7 +514,7 @@ class SubscriberView(Screen[None]):
             return
         why = refusal(self.store, self.user, "lift_subscriber")
         if why is not None:
-            self._say(f"refused, nothing written: {why}", error=True)
+            self._say(refusal_text(why), error=True)
             return
         force = self.data.in_force
         if force is None:
@@ -546,13 +546,13 @@ class SubscriberView(Screen[None]):
                         until_at=None, actor=self.user, recorded_at=now)
                 done = f"SLA of {self.subscriber_id} suspended ({reason})"
             else:
-                lift(self.store, self.subscriber_id, at=now, actor=self.user)
+                lift(self.store, self.subscriber_id, at=now, actor=self.user, recorded_at=now)
                 done = f"suspension of {self.subscriber_id} lifted"
         except Refused as exc:
-            self.app.call_from_thread(self._say, f"refused, nothing written: {exc}", error=True)
+            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {exc}", error=True)
+            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
             return
         data = load_subscriber(self.store, self.policy, self.subscriber_id, self._now(), self.user)
         self.app.call_from_thread(self._show, data)

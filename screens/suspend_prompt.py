@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.errors import fault_text, refusal_text
 from console.rules.policy_book import as_book
 from console.text import inert
 
@@ -149,7 +150,7 @@ def suspend_case(view: Any) -> None:
     """For the case view (``S``): pick a reason, record ``suspended`` as the operator."""
     why = refusal(view.store, view.user, "suspended")
     if why is not None:
-        view._say(f"refused, nothing written: {why}", error=True)
+        view._say(refusal_text(why), error=True)
         return
     if _case_suspended_by_event(view):
         view._say(f"the SLA of case {view.case_id} is already suspended (U lifts it)", error=True)
@@ -168,7 +169,7 @@ def lift_case(view: Any) -> None:
     """For the case view (``U``): confirm, record ``unsuspended`` as the operator."""
     why = refusal(view.store, view.user, "unsuspended")
     if why is not None:
-        view._say(f"refused, nothing written: {why}", error=True)
+        view._say(refusal_text(why), error=True)
         return
 
     def done(ok: bool | None) -> None:
@@ -190,10 +191,10 @@ def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
             append_event(view.store, view.case_id, kind, at=now, by=view.user,
                          data=data, recorded_at=now, expected_version=version, actor=view.user)
         except Refused as exc:
-            view.app.call_from_thread(view._say, f"refused, nothing written: {exc}", error=True)
+            view.app.call_from_thread(view._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            view.app.call_from_thread(view._say, f"not recorded: {exc}", error=True)
+            view.app.call_from_thread(view._say, f"not recorded: {fault_text(exc)}", error=True)
             return
         fresh = load_case(view.store, view.policy, view.case_id, view._now())
         view.app.call_from_thread(view._show, fresh)

@@ -31,6 +31,7 @@ from textual.widgets import ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console import clock
+from console.errors import fault_text, refusal_text
 from console.text import hm, inert
 from screens.key_bar import KeyBar
 from screens.wizard_model import (
@@ -242,7 +243,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 case = load_reclass_case(self.store, self.policy, self.case_id, at)
                 self.app.call_from_thread(self._loaded_case, case)
         except Exception as exc:  # database trouble: say so, keep the screen
-            self.app.call_from_thread(self._say, f"cannot read: {exc}", True)
+            self.app.call_from_thread(self._say, f"cannot read: {fault_text(exc)}", True)
 
     def _loaded_targets(self, targets: list[Target]) -> None:
         self.targets = targets
@@ -797,13 +798,13 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 label = f"{result.type} {result.priority or ''}".rstrip()
                 done = WizardDone(self.case_id, f"{self.case_id} reclassified: {label}", False)
         except Conflict as exc:
-            self.app.call_from_thread(self._failed, f"nothing written: {exc}", True)
+            self.app.call_from_thread(self._failed, f"nothing written: {fault_text(exc)}", True)
             return
         except Refused as exc:
-            self.app.call_from_thread(self._failed, f"refused, nothing written: {exc}", False)
+            self.app.call_from_thread(self._failed, refusal_text(exc), False)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._failed, f"not recorded: {exc}", False)
+            self.app.call_from_thread(self._failed, f"not recorded: {fault_text(exc)}", False)
             return
         self.app.call_from_thread(self.dismiss, done)
 

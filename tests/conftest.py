@@ -47,6 +47,11 @@ class PgServer:
         if self._as_postgres:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8")
+        # The owner (postgres) connects without a password; every other login -- the
+        # engineers and leads of tests/test_identity_pg.py -- with its SCRAM password,
+        # as on a desk where people connect from elsewhere.
+        hba = self.data / "pg_hba.conf"
+        hba.write_text("local all postgres trust\nlocal all all scram-sha-256\n", encoding="utf-8")
 
     def _run(self, tool: str, *args: str, check: bool = True) -> int:
         cmd = [str(self.bin_dir / tool), *args]
@@ -74,6 +79,21 @@ class PgServer:
 
     def url(self, dbname: str = "postgres") -> str:
         return f"postgresql+psycopg://postgres@/{dbname}?host={self.dir}&port={self.port}"
+
+    def login_url(self, url: str, login: str, password: str) -> str:
+        """``url`` (a database on this server) as ``login`` with ``password``."""
+        from urllib.parse import quote
+
+        return url.replace("postgres@", f"{quote(login, safe='')}:{quote(password, safe='')}@", 1)
+
+    def psql(self, url: str, login: str, password: str, sql: str) -> subprocess.CompletedProcess:
+        """``psql`` as ``login``, stopping at the first error: the client anyone has."""
+        name = url.split("/", 3)[3].split("?")[0]
+        env = {**os.environ, "PGPASSWORD": password}
+        return subprocess.run(
+            [str(self.bin_dir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-h", str(self.dir), "-p", str(self.port),
+             "-U", login, "-d", name, "-c", sql],
+            capture_output=True, text=True, timeout=60, env=env)
 
     def _admin(self, sql: str) -> None:
         import psycopg

@@ -135,8 +135,9 @@ def incidents_doc(n: int, *, prefix: str = "INC-") -> dict[str, Any]:
 
 def load(url: str, doc: dict[str, Any], *, lead: str | None = LEAD) -> None:
     """Import ``doc`` and name ``lead`` a lead, with the clock at the acknowledgements."""
+    from cli_support import make_lead
+
     from console.importer import existing_ids, validate, write
-    from console.operators import set_role
     from console.rules.policy import default_policy
     from console.store.engine import open_store
 
@@ -147,7 +148,7 @@ def load(url: str, doc: dict[str, Any], *, lead: str | None = LEAD) -> None:
         with store.write() as s:
             write(s, prep, T(ACKED))
         if lead:
-            set_role(store, lead, lead, "lead", T(ACKED))
+            make_lead(store, lead, T(ACKED))
 
 
 def add_receiver(url: str, hook_url: str, kinds: tuple[str, ...] = ("escalation",), *,

@@ -55,9 +55,9 @@ def swept(url: str) -> str:
 
 
 def make_lead(url: str, name: str = USER) -> None:
-    from console.operators import set_role
+    from cli_support import make_lead
 
-    _store_do(url, lambda store, policy: set_role(store, name, name, "lead", clock.now()))
+    _store_do(url, lambda store, policy: make_lead(store, name, clock.now()))
 
 
 def event(url: str, case_id: str, kind: str, **data) -> None:
@@ -357,7 +357,8 @@ def test_engineer_plan_edit_is_refused_and_the_text_is_kept(db):
             await pilot.press(*"Failover loop in the DB", "ctrl+s")
             await settle(pilot)
             text = flat(screen_text(app))
-            assert "plan updated needs the executive or lead role; eng-me is engineer" in text
+            assert ("not allowed: editing a war-team plan needs the executive or lead role "
+                    "(eng-me is an engineer)") in text
             assert type(app.screen).__name__ == "PlanEdit"  # still open
             assert app.screen.query_one(TextArea).text == "Failover loop in the DB"
             assert "plan_updated" not in kinds(db, "CS-1101")

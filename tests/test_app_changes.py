@@ -105,7 +105,8 @@ def test_an_engineer_is_refused_before_the_form_opens(db):  # noqa: F811
         await pilot.press("E")
         await settle(pilot)
         text = flat(screen_text(app))
-        assert "refused, nothing written: change subscriber needs the lead role" in text
+        assert ("not allowed: changing a subscription needs the lead role (eng-me is an engineer); "
+                "nothing written") in text
         assert type(app.screen).__name__ == "SubscriberView"
         assert changes(db) == []
 

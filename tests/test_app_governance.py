@@ -118,8 +118,9 @@ def extra_doc() -> dict[str, Any]:
 
 def make_gov_db(path: Path) -> str:
     """The shared test database plus the governance data above and a lead. Clock frozen."""
+    from cli_support import make_lead
+
     from console.importer import existing_ids, validate, write
-    from console.operators import set_role
     from console.rules.policy import load_policy
     from console.store.engine import open_store
 
@@ -132,7 +133,7 @@ def make_gov_db(path: Path) -> str:
     prep = validate(extra_doc(), policy, existing, now)
     with store.write() as session:
         write(session, prep, now)
-    set_role(store, LEAD, LEAD, "lead", now)
+    make_lead(store, LEAD, now)
     store.dispose()
     return url
 
@@ -299,7 +300,11 @@ def test_attach_a_file_by_keys(db, tmp_path):
         text = flat(await keys(pilot))
         got = rows(db, "SELECT case_id, name, size, path, added_by FROM attachment "
                        "WHERE case_id = 'Z-101'")
-        assert got == [("Z-101", f.name, 600, str(f), USER)]
+        # A copy in the desk's attachment store (the purge removes it with its record).
+        ((case, name, size, path, by),) = got
+        assert (case, name, size, by) == ("Z-101", f.name, 600, USER)
+        assert path.startswith(db.removeprefix("sqlite:///") + "-attachments/")
+        assert Path(path).read_bytes() == f.read_bytes()
         assert "attached trace [b]x[b].log" in text
         facts = flat(rendered(app.screen.query_one("#case-facts")))
         assert "Attachments #" in facts and "trace [b]x[b].log · 600 B · sha256" in facts
@@ -385,8 +390,8 @@ def test_lead_edits_a_versions_dates_and_engineer_is_refused(db):
     async def engineer(pilot, app):
         await keys(pilot, "5", "home")
         text = flat(await keys(pilot, "e"))
-        assert "refused, nothing written: editing the support matrix needs the lead role; " \
-               f"{USER} is engineer" in text
+        assert "not allowed: editing the support matrix needs the lead role " \
+               f"({USER} is an engineer); nothing written" in text
         assert "Support dates of" not in text
 
     run(db, USER, (110, 36), engineer)
@@ -466,7 +471,7 @@ def test_engineer_purge_is_refused_and_nothing_is_written(db):
     async def body(pilot, app):
         await keys(pilot, "4")
         text = flat(await keys(pilot, "P"))
-        assert "refused, nothing written: purge needs the lead role; eng-me is engineer" in text
+        assert "not allowed: purging needs the lead role (eng-me is an engineer); nothing written" in text
         assert "This cannot be undone" not in text
 
     run(db, USER, (110, 40), body)
@@ -484,7 +489,7 @@ def test_engine_refuses_an_engineer_even_past_the_screen_check(db):
         await keys(pilot, "4")
         app.query_one(PurgePane)._purge()
         text = flat(await keys(pilot))
-        assert "refused, nothing written" in text
+        assert "not allowed: purging needs the lead role (eng-me is an engineer); nothing written" in text
 
     run(db, USER, (110, 40), body)
     assert rows(db, "SELECT count(*) FROM purge_audit") == [(0,)]

@@ -69,8 +69,9 @@ def extra_doc() -> dict[str, Any]:
 
 def make_meters_db(path: Path) -> str:
     """The shared test database plus the query time above and a lead. Clock frozen."""
+    from cli_support import make_lead
+
     from console.importer import existing_ids, validate, write
-    from console.operators import set_role
     from console.rules.policy import load_policy
     from console.store.engine import open_store
 
@@ -83,7 +84,7 @@ def make_meters_db(path: Path) -> str:
     prep = validate(extra_doc(), policy, existing, now)
     with store.write() as session:
         write(session, prep, now)
-    set_role(store, LEAD, LEAD, "lead", now)
+    make_lead(store, LEAD, now)
     store.dispose()
     return url
 
@@ -110,10 +111,13 @@ def flat(text: str) -> str:
 
 
 def suspensions(url: str) -> list[tuple]:
+    """(subscriber, reason, from, until, by) of each suspension; a lift (a record of its
+    own) ends it."""
     con = sqlite3.connect(url.removeprefix("sqlite:///"))
     try:
-        return con.execute("SELECT subscriber_id, reason, from_at, until_at, by "
-                           "FROM subscriber_suspension ORDER BY id").fetchall()
+        return con.execute("SELECT s.subscriber_id, s.reason, s.from_at, coalesce("
+                           "(SELECT min(l.at) FROM suspension_lift l WHERE l.suspension_id = s.id),"
+                           " s.until_at), s.by FROM subscriber_suspension s ORDER BY s.id").fetchall()
     finally:
         con.close()
 
@@ -356,12 +360,11 @@ def test_engineer_is_refused_and_nothing_is_written(db):
             await settle(pilot)
             assert app.screen is view  # no reason picker for an engineer
             f = flat(screen_text(app))
-            assert "refused, nothing written" in f
-            assert "needs the lead role; eng-me is engineer" in f
+            assert "needs the lead role (eng-me is an engineer); nothing written" in f
         # the engine refuses too, when the screen's check is bypassed
         view.write("suspend", "usage_limit_exceeded")
         await settle(pilot)
-        assert "refused, nothing written: suspend subscriber needs the lead role" in flat(
+        assert "not allowed: suspending a subscriber needs the lead role" in flat(
             screen_text(app))
         assert suspensions(db) == []
         assert "suspended" not in set().union(*clock_states(db, "zephyr-labs").values())
@@ -415,8 +418,8 @@ def test_case_suspension_refused_for_an_engineer(db):
         n = len(events_of(db, "Z-100"))
         suspend_case(app.screen)
         await settle(pilot)
-        assert "refused, nothing written: suspended needs the lead role; eng-me is engineer" in flat(
-            screen_text(app))
+        assert ("not allowed: suspending a case's SLA needs the lead role (eng-me is an engineer); "
+                "nothing written") in flat(screen_text(app))
         assert len(events_of(db, "Z-100")) == n
 
     run(db, USER, (100, 40), body)

@@ -11,13 +11,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from app_support import EVIL_TITLE, NOW, TZ, USER, make_db, screen_text, settle
+from cli_support import make_lead
 from sqlalchemy import select
 
 from console import clock
 from console.app import ConsoleApp
 from console.notify.outbox import Message, insert_messages
 from console.notify.receivers import O, add_receiver
-from console.operators import set_role
 from console.store.engine import open_store
 
 LEAD = "lead-lena"
@@ -29,7 +29,7 @@ def make_notify_db(path: Path) -> str:
     url = make_db(path)
     now = clock.now()
     with open_store(url) as store:
-        set_role(store, LEAD, LEAD, "lead", now)
+        make_lead(store, LEAD, now)
         rid = add_receiver(store, SECRET, kinds=("escalation", "breach"), timezone=TZ,
                            actor=LEAD, now=now).id
         with store.write() as s:
@@ -78,7 +78,7 @@ async def _failed_in_header_and_pane(url: str) -> None:
         assert "\x1b" not in text and "^[[31mred" in text  # the hostile title is inert
         await pilot.press("R")
         await settle(pilot)
-        assert "refused, nothing written: notify retry needs the lead role; eng-me is engineer" \
+        assert "not allowed: queueing failed notifications again needs the lead role (eng-me is an engineer); nothing written" \
             in screen_text(app)
 
 

@@ -52,13 +52,17 @@ def db(tmp_path: Path, capsys) -> Path:
     src = tmp_path / "doc.json"
     src.write_text(json.dumps(doc()), "utf-8")
     assert run(capsys, "--db", str(path), "import", str(src), now=NOW)[0] == 0
-    assert run(capsys, "--db", str(path), "--user", "lena", "operators", "set", "lena", "lead",
-               now=NOW)[0] == 0
+    from cli_support import make_lead
+
+    from console.store.engine import open_store
+
+    with open_store(str(path)) as store:
+        make_lead(store, "lena")
     return path
 
 
 def lead(capsys, db: Path, *argv: str, now: str = NOW) -> tuple[int, str, str]:
-    return run(capsys, "--db", str(db), "--user", "lena", *argv, now=now)
+    return run(capsys, "--db", str(db), *argv, now=now, login="lena")
 
 
 def case(capsys, db: Path, cid: str, at: str, now: str = NOW) -> str:
@@ -71,7 +75,7 @@ def test_changes_are_refused_in_words_and_write_nothing(db: Path, capsys):
     before = fingerprint(db)
     cases = [
         (["--user", "eve", "subscriber", "set", "bas", "--plan", "enterprise", "--reason", "x"],
-         "needs the lead role"),
+         "changing a subscription needs the lead role"),
         (["--user", "lena", "subscriber", "set", "bas", "--plan", "enterprise"], "needs a reason"),
         (["--user", "lena", "subscriber", "set", "bas", "--plan", "enterprise", "--reason", "x",
           "--effective", "2026-02-03T00:00:00Z"], "lies in the past"),
@@ -88,7 +92,8 @@ def test_changes_are_refused_in_words_and_write_nothing(db: Path, capsys):
         (["--user", "lena", "subscriber", "set", "bas", "--reason", "x"], "name a fact"),
     ]
     for argv, words in cases:
-        code, _, err = run(capsys, "--db", str(db), *argv, now=NOW)
+        login, argv = argv[1], argv[2:]  # ["--user", NAME, ...]: run as that login
+        code, _, err = run(capsys, "--db", str(db), *argv, now=NOW, login=login)
         assert code == 1 and words in err, (argv, err)
     assert fingerprint(db) == before
     # A change before the last recorded change of the same fact is refused too.
@@ -179,12 +184,14 @@ def test_changes_round_trip_and_an_existing_subscriber_imports_only_unchanged(
     more = {"subscribers": [s for s in exported["subscribers"] if s["id"] == "bas"],
             "cases": [dict(doc()["cases"][0], id="B-2", reported_at=LATER, events=[])]}
     (tmp_path / "more.json").write_text(json.dumps(more), "utf-8")
-    code, _, err = run(capsys, "--db", str(again), "import", str(tmp_path / "more.json"), now=LATER)
+    code, _, err = run(capsys, "--db", str(again), "import", str(tmp_path / "more.json"), now=LATER,
+                       login="lena")  # the import brought lena's lead role: imports are hers
     assert code == 0, err
     # The same id with other facts: refused, nothing written.
     other = {"subscribers": [dict(more["subscribers"][0], plan="basic", changes=[])]}
     (tmp_path / "other.json").write_text(json.dumps(other), "utf-8")
     before = fingerprint(again)
-    code, _, err = run(capsys, "--db", str(again), "import", str(tmp_path / "other.json"), now=LATER)
+    code, _, err = run(capsys, "--db", str(again), "import", str(tmp_path / "other.json"), now=LATER,
+                       login="lena")
     assert code == 1 and "subscriber 'bas' exists with other facts" in err
     assert fingerprint(again) == before

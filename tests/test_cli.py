@@ -149,9 +149,9 @@ def test_export_round_trips(db: Path, tmp_path: Path, capsys):
     for path in EXAMPLES[1:]:
         code, _, err = run(capsys, "--db", str(db), "import", str(path))
         assert code == 0, err
-    assert run(capsys, "--db", str(db), "--user", "lead-okane", "operators", "set", "lead-okane", "lead")[0] == 0
-    code, _, err = run(capsys, "--db", str(db), "--user", "lead-okane", "event", "CS-1101", "suspended",
-                       "--at", "2026-02-03T21:00:00Z", "--reason", "custom_extension")
+    assert run(capsys, "--db", str(db), "init", "--lead", "lead-okane")[0] == 0
+    code, _, err = run(capsys, "--db", str(db), "event", "CS-1101", "suspended",
+                       "--at", "2026-02-03T21:00:00Z", "--reason", "custom_extension", login="lead-okane")
     assert code == 0, err
     code, first, _ = run(capsys, "--db", str(db), "export")
     assert code == 0
@@ -172,7 +172,7 @@ def test_event_is_recorded_and_changes_the_clocks(db: Path, capsys):
     assert code == 0
     assert json.loads(out)["clocks"]["response"]["state"] == "running"
     code, _, err = run(capsys, "--db", str(db), "event", "CS-1102", "acknowledged",
-                       "--at", "2026-02-03T20:00:00Z", "--by", "eng-x")
+                       "--at", "2026-02-03T20:00:00Z", login="eng-x")
     assert code == 0, err
     code, out, _ = run(capsys, "--db", str(db), "case", "CS-1102", "--json", "--at", "2026-02-03T21:00:00Z")
     case = json.loads(out)

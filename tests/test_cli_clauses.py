@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_support import run
 
 from console import clock
-from console.cli import main
 
 # acme: enterprise, 24x7, New York. Counted time is wall time.
 DOC = {
@@ -54,12 +54,6 @@ DOC = {
 }
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def fingerprint(db: Path) -> str:
     h = hashlib.sha256()
     for p in (db, db.with_name(db.name + "-wal")):
@@ -85,7 +79,7 @@ def cli(capsys, db: Path, *argv: str, at: str | None = None, user: str = "eng") 
     if at is not None:
         clock.freeze(at)
         argv = (*argv, "--at", at)
-    return run(capsys, "--db", str(db), "--user", user, *argv)
+    return run(capsys, "--db", str(db), *argv, login=user)
 
 
 def case(capsys, db: Path, cid: str, at: str) -> dict:
@@ -128,7 +122,7 @@ def test_deployment_components_set_by_a_lead_shown_and_exported(db: Path, capsys
     """Components are a deployment fact, changed by a dated record (policy §5, §14)."""
     line = refused(capsys, db, "deployment", "set", "acme-mgd", "--components", "postgres",
                    "--reason", "x")
-    assert line == "refused: change deployment needs the lead role; eng is engineer"
+    assert line == "not allowed: changing a deployment needs the lead role (eng is an engineer)"
     line = refused(capsys, db, "deployment", "set", "acme-self", "--components", "redis",
                    "--reason", "x", user="lena")
     assert line == ("refused: components: only a managed deployment carries managed third-party "
@@ -301,8 +295,8 @@ def test_war_team_members_join_and_leave_and_the_team_is_flagged(db: Path, capsy
 def test_manual_escalation_is_a_leads_with_a_reason(db: Path, capsys):
     at = "2026-03-02T11:00:00Z"  # P1's workaround (24 h) is far from missed
     line = refused(capsys, db, "event", "P1", "escalated", "--reason", "key account", at=at)
-    assert line == ("refused: P1: no target is missed yet: escalate manual needs the lead role; "
-                    "eng is engineer")
+    assert line == ("not allowed: escalating an incident before a target is missed needs "
+                    "the lead role (eng is an engineer): P1 has missed no target yet")
     line = refused(capsys, db, "event", "P1", "escalated", at=at, user="lena")
     assert line == ("refused: P1: reason: a manual escalation (no target missed) needs a reason "
                     "(--reason)")

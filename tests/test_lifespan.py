@@ -7,11 +7,10 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import make_lead, run
 
 from console.actions import Refused
 from console.lifespan import load_matrix, set_version
-from console.operators import set_role
 from console.rules.lifespan import (
     add_years,
     end_of_support,
@@ -139,27 +138,27 @@ def test_products_report_orders_by_end_of_support_with_open_cases(db: str, capsy
 
 
 def test_leads_edit_the_matrix(db: str, capsys):
-    code, _, err = run(capsys, "--db", db, "--user", "eve", "product", "set", "gateway", "3.9",
-                       "--released", "2023-03-01", "--notice", "2026-01-01")
-    assert code == 1 and "needs the lead role; eve is engineer" in err
-    assert run(capsys, "--db", db, "--user", "lena", "operators", "set", "lena", "lead")[0] == 0
-    code, _, err = run(capsys, "--db", db, "--user", "lena", "product", "set", "gateway", "3.9",
-                       "--released", "2023-03-01", "--notice", "2026-01-01")
+    code, _, err = run(capsys, "--db", db, "product", "set", "gateway", "3.9",
+                       "--released", "2023-03-01", "--notice", "2026-01-01", login="eve")
+    assert code == 1 and "not allowed: editing the support matrix needs the lead role (eve is an engineer)" in err
+    assert run(capsys, "--db", db, "init", "--lead", "lena")[0] == 0
+    code, _, err = run(capsys, "--db", db, "product", "set", "gateway", "3.9",
+                       "--released", "2023-03-01", "--notice", "2026-01-01", login="lena")
     assert code == 0, err
     assert "end of support 2027-01-01" in err
     _, out, _ = run(capsys, "--db", db, "queue", "--json", "--at", "2026-07-01T00:00:00Z")
     assert _flags(out)["C-old"] == ("2027-01-01", False)
-    code, _, err = run(capsys, "--db", db, "--user", "lena", "product", "set", "gateway", "5.0",
-                       "--released", "2026-01-01", "--notice", "2025-01-01")
+    code, _, err = run(capsys, "--db", db, "product", "set", "gateway", "5.0",
+                       "--released", "2026-01-01", "--notice", "2025-01-01", login="lena")
     assert code == 1 and "before the release" in err
-    code, _, err = run(capsys, "--db", db, "--user", "lena", "product", "set", "gateway", "5.0",
-                       "--released", "2026-13-01")
+    code, _, err = run(capsys, "--db", db, "product", "set", "gateway", "5.0",
+                       "--released", "2026-13-01", login="lena")
     assert code == 1 and "--released" in err
 
 
 def test_set_version_on_both_backends(db_url: str):
     with open_store(db_url) as store:
-        set_role(store, "lena", "lena", "lead", 0)
+        make_lead(store, "lena", 0)
         v = set_version(store, product="gw", version="1", released=date(2024, 2, 29), notice=None,
                         actor="lena", now=0)
         assert v.end_of_support == date(2027, 2, 28)

@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import make_lead, run
 from sqlalchemy import func, select
 
 from console.actions import Refused
+from console.errors import NotAllowed
 from console.importer import existing_ids, validate, write
 from console.links import case_links, confirm_vulnerability, create_change_request
-from console.operators import set_role
 from console.rules.policy import default_policy
 from console.rules.timeutil import parse_instant
 from console.store.engine import open_store
@@ -60,7 +60,7 @@ def _load(url: str) -> None:
             prep = validate(_doc(), policy, existing_ids(conn, policy), NOW)
         with store.write() as s:
             write(s, prep, NOW)
-        set_role(store, "lena", "lena", "lead", 0)
+        make_lead(store, "lena", 0)
 
 
 def _sizes(url: str) -> tuple[int, int, int]:
@@ -162,7 +162,7 @@ def db(tmp_path: Path, capsys) -> Path:
     path.write_text(json.dumps(_doc()), encoding="utf-8")
     db = tmp_path / "db.sqlite"
     assert run(capsys, "--db", str(db), "import", str(path))[0] == 0
-    assert run(capsys, "--db", str(db), "--user", "lena", "operators", "set", "lena", "lead")[0] == 0
+    assert run(capsys, "--db", str(db), "init", "--lead", "lena")[0] == 0
     return db
 
 
@@ -275,15 +275,15 @@ def test_import_refuses_l4_without_link(tmp_path: Path, capsys):
 # -- support users ---------------------------------------------------------------------------
 
 
-def test_admin_adds_and_removes_recorded_who(db_url: str):
+def test_a_lead_adds_and_removes_recorded_who(db_url: str):
     _load(db_url)
     at = T("2026-04-01T10:00:00Z")
     with open_store(db_url) as store:
-        u = add_user(store, "acme", "new", name="Nora New", email="nora@acme.example", by="ana",
-                     actor="someone", at=at)
-        assert (u.added_by, u.added_at, u.admin) == ("ana", at, False)
-        gone = remove_user(store, "acme", "raj", by="ana", actor="someone", at=at + 60)
-        assert (gone.removed_by, gone.removed_at, gone.active) == ("ana", at + 60, False)
+        u = add_user(store, "acme", "new", name="Nora New", email="nora@acme.example",
+                     actor="lena", at=at)
+        assert (u.added_by, u.added_at, u.admin) == ("lena", at, False)
+        gone = remove_user(store, "acme", "raj", actor="lena", at=at + 60)
+        assert (gone.removed_by, gone.removed_at, gone.active) == ("lena", at + 60, False)
         with store.connection() as conn:
             users = {x.id: x for x in list_users(conn, "acme")}
             active = [x.id for x in list_users(conn, "acme", include_removed=False)]
@@ -291,80 +291,73 @@ def test_admin_adds_and_removes_recorded_who(db_url: str):
         assert active == ["ana", "new"]
         # No limit on the number of users.
         for i in range(30):
-            add_user(store, "acme", f"bulk-{i}", name=f"User {i}", email=f"u{i}@acme.example", by="ana",
+            add_user(store, "acme", f"bulk-{i}", name=f"User {i}", email=f"u{i}@acme.example",
                      actor=None, at=at)
         with store.connection() as conn:
             assert len(list_users(conn, "acme", include_removed=False)) == 32
 
 
-@pytest.mark.parametrize(("by", "message"), [
-    ("raj", "raj is not an administrator of acme"),
-    ("bea", "bea is not an active support user of acme"),  # an admin of another subscriber
-    ("ghost", "ghost is not an active support user of acme"),
-])
-def test_non_admin_refused(db_url: str, by: str, message: str):
+def test_engineers_and_subscriber_admins_may_not_change_support_users(db_url: str):
+    # Issue 13: nobody acts in a subscriber administrator's name; a support user is a
+    # change to the subscriber's record, a lead's.
     _load(db_url)
     with open_store(db_url) as store:
-        with pytest.raises(Refused, match=message):
-            add_user(store, "acme", "x", name="X", email="x@acme.example", by=by, actor="eve", at=0)
-        with pytest.raises(Refused, match=message):
-            remove_user(store, "acme", "raj", by=by, actor="eve", at=0)
+        for who in ("eve", "ana"):  # an engineer; a subscriber admin's id is no operator
+            with pytest.raises(NotAllowed, match=r"not allowed: changing a subscriber's support "
+                                                 rf"users needs the lead role \({who} is an engineer\)"):
+                add_user(store, "acme", "x", name="X", email="x@acme.example", actor=who, at=0)
+            with pytest.raises(NotAllowed, match="needs the lead role"):
+                remove_user(store, "acme", "raj", actor=who, at=0)
         with store.connection() as conn:
             assert {u.id for u in list_users(conn, "acme")} == {"ana", "raj"}
-
-
-def test_leads_may_add_and_remove_engineers_may_not(db_url: str):
-    _load(db_url)
-    with open_store(db_url) as store:
-        with pytest.raises(Refused, match="needs an administrator of acme .* or the lead role; eve is engineer"):
-            add_user(store, "acme", "x", name="X", email="x@acme.example", by=None, actor="eve", at=0)
-        u = add_user(store, "acme", "x", name="X", email="x@acme.example", admin=True, by=None, actor="lena", at=5)
+        u = add_user(store, "acme", "x", name="X", email="x@acme.example", admin=True, actor="lena", at=5)
         assert (u.added_by, u.admin) == ("lena", True)
-        assert remove_user(store, "acme", "x", by=None, actor="lena", at=6).removed_by == "lena"
-        # A removed admin can no longer act.
-        with pytest.raises(Refused, match="x is not an active support user"):
-            remove_user(store, "acme", "raj", by="x", actor=None, at=7)
+        assert remove_user(store, "acme", "x", actor="lena", at=6).removed_by == "lena"
 
 
 def test_user_rules(db_url: str):
     _load(db_url)
     with open_store(db_url) as store:
         with pytest.raises(Refused, match="last administrator"):
-            remove_user(store, "acme", "ana", by="ana", actor=None, at=0)
+            remove_user(store, "acme", "ana", actor="lena", at=0)
         with pytest.raises(Refused, match="is taken"):
-            add_user(store, "acme", "bea", name="B", email="b@acme.example", by="ana", actor=None, at=0)
+            add_user(store, "acme", "bea", name="B", email="b@acme.example", actor="lena", at=0)
         with pytest.raises(Refused, match="not an e-mail address"):
-            add_user(store, "acme", "y", name="Y", email="nope", by="ana", actor=None, at=0)
-        remove_user(store, "acme", "raj", by="ana", actor=None, at=0)
+            add_user(store, "acme", "y", name="Y", email="nope", actor="lena", at=0)
+        remove_user(store, "acme", "raj", actor="lena", at=0)
         with pytest.raises(Refused, match="already removed"):
-            remove_user(store, "acme", "raj", by="ana", actor=None, at=1)
+            remove_user(store, "acme", "raj", actor="lena", at=1)
         with pytest.raises(Refused, match="unknown subscriber"):
-            add_user(store, "nope", "y", name="Y", email="y@x.example", by=None, actor="lena", at=0)
+            add_user(store, "nope", "y", name="Y", email="y@x.example", actor="lena", at=0)
 
 
 def test_cli_users(db: Path, capsys):
     code, _, err = run(capsys, "--db", str(db), "user-add", "acme", "zoe", "--name", "Zoe", "--email",
-                       "zoe@acme.example", "--by", "raj", "--at", "2026-04-01T10:00:00Z")
-    assert code == 1 and "raj is not an administrator of acme" in err
+                       "zoe@acme.example", "--at", "2026-04-01T10:00:00Z", login="eve")
+    assert code == 1 and "not allowed: changing a subscriber's support users needs the lead role" in err
+    # --by no longer names a subscriber's administrator (nor anyone but a system account).
     code, _, err = run(capsys, "--db", str(db), "user-add", "acme", "zoe", "--name", "Zoe", "--email",
-                       "zoe@acme.example", "--admin", "--by", "ana", "--at", "2026-04-01T10:00:00Z")
+                       "zoe@acme.example", "--by", "ana", "--at", "2026-04-01T10:00:00Z")
+    assert code == 1 and "unrecognized arguments: --by" in err
+    code, _, err = run(capsys, "--db", str(db), "user-add", "acme", "zoe", "--name", "Zoe", "--email",
+                       "zoe@acme.example", "--admin", "--at", "2026-04-01T10:00:00Z", login="lena")
     assert code == 0, err
-    code, _, err = run(capsys, "--db", str(db), "user-remove", "acme", "raj", "--by", "zoe",
-                       "--at", "2026-04-02T10:00:00Z")
+    code, _, err = run(capsys, "--db", str(db), "user-remove", "acme", "raj",
+                       "--at", "2026-04-02T10:00:00Z", login="lena")
     assert code == 0, err
-    code, _, err = run(capsys, "--db", str(db), "--user", "eve", "user-remove", "acme", "ana")
-    assert code == 1 and "eve is engineer" in err
+    code, _, err = run(capsys, "--db", str(db), "user-remove", "acme", "ana", login="eve")
+    assert code == 1 and "(eve is an engineer)" in err
     code, out, _ = run(capsys, "--db", str(db), "users", "acme", "--json")
     assert code == 0
     users = {u["id"]: u for u in json.loads(out)["users"]}
     assert (users["zoe"]["added_by"], users["zoe"]["added_at"], users["zoe"]["admin"]) == (
-        "ana", "2026-04-01T10:00:00Z", True)
+        "lena", "2026-04-01T10:00:00Z", True)
     assert (users["raj"]["active"], users["raj"]["removed_by"], users["raj"]["removed_at"]) == (
-        False, "zoe", "2026-04-02T10:00:00Z")
+        False, "lena", "2026-04-02T10:00:00Z")
     # Export and import keep who added and removed.
     _, out, _ = run(capsys, "--db", str(db), "export")
     exported = {u["id"]: u for u in json.loads(out)["users"]}
-    assert exported["raj"]["removed_by"] == "zoe"
+    assert exported["raj"]["removed_by"] == "lena"
     path = db.with_name("exp.json")
     path.write_text(out, encoding="utf-8")
     other = db.with_name("other.sqlite")

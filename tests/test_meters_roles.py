@@ -98,7 +98,7 @@ def db(tmp_path: Path, capsys) -> str:
     path.write_text(json.dumps(doc), encoding="utf-8")
     url = str(tmp_path / "db.sqlite")
     assert run(capsys, "--db", url, "import", str(path))[0] == 0
-    assert run(capsys, "--db", url, "--user", "lena", "operators", "set", "lena", "lead")[0] == 0
+    assert run(capsys, "--db", url, "init", "--lead", "lena")[0] == 0
     return url
 
 
@@ -114,13 +114,14 @@ def test_engineer_cannot_suspend_lift_or_set_roles(db: str, capsys):
     for argv in (["suspend", "acme", "--reason", "abuse"], ["lift", "acme"],
                  ["event", "I-1", "suspended", "--reason", "abuse", "--at", "2026-02-02T15:00:00Z"],
                  ["operators", "set", "eve", "lead"], ["renew", "acme", "--term-end", "2027-01-31"]):
-        code, _, err = run(capsys, "--db", db, "--user", "eve", *argv)
-        assert code == 1 and "needs the lead role; eve is engineer" in err, (argv, err)
+        code, _, err = run(capsys, "--db", db, *argv, login="eve")
+        assert code == 1 and err.startswith("not allowed: ") and "needs the lead role" in err, (argv, err)
+        assert "(eve is an engineer)" in err and len(err.strip().splitlines()) == 1, (argv, err)
 
 
 def test_suspension_stops_clocks_and_prevents_breach_and_escalation(db: str, capsys):
-    code, _, err = run(capsys, "--db", db, "--user", "lena", "suspend", "acme", "--reason",
-                       "usage_limit_exceeded", "--from", "2026-02-02T15:00:00Z")
+    code, _, err = run(capsys, "--db", db, "suspend", "acme", "--reason",
+                       "usage_limit_exceeded", "--from", "2026-02-02T15:00:00Z", login="lena")
     assert code == 0, err
     code, out, _ = run(capsys, "--db", db, "queue", "--json", "--at", "2026-02-06T20:00:00Z")
     case = next(c for c in json.loads(out)["cases"] if c["id"] == "I-1")
@@ -129,7 +130,7 @@ def test_suspension_stops_clocks_and_prevents_breach_and_escalation(db: str, cap
     assert run(capsys, "--db", db, "check", "--at", "2026-02-06T20:00:00Z")[0] == 0
     assert "0 new escalation" in run(capsys, "--db", db, "sweep", "--at", "2026-02-06T20:00:00Z")[2]
     # Lifted: counting resumes from the lift.
-    assert run(capsys, "--db", db, "--user", "lena", "lift", "acme", "--at", "2026-02-06T20:00:00Z")[0] == 0
+    assert run(capsys, "--db", db, "lift", "acme", "--at", "2026-02-06T20:00:00Z", login="lena")[0] == 0
     _, out, _ = run(capsys, "--db", db, "queue", "--json", "--at", "2026-02-09T15:00:00Z")
     wk = next(c for c in json.loads(out)["cases"] if c["id"] == "I-1")["clocks"]["workaround"]
     # Fri 15:00-17:00 New York after the lift, then Mon 09:00-10:00.
@@ -147,8 +148,8 @@ def test_lapse_after_term_end_and_renewal(db: str, capsys):
     during = run(capsys, "--db", db, "case", "I-1", "--json", "--at", "2026-02-11T15:00:00Z")[1]
     # Renewed on the 12th at 10:00 New York (recorded then).
     renewed = "2026-02-12T15:00:00Z"
-    code, _, err = run(capsys, "--db", db, "--user", "lena", "renew", "acme", "--term-end", "2027-02-10",
-                       now=renewed)
+    code, _, err = run(capsys, "--db", db, "renew", "acme", "--term-end", "2027-02-10",
+                       now=renewed, login="lena")
     assert code == 0, err
     assert run(capsys, "--db", db, "case", "I-1", "--json", "--at", "2026-02-11T15:00:00Z")[1] == during
     _, out, _ = run(capsys, "--db", db, "queue", "--json", "--at", "2026-02-12T16:00:00Z", now=renewed)

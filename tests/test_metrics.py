@@ -47,7 +47,7 @@ def desk(db_url: str, tmp_path: Path, capsys) -> str:
             path.write_text(json.dumps(doc), "utf-8")
             code, _, err = run(capsys, "--db", db_url, "import", str(path))
             assert code == 0, err
-        assert run(capsys, "--db", db_url, "operators", "set", LEAD, "lead")[0] == 0
+        assert run(capsys, "--db", db_url, "init", "--lead", LEAD)[0] == 0
         code, _, err = run(capsys, "--db", db_url, "sweep", "--at", AT, "--no-notify")
         assert code == 0, err
         code, out, _ = run(capsys, "--db", db_url, "queue", "--json", "--at", AT)

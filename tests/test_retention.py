@@ -7,14 +7,13 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import make_lead, run
 from sqlalchemy import func, select
 
 import console.retention as retention
 from console.actions import Refused
 from console.attachments import add_attachment, list_attachments
 from console.importer import existing_ids, validate, write
-from console.operators import set_role
 from console.rules.clocks import Event
 from console.rules.policy import default_policy
 from console.rules.retention import (
@@ -23,9 +22,9 @@ from console.rules.retention import (
     AttachmentRef,
     UserRef,
     attachment_due,
-    first_resolved_or_closed,
     is_due,
     plan_purge,
+    resolved_since,
 )
 from console.rules.timeutil import parse_instant
 from console.store.engine import open_store
@@ -74,13 +73,29 @@ def test_attachment_whichever_comes_first():
                       [AttachmentRef(1, "C-2", "acme")], {"C-2": late}).attachments == []
 
 
-def test_first_resolved_or_closed_counts_even_after_a_reopen():
-    evs = [Event(RESOLVED + 10, "closed", seq=3), Event(RESOLVED, "resolved", seq=1),
-           Event(RESOLVED + 5, "reopened", seq=2)]
-    assert first_resolved_or_closed(evs) == RESOLVED
-    assert first_resolved_or_closed([Event(RESOLVED, "closed")]) == RESOLVED
-    assert first_resolved_or_closed([Event(RESOLVED, "acknowledged")]) is None
+def test_attachments_count_from_the_latest_resolution_while_still_resolved():
+    # Policy §11: a reopened case is open again and keeps its attachments; resolved again,
+    # its 90 days start from then.
+    reopened = [Event(RESOLVED, "resolved", seq=1), Event(RESOLVED + 5, "reopened", seq=2)]
+    assert resolved_since(reopened) is None
+    again = [*reopened, Event(RESOLVED + 10, "closed", seq=3)]
+    assert resolved_since(again) == RESOLVED + 10
+    assert resolved_since(list(reversed(again))) == RESOLVED + 10  # time order, not list order
+    assert resolved_since([Event(RESOLVED, "resolved", seq=1), Event(RESOLVED + 7, "closed", seq=2)]) \
+        == RESOLVED + 7
+    # Judged at an instant: only what had happened by then.
+    assert resolved_since(again, at=RESOLVED + 9) is None
+    assert resolved_since(again, at=RESOLVED + 4) == RESOLVED
+    # Equal instants keep record order: resolved then reopened at the same second is open.
+    assert resolved_since([Event(RESOLVED, "resolved", seq=1), Event(RESOLVED, "reopened", seq=2)]) is None
+    assert resolved_since([Event(RESOLVED, "acknowledged")]) is None
     assert not is_due(None, 2**40)
+
+
+def test_a_reopened_cases_attachments_stay_until_it_is_resolved_again():
+    p = plan_purge(RESOLVED + 200 * DAY, {"beta": None}, [], [AttachmentRef(1, "C-3", "beta")],
+                   {"C-3": None})  # reopened: resolved_since is None
+    assert p.attachments == []
 
 
 # -- in the store ------------------------------------------------------------------------
@@ -137,7 +152,7 @@ def _load(url: str, files: dict[str, Path]) -> None:
             write(s, prep, NOW)
         for cid, path in files.items():
             add_attachment(store, cid, str(path), by="eng-7", at=T("2026-01-07T00:00:00Z"))
-        set_role(store, "lena", "lena", "lead", 0)
+        make_lead(store, "lena", 0)
 
 
 def _counts(url: str) -> tuple[int, int, int, list]:
@@ -177,9 +192,14 @@ def test_purge_removes_records_audit_and_keeps_history(db_url: str, files):
     _load(db_url, files)
     before = _counts(db_url)
     at = TERMINATED + 91 * DAY
+    with open_store(db_url) as store, store.connection() as conn:
+        stored = {cid: list_attachments(conn, cid)[0].path for cid in ("C-1", "C-2", "C-3")}
     with open_store(db_url) as store:
         res = retention.purge(store, at, actor="lena", recorded_at=at)
-        assert res.paths == sorted(str(files[c].resolve()) for c in ("C-1", "C-2"))
+        # The desk's copies go with their records; the files engineers attached from stay.
+        assert res.paths == sorted(stored[c] for c in ("C-1", "C-2"))
+        assert [Path(stored[c]).exists() for c in ("C-1", "C-2", "C-3")] == [False, False, True]
+        assert all(f.exists() for f in files.values())
         with store.connection() as conn:
             assert [a.case_id for a in list_attachments(conn, "C-3")] == ["C-3"]
             assert list_attachments(conn, "C-1") == []
@@ -196,9 +216,12 @@ def test_purge_removes_records_audit_and_keeps_history(db_url: str, files):
     assert c1 == [("acknowledged", "eng-7"), ("awaiting_subscriber", "eng-7"),
                   ("subscriber_responded", REMOVED_USER), ("resolved", "eng-7")]
     assert c3 == ["b-1", "eng-7"]  # another subscriber's user is untouched
-    assert audit["counts"] == {"user_pii": 2, "user_accounts": 2, "attachments": 2}
+    # Two rows named a purged user: C-1's opened_by and one event's by.
+    assert audit["counts"] == {"user_pii": 2, "user_accounts": 2, "attachments": 2, "text_fields": 2}
     assert audit["ids"]["users"] == ["u-1", "u-2"]
-    assert audit["by"] == "lena" and audit["at"] == at
+    # The audit names who purged: on PostgreSQL the database login (this test's is the owner).
+    assert audit["by"] == ("lena" if db_url.startswith("sqlite") else "postgres")
+    assert audit["at"] == at
     text = json.dumps(audit, default=str)
     for pii in ("Ana Silva", "ana@acme.example", "Bruno Costa", "bruno@acme.example", "secret-C-1"):
         assert pii not in text
@@ -212,11 +235,12 @@ def test_purge_is_all_or_nothing(db_url: str, files, monkeypatch):
     _load(db_url, files)
     before = _counts(db_url)
 
-    def boom(session, ids):
+    def boom(session, *ids):
         raise RuntimeError("disk full")
 
-    # Attachments are deleted and histories rewritten before the users: fail there.
-    monkeypatch.setattr(retention, "_delete_users", boom)
+    # Attachments are deleted, histories rewritten and users deleted (on PostgreSQL by the
+    # database's purge function) before the changed cases are named: fail there.
+    monkeypatch.setattr(retention, "mark_changed", boom)
     with open_store(db_url) as store, pytest.raises(RuntimeError, match="disk full"):
         retention.purge(store, TERMINATED + 91 * DAY, actor="lena", recorded_at=NOW)
     assert _counts(db_url) == before
@@ -225,7 +249,7 @@ def test_purge_is_all_or_nothing(db_url: str, files, monkeypatch):
 def test_engineer_cannot_purge(db_url: str, files):
     _load(db_url, files)
     before = _counts(db_url)
-    with open_store(db_url) as store, pytest.raises(Refused, match="purge needs the lead role; eve is engineer"):
+    with open_store(db_url) as store, pytest.raises(Refused, match=r"not allowed: purging needs the lead role \(eve is an engineer\)"):
         retention.purge(store, TERMINATED + 91 * DAY, actor="eve", recorded_at=NOW)
     assert _counts(db_url) == before
 
@@ -252,7 +276,7 @@ def cli_db(tmp_path: Path, files, capsys) -> Path:
     for cid, f in files.items():
         code, _, err = run(capsys, "--db", str(db), "attach", cid, str(f), "--at", "2026-01-07T00:00:00Z")
         assert code == 0, err
-    assert run(capsys, "--db", str(db), "--user", "lena", "operators", "set", "lena", "lead")[0] == 0
+    assert run(capsys, "--db", str(db), "init", "--lead", "lena")[0] == 0
     return db
 
 
@@ -267,20 +291,20 @@ def test_cli_dry_run_changes_nothing(cli_db: Path, capsys):
     assert "nothing written" in err
     assert fingerprint(cli_db) == before
     # The dry run is even allowed to engineers: it only reads.
-    assert run(capsys, "--db", str(cli_db), "--user", "eve", "purge", "--dry-run", "--at",
-               "2026-06-01T00:00:00Z")[0] == 0
+    assert run(capsys, "--db", str(cli_db), "purge", "--dry-run", "--at",
+               "2026-06-01T00:00:00Z", login="eve")[0] == 0
     assert fingerprint(cli_db) == before
 
 
 def test_cli_purge_engineer_refused_lead_allowed_history_shows_removed_user(cli_db: Path, capsys):
     before = fingerprint(cli_db)
-    code, _, err = run(capsys, "--db", str(cli_db), "--user", "eve", "purge", "--at", "2026-06-01T00:00:00Z")
-    assert code == 1 and "purge needs the lead role; eve is engineer" in err
+    code, _, err = run(capsys, "--db", str(cli_db), "purge", "--at", "2026-06-01T00:00:00Z", login="eve")
+    assert code == 1 and "not allowed: purging needs the lead role (eve is an engineer)" in err
     assert fingerprint(cli_db) == before
     _, out, _ = run(capsys, "--db", str(cli_db), "case", "C-1", "--json")
     history_before = json.loads(out)["history"]
-    code, out, err = run(capsys, "--db", str(cli_db), "--user", "lena", "purge", "--json",
-                         "--at", "2026-06-01T00:00:00Z")
+    code, out, err = run(capsys, "--db", str(cli_db), "purge", "--json",
+                         "--at", "2026-06-01T00:00:00Z", login="lena")
     assert code == 0, err
     got = json.loads(out)
     assert got["audit_id"] == 1 and got["cases_touched"] == ["C-1", "C-2"]

@@ -218,7 +218,7 @@ def test_level_changed_to_the_same_level_is_refused():
     assert e.index == 1
     e = refused(history((0, "level_changed", {"level": "L9"})))
     assert e.field == "level"
-    allowed(history((0, "level_changed", {"level": "L4", "link": "KB-1042"}), (1, "level_changed", {"level": "L2"})))
+    allowed(history((0, "level_changed", {"level": "L4", "link": "https://kb.example/KB-1042"}), (1, "level_changed", {"level": "L2"})))
     e = refused(history((0, "level_changed", {"level": "L2"})), c=case(level="L2"))
     assert e.field == "level"
 

@@ -58,8 +58,7 @@ def db(tmp_path: Path, capsys) -> Path:
     code, _, err = run(capsys, "--db", str(path), "import", str(write(tmp_path / "d.json", doc())),
                        now=NOW)
     assert code == 0, err
-    code, _, err = run(capsys, "--db", str(path), "--user", "lena", "operators", "set", "lena", "lead",
-                       now=NOW)
+    code, _, err = run(capsys, "--db", str(path), "init", "--lead", "lena", now=NOW)
     assert code == 0, err
     return path
 
@@ -82,10 +81,10 @@ def test_instants_outside_2000_2099_are_refused_everywhere(db: Path, tmp_path: P
     bad["cases"] = [dict(bad["cases"][1], id="OLD-1", reported_at="0001-01-01T00:00:00Z")]
     bad["subscribers"] = []
     bad["deployments"] = []
-    code, _, err = run(capsys, "--db", str(db), "import", str(write(tmp_path / "b.json", bad)), now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "import", str(write(tmp_path / "b.json", bad)), now=NOW, login="lena")
     assert code == 1 and "cases[0].reported_at" in err and "2000-2099" in err
     far = {"subscribers": [dict(doc()["subscribers"][0], id="far", term_end="9999-12-31")]}
-    code, _, err = run(capsys, "--db", str(db), "import", str(write(tmp_path / "f.json", far)), now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "import", str(write(tmp_path / "f.json", far)), now=NOW, login="lena")
     assert code == 1 and "subscribers[0].term_end" in err
     code, _, err = run(capsys, "--db", str(db), "meters", "--json", "--at", "2150-01-01T00:00:00Z")
     assert code == 1 and "--at" in err
@@ -114,18 +113,18 @@ def test_a_late_entry_needs_a_lead_and_a_reason_and_says_what_it_cleared(db: Pat
     assert code == 3 and "BREACH INC-1" in out and "response" in out
     before = fingerprint(db)
     # An engineer back-dates the acknowledgement 3.5 hours: refused, nothing written.
-    code, _, err = run(capsys, "--db", str(db), "--user", "eve", "event", "INC-1", "acknowledged",
-                       "--at", "2026-11-23T14:30:00Z", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "event", "INC-1", "acknowledged",
+                       "--at", "2026-11-23T14:30:00Z", now=NOW, login="eve")
     assert code == 1 and "late entry" in err and "needs a lead" in err and "eve is engineer" in err
     # A lead without a reason: refused.
-    code, _, err = run(capsys, "--db", str(db), "--user", "lena", "event", "INC-1", "acknowledged",
-                       "--at", "2026-11-23T14:30:00Z", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "event", "INC-1", "acknowledged",
+                       "--at", "2026-11-23T14:30:00Z", now=NOW, login="lena")
     assert code == 1 and "needs a reason" in err
     assert fingerprint(db) == before
     # A lead with a reason: recorded, and shown as a late entry that cleared the breach.
-    code, _, err = run(capsys, "--db", str(db), "--user", "lena", "event", "INC-1", "acknowledged",
+    code, _, err = run(capsys, "--db", str(db), "event", "INC-1", "acknowledged",
                        "--at", "2026-11-23T14:30:00Z", "--late-reason", "acknowledged by phone",
-                       now=NOW)
+                       now=NOW, login="lena")
     assert code == 0, err
     assert run(capsys, "--db", str(db), "check", "--at", NOW, now=LATER)[0] == 0
     history = case_json(capsys, db, "INC-1", now=LATER)["history"]
@@ -142,18 +141,18 @@ def test_a_late_entry_needs_a_lead_and_a_reason_and_says_what_it_cleared(db: Pat
 
 
 def test_a_recent_back_dated_event_is_no_late_entry(db: Path, capsys):
-    code, _, err = run(capsys, "--db", str(db), "--user", "eve", "event", "INC-2", "status_update",
-                       "--note", "called them", "--at", "2026-11-23T17:20:00Z", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "event", "INC-2", "status_update",
+                       "--note", "called them", "--at", "2026-11-23T17:20:00Z", now=NOW, login="eve")
     assert code == 0, err
     (upd,) = [e for e in case_json(capsys, db, "INC-2")["history"] if e["kind"] == "status_update"]
     assert "late" not in upd and upd["recorded_at"] == NOW
 
 
 def test_as_known_at_on_queue_case_escalations_and_meters(db: Path, capsys):
-    run(capsys, "--db", str(db), "--user", "lena", "event", "INC-1", "acknowledged",
-        "--at", "2026-11-23T14:30:00Z", "--late-reason", "phone", now=NOW)
-    run(capsys, "--db", str(db), "--user", "eve", "event", "Q-1", "time_logged", "--hours", "2",
-        now=LATER)
+    run(capsys, "--db", str(db), "event", "INC-1", "acknowledged",
+        "--at", "2026-11-23T14:30:00Z", "--late-reason", "phone", now=NOW, login="lena")
+    run(capsys, "--db", str(db), "event", "Q-1", "time_logged", "--hours", "2",
+        now=LATER, login="eve")
     known = "2026-11-23T17:00:00Z"
 
     def queue(*extra: str) -> dict:
@@ -209,21 +208,21 @@ def test_a_policy_file_is_a_what_if_that_never_writes(db: Path, tmp_path: Path, 
 def test_policy_versions_are_published_by_leads_and_judge_cases_by_reported_at(
         db: Path, tmp_path: Path, capsys):
     relaxed = relaxed_policy(tmp_path)
-    code, _, err = run(capsys, "--db", str(db), "--user", "eve", "policy", "publish", str(relaxed),
-                       "--reason", "order form v2", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "policy", "publish", str(relaxed),
+                       "--reason", "order form v2", now=NOW, login="eve")
     assert code == 1 and "needs the lead role" in err
-    code, _, err = run(capsys, "--db", str(db), "--user", "lena", "policy", "publish", str(relaxed),
-                       "--reason", "x", "--effective", "2026-11-01T00:00:00Z", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "policy", "publish", str(relaxed),
+                       "--reason", "x", "--effective", "2026-11-01T00:00:00Z", now=NOW, login="lena")
     assert code == 1 and "never to the past" in err
-    code, _, err = run(capsys, "--db", str(db), "--user", "lena", "policy", "publish", str(relaxed),
-                       now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "policy", "publish", str(relaxed),
+                       now=NOW, login="lena")
     assert code == 1 and "needs a reason" in err
     broken = write(tmp_path / "broken.toml", "[plans\n")
-    code, _, err = run(capsys, "--db", str(db), "--user", "lena", "policy", "publish", str(broken),
-                       "--reason", "x", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "policy", "publish", str(broken),
+                       "--reason", "x", now=NOW, login="lena")
     assert code == 1 and "line 1" in err
-    code, _, err = run(capsys, "--db", str(db), "--user", "lena", "policy", "publish", str(relaxed),
-                       "--reason", "relaxed P1 response", now=NOW)
+    code, _, err = run(capsys, "--db", str(db), "policy", "publish", str(relaxed),
+                       "--reason", "relaxed P1 response", now=NOW, login="lena")
     assert code == 0 and "version 2" in err
     code, out, _ = run(capsys, "--db", str(db), "policy", "history", "--json", now=NOW)
     versions = json.loads(out)["versions"]
@@ -233,7 +232,7 @@ def test_policy_versions_are_published_by_leads_and_judge_cases_by_reported_at(
     # after it by version 2.
     new = {"cases": [dict(doc()["cases"][1], id="INC-9", reported_at=NOW)]}
     assert run(capsys, "--db", str(db), "import", str(write(tmp_path / "n.json", new)),
-               now=LATER)[0] == 0
+               now=LATER, login="lena")[0] == 0
     code, out, _ = run(capsys, "--db", str(db), "queue", "--json", "--at", LATER, now=LATER)
     cases = {c["id"]: c for c in json.loads(out)["cases"]}
     assert cases["INC-1"]["clocks"]["response"]["target"] == 3600
@@ -317,7 +316,7 @@ def test_a_sweeps_escalations_are_the_systems_with_the_host(db: Path, capsys):
     from console.store.engine import open_store
 
     at = "2026-11-23T22:00:00Z"  # hours after INC-0 missed its workaround
-    code, out, _ = run(capsys, "--db", str(db), "--user", "eve", "sweep", now=at)
+    code, out, _ = run(capsys, "--db", str(db), "sweep", now=at, login="eve")
     assert code == 0 and "ESCALATED INC-0 missed workaround at 2026-11-23T18:05:00Z" in out
     (esc,) = [e for e in case_json(capsys, db, "INC-0", now=at)["history"] if e["kind"] == "escalated"]
     assert esc["by"] == "sweep" and esc["host"] == socket.gethostname()
@@ -354,7 +353,7 @@ def test_limits_and_numbers_json_cannot_carry(db: Path, tmp_path: Path, capsys):
 
     def imp(content: dict | str) -> tuple[int, str]:
         code, _, err = run(capsys, "--db", str(db), "import", str(write(tmp_path / "i.json", content)),
-                           now=NOW)
+                           now=NOW, login="lena")
         return code, err
 
     big = {"cases": [dict(doc()["cases"][1], id="BIG", title="x" * 1025)]}
@@ -415,8 +414,8 @@ def test_export_to_a_file_is_whole_or_nothing(db: Path, tmp_path: Path, capsys):
 
 def test_export_after_bad_input_reimports_identically(db: Path, tmp_path: Path, capsys):
     # Everything refused above leaves the export whole; what was accepted round-trips.
-    run(capsys, "--db", str(db), "--user", "lena", "event", "INC-1", "acknowledged",
-        "--at", "2026-11-23T14:30:00Z", "--late-reason", "phone", now=NOW)
+    run(capsys, "--db", str(db), "event", "INC-1", "acknowledged",
+        "--at", "2026-11-23T14:30:00Z", "--late-reason", "phone", now=NOW, login="lena")
     run(capsys, "--db", str(db), "event", "INC-1", "status_update", "--at", "9999-01-01T00:00:00Z",
         now=NOW)
     run(capsys, "--db", str(db), "sweep", "--at", "2026-11-25T22:00:00Z", now="2026-11-25T22:00:00Z")

@@ -19,9 +19,10 @@ MIN = 60
 def _board_data(url: str) -> None:
     """The fixture's breached incidents escalated, one team formed with a plan agreed and
     updates posted, one team still forming, one incident resolved."""
+    from cli_support import make_lead
+
     from console.actions import append_event
     from console.escalation import sweep
-    from console.operators import set_role
     from console.rules.policy import load_policy
     from console.store.engine import open_store
 
@@ -35,7 +36,7 @@ def _board_data(url: str) -> None:
 
     try:
         sweep(store, now, recorded_at=now)
-        set_role(store, "lead-ana", "lead-ana", "lead", now)
+        make_lead(store, "lead-ana", now)
         ev("CS-1101", "war_team_member", 90, name="Bo Walsh", role="engineer")
         ev("CS-1101", "war_team_member", 89, name="Ida Okane", role="executive")
         ev("CS-1101", "war_team_member", 88, name="Rosa Klein", role="subscriber_rep")

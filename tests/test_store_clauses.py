@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_support import make_lead
 from sqlalchemy import func, select
 
 from console import clock
@@ -17,7 +18,6 @@ from console.exporter import export
 from console.importer import existing_ids, validate, write
 from console.links import create_change_request
 from console.meters import load_meters
-from console.operators import set_role
 from console.output import case_json
 from console.queue import evaluate_case, load_queue
 from console.rules.policy import default_policy
@@ -57,7 +57,7 @@ def store(db_url: str):
         prep = validate(json.loads(json.dumps(DOC)), POLICY, existing_ids(conn, POLICY), clock.now())
     with st.write() as s:
         write(s, prep, clock.now())
-    set_role(st, "lena", "lena", "lead", clock.now())
+    make_lead(st, "lena", clock.now())
     yield st
     st.dispose()
     clock.freeze(None)
@@ -88,7 +88,7 @@ def set_components(store, dep: str, names: list[str], *, actor: str):
 def test_components_are_stored_set_by_a_lead_and_exported(store):
     with store.connection() as conn:
         assert load(conn, "mgd").components == ("postgres", "kafka")
-    with pytest.raises(Refused, match="change deployment needs the lead role"):
+    with pytest.raises(Refused, match="changing a deployment needs the lead role"):
         set_components(store, "mgd", ["redis"], actor="eng")
     with pytest.raises(Refused, match="only a managed deployment carries"):
         set_components(store, "self", ["redis"], actor="lena")
@@ -125,7 +125,7 @@ def test_refusals_write_nothing(store):
     events = count(store, CaseEvent)
     with pytest.raises(Refused, match="only a P0 incident on a managed third-party component"):
         record(store, "P1", "awaiting_vendor", "2026-03-02T11:00:00Z")
-    with pytest.raises(Refused, match="escalate manual needs the lead role"):
+    with pytest.raises(Refused, match="escalating an incident before a target is missed needs the lead role"):
         record(store, "P1", "escalated", "2026-03-02T11:00:00Z", reason="key account")
     with pytest.raises(Refused, match="had not missed its workaround target"):
         record(store, "P1", "escalated", "2026-03-02T11:00:00Z", actor="lena", missed="workaround")

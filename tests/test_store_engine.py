@@ -30,6 +30,7 @@ from models import Case, CaseEvent, Deployment, Subscriber
 TABLES = {
     "subscriber",
     "subscriber_suspension",
+    "suspension_lift",
     "deployment",
     "support_user",
     "support_case",

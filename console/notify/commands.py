@@ -61,7 +61,7 @@ def _list(args: argparse.Namespace) -> int:
     store = _open(args)
     with store.connection() as conn:
         if args.reveal:
-            may_reveal(conn, operator(args))
+            may_reveal(conn, operator(store))
         receivers = load_receivers(conn, include_removed=args.all)
         counts: dict[int, dict[str, int]] = {}
         for rid, status, n in conn.execute(
@@ -110,7 +110,7 @@ def _add(args: argparse.Namespace) -> int:
     zone_name = check_zone(args.timezone or default_zone_name())
     store = _open(args)
     r = add_receiver(store, args.target, kinds=kinds, subscribers=subs, priorities=prios,
-                     lead_time=lead, timezone=zone_name, actor=operator(args), now=clock.now())
+                     lead_time=lead, timezone=zone_name, actor=operator(store), now=clock.now())
     print(r.id)
     err(f"receiver {r.id} added: {mask(r.url)}; {describe(r)}")
     return EXIT_OK
@@ -122,7 +122,7 @@ def _remove(args: argparse.Namespace) -> int:
 
     rid = _target_id(args)
     store = _open(args)
-    r, cancelled = remove_receiver(store, rid, actor=operator(args), now=clock.now())
+    r, cancelled = remove_receiver(store, rid, actor=operator(store), now=clock.now())
     err(f"receiver {rid} removed ({mask(r.url)}); {cancelled} waiting message(s) cancelled")
     return EXIT_OK
 
@@ -137,11 +137,11 @@ def _test(args: argparse.Namespace) -> int:
     rid = _target_id(args)
     store = _open(args)
     with store.connection() as conn:
-        _require(conn, operator(args), "notify_test")
+        _require(conn, operator(store), "notify_test")
         r = get_receiver(conn, rid)
     if not r.active:
         raise CliError(f"receiver {rid} was removed")
-    title, body = messages.test(rid, at=clock.now(), by=operator(args), tz=r.tz)
+    title, body = messages.test(rid, at=clock.now(), by=operator(store), tz=r.tz)
     ok, why = send(r.url, title, body)
     if not ok:
         raise CliError(f"receiver {rid} ({mask(r.url)}): not delivered: {why}")
@@ -180,7 +180,7 @@ def _retry(args: argparse.Namespace) -> int:
         except ValueError:
             raise CliError(f"notify retry: not message ids: {args.target!r}") from None
     store = _open(args)
-    n = retry_failed(store, ids, actor=operator(args))
+    n = retry_failed(store, ids, actor=operator(store))
     err(f"{n} failed message(s) queued again")
     return EXIT_OK
 

@@ -83,6 +83,27 @@ ESCALATION_MISSED = ("workaround", "resolution", "manual")
 FIX_LEVEL = "L4"
 
 
+def link_problem(link: Any) -> str | None:
+    """Why ``link`` is not a web address (None when it is): ``http``/``https`` only, with a
+    host, and no spaces or control characters (a ``javascript:`` or ``file:`` link, or
+    one that rewrites the terminal, is refused)."""
+    from urllib.parse import urlsplit
+
+    if not isinstance(link, str) or not link.strip():
+        return "a link is a web address (http:// or https://)"
+    if any(ch.isspace() or not ch.isprintable() for ch in link):
+        return "a link holds no spaces or control characters"
+    try:
+        parts = urlsplit(link)
+    except ValueError:
+        return f"not a web address: {link!r}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"a link must start with http:// or https://, got {parts.scheme or 'none'}:"
+    if not parts.hostname:
+        return f"a link names a host: {link!r}"
+    return None
+
+
 def cr_status_of(events: Sequence[Event]) -> str:
     """A change request's status after ``events`` (time order): the last ``cr_status``."""
     status = CR_STATUSES[0]
@@ -317,6 +338,10 @@ def _check_one(
         if lvl == FIX_LEVEL and not _text(d, "link"):
             refuse("link", f"moving to {FIX_LEVEL} needs a link to the product update or "
                            "documentation fix (--link)")
+        if "link" in d:
+            why = link_problem(d["link"])
+            if why:
+                refuse("link", why)
         st.level = lvl
     elif k == "cr_status":
         if st.type != "change_request":

@@ -17,6 +17,8 @@ from console.rules.timeutil import MAX_INSTANT, BadValue, parse_duration, zone
 
 CLOCKS = ("response", "workaround", "resolution", "update")
 BEST_EFFORTS = "best efforts"
+#: The system accounts when the policy data names none (policy §14: `sweep` records sweeps).
+DEFAULT_SYSTEM_ACCOUNTS = ("cron", "sweep")
 
 
 class PolicyError(ValueError):
@@ -81,6 +83,8 @@ class Policy:
     criteria: tuple[Criterion, ...] = ()
     case_type_help: dict[str, str] = field(default_factory=dict)
     records: Records = field(default_factory=Records)
+    #: Accounts that record what no person did (policy §14): the only names ``--by`` takes.
+    system_accounts: tuple[str, ...] = DEFAULT_SYSTEM_ACCOUNTS
     source: str = ""
     # Reasons that suspend one case only, never a whole subscriber (policy §6).
     case_only_suspension_reasons: tuple[str, ...] = ("custom_extension",)
@@ -120,6 +124,16 @@ def _target_value(value: Any, where: str) -> str | None:
     except BadValue as exc:
         raise PolicyError(f"{where}: {exc}") from None
     return value
+
+
+def _system_accounts(raw: Any, source: str) -> tuple[str, ...]:
+    """The optional ``[identity]`` table's ``system_accounts`` (default: cron, sweep)."""
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{source}: identity: expected a table")
+    names = raw.get("system_accounts", list(DEFAULT_SYSTEM_ACCOUNTS))
+    if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
+        raise PolicyError(f"{source}: identity.system_accounts: a list of account names, got {names!r}")
+    return tuple(n.strip() for n in names)
 
 
 def _records(raw: Any, source: str) -> Records:
@@ -202,6 +216,7 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             ),
             case_type_help={str(k): str(v) for k, v in raw.get("case_type_help", {}).items()},
             records=_records(raw.get("records", {}), source),
+            system_accounts=_system_accounts(raw.get("identity", {}), source),
             source=source,
             case_only_suspension_reasons=tuple(
                 raw.get("case_only_suspension_reasons", ["custom_extension"])),

@@ -8,9 +8,10 @@ Definitions (decided here, tested in tests/test_retention.py):
   90 days it goes, at day 91 it goes.
 - Contract termination is the subscriber's ``terminated_at`` instant; a subscriber
   without one is never due.
-- A case is "resolved or closed" at its **first** ``resolved`` or ``closed`` event in time
-  order (equal times: record order). A later ``reopened`` does not restart the 90 days:
-  the subscriber was told the case was done at that first instant.
+- A case's attachments count their 90 days from its **latest** ``resolved`` or ``closed``
+  event while the case is still resolved or closed (time order; equal times: record
+  order). A ``reopened`` case is open again and keeps its attachments; when it is resolved
+  or closed again, the 90 days start from then (policy §11).
 - Attachments are due at the earlier of (resolved-or-closed + 90 days) and
   (termination + 90 days): "whichever comes first".
 - Support users' PII (name, e-mail) is due at termination + 90 days.
@@ -44,12 +45,18 @@ def is_due(due: int | None, at: int) -> bool:
     return due is not None and at >= due
 
 
-def first_resolved_or_closed(events: Sequence[Event]) -> int | None:
-    """The instant of a case's first ``resolved`` or ``closed`` event, if any."""
+def resolved_since(events: Sequence[Event], at: int | None = None) -> int | None:
+    """The instant a case's attachments count from: its latest ``resolved``/``closed``
+    event up to ``at``, unless a later ``reopened`` made it open again (then None)."""
+    anchor: int | None = None
     for e in sort_events(events):
+        if at is not None and e.at > at:
+            break
         if e.kind in ("resolved", "closed"):
-            return e.at
-    return None
+            anchor = e.at
+        elif e.kind == "reopened":
+            anchor = None
+    return anchor
 
 
 def attachment_due(resolved_at: int | None, terminated_at: int | None) -> int | None:
@@ -104,7 +111,7 @@ def plan_purge(at: int, terminated: Mapping[str, int | None], users: Iterable[Us
     """What is due at ``at``.
 
     ``terminated``: subscriber -> termination instant (or None); ``resolved``: case ->
-    its first resolved/closed instant (or None).
+    the instant it has been resolved or closed since (``resolved_since``), or None.
     """
     plan = PurgePlan(at)
     for u in users:

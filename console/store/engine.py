@@ -29,7 +29,7 @@ APP_NAME = "support-console"
 DEFAULT_FILE = "support.db"
 #: The newest migration; kept here so start-up can check the schema with one query
 #: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0009_clauses"
+HEAD = "0010_identity"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Seconds a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -232,6 +232,10 @@ class Store:
         try:
             yield
         except exc.DBAPIError as err:
+            from console.store.denials import denial, is_denial
+
+            if is_denial(err):  # PostgreSQL refused: the login's role does not allow it
+                raise denial(err) from None
             if err.connection_invalidated:
                 raise StoreUnavailable(
                     f"lost the connection to the database {self.safe_url}: {_reason(err)}"
@@ -311,6 +315,11 @@ class Store:
             raise StoreUnavailable(
                 f"cannot set up the database {self.safe_url}: {_reason(err)}"
             ) from err
+        except exc.ProgrammingError as err:  # a login that may not change the schema
+            raise StoreUnavailable(
+                f"the database {self.safe_url} needs an upgrade that only its owner may run "
+                f"(`support-console init` as the owner): {_reason(err)}"
+            ) from err
         finally:
             if trans.is_active:
                 with contextlib.suppress(exc.DBAPIError):
@@ -366,6 +375,10 @@ def _sqlite_engine(url: Any, busy_timeout: float) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed in the file, so a purge leaves no
+            # copy behind (policy §11); set on every connection, since any write may move a
+            # row and free the space it held.
+            cur.execute("PRAGMA secure_delete=ON")
         finally:
             cur.close()
 
@@ -394,6 +407,11 @@ def open_store(
             path = sa_url.database
             if not create and path and path != ":memory:" and not Path(path).exists():
                 raise StoreUnavailable(f"no database at {safe}")
+            if create and path and path != ":memory:" and not Path(path).exists():
+                from console.store.shared_file import create_file
+
+                with contextlib.suppress(OSError):  # SQLite says why in its own words
+                    create_file(Path(path))
             engine = _sqlite_engine(sa_url, busy_timeout)
         else:
             connect_args: dict[str, Any] = {}
