@@ -119,6 +119,13 @@ async def settle(pilot: Any) -> None:
 
     while not pilot.app.load_done.is_set():
         await asyncio.sleep(0.01)
+    from textual.worker import WorkerCancelled
+
     for _ in range(3):
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            # A form's write worker dismisses its screen from the thread; the screen's
+            # removal cancels the (already finished) worker. The write has committed.
+            pass
         await pilot.pause()
