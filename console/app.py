@@ -1,9 +1,14 @@
 """The Textual app: composes the panes of ``screens/``, owns the store, the clock tick and
 the workers that read the database.
 
-Start-up keeps the database layer off the first paint: the screen is composed at once,
-and a worker thread imports SQLAlchemy, opens the store, reads the first screenful of the
-queue (the earliest dues, by index) and then the whole queue.
+Start-up puts the queue first. The screen is composed at once while a plain thread
+imports SQLAlchemy, opens the store and reads exactly the first screenful of the queue
+(``load_queue(top=...)``: a few hundred rows by index), then the whole queue. Nothing
+else the console does competes with that: the other panes' reads, the change feed and the
+escalation watcher start only once the whole queue is shown, and the watcher's sweep runs
+in a separate process (``support-console sweep``, as cron runs it; see
+``screens/escalation_watch.py``). When another process writes, the console re-reads only
+the cases written since its last read (``case_state.rev``), never the whole queue.
 
 Time: the queue ticks at the resolution it shows (minutes). A timer fires at each minute
 boundary of ``console.clock.now()``; ``action_tick`` carries the visible rows forward and
@@ -32,6 +37,31 @@ from screens.queue_table import QueueTable
 from screens.status_header import StatusHeader
 
 TOP_ROWS = 200  # first screenful, read by index before the whole queue
+#: More changed cases than this in one refresh: re-read the whole queue instead.
+MAX_CHANGED = 20_000
+
+
+def _max_rev(conn: Any) -> int:
+    from sqlalchemy import text
+
+    return int(conn.execute(text("SELECT COALESCE(MAX(rev), 0) FROM case_state")).scalar_one())
+
+
+def _changed_since(conn: Any, rev: int) -> set[str]:
+    """The cases whose summary was written after ``rev`` (listed or not: a case closed
+    meanwhile leaves the queue). An index range read on ``case_state.rev``."""
+    from sqlalchemy import text
+
+    return {r[0] for r in conn.execute(text("SELECT case_id FROM case_state WHERE rev > :r"),
+                                       {"r": rev})}
+
+
+def _book_key(terms: Any) -> tuple:
+    """What the queue's order depends on besides the cases: the policy versions."""
+    book = getattr(terms, "book", None)
+    if book is None:
+        return ()
+    return tuple((v.number, v.effective_at, v.sha256) for v in book.versions) + (book.what_if,)
 
 
 def operator_zone() -> tzinfo:
@@ -95,6 +125,10 @@ class ConsoleApp(App[int]):
         self.subscriber_names: dict[str, str] = {}
         self.at = clock.now()
         self.loaded = False
+        self.rev = 0  # the newest case_state.rev the queue shown has read
+        self._book_key: tuple = ()  # the policy versions the queue was read under
+        self._started = False  # the feed, the watcher and the other panes are running
+        self.panes_ready = False  # the other panes may read (the queue came first)
         self.first_paint_at: float | None = None
         self.load_done = threading.Event()  # the first read finished (or failed)
         self._mounted = threading.Event()
@@ -118,11 +152,6 @@ class ConsoleApp(App[int]):
         self.query_one(QueueTable).focus()
         self._mounted.set()
         self._arm_tick()
-        # Sweep for escalations every few seconds and tell the operator about new ones
-        # (off when the clock is frozen in tests, or with SUPPORT_CONSOLE_SWEEP=0).
-        from screens.escalation_watch import start_watch
-
-        start_watch(self)
 
     @property
     def header(self) -> StatusHeader:
@@ -193,8 +222,12 @@ class ConsoleApp(App[int]):
             self.call_from_thread(fn, *args)
 
     def _read_queue(self) -> None:
-        from console.queue_index import load_items
+        import gc
 
+        from console.queue import load_queue
+
+        gc.disable()  # 100k long-lived rows: collections during the read only cost
+        previous = sys.getswitchinterval()
         try:
             self._open()
             from sqlalchemy import select
@@ -203,18 +236,26 @@ class ConsoleApp(App[int]):
 
             at = clock.now()
             with self.store.connection() as conn:
+                rev = _max_rev(conn)  # first: anything written after it is re-read later
                 self._read_book(conn)
                 terms = load_terms(conn, self.policy)
                 names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
                 if not self.loaded:
-                    top = load_items(conn, terms, at, top=TOP_ROWS)
-                    self._hand_over(self._loaded, top, terms, names, at, True)
-                items = load_items(conn, terms, at)
+                    top = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)
+                    self._hand_over(self._loaded, top, terms, names, at, True, rev)
+                # The rest of the queue in the background: hand the interpreter to a key
+                # press within a millisecond (not Python's default 5 ms) meanwhile.
+                sys.setswitchinterval(0.001)
+                rows = load_queue(conn, None, at, terms=terms)
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {exc}"
+            self.panes_ready = True  # the other panes say what they can
             self._hand_over(lambda: self.queue.show_error(msg))
             return
-        self._hand_over(self._loaded, items, terms, names, at, False)
+        finally:
+            sys.setswitchinterval(previous)
+            gc.enable()
+        self._hand_over(self._loaded, rows, terms, names, at, False, rev)
 
     def _other_panes(self) -> list[Any]:
         """The registered panes other than the queue (they tick and refresh themselves)."""
@@ -224,38 +265,51 @@ class ConsoleApp(App[int]):
                 out.extend(self.query(f"#{p.id}"))
         return out
 
-    def _loaded(self, items: list[Any], terms: dict[str, Any], names: dict[str, str], at: int,
-                partial: bool) -> None:
+    def _loaded(self, items: list[Any], terms: Any, names: dict[str, str], at: int,
+                partial: bool, rev: int) -> None:
         self.terms, self.subscriber_names = terms, names
-        if self.live and self._feed is None and self.store is not None:
-            self._start_live()
-        if partial:  # the first read: the store just became ready, let the panes read
-            for pane in self._other_panes():
-                refresh = getattr(pane, "refresh_data", None)
-                if refresh is not None:
-                    refresh()
+        self._book_key = _book_key(terms)
         if not partial:
             self.loaded = True
-            # 100k long-lived items: keep them out of the collector's full passes, which
+            self.rev = max(self.rev, rev)
+            # 100k long-lived rows: keep them out of the collector's full passes, which
             # otherwise pause a key press now and then.
             import gc
 
-            gc.unfreeze()
-            gc.collect()
             gc.freeze()
         now = clock.now()
         if now > at and not partial:
-            from console.queue_index import retick
+            from console.queue import retick
 
-            retick(items, terms, now)
+            retick(items, now)
             at = now
         self.at = max(self.at, at)
-        self.queue.show_items(items, terms, at, partial=partial)
+        self.queue.show_items(items, at, partial=partial)
         self.header.set_state(at=self.at, breaches=None if partial else self.queue.breaches)
         if self.first_paint_at is None and items:
             import time
 
             self.call_after_refresh(lambda: setattr(self, "first_paint_at", time.perf_counter()))
+        if not partial and not self._started:
+            self._started = True
+            self.call_after_refresh(self._start_the_rest)
+
+    def _start_the_rest(self) -> None:
+        """Once the whole queue is on screen: the change feed (and a catch-up read of what
+        was written since the queue was read), the other panes' reads, the escalation
+        watcher (off when the clock is frozen in tests, or with SUPPORT_CONSOLE_SWEEP=0)."""
+        self.panes_ready = True
+        if self.live and self._feed is None and self.store is not None:
+            self._start_live()
+            self._changes.signal(None)
+            self.drain_changes()
+        for pane in self._other_panes():
+            refresh = getattr(pane, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+        from screens.escalation_watch import start_watch
+
+        start_watch(self)
 
     # -- live: other processes' writes, the policy file ---------------------------------------
 
@@ -316,17 +370,35 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, group="live")
     def _apply_changes(self, ids: set[str] | None) -> None:
+        """Re-read what changed: the cases named (PostgreSQL's notifications), else those
+        whose summary was written since the last read (``case_state.rev``); the whole
+        queue only when the policy versions changed or most of the queue did."""
         self.requeries += 1
         try:
-            if ids is None or len(ids) > 200:
-                self._read_queue()
-            else:
-                from console.queue_index import load_items
+            from console.queue import load_queue
+            from console.records import load_terms
 
-                at = clock.now()
-                with self.store.connection() as conn:
-                    fresh = load_items(conn, self.terms, at, case_ids=sorted(ids))
-                self._from_thread(self._replace_cases, set(ids), fresh, at)
+            at = clock.now()
+            with self.store.connection() as conn:
+                rev = _max_rev(conn)
+                if not self._policy_fixed:
+                    from console.policy_store import load_book
+
+                    self.policy = load_book(conn)
+                terms = load_terms(conn, self.policy)
+                if _book_key(terms) != self._book_key:
+                    fresh = None
+                else:
+                    if ids is None:
+                        ids = _changed_since(conn, self.rev)
+                    fresh = (load_queue(conn, None, at, terms=terms, case_ids=sorted(ids))
+                             if ids and len(ids) <= MAX_CHANGED else [])
+            if fresh is None or (ids and len(ids) > MAX_CHANGED):
+                self._read_queue()
+            elif ids:
+                self._from_thread(self._replace_cases, set(ids), fresh, at, terms, rev)
+            else:
+                self._from_thread(setattr, self, "rev", max(self.rev, rev))
             self._from_thread(self._refresh_views)
         except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
             self._from_thread(self._set_offline, f"cannot re-read: {exc}")
@@ -338,9 +410,10 @@ class ConsoleApp(App[int]):
         self.drain_changes()
 
     def _refresh_views(self) -> None:
-        """The other panes and an open screen (case view, subscriber view) re-read."""
+        """The other panes and an open screen (case view, subscriber view) re-read (a pane
+        with ``data_changed`` decides itself, e.g. re-reads only once shown)."""
         for pane in self._other_panes():
-            refresh = getattr(pane, "refresh_data", None)
+            refresh = getattr(pane, "data_changed", None) or getattr(pane, "refresh_data", None)
             if refresh is not None:
                 refresh()
         if self.screen is not self.screen_stack[0]:
@@ -380,7 +453,7 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, group="mine")
     def _load_mine(self) -> None:
-        from console.queue_index import mine_case_ids
+        from console.queue_filters import mine_case_ids
 
         if self.store is None:
             return
@@ -396,27 +469,29 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, group="refresh")
     def _refresh_case(self, case_id: str) -> None:
-        from console.queue_index import load_items
+        from console.queue import load_queue
 
         at = clock.now()
         with self.store.connection() as conn:
-            fresh = load_items(conn, self.terms, at, case_ids=[case_id])
-        self.call_from_thread(self._replace_case, case_id, fresh, at)
+            fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
+        self.call_from_thread(self._replace_cases, {case_id}, fresh, at)
 
-    def _replace_case(self, case_id: str, fresh: list[Any], at: int) -> None:
-        self._replace_cases({case_id}, fresh, at)
-
-    def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int) -> None:
+    def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int,
+                       terms: Any = None, rev: int | None = None) -> None:
         """Put re-read rows in their places; the cursor stays on the case it was on."""
-        from console.queue_index import retick
+        from console.queue import retick
 
+        if terms is not None:
+            self.terms = terms
+        if rev is not None:
+            self.rev = max(self.rev, rev)
         items = [it for it in self.queue.items if it.id not in case_ids]
         items.extend(fresh)
         items.sort(key=lambda it: it.key)
         if at < self.at:
             at = self.at
-        retick(items, self.terms, at)
-        self.queue.show_items(items, self.terms, at, partial=not self.loaded)
+        retick(items, at)
+        self.queue.show_items(items, at, partial=not self.loaded)
         self.header.set_state(breaches=self.queue.breaches)
 
     # -- time -----------------------------------------------------------------------------
@@ -437,7 +512,7 @@ class ConsoleApp(App[int]):
         self.at = at
         self.header.set_state(at=at)
         if self.loaded:
-            from console.queue_index import earliest_boundary
+            from console.queue import earliest_boundary
 
             boundary = earliest_boundary(self.queue.items)
             if boundary is not None and boundary <= at:

@@ -452,14 +452,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from console import clock
-    from console.escalation import sweep
+    from console.escalation import sweep_and_next
     from console.rules.timeutil import format_instant
 
     _writes(args)
     at = _at(args)
     store = _open(args)
-    made = sweep(store, at, recorded_at=clock.now())
-    for esc in made:
+    made, next_due = sweep_and_next(store, at, recorded_at=clock.now())
+    if args.json:  # what a console's watcher reads from the sweep it runs
+        _dump({"at": format_instant(at), "next_due": format_instant(next_due),
+               "escalated": [{"case": e.case_id, "missed": e.missed,
+                              "escalated_at": format_instant(e.escalated_at)} for e in made]})
+    for esc in made if not args.json else ():
         print(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
     err(f"sweep: {len(made)} new escalation(s)")
     return EXIT_OK
@@ -936,6 +940,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("sweep", cmd_sweep, "record the escalations due by --at (idempotent, safe from many "
                                  "hosts; recorded by the system user `sweep`)")
     sp.add_argument("--at")
+    sp.add_argument("--json", action="store_true",
+                    help="the escalations recorded and the next instant one may fall due")
     sp = add("escalations", cmd_escalations, "the war-team board")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")

@@ -51,21 +51,24 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
     That instant is one counted second past the target, not the clock's ``due``: a target
     reached exactly at the end of a day's window is not breached until the next window
     opens, hours later."""
-    done = escalated_ids(conn)
     terms = load_terms(conn, policy)
     candidates = []
     next_due: int | None = None
+    # Listed incidents not escalated yet (the projection's ``escalated`` flag), through the
+    # listed indexes: closed history is never read.
     for r in load_queue(conn, policy, at, terms=terms, unescalated_incidents=True):
-        if r.eval.type != "incident" or r.id in done:  # reclassified after the projection
+        ev = r.eval
+        if ev.type != "incident" or r.escalated:  # reclassified, or escalated, since
             continue
-        if any(r.eval.clocks[c].breached for c in ESCALATING_CLOCKS if c in r.eval.clocks):
+        clocks = ev.clocks
+        if any(clocks[c].breached for c in ESCALATING_CLOCKS if c in clocks):
             candidates.append(r.id)
             continue
-        specs = terms.case(r.subscriber, r.reported_at).specs(r.eval.type, r.eval.priority)
         for c in ESCALATING_CLOCKS:
-            st = r.eval.clocks.get(c)
+            st = clocks.get(c)
             if st is not None and st.state == "running" and st.remaining is not None:
-                breach_at = specs[c].calendar.add(at, st.remaining + 1)
+                breach_at = r.terms.specs(ev.type, ev.priority)[c].calendar.add(
+                    at, st.remaining + 1)
                 if next_due is None or breach_at < next_due:
                     next_due = breach_at
     if not candidates:
@@ -141,11 +144,22 @@ class Card:
 
 def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
                known_at: int | None = None) -> list[Card]:
-    """Every escalated incident's card as of ``at``, in column then escalation order;
-    ``known_at``: as the desk could see it then (escalations and events recorded by then)."""
-    q = select(ESC).where(ESC.c.escalated_at <= at)
-    if known_at is not None:
-        q = q.where(ESC.c.recorded_at <= known_at)
+    """Every escalated incident still listed at ``at`` (not closed by then), as cards in
+    column then escalation order; ``known_at``: as the desk could see it then (escalations
+    and events recorded by then). A closed incident leaves the board: it stays in the
+    case's history. The read goes through case_state's ``listed`` indexes (open cases, and
+    those closed after a past ``at``), so years of closed escalations cost nothing."""
+    from sqlalchemy import and_, false, true, union_all
+
+    from console.records import CS
+
+    def part(*cond: Any) -> Any:
+        q = (select(*ESC.c).join(CS, CS.c.case_id == ESC.c.case_id)
+             .where(*cond, CS.c.escalated == true(), ESC.c.escalated_at <= at))
+        return q.where(ESC.c.recorded_at <= known_at) if known_at is not None else q
+
+    q = union_all(part(CS.c.listed == true()),
+                  part(and_(CS.c.listed == false(), CS.c.anchor_at > at)))
     escs = {r.case_id: r for r in conn.execute(q)}
     if not escs:
         return []

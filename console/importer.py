@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from console.projection import project
-from console.records import CS, SS, TE, C, Conn, D, E, L, S, holiday_spec, load_terms
+from console.records import CS, SS, TE, C, Conn, D, E, L, S, holiday_spec, load_terms, next_rev
 from console.rules.calendar import check_holiday_spec
 from console.rules.clocks import CaseFacts, Event, sort_events
 from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts, check_classification
@@ -646,7 +646,9 @@ def write(conn: Conn, prep: Prepared, recorded_at: int,
         if ev_rows:
             conn.execute(insert(E), ev_rows)
         n_events += len(ev_rows)
-        conn.execute(insert(CS), [project(f, sort_events(ev), t) for f, ev, t in hist])
+        rev = next_rev(conn)
+        conn.execute(insert(CS), [dict(project(f, sort_events(ev), t), rev=rev + j)
+                                  for j, (f, ev, t) in enumerate(hist)])
         if progress:
             progress(len(cases))
     if prep.attachments:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -159,8 +159,17 @@ def linked_types(conn: Conn, ids: Sequence[str]) -> tuple[str, ...]:
     return tuple(r[0] for r in conn.execute(select(C.c.type).where(C.c.id.in_(list(ids)))))
 
 
+def next_rev(conn: Conn) -> int:
+    """The ``case_state.rev`` for the next summary written (one more than any so far; an
+    index read). Writers on SQLite are serialized (BEGIN IMMEDIATE), so revs grow in commit
+    order there, which is what its change feed relies on; PostgreSQL's feed names the
+    changed cases in its notifications and uses revs only as a backstop."""
+    return int(conn.execute(select(func.coalesce(func.max(CS.c.rev), 0))).scalar_one()) + 1
+
+
 def save_projection(conn: Conn, case: CaseFacts, events: Sequence[Event], terms: Any) -> dict[str, Any]:
     row = project(case, sort_events(events), terms)
     values = {k: v for k, v in row.items() if k != "case_id"}
+    values["rev"] = next_rev(conn)
     conn.execute(update(CS).where(CS.c.case_id == case.id).values(**values))
     return row

@@ -19,7 +19,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from console.queue_index import Filters, Item, apply_filters, breach_count, retick
+from console.queue import QueueRow, breach_count, retick
+from console.queue_filters import Filters, apply_filters
 from screens.queue_table import QueueTable
 
 PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
@@ -55,14 +56,13 @@ class QueuePane(Vertical):
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tz = tz
-        self.items: list[Item] = []
-        self.terms: dict[str, Any] = {}
+        self.items: list[QueueRow] = []
         self.at = 0
         self.filters = Filters()
         self.mine_ids: set[str] | None = None
         self.loading = True
         self.error: str | None = None
-        self.view: list[Item] = []
+        self.view: list[QueueRow] = []
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-filters", markup=False)
@@ -83,9 +83,9 @@ class QueuePane(Vertical):
 
     # -- data from the app ----------------------------------------------------------------
 
-    def show_items(self, items: list[Item], terms: dict[str, Any], at: int, *,
-                   partial: bool = False, keep: str | None = None) -> None:
-        self.items, self.terms, self.at = items, terms, at
+    def show_items(self, items: list[QueueRow], at: int, *, partial: bool = False,
+                   keep: str | None = None) -> None:
+        self.items, self.at = items, at
         if items:
             self.table.id_width = min(14, max(6, max(len(it.id) for it in items)))
         self.loading = partial
@@ -101,7 +101,7 @@ class QueuePane(Vertical):
         """Time passed: cases whose due passed may breach and move up. Returns whether the
         order changed."""
         self.at = at
-        moved = retick(self.items, self.terms, at) if self.items else False
+        moved = retick(self.items, at) if self.items else False
         if moved:
             self._refilter()
         else:
@@ -135,7 +135,7 @@ class QueuePane(Vertical):
 
     def _refilter(self, keep: str | None = None) -> None:
         self.view = apply_filters(self.items, self.filters, self.mine_ids)
-        self.table.set_items(self.view, self.terms, self.at, keep=keep)
+        self.table.set_items(self.view, self.at, keep=keep)
         self._show_status()
 
     def _show_status(self) -> None:
