@@ -66,6 +66,8 @@ def state_row(case: CaseFacts, ev: CaseEval) -> dict[str, Any]:
         "valid_until": ev.next_boundary,
         "next_due": min(dues) if dues else None,
         "clocks": encode(ev),
+        "title": case.title,
+        "deployment_id": case.deployment,
     }
 
 

@@ -169,6 +169,10 @@ class CaseState(SQLModel, table=True):
     # The latest ``recorded_at`` of the case and its events: the projection shows what the
     # desk knew at any instant from then on (``--as-known-at``); earlier, replay the events.
     recorded_upto: int | None = Field(default=None, sa_type=BigInteger)
+    # The case's title and deployment, as in support_case (both fixed at creation): the
+    # queue reads case_state alone, with no join per listed case.
+    title: str = Field(default="", sa_column_kwargs={"server_default": text("''")})
+    deployment_id: str | None = None
     # Grows with every write of this row (``console.records.next_rev``): a console re-reads
     # the rows written since its last read (``rev > last``) instead of the whole queue.
     rev: int = Field(default=0, sa_type=BigInteger, index=True,

@@ -10,6 +10,8 @@ the closed history.
   has made stale;
 - ``time_entry (subscriber_id, at)`` and ``time_entry (at)``: the time entries of the
   current terms (one subscriber's, every subscriber's), not those of past years;
+- ``case_state.title`` and ``.deployment_id`` (copied from support_case, where both are
+  fixed at creation): the queue reads case_state alone, without a join per listed case;
 - ``case_state.rev`` (indexed): a number that grows with every write of a case's summary,
   so a console told "something changed" (SQLite's change feed cannot say what) re-reads
   only the cases written since it last read (``rev > last``), not the whole queue.
@@ -42,6 +44,13 @@ def upgrade() -> None:
     with op.batch_alter_table("case_state") as batch:
         batch.add_column(sa.Column("rev", sa.BigInteger(), nullable=False,
                                    server_default=sa.text("0")))
+        batch.add_column(sa.Column("title", sa.String(), nullable=False,
+                                   server_default=sa.text("''")))
+        batch.add_column(sa.Column("deployment_id", sa.String(), nullable=True))
+    op.execute("UPDATE case_state SET "
+               "title = (SELECT c.title FROM support_case c WHERE c.id = case_state.case_id), "
+               "deployment_id = (SELECT c.deployment_id FROM support_case c "
+               "WHERE c.id = case_state.case_id)")
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
     op.create_index("ix_case_state_rev", "case_state", ["rev"])
@@ -52,4 +61,6 @@ def downgrade() -> None:
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     with op.batch_alter_table("case_state") as batch:
+        batch.drop_column("deployment_id")
+        batch.drop_column("title")
         batch.drop_column("rev")
