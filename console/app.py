@@ -301,8 +301,9 @@ class ConsoleApp(App[int]):
         self.panes_ready = True
         if self.live and self._feed is None and self.store is not None:
             self._start_live()
-            self._changes.signal(None)
-            self.drain_changes()
+            if not self._refreshing:  # catch up with writes made since the queue was read
+                self._refreshing = True
+                self._apply_changes(None, views=False)
         for pane in self._other_panes():
             refresh = getattr(pane, "refresh_data", None)
             if refresh is not None:
@@ -369,10 +370,12 @@ class ConsoleApp(App[int]):
         self._apply_changes(ids)
 
     @work(thread=True, group="live")
-    def _apply_changes(self, ids: set[str] | None) -> None:
+    def _apply_changes(self, ids: set[str] | None, views: bool = True) -> None:
         """Re-read what changed: the cases named (PostgreSQL's notifications), else those
         whose summary was written since the last read (``case_state.rev``); the whole
-        queue only when the policy versions changed or most of the queue did."""
+        queue only when the policy versions changed or most of the queue did. ``views``:
+        the other panes re-read too (anything may have changed: products, purges...);
+        else only if cases did."""
         self.requeries += 1
         try:
             from console.queue import load_queue
@@ -399,7 +402,8 @@ class ConsoleApp(App[int]):
                 self._from_thread(self._replace_cases, set(ids), fresh, at, terms, rev)
             else:
                 self._from_thread(setattr, self, "rev", max(self.rev, rev))
-            self._from_thread(self._refresh_views)
+            if views or fresh is None or ids:
+                self._from_thread(self._refresh_views)
         except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
             self._from_thread(self._set_offline, f"cannot re-read: {exc}")
         finally:

@@ -162,81 +162,100 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """All or nothing, in constant memory whatever the file's size (console.import_stream);
+    a progress bar on a terminal."""
     from console import clock
-    from console.importer import ImportRefused, existing_ids, read_document, validate, write
+    from console.import_stream import import_file, readable_path
+    from console.importer import ImportRefused
 
     _writes(args)
-    try:
-        if args.file == "-":
-            raw: bytes = sys.stdin.buffer.read()
-        else:
-            with open(args.file, "rb") as fh:
-                raw = fh.read()
-    except OSError as exc:
-        raise CliError(f"{args.file}: cannot read: {exc.strerror}") from None
+    if args.file != "-":
+        try:
+            with open(args.file, "rb"):
+                pass
+        except OSError as exc:
+            raise CliError(f"{args.file}: cannot read: {exc.strerror}") from None
     store = _open(args)
     book = _book(args, store)
     now = clock.now()
     try:
-        doc = read_document(raw, args.file, book.at(now).records)
-        if isinstance(doc, dict):
-            doc = {k: v for k, v in doc.items() if k not in ("at", "expected")}
-        with store.connection() as conn:
-            existing = existing_ids(conn, book)
-        prep = validate(doc, book, existing, now)
+        with readable_path(args.file) as path:
+            counts = import_file(store, path, args.file, book, now, _progress)
     except ImportRefused as exc:
         for p in exc.problems:
             err(inert(p))
+        if len(exc.problems) == 1 and exc.problems[0].startswith("import refused:"):
+            return EXIT_BAD_INPUT
         err(f"import refused: {len(exc.problems)} problem(s); nothing was written")
         return EXIT_BAD_INPUT
-    with _progress("import", len(prep.cases)) as tick, store.write() as session:
-        # Re-check under the write lock: another process may have added the same ids.
-        again = existing_ids(session, book)
-        clash = [c["id"] for c in prep.cases if c["id"] in again.cases]
-        clash += [s["id"] for s in prep.subscribers if s["id"] in again.subscribers]
-        if clash:
-            raise CliError(f"import refused: ids added meanwhile by another process: {', '.join(clash[:10])}")
-        if prep.replace_policy and (again.cases or again.subscribers):
-            raise CliError("import refused: the database was filled meanwhile by another "
-                           "process; import again")
-        counts = write(session, prep, now, tick)
     err("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """The whole database, or a failure with a non-zero exit: never a partial file.
+    """The whole database, streamed in constant memory (console.exporter), with a progress
+    bar on a terminal; a whole document or a failure with a non-zero exit.
 
     ``-o FILE`` writes a temporary file beside FILE and renames it over FILE once whole.
+    To stdout: a failure midway exits 2 (unreachable database) or 1 with the reason, and
+    the document is left unclosed, so no reader takes it for whole; when stdout is a
+    regular file (``> backup.json``), it is cut back to what it held before.
     """
-    from console.exporter import export
+    import tempfile
+
+    from console.exporter import count_cases, write_export
 
     store = _open(args)
     with store.connection() as conn:
-        doc = export(conn)
-    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        total = count_cases(conn)
     if not args.output:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out = sys.stdout
+        start = _file_offset(out)
+        try:
+            with _progress("export", total) as tick, store.connection() as conn:
+                n = write_export(conn, out, tick)
+            out.flush()
+        except BaseException:
+            if start is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    out.flush()
+                    os.ftruncate(out.fileno(), start)
+            raise
+        err(f"exported {n} cases")
         return EXIT_OK
-    import tempfile
-
     target = os.path.abspath(args.output)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".export-", dir=os.path.dirname(target))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh, _progress("export", total) as tick, \
+                store.connection() as conn:
+            n = write_export(conn, fh, tick)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+        tmp = None
     except OSError as exc:
+        raise CliError(f"-o {args.output}: cannot write: {exc.strerror}") from None
+    finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        raise CliError(f"-o {args.output}: cannot write: {exc.strerror}") from None
-    err(f"exported {len(doc['cases'])} cases to {args.output}")
+    err(f"exported {n} cases to {args.output}")
     return EXIT_OK
+
+
+def _file_offset(stream: Any) -> int | None:
+    """Where ``stream`` stands, when it is a regular file (else None: a pipe, a tty)."""
+    import stat
+
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        stream.flush()
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
