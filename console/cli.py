@@ -840,32 +840,40 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Demo data: ``--cases N`` recent cases, and ``--closed M`` closed cases of three
+    years' history before them, written as a streamed import (constant memory)."""
+    from itertools import chain
+
     from console import clock
-    from console.demo import generate
-    from console.importer import ImportRefused, existing_ids, validate, write
+    from console.demo import generate, history
+    from console.import_stream import import_cases
+    from console.importer import ImportRefused, existing_ids
 
     _writes(args)
+    if args.cases < 0 or args.closed < 0:
+        raise CliError("demo: --cases and --closed count cases: 0 or more")
     store = _open(args)
     policy = _book(args, store)
     now = _at(args) if args.at else clock.now()
     if now > clock.now() + 300:
         raise CliError("demo --at: the demo's history cannot lie in the future")
     with store.connection() as conn:
-        existing = existing_ids(conn, policy)
-    if existing.cases and not args.no_tui:
-        err(f"{store.safe_url} already holds {len(existing.cases)} cases; opening it")
-    elif existing.cases:
+        existing = existing_ids(conn, policy, cases=False)
+    if existing.has_cases and not args.no_tui:
+        err(f"{store.safe_url} already holds cases; opening it")
+    elif existing.has_cases:
         raise CliError(f"{store.safe_url} already holds data; demo fills an empty database (use --db)")
     else:
-        doc = generate(args.cases, seed=args.seed, now=now)
+        doc = generate(args.cases, seed=args.seed, now=now, first_id=10001 + args.closed)
+        recent = doc.pop("cases")
+        past = history(doc, args.closed, seed=args.seed, now=now)
         try:
-            prep = validate(doc, policy, existing, clock.now())
+            counts = import_cases(store, doc, chain(past, recent), args.closed + len(recent),
+                                  policy, clock.now(), _progress, label="demo")
         except ImportRefused as exc:  # a bug in the generator, not the user's input
             for p in exc.problems[:20]:
                 err(p)
             raise CliError("demo data failed validation") from None
-        with _progress("demo", len(prep.cases)) as tick, store.write() as session:
-            counts = write(session, prep, clock.now(), tick)
         err("demo: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {store.safe_url}")
     if args.no_tui:
         return EXIT_OK
@@ -1046,7 +1054,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--by", help="the administrator doing it (omit when a lead does it)")
     sp.add_argument("--at")
     sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
-    sp.add_argument("--cases", type=int, default=300)
+    sp.add_argument("--cases", type=int, default=300, help="recent cases (open or lately done)")
+    sp.add_argument("--closed", type=int, default=0,
+                    help="closed cases of three years' history before them")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--at", help="the demo's 'now' (default: now)")
     sp.add_argument("--no-tui", action="store_true")

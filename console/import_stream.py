@@ -23,7 +23,9 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import ijson
@@ -33,15 +35,19 @@ from console.importer import (
     ImportRefused,
     Prepared,
     Validation,
+    bulk_insert,
     existing_ids,
     read_document,
-    write_cases,
+    time_entry_row,
     write_head,
     write_tail,
 )
-from console.records import C, L
+from console.projection import project
+from console.records import CS, TE, C, E, L, next_rev
+from console.rules.clocks import sort_events
 from console.rules.policy import Records
 from console.rules.policy_book import PolicyBook
+from models import Attachment, Escalation
 
 BATCH = 2000
 #: A file this small that does not parse is parsed again by the standard library, whose
@@ -210,6 +216,20 @@ def _import_streamed(store: Any, path: str, source: str, book: PolicyBook, now: 
     records = book.at(now).records
     head, n_cases = read_sections(path, source, records)
     head = {k: v for k, v in head.items() if k not in ("at", "expected")}
+    return import_cases(store, head, iter_cases(path, source, records), n_cases, book, now,
+                        progress)
+
+
+def import_cases(store: Any, head: dict[str, Any], cases: Iterable[Any], n_cases: int,
+                 book: PolicyBook, now: int, progress: Callable[[str, int], Any],
+                 label: str = "import", *, parallel: bool | None = None) -> dict[str, int]:
+    """The sections of ``head`` and the ``cases`` (any iterable: a file's, a generator's),
+    validated and written batch by batch in one transaction (see the module docstring).
+
+    ``parallel`` (default: on a machine with two cores or more, for more than ``BATCH``
+    cases): a forked process reads, checks and evaluates the cases while this one writes
+    them; into an empty database the case tables' secondary indexes are built once at the
+    end rather than row by row."""
     with store.connection() as conn:
         existing = existing_ids(conn, book, cases=False)
     v = Validation(head, book, existing, now, defer_links=True)
@@ -221,7 +241,9 @@ def _import_streamed(store: Any, path: str, source: str, book: PolicyBook, now: 
               "users": len(first.users), "cases": 0, "events": 0}
     if first.products:
         counts["products"] = len(first.products)
-    with progress("import", n_cases) as tick, store.write() as session:
+    if parallel is None:
+        parallel = (os.cpu_count() or 1) > 1 and n_cases > BATCH and os.name == "posix"
+    with progress(label, n_cases) as tick, store.write() as session:
         again = existing_ids(session, book, cases=False)
         clash = [s["id"] for s in first.subscribers if s["id"] in again.subscribers]
         if clash:
@@ -231,42 +253,210 @@ def _import_streamed(store: Any, path: str, source: str, book: PolicyBook, now: 
             raise ImportRefused(["import refused: the database was filled meanwhile by another "
                                  "process; import again"])
         write_head(session, first)
-        index = 0
-        batch: list[Any] = []
-        for case in iter_cases(path, source, records):
-            batch.append(case)
-            if len(batch) >= BATCH:
-                _batch(session, v, index, batch, now, counts)
-                tick(len(batch))
-                index += len(batch)
-                batch = []
-        if batch:
-            _batch(session, v, index, batch, now, counts)
-            tick(len(batch))
-        named = {lk for pend in v.pending for lk in pend.links}
+        waiting: list[Any] = []
+        with _indexes_built_after(session, not again.has_cases and n_cases > 10 * BATCH):
+            for part in _prepared(v, cases, parallel):
+                waiting = _write_part(session, v, part, now, counts, waiting)
+                tick(part.size)
+        named = {lk for pend in waiting for lk in pend.links}
         v.out = tail
+        v.pending = waiting
         v.finish(_stored_types(session, named))  # raises: the transaction rolls back
         write_tail(session, tail)
     return counts
 
 
-def _batch(session: Any, v: Validation, start: int, raw: list[Any], now: int,
-           counts: dict[str, int]) -> None:
-    """Validate one batch of cases against what the database holds, and write it (valid
-    cases are written even after a problem: the transaction is rolled back at the end,
-    and later duplicates and links are still found)."""
-    ids = {c["id"] for c in raw if isinstance(c, dict) and isinstance(c.get("id"), str)}
-    named = {lk for c in raw if isinstance(c, dict) and isinstance(c.get("links"), list)
-             for lk in c["links"] if isinstance(lk, str)}
-    stored = _stored_types(session, ids | named)
-    v.out = Prepared()
-    v.cases(list(range(start, start + len(raw))), raw, dict(stored), ids & set(stored))
-    counts["events"] += write_cases(session, v.out, now)
-    counts["cases"] += len(v.out.cases)
-    if v.out.links:
-        from sqlalchemy import insert
+@dataclass
+class _Part:
+    """One batch of cases, checked and evaluated, ready to write (picklable: it crosses
+    from the preparing process)."""
 
-        session.execute(insert(L), v.out.links)
+    size: int  # cases read (valid or not)
+    paths: list[str]  # each prepared case's place in the file (cases[i])
+    cases: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    states: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+    escalations: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    logged: list[tuple[str, str]]  # (case id, subscriber) of cases with time logged
+    problems: list[str]
+    pending: list[Any]
+
+
+def _prepare(v: Validation, cases: Iterable[Any], now: int) -> Iterator[_Part]:
+    """Check and evaluate the cases a batch at a time (no database: duplicates of stored
+    cases and links to cases of other batches are settled by the writer)."""
+    index = 0
+    batch: list[Any] = []
+    for case in chain(cases, [_END]):
+        if case is not _END:
+            batch.append(case)
+            if len(batch) < BATCH:
+                continue
+        if not batch:
+            break
+        v.out, v.pending = Prepared(), []
+        n0 = len(v.chk.problems)
+        v.cases(list(range(index, index + len(batch))), batch, {}, set())
+        out = v.out
+        events: list[dict[str, Any]] = []
+        states: list[dict[str, Any]] = []
+        logged: list[tuple[str, str]] = []
+        for facts, evs, terms in out.histories:
+            ordered = sort_events(evs)
+            states.append(project(facts, ordered, terms))
+            for e in evs:  # record order, so ids keep it
+                events.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
+                               "data": dict(e.data),
+                               "recorded_at": e.recorded_at if e.recorded_at is not None else now})
+            if any(e.kind == "time_logged" for e in evs):
+                logged.append((facts.id, facts.subscriber))
+        paths = [f"cases[{i}]" for i in _case_indexes(batch, index, out.cases)]
+        problems = v.chk.problems[n0:]
+        del v.chk.problems[n0:]  # handed over with the part (the writer collects them)
+        yield _Part(len(batch), paths, out.cases, events, states, out.attachments,
+                    out.escalations, out.links, logged, problems, v.pending)
+        index += len(batch)
+        batch = []
+        if case is _END:
+            break
+
+
+_END = object()
+
+
+def _case_indexes(batch: list[Any], start: int, prepared: list[dict[str, Any]]) -> list[int]:
+    """The file index of each prepared case (prepared cases keep the batch's order)."""
+    where = {}
+    for i, c in enumerate(batch):
+        if isinstance(c, dict) and isinstance(c.get("id"), str):
+            where.setdefault(c["id"], start + i)
+    return [where.get(c["id"], start) for c in prepared]
+
+
+def _prepared(v: Validation, cases: Iterable[Any], parallel: bool) -> Iterator[_Part]:
+    """The prepared parts in order: made here, or by a forked process (a queue of a few
+    parts between the two, so that reading and writing overlap)."""
+    if not parallel:
+        yield from _prepare(v, cases, v.recorded_at)
+        return
+    import multiprocessing as mp
+
+    ctx = mp.get_context("fork")
+    queue = ctx.Queue(maxsize=4)
+    child = ctx.Process(target=_prepare_into, args=(queue, v, cases, v.recorded_at),
+                        name="import-prepare", daemon=True)
+    child.start()
+    try:
+        while True:
+            item = queue.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        child.join()
+    finally:
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def _prepare_into(queue: Any, v: Validation, cases: Iterable[Any], now: int) -> None:
+    try:
+        for part in _prepare(v, cases, now):
+            queue.put(part)
+        queue.put(None)
+    except ImportRefused as exc:
+        queue.put(exc)
+    except BaseException as exc:  # noqa: BLE001 - reported by the writer, in words
+        queue.put(RuntimeError(f"import: {type(exc).__name__}: {exc}"))
+    finally:
+        queue.close()
+        queue.join_thread()
+
+
+def _write_part(session: Any, v: Validation, part: _Part, now: int, counts: dict[str, int],
+                waiting: list[Any]) -> list[Any]:
+    """Write one prepared batch; returns the cases still waiting for linked cases."""
+    v.chk.problems.extend(part.problems)
+    ids = [c["id"] for c in part.cases]
+    stored = _stored_types(session, set(ids))
+    dups = {cid for cid in ids if cid in stored}
+    if dups:  # stored already (before this import, or in an earlier batch)
+        for path, cid in zip(part.paths, ids, strict=True):
+            if cid in dups:
+                v.chk.add(f"{path}.id", f"duplicate case id {cid!r}")
+        keep = [c for c in part.cases if c["id"] not in dups]
+        part = _Part(part.size, [], keep, [e for e in part.events if e["case_id"] not in dups],
+                     [s for s in part.states if s["case_id"] not in dups],
+                     [a for a in part.attachments if a["case_id"] not in dups],
+                     [e for e in part.escalations if e["case_id"] not in dups],
+                     [lk for lk in part.links if lk["case_id"] not in dups],
+                     [x for x in part.logged if x[0] not in dups], [],
+                     [p for p in part.pending if p.facts.id not in dups])
+    bulk_insert(session, C, part.cases)
+    bulk_insert(session, E, part.events)
+    rev = next_rev(session)
+    bulk_insert(session, CS, [dict(st, rev=rev + j) for j, st in enumerate(part.states)])
+    if part.attachments:
+        bulk_insert(session, Attachment.__table__, part.attachments)
+    if part.escalations:
+        bulk_insert(session, Escalation.__table__, part.escalations)
+    _time_entries(session, part.logged)
+    counts["cases"] += len(part.cases)
+    counts["events"] += len(part.events)
+    bulk_insert(session, L, part.links)
+    # Cases linking to cases of other batches: checked once those are written.
+    pending = waiting + part.pending
+    if pending:
+        v.out = Prepared()
+        named = {lk for pend in pending for lk in pend.links}
+        pending = v.resolve(pending, _stored_types(session, named))
+        bulk_insert(session, L, v.out.links)
+    return pending
+
+
+def _time_entries(session: Any, logged: list[tuple[str, str]]) -> None:
+    """Time entries of the cases with time logged (they need their events' ids)."""
+    if not logged:
+        return
+    sub_of = dict(logged)
+    ids = list(sub_of)
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        q = select(E.c.id, E.c.case_id, E.c.at, E.c.by, E.c.data).where(
+            E.c.case_id.in_(chunk), E.c.kind == "time_logged")
+        rows = [time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
+                for r in session.execute(q)]
+        bulk_insert(session, TE, rows)
+
+
+#: Secondary indexes an import into an empty database builds once at the end (a sort)
+#: instead of entry by entry: the case tables', but not case_event (case_id, at, id),
+#: which the import reads itself (time entries).
+_DEFERRED_INDEX_TABLES = ("support_case", "case_state", "time_entry")
+
+
+@contextlib.contextmanager
+def _indexes_built_after(session: Any, defer: bool) -> Iterator[None]:
+    """Drop the case tables' secondary indexes now and create them again at the end, in
+    the import's transaction (DDL is transactional on SQLite and PostgreSQL: a refused
+    import leaves them as they were). Only into an empty database."""
+    if not defer:
+        yield
+        return
+    from sqlmodel import SQLModel
+
+    conn = session.connection()
+    indexes = [ix for name in _DEFERRED_INDEX_TABLES
+               for ix in SQLModel.metadata.tables[name].indexes]
+    for ix in indexes:
+        ix.drop(conn)
+    yield
+    for ix in indexes:
+        ix.create(conn)
 
 
 def _stored_types(session: Any, ids: set[str]) -> dict[str, str]:
