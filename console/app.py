@@ -100,8 +100,9 @@ class ConsoleApp(App[int]):
     def __init__(self, url: str | None = None, *, policy_path: str | None = None,
                  user: str = "unknown", tz: tzinfo | None = None, store: Any = None,
                  policy: Any = None, animations: bool = False, live: bool | None = None,
-                 bell: bool = True) -> None:
+                 bell: bool = True, first: Any = None) -> None:
         super().__init__()
+        self._first = first  # console.first_screen.FirstScreen: the first rows, read apart
         # Follow other processes' writes; SUPPORT_CONSOLE_LIVE=0 switches it off (the
         # test suite does, except in the tests of the live feed, for stable snapshots).
         self.live = live if live is not None else os.environ.get("SUPPORT_CONSOLE_LIVE", "1") != "0"
@@ -128,9 +129,11 @@ class ConsoleApp(App[int]):
         self.rev = 0  # the newest case_state.rev the queue shown has read
         self._book_key: tuple = ()  # the policy versions the queue was read under
         self._started = False  # the feed, the watcher and the other panes are running
+        self._shown_first = False  # the first screen came from console.first_screen
         self.panes_ready = False  # the other panes may read (the queue came first)
         self.first_paint_at: float | None = None
         self.load_done = threading.Event()  # the first read finished (or failed)
+        self._first_painted = threading.Event()  # the first rows went to the terminal
         self._mounted = threading.Event()
         threading.Thread(target=self._preload, name="queue-preload", daemon=True).start()
         if not animations and not os.environ.get("TEXTUAL_ANIMATIONS"):
@@ -209,11 +212,35 @@ class ConsoleApp(App[int]):
 
     def _preload(self) -> None:
         """The first read, in a plain thread started with the app: it overlaps the
-        database work with Textual's own start-up instead of waiting for the mount."""
+        database work with Textual's own start-up instead of waiting for the mount. With
+        a first screen read by another process, its rows come first, then this process
+        reads the whole queue."""
         try:
+            if self._first is not None:
+                self._take_first_screen()
             self._read_queue()
         finally:
             self.load_done.set()
+
+    def _take_first_screen(self) -> None:
+        first, self._first = self._first, None
+        try:
+            message = first.next()
+        finally:
+            first.close()
+        if message is not None and message[0] == "rows":
+            _, rows, names, at = message
+            self._shown_first = True
+            self._hand_over(self._loaded, rows, None, names, at, True, 0)
+            self._after_first_paint()
+
+    def _after_first_paint(self) -> None:
+        """Let the first rows reach the terminal (Textual writes from a thread of its own)
+        before this thread takes the interpreter to read the whole queue."""
+        import time
+
+        if self._first_painted.wait(3):
+            time.sleep(0.03)
 
     def _hand_over(self, fn: Any, *args: Any) -> None:
         """Run ``fn`` on the app's thread once the app is mounted."""
@@ -240,9 +267,11 @@ class ConsoleApp(App[int]):
                 self._read_book(conn)
                 terms = load_terms(conn, self.policy)
                 names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
-                if not self.loaded:
+                if not self.loaded and not self._shown_first:
                     top = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)
                     self._hand_over(self._loaded, top, terms, names, at, True, rev)
+                    if top:
+                        self._after_first_paint()
                 # The rest of the queue in the background: hand the interpreter to a key
                 # press within a millisecond (not Python's default 5 ms) meanwhile.
                 sys.setswitchinterval(0.001)
@@ -267,8 +296,10 @@ class ConsoleApp(App[int]):
 
     def _loaded(self, items: list[Any], terms: Any, names: dict[str, str], at: int,
                 partial: bool, rev: int) -> None:
-        self.terms, self.subscriber_names = terms, names
-        self._book_key = _book_key(terms)
+        self.subscriber_names = names
+        if terms is not None:  # (None: rows read by the first-screen process)
+            self.terms = terms
+            self._book_key = _book_key(terms)
         if not partial:
             self.loaded = True
             self.rev = max(self.rev, rev)
@@ -279,7 +310,7 @@ class ConsoleApp(App[int]):
             gc.freeze()
         now = clock.now()
         if now > at and not partial:
-            from console.queue import retick
+            from console.queue_rows import retick
 
             retick(items, now)
             at = now
@@ -287,12 +318,16 @@ class ConsoleApp(App[int]):
         self.queue.show_items(items, at, partial=partial)
         self.header.set_state(at=self.at, breaches=None if partial else self.queue.breaches)
         if self.first_paint_at is None and items:
-            import time
-
-            self.call_after_refresh(lambda: setattr(self, "first_paint_at", time.perf_counter()))
+            self.call_after_refresh(self._painted)
         if not partial and not self._started:
             self._started = True
             self.call_after_refresh(self._start_the_rest)
+
+    def _painted(self) -> None:
+        import time
+
+        self.first_paint_at = time.perf_counter()
+        self._first_painted.set()
 
     def _start_the_rest(self) -> None:
         """Once the whole queue is on screen: the change feed (and a catch-up read of what
@@ -483,7 +518,7 @@ class ConsoleApp(App[int]):
     def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int,
                        terms: Any = None, rev: int | None = None) -> None:
         """Put re-read rows in their places; the cursor stays on the case it was on."""
-        from console.queue import retick
+        from console.queue_rows import retick
 
         if terms is not None:
             self.terms = terms
@@ -516,7 +551,7 @@ class ConsoleApp(App[int]):
         self.at = at
         self.header.set_state(at=at)
         if self.loaded:
-            from console.queue import earliest_boundary
+            from console.queue_rows import earliest_boundary
 
             boundary = earliest_boundary(self.queue.items)
             if boundary is not None and boundary <= at:
@@ -556,18 +591,35 @@ class ConsoleApp(App[int]):
         self.query_one(QueueTable).focus()
 
 
-def run(url: str | None, *, policy_path: str | None = None, user: str = "unknown",
-        mouse: bool = True) -> int:
-    """Open the console (``support-console``); returns the exit code."""
+def run(db: str | None, *, policy_path: str | None = None, user: str = "unknown",
+        mouse: bool = True, first: Any = None, cfg: Any = None) -> int:
+    """Open the console (``support-console``); returns the exit code.
+
+    The first screen of the queue is read by a forked process (``console.first_screen``)
+    while this one imports Textual and lays out the screen; a database that cannot be
+    opened exits 2 before the screen starts, as every command does."""
     from console.config import ConfigError, load_config
+
+    if cfg is None:
+        try:
+            cfg = load_config()
+        except ConfigError as exc:
+            print(f"config: {exc}", file=sys.stderr)
+            return 1
+    policy_path = policy_path or cfg.policy
+    if first is None:
+        from console import first_screen
+
+        first = first_screen.start(db, policy_path)
     from console.rules.timeutil import zone
 
-    try:
-        cfg = load_config()
-    except ConfigError as exc:
-        print(f"config: {exc}", file=sys.stderr)
-        return 1
     tz = zone(cfg.timezone) if cfg.timezone else None
-    app = ConsoleApp(url, policy_path=policy_path or cfg.policy, user=user, tz=tz, bell=cfg.bell)
+    message = first.next()
+    if message is None or message[0] == "error":
+        first.close()
+        print(message[1] if message else "cannot open the database", file=sys.stderr)
+        return message[2] if message and message[2] else 2
+    app = ConsoleApp(message[1], policy_path=policy_path, user=user, tz=tz, bell=cfg.bell,
+                     first=first)
     app.run(mouse=mouse and cfg.mouse)
     return 0

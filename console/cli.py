@@ -881,15 +881,25 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    store = _open(args)
-    return _run_app(args, store.url)
+    """The console: the database is opened by the process reading its first screen
+    (``console.first_screen``), so that this one goes straight to Textual."""
+    return _run_app(args, getattr(args, "db", None))
 
 
-def _run_app(args: argparse.Namespace, url: str) -> int:
+def _run_app(args: argparse.Namespace, db: str | None) -> int:
+    from console import first_screen
+    from console.config import ConfigError, load_config
+
+    try:
+        cfg = load_config()
+    except ConfigError as exc:
+        raise CliError(f"config: {exc}") from None
+    policy = getattr(args, "policy", None) or cfg.policy
+    first = first_screen.start(db, policy)  # before Textual is imported: in parallel
     from console.app import run
 
-    return run(url, policy_path=getattr(args, "policy", None), user=operator(args),
-               mouse=not getattr(args, "no_mouse", False))
+    return run(db, policy_path=policy, user=operator(args),
+               mouse=not getattr(args, "no_mouse", False), first=first, cfg=cfg)
 
 
 # -- parser -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from console.queue import QueueRow
+from console.queue_rows import QueueRow
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from console.queue import QueueRow, breach_count, retick
 from console.queue_filters import Filters, apply_filters
+from console.queue_rows import QueueRow, breach_count, retick
 from screens.queue_table import QueueTable
 
 PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
@@ -60,7 +60,9 @@ class QueuePane(Vertical):
         self.at = 0
         self.filters = Filters()
         self.mine_ids: set[str] | None = None
-        self.loading = True
+        # Reading the rest of the queue (not Textual's ``loading``, which would hide the
+        # pane behind a spinner until the whole queue is read: the first rows first).
+        self.partial = True
         self.error: str | None = None
         self.view: list[QueueRow] = []
 
@@ -88,13 +90,13 @@ class QueuePane(Vertical):
         self.items, self.at = items, at
         if items:
             self.table.id_width = min(14, max(6, max(len(it.id) for it in items)))
-        self.loading = partial
+        self.partial = partial
         self.error = None
         self._refilter(keep=keep)
 
     def show_error(self, message: str) -> None:
         self.error = message
-        self.loading = False
+        self.partial = False
         self._show_status()
 
     def tick(self, at: int) -> bool:
@@ -151,7 +153,7 @@ class QueuePane(Vertical):
             pos = f"{self.table.cursor + 1:,}/{n:,}" if n else "0"
             total = f" of {len(self.items):,}" if f.active else ""
             line.append(f"  │ {pos}{total}")
-            if self.loading:
+            if self.partial:
                 line.append("  │ loading…", style="italic")
         self.query_one("#queue-filters", Static).update(line)
         head = self.query_one("#queue-head", Static)

@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.queue import QueueRow
+from console.queue_rows import QueueRow
 from console.text import clock_text, inert, worst_clock
 
 TYPE_SHORT = {"incident": "INC", "query": "QRY", "security_report": "SRA",
