@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from console.actions import Refused, append_in
-from console.queue import load_queue
+from console.projection import ESCALATING_CLOCKS
 from console.records import C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import evaluate
 from console.rules.policy import Policy
@@ -23,7 +23,6 @@ from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_
 from models import Escalation
 
 ESC = Escalation.__table__
-ESCALATING_CLOCKS = ("workaround", "resolution")
 
 
 @dataclass(frozen=True)
@@ -50,27 +49,50 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
 
     That instant is one counted second past the target, not the clock's ``due``: a target
     reached exactly at the end of a day's window is not breached until the next window
-    opens, hours later."""
+    opens, hours later.
+
+    Both come from the projection's ``escalate_at`` (``console.projection``), read through
+    ``ix_case_state_listed_escalate_at``: the incidents due, and the smallest instant still
+    ahead, without carrying every open incident's clocks (nor reading closed history).
+    Incidents whose summary cannot be carried to ``at`` (a suspension boundary passed, an
+    event ahead of ``at``) are evaluated from their events. Every candidate is checked
+    from its events before it is recorded."""
+    from sqlalchemy import text
+
+    unescalated = "s.listed = :t AND s.type = 'incident' AND s.escalated = :f"
+    params = {"t": True, "f": False, "at": at}
+    due = {r[0] for r in conn.execute(text(
+        f"SELECT s.case_id FROM case_state s WHERE {unescalated} AND s.escalate_at <= :at "
+        "AND +s.anchor_at <= :at AND (s.valid_until IS NULL OR +s.valid_until > :at)"), params)}
+    next_due = conn.execute(text(
+        f"SELECT MIN(s.escalate_at) FROM case_state s WHERE {unescalated} "
+        "AND s.escalate_at > :at AND +s.anchor_at <= :at "
+        "AND (s.valid_until IS NULL OR +s.valid_until > :at)"), params).scalar()
+    stale = [r[0] for r in conn.execute(text(
+        f"SELECT s.case_id FROM case_state s WHERE {unescalated} AND s.anchor_at > :at "
+        f"UNION SELECT s.case_id FROM case_state s WHERE {unescalated} "
+        "AND s.valid_until <= :at"), params)]
+    if not due and not stale:
+        return [], next_due
     terms = load_terms(conn, policy)
-    candidates = []
-    next_due: int | None = None
-    # Listed incidents not escalated yet (the projection's ``escalated`` flag), through the
-    # listed indexes: closed history is never read.
-    for r in load_queue(conn, policy, at, terms=terms, unescalated_incidents=True):
-        ev = r.eval
-        if ev.type != "incident" or r.escalated:  # reclassified, or escalated, since
-            continue
-        clocks = ev.clocks
-        if any(clocks[c].breached for c in ESCALATING_CLOCKS if c in clocks):
-            candidates.append(r.id)
-            continue
-        for c in ESCALATING_CLOCKS:
-            st = clocks.get(c)
-            if st is not None and st.state == "running" and st.remaining is not None:
-                breach_at = r.terms.specs(ev.type, ev.priority)[c].calendar.add(
-                    at, st.remaining + 1)
-                if next_due is None or breach_at < next_due:
-                    next_due = breach_at
+    candidates = sorted(due)
+    if stale:  # evaluated from events: due now, or the next instant one may be
+        from console.queue import load_queue
+
+        for r in load_queue(conn, None, at, terms=terms, case_ids=stale):
+            ev = r.eval
+            if ev.type != "incident" or r.escalated:
+                continue
+            if any(ev.clocks[c].breached for c in ESCALATING_CLOCKS if c in ev.clocks):
+                candidates.append(r.id)
+                continue
+            for c in ESCALATING_CLOCKS:
+                st = ev.clocks.get(c)
+                if st is not None and st.state == "running" and st.remaining is not None:
+                    breach_at = r.terms.specs(ev.type, ev.priority)[c].calendar.add(
+                        at, st.remaining + 1)
+                    if next_due is None or breach_at < next_due:
+                        next_due = breach_at
     if not candidates:
         return [], next_due
     events = load_events(conn, candidates)

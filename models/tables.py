@@ -150,6 +150,7 @@ class CaseState(SQLModel, table=True):
         Index("ix_case_state_listed_reported_at", "listed", "reported_at"),
         Index("ix_case_state_listed_anchor_at", "listed", "anchor_at"),
         Index("ix_case_state_listed_valid_until", "listed", "valid_until"),
+        Index("ix_case_state_listed_escalate_at", "listed", "escalate_at"),
     )
 
     case_id: str = Field(foreign_key="support_case.id", primary_key=True)
@@ -173,6 +174,9 @@ class CaseState(SQLModel, table=True):
     # queue reads case_state alone, with no join per listed case.
     title: str = Field(default="", sa_column_kwargs={"server_default": text("''")})
     deployment_id: str | None = None
+    # An incident falls due for escalation at this instant if nothing more happens
+    # (``console.projection.escalate_at``); a sweep reads ``escalate_at <= now`` by index.
+    escalate_at: int | None = Field(default=None, sa_type=BigInteger)
     # Grows with every write of this row (``console.records.next_rev``): a console re-reads
     # the rows written since its last read (``rev > last``) instead of the whole queue.
     rev: int = Field(default=0, sa_type=BigInteger, index=True,

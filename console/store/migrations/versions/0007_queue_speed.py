@@ -12,6 +12,9 @@ the closed history.
   current terms (one subscriber's, every subscriber's), not those of past years;
 - ``case_state.title`` and ``.deployment_id`` (copied from support_case, where both are
   fixed at creation): the queue reads case_state alone, without a join per listed case;
+- ``case_state.escalate_at`` (indexed with listed): when an incident falls due for
+  escalation if nothing more happens, so that a sweep reads only the incidents due, not
+  every open one; filled here for the listed incidents from their events;
 - ``case_state.rev`` (indexed): a number that grows with every write of a case's summary,
   so a console told "something changed" (SQLite's change feed cannot say what) re-reads
   only the cases written since it last read (``rev > last``), not the whole queue.
@@ -35,6 +38,7 @@ INDEXES = (
     ("ix_case_state_listed_reported_at", "case_state", ["listed", "reported_at"]),
     ("ix_case_state_listed_anchor_at", "case_state", ["listed", "anchor_at"]),
     ("ix_case_state_listed_valid_until", "case_state", ["listed", "valid_until"]),
+    ("ix_case_state_listed_escalate_at", "case_state", ["listed", "escalate_at"]),
     ("ix_time_entry_subscriber_id_at", "time_entry", ["subscriber_id", "at"]),
     ("ix_time_entry_at", "time_entry", ["at"]),
 )
@@ -47,6 +51,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("title", sa.String(), nullable=False,
                                    server_default=sa.text("''")))
         batch.add_column(sa.Column("deployment_id", sa.String(), nullable=True))
+        batch.add_column(sa.Column("escalate_at", sa.BigInteger(), nullable=True))
     op.execute("UPDATE case_state SET "
                "title = (SELECT c.title FROM support_case c WHERE c.id = case_state.case_id), "
                "deployment_id = (SELECT c.deployment_id FROM support_case c "
@@ -54,6 +59,36 @@ def upgrade() -> None:
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
     op.create_index("ix_case_state_rev", "case_state", ["rev"])
+    _fill_escalate_at(op.get_bind())
+
+
+def _fill_escalate_at(conn: sa.Connection) -> None:
+    """``escalate_at`` of every listed incident not escalated yet, from its events (the
+    projection's own function; closed cases and escalated ones never need it)."""
+    from console.policy_store import load_book
+    from console.projection import anchor_of, escalate_at
+    from console.records import case_facts, load_events, load_terms
+    from console.rules.clocks import evaluate
+
+    ids = [r[0] for r in conn.execute(sa.text(
+        "SELECT case_id FROM case_state WHERE listed = :t AND type = 'incident' "
+        "AND escalated = :f"), {"t": True, "f": False})]
+    if not ids:
+        return
+    terms = load_terms(conn, load_book(conn))
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        events = load_events(conn, chunk)
+        rows = conn.execute(sa.text("SELECT * FROM support_case WHERE id IN :ids")
+                            .bindparams(sa.bindparam("ids", expanding=True)), {"ids": chunk})
+        for r in rows:
+            if r.subscriber_id not in terms:
+                continue
+            facts, evs = case_facts(r), events[r.id]
+            t = terms.case(r.subscriber_id, r.reported_at)
+            value = escalate_at(evaluate(facts, evs, t, anchor_of(facts, evs)), t)
+            conn.execute(sa.text("UPDATE case_state SET escalate_at = :e WHERE case_id = :c"),
+                         {"e": value, "c": r.id})
 
 
 def downgrade() -> None:
@@ -61,6 +96,7 @@ def downgrade() -> None:
     for name, table, _ in reversed(INDEXES):
         op.drop_index(name, table_name=table)
     with op.batch_alter_table("case_state") as batch:
+        batch.drop_column("escalate_at")
         batch.drop_column("deployment_id")
         batch.drop_column("title")
         batch.drop_column("rev")
