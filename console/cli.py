@@ -471,8 +471,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from console import clock
-    from console.escalation import sweep_and_next
     from console.rules.timeutil import format_instant
+    from console.sweep import sweep_and_next
 
     _writes(args)
     at = _at(args)

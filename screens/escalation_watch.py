@@ -56,7 +56,7 @@ Sweeper = Callable[[Any, int], tuple[list[Any], int | None]]
 
 def sweep_in_process(store: Any, at: int) -> tuple[list[Any], int | None]:
     """``console.escalation.sweep_and_next`` here (tests: the clock is frozen)."""
-    from console.escalation import sweep_and_next
+    from console.sweep import sweep_and_next
 
     return sweep_and_next(store, at, recorded_at=clock.now())
 
@@ -69,8 +69,8 @@ def sweep_in_child(store: Any, at: int) -> tuple[list[Any], int | None]:
     import subprocess
     import sys
 
-    from console.escalation import Escalated
     from console.rules.timeutil import format_instant, parse_instant
+    from console.sweep import Escalated
 
     env = dict(os.environ, SUPPORT_CONSOLE_DB=store.url)
     proc = subprocess.run(

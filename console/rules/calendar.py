@@ -112,7 +112,7 @@ class Calendar:
         year = datetime.fromtimestamp(ts, self._tz).year
         if self._years is not None and self._years[0] < year < self._years[1]:
             return
-        lo, hi = year - 2, year + 3
+        lo, hi = year - 1, year + 2  # four years; further out, laid out when asked
         if self._years is not None:
             lo, hi = min(lo, self._years[0]), max(hi, self._years[1])
         starts: list[int] = []

@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import RootTransaction, make_url
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -169,6 +171,8 @@ class Store:
             from console.errors import Refused
 
             raise Refused(self.read_only)
+        from sqlmodel import Session  # lazy: a read-only command never needs the ORM
+
         conn, trans = self._begin_write()
         session = Session(bind=conn, expire_on_commit=False)
         try:
@@ -190,6 +194,8 @@ class Store:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads (deferred BEGIN on SQLite); rolled back at exit."""
+        from sqlmodel import Session
+
         conn = self._connect(self.engine)
         session = Session(bind=conn, expire_on_commit=False)
         try:
