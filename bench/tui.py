@@ -199,6 +199,8 @@ async def keys(db: Path) -> dict[str, str]:
                     return float("nan")
             dt = frames[0] - t
             (loading if during else loaded).append(dt)
+            if os.environ.get("BENCH_DEBUG"):
+                print(key, f"{dt * 1000:.1f}", "loading" if during else "", flush=True)
             return dt
 
         downs = [await press("down") for _ in range(50)]
@@ -218,9 +220,12 @@ async def keys(db: Path) -> dict[str, str]:
                 f"{len(loading)} keys, worst {max(loading) * 1000:.1f} ms")
         out["  after it was loaded"] = f"{len(loaded)} keys, worst " + (
             f"{max(loaded) * 1000:.1f} ms" if loaded else "-")
-        while not app.loaded:
+        for _ in range(1200):  # at most a minute
+            if app.loaded:
+                break
             await asyncio.sleep(0.05)
-        out["listed"] = f"{len(app.queue.items):,}"
+        out["listed"] = f"{len(app.queue.items):,}" + ("" if app.loaded else
+                                                         f" (not loaded: {app.queue.error})")
     return out
 
 

@@ -252,9 +252,13 @@ class ConsoleApp(App[int]):
         import gc
 
         from console.queue import load_queue
+        from console.queue_rows import breach_count
 
         gc.disable()  # 100k long-lived rows: collections during the read only cost
         previous = sys.getswitchinterval()
+        # The queue in the background: hand the interpreter to a key press within a
+        # millisecond (not Python's default 5 ms) meanwhile.
+        sys.setswitchinterval(0.001)
         try:
             self._open()
             from sqlalchemy import select
@@ -272,10 +276,8 @@ class ConsoleApp(App[int]):
                     self._hand_over(self._loaded, top, terms, names, at, True, rev)
                     if top:
                         self._after_first_paint()
-                # The rest of the queue in the background: hand the interpreter to a key
-                # press within a millisecond (not Python's default 5 ms) meanwhile.
-                sys.setswitchinterval(0.001)
                 rows = load_queue(conn, None, at, terms=terms)
+                breaches = breach_count(rows)
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {exc}"
             self.panes_ready = True  # the other panes say what they can
@@ -284,7 +286,7 @@ class ConsoleApp(App[int]):
         finally:
             sys.setswitchinterval(previous)
             gc.enable()
-        self._hand_over(self._loaded, rows, terms, names, at, False, rev)
+        self._hand_over(self._loaded, rows, terms, names, at, False, rev, breaches)
 
     def _other_panes(self) -> list[Any]:
         """The registered panes other than the queue (they tick and refresh themselves)."""
@@ -295,7 +297,7 @@ class ConsoleApp(App[int]):
         return out
 
     def _loaded(self, items: list[Any], terms: Any, names: dict[str, str], at: int,
-                partial: bool, rev: int) -> None:
+                partial: bool, rev: int, breaches: int | None = None) -> None:
         self.subscriber_names = names
         if terms is not None:  # (None: rows read by the first-screen process)
             self.terms = terms
@@ -312,10 +314,11 @@ class ConsoleApp(App[int]):
         if now > at and not partial:
             from console.queue_rows import retick
 
-            retick(items, now)
+            if retick(items, now):
+                breaches = None  # (counted again when asked)
             at = now
         self.at = max(self.at, at)
-        self.queue.show_items(items, at, partial=partial)
+        self.queue.show_items(items, at, partial=partial, breaches=breaches)
         self.header.set_state(at=self.at, breaches=None if partial else self.queue.breaches)
         if self.first_paint_at is None and items:
             self.call_after_refresh(self._painted)

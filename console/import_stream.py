@@ -345,7 +345,7 @@ def _prepared(v: Validation, cases: Iterable[Any], parallel: bool) -> Iterator[_
 
     ctx = mp.get_context("fork")
     queue = ctx.Queue(maxsize=4)
-    child = ctx.Process(target=_prepare_into, args=(queue, v, cases, v.recorded_at),
+    child = ctx.Process(target=_prepare_into, args=(queue, v, cases, v.recorded_at, os.getpid()),
                         name="import-prepare", daemon=True)
     child.start()
     try:
@@ -363,11 +363,13 @@ def _prepared(v: Validation, cases: Iterable[Any], parallel: bool) -> Iterator[_
             child.join()
 
 
-def _prepare_into(queue: Any, v: Validation, cases: Iterable[Any], now: int) -> None:
+def _prepare_into(queue: Any, v: Validation, cases: Iterable[Any], now: int,
+                  parent: int) -> None:
+    _die_with(parent)
     try:
         for part in _prepare(v, cases, now):
-            queue.put(part)
-        queue.put(None)
+            _put(queue, part, parent)
+        _put(queue, None, parent)
     except ImportRefused as exc:
         queue.put(exc)
     except BaseException as exc:  # noqa: BLE001 - reported by the writer, in words
@@ -375,6 +377,32 @@ def _prepare_into(queue: Any, v: Validation, cases: Iterable[Any], now: int) -> 
     finally:
         queue.close()
         queue.join_thread()
+
+
+def _die_with(parent: int) -> None:
+    """The preparing process ends with the import's (killed, it would wait on its queue
+    forever): Linux's parent-death signal, and a look at the parent on every wait."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _put(queue: Any, item: Any, parent: int) -> None:
+    import queue as queues
+
+    while True:
+        try:
+            queue.put(item, timeout=1.0)
+            return
+        except queues.Full:
+            if os.getppid() != parent:
+                os._exit(1)
 
 
 def _write_part(session: Any, v: Validation, part: _Part, now: int, counts: dict[str, int],

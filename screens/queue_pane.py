@@ -65,6 +65,7 @@ class QueuePane(Vertical):
         self.partial = True
         self.error: str | None = None
         self.view: list[QueueRow] = []
+        self._breaches: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-filters", markup=False)
@@ -86,8 +87,11 @@ class QueuePane(Vertical):
     # -- data from the app ----------------------------------------------------------------
 
     def show_items(self, items: list[QueueRow], at: int, *, partial: bool = False,
-                   keep: str | None = None) -> None:
+                   keep: str | None = None, breaches: int | None = None) -> None:
+        """``breaches``: the count of marked rows, when the reader counted them already
+        (100k rows: a count here would hold up a key press)."""
         self.items, self.at = items, at
+        self._breaches = breaches
         if items:
             self.table.id_width = min(14, max(6, max(len(it.id) for it in items)))
         self.partial = partial
@@ -103,6 +107,7 @@ class QueuePane(Vertical):
         """Time passed: cases whose due passed may breach and move up. Returns whether the
         order changed."""
         self.at = at
+        self._breaches = None
         moved = retick(self.items, at) if self.items else False
         if moved:
             self._refilter()
@@ -113,7 +118,9 @@ class QueuePane(Vertical):
 
     @property
     def breaches(self) -> int:
-        return breach_count(self.items)
+        if self._breaches is None:
+            self._breaches = breach_count(self.items)
+        return self._breaches
 
     # -- filters --------------------------------------------------------------------------
 
