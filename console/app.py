@@ -30,13 +30,13 @@ from textual.binding import Binding
 from textual.widgets import ContentSwitcher, Footer
 
 from console import clock
+from console.first_screen import TOP_ROWS  # first screenful, read before the whole queue
 from screens.palette import JumpProvider
 from screens.panes import PANES
 from screens.queue_pane import QueuePane
 from screens.queue_table import QueueTable
 from screens.status_header import StatusHeader
 
-TOP_ROWS = 200  # first screenful, read by index before the whole queue
 #: More changed cases than this in one refresh: re-read the whole queue instead.
 MAX_CHANGED = 20_000
 

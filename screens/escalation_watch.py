@@ -18,15 +18,16 @@ Every few seconds the app runs ``run_check`` from a timer; it starts one thread 
 The first check takes the escalations that already existed as seen: starting a console
 does not ring for last week's escalations, only for those recorded from then on.
 
-Cost. Noticing (step 2) is two small queries, run on every beat. The sweep (step 1) reads
-the whole queue (~0.05 s for 500 cases, ~3 s for 100k here), so it runs only when it can
-find something: when anything was written since the last sweep, or when the console's
-clock passes the earliest instant an escalation can fall due (the last sweep computed it),
-or after SWEEP_BACKSTOP seconds (a suspension lifted, a policy edited). And at most once
-per ten times its last cost (at 100k cases at most a tenth of a core). An idle console
-whose cases are far from their targets does not sweep at all. Cron's ``support-console
-sweep`` and the other consoles sweep as well; whichever gets there first records the
-escalation, which every console then notices within a beat.
+Cost. Noticing (step 2) is two small queries, run on every beat. The sweep (step 1) is a
+process of its own (Python's start and SQLAlchemy's import, ~0.3 s of CPU on the other
+core; with nothing due it reads three index ranges of ``case_state.escalate_at``), so it
+runs only when it can find something: when anything was written since the last sweep, or
+when the console's clock passes the earliest instant an escalation can fall due (the last
+sweep computed it), or after SWEEP_BACKSTOP seconds (a suspension lifted, a policy
+edited). And at most once per ten times its last cost. An idle console whose cases are far
+from their targets does not sweep at all. Cron's ``support-console sweep`` and the other
+consoles sweep as well; whichever gets there first records the escalation, which every
+console then notices within a beat.
 
 The app wires it with ``start_watch(self)`` once the whole queue is shown (``SUPPORT_CONSOLE_SWEEP=0``
 turns it off); tests, whose clock is frozen, call ``run_check(app)`` (or
