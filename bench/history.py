@@ -49,7 +49,7 @@ PLANS = (
      "+s.anchor_at <= :at"),
     ("sweep: next instant", "SELECT MIN(s.escalate_at) FROM case_state s WHERE s.listed = {t} "
      "AND s.type = 'incident' AND s.escalated = {f} AND s.escalate_at > :at"),
-    ("console: changed since", "SELECT case_id FROM case_state WHERE rev > 0"),
+    ("console: changed since", "SELECT case_id FROM case_state WHERE rev > :rev"),
     ("meters: this term's time", "SELECT t.subscriber_id, t.at FROM time_entry t "
      "WHERE t.at >= :since"),
 )
@@ -78,7 +78,9 @@ def sqlite_plans(db: Path) -> None:
     now = int(time.time())
     print("\nSQLite query plans (EXPLAIN QUERY PLAN):")
     for name, sql in PLANS:
+        rev = con.execute("SELECT max(rev) FROM case_state").fetchone()[0] - 10
         q = sql.format(t=1, f=0).replace(":since", str(now - 400 * 86400)).replace(":at", str(now))
+        q = q.replace(":rev", str(rev))
         plan = "; ".join(r[3] for r in con.execute("EXPLAIN QUERY PLAN " + q))
         print(f"  {name:<30} {plan}")
     con.close()
@@ -105,9 +107,10 @@ def pg_plans() -> None:
                              dbname=url.split("/", 3)[3].split("?")[0], autocommit=True) as pg:
             pg.execute("ANALYZE")
             now = int(time.time())
+            rev = pg.execute("SELECT max(rev) - 10 FROM case_state").fetchone()[0]
             for name, sql in PLANS:
                 q = sql.format(t="true", f="false").replace(":since", str(now - 400 * 86400))
-                q = q.replace(":at", str(now))
+                q = q.replace(":at", str(now)).replace(":rev", str(rev))
                 plan = [r[0] for r in pg.execute("EXPLAIN " + q)]
                 scans = [re.sub(r"\s+\(cost.*", "", ln).strip(" ->") for ln in plan
                          if "Scan" in ln]
