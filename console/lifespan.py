@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from console.actions import Refused
+from console.errors import Refused
 from console.operators import role_of
 from console.records import Conn, D
 from console.rules.lifespan import end_of_support, past_end_of_support
