@@ -97,10 +97,12 @@ def row_fragment(r: Any) -> str:
         return case_fragment(r, {})
     data = _DECODE(raw)[0] if isinstance(raw, str) else raw
     at, anchor = r.at, r.anchor_at
-    specs = r.terms.specs(r.type, r.priority) if at != anchor else None
+    specs = None
     parts = []
     for name, (state, target, elapsed, due, breached) in data["c"].items():
-        if state == "running" and specs is not None:
+        if state == "running" and at != anchor:
+            if specs is None:
+                specs = r.terms.specs(r.type, r.priority)
             elapsed += specs[name].calendar.elapsed(anchor, at)
             breached = target is not None and elapsed > target
         if target is None:
@@ -130,8 +132,22 @@ _CASE = ('{"id": %s, "subscriber": %s, "type": "%s", "priority": %s, "status": "
 _DAYS: dict[int, str] = {}
 
 
+_ISO: dict[int, str] = {}
+
+
 def _iso(ts: int) -> str:
-    """``"2026-11-24T15:00:00Z"`` (quoted) for epoch seconds; a day's prefix is cached."""
+    """``"2026-11-24T15:00:00Z"`` (quoted) for epoch seconds; cached (dues fall on the
+    same window ends), and a day's prefix too."""
+    text = _ISO.get(ts)
+    if text is not None:
+        return text
+    if len(_ISO) > 200_000:
+        _ISO.clear()
+    text = _ISO[ts] = _iso_text(ts)
+    return text
+
+
+def _iso_text(ts: int) -> str:
     day, sec = divmod(ts, 86400)
     prefix = _DAYS.get(day)
     if prefix is None:

@@ -142,14 +142,15 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
                subscriber: str | None = None, top: int | None = None,
                reported: tuple[int | None, int | None] | None = None,
                unescalated_incidents: bool = False,
-               known_at: int | None = None) -> list[QueueRow]:
+               known_at: int | None = None, compact: bool = True) -> list[QueueRow]:
     """Listed cases at ``at`` in risk order.
 
     ``case_ids``/``subscriber``: only those cases; ``top=N``: exactly the first N rows of
     the whole queue, reading little more than N rows (the console's first screen);
     ``reported=(lo, hi)``: cases reported in [lo, hi) (a parallel reader's share);
     ``unescalated_incidents``: incidents not escalated yet (what a sweep reads);
-    ``known_at``: only what was recorded by then (``--as-known-at``).
+    ``known_at``: only what was recorded by then (``--as-known-at``); ``compact``: share
+    the rows' repeated strings (a console holding them; a command writing JSON need not).
     """
     if terms is None:
         assert policy is not None
@@ -186,7 +187,7 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
     selective = case_ids is not None or subscriber is not None
     scan = not selective and _mostly_listed(conn)
     rows, stale = _rows(_stream(conn, _listed_sql(where, scan=scan), params), terms, at,
-                        what_if, known_at)
+                        what_if, known_at, compact)
     if stale:
         rows.extend(_evaluate(conn, terms, at, stale, known_at=known_at))
     _add_support(conn, rows, at)
@@ -195,7 +196,7 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
 
 
 def _rows(result: Iterable[Sequence[Any]], terms: TermsMap, at: int, what_if: bool,
-          known_at: int | None) -> tuple[list[QueueRow], list[str]]:
+          known_at: int | None, compact: bool = True) -> tuple[list[QueueRow], list[str]]:
     """Rows carried from their projections, and the ids to evaluate from events.
 
     The hot loop of every queue read (100k rows): one dict lookup for the case's terms
@@ -228,13 +229,14 @@ def _rows(result: Iterable[Sequence[Any]], terms: TermsMap, at: int, what_if: bo
         if rec[2] == "closed":
             continue
         row = QueueRow(rec, t, at)
-        # 100k rows share a few hundred distinct values: keep one string of each.
-        row.subscriber = keep(sid, sid)
-        row.status = keep(row.status, row.status)
-        row.type = keep(row.type, row.type)
-        prio = row.priority = keep(row.priority, row.priority)
-        row.level = keep(row.level, row.level)
-        row.deployment = keep(row.deployment, row.deployment)
+        if compact:  # 100k rows share a few hundred distinct values: keep one string each
+            row.subscriber = keep(sid, sid)
+            row.status = keep(row.status, row.status)
+            row.type = keep(row.type, row.type)
+            row.priority = keep(row.priority, row.priority)
+            row.level = keep(row.level, row.level)
+            row.deployment = keep(row.deployment, row.deployment)
+        prio = row.priority
         nd = rec[9]
         if nd is not None and nd > at:
             row.key = (2, nd, rank(prio or "", NO_PRIORITY_RANK), rec[6], rec[0])
@@ -373,7 +375,8 @@ def _share_fragments(url: str, policy: Policy | PolicyBook, at: int,
 
     gc.disable()  # a short-lived process building ~50k objects: collections only cost
     with open_store(url, create=False) as store, store.connection() as conn:
-        rows = load_queue(conn, policy, at, reported=reported, known_at=known_at)
+        rows = load_queue(conn, policy, at, reported=reported, known_at=known_at,
+                          compact=False)
     return [(r.key, row_fragment(r)) for r in rows]
 
 
