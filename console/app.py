@@ -189,7 +189,9 @@ class ConsoleApp(App[int]):
         from console.store.engine import open_store
 
         if self.store is None:
-            self.store = open_store(self.url, create=False)
+            # Small page caches: a console's threads each hold a connection, and the
+            # operating system caches the database file anyway.
+            self.store = open_store(self.url, create=False, cache_kib=256)
         if self.policy_path and not self._policy_fixed:
             self.policy = PolicyBook.of(load_policy(self.policy_path), what_if=self.policy_path)
             self._policy_fixed = True
