@@ -1,18 +1,10 @@
 """The case queue at an instant (policy §13): the one path used by the CLI (``queue``,
 ``check``), the sweep, the products report, the subscriber view and the console.
 
-Each listed case is read from its stored projection (``case_state``) as plain columns, and
-its risk key is derived from them without building clock objects:
-
-- earliest running due still ahead: group 2, ordered by that due;
-- no running due: group 3 or 4, read off the stored clock states;
-- earliest running due passed: the one case where time alone may have breached a clock,
-  checked exactly on the clock's calendar (a due at a window's end breaches only when
-  counting resumes).
-
-A row's clocks (``QueueRow.current(at)``) are the stored summary carried forward to ``at``
-(``_carry``: a binary search per running clock), computed only when asked for: the CLI asks
-for every row, the console only for the rows on screen.
+Each listed case is read from its stored projection (``case_state``, one table, the driver's
+rows) into a ``QueueRow`` (``console.queue_rows``: its risk key derived from the stored
+columns without building clock objects, its clocks carried to any instant on demand: the CLI
+asks for every row, the console only for the rows on screen).
 
 A case whose projection cannot be carried to ``at`` (an event after ``at``, a subscriber
 suspension boundary passed, something recorded after ``--as-known-at``, or a what-if policy
