@@ -29,6 +29,7 @@ from console.records import (
     load_events,
     load_links,
     load_terms,
+    next_rev,
 )
 from console.rules.clocks import CaseEval, Event, evaluate, sort_events
 from console.rules.eligibility import check_classification, component_problem
@@ -192,7 +193,8 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
                              recorded_at=recorded_at)]
     state = project(facts, sort_events(stored), terms)
     session.execute(update(CS).where(CS.c.case_id == case_id)
-                    .values(**{k: v for k, v in state.items() if k != "case_id"}))
+                    .values(**{k: v for k, v in state.items() if k != "case_id"},
+                            rev=next_rev(session)))
     if kind == "time_logged":
         session.execute(insert(TE).values(**time_entry_row(
             event_id, case_id, row.subscriber_id, at, by, data)))
@@ -359,7 +361,7 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     for lk in links:
         session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
     facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
-    session.execute(insert(CS).values(**project(facts, [], terms)))
+    session.execute(insert(CS).values(**project(facts, [], terms), rev=next_rev(session)))
     mark_changed(session, cid)
     return cid
 
@@ -372,10 +374,12 @@ def reproject(session: Any, subscriber: str) -> int:
     terms = load_terms(session, load_book(session), [subscriber])
     rows = session.execute(select(C).where(C.c.subscriber_id == subscriber)).all()
     events = load_events(session, [r.id for r in rows])
-    for r in rows:
+    rev = next_rev(session)
+    for i, r in enumerate(rows):
         state = project(case_facts(r), events[r.id], terms.case(subscriber, r.reported_at))
         session.execute(update(CS).where(CS.c.case_id == r.id)
-                        .values(**{k: v for k, v in state.items() if k != "case_id"}))
+                        .values(**{k: v for k, v in state.items() if k != "case_id"},
+                                rev=rev + i))
     return len(rows)
 
 
@@ -389,6 +393,7 @@ def rebuild(store: Any, progress: Callable[[int], None] | None = None,
     with store.write() as session:
         terms = load_terms(session, load_book(session))
         ids = [r[0] for r in session.execute(select(C.c.id).order_by(C.c.id))]
+        rev = next_rev(session)
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]
             events = load_events(session, chunk)
@@ -397,9 +402,11 @@ def rebuild(store: Any, progress: Callable[[int], None] | None = None,
                 facts = case_facts(r)
                 state = project(facts, events[r.id], terms.case(r.subscriber_id, r.reported_at))
                 values = {k: v for k, v in state.items() if k != "case_id"}
+                values["rev"] = rev
+                rev += 1
                 res = session.execute(update(CS).where(CS.c.case_id == r.id).values(**values))
                 if res.rowcount == 0:
-                    session.execute(insert(CS).values(**state))
+                    session.execute(insert(CS).values(**state, rev=values["rev"]))
             n += len(rows)
             if progress:
                 progress(len(rows))

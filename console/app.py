@@ -1,9 +1,14 @@
 """The Textual app: composes the panes of ``screens/``, owns the store, the clock tick and
 the workers that read the database.
 
-Start-up keeps the database layer off the first paint: the screen is composed at once,
-and a worker thread imports SQLAlchemy, opens the store, reads the first screenful of the
-queue (the earliest dues, by index) and then the whole queue.
+Start-up puts the queue first. The screen is composed at once while a plain thread
+imports SQLAlchemy, opens the store and reads exactly the first screenful of the queue
+(``load_queue(top=...)``: a few hundred rows by index), then the whole queue. Nothing
+else the console does competes with that: the other panes' reads, the change feed and the
+escalation watcher start only once the whole queue is shown, and the watcher's sweep runs
+in a separate process (``support-console sweep``, as cron runs it; see
+``screens/escalation_watch.py``). When another process writes, the console re-reads only
+the cases written since its last read (``case_state.rev``), never the whole queue.
 
 Time: the queue ticks at the resolution it shows (minutes). A timer fires at each minute
 boundary of ``console.clock.now()``; ``action_tick`` carries the visible rows forward and
@@ -26,13 +31,38 @@ from textual.widgets import ContentSwitcher, Footer
 
 from console import clock
 from console.errors import fault_text
+from console.first_screen import TOP_ROWS  # first screenful, read before the whole queue
 from screens.palette import JumpProvider
 from screens.panes import PANES
 from screens.queue_pane import QueuePane
 from screens.queue_table import QueueTable
 from screens.status_header import StatusHeader
 
-TOP_ROWS = 200  # first screenful, read by index before the whole queue
+#: More changed cases than this in one refresh: re-read the whole queue instead.
+MAX_CHANGED = 20_000
+
+
+def _max_rev(conn: Any) -> int:
+    from sqlalchemy import text
+
+    return int(conn.execute(text("SELECT COALESCE(MAX(rev), 0) FROM case_state")).scalar_one())
+
+
+def _changed_since(conn: Any, rev: int) -> set[str]:
+    """The cases whose summary was written after ``rev`` (listed or not: a case closed
+    meanwhile leaves the queue). An index range read on ``case_state.rev``."""
+    from sqlalchemy import text
+
+    return {r[0] for r in conn.execute(text("SELECT case_id FROM case_state WHERE rev > :r"),
+                                       {"r": rev})}
+
+
+def _book_key(terms: Any) -> tuple:
+    """What the queue's order depends on besides the cases: the policy versions."""
+    book = getattr(terms, "book", None)
+    if book is None:
+        return ()
+    return tuple((v.number, v.effective_at, v.sha256) for v in book.versions) + (book.what_if,)
 
 
 def operator_zone() -> tzinfo:
@@ -71,8 +101,9 @@ class ConsoleApp(App[int]):
     def __init__(self, url: str | None = None, *, policy_path: str | None = None,
                  user: str = "unknown", tz: tzinfo | None = None, store: Any = None,
                  policy: Any = None, animations: bool = False, live: bool | None = None,
-                 bell: bool = True) -> None:
+                 bell: bool = True, first: Any = None) -> None:
         super().__init__()
+        self._first = first  # console.first_screen.FirstScreen: the first rows, read apart
         # Follow other processes' writes; SUPPORT_CONSOLE_LIVE=0 switches it off (the
         # test suite does, except in the tests of the live feed, for stable snapshots).
         self.live = live if live is not None else os.environ.get("SUPPORT_CONSOLE_LIVE", "1") != "0"
@@ -96,8 +127,14 @@ class ConsoleApp(App[int]):
         self.subscriber_names: dict[str, str] = {}
         self.at = clock.now()
         self.loaded = False
+        self.rev = 0  # the newest case_state.rev the queue shown has read
+        self._book_key: tuple = ()  # the policy versions the queue was read under
+        self._started = False  # the feed, the watcher and the other panes are running
+        self._shown_first = False  # the first screen came from console.first_screen
+        self.panes_ready = False  # the other panes may read (the queue came first)
         self.first_paint_at: float | None = None
         self.load_done = threading.Event()  # the first read finished (or failed)
+        self._first_painted = threading.Event()  # the first rows went to the terminal
         self._mounted = threading.Event()
         threading.Thread(target=self._preload, name="queue-preload", daemon=True).start()
         if not animations and not os.environ.get("TEXTUAL_ANIMATIONS"):
@@ -119,11 +156,6 @@ class ConsoleApp(App[int]):
         self.query_one(QueueTable).focus()
         self._mounted.set()
         self._arm_tick()
-        # Sweep for escalations every few seconds and tell the operator about new ones
-        # (off when the clock is frozen in tests, or with SUPPORT_CONSOLE_SWEEP=0).
-        from screens.escalation_watch import start_watch
-
-        start_watch(self)
 
     @property
     def header(self) -> StatusHeader:
@@ -158,7 +190,9 @@ class ConsoleApp(App[int]):
         from console.store.engine import open_store
 
         if self.store is None:
-            self.store = open_store(self.url, create=False)
+            # Small page caches: a console's threads each hold a connection, and the
+            # operating system caches the database file anyway.
+            self.store = open_store(self.url, create=False, cache_kib=256)
         if self.policy_path and not self._policy_fixed:
             self.policy = PolicyBook.of(load_policy(self.policy_path), what_if=self.policy_path)
             self._policy_fixed = True
@@ -181,11 +215,35 @@ class ConsoleApp(App[int]):
 
     def _preload(self) -> None:
         """The first read, in a plain thread started with the app: it overlaps the
-        database work with Textual's own start-up instead of waiting for the mount."""
+        database work with Textual's own start-up instead of waiting for the mount. With
+        a first screen read by another process, its rows come first, then this process
+        reads the whole queue."""
         try:
+            if self._first is not None:
+                self._take_first_screen()
             self._read_queue()
         finally:
             self.load_done.set()
+
+    def _take_first_screen(self) -> None:
+        first, self._first = self._first, None
+        try:
+            message = first.next()
+        finally:
+            first.close()
+        if message is not None and message[0] == "rows":
+            _, rows, names, at = message
+            self._shown_first = True
+            self._hand_over(self._loaded, rows, None, names, at, True, 0)
+            self._after_first_paint()
+
+    def _after_first_paint(self) -> None:
+        """Let the first rows reach the terminal (Textual writes from a thread of its own)
+        before this thread takes the interpreter to read the whole queue."""
+        import time
+
+        if self._first_painted.wait(3):
+            time.sleep(0.03)
 
     def _hand_over(self, fn: Any, *args: Any) -> None:
         """Run ``fn`` on the app's thread once the app is mounted."""
@@ -194,8 +252,16 @@ class ConsoleApp(App[int]):
             self.call_from_thread(fn, *args)
 
     def _read_queue(self) -> None:
-        from console.queue_index import load_items
+        import gc
 
+        from console.queue import load_queue
+        from console.queue_rows import breach_count
+
+        gc.disable()  # 100k long-lived rows: collections during the read only cost
+        previous = sys.getswitchinterval()
+        # The queue in the background: hand the interpreter to a key press within a
+        # millisecond (not Python's default 5 ms) meanwhile.
+        sys.setswitchinterval(0.001)
         try:
             self._open()
             from sqlalchemy import select
@@ -204,18 +270,26 @@ class ConsoleApp(App[int]):
 
             at = clock.now()
             with self.store.connection() as conn:
+                rev = _max_rev(conn)  # first: anything written after it is re-read later
                 self._read_book(conn)
                 terms = load_terms(conn, self.policy)
                 names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
-                if not self.loaded:
-                    top = load_items(conn, terms, at, top=TOP_ROWS)
-                    self._hand_over(self._loaded, top, terms, names, at, True)
-                items = load_items(conn, terms, at)
+                if not self.loaded and not self._shown_first:
+                    top = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)
+                    self._hand_over(self._loaded, top, terms, names, at, True, rev)
+                    if top:
+                        self._after_first_paint()
+                rows = load_queue(conn, None, at, terms=terms)
+                breaches = breach_count(rows)
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {fault_text(exc)}"
+            self.panes_ready = True  # the other panes say what they can
             self._hand_over(lambda: self.queue.show_error(msg))
             return
-        self._hand_over(self._loaded, items, terms, names, at, False)
+        finally:
+            sys.setswitchinterval(previous)
+            gc.enable()
+        self._hand_over(self._loaded, rows, terms, names, at, False, rev, breaches)
 
     def _other_panes(self) -> list[Any]:
         """The registered panes other than the queue (they tick and refresh themselves)."""
@@ -225,39 +299,60 @@ class ConsoleApp(App[int]):
                 out.extend(self.query(f"#{p.id}"))
         return out
 
-    def _loaded(self, items: list[Any], terms: dict[str, Any], names: dict[str, str], at: int,
-                partial: bool) -> None:
-        self.terms, self.subscriber_names = terms, names
-        if self.live and self._feed is None and self.store is not None:
-            self._start_live()
-        if partial:  # the first read: the store just became ready, let the panes read
-            self._read_notify_failed()
-            for pane in self._other_panes():
-                refresh = getattr(pane, "refresh_data", None)
-                if refresh is not None:
-                    refresh()
+    def _loaded(self, items: list[Any], terms: Any, names: dict[str, str], at: int,
+                partial: bool, rev: int, breaches: int | None = None) -> None:
+        self.subscriber_names = names
+        if terms is not None:  # (None: rows read by the first-screen process)
+            self.terms = terms
+            self._book_key = _book_key(terms)
         if not partial:
             self.loaded = True
-            # 100k long-lived items: keep them out of the collector's full passes, which
+            self.rev = max(self.rev, rev)
+            # 100k long-lived rows: keep them out of the collector's full passes, which
             # otherwise pause a key press now and then.
             import gc
 
-            gc.unfreeze()
-            gc.collect()
             gc.freeze()
         now = clock.now()
         if now > at and not partial:
-            from console.queue_index import retick
+            from console.queue_rows import retick
 
-            retick(items, terms, now)
+            if retick(items, now):
+                breaches = None  # (counted again when asked)
             at = now
         self.at = max(self.at, at)
-        self.queue.show_items(items, terms, at, partial=partial)
+        self.queue.show_items(items, at, partial=partial, breaches=breaches)
         self.header.set_state(at=self.at, breaches=None if partial else self.queue.breaches)
         if self.first_paint_at is None and items:
-            import time
+            self.call_after_refresh(self._painted)
+        if not partial and not self._started:
+            self._started = True
+            self.call_after_refresh(self._start_the_rest)
 
-            self.call_after_refresh(lambda: setattr(self, "first_paint_at", time.perf_counter()))
+    def _painted(self) -> None:
+        import time
+
+        self.first_paint_at = time.perf_counter()
+        self._first_painted.set()
+
+    def _start_the_rest(self) -> None:
+        """Once the whole queue is on screen: the change feed (and a catch-up read of what
+        was written since the queue was read), the other panes' reads, the escalation
+        watcher (off when the clock is frozen in tests, or with SUPPORT_CONSOLE_SWEEP=0)."""
+        self.panes_ready = True
+        self._read_notify_failed()
+        if self.live and self._feed is None and self.store is not None:
+            self._start_live()
+            if not self._refreshing:  # catch up with writes made since the queue was read
+                self._refreshing = True
+                self._apply_changes(None, views=False)
+        for pane in self._other_panes():
+            refresh = getattr(pane, "refresh_data", None)
+            if refresh is not None:
+                refresh()
+        from screens.escalation_watch import start_watch
+
+        start_watch(self)
 
     # -- live: other processes' writes, the policy file ---------------------------------------
 
@@ -317,19 +412,40 @@ class ConsoleApp(App[int]):
         self._apply_changes(ids)
 
     @work(thread=True, group="live")
-    def _apply_changes(self, ids: set[str] | None) -> None:
+    def _apply_changes(self, ids: set[str] | None, views: bool = True) -> None:
+        """Re-read what changed: the cases named (PostgreSQL's notifications), else those
+        whose summary was written since the last read (``case_state.rev``); the whole
+        queue only when the policy versions changed or most of the queue did. ``views``:
+        the other panes re-read too (anything may have changed: products, purges...);
+        else only if cases did."""
         self.requeries += 1
         try:
-            if ids is None or len(ids) > 200:
-                self._read_queue()
-            else:
-                from console.queue_index import load_items
+            from console.queue import load_queue
+            from console.records import load_terms
 
-                at = clock.now()
-                with self.store.connection() as conn:
-                    fresh = load_items(conn, self.terms, at, case_ids=sorted(ids))
-                self._from_thread(self._replace_cases, set(ids), fresh, at)
-            self._from_thread(self._refresh_views)
+            at = clock.now()
+            with self.store.connection() as conn:
+                rev = _max_rev(conn)
+                if not self._policy_fixed:
+                    from console.policy_store import load_book
+
+                    self.policy = load_book(conn)
+                terms = load_terms(conn, self.policy)
+                if _book_key(terms) != self._book_key:
+                    fresh = None
+                else:
+                    if ids is None:
+                        ids = _changed_since(conn, self.rev)
+                    fresh = (load_queue(conn, None, at, terms=terms, case_ids=sorted(ids))
+                             if ids and len(ids) <= MAX_CHANGED else [])
+            if fresh is None or (ids and len(ids) > MAX_CHANGED):
+                self._read_queue()
+            elif ids:
+                self._from_thread(self._replace_cases, set(ids), fresh, at, terms, rev)
+            else:
+                self._from_thread(setattr, self, "rev", max(self.rev, rev))
+            if views or fresh is None or ids:
+                self._from_thread(self._refresh_views)
         except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
             self._from_thread(self._set_offline, f"cannot re-read: {fault_text(exc)}")
         finally:
@@ -340,10 +456,11 @@ class ConsoleApp(App[int]):
         self.drain_changes()
 
     def _refresh_views(self) -> None:
-        """The other panes and an open screen (case view, subscriber view) re-read."""
+        """The other panes and an open screen (case view, subscriber view) re-read (a pane
+        with ``data_changed`` decides itself, e.g. re-reads only once shown)."""
         self._read_notify_failed()
         for pane in self._other_panes():
-            refresh = getattr(pane, "refresh_data", None)
+            refresh = getattr(pane, "data_changed", None) or getattr(pane, "refresh_data", None)
             if refresh is not None:
                 refresh()
         if self.screen is not self.screen_stack[0]:
@@ -383,7 +500,7 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, exclusive=True, group="mine")
     def _load_mine(self) -> None:
-        from console.queue_index import mine_case_ids
+        from console.queue_filters import mine_case_ids
 
         if self.store is None:
             return
@@ -399,27 +516,29 @@ class ConsoleApp(App[int]):
 
     @work(thread=True, group="refresh")
     def _refresh_case(self, case_id: str) -> None:
-        from console.queue_index import load_items
+        from console.queue import load_queue
 
         at = clock.now()
         with self.store.connection() as conn:
-            fresh = load_items(conn, self.terms, at, case_ids=[case_id])
-        self.call_from_thread(self._replace_case, case_id, fresh, at)
+            fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
+        self.call_from_thread(self._replace_cases, {case_id}, fresh, at)
 
-    def _replace_case(self, case_id: str, fresh: list[Any], at: int) -> None:
-        self._replace_cases({case_id}, fresh, at)
-
-    def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int) -> None:
+    def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int,
+                       terms: Any = None, rev: int | None = None) -> None:
         """Put re-read rows in their places; the cursor stays on the case it was on."""
-        from console.queue_index import retick
+        from console.queue_rows import retick
 
+        if terms is not None:
+            self.terms = terms
+        if rev is not None:
+            self.rev = max(self.rev, rev)
         items = [it for it in self.queue.items if it.id not in case_ids]
         items.extend(fresh)
         items.sort(key=lambda it: it.key)
         if at < self.at:
             at = self.at
-        retick(items, self.terms, at)
-        self.queue.show_items(items, self.terms, at, partial=not self.loaded)
+        retick(items, at)
+        self.queue.show_items(items, at, partial=not self.loaded)
         self.header.set_state(breaches=self.queue.breaches)
 
     # -- notifications ----------------------------------------------------------------------
@@ -459,7 +578,7 @@ class ConsoleApp(App[int]):
         self.at = at
         self.header.set_state(at=at)
         if self.loaded:
-            from console.queue_index import earliest_boundary
+            from console.queue_rows import earliest_boundary
 
             boundary = earliest_boundary(self.queue.items)
             if boundary is not None and boundary <= at:
@@ -500,18 +619,36 @@ class ConsoleApp(App[int]):
         self.query_one(QueueTable).focus()
 
 
-def run(url: str | None, *, policy_path: str | None = None, user: str = "unknown",
-        mouse: bool = True) -> int:
-    """Open the console (``support-console``); returns the exit code."""
+def run(db: str | None, *, policy_path: str | None = None, mouse: bool = True,
+        first: Any = None, cfg: Any = None) -> int:
+    """Open the console (``support-console``); returns the exit code.
+
+    The first screen of the queue is read by a forked process (``console.first_screen``)
+    while this one imports Textual and lays out the screen; a database that cannot be
+    opened exits 2 before the screen starts, as every command does."""
     from console.config import ConfigError, load_config
+
+    if cfg is None:
+        try:
+            cfg = load_config()
+        except ConfigError as exc:
+            print(f"config: {exc}", file=sys.stderr)
+            return 1
+    policy_path = policy_path or cfg.policy
+    if first is None:
+        from console import first_screen
+
+        first = first_screen.start(db, policy_path)
     from console.rules.timeutil import zone
 
-    try:
-        cfg = load_config()
-    except ConfigError as exc:
-        print(f"config: {exc}", file=sys.stderr)
-        return 1
     tz = zone(cfg.timezone) if cfg.timezone else None
-    app = ConsoleApp(url, policy_path=policy_path or cfg.policy, user=user, tz=tz, bell=cfg.bell)
+    message = first.next()
+    if message is None or message[0] == "error":
+        first.close()
+        print(message[1] if message else "cannot open the database", file=sys.stderr)
+        return message[2] if message and message[2] else 2
+    # The operator is the login the database was opened with (console.identity).
+    app = ConsoleApp(message[1], policy_path=policy_path, user=message[2], tz=tz, bell=cfg.bell,
+                     first=first)
     app.run(mouse=mouse and cfg.mouse)
     return 0

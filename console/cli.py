@@ -203,18 +203,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    """All or nothing, in constant memory whatever the file's size (console.import_stream);
+    a progress bar on a terminal."""
     from console import clock
-    from console.importer import ImportRefused, existing_ids, read_document, validate, write
+    from console.import_stream import import_file, readable_path
+    from console.importer import ImportRefused
 
     _writes(args)
-    try:
-        if args.file == "-":
-            raw: bytes = sys.stdin.buffer.read()
-        else:
-            with open(args.file, "rb") as fh:
-                raw = fh.read()
-    except OSError as exc:
-        raise CliError(f"{args.file}: cannot read: {exc.strerror}") from None
+    if args.file != "-":
+        try:
+            with open(args.file, "rb"):
+                pass
+        except OSError as exc:
+            raise CliError(f"{args.file}: cannot read: {exc.strerror}") from None
     store = _open(args)
     book = _book(args, store)
     now = clock.now()
@@ -224,65 +225,83 @@ def cmd_import(args: argparse.Namespace) -> int:
     with store.read() as session:
         require_import(store, session, actor)
     try:
-        doc = read_document(raw, args.file, book.at(now).records)
-        if isinstance(doc, dict):
-            doc = {k: v for k, v in doc.items() if k not in ("at", "expected")}
-        with store.connection() as conn:
-            existing = existing_ids(conn, book)
-        prep = validate(doc, book, existing, now)
+        with readable_path(args.file) as path:
+            counts = import_file(store, path, args.file, book, now, _progress, by=actor)
     except ImportRefused as exc:
         for p in exc.problems:
             err(inert(p))
+        if len(exc.problems) == 1 and exc.problems[0].startswith("import refused:"):
+            return EXIT_BAD_INPUT
         err(f"import refused: {len(exc.problems)} problem(s); nothing was written")
         return EXIT_BAD_INPUT
-    with _progress("import", len(prep.cases)) as tick, store.write() as session:
-        # Re-check under the write lock: another process may have added the same ids.
-        again = existing_ids(session, book)
-        clash = [c["id"] for c in prep.cases if c["id"] in again.cases]
-        clash += [s["id"] for s in prep.subscribers if s["id"] in again.subscribers]
-        if clash:
-            raise CliError(f"import refused: ids added meanwhile by another process: {', '.join(clash[:10])}")
-        if prep.replace_policy and (again.cases or again.subscribers):
-            raise CliError("import refused: the database was filled meanwhile by another "
-                           "process; import again")
-        counts = write(session, prep, now, tick, by=actor)
     err("imported " + ", ".join(f"{v} {k}" for k, v in counts.items()))
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """The whole database, or a failure with a non-zero exit: never a partial file.
+    """The whole database, streamed in constant memory (console.exporter), with a progress
+    bar on a terminal; a whole document or a failure with a non-zero exit.
 
     ``-o FILE`` writes a temporary file beside FILE and renames it over FILE once whole.
+    To stdout: a failure midway exits 2 (unreachable database) or 1 with the reason, and
+    the document is left unclosed, so no reader takes it for whole; when stdout is a
+    regular file (``> backup.json``), it is cut back to what it held before.
     """
-    from console.exporter import export
+    import tempfile
+
+    from console.exporter import count_cases, write_export
 
     store = _open(args)
     with store.connection() as conn:
-        doc = export(conn)
-    text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False).translate(_JSON_CONTROLS) + "\n"
+        total = count_cases(conn)
     if not args.output:
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        out = sys.stdout
+        start = _file_offset(out)
+        try:
+            with _progress("export", total) as tick, store.connection() as conn:
+                n = write_export(conn, out, tick)
+            out.flush()
+        except BaseException:
+            if start is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    out.flush()
+                    os.ftruncate(out.fileno(), start)
+            raise
+        err(f"exported {n} cases")
         return EXIT_OK
-    import tempfile
-
     target = os.path.abspath(args.output)
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".export-", dir=os.path.dirname(target))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh, _progress("export", total) as tick, \
+                store.connection() as conn:
+            n = write_export(conn, fh, tick)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, target)
+        tmp = None
     except OSError as exc:
+        raise CliError(f"-o {args.output}: cannot write: {exc.strerror}") from None
+    finally:
         if tmp is not None:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-        raise CliError(f"-o {args.output}: cannot write: {exc.strerror}") from None
-    err(f"exported {len(doc['cases'])} cases to {args.output}")
+    err(f"exported {n} cases to {args.output}")
     return EXIT_OK
+
+
+def _file_offset(stream: Any) -> int | None:
+    """Where ``stream`` stands, when it is a regular file (else None: a pipe, a tty)."""
+    import stat
+
+    try:
+        fd = stream.fileno()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        stream.flush()
+        return os.lseek(fd, 0, os.SEEK_CUR)
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -512,14 +531,18 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from console import clock
-    from console.escalation import sweep
     from console.rules.timeutil import format_instant
+    from console.sweep import sweep_and_next
 
     _writes(args)
     at = _at(args)
     store = _open(args)
-    made = sweep(store, at, recorded_at=clock.now())
-    for esc in made:
+    made, next_due = sweep_and_next(store, at, recorded_at=clock.now())
+    if args.json:  # what a console's watcher reads from the sweep it runs
+        _dump({"at": format_instant(at), "next_due": format_instant(next_due),
+               "escalated": [{"case": e.case_id, "missed": e.missed,
+                              "escalated_at": format_instant(e.escalated_at)} for e in made]})
+    for esc in made if not args.json else ():
         say(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
     err(f"sweep: {len(made)} new escalation(s)")
     if not args.no_notify:
@@ -1133,21 +1156,28 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """Demo data: ``--cases N`` recent cases, and ``--closed M`` closed cases of three
+    years' history before them, written as a streamed import (constant memory)."""
+    from itertools import chain
+
     from console import clock
-    from console.demo import generate
-    from console.importer import ImportRefused, existing_ids, validate, write
+    from console.demo import generate, history
+    from console.import_stream import import_cases
+    from console.importer import ImportRefused, existing_ids
 
     _writes(args)
+    if args.cases < 0 or args.closed < 0:
+        raise CliError("demo: --cases and --closed count cases: 0 or more")
     store = _open(args)
     policy = _book(args, store)
     now = _at(args) if args.at else clock.now()
     if now > clock.now() + 300:
         raise CliError("demo --at: the demo's history cannot lie in the future")
     with store.connection() as conn:
-        existing = existing_ids(conn, policy)
-    if existing.cases and not args.no_tui:
-        err(f"{store.safe_url} already holds {len(existing.cases)} cases; opening it")
-    elif existing.cases:
+        existing = existing_ids(conn, policy, cases=False)
+    if existing.has_cases and not args.no_tui:
+        err(f"{store.safe_url} already holds cases; opening it")
+    elif existing.has_cases:
         raise CliError(f"{store.safe_url} already holds data; demo fills an empty database (use --db)")
     else:
         from console.operators import first_lead, lead_exists, require_import
@@ -1157,34 +1187,48 @@ def cmd_demo(args: argparse.Namespace) -> int:
             # The demo fills a new database: its creator (who becomes its first lead), or a lead.
             _refusing(lambda: require_import(store, session, actor))
             bootstrap = not lead_exists(session)
-        doc = generate(args.cases, seed=args.seed, now=now)
+        doc = generate(args.cases, seed=args.seed, now=now, first_id=10001 + args.closed)
+        recent = doc.pop("cases")
+        past = history(doc, args.closed, seed=args.seed, now=now)
         try:
-            prep = validate(doc, policy, existing, clock.now())
+            counts = import_cases(store, doc, chain(past, recent), args.closed + len(recent),
+                                  policy, clock.now(), _progress, label="demo", by=actor)
         except ImportRefused as exc:  # a bug in the generator, not the user's input
             for p in exc.problems[:20]:
                 err(p)
             raise CliError("demo data failed validation") from None
-        with _progress("demo", len(prep.cases)) as tick, store.write() as session:
-            counts = write(session, prep, clock.now(), tick, by=actor)
         err("demo: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + f" in {store.safe_url}")
         if bootstrap:
             _refusing(lambda: first_lead(store, actor, actor, clock.now()))
             err(f"demo: {actor} is this database's first lead")
     if args.no_tui:
         return EXIT_OK
-    return _run_app(args, store)
+    url = store.url
+    store.dispose()
+    return _run_app(args, url)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    store = _open(args)
-    return _run_app(args, store)
+    """The console: the database is opened by the process reading its first screen
+    (``console.first_screen``), so that this one goes straight to Textual."""
+    return _run_app(args, getattr(args, "db", None))
 
 
-def _run_app(args: argparse.Namespace, store: Any) -> int:
+def _run_app(args: argparse.Namespace, db: str | None) -> int:
+    from console import first_screen
+    from console.config import ConfigError, load_config
+
+    try:
+        cfg = load_config()
+    except ConfigError as exc:
+        raise CliError(f"config: {exc}") from None
+    policy = getattr(args, "policy", None) or cfg.policy
+    first = first_screen.start(db, policy)  # before Textual is imported: in parallel
     from console.app import run
 
-    return run(store.url, policy_path=getattr(args, "policy", None), user=operator(store),
-               mouse=not getattr(args, "no_mouse", False))
+    # Who is acting is the login the first-screen process opened the database with.
+    return run(db, policy_path=policy, mouse=not getattr(args, "no_mouse", False),
+               first=first, cfg=cfg)
 
 
 # -- parser -------------------------------------------------------------------------------
@@ -1277,6 +1321,8 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--at")
     sp.add_argument("--no-notify", action="store_true",
                     help="neither enqueue nor deliver notifications (leave it to notify --follow)")
+    sp.add_argument("--json", action="store_true",
+                    help="the escalations recorded and the next instant one may fall due")
     sp = add("notify", cmd_notify, "notifications: receivers (leads), failed messages, delivery")
     sp.add_argument("action", nargs="?", choices=["list", "add", "remove", "test", "failed", "retry"])
     sp.add_argument("target", nargs="?", help="add: the apprise URL; remove, test: the receiver ID; "
@@ -1414,7 +1460,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("id")
     sp.add_argument("--at")
     sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
-    sp.add_argument("--cases", type=int, default=300)
+    sp.add_argument("--cases", type=int, default=300, help="recent cases (open or lately done)")
+    sp.add_argument("--closed", type=int, default=0,
+                    help="closed cases of three years' history before them")
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--at", help="the demo's 'now' (default: now)")
     sp.add_argument("--no-tui", action="store_true")

@@ -5,11 +5,19 @@ zones, one with order-form overrides, one lapsed), managed and unmanaged product
 pre-production deployments, and cases of every type walked through plausible lifecycles
 (new, acknowledged, awaiting the subscriber, workaround, reclassified, suspended, resolved,
 closed, reopened) with every event in the past.
+
+``--closed M`` adds a desk's history (``history``, a generator: a million cases are never
+held at once): M closed cases reported over the three years before "now", numbered before
+the open ones in the order they came in, each walked to its close: acknowledgement,
+status updates, time logged on queries, waits for the subscriber, workarounds,
+escalations to a war team (team, plan, board moves) for some incidents that missed a
+target, resolution, the odd reopening, closure.
 """
 
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -65,7 +73,9 @@ HOUR = 3600
 DAY = 86400
 
 
-def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
+def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001) -> dict[str, Any]:
+    """Subscribers, deployments, users and ``n_cases`` recent cases (open or lately done),
+    numbered from ``first_id``."""
     rnd = random.Random(seed)
     # A second stream for what issue 18 added (components, criteria, vendor waits, change
     # request steps), so the rest of the data stays what it was for a seed.
@@ -177,7 +187,7 @@ def generate(n_cases: int, *, seed: int = 7, now: int) -> dict[str, Any]:
         if n % 997 == 13:
             title = _ODD_TITLES[(n // 997) % len(_ODD_TITLES)]
         case = {
-            "id": f"CS-{10001 + n}", "subscriber": sid, "deployment": dep["id"] if dep else None,
+            "id": f"CS-{first_id + n}", "subscriber": sid, "deployment": dep["id"] if dep else None,
             "type": ctype, "priority": prio, "title": title,
             "reported_at": format_instant(reported), "aware_at": None, "level": "L1",
             "links": links, "konneqt_initiated": False, "events": [],
@@ -324,3 +334,127 @@ def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int
         return events
     step(rnd.randint(HOUR, 2 * DAY), "closed")
     return events
+
+
+YEAR = 365 * DAY
+
+
+def history(doc: dict[str, Any], n_closed: int, *, seed: int = 7, now: int,
+            first_id: int = 10001, years: int = 3) -> Iterator[dict[str, Any]]:
+    """``n_closed`` closed cases of the subscribers and deployments of ``doc``, reported
+    evenly over the ``years`` before ``now`` (up to 40 days before it), oldest first,
+    numbered from ``first_id``; made one at a time."""
+    rnd = random.Random(seed * 7919 + 1)
+    subs = doc["subscribers"]
+    deps_of: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for d in doc["deployments"]:
+        bucket = deps_of.setdefault(d["subscriber"], {"production": [], "pre-production": [],
+                                                        "managed": []})
+        bucket[d["environment"]].append(d)
+        if d["managed"]:
+            bucket["managed"].append(d)
+    start = now - years * YEAR
+    span = max(1, (now - 40 * DAY) - start)
+    for k in range(n_closed):
+        reported = start + span * k // max(1, n_closed) + rnd.randrange(0, 3600)
+        sub = subs[rnd.randrange(len(subs))]
+        sid, plan = sub["id"], sub["plan"]
+        deps = deps_of[sid]
+        roll = rnd.random()
+        if roll < 0.08 and deps["managed"] and plan == "enterprise":
+            ctype = "service_request"
+        elif roll < 0.13 and plan == "enterprise":
+            ctype = "security_report"
+        elif roll < 0.40:
+            ctype = "query"
+        else:
+            ctype = "incident"
+        dep, prio = None, None
+        if ctype == "incident":
+            dep = rnd.choice(deps["production"] + (deps["pre-production"] if plan == "enterprise"
+                                                    else []))
+            prio = rnd.choices(["P0", "P1", "P2", "P3"], [1, 3, 6, 8])[0]
+            if prio == "P0" and not (dep["managed"] and plan == "enterprise"):
+                prio = "P1"
+        elif ctype == "service_request":
+            dep = rnd.choice(deps["managed"])
+        elif ctype == "security_report":
+            dep = rnd.choice(deps["production"] + deps["pre-production"])
+        elif rnd.random() < 0.5:
+            dep = rnd.choice(deps["production"])
+        product = dep["product"] if dep else _PRODUCTS[k % len(_PRODUCTS)][0]
+        templates = {"incident": _INCIDENT_TITLES, "query": _QUERY_TITLES,
+                     "security_report": _SRA_TITLES, "service_request": _SR_TITLES}[ctype]
+        case = {
+            "id": f"CS-{first_id + k}", "subscriber": sid,
+            "deployment": dep["id"] if dep else None, "type": ctype, "priority": prio,
+            "title": rnd.choice(templates).format(p=product.capitalize(),
+                                                  v=dep["version"] if dep else ""),
+            "reported_at": format_instant(reported), "aware_at": None, "level": "L1",
+            "links": [], "konneqt_initiated": False,
+        }
+        case["events"] = _closed_life(rnd, case, reported, now)
+        yield case
+
+
+def _closed_life(rnd: random.Random, case: dict[str, Any], reported: int,
+                 now: int) -> list[dict[str, Any]]:
+    """A finished case's history, from acknowledgement to closure (all before ``now``)."""
+    events: list[dict[str, Any]] = []
+    t = reported
+    eng = rnd.choice(_ENGINEERS)
+    ctype = case["type"]
+    customer = f"{case['subscriber']}-u1"
+
+    def at(delay: int, kind: str, by: str = eng, **data: Any) -> None:
+        nonlocal t
+        t += max(60, delay)
+        events.append({"at": format_instant(t), "kind": kind, "by": by, **data})
+
+    at(rnd.randint(5 * 60, 4 * HOUR), "acknowledged")
+    if ctype == "incident" and rnd.random() < 0.05:
+        choices = [p for p in ("P1", "P2", "P3") if p != case["priority"]]
+        at(rnd.randint(600, 2 * HOUR), "reclassified", by=rnd.choice(_LEADS),
+           priority=rnd.choice(choices), reason="Impact re-assessed with the subscriber")
+    if ctype == "incident" and rnd.random() < 0.05:
+        _war_room(rnd, at)
+    for _ in range(rnd.randint(0, 3)):
+        if ctype == "query":
+            exempt = rnd.random() < 0.06
+            at(rnd.randint(HOUR, DAY), "time_logged", hours=rnd.choice([0.25, 0.5, 1.0, 1.5, 2.0]),
+               exempt=exempt, note="Documentation fix" if exempt else "Research and answer")
+        else:
+            at(rnd.randint(HOUR, 6 * HOUR), "status_update",
+               note=rnd.choice(["Investigating logs", "Reproduced in lab", "Fix in review",
+                                "Monitoring after change"]))
+    if rnd.random() < 0.2:
+        at(rnd.randint(HOUR, 6 * HOUR), "awaiting_subscriber", note="Need logs and request ids")
+        at(rnd.randint(2 * HOUR, 3 * DAY), "subscriber_responded", by=customer)
+    if rnd.random() < 0.1:
+        at(rnd.randint(HOUR, DAY), "level_changed", level=rnd.choice(["L2", "L3"]))
+    if ctype == "incident" and rnd.random() < 0.6:
+        at(rnd.randint(2 * HOUR, 2 * DAY), "workaround_provided")
+    at(rnd.randint(2 * HOUR, 5 * DAY), "resolved")
+    if rnd.random() < 0.03:
+        at(rnd.randint(HOUR, 2 * DAY), "reopened", by=customer)
+        at(rnd.randint(2 * HOUR, 2 * DAY), "resolved")
+    at(rnd.randint(HOUR, 3 * DAY), "closed", by=rnd.choice([eng, customer]))
+    assert t < now, "a closed case's history lies in the past"
+    return events
+
+
+def _war_room(rnd: random.Random, at: Any) -> None:
+    """A lead's escalation, then the war team, its plan and its board. It names no target:
+    the import records the first one missed by then, or a manual escalation (policy §7)."""
+    at(rnd.randint(4 * HOUR, DAY), "escalated", by=rnd.choice(_LEADS),
+       reason="The subscriber's operations director asked for a war team")
+    people = rnd.sample(_PEOPLE, 3)
+    for name, role in zip(people, ("engineer", "executive", "subscriber_rep"), strict=True):
+        at(rnd.randint(300, HOUR), "war_team_member", by=rnd.choice(_LEADS), name=name, role=role)
+    at(rnd.randint(300, HOUR), "board_moved", by=rnd.choice(_LEADS), column="team_formed")
+    for part, text in (("assessment", "Failover loop in the DB tier"),
+                       ("mitigation", "Pin the primary; drain the bad node"),
+                       ("resources", "Two engineers, one DBA on call")):
+        at(rnd.randint(300, HOUR), "plan_updated", by=rnd.choice(_LEADS), part=part, text=text)
+    at(rnd.randint(300, HOUR), "board_moved", by=rnd.choice(_LEADS), column="plan_agreed")
+    at(rnd.randint(HOUR, 6 * HOUR), "board_moved", by=rnd.choice(_LEADS), column="mitigating")

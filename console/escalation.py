@@ -1,4 +1,5 @@
-"""Escalation to the war team (policy §7): the sweep, and the board's content.
+"""Escalation to the war team (policy §7): the board's content (the sweep is in
+``console.sweep``, re-exported here).
 
 ``sweep`` finds incidents whose workaround or resolution target was missed by ``at`` and
 records each one's escalation once: the escalation table's primary key is the case, and
@@ -13,114 +14,27 @@ from typing import Any
 
 from sqlalchemy import select
 
-from console.actions import Refused, append_in
-from console.queue import load_queue
 from console.records import C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import evaluate
-from console.rules.escalation import ESCALATING_CLOCKS
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
 from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_team
+from console.sweep import (  # noqa: F401 - the sweep's names, where they used to be
+    ESCALATING_CLOCKS,
+    SWEEP_ACTOR,
+    Escalated,
+    due_escalations,
+    scan,
+    sweep,
+    sweep_and_next,
+)
 from models import Escalation
 
 ESC = Escalation.__table__
 
 
-@dataclass(frozen=True)
-class Escalated:
-    case_id: str
-    missed: str
-    escalated_at: int
-
-
 def escalated_ids(conn: Conn) -> set[str]:
     return {r[0] for r in conn.execute(select(ESC.c.case_id))}
-
-
-def due_escalations(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[Escalated]:
-    """Incidents whose workaround or resolution was missed by ``at`` and not escalated yet."""
-    return scan(conn, policy, at)[0]
-
-
-def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalated], int | None]:
-    """(the escalations due by ``at``, the next instant one may fall due with no new event:
-    the earliest instant a running workaround or resolution clock of an incident not yet
-    escalated first exceeds its target). A console need not sweep again before that
-    instant unless something is written.
-
-    That instant is one counted second past the target, not the clock's ``due``: a target
-    reached exactly at the end of a day's window is not breached until the next window
-    opens, hours later."""
-    done = escalated_ids(conn)
-    terms = load_terms(conn, policy)
-    candidates = []
-    next_due: int | None = None
-    for r in load_queue(conn, policy, at, terms=terms, unescalated_incidents=True):
-        if r.eval.type != "incident" or r.id in done:  # reclassified after the projection
-            continue
-        if any(r.eval.clocks[c].breached for c in ESCALATING_CLOCKS if c in r.eval.clocks):
-            candidates.append(r.id)
-            continue
-        specs = terms.case(r.subscriber, r.reported_at).specs(r.eval.type, r.eval.priority, at)
-        for c in ESCALATING_CLOCKS:
-            st = r.eval.clocks.get(c)
-            if st is not None and st.state == "running" and st.remaining is not None:
-                breach_at = specs[c].calendar.add(at, st.remaining + 1)
-                if next_due is None or breach_at < next_due:
-                    next_due = breach_at
-    if not candidates:
-        return [], next_due
-    events = load_events(conn, candidates)
-    out = []
-    for i in range(0, len(candidates), 900):
-        for row in conn.execute(select(C).where(C.c.id.in_(candidates[i : i + 900]))):
-            ev = evaluate(case_facts(row), events[row.id],
-                          terms.case(row.subscriber_id, row.reported_at), at)
-            missed = sorted((t, c) for c, t in ev.missed_at.items() if c in ESCALATING_CLOCKS)
-            if not missed:
-                continue
-            t, clock = missed[0]
-            # Never before the case became an incident (a reclassified query).
-            became = [e.at for e in events[row.id] if e.kind == "reclassified" and e.at <= at]
-            out.append(Escalated(row.id, clock, max([t, *became])))
-    return sorted(out, key=lambda e: (e.escalated_at, e.case_id)), next_due
-
-
-#: Who records a sweep's escalations (policy §14): no person did it, whichever console or
-#: cron job ran the sweep; the host that ran it is in the event's data.
-SWEEP_ACTOR = "sweep"
-
-
-def sweep(store: Any, at: int, *, recorded_at: int) -> list[Escalated]:
-    """Record every escalation due by ``at``; returns those this call recorded."""
-    return sweep_and_next(store, at, recorded_at=recorded_at)[0]
-
-
-def sweep_and_next(store: Any, at: int, *, recorded_at: int) -> tuple[list[Escalated], int | None]:
-    """``sweep``, plus the next instant an escalation may fall due (see ``scan``).
-
-    The clocks are judged by the policy stored in the database (never a what-if file).
-    """
-    import socket
-
-    from console.policy_store import load_book
-
-    with store.connection() as conn:
-        due, next_due = scan(conn, load_book(conn), at)
-    host = socket.gethostname()
-    made = []
-    for esc in due:
-        try:
-            with store.write() as session:
-                # Writes the escalation row first (ON CONFLICT DO NOTHING); if another console
-                # or host got there first, Refused rolls this transaction back.
-                append_in(session, store.is_sqlite, esc.case_id, "escalated",
-                          at=esc.escalated_at, by=SWEEP_ACTOR,
-                          data={"missed": esc.missed, "host": host}, recorded_at=recorded_at)
-            made.append(esc)
-        except Refused:
-            continue
-    return made, next_due
 
 
 @dataclass
@@ -141,11 +55,22 @@ class Card:
 
 def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
                known_at: int | None = None) -> list[Card]:
-    """Every escalated incident's card as of ``at``, in column then escalation order;
-    ``known_at``: as the desk could see it then (escalations and events recorded by then)."""
-    q = select(ESC).where(ESC.c.escalated_at <= at)
-    if known_at is not None:
-        q = q.where(ESC.c.recorded_at <= known_at)
+    """Every escalated incident still listed at ``at`` (not closed by then), as cards in
+    column then escalation order; ``known_at``: as the desk could see it then (escalations
+    and events recorded by then). A closed incident leaves the board: it stays in the
+    case's history. The read goes through case_state's ``listed`` indexes (open cases, and
+    those closed after a past ``at``), so years of closed escalations cost nothing."""
+    from sqlalchemy import and_, false, true, union_all
+
+    from console.records import CS
+
+    def part(*cond: Any) -> Any:
+        q = (select(*ESC.c).join(CS, CS.c.case_id == ESC.c.case_id)
+             .where(*cond, CS.c.escalated == true(), ESC.c.escalated_at <= at))
+        return q.where(ESC.c.recorded_at <= known_at) if known_at is not None else q
+
+    q = union_all(part(CS.c.listed == true()),
+                  part(and_(CS.c.listed == false(), CS.c.anchor_at > at)))
     escs = {r.case_id: r for r in conn.execute(q)}
     if not escs:
         return []

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import insert, select, update
 
-from console.actions import Refused
+from console.errors import Refused
 from console.operators import require
 from console.records import Conn, load_deployment, load_deployments
 from console.rules.lifespan import end_of_support, past_end_of_support
@@ -133,7 +133,7 @@ def support_report(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[dic
             continue
         cases.setdefault(key, []).append({
             "id": row.id, "subscriber": row.subscriber, "deployment": row.deployment,
-            "type": row.eval.type, "priority": row.eval.priority, "status": row.eval.status,
+            "type": row.type, "priority": row.priority, "status": row.status,
             "title": row.title})
     out = []
     for v in sorted(matrix.values(), key=lambda v: (v.end_of_support, v.product, v.version)):

@@ -5,17 +5,21 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from console.records import CS, TE, Conn, E, load_terms
-from console.rules.meters import Entry, Meter, closeness, meter
+from console.rules.meters import Entry, Meter, closeness, meter, term_bounds
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
 
 
 def load_entries(conn: Conn, subscriber: str | None = None, *,
-                 known_at: int | None = None) -> dict[str, list[Entry]]:
+                 known_at: int | None = None, since: int | None = None) -> dict[str, list[Entry]]:
+    """Time entries by subscriber; ``since``: only those at or after it (the earliest
+    current term's start: years of history are not read, through ``ix_time_entry_at``)."""
     q = select(TE.c.subscriber_id, TE.c.at, TE.c.hours, TE.c.exempt, CS.c.type).join(
         CS, CS.c.case_id == TE.c.case_id)
     if subscriber is not None:
         q = q.where(TE.c.subscriber_id == subscriber)
+    if since is not None:
+        q = q.where(TE.c.at >= since)
     if known_at is not None:
         q = q.join(E, E.c.id == TE.c.event_id).where(E.c.recorded_at <= known_at)
     out: dict[str, list[Entry]] = {}
@@ -29,9 +33,12 @@ def load_meters(conn: Conn, policy: Policy | PolicyBook, at: int, subscriber: st
     """Every subscriber's meter at ``at``, under the policy in force then."""
     terms = load_terms(conn, policy, None if subscriber is None else [subscriber],
                        known_at=known_at)
-    entries = load_entries(conn, subscriber, known_at=known_at)
+    now_terms = {sid: terms.now(sid, at) for sid in terms}
+    starts = [term_bounds(t)[0] for t in now_terms.values()]
+    entries = load_entries(conn, subscriber, known_at=known_at,
+                           since=min(starts) if starts else None)
     warn = terms.book.at(at).meter_warn_percent
-    meters = [meter(terms.now(sid, at), entries.get(sid, []), at, warn) for sid in terms]
+    meters = [meter(t, entries.get(sid, []), at, warn) for sid, t in now_terms.items()]
     return sorted(meters, key=closeness)
 
 

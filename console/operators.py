@@ -63,7 +63,8 @@ _ARTICLE = {"engineer": "an engineer", "lead": "a lead", "executive": "an execut
             "system": "a system account"}
 
 
-def _dialect(conn: Conn) -> str:
+def dialect_name(conn: Conn) -> str:
+    """"sqlite" or "postgresql", from a Connection or a Session."""
     dialect = getattr(conn, "dialect", None)
     if dialect is None:
         dialect = conn.get_bind().dialect  # a Session
@@ -71,7 +72,7 @@ def _dialect(conn: Conn) -> str:
 
 
 def is_postgres(conn: Conn) -> bool:
-    return _dialect(conn) == "postgresql"
+    return dialect_name(conn) == "postgresql"
 
 
 def role_of(conn: Conn, name: str | None) -> str:

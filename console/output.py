@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as _json
 import time as _time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
@@ -104,6 +105,82 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
     )
 
 
+_DECODE = _json.JSONDecoder().raw_decode
+
+
+def row_fragment(r: Any) -> str:
+    """One queue row (``console.queue.QueueRow``) at the queue's instant as JSON text,
+    straight from its stored summary: the same text as ``case_fragment`` (a test holds them
+    equal) without building clock objects, the bulk of ``queue --json``'s time."""
+    raw = r.raw
+    if raw is None or r.snap is not None:
+        return case_fragment(r, {})
+    data = _DECODE(raw)[0] if isinstance(raw, str) else raw
+    at, anchor = r.at, r.anchor_at
+    specs = None
+    parts = []
+    for name, (state, target, elapsed, due, breached) in data["c"].items():
+        if state == PAUSED:  # rare: the reason it is paused needs the evaluation
+            return case_fragment(r, {})
+        if state == "running" and at != anchor:
+            if specs is None:
+                specs = r.terms.specs(r.type, r.priority, at)
+            elapsed += specs[name].calendar.elapsed(anchor, at)
+            breached = target is not None and elapsed > target
+        if target is None:
+            parts.append(_NO_TARGET % (name, state, elapsed, "null" if due is None else _iso(due),
+                                       _B[breached]))
+        else:
+            parts.append(_CLOCK % (name, state, target, elapsed, target - elapsed,
+                                   "null" if due is None else _iso(due), _B[breached]))
+    support = r.support
+    return _CASE % (
+        _str(r.id), _str(r.subscriber), r.type, _str(r.priority), r.status, r.level,
+        _str(r.title), ", ".join(parts), _str(r.deployment), _iso(r.reported_at),
+        _B[data.get("ack", False)], _B[data.get("await", False)], _B[data.get("vwait", False)],
+        _B[data.get("susp", False)], r.key[0], _eos(support[0]), _B[support[1]],
+        _B[r.terminated])
+
+
+_CLOCK = ('"%s": {"state": "%s", "target": %d, "elapsed": %d, "remaining": %d, "due": %s, '
+          '"breached": %s, "paused_for": null}')
+_NO_TARGET = ('"%s": {"state": "%s", "target": null, "elapsed": %d, "remaining": null, '
+              '"due": %s, "breached": %s, "paused_for": null}')
+_CASE = ('{"id": %s, "subscriber": %s, "type": "%s", "priority": %s, "status": "%s", '
+         '"level": "%s", "title": %s, "clocks": {%s}, "deployment": %s, "reported_at": %s, '
+         '"acknowledged": %s, "awaiting_subscriber": %s, "awaiting_vendor": %s, "suspended": %s, '
+         '"risk_group": %d, "end_of_support": %s, "past_end_of_support": %s, '
+         '"subscriber_terminated": %s}')
+
+
+_DAYS: dict[int, str] = {}
+
+
+_ISO: dict[int, str] = {}
+
+
+def _iso(ts: int) -> str:
+    """``"2026-11-24T15:00:00Z"`` (quoted) for epoch seconds; cached (dues fall on the
+    same window ends), and a day's prefix too."""
+    text = _ISO.get(ts)
+    if text is not None:
+        return text
+    if len(_ISO) > 200_000:
+        _ISO.clear()
+    text = _ISO[ts] = _iso_text(ts)
+    return text
+
+
+def _iso_text(ts: int) -> str:
+    day, sec = divmod(ts, 86400)
+    prefix = _DAYS.get(day)
+    if prefix is None:
+        prefix = _DAYS[day] = _time.strftime('"%Y-%m-%dT', _time.gmtime(day * 86400))
+    h, rest = divmod(sec, 3600)
+    m, s = divmod(rest, 60)
+    return f'{prefix}{h:02d}:{m:02d}:{s:02d}Z"'
+
+
 def _eos(d: date | None) -> str:
     return "null" if d is None else f'"{d.isoformat()}"'
 
@@ -115,7 +192,7 @@ def _utc(ts: int) -> str:
 def queue_json_chunks(at: int, rows: Sequence[Any]) -> Iterator[str]:
     """``queue --json`` written piece by piece: the same document as building dicts and
     calling json.dumps (a test holds them equal), in a fraction of the time at 100k cases."""
-    yield from queue_json_from_fragments(at, (case_fragment(r, {}) for r in rows))
+    yield from queue_json_from_fragments(at, (row_fragment(r) for r in rows))
 
 
 def queue_json_from_fragments(at: int, fragments: Iterable[str]) -> Iterator[str]:

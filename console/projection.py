@@ -21,6 +21,7 @@ from console.rules.clocks import (
     advance,
     evaluate,
 )
+from console.rules.escalation import ESCALATING_CLOCKS
 from console.rules.policy import Terms
 
 
@@ -36,7 +37,35 @@ def project(case: CaseFacts, events: Sequence[Event], terms: Terms) -> dict[str,
     row = state_row(case, ev)
     row["escalated"] = any(e.kind == "escalated" for e in events)
     row["recorded_upto"] = recorded_upto(case, events)
+    row["escalate_at"] = escalate_at(ev, terms)
     return row
+
+
+def escalate_at(ev: CaseEval, terms: Terms) -> int | None:
+    """When the incident falls due for escalation if nothing more happens: the instant its
+    first escalating clock missed its target (already breached), else one counted second
+    past the target of a running one; None when no clock can (not an incident, closed,
+    or nothing running). A sweep reads the incidents with ``escalate_at <= now`` by index
+    instead of carrying every open incident's clocks. Valid while the summary is (see
+    ``usable``): past a suspension boundary the case is evaluated from its events."""
+    if ev.type != "incident" or ev.status == "closed":
+        return None
+    best: int | None = None
+    specs = None
+    for c in ESCALATING_CLOCKS:
+        st = ev.clocks.get(c)
+        if st is None:
+            continue
+        if st.breached:
+            t = ev.missed_at.get(c, ev.at)
+        elif st.state == RUNNING and st.remaining is not None:
+            if specs is None:
+                specs = terms.specs(ev.type, ev.priority, ev.at)
+            t = specs[c].calendar.add(ev.at, st.remaining + 1)
+        else:
+            continue
+        best = t if best is None else min(best, t)
+    return best
 
 
 def recorded_upto(case: CaseFacts, events: Sequence[Event]) -> int | None:
@@ -66,6 +95,8 @@ def state_row(case: CaseFacts, ev: CaseEval) -> dict[str, Any]:
         "valid_until": ev.next_boundary,
         "next_due": min(dues) if dues else None,
         "clocks": encode(ev),
+        "title": case.title,
+        "deployment_id": case.deployment,
     }
 
 

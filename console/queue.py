@@ -1,118 +1,194 @@
-"""The case queue at an instant: listed cases in risk order (policy §13).
+"""The case queue at an instant (policy §13): the one path used by the CLI (``queue``,
+``check``), the sweep, the products report, the subscriber view and the console.
 
-Each case's stored projection is carried forward to ``at`` when it can be (no event and no
-suspension boundary in between, nothing recorded after ``--as-known-at``); otherwise the
-case is evaluated from its events. Both give the same answer; the first costs a binary
-search per running clock.
+Each listed case is read from its stored projection (``case_state``, one table, the driver's
+rows) into a ``QueueRow`` (``console.queue_rows``: its risk key derived from the stored
+columns without building clock objects, its clocks carried to any instant on demand: the CLI
+asks for every row, the console only for the rows on screen).
+
+A case whose projection cannot be carried to ``at`` (an event after ``at``, a subscriber
+suspension boundary passed, something recorded after ``--as-known-at``, or a what-if policy
+file the projection was not computed under) is evaluated from its events instead. Both give
+the same answer; tests/test_queue_paths.py holds the order and the clocks equal to evaluating
+every case from its events.
+
+History costs nothing here: every read goes through ``case_state``'s indexes on ``listed``
+(see ``_listed_sql``), so a million closed cases are never read. No Textual in this module:
+the console calls it from worker threads.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
-from console.projection import usable
+from console.operators import dialect_name
+from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows and order
+    QueueRow,
+    _carry,
+    _key,
+    breach_count,
+    earliest_boundary,
+    key_at,
+    retick,
+    running_breaches,
+    usable,
+)
 from console.records import C, Conn, case_facts, load_events, load_terms
-from console.rules.clocks import RUNNING, CaseEval, ClockState, evaluate, risk_key
+from console.rules.clocks import NO_PRIORITY_RANK, PRIORITY_RANK, evaluate
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, TermsMap
 
-# Plain SQL on purpose: the 100k-row read skips SQLAlchemy's per-row JSON processing
-# (SQLite hands back the text, psycopg a parsed object; _carry takes both).
-_QUEUE_SQL = """
-SELECT s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at,
-       s.anchor_at, s.valid_until, s.clocks, c.title, c.deployment_id, s.escalated,
-       s.recorded_upto
-FROM case_state s JOIN support_case c ON c.id = s.case_id
-WHERE (s.listed OR s.anchor_at > :at) AND s.reported_at <= :at
-"""
+_COLUMNS = (
+    "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
+    "s.anchor_at, s.valid_until, s.next_due, s.clocks, s.title, s.deployment_id, s.escalated, "
+    "s.recorded_upto"
+)
+_FROM = "FROM case_state s"
+
+TOP_PAGE = 256  # rows read at least per page by ``top`` (a test makes it tiny)
 
 
-@dataclass(slots=True)
-class QueueRow:
-    id: str
-    subscriber: str
-    deployment: str | None
-    title: str
-    reported_at: int
-    eval: CaseEval
-    key: tuple = ()  # risk_key, computed once
-    # (end of support, past it at the queue's instant) of the deployment's product version
-    # (policy §12); (None, False) without a deployment or a matrix entry.
-    support: tuple[date | None, bool] = (None, False)
-    escalated: bool = False
-    terminated: bool = False  # the subscriber's contract has terminated (flagged, §14)
-
-    def __post_init__(self) -> None:
-        if not self.key:
-            self.key = risk_key(self.id, self.eval.priority, self.reported_at, self.eval.clocks)
-
-    @property
-    def marked(self) -> bool:
-        """Shown as breached (policy §14): a clock breached in any state, or escalated."""
-        return self.escalated or any(st.breached for st in self.eval.clocks.values())
+# -- reading ---------------------------------------------------------------------------------
 
 
-def load_queue(conn: Conn, policy: Policy | PolicyBook, at: int, *,
+def _listed_sql(where: str = "", *, scan: bool = False, sqlite: bool = True) -> str:
+    """The cases listed at ``:at``, as two reads (UNION ALL) of case_state alone:
+
+    - ``listed`` (open or resolved now): by ``ix_case_state_listed_reported_at``, or, when
+      most cases are listed, a plain scan (``scan``; SQLite's ``NOT INDEXED``: with no
+      statistics on a two-valued column it would walk the index and fetch 100k rows one by
+      one, four times slower than reading the table);
+    - closed now but after ``:at`` (their last event, the close, lies after it): by
+      ``ix_case_state_listed_anchor_at``; empty for "now", the closed-since cases for a past
+      ``--at``.
+
+    Query plans measured (``bench/history.py --pg``): on SQLite 3.40 with 20,000 open and
+    1,000,000 closed cases, ``SEARCH s USING INDEX ix_case_state_listed_reported_at
+    (listed=? AND reported_at<?)`` and ``SEARCH s USING INDEX
+    ix_case_state_listed_anchor_at (listed=? AND anchor_at>?)``; on PostgreSQL 15 (after
+    ANALYZE) with 2,000 open and 100,000 closed, ``Index Scan using
+    ix_case_state_listed_next_due`` and ``Index Scan using ix_case_state_listed_anchor_at``:
+    the closed cases are never read. A single ``WHERE listed OR anchor_at > :at`` is a full
+    scan of case_state on both (``SCAN s``; ``Seq Scan on case_state``), which is what made
+    history slow.
+    """
+    first = f"{_FROM} NOT INDEXED" if scan else _FROM
+    # The closed branch keeps to ix_case_state_listed_anchor_at: the unary ``+`` keeps
+    # SQLite from walking a million closed cases by reported_at, subscriber or type
+    # (PostgreSQL has no unary + on text, and its planner needs no such hint).
+    closed = where
+    for col in ("s.reported_at", "s.subscriber_id", "s.type", "s.escalated"):
+        if sqlite or col == "s.reported_at":
+            closed = closed.replace(f" {col} ", f" +{col} ")
+    return (f"SELECT {_COLUMNS} {first} WHERE s.listed = :t AND s.reported_at <= :at{where} "
+            f"UNION ALL SELECT {_COLUMNS} {_FROM} WHERE s.listed = :f AND s.anchor_at > :at "
+            f"AND +s.reported_at <= :at{closed}")
+
+
+_PARAM = re.compile(r":(\w+)")
+
+
+def _raw(conn: Conn, sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Rows of ``sql`` (``:name`` parameters) as the driver's plain tuples (see ``_stream``)."""
+    return list(_stream(conn, sql, params))
+
+
+def _stream(conn: Conn, sql: str, params: dict[str, Any]) -> Iterator[tuple]:
+    """Rows of ``sql`` as the driver's plain tuples, a batch at a time, inside the
+    connection's transaction: SQLAlchemy's row objects would cost 2.7 µs a row, a quarter
+    of a 100k-row queue read, and a list of 100k tuples 40 MB the console does not need."""
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    if not conn.in_transaction():
+        conn.begin()  # the snapshot the other reads of this connection see (closed with it)
+    cur = conn.connection.dbapi_connection.cursor()
+    try:
+        if dialect_name(conn) == "sqlite":
+            cur.execute(sql, params)  # sqlite3 takes :name parameters as they are
+        else:
+            cur.execute(_PARAM.sub(r"%(\1)s", sql), params)
+        while True:
+            batch = cur.fetchmany(2000)
+            if not batch:
+                break
+            yield from batch
+    finally:
+        cur.close()
+
+
+def _mostly_listed(conn: Conn) -> bool:
+    """SQLite only: are most of the cases listed (a young desk), so that reading the whole
+    table beats the index? Two index reads: the listed count, the largest rowid."""
+    if dialect_name(conn) != "sqlite":
+        return False  # PostgreSQL's planner has statistics (autovacuum's ANALYZE)
+    listed = conn.execute(text("SELECT count(*) FROM case_state WHERE listed = :t"),
+                          {"t": True}).scalar_one()
+    total = conn.execute(text("SELECT max(rowid) FROM case_state")).scalar() or 0
+    return listed * 3 > total
+
+
+def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
                terms: TermsMap | None = None, case_ids: Iterable[str] | None = None,
-               partition: tuple[int, int] | None = None,
+               subscriber: str | None = None, top: int | None = None,
+               reported: tuple[int | None, int | None] | None = None,
                unescalated_incidents: bool = False,
-               known_at: int | None = None) -> list[QueueRow]:
+               known_at: int | None = None, compact: bool = True) -> list[QueueRow]:
     """Listed cases at ``at`` in risk order.
 
-    ``partition=(i, n)`` keeps the cases whose id hashes to ``i`` of ``n`` (parallel
-    readers); ``unescalated_incidents`` only incidents with no escalation yet (what a sweep
-    reads); ``known_at`` only what was recorded by then (``--as-known-at``).
+    ``case_ids``/``subscriber``: only those cases; ``top=N``: exactly the first N rows of
+    the whole queue, reading little more than N rows (the console's first screen);
+    ``reported=(lo, hi)``: cases reported in [lo, hi) (a parallel reader's share);
+    ``unescalated_incidents``: incidents not escalated yet (what a sweep reads);
+    ``known_at``: only what was recorded by then (``--as-known-at``); ``compact``: share
+    the rows' repeated strings (a console holding them; a command writing JSON need not).
     """
     if terms is None:
+        assert policy is not None
         terms = load_terms(conn, policy, known_at=known_at)
     # The stored summaries were computed under the desk's policy: a what-if policy file
     # evaluates every case from its events instead.
     what_if = terms.book.what_if is not None
-    sql = _QUEUE_SQL
-    params: dict[str, Any] = {"at": at}
+    if top is not None and not what_if and known_at is None and case_ids is None:
+        return _load_top(conn, terms, at, top)
+    where = ""
+    params: dict[str, Any] = {"at": at, "t": True, "f": False}
     if unescalated_incidents:
-        sql += (" AND s.type = 'incident'"
-                " AND NOT EXISTS (SELECT 1 FROM escalation e WHERE e.case_id = s.case_id)")
+        where += " AND s.type = 'incident' AND s.escalated = :f"
     if known_at is not None:
-        sql += " AND COALESCE(c.recorded_at, c.reported_at) <= :k"
+        where += (" AND EXISTS (SELECT 1 FROM support_case c WHERE c.id = s.case_id"
+                  " AND COALESCE(c.recorded_at, c.reported_at) <= :k)")
         params["k"] = known_at
+    if subscriber is not None:
+        where += " AND s.subscriber_id = :sub"
+        params["sub"] = subscriber
+    if reported is not None:
+        lo, hi = reported
+        if lo is not None:
+            where += " AND s.reported_at >= :lo"
+            params["lo"] = lo
+        if hi is not None:
+            where += " AND s.reported_at < :hi"
+            params["hi"] = hi
     if case_ids is not None:
-        sql += " AND s.case_id IN :ids"
-        params["ids"] = list(case_ids)
-    stmt = text(sql)
-    if case_ids is not None:
-        stmt = stmt.bindparams(bindparam("ids", expanding=True))
-    rows: list[QueueRow] = []
-    stale: list[str] = []
-    for (cid, sid, status, ctype, prio, level, reported, anchor, valid_until, clocks, title,
-         dep, escalated, recorded_upto) in conn.execute(stmt, params):
-        if partition is not None and _share(cid, partition[1]) != partition[0]:
-            continue
-        if sid not in terms:
-            continue
-        known = known_at is None or (recorded_upto is not None and recorded_upto <= known_at)
-        if known and not what_if and usable(anchor, valid_until, at):
-            if status == "closed":
-                continue
-            ev = _carry(clocks, terms.case(sid, reported), ctype, prio, level, status, anchor,
-                        valid_until, at)
-            rows.append(QueueRow(cid, sid, dep, title, reported, ev, escalated=bool(escalated)))
-        else:
-            stale.append(cid)
+        ids = list(case_ids)
+        names = [f"id{i}" for i in range(len(ids))]
+        params.update(zip(names, ids, strict=True))
+        where += f" AND s.case_id IN ({', '.join(':' + n for n in names)})" if ids else " AND 1 = 0"
+    selective = case_ids is not None or subscriber is not None
+    scan = not selective and _mostly_listed(conn)
+    sql = _listed_sql(where, scan=scan, sqlite=dialect_name(conn) == "sqlite")
+    rows, stale = _rows(_stream(conn, sql, params), terms, at,
+                        what_if, known_at, compact)
     if stale:
-        rows.extend(_evaluate_fully(conn, terms, at, stale, known_at=known_at))
+        rows.extend(_evaluate(conn, terms, at, stale, known_at=known_at))
     _add_support(conn, rows, at)
-    ended = terminated_subscribers(terms, at)
-    if ended:
-        for row in rows:
-            row.terminated = row.subscriber in ended
-    rows.sort(key=lambda row: row.key)
+    _flag_terminated(rows, terms, at)
+    rows.sort(key=_key)
     return rows
 
 
@@ -126,10 +202,116 @@ def terminated_subscribers(terms: TermsMap, at: int) -> set[str]:
     return out
 
 
-def _share(case_id: str, n: int) -> int:
-    """Which of ``n`` parallel readers takes a case: a cheap, even spread of the ids (the
-    instants' parity is no spread at all: whole-minute timestamps are all even)."""
-    return sum(case_id.encode()) % n
+def _flag_terminated(rows: list[QueueRow], terms: TermsMap, at: int) -> None:
+    ended = terminated_subscribers(terms, at)
+    if ended:
+        for row in rows:
+            row.terminated = row.subscriber in ended
+
+
+def _rows(result: Iterable[Sequence[Any]], terms: TermsMap, at: int, what_if: bool,
+          known_at: int | None, compact: bool = True) -> tuple[list[QueueRow], list[str]]:
+    """Rows carried from their projections, and the ids to evaluate from events.
+
+    The hot loop of every queue read (100k rows): one dict lookup for the case's terms
+    (per subscriber when the desk has one policy version), shared strings, and the common
+    risk key (a running due still ahead) built inline."""
+    rows: list[QueueRow] = []
+    stale: list[str] = []
+    keep = {}.setdefault
+    case_terms = terms.case
+    one_version = len(terms.book.versions) == 1
+    by_sub: dict[str, Any] = {}
+    rank = PRIORITY_RANK.get
+    for rec in result:
+        sid = rec[1]
+        if one_version:
+            t = by_sub.get(sid, _MISSING)
+            if t is _MISSING:
+                t = by_sub[sid] = case_terms(sid, rec[6]) if sid in terms else None
+            if t is None:
+                continue
+        elif sid in terms:
+            t = case_terms(sid, rec[6])
+        else:
+            continue
+        anchor, valid_until = rec[7], rec[8]
+        if (what_if or anchor > at or (valid_until is not None and at >= valid_until)
+                or (known_at is not None and (rec[14] is None or rec[14] > known_at))):
+            stale.append(rec[0])
+            continue
+        if rec[2] == "closed":
+            continue
+        row = QueueRow(rec, t, at)
+        if compact:  # 100k rows share a few hundred distinct values: keep one string each
+            row.subscriber = keep(sid, sid)
+            row.status = keep(row.status, row.status)
+            row.type = keep(row.type, row.type)
+            row.priority = keep(row.priority, row.priority)
+            row.level = keep(row.level, row.level)
+            row.deployment = keep(row.deployment, row.deployment)
+        prio = row.priority
+        nd = rec[9]
+        if nd is not None and nd > at:
+            row.key = (2, nd, rank(prio or "", NO_PRIORITY_RANK), rec[6], rec[0])
+        else:
+            row.key = key_at(row, at)
+        rows.append(row)
+    return rows, stale
+
+
+_MISSING = object()
+
+
+def _load_top(conn: Conn, terms: TermsMap, at: int, n: int) -> list[QueueRow]:
+    """Exactly the first ``n`` rows of the queue at ``at``, reading about ``n`` rows.
+
+    Groups 1 and 2 hold the cases with a running due; a group-1 key's due (a breached
+    clock's) is never earlier than the case's ``next_due`` (its earliest running due). So,
+    reading in ``next_due`` order (index ``ix_case_state_listed_next_due``), once ``n``
+    rows are known whose keys come before anything a later row can have, those are the
+    top. Cases whose projection cannot be carried (few: a suspension boundary passed, an
+    event just ahead of "now") are read and evaluated apart; without enough rows in
+    groups 1 and 2, the whole queue is read.
+    """
+    params: dict[str, Any] = {"at": at, "t": True, "f": False}
+    # Two index range reads (ix_case_state_listed_anchor_at, .._listed_valid_until). The
+    # unary ``+`` keeps SQLite's planner off ix_case_state_listed_reported_at, which it
+    # would otherwise pick for ``reported_at <= :at`` and read every listed case (0.4 s at
+    # 100k); PostgreSQL reads ``+x`` as x.
+    stale_sql = (f"SELECT {_COLUMNS} {_FROM} WHERE s.listed = :t AND s.anchor_at > :at "
+                 f"AND +s.reported_at <= :at UNION ALL SELECT {_COLUMNS} {_FROM} "
+                 "WHERE s.listed = :t AND s.valid_until <= :at AND +s.anchor_at <= :at "
+                 "AND +s.reported_at <= :at")
+    _, stale = _rows(_raw(conn, stale_sql, params), terms, at, False, None)
+    extra = _evaluate(conn, terms, at, stale) if stale else []
+    by_due = (f"SELECT {_COLUMNS} {_FROM} WHERE s.listed = :t AND s.next_due IS NOT NULL "
+              "AND +s.reported_at <= :at ORDER BY s.listed, s.next_due LIMIT :lim OFFSET :off")
+    known = list(extra)
+    offset, page = 0, max(2 * n, TOP_PAGE)
+    while True:
+        params.update(lim=page, off=offset)
+        result = _raw(conn, by_due, params)
+        batch, _ = _rows(result, terms, at, False, None)
+        known.extend(batch)  # (a row that cannot be carried is among ``extra``)
+        known.sort(key=_key)
+        offset += page
+        if len(result) < page:  # every case with a running due is read
+            if len(known) >= n and known[n - 1].key[0] <= 2:
+                break
+            return load_queue(conn, None, at, terms=terms)[:n]
+        if len(known) >= n and result:
+            # Unread rows have next_due >= last: a key (1, >= last, ...) or (2, >= last,
+            # ...), and never group 1 while ``last`` is still ahead of ``at``.
+            last = result[-1][9]
+            k = known[n - 1].key
+            if k < (1, last) or (last > at and k < (2, last)):
+                break
+        page *= 4
+    rows = known[:n]
+    _add_support(conn, rows, at)
+    _flag_terminated(rows, terms, at)
+    return rows
 
 
 def _add_support(conn: Conn, rows: list[QueueRow], at: int) -> None:
@@ -144,43 +326,21 @@ def _add_support(conn: Conn, rows: list[QueueRow], at: int) -> None:
             row.support = support.get(row.deployment, (None, False))
 
 
-_DECODE = json.JSONDecoder().raw_decode  # no whitespace regex passes: stored text is compact
-
-
-def _carry(raw: str | dict, terms: Any, ctype: str, prio: str | None, level: str, status: str,
-           anchor: int, valid_until: int | None, at: int) -> CaseEval:
-    """The stored summary carried forward to ``at`` (same result as clocks.advance).
-
-    Each running clock adds ``calendar.elapsed(anchor, at)``: both ends on one layout of
-    the calendar (a position cached across cases goes stale when a case far in the past
-    makes the shared calendar lay itself out further back).
-    """
-    data = _DECODE(raw)[0] if isinstance(raw, str) else raw
-    specs = terms.specs(ctype, prio, at) if at != anchor else None
-    clocks = {}
-    for name, (state, target, elapsed, due, breached) in data["c"].items():
-        if specs is not None and state == RUNNING:
-            elapsed += specs[name].calendar.elapsed(anchor, at)
-            breached = target is not None and elapsed > target
-        clocks[name] = ClockState(state, target, elapsed,
-                                  None if target is None else target - elapsed, due, breached)
-    return CaseEval(at, ctype, prio, level, status, data.get("ack", False),
-                    data.get("await", False), data.get("susp", False), clocks, valid_until,
-                    awaiting_vendor=data.get("vwait", False))
-
-
-def _evaluate_fully(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,
-                    known_at: int | None = None) -> list[QueueRow]:
+def _evaluate(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,
+              known_at: int | None = None) -> list[QueueRow]:
+    """Rows evaluated from their events (exact at any instant)."""
     events = load_events(conn, ids, known_at=known_at)
     out = []
     for i in range(0, len(ids), 900):
         for r in conn.execute(select(C).where(C.c.id.in_(ids[i : i + 900]))):
+            if r.subscriber_id not in terms:
+                continue
             evs = events[r.id]
-            ev = evaluate(case_facts(r), evs, terms.case(r.subscriber_id, r.reported_at), at)
-            if ev.listed:
+            t = terms.case(r.subscriber_id, r.reported_at)
+            ev = evaluate(case_facts(r), evs, t, at)
+            if ev.listed and r.reported_at <= at:
                 escalated = any(e.kind == "escalated" and e.at <= at for e in evs)
-                out.append(QueueRow(r.id, r.subscriber_id, r.deployment_id, r.title,
-                                    r.reported_at, ev, escalated=escalated))
+                out.append(QueueRow.evaluated(r, ev, t, escalated))
     return out
 
 
@@ -196,31 +356,68 @@ def evaluate_case(conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int
     return row, ev, events
 
 
-def _partition_fragments(url: str, policy: Policy | PolicyBook, at: int, i: int, n: int,
-                         known_at: int | None) -> list[tuple[tuple, str]]:
+# -- ``queue --json`` on two cores -------------------------------------------------------------
+
+
+def split_points(conn: Conn, at: int, n: int) -> list[int]:
+    """``n - 1`` reported_at instants that cut the listed cases into ``n`` equal shares.
+
+    Each share is a range of ``reported_at``, which never changes: two readers on two
+    connections (two snapshots) can never both list, or both miss, one case. The cut
+    points are read off ``ix_case_state_listed_reported_at`` (an index-only range scan).
+    """
+    total = conn.execute(text("SELECT count(*) FROM case_state WHERE listed = :t "
+                              "AND reported_at <= :at"), {"t": True, "at": at}).scalar_one()
+    cuts: list[int] = []
+    for i in range(1, n):
+        v = conn.execute(text(
+            "SELECT reported_at FROM case_state WHERE listed = :t AND reported_at <= :at "
+            "ORDER BY listed, reported_at LIMIT 1 OFFSET :k"),
+            {"t": True, "at": at, "k": total * i // n}).scalar()
+        if v is not None and (not cuts or v > cuts[-1]):
+            cuts.append(v)
+    return cuts
+
+
+def _share_fragments(url: str, policy: Policy | PolicyBook, at: int,
+                     reported: tuple[int | None, int | None],
+                     known_at: int | None) -> list[tuple[tuple, str]]:
     """One worker's share of ``queue --json``: (risk key, JSON text) in risk order."""
     import gc
 
-    from console.output import case_fragment
+    from console.output import row_fragment
     from console.store.engine import open_store
 
-    gc.disable()  # a short-lived process building ~100k objects: collections only cost
-    with open_store(url) as store, store.connection() as conn:
-        rows = load_queue(conn, policy, at, partition=(i, n), known_at=known_at)
-    frags: dict[tuple, str] = {}
-    return [(r.key, case_fragment(r, frags)) for r in rows]
+    gc.disable()  # a short-lived process building ~50k objects: collections only cost
+    with open_store(url, create=False) as store, store.connection() as conn:
+        rows = load_queue(conn, policy, at, reported=reported, known_at=known_at,
+                          compact=False)
+    return [(r.key, row_fragment(r)) for r in rows]
 
 
 def queue_fragments_parallel(url: str, policy: Policy | PolicyBook, at: int, workers: int = 2, *,
-                             known_at: int | None = None) -> Iterable[str]:
-    """``queue --json``'s case fragments in risk order, computed by ``workers`` forked
-    processes, each reading a share of the cases, merged by risk key. The per-case work is
-    pure Python, so on a 2-core jump host this halves a 100k-case queue's wall time."""
+                             known_at: int | None = None) -> Iterator[str]:
+    """``queue --json``'s case fragments in risk order, computed on ``workers`` cores: this
+    process and ``workers - 1`` forked ones each read an equal share of the listed cases
+    (by ``reported_at``, see ``split_points``); the shares are merged by risk key. The
+    per-case work is pure Python, so on a 2-core jump host this halves a 100k-case queue's
+    wall time."""
     import heapq
     import multiprocessing as mp
 
+    from console.store.engine import open_store
+
+    with open_store(url, create=False) as store, store.connection() as conn:
+        cuts = split_points(conn, at, workers)
+    bounds: list[int | None] = [None, *cuts, None]
+    shares = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    if len(shares) == 1:
+        return (frag for _, frag in _share_fragments(url, policy, at, shares[0], known_at))
     ctx = mp.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        parts = pool.starmap(_partition_fragments,
-                             [(url, policy, at, i, workers, known_at) for i in range(workers)])
-    return (frag for _, frag in heapq.merge(*parts, key=lambda kv: kv[0]))
+    with ctx.Pool(len(shares) - 1) as pool:
+        pending = [pool.apply_async(_share_fragments, (url, policy, at, share, known_at))
+                   for share in shares[1:]]
+        mine = _share_fragments(url, policy, at, shares[0], known_at)
+        parts = [mine, *(p.get() for p in pending)]
+    # Keys are unique (they end with the case id): tuples compare in C, no key function.
+    return (frag for _, frag in heapq.merge(*parts))

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -258,3 +258,12 @@ def linked_types(conn: Conn, ids: Sequence[str]) -> tuple[str, ...]:
     if not ids:
         return ()
     return tuple(r[0] for r in conn.execute(select(C.c.type).where(C.c.id.in_(list(ids)))))
+
+
+def next_rev(conn: Conn) -> int:
+    """The ``case_state.rev`` for the next summary written (one more than any so far; an
+    index read). Writers on SQLite are serialized (BEGIN IMMEDIATE), so revs grow in commit
+    order there, which is what its change feed relies on; PostgreSQL's feed names the
+    changed cases in its notifications and uses revs only as a backstop."""
+    return int(conn.execute(select(func.coalesce(func.max(CS.c.rev), 0))).scalar_one()) + 1
+

@@ -86,7 +86,8 @@ def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
     """One line per breached clock of an open case (for cron and monitoring)."""
     out = []
     for r in rows:
-        if r.eval.status != "open":
+        # A breached clock marks its case (policy §14): only marked rows need their clocks.
+        if not r.marked or r.status != "open":
             continue
         for name, st in r.eval.clocks.items():
             if st.breached:

@@ -167,7 +167,15 @@ class CaseState(SQLModel, table=True):
     """Projection of a case's events (status, clocks, earliest due); rebuildable."""
 
     __tablename__ = "case_state"
-    __table_args__ = (Index("ix_case_state_listed_next_due", "listed", "next_due"),)
+    # The queue reads only listed cases, through these (migration 0011_queue_speed):
+    # history (closed cases) is never scanned.
+    __table_args__ = (
+        Index("ix_case_state_listed_next_due", "listed", "next_due"),
+        Index("ix_case_state_listed_reported_at", "listed", "reported_at"),
+        Index("ix_case_state_listed_anchor_at", "listed", "anchor_at"),
+        Index("ix_case_state_listed_valid_until", "listed", "valid_until"),
+        Index("ix_case_state_listed_escalate_at", "listed", "escalate_at"),
+    )
 
     case_id: str = Field(foreign_key="support_case.id", primary_key=True)
     subscriber_id: str = Field(index=True)
@@ -175,7 +183,7 @@ class CaseState(SQLModel, table=True):
     type: str
     priority: str | None = None
     level: str
-    listed: bool  # false once closed; indexed by (listed, next_due) above
+    listed: bool  # false once closed; leads every index above
     reported_at: int = Field(sa_type=BigInteger)
     anchor_at: int = Field(sa_type=BigInteger)
     valid_until: int | None = Field(default=None, sa_type=BigInteger)
@@ -186,10 +194,23 @@ class CaseState(SQLModel, table=True):
     # The latest ``recorded_at`` of the case and its events: the projection shows what the
     # desk knew at any instant from then on (``--as-known-at``); earlier, replay the events.
     recorded_upto: int | None = Field(default=None, sa_type=BigInteger)
+    # The case's title and deployment, as in support_case (both fixed at creation): the
+    # queue reads case_state alone, with no join per listed case.
+    title: str = Field(default="", sa_column_kwargs={"server_default": text("''")})
+    deployment_id: str | None = None
+    # An incident falls due for escalation at this instant if nothing more happens
+    # (``console.projection.escalate_at``); a sweep reads ``escalate_at <= now`` by index.
+    escalate_at: int | None = Field(default=None, sa_type=BigInteger)
+    # Grows with every write of this row (``console.records.next_rev``): a console re-reads
+    # the rows written since its last read (``rev > last``) instead of the whole queue.
+    rev: int = Field(default=0, sa_type=BigInteger, index=True,
+                     sa_column_kwargs={"server_default": text("0")})
 
 
 class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entry"
+    __table_args__ = (Index("ix_time_entry_subscriber_id_at", "subscriber_id", "at"),
+                      Index("ix_time_entry_at", "at"))
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="support_case.id", index=True)

@@ -150,8 +150,10 @@ class BoardPane(Vertical, can_focus=True):
     # -- data ------------------------------------------------------------------------------
 
     def _store_ready(self) -> bool:
-        return getattr(self.app, "store", None) is not None and \
-            getattr(self.app, "policy", None) is not None
+        """The store is open, and the queue (which comes first) is read."""
+        app = self.app
+        return getattr(app, "store", None) is not None and \
+            getattr(app, "policy", None) is not None and getattr(app, "panes_ready", True)
 
     def refresh_data(self) -> None:
         """Re-read the board (a worker); the pane-registry hook."""
@@ -205,7 +207,7 @@ class BoardPane(Vertical, can_focus=True):
     def tick(self, at: int) -> None:
         """Time passed: the overdue figures and late flags move; re-read when shown."""
         if at // 60 != self.at // 60:
-            self._need_reload()
+            self.data_changed()
 
     def watch_result(self, result: Any) -> None:
         """From the escalation watcher: re-read if the board changed or a minute passed."""
@@ -217,9 +219,10 @@ class BoardPane(Vertical, can_focus=True):
             self.error = None
             self._render_strip()
         if result.changed or result.new or not self.loaded or result.at // 60 != self.at // 60:
-            self._need_reload()
+            self.data_changed()
 
-    def _need_reload(self) -> None:
+    def data_changed(self) -> None:
+        """The board's data may have changed: re-read now if shown, else when shown."""
         if self.display and self.is_attached:
             self.refresh_data()
         else:

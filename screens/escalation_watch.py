@@ -3,9 +3,12 @@
 Every few seconds the app runs ``run_check`` from a timer; it starts one thread worker
 (never two at once: a slow database skips a beat instead of piling up sweeps) which
 
-1. runs ``console.escalation.sweep`` (recorded by the system user ``sweep``, never the
-   operator), so a running console records an escalation the moment its target is missed
-   (the database keeps it to one per case however many consoles and cron jobs sweep);
+1. runs a sweep (recorded by the system user ``sweep``, never the operator), so a running
+   console records an escalation the moment its target is missed (the database keeps it
+   to one per case however many consoles and cron jobs sweep). A running console sweeps
+   in a separate process, ``support-console sweep --json`` as cron runs it, at a lower
+   priority (``sweep_in_child``): recording a day's escalations never competes with the
+   screen for the console's interpreter. Tests, whose clock is frozen, sweep in-process;
 2. compares the set of escalated case ids with the set seen last time: the new ones,
    recorded by this console or by any other, become one notification and a terminal bell
    (``SUPPORT_CONSOLE_BELL=0`` or the board's ``b`` key switches the bell off);
@@ -15,17 +18,18 @@ Every few seconds the app runs ``run_check`` from a timer; it starts one thread 
 The first check takes the escalations that already existed as seen: starting a console
 does not ring for last week's escalations, only for those recorded from then on.
 
-Cost. Noticing (step 2) is two small queries, run on every beat. The sweep (step 1) reads
-the whole queue (~0.05 s for 500 cases, ~3 s for 100k here), so it runs only when it can
-find something: when anything was written since the last sweep, or when the console's
-clock passes the earliest instant an escalation can fall due (the last sweep computed it),
-or after SWEEP_BACKSTOP seconds (a suspension lifted, a policy edited). And at most once
-per ten times its last cost (at 100k cases at most a tenth of a core). An idle console
-whose cases are far from their targets does not sweep at all. Cron's ``support-console
-sweep`` and the other consoles sweep as well; whichever gets there first records the
-escalation, which every console then notices within a beat.
+Cost. Noticing (step 2) is two small queries, run on every beat. The sweep (step 1) is a
+process of its own (Python's start and SQLAlchemy's import, ~0.3 s of CPU on the other
+core; with nothing due it reads three index ranges of ``case_state.escalate_at``), so it
+runs only when it can find something: when anything was written since the last sweep, or
+when the console's clock passes the earliest instant an escalation can fall due (the last
+sweep computed it), or after SWEEP_BACKSTOP seconds (a suspension lifted, a policy
+edited). And at most once per ten times its last cost. An idle console whose cases are far
+from their targets does not sweep at all. Cron's ``support-console sweep`` and the other
+consoles sweep as well; whichever gets there first records the escalation, which every
+console then notices within a beat.
 
-The app wires it with ``start_watch(self)`` once mounted (``SUPPORT_CONSOLE_SWEEP=0``
+The app wires it with ``start_watch(self)`` once the whole queue is shown (``SUPPORT_CONSOLE_SWEEP=0``
 turns it off); tests, whose clock is frozen, call ``run_check(app)`` (or
 ``EscalationWatch.check``) themselves after moving the clock.
 """
@@ -35,6 +39,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +51,46 @@ INTERVAL = 5.0  # seconds between sweeps of a running console
 SWEEP_COST_FACTOR = 10  # sweep at most once per this many times its last cost
 SWEEP_BACKSTOP = 300  # seconds: sweep at least this often whatever the signals say
 SHOWN = 3  # escalations named in one notification; the rest are counted
+
+
+Sweeper = Callable[[Any, int], tuple[list[Any], int | None]]
+
+
+def sweep_in_process(store: Any, at: int) -> tuple[list[Any], int | None]:
+    """``console.escalation.sweep_and_next`` here (tests: the clock is frozen)."""
+    from console.sweep import sweep_and_next
+
+    return sweep_and_next(store, at, recorded_at=clock.now())
+
+
+def sweep_in_child(store: Any, at: int) -> tuple[list[Any], int | None]:
+    """``support-console sweep --at AT --json --no-notify`` in a child process at nice 10,
+    as cron runs it (its own interpreter, on the other core). The database URL goes by environment,
+    not argv, so a password never shows in ``ps``."""
+    import json
+    import subprocess
+    import sys
+
+    from console.rules.timeutil import format_instant, parse_instant
+    from console.sweep import Escalated
+
+    env = dict(os.environ, SUPPORT_CONSOLE_DB=store.url)
+    proc = subprocess.run(
+        [sys.executable, "-m", "console", "sweep", "--at", format_instant(at) or "", "--json",
+         "--no-notify"],  # notifying is cron's and ``notify --follow``'s, never a console's
+        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900,
+        preexec_fn=_lower_priority if os.name == "posix" else None)
+    if proc.returncode != 0:
+        lines = (proc.stderr or "").strip().splitlines()
+        raise RuntimeError(lines[-1] if lines else f"support-console sweep exited {proc.returncode}")
+    out = json.loads(proc.stdout)
+    made = [Escalated(e["case"], e["missed"], parse_instant(e["escalated_at"]))
+            for e in out["escalated"]]
+    return made, parse_instant(out["next_due"]) if out["next_due"] else None
+
+
+def _lower_priority() -> None:
+    os.nice(10)
 
 
 def bell_from_env() -> bool:
@@ -71,25 +116,32 @@ class CheckResult:
 
 
 def board_signature(conn: Any) -> tuple[int, int, int]:
-    """Changes whenever an escalation or any event of an escalated case is written (by any
-    console or host): (escalations, their events, the newest such event id)."""
-    from sqlalchemy import func, select
+    """Changes whenever an escalation or any event of an escalated case still on the board
+    is written (by any console or host): (escalated listed cases, their events, the newest
+    such event id). Read through case_state's ``listed`` index: closed history is not."""
+    from sqlalchemy import text
 
-    from console.escalation import ESC
-    from console.records import E
-
-    n_esc = conn.execute(select(func.count()).select_from(ESC)).scalar_one()
-    n_ev, last = conn.execute(
-        select(func.count(), func.coalesce(func.max(E.c.id), 0))
-        .select_from(E.join(ESC, ESC.c.case_id == E.c.case_id))).one()
+    n_esc, n_ev, last = conn.execute(text(
+        "SELECT COUNT(DISTINCT s.case_id), COUNT(e.id), COALESCE(MAX(e.id), 0) "
+        "FROM case_state s JOIN case_event e ON e.case_id = s.case_id "
+        "WHERE s.listed = :t AND s.escalated = :t"), {"t": True}).one()
     return int(n_esc), int(n_ev), int(last)
+
+
+def listed_escalated_ids(conn: Any) -> set[str]:
+    """The escalated cases still listed (a new escalation always is)."""
+    from sqlalchemy import text
+
+    return {r[0] for r in conn.execute(text(
+        "SELECT case_id FROM case_state WHERE listed = :t AND escalated = :t"), {"t": True})}
 
 
 class EscalationWatch:
     """State kept between checks: the ids seen, the board's signature, the bell switch."""
 
-    def __init__(self, *, bell: bool | None = None) -> None:
+    def __init__(self, *, bell: bool | None = None, sweeper: Sweeper | None = None) -> None:
         self.bell = bell_from_env() if bell is None else bell
+        self.sweeper: Sweeper = sweeper or sweep_in_process
         self.seen: set[str] | None = None
         self.signature: tuple[int, int, int] | None = None
         self.last: CheckResult | None = None
@@ -119,13 +171,13 @@ class EscalationWatch:
         never by this console's operator; a what-if console (read-only store) only looks."""
         from sqlalchemy import func, select
 
-        from console.escalation import ESC, escalated_ids, sweep_and_next
+        from console.escalation import ESC
         from console.records import C, E, load_events
 
         at = clock.now() if at is None else at
         with store.connection() as conn:
             if self.seen is None:
-                self.seen = escalated_ids(conn)
+                self.seen = listed_escalated_ids(conn)
             event_id = conn.execute(select(func.max(E.c.id))).scalar()
         if (self.last is not None and event_id == self.seen_event_id
                 and not self.sweep_due(at, event_id)):
@@ -137,14 +189,14 @@ class EscalationWatch:
         made = []
         if self.sweep_due(at, event_id) and not getattr(store, "read_only", None):
             began = time.perf_counter()
-            made, self.next_due = sweep_and_next(store, at, recorded_at=clock.now())
+            made, self.next_due = self.sweeper(store, at)
             self.sweep_cost = time.perf_counter() - began
             self.swept_at = at
             self.sweeps += 1
             with store.connection() as conn:  # our own escalated events count as seen
                 self.swept_event_id = conn.execute(select(func.max(E.c.id))).scalar()
         with store.connection() as conn:
-            ids = escalated_ids(conn)
+            ids = listed_escalated_ids(conn)
             fresh = sorted(ids - self.seen)
             new: list[NewEscalation] = []
             for i in range(0, len(fresh), 900):
@@ -260,6 +312,7 @@ def start_watch(app: Any, every: float = INTERVAL) -> EscalationWatch:
     watch = watcher_of(app)
     if os.environ.get("SUPPORT_CONSOLE_SWEEP", "1").strip() == "0" or clock._frozen is not None:
         return watch
+    watch.sweeper = sweep_in_child
     app.set_interval(every, lambda: run_check(app), name="escalation-watch")
     app.call_later(run_check, app)
     return watch

@@ -209,21 +209,30 @@ class LifespanPane(Vertical):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        self._load()
+        self._load(list(getattr(self.app, "queue_items", lambda: [])()))
 
     def tick(self, at: int) -> None:
         """Past end of support turns at a UTC day boundary: re-read then."""
         from console.rules.lifespan import utc_date
 
         if self.data is None or utc_date(at) != utc_date(self.data.at):
-            self._load()
+            self.refresh_data()
 
     def _user(self) -> str:
         return getattr(self.app, "user", None) or "unknown"
 
     @work(thread=True, exclusive=True, group="lifespan-read")
-    def _load(self) -> None:
-        read_for_pane(self, load_matrix_data, "the support matrix")
+    def _load(self, items: list[Any]) -> None:
+        """Read the matrix and put the queue's cases (a copy of the list taken on the
+        app's thread) under their versions, here: 100k cases are no work for a key press
+        to wait behind."""
+
+        def load(store: Any, at: int, user: str) -> MatrixData:
+            data = load_matrix_data(store, at, user)
+            count_cases(data, items)
+            return data
+
+        read_for_pane(self, load, "the support matrix")
 
     def _failed(self, message: str) -> None:
         self.error = message
@@ -233,8 +242,6 @@ class LifespanPane(Vertical):
     def show_data(self, data: MatrixData) -> None:
         from screens.queue_table import QueueTable
 
-        items = getattr(self.app, "queue_items", lambda: [])()
-        count_cases(data, items)
         self.data = data
         self.reading = False
         self.error = None
@@ -364,7 +371,8 @@ class LifespanPane(Vertical):
         app.call_from_thread(self._say, f"{v.product} {v.version}: end of support "
                                         f"{v.end_of_support}{past}")
         data = load_matrix_data(app.store, clock.now(), self._user())
+        count_cases(data, app.call_from_thread(lambda: list(app.queue_items())))
         app.call_from_thread(self.show_data, data)
 
     def action_reload(self) -> None:
-        self._load()
+        self.refresh_data()

@@ -178,6 +178,13 @@ class MetersPane(Vertical):
     def refresh_data(self) -> None:
         self._load()
 
+    def data_changed(self) -> None:
+        """Another process wrote: re-read now if shown (showing the pane re-reads too); a
+        sweep recording thousands of escalations should not re-read hidden meters each
+        second."""
+        if self.display:
+            self._load()
+
     def tick(self, at: int) -> None:
         if self.display and datetime.fromtimestamp(at, self.tz).date() != \
                 datetime.fromtimestamp(self.at or at, self.tz).date():

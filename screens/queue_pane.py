@@ -19,7 +19,8 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
 
-from console.queue_index import Filters, Item, apply_filters, breach_count, retick
+from console.queue_filters import Filters, apply_filters
+from console.queue_rows import QueueRow, breach_count, retick
 from console.text import inert
 from screens.queue_table import QueueTable
 
@@ -56,14 +57,16 @@ class QueuePane(Vertical):
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(id=id)
         self.tz = tz
-        self.items: list[Item] = []
-        self.terms: dict[str, Any] = {}
+        self.items: list[QueueRow] = []
         self.at = 0
         self.filters = Filters()
         self.mine_ids: set[str] | None = None
-        self.loading = True
+        # Reading the rest of the queue (not Textual's ``loading``, which would hide the
+        # pane behind a spinner until the whole queue is read: the first rows first).
+        self.partial = True
         self.error: str | None = None
-        self.view: list[Item] = []
+        self.view: list[QueueRow] = []
+        self._breaches: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-filters", markup=False)
@@ -84,25 +87,29 @@ class QueuePane(Vertical):
 
     # -- data from the app ----------------------------------------------------------------
 
-    def show_items(self, items: list[Item], terms: dict[str, Any], at: int, *,
-                   partial: bool = False, keep: str | None = None) -> None:
-        self.items, self.terms, self.at = items, terms, at
+    def show_items(self, items: list[QueueRow], at: int, *, partial: bool = False,
+                   keep: str | None = None, breaches: int | None = None) -> None:
+        """``breaches``: the count of marked rows, when the reader counted them already
+        (100k rows: a count here would hold up a key press)."""
+        self.items, self.at = items, at
+        self._breaches = breaches
         if items:
             self.table.id_width = min(14, max(6, max(len(it.id) for it in items)))
-        self.loading = partial
+        self.partial = partial
         self.error = None
         self._refilter(keep=keep)
 
     def show_error(self, message: str) -> None:
         self.error = message
-        self.loading = False
+        self.partial = False
         self._show_status()
 
     def tick(self, at: int) -> bool:
         """Time passed: cases whose due passed may breach and move up. Returns whether the
         order changed."""
         self.at = at
-        moved = retick(self.items, self.terms, at) if self.items else False
+        self._breaches = None
+        moved = retick(self.items, at) if self.items else False
         if moved:
             self._refilter()
         else:
@@ -112,7 +119,9 @@ class QueuePane(Vertical):
 
     @property
     def breaches(self) -> int:
-        return breach_count(self.items)
+        if self._breaches is None:
+            self._breaches = breach_count(self.items)
+        return self._breaches
 
     # -- filters --------------------------------------------------------------------------
 
@@ -136,7 +145,7 @@ class QueuePane(Vertical):
 
     def _refilter(self, keep: str | None = None) -> None:
         self.view = apply_filters(self.items, self.filters, self.mine_ids)
-        self.table.set_items(self.view, self.terms, self.at, keep=keep)
+        self.table.set_items(self.view, self.at, keep=keep)
         self._show_status()
 
     def _show_status(self) -> None:
@@ -157,7 +166,7 @@ class QueuePane(Vertical):
                 line.append("  │ ")
                 line.append(f"{inert(self.table.current.id)}: resolution paused (vendor)",
                             style="bold")
-            if self.loading:
+            if self.partial:
                 line.append("  │ loading…", style="italic")
         self.query_one("#queue-filters", Static).update(line)
         head = self.query_one("#queue-head", Static)

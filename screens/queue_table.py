@@ -1,7 +1,7 @@
 """The case queue as a Line-API widget: it renders only the rows on screen.
 
 Textual's DataTable measures every row (16 s at 100k rows); this widget keeps a list of
-``console.queue_index.Item`` and draws row ``y`` on demand in ``render_line``. Clock
+``console.queue.QueueRow`` and draws row ``y`` on demand in ``render_line``. Clock
 states are decoded and carried to "now" only for the rows drawn.
 
 Subscriber text never reaches a markup parser: cells are plain strings passed through
@@ -25,7 +25,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from console.queue_index import Item
+from console.queue_rows import QueueRow
 from console.text import clock_text, inert, worst_clock
 
 TYPE_SHORT = {"incident": "INC", "query": "QRY", "security_report": "SRA",
@@ -86,7 +86,7 @@ ENDED = "✕"  # the subscriber's contract has terminated (policy §14): flagged
 VENDOR_WIDE, VENDOR_NARROW = "paused (vendor) · ", "⏸vendor "
 
 
-def row_cells(item: Item, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
+def row_cells(item: QueueRow, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
               ended: bool = False) -> dict[str, str]:
     """The text of each cell of one queue row (plain, inert text). ``past``: the case's
     version is past its end of support; the title starts with ``†`` (flagged, not refused).
@@ -149,29 +149,22 @@ class QueueTable(ScrollView, can_focus=True):
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.items: list[Item] = []
-        self.terms: dict[str, Any] = {}
+        self.items: list[QueueRow] = []
         self.at = 0
         self.tz = tz
         self._cols_for: tuple[tuple[int, int], list[Column]] = ((-1, -1), [])
         self.id_width = 9
-        # Deployments whose version is past its end of support (set by the lifespan pane).
-        self.past_deployments: frozenset[str] = frozenset()
-        self.ended: set[str] = set()  # subscribers whose contract has terminated (§14)
+        # Deployments whose version is past its end of support (set by the lifespan pane,
+        # which follows edits live); until it has read, each row's own flag from the queue.
+        self.past_deployments: frozenset[str] | None = None
 
     # -- data ---------------------------------------------------------------------------
 
-    def set_items(self, items: list[Item], terms: dict[str, Any], at: int,
-                  keep: str | None = None) -> None:
+    def set_items(self, items: list[QueueRow], at: int, keep: str | None = None) -> None:
         """Show ``items``; the cursor stays on case ``keep`` when it is still listed."""
         if keep is None and self.items and 0 <= self.cursor < len(self.items):
             keep = self.items[self.cursor].id
         self.items = items
-        self.terms = terms
-        if hasattr(terms, "book"):
-            from console.queue import terminated_subscribers
-
-            self.ended = terminated_subscribers(terms, at)
         self.at = at
         self.virtual_size = Size(self.size.width, len(items))
         index = 0
@@ -195,7 +188,7 @@ class QueueTable(ScrollView, can_focus=True):
         self.refresh()
 
     @property
-    def current(self) -> Item | None:
+    def current(self) -> QueueRow | None:
         if 0 <= self.cursor < len(self.items):
             return self.items[self.cursor]
         return None
@@ -203,13 +196,9 @@ class QueueTable(ScrollView, can_focus=True):
     def current_eval(self) -> Any:
         """The clocks of the case under the cursor, at the table's instant (or None)."""
         item = self.current
-        if item is None:
-            return None
-        terms = (self.terms.case(item.subscriber, item.reported_at)
-                 if item.subscriber in self.terms else None)
-        return item.current(terms, self.at) if terms is not None else item.snapshot()
+        return None if item is None else item.current(self.at)
 
-    def visible_items(self) -> list[Item]:
+    def visible_items(self) -> list[QueueRow]:
         top = int(self.scroll_y)
         return self.items[top : top + self.size.height]
 
@@ -287,12 +276,12 @@ class QueueTable(ScrollView, can_focus=True):
         if index >= len(self.items):
             return Strip.blank(width, base)
         item = self.items[index]
-        terms = (self.terms.case(item.subscriber, item.reported_at)
-                 if item.subscriber in self.terms else None)
-        ev = item.current(terms, self.at) if terms is not None else item.snapshot()
+        ev = item.current(max(self.at, item.at))
         wide = width >= 130
-        past = item.deployment is not None and item.deployment in self.past_deployments
-        cells = row_cells(item, ev, self.tz, wide, past, item.subscriber in self.ended)
+        known = self.past_deployments
+        past = (item.support[1] if known is None
+                else item.deployment is not None and item.deployment in known)
+        cells = row_cells(item, ev, self.tz, wide, past, item.terminated)
         style = base
         if item.marked:
             style = style + self.get_component_rich_style("queue-table--breached")

@@ -92,9 +92,9 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
             return None
         terms = load_terms(conn, policy, [subscriber])
         t = terms.now(subscriber, at)
-        m = meter(t, load_entries(conn, subscriber).get(subscriber, []), at,
-                  terms.book.at(at).meter_warn_percent)
         start, end = term_bounds(t)
+        m = meter(t, load_entries(conn, subscriber, since=start).get(subscriber, []), at,
+                  terms.book.at(at).meter_warn_percent)
         entries = list(conn.execute(
             select(TE.c.at, TE.c.hours, TE.c.exempt, TE.c.note, TE.c.by, TE.c.case_id,
                    C.c.type.label("case_type"), C.c.title)
@@ -102,8 +102,7 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
             .where(TE.c.subscriber_id == subscriber, TE.c.at >= start, TE.c.at < end,
                    TE.c.at <= at)
             .order_by(TE.c.at.desc(), TE.c.id.desc())))
-        ids = [r[0] for r in conn.execute(select(C.c.id).where(C.c.subscriber_id == subscriber))]
-        listed = load_queue(conn, policy, at, terms=terms, case_ids=ids) if ids else []
+        listed = load_queue(conn, policy, at, terms=terms, subscriber=subscriber)
         suspensions = sorted(suspension_rows(conn, [subscriber]), key=lambda r: -r.from_at)
         # SELECT *: the support_user table gains columns over time; show what is there.
         users = [dict(r._mapping) for r in conn.execute(
@@ -114,7 +113,7 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
         changes = subscriber_history(conn, subscriber)
     users.sort(key=lambda u: (bool(u.get("removed_at")), not u.get("admin"),
                               (u.get("name") or "").lower(), str(u.get("id"))))
-    cases = [r for r in listed if r.eval.status == "open"]
+    cases = [r for r in listed if r.status == "open"]
     return SubscriberData(row, t, m, (start, end), entries, cases, len(listed) - len(cases),
                           suspensions, users, role, at, changes)
 

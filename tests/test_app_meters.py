@@ -284,7 +284,7 @@ def test_lead_suspends_the_over_limit_subscriber_and_lifts(db):
         assert "suspended" in section_text(app.screen, "#sub-cases")
         # the queue re-read: the subscriber's cases show suspended clocks there too
         item = next(it for it in app.queue.items if it.id == "Z-100")
-        assert "suspended" in {st.state for st in item.current(app.terms, app.at).clocks.values()}
+        assert "suspended" in {st.state for st in item.current(app.at).clocks.values()}
 
         # suspending again is refused by the screen, nothing written
         await pilot.press("S")

@@ -1,10 +1,10 @@
-"""The queue's fast paths against the per-case evaluation (issue 11, item 8).
+"""The one queue path (console/queue.py) against the per-case evaluation.
 
-The queue carries each case's stored summary forward to the instant asked about; the
-console's index derives the risk order from it without clock objects. Both must give
-exactly what evaluating each case from its events gives, with cases reported up to three
-years apart (calendars laid out over several years, re-laid further back mid-queue) and
-instants that cross year boundaries.
+The queue carries each case's stored summary forward to the instant asked about and derives
+the risk order from it without clock objects; the console's first screen reads only the
+top rows. All must give exactly what evaluating each case from its events gives, with cases
+reported up to three years apart (calendars laid out over several years, re-laid further
+back mid-queue) and instants that cross year boundaries.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from cli_support import run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from console.projection import project, usable
-from console.queue import _carry
+from console.projection import project
+from console.queue import QueueRow, _carry, key_at, usable
 from console.rules.calendar import calendar_for
 from console.rules.clocks import CaseFacts, Event, evaluate, risk_key, sort_events
 from console.rules.policy import SubscriptionFacts, Terms, default_policy
@@ -91,7 +91,18 @@ def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, yea
             continue
         fast = _carry(json.dumps(row["clocks"]), terms, row["type"], row["priority"], row["level"],
                       row["status"], row["anchor_at"], row["valid_until"], at)
-        assert fast.clocks == evaluate(facts, ordered, terms, at).clocks, (facts, at)
+        full = evaluate(facts, ordered, terms, at)
+        assert fast.clocks == full.clocks, (facts, at)
+        # The risk key straight from the stored columns, and the breach marking (policy
+        # §13, §14), equal the evaluation's.
+        qrow = QueueRow((facts.id, sub, row["status"], row["type"], row["priority"],
+                         row["level"], facts.reported_at, row["anchor_at"], row["valid_until"],
+                         row["next_due"], json.dumps(row["clocks"]), "", None,
+                         row["escalated"], row["recorded_upto"]), terms, at)
+        qrow.key = key_at(qrow, at)
+        assert qrow.key == risk_key(facts.id, full.priority, facts.reported_at, full.clocks)
+        assert qrow.marked == any(st.breached for st in full.clocks.values())
+        assert qrow.eval.clocks == full.clocks
 
 
 def _history_doc(n: int, seed: int) -> dict:
@@ -101,7 +112,10 @@ def _history_doc(n: int, seed: int) -> dict:
         {"id": "ent", "name": "Ent", "plan": "enterprise", "term_start": "2024-01-01",
          "term_end": "2027-12-31"},
         {"id": "bas", "name": "Bas", "plan": "basic", "term_start": "2024-01-01",
-         "term_end": "2027-12-31"},
+         "term_end": "2027-12-31",
+         # Summaries written before a boundary cannot be carried past it: evaluated apart.
+         "suspensions": [{"reason": "usage_limit_exceeded", "from": "2025-06-01T00:00:00Z",
+                          "until": "2026-01-02T00:00:00Z"}]},
         {"id": "all", "name": "All", "plan": "enterprise", "coverage": "24x7",
          "timezone": "Asia/Tokyo", "term_start": "2024-01-01", "term_end": "2027-12-31"},
     ]
@@ -128,12 +142,13 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_queue_and_index_orders_equal_evaluation_over_three_years(tmp_path: Path, capsys):
+def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(tmp_path: Path, capsys,
+                                                                         monkeypatch):
     from sqlalchemy import select
 
+    from console import queue
     from console.policy_store import load_book
     from console.queue import load_queue
-    from console.queue_index import load_items
     from console.records import C, case_facts, load_events, load_terms
     from console.store.engine import open_store
 
@@ -150,19 +165,27 @@ def test_queue_and_index_orders_equal_evaluation_over_three_years(tmp_path: Path
                      "2026-01-05T15:00:00Z", "2027-01-01T00:00:00Z"):
             at = int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
             calendar_for.cache_clear()
-            terms = load_terms(conn, book)
             fast = load_queue(conn, book, at)
-            calendar_for.cache_clear()
-            terms = load_terms(conn, book)
-            index = load_items(conn, terms, at)
             calendar_for.cache_clear()
             terms = load_terms(conn, book)
             full = []
             for r in rows:
                 ev = evaluate(case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at), at)
                 if ev.listed and r.reported_at <= at:
-                    full.append((risk_key(r.id, ev.priority, r.reported_at, ev.clocks), r.id, ev.clocks))
+                    full.append((risk_key(r.id, ev.priority, r.reported_at, ev.clocks), r.id, ev))
             full.sort(key=lambda x: x[0])
             assert [r.id for r in fast] == [i for _, i, _ in full], text
-            assert {r.id: r.eval.clocks for r in fast} == {i: c for _, i, c in full}, text
-            assert [it.id for it in index] == [i for _, i, _ in full], text
+            assert {r.id: r.eval.clocks for r in fast} == {i: e.clocks for _, i, e in full}, text
+            assert [r.marked for r in fast] == [
+                any(st.breached for st in e.clocks.values()) or any(
+                    x.kind == "escalated" and x.at <= at for x in events[i]) for _, i, e in full]
+            # queue --json's text straight from the stored summary is the evaluated row's.
+            from console.output import case_fragment, row_fragment
+            for r in fast:
+                assert json.loads(row_fragment(r)) == json.loads(case_fragment(r, {})), (text, r.id)
+            # The console's first screen: exactly the queue's first rows, however few.
+            for n, page in ((1, 256), (7, 1), (40, 3), (150, 256), (400, 256)):
+                monkeypatch.setattr(queue, "TOP_PAGE", page)  # tiny pages: many reads
+                calendar_for.cache_clear()
+                top = load_queue(conn, book, at, top=n)
+                assert [r.id for r in top] == [i for _, i, _ in full[:n]], (text, n)

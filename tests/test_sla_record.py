@@ -246,16 +246,15 @@ def test_policy_versions_are_published_by_leads_and_judge_cases_by_reported_at(
 
 def test_a_breach_stays_marked_while_paused_suspended_or_stopped(db: Path, capsys):
     from console.policy_store import load_book
-    from console.queue_index import Filters, apply_filters, breach_count, load_items
-    from console.records import load_terms
+    from console.queue import breach_count, load_queue
+    from console.queue_filters import Filters, apply_filters
     from console.store.engine import open_store
 
     # INC-1's response is breached; acknowledging stops the clock, awaiting pauses the rest.
     assert run(capsys, "--db", str(db), "event", "INC-1", "acknowledged", now=NOW)[0] == 0
     assert run(capsys, "--db", str(db), "event", "INC-1", "awaiting_subscriber", now=NOW)[0] == 0
     with open_store(str(db)) as store, store.connection() as conn:
-        terms = load_terms(conn, load_book(conn))
-        items = load_items(conn, terms, T(NOW))
+        items = load_queue(conn, load_book(conn), T(NOW))
     inc = next(it for it in items if it.id == "INC-1")
     assert inc.group == 3 and inc.marked  # risk order unchanged; still marked
     assert breach_count(items) == 1
@@ -312,7 +311,7 @@ def test_reopen_on_the_board_through_the_cli(db: Path, capsys):
 
 
 def test_a_sweeps_escalations_are_the_systems_with_the_host(db: Path, capsys):
-    from console.queue_index import mine_case_ids
+    from console.queue_filters import mine_case_ids
     from console.store.engine import open_store
 
     at = "2026-11-23T22:00:00Z"  # hours after INC-0 missed its workaround

@@ -25,3 +25,47 @@ def test_database_at_0001_upgrades_with_its_data(db_url: str):
         row = conn.execute(text("SELECT id, criterion, opened_by FROM support_case")).one()
         assert tuple(row) == ("C-1", None, None)
         assert conn.execute(text("SELECT count(*) FROM escalation")).scalar() == 0
+
+
+def test_0011_fills_the_queue_columns_of_a_database_at_0010(db_url: str):
+    """A database made before 0011_queue_speed gets the case_state columns the queue reads
+    (title, deployment, escalate_at: computed from the events), on both backends."""
+    import json
+
+    from test_queue_paths import _history_doc
+
+    from console import clock
+    from console.importer import existing_ids, validate, write
+    from console.rules.policy import default_policy
+    from console.rules.timeutil import parse_instant
+
+    now = parse_instant("2027-06-30T00:00:00Z")
+    doc = json.loads(json.dumps(_history_doc(60, 2)))
+    columns = "case_id, title, deployment_id, escalate_at"
+    clock.freeze(now)
+    try:
+        with open_store(db_url) as store:
+            with store.connection() as conn:
+                prep = validate(doc, default_policy(), existing_ids(conn, default_policy()), now)
+            with store.write() as s:
+                write(s, prep, now)
+            with store.connection() as conn:
+                expected = sorted(tuple(r) for r in conn.execute(text(
+                    f"SELECT {columns} FROM case_state")))
+        assert any(r[3] is not None for r in expected)  # incidents due for escalation
+        engine = create_engine(resolve_url(db_url))
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0010_identity")
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with engine.connect() as conn:
+            got = sorted(tuple(r) for r in conn.execute(text(
+                f"SELECT {columns} FROM case_state")))
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
+        engine.dispose()
+    finally:
+        clock.freeze(None)
+    # escalate_at is filled for the listed incidents not escalated yet (all of them here).
+    listed = {r[0] for r in expected}
+    assert [r[:3] for r in got] == [r[:3] for r in expected]
+    assert {r[0]: r[3] for r in got if r[0] in listed} == {r[0]: r[3] for r in expected}

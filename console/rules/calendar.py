@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
+from typing import Any
 
 import holidays as holidays_lib
 
@@ -31,10 +32,28 @@ def holiday_dates(spec: HolidaySpec, year: int) -> frozenset[date]:
         return frozenset(d for d in (parse_date(s) for s in spec) if d.year == year)
     country, _, subdiv = spec.partition("-")
     try:
-        table = holidays_lib.country_holidays(country, subdiv=subdiv or None, years=year)
+        table = _country_class(country)(subdiv=subdiv or None, years=year)
     except (NotImplementedError, KeyError) as exc:
         raise BadValue(f"unknown holiday calendar: {spec!r}") from exc
     return frozenset(table.keys())
+
+
+@lru_cache(maxsize=64)
+def _country_class(country: str) -> Any:
+    """The holidays library's class for ``country`` (``US``), importing its one module:
+    ``holidays.country_holidays`` imports all 250 countries' modules on its first call,
+    a tenth of a second of the console's first screen. The same class either way."""
+    import importlib
+
+    from holidays.registry import COUNTRIES
+
+    for module, names in COUNTRIES.items():
+        if country in names[1:]:
+            found = getattr(importlib.import_module(f"holidays.countries.{module}"), country,
+                            None)
+            if found is not None:
+                return found
+    return lambda **kw: holidays_lib.country_holidays(country, **kw)
 
 
 def check_holiday_spec(spec: HolidaySpec) -> None:
@@ -112,7 +131,7 @@ class Calendar:
         year = datetime.fromtimestamp(ts, self._tz).year
         if self._years is not None and self._years[0] < year < self._years[1]:
             return
-        lo, hi = year - 2, year + 3
+        lo, hi = year - 1, year + 2  # four years; further out, laid out when asked
         if self._years is not None:
             lo, hi = min(lo, self._years[0]), max(hi, self._years[1])
         starts: list[int] = []

@@ -24,6 +24,10 @@ def text_problem(value: Any, limit: int, what: str) -> str | None:
         return f"{what} is text, got {type(value).__name__}"
     if "\x00" in value:
         return f"{what} contains a NUL character"
+    if value.isascii():  # one byte a character, nothing to encode (the common case)
+        if len(value) > limit:
+            return f"{what} is {len(value)} bytes; at most {limit} are allowed"
+        return None
     size = len(value.encode("utf-8", "surrogatepass"))
     if size > limit:
         return f"{what} is {size} bytes; at most {limit} are allowed"
@@ -69,14 +73,15 @@ def bad_number(obj: Any) -> bool:
 
 def data_problem(data: Mapping[str, Any], records: Records) -> tuple[str, str] | None:
     """(field, why) for event data that may not be stored, or None."""
-    if json_depth(data) > records.max_json_depth:
+    nested = any(isinstance(v, Mapping | list | tuple) for v in data.values())
+    if nested and json_depth(data) > records.max_json_depth:
         return "data", f"nested deeper than {records.max_json_depth} levels"
     for key, value in data.items():
         if not isinstance(key, str) or "\x00" in key:
             return "data", "field names are text without NUL characters"
         if isinstance(value, float) and not math.isfinite(value):
             return key, f"{value!r} is not a number that can be recorded"
-        if bad_number(value):
+        if nested and bad_number(value):
             return key, "holds NaN or Infinity, which cannot be recorded"
         if isinstance(value, str):
             limit = records.max_note_bytes

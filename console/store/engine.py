@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import RootTransaction, make_url
-from sqlmodel import Session
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -29,7 +31,7 @@ APP_NAME = "support-console"
 DEFAULT_FILE = "support.db"
 #: The newest migration; kept here so start-up can check the schema with one query
 #: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0010_identity"
+HEAD = "0011_queue_speed"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Seconds a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -169,6 +171,8 @@ class Store:
             from console.errors import Refused
 
             raise Refused(self.read_only)
+        from sqlmodel import Session  # lazy: a read-only command never needs the ORM
+
         conn, trans = self._begin_write()
         session = Session(bind=conn, expire_on_commit=False)
         try:
@@ -191,6 +195,8 @@ class Store:
     @contextlib.contextmanager
     def read(self) -> Iterator[Session]:
         """A session for reads (deferred BEGIN on SQLite); rolled back at exit."""
+        from sqlmodel import Session
+
         conn = self._connect(self.engine)
         session = Session(bind=conn, expire_on_commit=False)
         try:
@@ -362,7 +368,7 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def _sqlite_engine(url: Any, busy_timeout: float) -> Engine:
+def _sqlite_engine(url: Any, busy_timeout: float, cache_kib: int | None = None) -> Engine:
     engine = create_engine(url, connect_args={"timeout": busy_timeout})
     busy_ms = int(busy_timeout * 1000)
 
@@ -379,6 +385,8 @@ def _sqlite_engine(url: Any, busy_timeout: float) -> Engine:
             # copy behind (policy §11); set on every connection, since any write may move a
             # row and free the space it held.
             cur.execute("PRAGMA secure_delete=ON")
+            if cache_kib is not None:  # per connection; the OS caches the file anyway
+                cur.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         finally:
             cur.close()
 
@@ -391,12 +399,14 @@ def _sqlite_engine(url: Any, busy_timeout: float) -> Engine:
 
 
 def open_store(
-    url: str | None = None, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT
+    url: str | None = None, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT,
+    cache_kib: int | None = None,
 ) -> Store:
     """Open (and by default create or upgrade) the database named by ``resolve_url(url)``.
 
     Raises StoreUnavailable when it cannot be opened or reached. With ``create=False`` the
-    schema is left alone and a missing SQLite file is an error.
+    schema is left alone and a missing SQLite file is an error. ``cache_kib``: SQLite's
+    page cache per connection (default 2 MB; a console with many threads keeps it small).
     """
     resolved = resolve_url(url)
     safe = mask_url(resolved)
@@ -412,7 +422,7 @@ def open_store(
 
                 with contextlib.suppress(OSError):  # SQLite says why in its own words
                     create_file(Path(path))
-            engine = _sqlite_engine(sa_url, busy_timeout)
+            engine = _sqlite_engine(sa_url, busy_timeout, cache_kib)
         else:
             connect_args: dict[str, Any] = {}
             if backend == "postgresql" and "connect_timeout" not in sa_url.query:
