@@ -29,7 +29,8 @@ def clock_json(st: ClockState, paused_for: str | None = None) -> dict[str, Any]:
 def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
               deployment: str | None = None, reported_at: int | None = None,
               end_of_support: date | None = None, past_end_of_support: bool = False,
-              subscriber_terminated: bool = False) -> dict[str, Any]:
+              subscriber_terminated: bool = False,
+              assignee: str | None = None) -> dict[str, Any]:
     """One case as in ``queue --json``. ``end_of_support``/``past_end_of_support``: its
     deployment's product version (policy §12; ``console.lifespan.case_support``)."""
     group, _ = risk_group(ev.clocks)
@@ -52,6 +53,7 @@ def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
         "end_of_support": end_of_support.isoformat() if end_of_support else None,
         "past_end_of_support": past_end_of_support,
         "subscriber_terminated": subscriber_terminated,
+        "assignee": assignee,
     }
 
 
@@ -100,7 +102,7 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
         f'"awaiting_vendor": {_B[ev.awaiting_vendor]}, '
         f'"suspended": {_B[ev.suspended]}, "risk_group": {r.key[0]}, '
         f'"end_of_support": {_eos(r.support[0])}, "past_end_of_support": {_B[r.support[1]]}, '
-        f'"subscriber_terminated": {_B[r.terminated]}}}'
+        f'"subscriber_terminated": {_B[r.terminated]}, "assignee": {_str(r.assignee)}}}'
     )
 
 

@@ -21,6 +21,7 @@ from console.rules.clocks import (
     advance,
     evaluate,
 )
+from console.rules.lifecycle import assignee_of
 from console.rules.policy import Terms
 
 
@@ -36,6 +37,7 @@ def project(case: CaseFacts, events: Sequence[Event], terms: Terms) -> dict[str,
     row = state_row(case, ev)
     row["escalated"] = any(e.kind == "escalated" for e in events)
     row["recorded_upto"] = recorded_upto(case, events)
+    row["assignee"] = assignee_of(events)
     return row
 
 

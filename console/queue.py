@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select, text
 from console.projection import usable
 from console.records import C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import RUNNING, CaseEval, ClockState, evaluate, risk_key
+from console.rules.lifecycle import assignee_of
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, TermsMap
 
@@ -27,7 +28,7 @@ from console.rules.policy_book import PolicyBook, TermsMap
 _QUEUE_SQL = """
 SELECT s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at,
        s.anchor_at, s.valid_until, s.clocks, c.title, c.deployment_id, s.escalated,
-       s.recorded_upto
+       s.recorded_upto, s.assignee
 FROM case_state s JOIN support_case c ON c.id = s.case_id
 WHERE (s.listed OR s.anchor_at > :at) AND s.reported_at <= :at
 """
@@ -47,6 +48,7 @@ class QueueRow:
     support: tuple[date | None, bool] = (None, False)
     escalated: bool = False
     terminated: bool = False  # the subscriber's contract has terminated (flagged, §14)
+    assignee: str | None = None  # policy §10
 
     def __post_init__(self) -> None:
         if not self.key:
@@ -91,7 +93,7 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook, at: int, *,
     rows: list[QueueRow] = []
     stale: list[str] = []
     for (cid, sid, status, ctype, prio, level, reported, anchor, valid_until, clocks, title,
-         dep, escalated, recorded_upto) in conn.execute(stmt, params):
+         dep, escalated, recorded_upto, assignee) in conn.execute(stmt, params):
         if partition is not None and _share(cid, partition[1]) != partition[0]:
             continue
         if sid not in terms:
@@ -102,7 +104,8 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook, at: int, *,
                 continue
             ev = _carry(clocks, terms.case(sid, reported), ctype, prio, level, status, anchor,
                         valid_until, at)
-            rows.append(QueueRow(cid, sid, dep, title, reported, ev, escalated=bool(escalated)))
+            rows.append(QueueRow(cid, sid, dep, title, reported, ev, escalated=bool(escalated),
+                                 assignee=assignee))
         else:
             stale.append(cid)
     if stale:
@@ -180,7 +183,8 @@ def _evaluate_fully(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,
             if ev.listed:
                 escalated = any(e.kind == "escalated" and e.at <= at for e in evs)
                 out.append(QueueRow(r.id, r.subscriber_id, r.deployment_id, r.title,
-                                    r.reported_at, ev, escalated=escalated))
+                                    r.reported_at, ev, escalated=escalated,
+                                    assignee=assignee_of([e for e in evs if e.at <= at])))
     return out
 
 

@@ -68,7 +68,8 @@ def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
 
 
 def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
-    yield f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE"
+    yield (f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} "
+           f"{'ASSIGNEE':<12} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE")
     for r in rows:
         w = worst_clock(r.eval.clocks)
         name, st = w if w else ("", None)
@@ -78,7 +79,8 @@ def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
         if r.eval.awaiting_vendor:
             title = "[resolution paused (vendor)] " + title
         yield (f"{'!' if r.marked else ' '} {inert(r.id):<10} {inert(r.subscriber)[:16]:<16} "
-               f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} {name:<10} "
+               f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} "
+               f"{inert(getattr(r, 'assignee', None) or '-')[:12]:<12} {name:<10} "
                f"{left:>8}  {due:<21}{title[:60]}")
 
 

@@ -186,6 +186,9 @@ class CaseState(SQLModel, table=True):
     # The latest ``recorded_at`` of the case and its events: the projection shows what the
     # desk knew at any instant from then on (``--as-known-at``); earlier, replay the events.
     recorded_upto: int | None = Field(default=None, sa_type=BigInteger)
+    # Who the case is assigned to (the last ``assigned`` event's ``to``; policy §10): the
+    # queue's column and its "mine"/"unassigned" filters read it without the events.
+    assignee: str | None = None
 
 
 class TimeEntry(SQLModel, table=True):

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import init_db, run
 from examples_data import EXAMPLE_FILES
 
 EXAMPLES = EXAMPLE_FILES
@@ -41,6 +41,7 @@ def test_examples_are_found():
 def test_example_queue_matches_exactly(path: Path, tmp_path: Path, capsys):
     doc = json.loads(path.read_text("utf-8"))
     db = tmp_path / "ex.db"
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path))
     assert code == 0, err
     code, out, _ = run(capsys, "queue", "--json", "--at", doc["at"], "--db", str(db))
@@ -75,6 +76,7 @@ def base_doc() -> dict:
 @pytest.fixture
 def db(tmp_path: Path, base_doc: dict, capsys) -> Path:
     path = tmp_path / "db.sqlite"
+    init_db(capsys, path)
     code, _, err = run(capsys, "--db", str(path), "import", str(write_json(tmp_path / "base.json", base_doc)))
     assert code == 0, err
     return path
@@ -156,6 +158,7 @@ def test_export_round_trips(db: Path, tmp_path: Path, capsys):
     code, first, _ = run(capsys, "--db", str(db), "export")
     assert code == 0
     again = tmp_path / "again.db"
+    init_db(capsys, again)
     code, _, err = run(capsys, "--db", str(again), "import", str(write_json(tmp_path / "exp.json", json.loads(first))))
     assert code == 0, err
     code, second, _ = run(capsys, "--db", str(again), "export")

@@ -14,7 +14,7 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli_support import run
+from cli_support import init_db, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -140,6 +140,7 @@ def test_queue_and_index_orders_equal_evaluation_over_three_years(tmp_path: Path
     db = tmp_path / "history.db"
     path = tmp_path / "h.json"
     path.write_text(json.dumps(_history_doc(300, 11)), "utf-8")
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path), now="2027-06-30T00:00:00Z")
     assert code == 0, err
     with open_store(str(db)) as store, store.connection() as conn:
