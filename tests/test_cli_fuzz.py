@@ -168,8 +168,8 @@ def test_after_the_fuzz_the_export_reimports_identically(fuzz_db: Path, capsys):
     assert code == 0, err
     path = fuzz_db / "export.json"
     path.write_text(first, "utf-8")
-    init_db(capsys, again)
     again = fuzz_db / "again.db"
+    init_db(capsys, again)
     code, _, err = run(capsys, "--db", str(again), "import", str(path), now=NOW)
     assert code == 0, err
     assert json.loads(run(capsys, "--db", str(again), "export", now=NOW)[1]) == json.loads(first)
