@@ -40,7 +40,8 @@ _WAITING = re.compile(r'"(?:paused|pending|suspended)",\s*-?\d')
 
 _COLUMNS = (
     "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
-    "s.anchor_at, s.valid_until, s.next_due, s.clocks, c.title, c.deployment_id, s.escalated"
+    "s.anchor_at, s.valid_until, s.next_due, s.clocks, c.title, c.deployment_id, s.escalated, "
+    "s.assignee"
 )
 #: A stored clock whose breached flag is set: ``[state, target, elapsed, due, true]``.
 _BREACHED = "true]"
@@ -51,12 +52,12 @@ class Item:
 
     __slots__ = ("id", "subscriber", "type", "priority", "status", "level", "reported_at",
                  "anchor_at", "valid_until", "next_due", "raw", "title", "deployment", "key",
-                 "snap", "escalated", "stored_breach", "_cur", "_hay")
+                 "snap", "escalated", "stored_breach", "_cur", "_hay", "assignee")
 
     def __init__(self, row: Sequence[Any]) -> None:
         (self.id, self.subscriber, self.status, self.type, self.priority, self.level,
          self.reported_at, self.anchor_at, self.valid_until, self.next_due, raw, self.title,
-         self.deployment, escalated) = row
+         self.deployment, escalated, self.assignee) = row
         if raw is not None and not isinstance(raw, str):
             raw = json.dumps(raw)
         self.raw: str | None = raw
@@ -209,7 +210,7 @@ def _evaluate(conn: Any, terms: Any, at: int, ids: list[str]) -> list[Item]:
         ev = qr.eval
         it = Item((qr.id, qr.subscriber, ev.status, ev.type, ev.priority, ev.level,
                    qr.reported_at, at, ev.next_boundary, None, None, qr.title, qr.deployment,
-                   qr.escalated))
+                   qr.escalated, qr.assignee))
         it.snap = ev
         it.stored_breach = any(st.breached for st in ev.clocks.values())
         it.key = risk_key(qr.id, ev.priority, qr.reported_at, ev.clocks)
@@ -264,7 +265,8 @@ def breach_count(items: Sequence[Item]) -> int:
 
 @dataclass(frozen=True)
 class Filters:
-    mine: bool = False
+    mine: bool = False  # assigned to the operator (policy §10)
+    unassigned: bool = False  # assigned to nobody
     subscriber: str | None = None
     priority: str | None = None
     type: str | None = None
@@ -281,7 +283,9 @@ class Filters:
     def describe(self) -> list[str]:
         out = []
         if self.mine:
-            out.append("mine")
+            out.append("assigned to me")
+        if self.unassigned:
+            out.append("unassigned")
         if self.subscriber:
             out.append(f"subscriber={self.subscriber}")
         if self.priority:
@@ -295,15 +299,18 @@ class Filters:
         return out
 
 
-def apply_filters(items: Sequence[Item], f: Filters, mine_ids: set[str] | None = None) -> list[Item]:
+def apply_filters(items: Sequence[Item], f: Filters, me: str | None = None) -> list[Item]:
+    """The items the filters let through, in their order; ``me``: the operator, for
+    "assigned to me"."""
     if not f.active:
         return list(items)
     out: Iterable[Item] = items
     if f.breached:
         out = (it for it in items if it.marked)
     if f.mine:
-        ids = mine_ids or set()
-        out = (it for it in out if it.id in ids)
+        out = (it for it in out if it.assignee is not None and it.assignee == me)
+    if f.unassigned:
+        out = (it for it in out if it.assignee is None)
     if f.subscriber:
         s = f.subscriber.lower()
         out = (it for it in out if s in it.subscriber.lower())
@@ -317,13 +324,3 @@ def apply_filters(items: Sequence[Item], f: Filters, mine_ids: set[str] | None =
         needle = f.text.lower()
         out = (it for it in out if needle in it.hay)
     return list(out)
-
-
-def mine_case_ids(conn: Any, user: str) -> set[str]:
-    """Cases where ``user`` recorded any event."""
-    from sqlalchemy import text
-
-    rows = conn.execute(text("SELECT DISTINCT case_id FROM case_event WHERE by = :u"), {"u": user})
-    return {r[0] for r in rows}
-
-

@@ -61,6 +61,19 @@ def clock_text(st: ClockState) -> str:
     return f"{mark}{STATE_MARK.get(st.state, '')}{hm(st.remaining if st.target is not None else st.elapsed)}"
 
 
+def breaches_at(terms: Any, ev: Any, name: str, st: ClockState | None) -> int | None:
+    """When a running clock at its target breaches, if its due has passed without a
+    breach: its target was reached as a coverage window closed (17:00), and it breaches one
+    counted second after the next window opens (policy §3). None for any other clock."""
+    if (st is None or terms is None or st.state != RUNNING or st.breached or st.target is None
+            or st.due is None or st.due > ev.at or (st.remaining or 0) > 0):
+        return None
+    spec = terms.specs(ev.type, ev.priority, ev.at).get(name)
+    if spec is None:
+        return None
+    return spec.calendar.add(ev.at, 1)
+
+
 def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
     if ts is None:
         return ""

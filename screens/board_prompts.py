@@ -26,8 +26,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.errors import fault_text, refusal_text
 from console.text import inert
+from screens.offline import failed_text
+from screens.words import refusal_text
 
 _CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
@@ -80,7 +81,7 @@ class _BoardModal(ModalScreen[Any]):
             self.app.call_from_thread(self._refused, refusal_text(exc))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._refused, f"not recorded: {fault_text(exc)}")
+            self.app.call_from_thread(self._refused, failed_text(self.app, exc))
             return
         self.app.call_from_thread(self._saved, message)
 

@@ -7,7 +7,7 @@ pane only filters and redraws.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,7 @@ class QueuePane(Vertical):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("m", "toggle_mine", "Mine"),
+        Binding("u", "toggle_unassigned", "Unassigned"),
         Binding("b", "toggle_breached", "Breach"),
         Binding("p", "cycle_priority", "Prio"),
         Binding("t", "cycle_type", "Type"),
@@ -46,9 +47,6 @@ class QueuePane(Vertical):
         Binding("n", "new_case", "New"),
         Binding("r", "reload", "Reload", show=False),
     ]
-
-    class NeedMine(Message):
-        """The 'mine' filter needs the operator's case ids loaded."""
 
     class ReloadRequested(Message):
         pass
@@ -60,7 +58,6 @@ class QueuePane(Vertical):
         self.terms: dict[str, Any] = {}
         self.at = 0
         self.filters = Filters()
-        self.mine_ids: set[str] | None = None
         self.loading = True
         self.error: str | None = None
         self.view: list[Item] = []
@@ -122,20 +119,15 @@ class QueuePane(Vertical):
         open_new_case_wizard(self.app)
 
     def set_filters(self, filters: Filters) -> None:
-        if filters.mine and self.mine_ids is None:
-            self.filters = filters
-            self.post_message(self.NeedMine())
-            self._show_status()
-            return
         self.filters = filters
         self._refilter()
 
-    def set_mine_ids(self, ids: set[str]) -> None:
-        self.mine_ids = ids
-        self._refilter()
+    @property
+    def me(self) -> str | None:
+        return getattr(self.app, "user", None)
 
     def _refilter(self, keep: str | None = None) -> None:
-        self.view = apply_filters(self.items, self.filters, self.mine_ids)
+        self.view = apply_filters(self.items, self.filters, self.me)
         self.table.set_items(self.view, self.terms, self.at, keep=keep)
         self._show_status()
 
@@ -157,6 +149,13 @@ class QueuePane(Vertical):
                 line.append("  │ ")
                 line.append(f"{inert(self.table.current.id)}: resolution paused (vendor)",
                             style="bold")
+            pending = self.table.current_breach() if n else None
+            if pending is not None:
+                name, when = pending
+                local = datetime.fromtimestamp(when, self.tz).strftime("%a %H:%M")
+                line.append("  │ ")
+                line.append(f"{inert(self.table.current.id)}: {name} at its target, breaches "
+                            f"{local} when counting resumes", style="bold")
             if self.loading:
                 line.append("  │ loading…", style="italic")
         self.query_one("#queue-filters", Static).update(line)
@@ -190,7 +189,12 @@ class QueuePane(Vertical):
         self.table.focus()
 
     def action_toggle_mine(self) -> None:
-        self.set_filters(self.filters.with_(mine=not self.filters.mine))
+        """``m``: the cases assigned to me (policy §10); on again: all."""
+        self.set_filters(self.filters.with_(mine=not self.filters.mine, unassigned=False))
+
+    def action_toggle_unassigned(self) -> None:
+        """``u``: the cases assigned to nobody; on again: all."""
+        self.set_filters(self.filters.with_(unassigned=not self.filters.unassigned, mine=False))
 
     def action_toggle_breached(self) -> None:
         self.set_filters(self.filters.with_(breached=not self.filters.breached))

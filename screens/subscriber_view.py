@@ -30,13 +30,14 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console import clock
-from console.errors import fault_text, refusal_text
+from console.errors import fault_text
 from console.rules.policy_book import as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
+from screens.words import refusal_text
 
 KEYS = [("E", "change"), ("S", "suspend"), ("L", "lift"), ("c", "cases in queue"),
         ("r", "reload"), ("q", "back")]
@@ -119,16 +120,20 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
                           suspensions, users, role, at, changes)
 
 
-def open_subscriber(app: Any, subscriber_id: str) -> None:
-    """Push the subscriber's view (for the meters pane and the command palette)."""
+def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> None:
+    """Push the subscriber's view (for the meters pane and the command palette);
+    ``replace``: a case or subscriber view on top is replaced, not stacked (ctrl+p)."""
     from console import clock
 
     if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
         app.notify("the database is still opening", severity="warning")
         return
-    app.push_screen(SubscriberView(subscriber_id, store=app.store, policy=app.policy,
-                                   user=getattr(app, "user", None) or "unknown", tz=app.tz,
-                                   now=clock.now))
+    view = SubscriberView(subscriber_id, store=app.store, policy=app.policy,
+                          user=getattr(app, "user", None) or "unknown", tz=app.tz, now=clock.now)
+    if replace and type(app.screen).__name__ in ("CaseView", "SubscriberView"):
+        app.switch_screen(view)  # ctrl+p from a view: the new one takes its place
+    else:
+        app.push_screen(view)
 
 
 def _t(value: Any) -> Text:
@@ -463,7 +468,7 @@ class SubscriberView(Screen[None]):
 
         if self.data is None:
             return
-        why = refusal(self.store, self.user, "change_subscriber")
+        why = refusal(self.store, self.user, "change_subscriber", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
@@ -482,7 +487,7 @@ class SubscriberView(Screen[None]):
 
         if self.data is None:
             return
-        why = refusal(self.store, self.user, "suspend_subscriber")
+        why = refusal(self.store, self.user, "suspend_subscriber", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
@@ -512,7 +517,7 @@ class SubscriberView(Screen[None]):
 
         if self.data is None:
             return
-        why = refusal(self.store, self.user, "lift_subscriber")
+        why = refusal(self.store, self.user, "lift_subscriber", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
