@@ -337,7 +337,8 @@ def _queue_filtered(args: argparse.Namespace, store: Any, policy: Any, at: int,
             # Now: the projection names the assignee; read only those cases.
             ids = [r[0] for r in conn.execute(
                 text("SELECT case_id FROM case_state WHERE assignee = :u"), {"u": me})]
-        rows = load_queue(conn, policy, at, known_at=known, case_ids=ids)
+        # None of them (an empty list would be an untyped "IN ()" on PostgreSQL).
+        rows = [] if ids == [] else load_queue(conn, policy, at, known_at=known, case_ids=ids)
     rows = [r for r in rows if (r.assignee == me if me is not None else r.assignee is None)]
     if args.json:
         for chunk in queue_json_chunks(at, rows):

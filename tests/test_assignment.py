@@ -215,3 +215,51 @@ def test_postgresql_an_engineer_assigns_under_row_level_security(pg_server, pg_u
     finally:
         clock.freeze(None)
         close_desk(d)
+
+
+def test_take_assign_unassign_through_the_cli_on_both_stores(db_url: str, tmp_path: Path, capsys):
+    """The three commands and the queue's ``assignee``/``--mine``/``--unassigned`` on SQLite
+    and on PostgreSQL (where the operator is the database login of the URL)."""
+    from sqlalchemy.engine import make_url
+
+    from console.identity import login_name
+
+    # The creator of the database (this process's login; the URL's on PostgreSQL) is its lead.
+    me = login_name() if db_url.startswith("sqlite") else make_url(db_url).username
+    clock.freeze(NOW)
+    try:
+        init_db(capsys, db_url, login=me)
+        (tmp_path / "d.json").write_text(json.dumps(DOC), "utf-8")
+        code, _, err = run(capsys, "--db", db_url, "import", str(tmp_path / "d.json"), login=me)
+        assert code == 0, err
+        if db_url.startswith("sqlite"):  # a PostgreSQL superuser has every role already
+            code, _, err = run(capsys, "--db", db_url, "init", "--lead", me, login=me)
+            assert code == 0, err
+
+        def ids(*extra: str) -> list[str]:
+            return [c["id"] for c in queue_at(capsys, db_url, *extra, login=me)]
+
+        assert {c["id"]: c["assignee"] for c in queue_at(capsys, db_url, login=me)} == {
+            "I-1": None, "I-2": "ben", "Q-1": None}
+        assert ids("--unassigned") == ["I-1", "Q-1"] and ids("--mine") == []
+        code, _, err = run(capsys, "--db", db_url, "take", "I-1", login=me)
+        assert (code, err.strip()) == (0, f"I-1: taken by {me} (case version 2)")
+        code, _, err = run(capsys, "--db", db_url, "assign", "I-2", me, login=me)
+        assert code == 0 and f"I-2: assigned to {me} (was ben)" in err
+        assert ids("--mine") == ["I-2", "I-1"] and ids("--unassigned") == ["Q-1"]
+        code, _, err = run(capsys, "--db", db_url, "unassign", "I-1", login=me)
+        assert code == 0 and f"I-1: unassigned (was {me})" in err
+        assert ids("--mine") == ["I-2"] and ids("--unassigned") == ["I-1", "Q-1"]
+        # A refusal writes nothing: I-1 is nobody's now.
+        code, _, err = run(capsys, "--db", db_url, "unassign", "I-1", login=me)
+        assert code == 1 and "case I-1 is not assigned to anyone" in err
+        code, out, _ = run(capsys, "--db", db_url, "case", "I-1", "--json", login=me)
+        assert [h["kind"] for h in json.loads(out)["history"]] == ["assigned", "assigned"]
+    finally:
+        clock.freeze(None)
+
+
+def queue_at(capsys, url: str, *extra: str, login: str) -> list[dict]:
+    code, out, err = run(capsys, "--db", url, "queue", "--json", *extra, login=login)
+    assert code == 0, err
+    return json.loads(out)["cases"]
