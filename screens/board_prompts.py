@@ -47,6 +47,8 @@ class _BoardModal(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+g", "cancel", "Cancel"),
+        # q closes the view on top, as everywhere (a text box takes it as a letter).
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def __init__(self, save: Callable[[Any], str] | None = None) -> None:

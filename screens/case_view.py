@@ -43,8 +43,9 @@ KEYS = [("a", "ack"), ("w", "await"), ("s", "replied"), ("o", "workaround"),
         ("f", "ETA"), ("u", "update"), ("t", "time"), ("l", "level"),
         ("c", "reclass"), ("T", "take"), ("H", "hand over"), ("R", "resolve"), ("C", "close"),
         ("O", "reopen"), ("S/U", "suspend"), (".", "more"), ("?", "keys"), ("q", "back")]
-#: Below this width the clock table drops to its compact columns.
-NARROW = 76
+#: Below this width the clock table drops to its compact columns (the full ones need 80
+#: columns and a spare one for the scroll bar).
+NARROW = 82
 
 # The "more" menu (``.``): key, action id, label, and the case type it applies to.
 MORE = [("r", "change_request", "change request from this service request", "service_request"),
@@ -425,11 +426,14 @@ class CaseView(Screen[None]):
         """Every clock: state, counted/target, left, due. Below ``NARROW`` cells (60×20
         over SSH) the columns shorten so that each clock stays on one readable line."""
         narrow = (self.size.width or 80) < NARROW
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
-                  expand=False)
-        heads = (("CLOCK", {}), ("STATE", {}),
-                 ("COUNTED" if narrow else "COUNTED/TARGET", {"justify": "right"}),
-                 ("LEFT", {"justify": "right"}), ("DUE" if narrow else "DUE (local)", {}))
+        t = Table(box=None, padding=(0, 1, 0, 0) if narrow else (0, 1), show_edge=False,
+                  header_style="bold", expand=False)
+        if narrow:  # the time left and the target; counted = target - left
+            heads = (("CLOCK", {}), ("STATE", {}), ("LEFT", {"justify": "right"}),
+                     ("TARGET", {"justify": "right"}), ("DUE", {}))
+        else:
+            heads = (("CLOCK", {}), ("STATE", {}), ("COUNTED/TARGET", {"justify": "right"}),
+                     ("LEFT", {"justify": "right"}), ("DUE (local)", {}))
         for name, kw in heads:
             t.add_column(name, no_wrap=True, **kw)
         if not clocks:
@@ -451,8 +455,12 @@ class CaseView(Screen[None]):
             if narrow:
                 label = (STATE_MARK.get(st.state, "") + label).replace("paused (vendor)",
                                                                        "vendor")
-            t.add_row(Text(mark + name, style=style), label,
-                      f"{hm(st.elapsed)}/{target}" if narrow else f"{hm(st.elapsed)} / {target}",
+            if narrow:
+                mark = "!" if st.breached else " "
+                t.add_row(Text(mark + name, style=style), label, Text(left, style=style),
+                          target, due)
+                continue
+            t.add_row(Text(mark + name, style=style), label, f"{hm(st.elapsed)} / {target}",
                       Text(left, style=style), due)
         return t
 

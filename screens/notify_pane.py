@@ -192,7 +192,9 @@ class NotifyPane(Vertical):
 
         app: Any = self.app
         if getattr(app, "store", None) is None or self.data is None:
-            self._say("the notifications are still loading", error=True)
+            offline = getattr(app, "offline", None)  # never read: say why, not "loading"
+            self._say(f"the notifications cannot be read: {offline}; nothing written" if offline
+                      else "the notifications are still loading", error=True)
             return
         why = refusal(app.store, self._user(), "notify_retry", self.app)
         if why is not None:

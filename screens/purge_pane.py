@@ -255,7 +255,9 @@ class PurgePane(Vertical):
 
         app: Any = self.app
         if getattr(app, "store", None) is None or self.data is None:
-            self._say("the purge plan is still loading", error=True)
+            offline = getattr(app, "offline", None)  # never read: say why, not "loading"
+            self._say(f"the purge plan cannot be read: {offline}; nothing written" if offline
+                      else "the purge plan is still loading", error=True)
             return
         why = refusal(app.store, self._user(), "purge", self.app)
         if why is not None:

@@ -40,10 +40,11 @@ class QueuePane(Vertical):
         Binding("m", "toggle_mine", "Mine"),
         Binding("u", "toggle_unassigned", "Unassigned"),
         Binding("b", "toggle_breached", "Breach"),
-        Binding("p", "cycle_priority", "Prio"),
-        Binding("t", "cycle_type", "Type"),
-        Binding("s", "subscriber", "Sub"),
-        Binding("x", "clear_filters", "Clear"),
+        # Out of the footer (it fits 80 columns without them); the key help lists them.
+        Binding("p", "cycle_priority", "Prio", show=False),
+        Binding("t", "cycle_type", "Type", show=False),
+        Binding("s", "subscriber", "Sub", show=False),
+        Binding("x", "clear_filters", "Clear", show=False),
         Binding("n", "new_case", "New"),
         Binding("r", "reload", "Reload", show=False),
     ]

@@ -40,7 +40,7 @@ from screens.notice import notice_text
 from screens.words import refusal_text
 
 KEYS = [("E", "change"), ("S", "suspend"), ("L", "lift"), ("c", "cases in queue"),
-        ("r", "reload"), ("q", "back")]
+        ("r", "reload"), ("?", "keys"), ("q", "back")]
 SUGGESTED_REASON = "usage_limit_exceeded"
 MAX_ENTRIES = 200
 MAX_CASES = 50
@@ -456,6 +456,15 @@ class SubscriberView(Screen[None]):
     def action_reload(self) -> None:
         self.reload()
 
+    def _unread(self) -> bool:
+        """Whether the subscriber is not read (yet); if so, say so rather than nothing."""
+        if self.data is not None:
+            return False
+        offline = getattr(self.app, "offline", None)
+        self._say(f"the subscriber cannot be read: {offline}; nothing written" if offline
+                  else f"{self.subscriber_id} is still loading", error=True)
+        return True
+
     def action_cases(self) -> None:
         show = getattr(self.app, "filter_subscriber", None)
         if show is not None:
@@ -466,7 +475,7 @@ class SubscriberView(Screen[None]):
         from screens.change_form import ChangeForm
         from screens.suspend_prompt import refusal
 
-        if self.data is None:
+        if self._unread():
             return
         why = refusal(self.store, self.user, "change_subscriber", self.app)
         if why is not None:
@@ -485,7 +494,7 @@ class SubscriberView(Screen[None]):
     def action_suspend(self) -> None:
         from screens.suspend_prompt import SuspendPrompt, refusal
 
-        if self.data is None:
+        if self._unread():
             return
         why = refusal(self.store, self.user, "suspend_subscriber", self.app)
         if why is not None:
@@ -515,7 +524,7 @@ class SubscriberView(Screen[None]):
     def action_lift(self) -> None:
         from screens.suspend_prompt import ConfirmPrompt, refusal
 
-        if self.data is None:
+        if self._unread():
             return
         why = refusal(self.store, self.user, "lift_subscriber", self.app)
         if why is not None:

@@ -45,6 +45,8 @@ class _Modal(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+g", "cancel", "Cancel"),
+        # q closes the view on top, as everywhere (a text box takes it as a letter).
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def action_cancel(self) -> None:
@@ -114,7 +116,7 @@ class ConfirmPrompt(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="suspend"):
             yield Static(Text(inert(self.question)), classes="suspend-title")
-            yield Static(Text(f"y: {self.yes}   n/ctrl+g/esc: cancel"), classes="suspend-help")
+            yield Static(Text(f"y: {self.yes}   n/q/esc: cancel"), classes="suspend-help")
 
     def action_yes(self) -> None:
         self.dismiss(True)

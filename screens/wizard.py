@@ -226,7 +226,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
 
     @staticmethod
     def _time_box(id_: str) -> Input:
-        box = Input(id=id_, compact=True, placeholder="now (or YYYY-MM-DD HH:MM, HH:MM)",
+        box = Input(id=id_, compact=True, placeholder="now, or YYYY-MM-DD HH:MM",
                     select_on_focus=False)
         box.cursor_blink = False
         return box
@@ -387,7 +387,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 keys.append(("p", "P0 applies"))
             return keys + back + cancel
         label = "title" if self.mode == "new" else "reason"
-        when = [("tab", "reported/aware at")] if self.mode == "new" else []
+        when = [("tab", "times")] if self.mode == "new" else []
         return [("type", label), ("enter", "confirm"), *when, ("PgUp", "back"), ("↑↓", "scroll"),
                 *cancel]
 

@@ -88,6 +88,8 @@ def refusal_text(exc: BaseException | str) -> str:
     message = str(exc).strip()
     if message.startswith("not allowed:"):
         return f"{words(message)}; nothing written"
+    if message.endswith("nothing was written"):  # a database fault says so itself
+        return f"refused: {words(message)}"
     m = _PREFIX.match(message)
     if m and m.group("field") in _FIELDS:
         rest = message[m.end():]
