@@ -322,8 +322,13 @@ def test_streamed_queue_json_equals_the_dict_form(tmp_path: Path, capsys):
         rows = load_queue(conn, default_policy(), at)
     built = {"at": format_instant(at), "cases": [
         case_json(r.id, r.subscriber, r.title, r.eval, deployment=r.deployment,
-                  reported_at=r.reported_at) for r in rows]}
+                  reported_at=r.reported_at, end_of_support=r.support[0],
+                  past_end_of_support=r.support[1], subscriber_terminated=r.terminated,
+                  assignee=r.assignee) for r in rows]}
     assert json.loads("".join(queue_json_chunks(at, rows))) == built
+    # The demo has them all (issue 15, item 12): the comparison covers every field.
+    assert {c["assignee"] for c in built["cases"]} - {None}
+    assert any(c["past_end_of_support"] for c in built["cases"])
 
 
 def test_shipped_examples_match_the_specification_when_it_is_beside_the_checkout():
