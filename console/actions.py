@@ -159,6 +159,14 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
                       "hold; open a new case and link it")
     if kind == "escalated":
         _judge_escalation(session, facts, events, terms, at, data, actor, case_id)
+    if kind == "assigned" and isinstance(data.get("to"), str) and data["to"].strip():
+        from console.assignment import assignee_problem
+
+        data["to"] = data["to"].strip()
+        why = assignee_problem(session, data["to"], actor=actor,
+                               system_accounts=policy.system_accounts)
+        if why:
+            raise Refused(f"{case_id}: to: {why}")
     seq = (max((e.seq for e in events), default=0)) + 1
     new = Event(at=at, kind=kind, by=by, data=data, seq=seq, recorded_at=recorded_at)
     ordered = sort_events([*events, new])

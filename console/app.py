@@ -94,7 +94,8 @@ class ConsoleApp(App[int]):
     """
 
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
+        Binding("q", "close_or_quit", "Quit"),
+        Binding("question_mark,f1", "key_help", "Keys"),
         *[Binding(p.key, f"switch_pane('{p.id}')", p.title, show=False) for p in PANES],
     ]
 
@@ -114,6 +115,7 @@ class ConsoleApp(App[int]):
         self._refreshing = False
         self.offline: str | None = None
         self.requeries = 0  # refreshes caused by the change feed (bench/live.py reads it)
+        self.role: str | None = None  # the operator's role, read with the queue
         self.url = url
         self.policy_path = policy_path
         self.user = user
@@ -139,6 +141,9 @@ class ConsoleApp(App[int]):
         threading.Thread(target=self._preload, name="queue-preload", daemon=True).start()
         if not animations and not os.environ.get("TEXTUAL_ANIMATIONS"):
             self.animation_level = "none"
+        from screens.no_color import install
+
+        install(self)  # NO_COLOR: urgency bold and reversed, never a dimmed grey
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -175,6 +180,66 @@ class ConsoleApp(App[int]):
         self.header.set_state(current=pane_id)
         if pane_id == "queue":
             self.query_one(QueueTable).focus()
+        if pane_id == "board":
+            self.header.set_state(escalated=0)  # the operator is looking at them now
+
+    # -- keys that close, quit and explain ------------------------------------------------
+
+    def action_close_or_quit(self) -> None:
+        """``q``: close the view on top (a case, a subscriber, a menu); on the main screen
+        ask once before quitting (``y`` quits; ``q`` again, ``n`` or Esc stays)."""
+        from textual.screen import ModalScreen
+
+        from screens.suspend_prompt import ConfirmPrompt
+
+        top = self.screen
+        if top is not self.screen_stack[0]:
+            if isinstance(top, ConfirmPrompt) and getattr(top, "quit_prompt", False):
+                top.dismiss(None)
+            elif hasattr(top, "action_back"):
+                top.action_back()
+            elif isinstance(top, ModalScreen):
+                top.dismiss(None)
+            return
+        prompt = ConfirmPrompt("Quit support-console?", yes="quit")
+        prompt.quit_prompt = True
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.exit(0)
+
+        self.push_screen(prompt, done)
+
+    def action_key_help(self) -> None:
+        from screens.key_help import KeyHelp
+
+        if isinstance(self.screen, KeyHelp):
+            self.screen.dismiss(None)
+            return
+        self.push_screen(KeyHelp(self))
+
+    def action_show_help_panel(self) -> None:
+        """The palette's "Keys" command: our key help (Esc closes it; it has the legend of
+        the marks) instead of Textual's side panel."""
+        self.action_key_help()
+
+    # -- the database gone from under a running console ---------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A database that went away mid-action is said in words (OFFLINE in the header,
+        a notice), never an exit: every other error stays fatal, as Textual makes it."""
+        from screens.offline import database_fault
+
+        why = database_fault(error)
+        if why is None or not self.is_running:
+            super()._handle_exception(error)
+            return
+        self.went_offline(why)
+
+    def went_offline(self, why: str) -> None:
+        """A read or an action failed for want of the database: OFFLINE until a read works."""
+        self._offline_by_fault = True
+        self._set_offline(why)
 
     # -- loading --------------------------------------------------------------------------
 
@@ -274,6 +339,9 @@ class ConsoleApp(App[int]):
                 self._read_book(conn)
                 terms = load_terms(conn, self.policy)
                 names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
+                from console.operators import role_of
+
+                self._hand_over(self._role_read, role_of(conn, self.user))
                 if not self.loaded and not self._shown_first:
                     top = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)
                     self._hand_over(self._loaded, top, terms, names, at, True, rev)
@@ -284,12 +352,25 @@ class ConsoleApp(App[int]):
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {fault_text(exc)}"
             self.panes_ready = True  # the other panes say what they can
-            self._hand_over(lambda: self.queue.show_error(msg))
+            self._hand_over(self._load_failed, msg, exc)
             return
         finally:
             sys.setswitchinterval(previous)
             gc.enable()
         self._hand_over(self._loaded, rows, terms, names, at, False, rev, breaches)
+
+    def _load_failed(self, msg: str, exc: Exception) -> None:
+        from screens.offline import database_fault
+
+        if not self.queue.items:  # nothing shown yet: the queue says why
+            self.queue.show_error(msg)
+        why = database_fault(exc)
+        if why is not None and self.loaded:
+            self.went_offline(why)  # keep the screen, say OFFLINE
+
+    def _role_read(self, role: str) -> None:
+        self.role = role
+        self.header.set_state(role=role)
 
     def _other_panes(self) -> list[Any]:
         """The registered panes other than the queue (they tick and refresh themselves)."""
@@ -305,6 +386,9 @@ class ConsoleApp(App[int]):
         if terms is not None:  # (None: rows read by the first-screen process)
             self.terms = terms
             self._book_key = _book_key(terms)
+        if self._offline_by_fault and not partial:  # a read worked: the database is back
+            self._offline_by_fault = False
+            self._set_offline(None)
         if not partial:
             self.loaded = True
             self.rev = max(self.rev, rev)
@@ -389,14 +473,16 @@ class ConsoleApp(App[int]):
     def _feed_status(self, online: bool, message: str) -> None:
         self._from_thread(self._set_offline, None if online else message)
 
+    _offline_by_fault = False
+
     def _set_offline(self, message: str | None) -> None:
         was = self.offline
         self.offline = message
         self.header.set_state(notice="OFFLINE" if message else None)
         if message and not was:
-            self.notify(f"{message}. Showing what was last read; actions will be refused "
+            self.notify(f"{message}. Showing what was last read; actions are refused "
                         "until it is back.", title="Database offline", severity="error",
-                        timeout=10)
+                        timeout=6, markup=False)
         elif was and not message:
             self.notify("Database back: everything re-read.", title="Online", timeout=4)
 
@@ -494,24 +580,8 @@ class ConsoleApp(App[int]):
     def _reload(self) -> None:
         self.load()
 
-    @on(QueuePane.NeedMine)
-    def _need_mine(self) -> None:
-        self._load_mine()
-
-    @work(thread=True, exclusive=True, group="mine")
-    def _load_mine(self) -> None:
-        from console.queue_filters import mine_case_ids
-
-        if self.store is None:
-            return
-        with self.store.connection() as conn:
-            ids = mine_case_ids(conn, self.user)
-        self.call_from_thread(self.queue.set_mine_ids, ids)
-
     def case_changed(self, case_id: str) -> None:
         """An action wrote to ``case_id``: re-read its row and put it in its place."""
-        if self.queue.mine_ids is not None:
-            self.queue.mine_ids.add(case_id)
         self._refresh_case(case_id)
 
     @work(thread=True, group="refresh")
@@ -519,8 +589,17 @@ class ConsoleApp(App[int]):
         from console.queue import load_queue
 
         at = clock.now()
-        with self.store.connection() as conn:
-            fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
+        try:
+            with self.store.connection() as conn:
+                fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
+        except Exception as exc:  # the database went away after the write: keep the screen
+            from screens.offline import database_fault
+
+            why = database_fault(exc)
+            if why is None:
+                raise
+            self.call_from_thread(self.went_offline, why)
+            return
         self.call_from_thread(self._replace_cases, {case_id}, fresh, at)
 
     def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int,
@@ -602,14 +681,20 @@ class ConsoleApp(App[int]):
     def _selected(self, event: QueueTable.Selected) -> None:
         self.open_case(event.case_id)
 
-    def open_case(self, case_id: str) -> None:
+    def open_case(self, case_id: str, *, replace: bool = False) -> None:
+        """Show a case. ``replace`` (a jump with ctrl+p): a case view on top is replaced,
+        not stacked, so Esc or ``q`` goes back to where the operator was before it."""
         from screens.case_view import CaseView
 
         if self.store is None or self.policy is None:
             self.notify("the database is still opening", severity="warning")
             return
-        self.push_screen(CaseView(case_id, store=self.store, policy=self.policy, user=self.user,
-                                  tz=self.tz, now=clock.now))
+        view = CaseView(case_id, store=self.store, policy=self.policy, user=self.user,
+                        tz=self.tz, now=clock.now)
+        if replace and isinstance(self.screen, CaseView):
+            self.switch_screen(view)
+        else:
+            self.push_screen(view)
 
     def filter_subscriber(self, subscriber_id: str) -> None:
         while len(self.screen_stack) > 1:

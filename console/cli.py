@@ -152,11 +152,13 @@ def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
 _OPENED: list[Any] = []
 
 
-def _open(args: argparse.Namespace) -> Any:
+def _open(args: argparse.Namespace, *, create: bool = False) -> Any:
+    """The database of ``--db``; only ``init`` and ``demo`` create one (``create``): any
+    other command on a missing path says so and exits 2, creating nothing."""
     from console.store.engine import StoreUnavailable, open_store
 
     try:
-        store = open_store(getattr(args, "db", None))
+        store = open_store(getattr(args, "db", None), create=create, existing=not create)
     except StoreUnavailable as exc:
         raise CliError(str(exc), EXIT_UNREACHABLE) from None
     _OPENED.append(store)
@@ -189,7 +191,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from console import clock
     from console.operators import first_lead
 
-    store = _open(args)
+    store = _open(args, create=True)
     err(f"database ready: {store.safe_url}")
     if store.is_sqlite and store.engine.url.database not in (None, "", ":memory:"):
         from console.store.shared_file import advice
@@ -311,6 +313,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
     at, known = _at(args), _known_at(args)
     store = _open(args)
     policy = _book(args, store)
+    if args.mine or args.unassigned:
+        return _queue_filtered(args, store, policy, at, known)
     if args.json:
         store.dispose()  # the workers open their own connections
         workers = 2 if (os.cpu_count() or 1) > 1 and sys.platform != "win32" else 1
@@ -331,6 +335,84 @@ def cmd_queue(args: argparse.Namespace) -> int:
     for line in queue_lines(rows, at):
         say(line)
     return EXIT_OK
+
+
+def _queue_filtered(args: argparse.Namespace, store: Any, policy: Any, at: int,
+                    known: int | None) -> int:
+    """``queue --mine`` (assigned to the operator) or ``--unassigned`` (policy §10), in
+    risk order; the assignee as of ``--at``."""
+    from sqlalchemy import text
+
+    from console.output import queue_json_chunks
+    from console.queue import load_queue
+    from console.text import queue_lines
+
+    if args.mine and args.unassigned:
+        raise CliError("queue: --mine and --unassigned exclude each other")
+    me = operator(store) if args.mine else None
+    with store.connection() as conn:
+        ids = None
+        if me is not None and not getattr(args, "at", None) and known is None:
+            # Now: the projection names the assignee; read only those cases.
+            ids = [r[0] for r in conn.execute(
+                text("SELECT case_id FROM case_state WHERE assignee = :u"), {"u": me})]
+        # None of them (an empty list would be an untyped "IN ()" on PostgreSQL).
+        rows = [] if ids == [] else load_queue(conn, policy, at, known_at=known, case_ids=ids)
+    rows = [r for r in rows if (r.assignee == me if me is not None else r.assignee is None)]
+    if args.json:
+        for chunk in queue_json_chunks(at, rows):
+            sys.stdout.write(chunk)
+        return EXIT_OK
+    for line in queue_lines(rows, at):
+        say(line)
+    return EXIT_OK
+
+
+def _assign(args: argparse.Namespace, to: str | None, verb: str) -> int:
+    """``assign``, ``take`` and ``unassign``: one ``assigned`` event (policy §10)."""
+    from console import clock
+    from console.actions import Refused, append_event
+    from console.queue import evaluate_case
+
+    _writes(args)
+    at = _at(args)
+    store = _open(args)
+    actor = operator(store)
+    who = actor if to == "" else to
+    data: dict[str, Any] = {"to": who}
+    if getattr(args, "late_reason", None):
+        data["late_reason"] = args.late_reason
+    with store.connection() as conn:
+        found = evaluate_case(conn, _book(args, store), args.case, at)
+    before = None
+    if found is not None:
+        from console.rules.lifecycle import assignee_of
+
+        before = assignee_of([e for e in found[2] if e.at <= at])
+    try:
+        res = append_event(store, args.case, "assigned", at=at, by=actor, data=data,
+                           recorded_at=clock.now(), expected_version=args.expect_version,
+                           actor=actor)
+    except Refused as exc:
+        raise CliError(refusal_line(exc)) from None
+    was = f" (was {before})" if before and before != who else ""
+    if who is None:
+        err(f"{args.case}: unassigned{was} (case version {res.version})")
+    else:
+        err(f"{args.case}: {verb} {who}{was} (case version {res.version})")
+    return EXIT_OK
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    return _assign(args, args.engineer.strip(), "assigned to")
+
+
+def cmd_take(args: argparse.Namespace) -> int:
+    return _assign(args, "", "taken by")
+
+
+def cmd_unassign(args: argparse.Namespace) -> int:
+    return _assign(args, None, "unassigned")
 
 
 def cmd_case(args: argparse.Namespace) -> int:
@@ -364,6 +446,9 @@ def cmd_case(args: argparse.Namespace) -> int:
     out = case_json(row.id, row.subscriber_id, row.title, ev, deployment=row.deployment_id,
                     reported_at=row.reported_at, end_of_support=eos, past_end_of_support=past,
                     subscriber_terminated=flags["subscriber_terminated"])
+    from console.rules.lifecycle import assignee_of
+
+    out["assignee"] = assignee_of([e for e in _events if e.at <= at])
     out["eligibility"] = flags["eligibility"]
     out["history"] = history
     out["links"] = links
@@ -395,7 +480,7 @@ def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
                 "column", "link", "criterion", "status", "late_reason", "component", "missed",
-                "action"):
+                "action", "to", "eta"):
         v = getattr(args, key, None)
         if v is not None:
             data[key] = v
@@ -1168,7 +1253,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _writes(args)
     if args.cases < 0 or args.closed < 0:
         raise CliError("demo: --cases and --closed count cases: 0 or more")
-    store = _open(args)
+    store = _open(args, create=True)
     policy = _book(args, store)
     now = _at(args) if args.at else clock.now()
     if now > clock.now() + 300:
@@ -1187,7 +1272,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             # The demo fills a new database: its creator (who becomes its first lead), or a lead.
             _refusing(lambda: require_import(store, session, actor))
             bootstrap = not lead_exists(session)
-        doc = generate(args.cases, seed=args.seed, now=now, first_id=10001 + args.closed)
+        doc = generate(args.cases, seed=args.seed, now=now, first_id=10001 + args.closed,
+                       me=actor)
+        if not store.is_sqlite:  # on PostgreSQL an operator is a login: make none up
+            doc.pop("operators", None)
         recent = doc.pop("cases")
         past = history(doc, args.closed, seed=args.seed, now=now)
         try:
@@ -1282,6 +1370,8 @@ def build_parser() -> argparse.ArgumentParser:
                   "instant asked about")
     sp = add("queue", cmd_queue, "open cases in risk order")
     sp.add_argument("--json", action="store_true")
+    sp.add_argument("--mine", action="store_true", help="only the cases assigned to you")
+    sp.add_argument("--unassigned", action="store_true", help="only the cases assigned to nobody")
     sp.add_argument("--at", help="ISO 8601 instant with offset (default: now)")
     sp.add_argument("--as-known-at", help=known_help)
     sp = add("case", cmd_case, "one case: fields, clocks, history")
@@ -1298,12 +1388,26 @@ def build_parser() -> argparse.ArgumentParser:
     for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
                 "column", "link", "criterion", "hours", "status", "component", "missed"):
         sp.add_argument(f"--{opt}")
+    sp.add_argument("--to", help="assigned: the engineer's login (omitted: unassign)")
+    sp.add_argument("--eta", help="fix_eta_agreed: the agreed fix ETA (ISO 8601 with offset)")
     sp.add_argument("--late-reason", help="a late entry (--at older than the late-entry window): "
                                           "why it is recorded now (leads)")
     sp.add_argument("--action", help="war_team_member: join (default) or leave")
     sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
     sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
     sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
+    for name, fn, help_ in (
+            ("assign", cmd_assign, "assign a case to a support engineer (a hand-over)"),
+            ("take", cmd_take, "assign a case to yourself"),
+            ("unassign", cmd_unassign, "leave a case assigned to nobody")):
+        sp = add(name, fn, help_)
+        sp.add_argument("case")
+        if name == "assign":
+            sp.add_argument("engineer", help="the engineer's login name")
+        sp.add_argument("--at", help="when (default: now)")
+        sp.add_argument("--late-reason", help="a late entry's reason (leads)")
+        sp.add_argument("--expect-version", type=int,
+                        help="refuse if the case changed since this version")
     sp = add("check", cmd_check, "exit 3 and one line per breach when anything is breached")
     sp.add_argument("--at")
     sp.add_argument("--as-known-at", help=known_help)

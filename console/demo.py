@@ -12,6 +12,14 @@ the open ones in the order they came in, each walked to its close: acknowledgeme
 status updates, time logged on queries, waits for the subscriber, workarounds,
 escalations to a war team (team, plan, board moves) for some incidents that missed a
 target, resolution, the odd reopening, closure.
+
+So that every pane has something to show a newcomer: a support matrix in which some
+versions are past their end of support (``†`` in the queue, the lifespans pane) and one is
+missing from it (``?``); two terminated subscribers whose support users are due for purge
+now and within 30 days (the purge pane; a termination is ``terminated_at`` on the
+subscriber record: a dated change cannot be recorded in the past); cases assigned to the
+engineers who took them, some handed over, a few to the person running the demo (``m``);
+and the demo's engineers in the operator list, so a case can be handed over to them.
 """
 
 from __future__ import annotations
@@ -73,13 +81,16 @@ HOUR = 3600
 DAY = 86400
 
 
-def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001) -> dict[str, Any]:
+def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
+             me: str | None = None) -> dict[str, Any]:
     """Subscribers, deployments, users and ``n_cases`` recent cases (open or lately done),
-    numbered from ``first_id``."""
+    numbered from ``first_id``; ``me``: the login running the demo, who holds a few cases."""
     rnd = random.Random(seed)
     # A second stream for what issue 18 added (components, criteria, vendor waits, change
     # request steps), so the rest of the data stays what it was for a seed.
     extra = random.Random(seed * 7919 + 18)
+    # A third for issue 15's additions (assignments, the matrix, terminated subscribers).
+    third = random.Random(seed * 104729 + 15)
     today = datetime.fromtimestamp(now, UTC).date()
     n_subs = max(6, min(250, n_cases // 300 + 6))
     subscribers, deployments, users = [], [], []
@@ -207,10 +218,89 @@ def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001) ->
             _vendor_wait(extra, case, now)
         elif ctype == "change_request":
             _cr_steps(extra, case, reported, now)
+        _assignments(third, case, now, me)
         cases.append(case)
         if ctype == "service_request":
             srs.append(case)
-    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases}
+    _terminated(subscribers, users, today, now)
+    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases,
+            "products": _matrix(today),
+            "operators": [{"name": e, "role": "engineer"} for e in _ENGINEERS]}
+
+
+def _matrix(today: date) -> list[dict[str, Any]]:
+    """The support matrix (policy §12) around ``today``: each product's oldest version past
+    its end of support (released over three years ago, or a year after a notice), one near
+    it, the newest supported; streaming 2.5.4 is left out (``?``: not in the matrix)."""
+    def ago(days: int) -> str:
+        return (today - timedelta(days=days)).isoformat()
+
+    return [
+        {"product": "gateway", "version": "4.1.3", "released": ago(3 * 365 + 120),
+         "discontinuation_notice": None},
+        {"product": "gateway", "version": "4.2.0", "released": ago(3 * 365 - 20),
+         "discontinuation_notice": None},
+        {"product": "gateway", "version": "4.3.1", "released": ago(200),
+         "discontinuation_notice": None},
+        {"product": "identity", "version": "6.0.0", "released": ago(4 * 365),
+         "discontinuation_notice": ago(2 * 365)},
+        {"product": "identity", "version": "7.0.2", "released": ago(400),
+         "discontinuation_notice": None},
+        {"product": "integrator", "version": "3.2.0", "released": ago(3 * 365 + 10),
+         "discontinuation_notice": ago(380)},
+        {"product": "integrator", "version": "4.0.1", "released": ago(500),
+         "discontinuation_notice": None},
+    ]
+
+
+def _terminated(subscribers: list[dict[str, Any]], users: list[dict[str, Any]], today: date,
+                now: int) -> None:
+    """Two former subscribers, terminated 100 and 75 days ago, with their support users:
+    retention (policy §11) makes the first's due for purge now and the second's within the
+    next 30 days. They have no cases (their contracts ended before the demo's history)."""
+    for name, days in (("Umber Freight", 100), ("Vale Optics", 75)):
+        sid = name.lower().replace(" ", "-")
+        ended = now - days * DAY
+        start = datetime.fromtimestamp(ended, UTC).date() - timedelta(days=300)
+        subscribers.append({
+            "id": sid, "name": name, "plan": "basic", "coverage": "business",
+            "term_start": start.isoformat(),
+            "term_end": (start + timedelta(days=364)).isoformat(),
+            "terminated_at": format_instant(ended), "targets": {}})
+        for k, person in enumerate(("Nora Lind", "Theo Marsh") if days > 90 else ("Ivy Chen",)):
+            first, last = person.lower().split(" ")
+            users.append({"id": f"{sid}-u{k + 1}", "subscriber": sid, "name": person,
+                          "email": f"{first}.{last}@{sid.split('-')[0]}.example",
+                          "admin": k == 0})
+
+
+def _assignments(rnd: random.Random, case: dict[str, Any], now: int, me: str | None) -> None:
+    """Who holds the case (policy §10): most acknowledged cases were taken by the engineer
+    who acknowledged them; some were handed over later, a few to ``me``."""
+    events = case["events"]
+    kinds = [e["kind"] for e in events]
+    if "acknowledged" not in kinds or rnd.random() < 0.25:
+        return
+    i = kinds.index("acknowledged")
+    ack = events[i]
+    taker = ack["by"]
+    events.insert(i + 1, {"at": ack["at"], "kind": "assigned", "by": taker, "to": taker})
+    ends = [_at_of(e["at"]) for e in events if e["kind"] == "closed"]
+    start, stop = _at_of(ack["at"]) + 60, min([now - 60, *ends])
+    if start >= stop:
+        return
+    roll = rnd.random()
+    if roll < 0.12 and me:
+        to = me
+    elif roll < 0.30:
+        to = rnd.choice([e for e in _ENGINEERS if e != taker])
+    else:
+        return
+    if to == taker:
+        return
+    at = rnd.randint(start, stop)
+    events.append({"at": format_instant(at), "kind": "assigned", "by": taker, "to": to})
+    events.sort(key=lambda e: _at_of(e["at"]))
 
 
 def _vendor_wait(rnd: random.Random, case: dict[str, Any], now: int) -> None:
@@ -355,9 +445,14 @@ def history(doc: dict[str, Any], n_closed: int, *, seed: int = 7, now: int,
             bucket["managed"].append(d)
     start = now - years * YEAR
     span = max(1, (now - 40 * DAY) - start)
+    subs = [s for s in subs if s["id"] in deps_of]  # (a subscriber may have no deployment)
+    active = [s for s in subs if s.get("terminated_at") is None]
     for k in range(n_closed):
         reported = start + span * k // max(1, n_closed) + rnd.randrange(0, 3600)
         sub = subs[rnd.randrange(len(subs))]
+        ended = sub.get("terminated_at")
+        if ended is not None and _at_of(ended) <= reported:  # no cases after a termination
+            sub = rnd.choice(active)
         sid, plan = sub["id"], sub["plan"]
         deps = deps_of[sid]
         roll = rnd.random()

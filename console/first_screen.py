@@ -35,8 +35,11 @@ class FirstScreen:
 
     def next(self, timeout: float | None = None) -> tuple | None:
         """The child's next message (None: none within ``timeout``, or the child is gone)."""
-        if timeout is not None and not select.select([self._fd], [], [], timeout)[0]:
-            return None
+        if timeout is not None:  # poll, not select: a descriptor may lie past 1023
+            poller = select.poll()
+            poller.register(self._fd, select.POLLIN)
+            if not poller.poll(timeout * 1000):
+                return None
         head = _read(self._fd, 4)
         if head is None:
             return None

@@ -39,6 +39,8 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "renew": (frozenset({"lead"}), "renewing a subscription"),
     "purge": (frozenset({"lead"}), "purging"),
     "plan_updated": (frozenset({"lead", "executive"}), "editing a war-team plan"),
+    # Policy §10: engineers and leads assign cases (a system login too, for a script).
+    "assigned": (frozenset({"engineer", "lead", "system"}), "assigning a case"),
     "set_role": (frozenset({"lead"}), "setting a role"),
     "grant": (frozenset({"lead"}), "granting a database login"),
     "publish_policy": (frozenset({"lead"}), "publishing a policy version"),

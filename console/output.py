@@ -30,7 +30,8 @@ def clock_json(st: ClockState, paused_for: str | None = None) -> dict[str, Any]:
 def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
               deployment: str | None = None, reported_at: int | None = None,
               end_of_support: date | None = None, past_end_of_support: bool = False,
-              subscriber_terminated: bool = False) -> dict[str, Any]:
+              subscriber_terminated: bool = False,
+              assignee: str | None = None) -> dict[str, Any]:
     """One case as in ``queue --json``. ``end_of_support``/``past_end_of_support``: its
     deployment's product version (policy §12; ``console.lifespan.case_support``)."""
     group, _ = risk_group(ev.clocks)
@@ -53,6 +54,7 @@ def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
         "end_of_support": end_of_support.isoformat() if end_of_support else None,
         "past_end_of_support": past_end_of_support,
         "subscriber_terminated": subscriber_terminated,
+        "assignee": assignee,
     }
 
 
@@ -101,7 +103,7 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
         f'"awaiting_vendor": {_B[ev.awaiting_vendor]}, '
         f'"suspended": {_B[ev.suspended]}, "risk_group": {r.key[0]}, '
         f'"end_of_support": {_eos(r.support[0])}, "past_end_of_support": {_B[r.support[1]]}, '
-        f'"subscriber_terminated": {_B[r.terminated]}}}'
+        f'"subscriber_terminated": {_B[r.terminated]}, "assignee": {_str(r.assignee)}}}'
     )
 
 
@@ -139,7 +141,7 @@ def row_fragment(r: Any) -> str:
         _str(r.title), ", ".join(parts), _str(r.deployment), _iso(r.reported_at),
         _B[data.get("ack", False)], _B[data.get("await", False)], _B[data.get("vwait", False)],
         _B[data.get("susp", False)], r.key[0], _eos(support[0]), _B[support[1]],
-        _B[r.terminated])
+        _B[r.terminated], _str(r.assignee))
 
 
 _CLOCK = ('"%s": {"state": "%s", "target": %d, "elapsed": %d, "remaining": %d, "due": %s, '
@@ -150,7 +152,7 @@ _CASE = ('{"id": %s, "subscriber": %s, "type": "%s", "priority": %s, "status": "
          '"level": "%s", "title": %s, "clocks": {%s}, "deployment": %s, "reported_at": %s, '
          '"acknowledged": %s, "awaiting_subscriber": %s, "awaiting_vendor": %s, "suspended": %s, '
          '"risk_group": %d, "end_of_support": %s, "past_end_of_support": %s, '
-         '"subscriber_terminated": %s}')
+         '"subscriber_terminated": %s, "assignee": %s}')
 
 
 _DAYS: dict[int, str] = {}

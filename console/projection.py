@@ -22,6 +22,7 @@ from console.rules.clocks import (
     evaluate,
 )
 from console.rules.escalation import ESCALATING_CLOCKS
+from console.rules.lifecycle import assignee_of
 from console.rules.policy import Terms
 
 
@@ -38,6 +39,7 @@ def project(case: CaseFacts, events: Sequence[Event], terms: Terms) -> dict[str,
     row["escalated"] = any(e.kind == "escalated" for e in events)
     row["recorded_upto"] = recorded_upto(case, events)
     row["escalate_at"] = escalate_at(ev, terms)
+    row["assignee"] = assignee_of(events)
     return row
 
 

@@ -40,13 +40,14 @@ from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows a
 )
 from console.records import C, Conn, case_facts, load_events, load_terms
 from console.rules.clocks import NO_PRIORITY_RANK, PRIORITY_RANK, evaluate
+from console.rules.lifecycle import assignee_of
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, TermsMap
 
 _COLUMNS = (
     "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
     "s.anchor_at, s.valid_until, s.next_due, s.clocks, s.title, s.deployment_id, s.escalated, "
-    "s.recorded_upto"
+    "s.recorded_upto, s.assignee"
 )
 _FROM = "FROM case_state s"
 
@@ -340,7 +341,8 @@ def _evaluate(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,
             ev = evaluate(case_facts(r), evs, t, at)
             if ev.listed and r.reported_at <= at:
                 escalated = any(e.kind == "escalated" and e.at <= at for e in evs)
-                out.append(QueueRow.evaluated(r, ev, t, escalated))
+                assignee = assignee_of([e for e in evs if e.at <= at])
+                out.append(QueueRow.evaluated(r, ev, t, escalated, assignee))
     return out
 
 

@@ -11,7 +11,8 @@ from console.queue_rows import QueueRow
 
 @dataclass(frozen=True)
 class Filters:
-    mine: bool = False
+    mine: bool = False  # assigned to the operator (policy §10)
+    unassigned: bool = False  # assigned to nobody
     subscriber: str | None = None
     priority: str | None = None
     type: str | None = None
@@ -28,7 +29,9 @@ class Filters:
     def describe(self) -> list[str]:
         out = []
         if self.mine:
-            out.append("mine")
+            out.append("assigned to me")
+        if self.unassigned:
+            out.append("unassigned")
         if self.subscriber:
             out.append(f"subscriber={self.subscriber}")
         if self.priority:
@@ -42,16 +45,18 @@ class Filters:
         return out
 
 
-def apply_filters(rows: Sequence[QueueRow], f: Filters,
-                  mine_ids: set[str] | None = None) -> list[QueueRow]:
+def apply_filters(rows: Sequence[QueueRow], f: Filters, me: str | None = None) -> list[QueueRow]:
+    """The rows the filters let through, in their order; ``me``: the operator, for
+    "assigned to me"."""
     if not f.active:
         return list(rows)
     out: Iterable[QueueRow] = rows
     if f.breached:
         out = (r for r in rows if r.marked)
     if f.mine:
-        ids = mine_ids or set()
-        out = (r for r in out if r.id in ids)
+        out = (r for r in out if r.assignee is not None and r.assignee == me)
+    if f.unassigned:
+        out = (r for r in out if r.assignee is None)
     if f.subscriber:
         s = f.subscriber.lower()
         out = (r for r in out if s in r.subscriber.lower())
@@ -66,13 +71,3 @@ def apply_filters(rows: Sequence[QueueRow], f: Filters,
         out = (r for r in out if needle in r.hay)
     return list(out)
 
-
-def mine_case_ids(conn: Any, user: str) -> set[str]:
-    """Listed cases where ``user`` recorded any event (through the listed cases' events,
-    never the whole history's)."""
-    from sqlalchemy import text
-
-    rows = conn.execute(text(
-        "SELECT DISTINCT e.case_id FROM case_state s JOIN case_event e ON e.case_id = s.case_id "
-        "WHERE s.listed = :t AND e.by = :u"), {"u": user, "t": True})
-    return {r[0] for r in rows}

@@ -47,12 +47,12 @@ class QueueRow:
     __slots__ = ("id", "subscriber", "status", "type", "priority", "level", "reported_at",
                  "anchor_at", "valid_until", "next_due", "raw", "title", "deployment",
                  "escalated", "stored_breach", "key", "terms", "at", "snap", "support",
-                 "terminated", "_cur", "_hay")
+                 "terminated", "assignee", "_cur", "_hay")
 
     def __init__(self, row: Sequence[Any], terms: Any, at: int) -> None:
         (self.id, self.subscriber, self.status, self.type, self.priority, self.level,
          self.reported_at, self.anchor_at, self.valid_until, self.next_due, raw, self.title,
-         self.deployment, escalated, _) = row
+         self.deployment, escalated, _, self.assignee) = row
         self.raw: str | dict | None = raw  # SQLite gives the JSON text, psycopg a dict
         self.escalated = bool(escalated)
         # A clock was already breached when the summary was written (any state: a breach
@@ -70,7 +70,8 @@ class QueueRow:
         self._hay: str | None = None
 
     @classmethod
-    def evaluated(cls, case_row: Any, ev: CaseEval, terms: Any, escalated: bool) -> QueueRow:
+    def evaluated(cls, case_row: Any, ev: CaseEval, terms: Any, escalated: bool,
+                  assignee: str | None = None) -> QueueRow:
         """A row evaluated from its events at ``ev.at`` (no usable projection)."""
         self = cls.__new__(cls)
         self.id, self.subscriber = case_row.id, case_row.subscriber_id
@@ -83,6 +84,7 @@ class QueueRow:
         self.terms, self.at, self.snap, self._cur = terms, ev.at, ev, ev
         self.support, self._hay = (None, False), None
         self.terminated = False
+        self.assignee = assignee
         self.key = risk_key(self.id, ev.priority, self.reported_at, ev.clocks)
         return self
 

@@ -61,6 +61,19 @@ def clock_text(st: ClockState) -> str:
     return f"{mark}{STATE_MARK.get(st.state, '')}{hm(st.remaining if st.target is not None else st.elapsed)}"
 
 
+def breaches_at(terms: Any, ev: Any, name: str, st: ClockState | None) -> int | None:
+    """When a running clock at its target breaches, if its due has passed without a
+    breach: its target was reached as a coverage window closed (17:00), and it breaches one
+    counted second after the next window opens (policy §3). None for any other clock."""
+    if (st is None or terms is None or st.state != RUNNING or st.breached or st.target is None
+            or st.due is None or st.due > ev.at or (st.remaining or 0) > 0):
+        return None
+    spec = terms.specs(ev.type, ev.priority, ev.at).get(name)
+    if spec is None:
+        return None
+    return spec.calendar.add(ev.at, 1)
+
+
 def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
     if ts is None:
         return ""
@@ -68,7 +81,8 @@ def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
 
 
 def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
-    yield f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE"
+    yield (f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} "
+           f"{'ASSIGNEE':<12} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE")
     for r in rows:
         w = worst_clock(r.eval.clocks)
         name, st = w if w else ("", None)
@@ -78,7 +92,8 @@ def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
         if r.eval.awaiting_vendor:
             title = "[resolution paused (vendor)] " + title
         yield (f"{'!' if r.marked else ' '} {inert(r.id):<10} {inert(r.subscriber)[:16]:<16} "
-               f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} {name:<10} "
+               f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} "
+               f"{inert(getattr(r, 'assignee', None) or '-')[:12]:<12} {name:<10} "
                f"{left:>8}  {due:<21}{title[:60]}")
 
 

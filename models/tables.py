@@ -205,6 +205,9 @@ class CaseState(SQLModel, table=True):
     # the rows written since its last read (``rev > last``) instead of the whole queue.
     rev: int = Field(default=0, sa_type=BigInteger, index=True,
                      sa_column_kwargs={"server_default": text("0")})
+    # Who the case is assigned to (the last ``assigned`` event's ``to``; policy §10): the
+    # queue's column and its "mine"/"unassigned" filters read it without the events.
+    assignee: str | None = None
 
 
 class TimeEntry(SQLModel, table=True):

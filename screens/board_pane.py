@@ -33,9 +33,11 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from console import clock
-from console.errors import fault_text, refusal_text
+from console.errors import fault_text
 from console.text import hm, inert
 from screens.notice import notice_text
+from screens.offline import failed_text
+from screens.words import COLUMN_WORDS, refusal_text
 
 COLUMNS = ("escalated", "team_formed", "plan_agreed", "mitigating", "resolved")
 ROLE_LABEL = {"engineer": "engineer", "executive": "executive",
@@ -48,7 +50,7 @@ CARD_LINES = 6  # lines per card in the wide layout (5 and a gap)
 
 KEYS = [("←→", "column"), ("↑↓", "card"), ("<>", "move"), ("a", "join"), ("x", "leave"),
         ("e", "plan"), ("u", "update"), ("enter", "case"), ("pgup/dn", "detail"),
-        ("b", "bell"), ("r", "reload")]
+        ("b", "bell"), ("r", "reload"), ("?", "keys")]
 
 
 def _t(value: Any, style: str = "") -> Text:
@@ -312,7 +314,7 @@ class BoardPane(Vertical, can_focus=True):
             for i, name in enumerate(COLUMNS):
                 n = len(self.in_column(i))
                 style = "bold reverse" if i == self.col else ("" if n else "dim")
-                line.append(f" {name} {n} ", style=style)
+                line.append(f" {COLUMN_WORDS[name]} {n} ", style=style)
                 if i < len(COLUMNS) - 1:
                     line.append("›", style="dim")
         self.query_one("#board-strip", Static).update(line)
@@ -429,7 +431,7 @@ class BoardPane(Vertical, can_focus=True):
                     "No escalated incidents. An incident whose workaround or resolution target "
                     "is missed is escalated here (this console sweeps every few seconds).",
                     style="dim")
-            return Text(f"No cards in {COLUMNS[self.col]}.", style="dim")
+            return Text(f"No cards in {COLUMN_WORDS[COLUMNS[self.col]]}.", style="dim")
         head = self._detail_head(card)
         team = self._team(card)
         plan = self._plan(card)
@@ -448,7 +450,7 @@ class BoardPane(Vertical, can_focus=True):
         line.append(f"  {card.priority or ''}  ")
         line.append(_one_line(card.subscriber), style="cyan")
         line.append(f"  {card.status}  · column ")
-        line.append(card.column, style="bold")
+        line.append(COLUMN_WORDS.get(card.column, card.column), style="bold")
         title = Text(_one_line(card.title), style="bold")
         facts = Text()
         facts.append(f"escalated {self._when(card.escalated_at, full=True)} · ")
@@ -580,7 +582,8 @@ class BoardPane(Vertical, can_focus=True):
             return None
         card = self.selected
         if card is None:
-            self._say(f"no card selected ({COLUMNS[self.col]} is empty)", error=True)
+            self._say(f"no card selected ({COLUMN_WORDS[COLUMNS[self.col]]} is empty)",
+                      error=True)
         return card
 
     def action_move(self, step: int) -> None:
@@ -605,9 +608,10 @@ class BoardPane(Vertical, can_focus=True):
             self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
+            self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
             return
-        self.app.call_from_thread(self._written, case_id, f"{case_id} moved to {column}")
+        self.app.call_from_thread(self._written, case_id,
+                                  f"{case_id} moved to {COLUMN_WORDS[column]}")
 
     def _modal(self, screen: Any, case_id: str) -> None:
         self.app.push_screen(screen, lambda message: self._written(case_id, message))
@@ -646,10 +650,17 @@ class BoardPane(Vertical, can_focus=True):
         self._modal(MemberLeave(cid, active, save), cid)
 
     def action_edit_plan(self) -> None:
+        """``e``: a lead's or an executive's; anyone else is refused before typing a word,
+        as the other lead-only keys are."""
         from screens.board_prompts import PlanPartPick
+        from screens.suspend_prompt import refusal
 
         card = self._need_card()
         if card is None:
+            return
+        why = refusal(self.app.store, self.app.user, "plan_updated", self.app)
+        if why is not None:
+            self._say(refusal_text(why), error=True)
             return
         current = {part: card.team.plan_text(part) for part, _ in PLAN_PARTS}
         if not current["update_frequency"]:
@@ -735,7 +746,7 @@ class CardList(Widget):
         cards = b.in_column(b.col)
         width, height = self.size.width, max(1, self.size.height)
         if not cards:
-            return Text(f"  (no cards in {COLUMNS[b.col]})", style="dim")
+            return Text(f"  (no cards in {COLUMN_WORDS[COLUMNS[b.col]]})", style="dim")
         cur = b.cursor_in(b.col)
         rows = height if len(cards) <= height else max(1, height - 1)
         start = max(0, min(cur - rows // 2, len(cards) - rows))
@@ -776,7 +787,7 @@ class BoardColumn(Widget):
         width, height = self.size.width, max(2, self.size.height)
         chosen = self.index == b.col
         head = Text(no_wrap=True, overflow="ellipsis", end="")
-        head.append(f" {name} ", style="bold reverse" if chosen else "bold")
+        head.append(f" {COLUMN_WORDS[name]} ", style="bold reverse" if chosen else "bold")
         head.append(f" {len(cards)}")
         lines = [head]
         if not cards:

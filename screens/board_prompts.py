@@ -26,8 +26,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
-from console.errors import fault_text, refusal_text
 from console.text import inert
+from screens.offline import failed_text
+from screens.words import refusal_text
 
 _CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
@@ -46,6 +47,8 @@ class _BoardModal(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+g", "cancel", "Cancel"),
+        # q closes the view on top, as everywhere (a text box takes it as a letter).
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def __init__(self, save: Callable[[Any], str] | None = None) -> None:
@@ -80,7 +83,7 @@ class _BoardModal(ModalScreen[Any]):
             self.app.call_from_thread(self._refused, refusal_text(exc))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._refused, f"not recorded: {fault_text(exc)}")
+            self.app.call_from_thread(self._refused, failed_text(self.app, exc))
             return
         self.app.call_from_thread(self._saved, message)
 

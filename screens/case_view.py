@@ -31,33 +31,21 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
-from console.errors import fault_text, refusal_text
-from console.text import hm, inert
+from console.errors import fault_text
+from console.text import breaches_at, hm, inert
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
+from screens.offline import failed_text
+from screens.words import done_text, event_details, event_label, refusal_text
 
-ACTION_LABELS = {
-    "acknowledged": "acknowledged",
-    "awaiting_subscriber": "awaiting the subscriber",
-    "subscriber_responded": "subscriber responded",
-    "workaround_provided": "workaround provided",
-    "fix_eta_agreed": "fix ETA agreed",
-    "status_update": "status update",
-    "resolved": "resolved",
-    "closed": "closed",
-    "reopened": "reopened",
-    "time_logged": "time logged",
-    "level_changed": "level changed",
-    "awaiting_vendor": "awaiting the vendor",
-    "vendor_responded": "vendor responded",
-    "cr_status": "change-request status",
-}
-
-
+# Two lines at 80 columns; ``?`` lists every key in full (S/U: suspend/lift the SLA).
 KEYS = [("a", "ack"), ("w", "await"), ("s", "replied"), ("o", "workaround"),
-        ("f", "fix-ETA"), ("u", "update"), ("t", "time"), ("l", "level"),
-        ("c", "reclass"), ("R", "resolve"), ("C", "close"), ("O", "reopen"), ("S", "suspend"), ("U", "lift"),
-        (".", "more"), ("q", "back")]
+        ("f", "ETA"), ("u", "update"), ("t", "time"), ("l", "level"),
+        ("c", "reclass"), ("T", "take"), ("H", "hand over"), ("R", "resolve"), ("C", "close"),
+        ("O", "reopen"), ("S/U", "suspend"), (".", "more"), ("?", "keys"), ("q", "back")]
+#: Below this width the clock table drops to its compact columns (the full ones need 80
+#: columns and a spare one for the scroll bar).
+NARROW = 82
 
 # The "more" menu (``.``): key, action id, label, and the case type it applies to.
 MORE = [("r", "change_request", "change request from this service request", "service_request"),
@@ -95,6 +83,7 @@ class CaseData:
     flags: dict[str, Any] = dc_field(default_factory=dict)
     component: str | None = None  # the managed third-party component in force (policy §5)
     criterion: str | None = None  # the §9 criterion in force (policy §5, §9)
+    assignee: str | None = None  # who holds the case (policy §10)
 
     @property
     def cr_status(self) -> str:
@@ -124,7 +113,7 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         load_links,
         load_terms,
     )
-    from console.rules.lifecycle import component_in_force, criterion_in_force
+    from console.rules.lifecycle import assignee_of, component_in_force, criterion_in_force
 
     with store.connection() as conn:
         found = evaluate_case(conn, policy, case_id, at)
@@ -135,6 +124,7 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         happened = [e for e in _events if e.at <= at]
         component = component_in_force(case_facts(row), happened)
         criterion = criterion_in_force(case_facts(row), row.criterion, happened)
+        assignee = assignee_of(happened)
         history = load_event_rows(conn, case_id)
         # The deployment's facts in force at ``at`` (dated changes applied).
         dep = load_deployment(conn, row.deployment_id, at)
@@ -151,7 +141,7 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
 
         flags = case_flags(conn, policy, row, ev, at)
     return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types,
-                    late, without, flags, component, criterion)
+                    late, without, flags, component, criterion, assignee)
 
 
 def more_note(d: CaseData, aid: str, needs: str | None) -> str:
@@ -205,10 +195,12 @@ class CaseView(Screen[None]):
         Binding("w", "awaiting", "Await"),
         Binding("s", "event('subscriber_responded')", "Responded"),
         Binding("o", "event('workaround_provided')", "Workaround"),
-        Binding("f", "event('fix_eta_agreed')", "Fix ETA"),
+        Binding("f", "fix_eta", "Fix ETA"),
         Binding("u", "status_update", "Update"),
-        Binding("R", "event('resolved')", "Resolve"),
-        Binding("C", "event('closed')", "Close"),
+        Binding("R", "finish('resolved')", "Resolve"),
+        Binding("C", "finish('closed')", "Close"),
+        Binding("T", "take", "Take"),
+        Binding("H", "hand_over", "Hand over"),
         Binding("O", "event('reopened')", "Reopen"),
         Binding("t", "log_time", "Time"),
         Binding("l", "level", "Level"),
@@ -261,10 +253,15 @@ class CaseView(Screen[None]):
         if self.data is not None and at != self.data.at:
             self.reload()
 
-    def _show(self, data: CaseData | None) -> None:
+    def _show(self, data: CaseData | None, to_new_entry: bool = False) -> None:
+        """Draw the case; ``to_new_entry``: an action was just recorded, scroll the history
+        to its new last entry."""
         if data is None:
             self.query_one("#case-head", Static).update(_t(f"{self.case_id}: no such case"))
             return
+        if to_new_entry:
+            self.call_after_refresh(
+                lambda: self.query_one("#case-body", VerticalScroll).scroll_end(animate=False))
         self.data = data
         r, ev = data.row, data.eval
         head = Text(no_wrap=True, overflow="ellipsis")
@@ -289,6 +286,15 @@ class CaseView(Screen[None]):
         t.add_column(style="bold", no_wrap=True)
         t.add_column()
         ev, r = d.eval, d.row
+        held = Text()
+        if d.assignee:
+            held.append_text(_t(d.assignee))
+            held.append(" (you)" if d.assignee == self.user else "", style="bold")
+            held.append("  · H: hand over", style="dim")
+        else:
+            held.append("nobody", style="bold")
+            held.append("  · T: take it", style="dim")
+        t.add_row("Assigned", held)
         sub = d.subscriber
         if sub is not None:
             now = d.terms.at(d.at)  # the subscription as in force at the instant shown
@@ -400,35 +406,62 @@ class CaseView(Screen[None]):
 
     def _clocks(self, d: CaseData) -> RenderableType:
         table = self._clock_table(d.eval.clocks, d.eval)
-        if d.without_late is None:
-            return table
-        # Policy §14: a case with late entries shows its clocks with and without them.
-        return Group(table, Text("Without the late entries (as before they were recorded):",
-                                 style="italic"),
-                     self._clock_table(d.without_late.clocks, d.without_late, dues=False))
+        parts: list[RenderableType] = [table]
+        for name, st in d.eval.clocks.items():
+            # A clock at its target outside covered hours: say when it breaches (policy §3).
+            when = breaches_at(d.terms, d.eval, name, st)
+            if when is not None:
+                parts.append(Text(f"⚠ {name} reached its target {_local(st.due, self.tz, '%a %d %b %H:%M')}"
+                                  f" as covered hours ended: it breaches "
+                                  f"{_local(when, self.tz, '%a %d %b %H:%M')}, when counting "
+                                  "resumes", style="bold"))
+        if d.without_late is not None:
+            # Policy §14: a case with late entries shows its clocks with and without them.
+            parts += [Text("Without the late entries (as before they were recorded):",
+                           style="italic"),
+                      self._clock_table(d.without_late.clocks, d.without_late, dues=False)]
+        return parts[0] if len(parts) == 1 else Group(*parts)
 
     def _clock_table(self, clocks: dict[str, Any], ev: Any = None, *, dues: bool = True) -> Table:
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
-                  expand=False)
-        for name, kw in (("CLOCK", {}), ("STATE", {}), ("COUNTED/TARGET", {"justify": "right"}),
-                         ("LEFT", {"justify": "right"}), ("DUE (local)", {})):
+        """Every clock: state, counted/target, left, due. Below ``NARROW`` cells (60×20
+        over SSH) the columns shorten so that each clock stays on one readable line."""
+        narrow = (self.size.width or 80) < NARROW
+        t = Table(box=None, padding=(0, 1, 0, 0) if narrow else (0, 1), show_edge=False,
+                  header_style="bold", expand=False)
+        if narrow:  # the time left and the target; counted = target - left
+            heads = (("CLOCK", {}), ("STATE", {}), ("LEFT", {"justify": "right"}),
+                     ("TARGET", {"justify": "right"}), ("DUE", {}))
+        else:
+            heads = (("CLOCK", {}), ("STATE", {}), ("COUNTED/TARGET", {"justify": "right"}),
+                     ("LEFT", {"justify": "right"}), ("DUE (local)", {}))
+        for name, kw in heads:
             t.add_column(name, no_wrap=True, **kw)
         if not clocks:
             t.add_row("(no clocks)", "", "", "", "")
         from console.rules.clocks import paused_for
-        from console.text import state_label
+        from console.text import STATE_MARK, state_label
 
         for name, st in clocks.items():
             style = "bold red" if st.breached else ""
             mark = "! " if st.breached else "  "
-            target = hm(st.target) if st.target is not None else "best efforts"
+            best = "best eff." if narrow else "best efforts"
+            target = hm(st.target) if st.target is not None else best
             left = hm(st.remaining) if st.target is not None else "—"
             if st.breached:
-                left += " BREACHED"
-            due = _local(st.due, self.tz, "%a %d %b %H:%M") if st.due and dues else ""
-            t.add_row(Text(mark + name, style=style),
-                      state_label(st.state, paused_for(ev, name) if ev is not None else None),
-                      f"{hm(st.elapsed)} / {target}", Text(left, style=style), due)
+                left += "" if narrow else " BREACHED"
+            fmt = "%d %b %H:%M" if narrow else "%a %d %b %H:%M"
+            due = _local(st.due, self.tz, fmt) if st.due and dues else ""
+            label = state_label(st.state, paused_for(ev, name) if ev is not None else None)
+            if narrow:
+                label = (STATE_MARK.get(st.state, "") + label).replace("paused (vendor)",
+                                                                       "vendor")
+            if narrow:
+                mark = "!" if st.breached else " "
+                t.add_row(Text(mark + name, style=style), label, Text(left, style=style),
+                          target, due)
+                continue
+            t.add_row(Text(mark + name, style=style), label, f"{hm(st.elapsed)} / {target}",
+                      Text(left, style=style), due)
         return t
 
     def _history(self, d: CaseData) -> Table:
@@ -440,9 +473,8 @@ class CaseView(Screen[None]):
         t.add_column("DETAILS", ratio=1, overflow="fold")
         t.add_row(_local(d.row.reported_at, self.tz, "%d %b %H:%M"), "reported", "", "")
         for e in d.history:
-            data = dict(e.data or {})
-            details = _t(" ".join(f"{k}={v}" for k, v in data.items()))
-            kind = _t(e.kind)
+            details = Text(event_details(e.kind, dict(e.data or {}), by=e.by, tz=self.tz))
+            kind = Text(event_label(e.kind))
             if e.id in d.late:
                 cleared = ", ".join(d.late[e.id]) or "no breach"
                 kind = Text.assemble(kind, (" LATE", "bold reverse"))
@@ -464,6 +496,114 @@ class CaseView(Screen[None]):
 
     def action_event(self, kind: str, data: dict[str, Any] | None = None) -> None:
         self.record(kind, data or {})
+
+    def action_finish(self, kind: str) -> None:
+        """``R``/``C``: resolve or close after a confirmation, with an optional note for the
+        history (Enter records, Esc or ctrl+g writes nothing)."""
+        from screens.prompts import TextPrompt
+
+        verb = "Resolve" if kind == "resolved" else "Close"
+
+        def done(note: str | None) -> None:
+            if note is not None:
+                self.record(kind, {"note": note or None})
+
+        self.app.push_screen(TextPrompt(f"{verb} case {self.case_id}?", ok=verb.lower(),
+                                        hint="a note for the history (optional)",
+                                        placeholder="optional note"), done)
+
+    def action_fix_eta(self) -> None:
+        """``f``: the fix ETA agreed with the subscriber, in the operator's zone; it is kept
+        in the event and shown in the history."""
+        from datetime import timedelta
+
+        from console.rules.timeutil import format_instant
+        from screens.prompts import TextPrompt
+        from screens.when import LOCAL, BadTime, parse_local
+
+        now = self._now()
+        tomorrow = (datetime.fromtimestamp(now, self.tz) + timedelta(days=1)).replace(
+            hour=17, minute=0)
+
+        def check(text: str) -> str | None:
+            try:
+                when = parse_local(text, self.tz, self._now(), what="the ETA")
+            except BadTime as exc:
+                return str(exc)
+            if when < self._now():
+                return "the ETA lies in the past: when will the fix be delivered?"
+            return None
+
+        def done(text: str | None) -> None:
+            if text:
+                when = parse_local(text, self.tz, self._now())
+                self.record("fix_eta_agreed", {"eta": format_instant(when)})
+
+        self.app.push_screen(TextPrompt(
+            f"Fix ETA agreed for {self.case_id}: when is the fix due? (your zone, "
+            "YYYY-MM-DD HH:MM)", value=tomorrow.strftime(LOCAL), required="the ETA is needed",
+            ok="record", check=check), done)
+
+    # -- assignment (policy §10) ------------------------------------------------------------
+
+    def action_take(self) -> None:
+        """``T``: assign the case to me; one held by someone else asks first."""
+        held = self.data.assignee if self.data is not None else None
+        if held == self.user:
+            self._say(f"{self.case_id} is already assigned to you", error=True)
+            return
+        if held is None:
+            self.record("assigned", {"to": self.user})
+            return
+        from screens.suspend_prompt import ConfirmPrompt
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.record("assigned", {"to": self.user})
+
+        self.app.push_screen(ConfirmPrompt(f"{self.case_id} is assigned to {held}: take it "
+                                           "over?", yes="take it"), done)
+
+    def action_hand_over(self) -> None:
+        """``H``: hand the case over to another engineer (their login; empty: unassign)."""
+        self._hand_over_prompt()
+
+    @work(thread=True, exclusive=True, group="case-read-names")
+    def _hand_over_prompt(self) -> None:
+        from console.assignment import known_engineers
+
+        try:
+            with self.store.connection() as conn:
+                names = known_engineers(conn)
+        except Exception as exc:  # the database went away: refuse in words, write nothing
+            self.app.call_from_thread(self._say, refusal_text(fault_text(exc)), error=True)
+            return
+        self.app.call_from_thread(self._ask_hand_over, names)
+
+    def _ask_hand_over(self, names: list[str]) -> None:
+        from screens.prompts import TextPrompt
+
+        held = self.data.assignee if self.data is not None else None
+        others = [n for n in names if n != held]
+
+        def done(name: str | None) -> None:
+            if name is None:
+                return
+            if not name:
+                if held is None:
+                    self._say(f"{self.case_id} is assigned to nobody already", error=True)
+                    return
+                self.record("assigned", {})
+                return
+            self.record("assigned", {"to": name})
+
+        now = f"now {held}" if held else "now nobody"
+        hint = "engineers: " + ", ".join(inert(n) for n in others[:12]) if others else ""
+        if len(others) > 12:
+            hint += f" … ({len(others)})"
+        self.app.push_screen(TextPrompt(f"Hand {self.case_id} over to ({now}; a login name, "
+                                        "empty: unassign)", ok="hand over", hint=hint,
+                                        placeholder="login name"), done)
 
     def action_awaiting(self) -> None:
         from screens.prompts import TextPrompt
@@ -512,8 +652,12 @@ class CaseView(Screen[None]):
                 if link:
                     self.record("level_changed", {"level": "L4", "link": link})
 
-            self.app.push_screen(TextPrompt("L4: link to the Update or documentation fix",
-                                            required=True), linked)
+            from console.rules.lifecycle import link_problem
+
+            self.app.push_screen(TextPrompt(
+                "L4: the link to the product update or documentation fix (https://…)",
+                required="a link is needed (http:// or https://)", check=link_problem,
+                ok="move to L4", placeholder="https://"), linked)
 
         current = self.data.eval.level if self.data else "L1"
         self.app.push_screen(LevelPrompt(current), chosen)
@@ -578,10 +722,12 @@ class CaseView(Screen[None]):
     def more_confirm_vulnerability(self) -> None:
         from screens.governance_prompts import ChoiceMenu
         from screens.prompts import TextPrompt
+        from screens.wizard_model import PRIORITY_LABELS
 
-        prios = [("0", "P0", "P0  critical (managed deployments, enterprise plan)", ""),
-                 ("1", "P1", "P1  high", ""), ("2", "P2", "P2  medium", ""),
-                 ("3", "P3", "P3  low", "")]
+        # The policy's own names, as the wizard shows them (policy §9).
+        prios = [(p[1], p, PRIORITY_LABELS[p] + (" (managed deployments, enterprise plan)"
+                                                 if p == "P0" else ""), "")
+                 for p in ("P0", "P1", "P2", "P3")]
         sra_title = " ".join(self.data.row.title.split()) if self.data else ""
 
         def titled(priority: str, title: str | None) -> None:
@@ -678,7 +824,7 @@ class CaseView(Screen[None]):
             self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
+            self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
             return
         data_now = load_case(self.store, self.policy, self.case_id, self._now())
         self.app.call_from_thread(self._show, data_now)
@@ -717,19 +863,24 @@ class CaseView(Screen[None]):
             self.pending_retry = (kind, data)
             kept = " (your input is kept)" if data else ""
             self.app.call_from_thread(
-                self._say, f"nothing written: {exc}. Press A to apply your {kind}{kept} again.",
-                error=True)
+                self._say, f"nothing written: {exc}. Press A to apply your "
+                f"{event_label(kind)}{kept} again.", error=True)
             self.reload()
             return
         except Refused as exc:
             self.app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
+            self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
             return
-        data_now = load_case(self.store, self.policy, self.case_id, self._now())
-        self.app.call_from_thread(self._show, data_now)
-        self.app.call_from_thread(self._say, f"{ACTION_LABELS.get(kind, kind)} recorded")
+        try:
+            data_now = load_case(self.store, self.policy, self.case_id, self._now())
+        except Exception as exc:  # written, but the database went away just after
+            self.app.call_from_thread(self._say, f"{done_text(kind, data, user=self.user)}; "
+                                      f"cannot read the case again: {fault_text(exc)}")
+            return
+        self.app.call_from_thread(self._show, data_now, True)
+        self.app.call_from_thread(self._say, done_text(kind, data, user=self.user))
         changed = getattr(self.app, "case_changed", None)
         if changed is not None:
             self.app.call_from_thread(changed, self.case_id)

@@ -24,9 +24,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.errors import refusal_text
 from console.rules.timeutil import format_instant
 from console.text import hm, inert
+from screens.words import refusal_text
 
 LOCAL = "%Y-%m-%d %H:%M"
 PREVIEW_LINES = 8
@@ -217,7 +217,10 @@ class ChangeForm(ModalScreen[str | None]):
             self.app.call_from_thread(self._done_busy, Text(f"✖ not recorded: {inert(str(exc))}"))
             return
         when = datetime.fromtimestamp(effective, self.tz).strftime("%a %d %b %H:%M")
-        self.app.call_from_thread(self.dismiss, f"{self.subscriber}: {kind} changed from {when}")
+        from console.changes import FORM_KINDS
+
+        what = {k: label for k, label, _ in FORM_KINDS}.get(kind, kind)
+        self.app.call_from_thread(self.dismiss, f"{self.subscriber}: {what} changed from {when}")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -51,6 +51,7 @@ INTERVAL = 5.0  # seconds between sweeps of a running console
 SWEEP_COST_FACTOR = 10  # sweep at most once per this many times its last cost
 SWEEP_BACKSTOP = 300  # seconds: sweep at least this often whatever the signals say
 SHOWN = 3  # escalations named in one notification; the rest are counted
+NOTICE_SECONDS = 5  # a new escalation's notice; the header keeps counting it
 
 
 Sweeper = Callable[[Any, int], tuple[list[Any], int | None]]
@@ -151,6 +152,7 @@ class EscalationWatch:
         self.swept_event_id: int | None = None  # the newest event when it last swept
         self.seen_event_id: int | None = None  # the newest event when it last looked
         self.sweeps = 0
+        self.announced = False  # the first check's result was told (start-up)
         self._running = threading.Lock()
 
     def sweep_due(self, at: int, event_id: int | None = None) -> bool:
@@ -222,12 +224,21 @@ class EscalationWatch:
     # -- telling the operator (the app's thread) ------------------------------------------
 
     def announce(self, app: Any, result: CheckResult) -> None:
-        """A notification and the bell for new escalations; the board re-reads."""
+        """New escalations: the header counts them (``⚑ N escalated``, until the board is
+        looked at) and the bell rings; after start-up a short notice names them too. The
+        first check's (a console opening on a desk no sweep had reached) is only counted:
+        a notice then would cover the queue's due times and titles while the operator
+        reads them. The board re-reads."""
         if result.new:
-            app.notify(notification_text(result.new), title=notification_title(result.new),
-                       severity="warning", timeout=15, markup=False)
+            header = getattr(app, "header", None)
+            if header is not None:
+                header.set_state(escalated=header.escalated + len(result.new))
+            if self.announced:
+                app.notify(notification_text(result.new), title=notification_title(result.new),
+                           severity="warning", timeout=NOTICE_SECONDS, markup=False)
             if self.bell:
                 app.bell()
+        self.announced = True
         board = find_board(app)
         if board is not None:
             board.watch_result(result)
@@ -253,8 +264,9 @@ def notification_text(new: list[NewEscalation]) -> str:
 
     if len(new) == 1:
         n = new[0]
-        return inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}: {n.missed} missed"
-                     "\n2: the board")
+        missed = "escalated by hand" if n.missed == "manual" else f"{n.missed} missed"
+        return (inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}: {missed}")
+                + "\n2: the board")
     lines = [inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}") for n in new[:SHOWN]]
     more = f"and {len(new) - SHOWN} more · " if len(new) > SHOWN else ""
     lines.append(f"{more}2: the board")

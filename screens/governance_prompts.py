@@ -32,6 +32,8 @@ class _Modal(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+g", "cancel", "Cancel"),
+        # q closes the view on top, as everywhere (a text box takes it as a letter).
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def action_cancel(self) -> None:

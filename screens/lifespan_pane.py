@@ -33,10 +33,11 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.errors import fault_text, refusal_text
+from console.errors import fault_text
 from console.text import inert
 from screens.notice import notice_text
 from screens.pane_read import read_for_pane
+from screens.words import refusal_text
 
 WIDE = 110
 PAST = "†"

@@ -26,10 +26,10 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from console.errors import refusal_text
 from console.text import inert
 from screens.notice import notice_text
 from screens.pane_read import read_for_pane
+from screens.words import refusal_text
 
 LEGEND = "R retry the failed (leads) · r re-read · receivers: `notify add` (CLI)"
 SHOWN_FAILED = 100
@@ -192,9 +192,11 @@ class NotifyPane(Vertical):
 
         app: Any = self.app
         if getattr(app, "store", None) is None or self.data is None:
-            self._say("the notifications are still loading", error=True)
+            offline = getattr(app, "offline", None)  # never read: say why, not "loading"
+            self._say(f"the notifications cannot be read: {offline}; nothing written" if offline
+                      else "the notifications are still loading", error=True)
             return
-        why = refusal(app.store, self._user(), "notify_retry")
+        why = refusal(app.store, self._user(), "notify_retry", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return

@@ -7,6 +7,7 @@ through tmux, so every prompt also names a plain-key way out).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, OptionList, Static
 from textual.widgets.option_list import Option
+
+from console.text import inert
 
 _CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
@@ -34,6 +37,8 @@ class _Prompt(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+g", "cancel", "Cancel"),
+        # q closes the view on top, as everywhere (a text box takes it as a letter).
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def action_cancel(self) -> None:
@@ -41,28 +46,58 @@ class _Prompt(ModalScreen[Any]):
 
 
 class TextPrompt(_Prompt):
-    """One line of text: a note, a filter value."""
+    """One line of text: a note, a filter value, a link, a time.
 
-    def __init__(self, question: str, *, value: str = "", required: bool = False) -> None:
+    ``required``: what to say when it is left empty (``True``: "a note is needed");
+    ``check(text)`` returns why the text will not do (None: it will), shown without
+    closing; ``ok`` names what Enter does; ``hint`` is a line under the question.
+    """
+
+    def __init__(self, question: str, *, value: str = "", required: bool | str = False,
+                 ok: str = "ok", check: Callable[[str], str | None] | None = None,
+                 hint: str = "", placeholder: str = "") -> None:
         super().__init__()
         self.question = question
         self.value = value
-        self.required = required
+        self.required = "a note is needed" if required is True else required
+        self.ok = ok
+        self.check = check
+        self.hint = hint
+        self.placeholder = placeholder
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(Text(self.question), classes="prompt-title")
-            yield _input(value=self.value, id="prompt-text")
+            if self.hint:
+                yield Static(Text(self.hint), classes="prompt-help")
+            yield _input(value=self.value, id="prompt-text", placeholder=self.placeholder)
             yield Static(id="prompt-error", classes="prompt-error")
-            yield Static(Text("enter: ok   ctrl+g/esc: cancel"), classes="prompt-help")
+            yield Static(Text(f"enter: {self.ok}   ctrl+g/esc: cancel"), classes="prompt-help")
+
+    def _error(self, message: str) -> None:
+        self.query_one("#prompt-error", Static).update(Text("✖ " + inert(message)))
 
     @on(Input.Submitted, "#prompt-text")
     def _submit(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if self.required and not text:
-            self.query_one("#prompt-error", Static).update(Text("✖ a note is needed"))
+            self._error(str(self.required))
             return
+        if self.check is not None and text:
+            why = self.check(text)
+            if why:
+                self._error(why)
+                return
         self.dismiss(text)
+
+
+class Tickbox(Checkbox):
+    """A checkbox whose state reads without colour: ``X`` when ticked, blank when not
+    (Textual's own shows ``X`` either way and tells them apart by colour alone)."""
+
+    @property
+    def BUTTON_INNER(self) -> str:  # type: ignore[override]  # noqa: N802
+        return "X" if self.value else " "
 
 
 class HoursPrompt(_Prompt):
@@ -72,7 +107,7 @@ class HoursPrompt(_Prompt):
         with Vertical(classes="prompt"):
             yield Static(Text("Log time on this case"), classes="prompt-title")
             yield _input(placeholder="hours, e.g. 1.5", id="prompt-hours")
-            yield Checkbox("exempt (fix for a product error; needs a note)", id="prompt-exempt")
+            yield Tickbox("exempt (fix for a product error; needs a note)", id="prompt-exempt")
             yield _input(placeholder="note", id="prompt-note")
             yield Static(id="prompt-error", classes="prompt-error")
             yield Static(Text("tab: next field   space: toggle exempt   enter: ok   ctrl+g: cancel"),

@@ -30,10 +30,11 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Static
 
-from console.errors import fault_text, refusal_text
+from console.errors import fault_text
 from console.text import inert
 from screens.notice import notice_text
 from screens.pane_read import read_for_pane
+from screens.words import refusal_text
 
 AHEAD_DAYS = 30
 DAY = 86_400
@@ -254,9 +255,11 @@ class PurgePane(Vertical):
 
         app: Any = self.app
         if getattr(app, "store", None) is None or self.data is None:
-            self._say("the purge plan is still loading", error=True)
+            offline = getattr(app, "offline", None)  # never read: say why, not "loading"
+            self._say(f"the purge plan cannot be read: {offline}; nothing written" if offline
+                      else "the purge plan is still loading", error=True)
             return
-        why = refusal(app.store, self._user(), "purge")
+        why = refusal(app.store, self._user(), "purge", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return

@@ -7,7 +7,7 @@ pane only filters and redraws.
 
 from __future__ import annotations
 
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -39,17 +39,16 @@ class QueuePane(Vertical):
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("m", "toggle_mine", "Mine"),
+        Binding("u", "toggle_unassigned", "Unassigned"),
         Binding("b", "toggle_breached", "Breach"),
-        Binding("p", "cycle_priority", "Prio"),
-        Binding("t", "cycle_type", "Type"),
-        Binding("s", "subscriber", "Sub"),
-        Binding("x", "clear_filters", "Clear"),
+        # Out of the footer (it fits 80 columns without them); the key help lists them.
+        Binding("p", "cycle_priority", "Prio", show=False),
+        Binding("t", "cycle_type", "Type", show=False),
+        Binding("s", "subscriber", "Sub", show=False),
+        Binding("x", "clear_filters", "Clear", show=False),
         Binding("n", "new_case", "New"),
         Binding("r", "reload", "Reload", show=False),
     ]
-
-    class NeedMine(Message):
-        """The 'mine' filter needs the operator's case ids loaded."""
 
     class ReloadRequested(Message):
         pass
@@ -60,7 +59,6 @@ class QueuePane(Vertical):
         self.items: list[QueueRow] = []
         self.at = 0
         self.filters = Filters()
-        self.mine_ids: set[str] | None = None
         # Reading the rest of the queue (not Textual's ``loading``, which would hide the
         # pane behind a spinner until the whole queue is read: the first rows first).
         self.partial = True
@@ -131,20 +129,15 @@ class QueuePane(Vertical):
         open_new_case_wizard(self.app)
 
     def set_filters(self, filters: Filters) -> None:
-        if filters.mine and self.mine_ids is None:
-            self.filters = filters
-            self.post_message(self.NeedMine())
-            self._show_status()
-            return
         self.filters = filters
         self._refilter()
 
-    def set_mine_ids(self, ids: set[str]) -> None:
-        self.mine_ids = ids
-        self._refilter()
+    @property
+    def me(self) -> str | None:
+        return getattr(self.app, "user", None)
 
     def _refilter(self, keep: str | None = None) -> None:
-        self.view = apply_filters(self.items, self.filters, self.mine_ids)
+        self.view = apply_filters(self.items, self.filters, self.me)
         self.table.set_items(self.view, self.at, keep=keep)
         self._show_status()
 
@@ -166,6 +159,13 @@ class QueuePane(Vertical):
                 line.append("  │ ")
                 line.append(f"{inert(self.table.current.id)}: resolution paused (vendor)",
                             style="bold")
+            pending = self.table.current_breach() if n else None
+            if pending is not None:
+                name, when = pending
+                local = datetime.fromtimestamp(when, self.tz).strftime("%a %H:%M")
+                line.append("  │ ")
+                line.append(f"{inert(self.table.current.id)}: {name} at its target, breaches "
+                            f"{local} when counting resumes", style="bold")
             if self.partial:
                 line.append("  │ loading…", style="italic")
         self.query_one("#queue-filters", Static).update(line)
@@ -199,7 +199,12 @@ class QueuePane(Vertical):
         self.table.focus()
 
     def action_toggle_mine(self) -> None:
-        self.set_filters(self.filters.with_(mine=not self.filters.mine))
+        """``m``: the cases assigned to me (policy §10); on again: all."""
+        self.set_filters(self.filters.with_(mine=not self.filters.mine, unassigned=False))
+
+    def action_toggle_unassigned(self) -> None:
+        """``u``: the cases assigned to nobody; on again: all."""
+        self.set_filters(self.filters.with_(unassigned=not self.filters.unassigned, mine=False))
 
     def action_toggle_breached(self) -> None:
         self.set_filters(self.filters.with_(breached=not self.filters.breached))

@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from console.queue_rows import QueueRow
-from console.text import clock_text, inert, worst_clock
+from console.text import breaches_at, clock_text, inert, worst_clock
 
 TYPE_SHORT = {"incident": "INC", "query": "QRY", "security_report": "SRA",
               "service_request": "SR", "change_request": "CR"}
@@ -59,6 +59,8 @@ def layout(width: int, id_width: int = 9) -> list[Column]:
         Column("left", "LEFT", 9, right=True),
         Column("due", "DUE (local)" if wide else "DUE", 16 if wide else 11),
     ]
+    if width >= ASSIGNEE_FROM:  # policy §10: who holds the case
+        cols.insert(7, Column("assignee", "ASSIGNEE", 12 if wide else 10))
     used = sum(c.width for c in cols) + len(cols)  # one space between columns
     cols.append(Column("title", "TITLE", max(8, width - used)))
     return cols
@@ -73,11 +75,26 @@ def fit(text: str, width: int, right: bool = False) -> str:
     return pad + text if right else text + pad
 
 
+ASSIGNEE_FROM = 100  # the assignee column from this width
+
+
 def due_text(ts: int | None, tz: tzinfo, wide: bool) -> str:
     if ts is None:
         return ""
     d = datetime.fromtimestamp(ts, tz)
     return d.strftime("%a %d %b %H:%M") if wide else d.strftime("%b%d %H:%M")
+
+
+BREACH_AT = "→"  # the due cell of a clock at its target, breaching when counting resumes
+
+
+def breach_text(ts: int, at: int, tz: tzinfo, wide: bool) -> str:
+    """The due cell of a clock at its target: when it will breach (``→Tue 09:00``)."""
+    d, now = datetime.fromtimestamp(ts, tz), datetime.fromtimestamp(at, tz)
+    near = (d.date() - now.date()).days < 6
+    if wide:
+        return "breach " + (d.strftime("%a %H:%M") if near else d.strftime("%d %b"))
+    return BREACH_AT + (d.strftime("%a %H:%M") if near else d.strftime("%b%d"))
 
 
 PAST_EOS = "†"  # the case's deployment runs a version past its end of support (policy §12)
@@ -87,12 +104,17 @@ VENDOR_WIDE, VENDOR_NARROW = "paused (vendor) · ", "⏸vendor "
 
 
 def row_cells(item: QueueRow, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
-              ended: bool = False) -> dict[str, str]:
+              ended: bool = False, terms: Any = None) -> dict[str, str]:
     """The text of each cell of one queue row (plain, inert text). ``past``: the case's
     version is past its end of support; the title starts with ``†`` (flagged, not refused).
-    ``ended``: the subscriber's contract has terminated; the title starts with ``✕``."""
+    ``ended``: the subscriber's contract has terminated; the title starts with ``✕``.
+    A clock at its target whose due has passed (reached as a window closed) shows when it
+    breaches instead of its due (``→Tue 09:00``)."""
     worst = worst_clock(ev.clocks)
     name, st = worst if worst else ("", None)
+    breach = breaches_at(terms, ev, name, st)
+    due = (breach_text(breach, ev.at, tz, wide) if breach is not None
+           else due_text(st.due if st else None, tz, wide))
     # A breach stays marked while its clock is paused, suspended or stopped, and an
     # escalated case is always marked (policy §14).
     marked = item.marked or any(c.breached for c in ev.clocks.values())
@@ -107,7 +129,8 @@ def row_cells(item: QueueRow, ev: Any, tz: tzinfo, wide: bool, past: bool = Fals
         "level": ev.level,
         "clock": name if wide else CLOCK_SHORT.get(name, name),
         "left": clock_text(st) if st else "",
-        "due": due_text(st.due if st else None, tz, wide),
+        "due": due,
+        "assignee": inert(getattr(item, "assignee", None) or "-"),
         "title": ((ENDED + " " if ended else "") + (PAST_EOS + " " if past else "") + vendor
                   + inert(" ".join(item.title.split()))),
     }
@@ -174,6 +197,10 @@ class QueueTable(ScrollView, can_focus=True):
                     index = i
                     break
         self._set_cursor(index, center=False)
+        # The new virtual size reaches the scroll bounds at the next layout: scroll the
+        # cursor into view again then, or a long list shown after a short one keeps its
+        # old scroll position with the cursor off screen.
+        self.call_after_refresh(self._scroll_cursor_into_view)
         self.refresh()
 
     def set_past(self, deployments: frozenset[str]) -> None:
@@ -197,6 +224,19 @@ class QueueTable(ScrollView, can_focus=True):
         """The clocks of the case under the cursor, at the table's instant (or None)."""
         item = self.current
         return None if item is None else item.current(self.at)
+
+    def current_breach(self) -> tuple[str, int] | None:
+        """(clock, instant) when the cursor's case is at a target it breaches once counting
+        resumes (``console.text.breaches_at``), else None."""
+        item = self.current
+        if item is None or item.terms is None:
+            return None
+        ev = item.current(self.at)
+        worst = worst_clock(ev.clocks)
+        if worst is None:
+            return None
+        when = breaches_at(item.terms, ev, worst[0], worst[1])
+        return None if when is None else (worst[0], when)
 
     def visible_items(self) -> list[QueueRow]:
         top = int(self.scroll_y)
@@ -238,10 +278,22 @@ class QueueTable(ScrollView, can_focus=True):
     def action_jump(self, where: int) -> None:
         self._set_cursor(0 if where == 0 else len(self.items) - 1)
 
+    def cursor_shown(self) -> bool:
+        """Is the cursor's row on screen?"""
+        top = int(self.scroll_y)
+        return top <= self.cursor < top + max(1, self.size.height)
+
     def action_select(self) -> None:
+        """Enter opens the case under the cursor, and only a case that is shown: a cursor
+        left off screen is brought into view first."""
         item = self.current
-        if item is not None:
-            self.post_message(self.Selected(item.id))
+        if item is None:
+            return
+        if not self.cursor_shown():
+            self._scroll_cursor_into_view()
+            self.refresh()
+            return
+        self.post_message(self.Selected(item.id))
 
     def on_click(self, event: events.Click) -> None:
         """A click puts the cursor on a row; a double click opens it (the mouse is
@@ -281,7 +333,7 @@ class QueueTable(ScrollView, can_focus=True):
         known = self.past_deployments
         past = (item.support[1] if known is None
                 else item.deployment is not None and item.deployment in known)
-        cells = row_cells(item, ev, self.tz, wide, past, item.terminated)
+        cells = row_cells(item, ev, self.tz, wide, past, item.terminated, item.terms)
         style = base
         if item.marked:
             style = style + self.get_component_rich_style("queue-table--breached")

@@ -30,16 +30,17 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console import clock
-from console.errors import fault_text, refusal_text
+from console.errors import fault_text
 from console.rules.policy_book import as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
+from screens.words import refusal_text
 
 KEYS = [("E", "change"), ("S", "suspend"), ("L", "lift"), ("c", "cases in queue"),
-        ("r", "reload"), ("q", "back")]
+        ("r", "reload"), ("?", "keys"), ("q", "back")]
 SUGGESTED_REASON = "usage_limit_exceeded"
 MAX_ENTRIES = 200
 MAX_CASES = 50
@@ -118,16 +119,20 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
                           suspensions, users, role, at, changes)
 
 
-def open_subscriber(app: Any, subscriber_id: str) -> None:
-    """Push the subscriber's view (for the meters pane and the command palette)."""
+def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> None:
+    """Push the subscriber's view (for the meters pane and the command palette);
+    ``replace``: a case or subscriber view on top is replaced, not stacked (ctrl+p)."""
     from console import clock
 
     if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
         app.notify("the database is still opening", severity="warning")
         return
-    app.push_screen(SubscriberView(subscriber_id, store=app.store, policy=app.policy,
-                                   user=getattr(app, "user", None) or "unknown", tz=app.tz,
-                                   now=clock.now))
+    view = SubscriberView(subscriber_id, store=app.store, policy=app.policy,
+                          user=getattr(app, "user", None) or "unknown", tz=app.tz, now=clock.now)
+    if replace and type(app.screen).__name__ in ("CaseView", "SubscriberView"):
+        app.switch_screen(view)  # ctrl+p from a view: the new one takes its place
+    else:
+        app.push_screen(view)
 
 
 def _t(value: Any) -> Text:
@@ -450,6 +455,15 @@ class SubscriberView(Screen[None]):
     def action_reload(self) -> None:
         self.reload()
 
+    def _unread(self) -> bool:
+        """Whether the subscriber is not read (yet); if so, say so rather than nothing."""
+        if self.data is not None:
+            return False
+        offline = getattr(self.app, "offline", None)
+        self._say(f"the subscriber cannot be read: {offline}; nothing written" if offline
+                  else f"{self.subscriber_id} is still loading", error=True)
+        return True
+
     def action_cases(self) -> None:
         show = getattr(self.app, "filter_subscriber", None)
         if show is not None:
@@ -460,9 +474,9 @@ class SubscriberView(Screen[None]):
         from screens.change_form import ChangeForm
         from screens.suspend_prompt import refusal
 
-        if self.data is None:
+        if self._unread():
             return
-        why = refusal(self.store, self.user, "change_subscriber")
+        why = refusal(self.store, self.user, "change_subscriber", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
@@ -479,9 +493,9 @@ class SubscriberView(Screen[None]):
     def action_suspend(self) -> None:
         from screens.suspend_prompt import SuspendPrompt, refusal
 
-        if self.data is None:
+        if self._unread():
             return
-        why = refusal(self.store, self.user, "suspend_subscriber")
+        why = refusal(self.store, self.user, "suspend_subscriber", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
@@ -509,9 +523,9 @@ class SubscriberView(Screen[None]):
     def action_lift(self) -> None:
         from screens.suspend_prompt import ConfirmPrompt, refusal
 
-        if self.data is None:
+        if self._unread():
             return
-        why = refusal(self.store, self.user, "lift_subscriber")
+        why = refusal(self.store, self.user, "lift_subscriber", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return

@@ -24,9 +24,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.errors import fault_text, refusal_text
 from console.rules.policy_book import as_book
 from console.text import inert
+from screens.offline import failed_text
+from screens.words import refusal_text
 
 REASON_TEXT = {
     "subscription_lapsed": "term ended (normally automatic)",
@@ -44,6 +45,8 @@ class _Modal(ModalScreen[Any]):
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", show=False),
         Binding("ctrl+g", "cancel", "Cancel"),
+        # q closes the view on top, as everywhere (a text box takes it as a letter).
+        Binding("q", "cancel", "Cancel", show=False),
     ]
 
     def action_cancel(self) -> None:
@@ -113,7 +116,7 @@ class ConfirmPrompt(_Modal):
     def compose(self) -> ComposeResult:
         with Vertical(classes="suspend"):
             yield Static(Text(inert(self.question)), classes="suspend-title")
-            yield Static(Text(f"y: {self.yes}   n/ctrl+g/esc: cancel"), classes="suspend-help")
+            yield Static(Text(f"y: {self.yes}   n/q/esc: cancel"), classes="suspend-help")
 
     def action_yes(self) -> None:
         self.dismiss(True)
@@ -122,15 +125,26 @@ class ConfirmPrompt(_Modal):
 # -- the case view's suspend / lift (policy §6, scope: one case) ----------------------------
 
 
-def refusal(store: Any, user: str, action: str) -> str | None:
-    """The engine's refusal for ``user`` doing ``action`` (None when allowed)."""
+def refusal(store: Any, user: str, action: str, app: Any = None) -> str | None:
+    """The engine's refusal for ``user`` doing ``action`` (None when allowed). A database
+    that cannot be reached refuses too, in words (and ``app`` goes OFFLINE)."""
     from console.operators import NotAllowed, require
+    from screens.offline import database_fault
 
-    with store.connection() as conn:
-        try:
-            require(conn, user, action)
-        except NotAllowed as exc:
-            return str(exc)
+    try:
+        with store.connection() as conn:
+            try:
+                require(conn, user, action)
+            except NotAllowed as exc:
+                return str(exc)
+    except Exception as exc:
+        why = database_fault(exc)
+        if why is None:
+            raise
+        went = getattr(app, "went_offline", None)
+        if went is not None:
+            went(why)
+        return why
     return None
 
 
@@ -148,7 +162,7 @@ def _case_suspended_by_event(view: Any) -> bool:
 
 def suspend_case(view: Any) -> None:
     """For the case view (``S``): pick a reason, record ``suspended`` as the operator."""
-    why = refusal(view.store, view.user, "suspended")
+    why = refusal(view.store, view.user, "suspended", view.app)
     if why is not None:
         view._say(refusal_text(why), error=True)
         return
@@ -167,7 +181,7 @@ def suspend_case(view: Any) -> None:
 
 def lift_case(view: Any) -> None:
     """For the case view (``U``): confirm, record ``unsuspended`` as the operator."""
-    why = refusal(view.store, view.user, "unsuspended")
+    why = refusal(view.store, view.user, "unsuspended", view.app)
     if why is not None:
         view._say(refusal_text(why), error=True)
         return
@@ -194,11 +208,12 @@ def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
             view.app.call_from_thread(view._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
-            view.app.call_from_thread(view._say, f"not recorded: {fault_text(exc)}", error=True)
+            view.app.call_from_thread(view._say, failed_text(view.app, exc), error=True)
             return
         fresh = load_case(view.store, view.policy, view.case_id, view._now())
         view.app.call_from_thread(view._show, fresh)
-        label = (f"SLA suspended ({data['reason']})" if kind == "suspended"
+        label = (f"SLA suspended ({REASON_TEXT.get(data['reason'], data['reason'])})"
+                 if kind == "suspended"
                  else "SLA suspension lifted")
         view.app.call_from_thread(view._say, label)
         changed = getattr(view.app, "case_changed", None)

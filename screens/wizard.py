@@ -25,15 +25,16 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import ContentSwitcher, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from console import clock
-from console.errors import fault_text, refusal_text
+from console.errors import fault_text
 from console.text import hm, inert
 from screens.key_bar import KeyBar
+from screens.offline import failed_text
 from screens.wizard_model import (
     PRIORITY_LABELS,
     TYPE_LABELS,
@@ -56,6 +57,7 @@ from screens.wizard_model import (
     result_of,
     type_choices,
 )
+from screens.words import refusal_text
 
 STEP_TITLES = {"target": "Subscriber", "type": "Type", "priority": "Priority",
                "component": "Component", "summary": "Summary"}
@@ -177,6 +179,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self.case: ReclassCase | None = None
         self.loaded = False
         self.saving = False
+        self._when_saved: tuple[int, int] = (0, 0)  # (reported_at, aware_at) being recorded
 
     @classmethod
     def new(cls, *, store: Any, policy: Any, user: str, tz: tzinfo,
@@ -208,12 +211,39 @@ class ClassifyWizard(Screen[WizardDone | None]):
             with Vertical(id="summary"):
                 with VerticalScroll(id="wiz-summary-scroll", can_focus=False):
                     yield Static(id="wiz-summary", markup=False)
+                if self.mode == "new":  # policy §14: when reported, when Konneqt knew
+                    with Horizontal(id="wiz-when"):
+                        yield Static(Text("Reported at", style="bold"), classes="wiz-when-label")
+                        yield self._time_box("wiz-reported")
+                        yield Static(Text("Aware at", style="bold"), classes="wiz-when-label")
+                        yield self._time_box("wiz-aware")
                 yield Static(id="wiz-text-label", markup=False)
                 box = Input(id="wiz-text", compact=True, placeholder="type here")
                 box.cursor_blink = False
                 yield box
         yield Static(id="wiz-notice", markup=False)
         yield KeyBar([], id="wiz-keys")
+
+    @staticmethod
+    def _time_box(id_: str) -> Input:
+        box = Input(id=id_, compact=True, placeholder="now, or YYYY-MM-DD HH:MM",
+                    select_on_focus=False)
+        box.cursor_blink = False
+        return box
+
+    def when(self, now: int) -> tuple[int, int]:
+        """(reported_at, aware_at) typed on the summary, in the operator's zone; empty is now.
+        Raises BadTime with what is wrong (a time in the future included, policy §14)."""
+        from screens.when import BadTime, parse_local
+
+        out = []
+        for id_, what in (("wiz-reported", "reported at"), ("wiz-aware", "aware at")):
+            ts = parse_local(self.query_one(f"#{id_}", Input).value, self.tz, now, what=what)
+            if ts > now:
+                raise BadTime(f"{what}: {_local(ts, self.tz, '%a %d %b %H:%M')} lies in the "
+                              "future; a case is reported and known by now at the latest")
+            out.append(ts)
+        return out[0], out[1]
 
     @property
     def rules(self) -> Any:
@@ -357,7 +387,9 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 keys.append(("p", "P0 applies"))
             return keys + back + cancel
         label = "title" if self.mode == "new" else "reason"
-        return [("type", label), ("enter", "confirm"), ("PgUp", "back"), ("↑↓", "scroll"), *cancel]
+        when = [("tab", "times")] if self.mode == "new" else []
+        return [("type", label), ("enter", "confirm"), *when, ("PgUp", "back"), ("↑↓", "scroll"),
+                *cancel]
 
     # step 1: subscriber and deployment
 
@@ -629,6 +661,14 @@ class ClassifyWizard(Screen[WizardDone | None]):
         if self.case is not None:
             return reclass_problem(self.rules, self.case, result.type, result.priority, now,
                                    result.decided_by, chosen_component(result, self.state))
+        if self.mode != "new":
+            return None
+        from screens.when import BadTime
+
+        try:
+            self.when(now)
+        except BadTime as exc:
+            return str(exc)
         return None
 
     def _render_summary(self) -> None:
@@ -683,13 +723,22 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self.query_one("#wiz-text-label", Static).update(Text(label, style="bold"))
 
     def _new_clock_table(self, result: Any, now: int) -> RenderableType:
+        from screens.when import BadTime
+
         assert self.state.target is not None
-        lines = new_case_clocks(self.state.target, result.type, result.priority, now)
+        try:
+            reported, aware = self.when(now)
+        except BadTime:
+            reported, aware = now, now
+        start = min(reported, aware)
+        lines = new_case_clocks(self.state.target, result.type, result.priority, now,
+                                reported_at=reported, aware_at=aware)
         if not lines:
             return Text(f"no clocks: the {self.state.target.plan} plan sets no targets for a "
                         f"{TYPE_LABELS.get(result.type, result.type)}", style="dim")
+        since = "now" if start >= now - 59 else "reported"
         t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False,
-                  title=f"Clocks from now ({_local(now, self.tz, '%a %d %b %H:%M %Z')})",
+                  title=f"Clocks from {since} ({_local(start, self.tz, '%a %d %b %H:%M %Z')})",
                   title_justify="left", title_style="bold")
         t.add_column("CLOCK", no_wrap=True)
         t.add_column("TARGET", no_wrap=True)
@@ -700,7 +749,12 @@ class ClassifyWizard(Screen[WizardDone | None]):
             if ln.name == "response":
                 due = _local(st.due, self.tz) if st is not None and st.due else (
                     st.state if st is not None else "—")
-                t.add_row(ln.name, duration(ln.target), due, "running from now")
+                if ln.breaches_at_once:
+                    t.add_row(Text("! " + ln.name, style="bold red"), duration(ln.target), due,
+                              Text(f"BREACHED at once ({hm(st.remaining)})", style="bold red"))
+                else:
+                    t.add_row(ln.name, duration(ln.target), due,
+                              f"running from {since}")
             else:
                 due = _local(ln.due_if_ack_now, self.tz) if ln.due_if_ack_now else "—"
                 t.add_row(ln.name, duration(ln.target), due,
@@ -752,6 +806,15 @@ class ClassifyWizard(Screen[WizardDone | None]):
     def _text_changed(self, event: Input.Changed) -> None:
         self.state.text = event.value
 
+    @on(Input.Changed, "#wiz-reported, #wiz-aware")
+    def _when_changed(self) -> None:
+        if self.step == "summary" and self.loaded:
+            self._render_summary()
+
+    @on(Input.Submitted, "#wiz-reported, #wiz-aware")
+    def _when_submitted(self) -> None:
+        self.focus_next()
+
     @on(Input.Submitted, "#wiz-text")
     def _confirm(self) -> None:
         if self.saving:
@@ -765,6 +828,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
         if not text:
             self._say("a title is needed" if self.mode == "new" else "a reason is needed", True)
             return
+        if self.mode == "new":
+            self._when_saved = self.when(self._now())
         self.saving = True
         self._say("recording…")
         self.save(result, text)
@@ -778,9 +843,11 @@ class ClassifyWizard(Screen[WizardDone | None]):
         assert target is not None
         try:
             if self.case is None:
+                reported, aware = self._when_saved
                 cid = create_case(self.store, subscriber=target.subscriber_id,
                     deployment=target.deployment.id if target.deployment else None,
-                    ctype=result.type, priority=result.priority, title=text, reported_at=now,
+                    ctype=result.type, priority=result.priority, title=text,
+                    reported_at=reported, aware_at=aware,
                     by=self.user, recorded_at=now, criterion=result.decided_by,
                     component=chosen_component(result, self.state))
                 label = f"{result.type} {result.priority or ''}".rstrip()
@@ -804,7 +871,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
             self.app.call_from_thread(self._failed, refusal_text(exc), False)
             return
         except Exception as exc:
-            self.app.call_from_thread(self._failed, f"not recorded: {fault_text(exc)}", False)
+            self.app.call_from_thread(self._failed, failed_text(self.app, exc), False)
             return
         self.app.call_from_thread(self.dismiss, done)
 

@@ -210,19 +210,24 @@ def chosen_component(result: Classification | None, state: WizardState) -> str |
     return state.component if state.component in options else None
 
 
-def new_case_clocks(target: Target, ctype: str, priority: str | None, now: int) -> list[ClockLine]:
-    """The clocks of a case opened now: response runs from now; the others start at the
-    acknowledgement, so they are shown "if acknowledged now"."""
+def new_case_clocks(target: Target, ctype: str, priority: str | None, now: int, *,
+                    reported_at: int | None = None,
+                    aware_at: int | None = None) -> list[ClockLine]:
+    """The clocks of a case opened now: response runs from the earlier of ``reported_at`` and
+    ``aware_at`` (default now; policy §3), so a case reported hours ago may be breached at
+    once; the others start at the acknowledgement, so they are shown "if acknowledged now"."""
     terms = target.terms
     facts = CaseFacts(id="(new)", subscriber=target.subscriber_id, type=ctype, priority=priority,
-                      reported_at=now,
+                      reported_at=now if reported_at is None else reported_at,
+                      aware_at=aware_at,
                       deployment=target.deployment.id if target.deployment else None)
     ev = evaluate(facts, [], terms, now)
     out = []
     for name, spec in terms.specs(ctype, priority).items():
         st = ev.clocks.get(name)
         if name == "response":
-            out.append(ClockLine(name, spec.target, None, st))
+            out.append(ClockLine(name, spec.target, None, st,
+                                 breaches_at_once=st is not None and st.breached))
         else:
             due = None if spec.target is None else spec.calendar.add(now, spec.target)
             out.append(ClockLine(name, spec.target, None, st, due_if_ack_now=due))

@@ -6,6 +6,7 @@ own, a frozen clock (Tuesday 2026-11-24 08:30 New York) and a pinned operator zo
 Our own cases make time visible:
 - Z-100 (8x5, New York): its update clock reached its target at Monday 17:00 exactly, so
   it is not breached until counting resumes at Tuesday 09:00 (risk group 2, due Monday).
+  It is assigned to the operator (``USER`` took it).
 - Y-200 (24x7): its response clock is due at 08:50; when the clock passes 08:50 it
   breaches and moves above Z-100 without a key.
 - Y-201: a title full of markup and terminal escapes.
@@ -56,7 +57,8 @@ def own_cases() -> dict[str, Any]:
         "cases": [
             _case("Z-100", "zephyr-labs", "zephyr-prod", "P2", "Token endpoint slow after patch",
                   "2026-11-23T15:00:00Z",
-                  [{"at": "2026-11-23T18:00:00Z", "kind": "acknowledged", "by": USER}]),
+                  [{"at": "2026-11-23T18:00:00Z", "kind": "acknowledged", "by": USER},
+                   {"at": "2026-11-23T18:00:00Z", "kind": "assigned", "by": USER, "to": USER}]),
             _case("Y-200", "yarrow-ops", "yarrow-prod", "P1", "Checkout API down in eu-west",
                   "2026-11-24T12:50:00Z", []),
             _case("Y-201", "yarrow-ops", "yarrow-prod", "P3", EVIL_TITLE,

@@ -77,3 +77,10 @@ def make_lead(store, name: str, now: int = 0) -> None:
         first_lead(store, name, name, now)
     else:
         set_role(store, lead, name, "lead", now)
+
+
+def init_db(capsys, db, **kw) -> None:
+    """Create the database at ``db`` as ``support-console init`` does: only ``init`` and
+    ``demo`` create one (a mistyped ``--db`` never opens an empty desk)."""
+    code, _, err = run(capsys, "--db", str(db), "init", **kw)
+    assert code == 0, err

@@ -54,7 +54,8 @@ def test_case_view_shows_clocks_facts_and_history(db):
                 assert clock_name in text
             assert "Dogwood Retail (dogwood-retail)" in text
             assert "dogwood-prod-gw · production · not managed · gateway 4.2.0" in text
-            assert "awaiting_subscriber" in text and "subscriber_responded" in text
+            assert "awaiting the subscriber" in text and "subscriber responded" in text
+            assert "awaiting_subscriber" not in text and "note=" not in text
             assert "Need request IDs" in text
             assert "BREACHED" in text
             assert "COUNTED/TARGET" in text
@@ -87,8 +88,13 @@ def test_every_action_by_key(db):
             await act(pilot, "o")
             assert kinds(db, "Z-101")[-1] == "workaround_provided"
 
-            await act(pilot, "f")
-            assert kinds(db, "Z-101")[-1] == "fix_eta_agreed"
+            await pilot.press("f")  # asks the ETA, in the operator's zone
+            await pilot.pause()
+            await pilot.press(*["backspace"] * 16, *"2026-11-27 17:00", "enter")
+            text = flat(await act(pilot))
+            assert events_of(db, "Z-101")[-1] == ("fix_eta_agreed", USER,
+                                                  {"eta": "2026-11-27T22:00:00Z"})
+            assert "fix ETA agreed eng-me ETA Fri 27 Nov 2026 17:00 EST" in text
 
             await pilot.press("u")
             await pilot.pause()
@@ -108,12 +114,18 @@ def test_every_action_by_key(db):
             assert events_of(db, "Z-101")[-1] == ("level_changed", USER, {"level": "L3"})
             assert "L3" in text.splitlines()[0]
 
-            text = await act(pilot, "R")
-            assert kinds(db, "Z-101")[-1] == "resolved"
+            await pilot.press("R")  # asks first, with an optional note
+            await pilot.pause()
+            assert "Resolve case Z-101?" in screen_text(app)
+            assert kinds(db, "Z-101")[-1] == "level_changed"
+            text = await act(pilot, *"keys rotated", "enter")
+            assert events_of(db, "Z-101")[-1] == ("resolved", USER, {"note": "keys rotated"})
             assert "resolved" in text.splitlines()[0]
 
-            await act(pilot, "C")
-            assert kinds(db, "Z-101")[-1] == "closed"
+            await pilot.press("C")
+            await pilot.pause()
+            await act(pilot, "enter")  # no note
+            assert events_of(db, "Z-101")[-1] == ("closed", USER, {})
 
             await act(pilot, "O")
             assert kinds(db, "Z-101")[-1] == "reopened"

@@ -60,7 +60,7 @@ def test_a_lead_previews_then_records_a_target_change(db):  # noqa: F811
                                 {"targets": {"incident.P2.workaround": "2h"}},
                                 "order form amendment", LEAD)]
         text = flat(screen_text(app))
-        assert "zephyr-labs: target changed from Tue 24 Nov 08:30" in text
+        assert "zephyr-labs: order-form target changed from Tue 24 Nov 08:30" in text
         shown = flat(section_text(app.screen, "#sub-changes"))
         assert "targets: incident.P2.workaround=2h" in shown and "order form amendment" in shown
         item = next(it for it in app.queue.items if it.id == "Z-100")

@@ -298,7 +298,7 @@ def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
             await pilot.press(*name, "enter", role_key)
             await settle(pilot)
         text = await keys(pilot, "greater_than_sign")
-        assert "CS-1101 moved to team_formed" in text and "roles 3/3" in text
+        assert "CS-1101 moved to team formed" in text and "roles 3/3" in text
         clock.advance(600)
         await pilot.press("x")
         await pilot.pause()
@@ -313,8 +313,8 @@ def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
         # an incomplete team does not move on (the engine refuses, nothing written)
         before = events_of(db, "CS-1101")
         text = await keys(pilot, "greater_than_sign")
-        assert ("refused, nothing written: CS-1101: column: board_moved: the war team is "
-                "incomplete (missing: executive): it cannot move on to plan_agreed") in text
+        assert ("refused, nothing written: the war team is incomplete (missing: executive): "
+                "it cannot move on to plan agreed") in text
         assert events_of(db, "CS-1101") == before
         # a new executive joins: the flag clears
         await pilot.press("a")

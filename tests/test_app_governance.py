@@ -233,6 +233,7 @@ def test_change_request_from_a_service_request_by_keys(db):
         text = flat(await keys(pilot, "1"))
         assert events_of(db, cr)[-1] == ("cr_status", USER, {"status": "approved"})
         assert "proposed → [approved] → scheduled" in text
+        assert "cr_status" not in text  # the notice and the history in words (issue 15)
         text = flat(await keys(pilot, "full_stop", "s"))
         assert "1 scheduled" in text and "rejected" in text.split("move it to", 1)[1]
         text = flat(await keys(pilot, "1"))
@@ -245,7 +246,11 @@ def test_change_request_from_a_service_request_by_keys(db):
 def test_confirmed_vulnerability_opens_a_linked_incident_by_keys(db):
     async def body(pilot, app):
         await open_case(pilot, "SRA-1")
-        await keys(pilot, "full_stop", "v")
+        text = await keys(pilot, "full_stop", "v")
+        # The priorities as the wizard names them (the policy's names, issue 15).
+        assert all(label in text for label in ("P0 Catastrophic", "P1 Critical", "P2 High",
+                                               "P3 Medium"))
+        assert "P1  high" not in text and "P2  medium" not in text
         text = await keys(pilot, "1")  # P1
         assert "title of the P1 incident" in text
         await pilot.press("enter")  # the suggested title

@@ -395,7 +395,7 @@ def test_case_suspension_helpers(db):
         await settle(pilot)
         assert events_of(db, "Z-100")[-1] == ("suspended", LEAD, {"reason": "custom_extension"})
         f = flat(screen_text(app))
-        assert "SLA suspended (custom_extension)" in f and "SLA suspended" in f
+        assert "SLA suspended (custom product extension)" in f and "SLA suspended" in f
         assert clock_states(db, "zephyr-labs")["Z-100"] == {"stopped", "suspended"}
         assert clock_states(db, "zephyr-labs")["Z-101"] == {"pending", "running"}  # one case only
         clock.advance(600)

@@ -52,7 +52,7 @@ def test_queue_opens_in_risk_order_like_the_cli(db):
             store.dispose()
             assert order(app) == expected
             text = screen_text(app)
-            assert "Tue 24 Nov 08:30 EST" in text  # the operator's zone, the frozen clock
+            assert "24 Nov 08:30 EST" in text and "engineer" in text  # zone, clock, role
             assert "! 11 breached" in text
             # a breached row carries a symbol, not only a colour
             assert row_line(app, "CS-1101").startswith("!")
@@ -162,10 +162,13 @@ def test_filters(db):
             assert len(app.queue.view) == total
             await pilot.press("t", "t")  # type: incident, query
             assert {it.type for it in app.queue.view} == {"query"}
-            await pilot.press("x", "m")  # mine: cases where eng-me recorded an event
+            await pilot.press("x", "m")  # mine: the cases assigned to eng-me (policy §10)
             await settle(pilot)
             assert order(app) == ["Z-100"]
-            assert "mine" in screen_text(app)
+            assert "assigned to me" in screen_text(app)
+            await pilot.press("u")  # unassigned: every other one
+            assert set(order(app)) == {it.id for it in app.queue.items} - {"Z-100"}
+            assert "unassigned" in screen_text(app) and "assigned to me" not in screen_text(app)
             await pilot.press("x", "slash")
             await pilot.press(*"sandbox")
             await pilot.press("enter")
@@ -216,7 +219,7 @@ def test_palette_jumps_to_a_case_and_to_a_subscriber(db):
 def test_markup_and_escapes_in_a_title_render_literally(db):
     async def go():
         app = make_app(db)
-        async with app.run_test(size=(160, 48)) as pilot:
+        async with app.run_test(size=(190, 48)) as pilot:  # the whole title fits
             await settle(pilot)
             line = row_line(app, "Y-201")
             assert "Portal [red]x[/] ^[[31mred^[[0m bell^G osc^[]52;c;aGk=^G end" in line

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import fingerprint, run
+from cli_support import fingerprint, init_db, run
 
 T0 = "2026-02-02T14:00:00Z"  # Monday 09:00 New York; 11:00 at -03:00
 NOW = "2026-02-04T15:00:00Z"  # Wednesday: when the changes below are recorded
@@ -51,6 +51,7 @@ def db(tmp_path: Path, capsys) -> Path:
     path = tmp_path / "changes.db"
     src = tmp_path / "doc.json"
     src.write_text(json.dumps(doc()), "utf-8")
+    init_db(capsys, path)
     assert run(capsys, "--db", str(path), "import", str(src), now=NOW)[0] == 0
     from cli_support import make_lead
 
@@ -178,6 +179,7 @@ def test_changes_round_trip_and_an_existing_subscriber_imports_only_unchanged(
     exported = json.loads(first)
     again = tmp_path / "again.db"
     (tmp_path / "x.json").write_text(first, "utf-8")
+    init_db(capsys, again)
     assert run(capsys, "--db", str(again), "import", str(tmp_path / "x.json"), now=LATER)[0] == 0
     assert json.loads(run(capsys, "--db", str(again), "export", now=LATER)[1]) == exported
     # The same subscriber with a new case: accepted (the subscriber is the same record).

@@ -41,6 +41,14 @@ GUIDELINES = [
 KEYS = [k for _, k in GUIDELINES]
 
 
+@pytest.fixture(autouse=True)
+def _desk(_isolated_default_db, capsys) -> None:
+    """``classify`` reads the desk's policy: a database made by ``init`` (nothing else
+    creates one)."""
+    assert main(["init"]) == 0
+    capsys.readouterr()
+
+
 def cli(capsys, *args: str) -> tuple[int, dict]:
     code = main(["classify", "--json", *args])
     out = capsys.readouterr().out

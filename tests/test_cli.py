@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import init_db, run
 from examples_data import EXAMPLE_FILES
 
 EXAMPLES = EXAMPLE_FILES
@@ -41,6 +41,7 @@ def test_examples_are_found():
 def test_example_queue_matches_exactly(path: Path, tmp_path: Path, capsys):
     doc = json.loads(path.read_text("utf-8"))
     db = tmp_path / "ex.db"
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path))
     assert code == 0, err
     code, out, _ = run(capsys, "queue", "--json", "--at", doc["at"], "--db", str(db))
@@ -75,6 +76,7 @@ def base_doc() -> dict:
 @pytest.fixture
 def db(tmp_path: Path, base_doc: dict, capsys) -> Path:
     path = tmp_path / "db.sqlite"
+    init_db(capsys, path)
     code, _, err = run(capsys, "--db", str(path), "import", str(write_json(tmp_path / "base.json", base_doc)))
     assert code == 0, err
     return path
@@ -156,6 +158,7 @@ def test_export_round_trips(db: Path, tmp_path: Path, capsys):
     code, first, _ = run(capsys, "--db", str(db), "export")
     assert code == 0
     again = tmp_path / "again.db"
+    init_db(capsys, again)
     code, _, err = run(capsys, "--db", str(again), "import", str(write_json(tmp_path / "exp.json", json.loads(first))))
     assert code == 0, err
     code, second, _ = run(capsys, "--db", str(again), "export")
@@ -319,8 +322,13 @@ def test_streamed_queue_json_equals_the_dict_form(tmp_path: Path, capsys):
         rows = load_queue(conn, default_policy(), at)
     built = {"at": format_instant(at), "cases": [
         case_json(r.id, r.subscriber, r.title, r.eval, deployment=r.deployment,
-                  reported_at=r.reported_at) for r in rows]}
+                  reported_at=r.reported_at, end_of_support=r.support[0],
+                  past_end_of_support=r.support[1], subscriber_terminated=r.terminated,
+                  assignee=r.assignee) for r in rows]}
     assert json.loads("".join(queue_json_chunks(at, rows))) == built
+    # The demo has them all (issue 15, item 12): the comparison covers every field.
+    assert {c["assignee"] for c in built["cases"]} - {None}
+    assert any(c["past_end_of_support"] for c in built["cases"])
 
 
 def test_shipped_examples_match_the_specification_when_it_is_beside_the_checkout():

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import init_db, run
 
 from console import clock
 
@@ -68,6 +68,7 @@ def db(tmp_path: Path, capsys):
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(DOC), encoding="utf-8")
     db = tmp_path / "db.sqlite"
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path))
     assert code == 0, err
     yield db
@@ -103,6 +104,7 @@ def import_problems(capsys, tmp_path: Path, doc: dict) -> list[str]:
     path = tmp_path / "more.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     db = tmp_path / "fresh.sqlite"
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path))
     assert code == 1
     assert "nothing was written" in err
@@ -152,6 +154,7 @@ def test_export_import_round_trips_components(db: Path, capsys, tmp_path: Path):
     path = tmp_path / "export.json"
     path.write_text(out, encoding="utf-8")
     again = tmp_path / "again.sqlite"
+    init_db(capsys, again)
     assert run(capsys, "--db", str(again), "import", str(path))[0] == 0
     assert run(capsys, "--db", str(again), "export")[1] == out
 

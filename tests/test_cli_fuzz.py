@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import fingerprint, run
+from cli_support import fingerprint, init_db, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -44,13 +44,15 @@ BASE = {
 COMMANDS = ["queue", "case", "event", "check", "sweep", "escalations", "meters", "import",
             "export", "classify", "suspend", "lift", "renew", "products", "product",
             "change-request", "confirm-vulnerability", "users", "user-add", "user-remove",
-            "attach", "purge", "operators", "policy", "rebuild", "init"]
+            "attach", "purge", "operators", "policy", "rebuild", "init", "assign", "take",
+            "unassign"]
 OPTIONS = ["--at", "--as-known-at", "--json", "--note", "--hours", "--priority", "--type",
            "--reason", "--level", "--link", "--name", "--role", "--status", "--column", "--part",
            "--text", "--criterion", "--exempt", "--late-reason", "--by", "--title", "--from",
            "--until", "--term-end", "--term-start", "--released", "--notice", "--dry-run",
            "--effective", "--subscriber", "--deployment", "--answer", "--list", "--email",
-           "--admin", "--expect-version", "--policy", "-o", "--version"]
+           "--admin", "--expect-version", "--policy", "-o", "--version", "--to", "--eta",
+           "--mine", "--unassigned"]
 WORDS = ["INC-1", "Q-1", "SR-1", "acme", "bas", "acme-prod", "u1", "acknowledged", "resolved",
          "reopened", "status_update", "time_logged", "reclassified", "escalated", "suspended",
          "level_changed", "war_team_member", "P0", "P1", "P9", "L4", "lead", "set", "list",
@@ -88,6 +90,7 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (d / "base.json").write_text(json.dumps(BASE), "utf-8")
     clock.freeze(NOW)
     try:
+        assert main(["--db", str(d / "f.db"), "init"]) == 0
         assert main(["--db", str(d / "f.db"), "import", str(d / "base.json")]) == 0
     finally:
         clock.freeze(None)
@@ -99,7 +102,11 @@ def fuzz_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 PREFIXES = {
     "event": [["event", c, k] for c in ("INC-1", "Q-1", "SR-1", "NOPE")
               for k in ("acknowledged", "status_update", "time_logged", "reclassified",
-                        "level_changed", "suspended", "escalated", "war_team_member", "bogus")],
+                        "level_changed", "suspended", "escalated", "war_team_member", "bogus",
+                        "assigned", "fix_eta_agreed")],
+    "assign": [["assign", c, who] for c in ("INC-1", "NOPE") for who in ("root", "nobody-x", "cron")],
+    "take": [["take", "INC-1"], ["take", "Q-1"]],
+    "unassign": [["unassign", "INC-1"]],
     "case": [["case", c] for c in ("INC-1", "Q-1", "NOPE", "\x1b[2J")],
     "suspend": [["suspend", s] for s in ("acme", "nope")],
     "lift": [["lift", "acme"]],
@@ -162,6 +169,7 @@ def test_after_the_fuzz_the_export_reimports_identically(fuzz_db: Path, capsys):
     path = fuzz_db / "export.json"
     path.write_text(first, "utf-8")
     again = fuzz_db / "again.db"
+    init_db(capsys, again)
     code, _, err = run(capsys, "--db", str(again), "import", str(path), now=NOW)
     assert code == 0, err
     assert json.loads(run(capsys, "--db", str(again), "export", now=NOW)[1]) == json.loads(first)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import init_db, run
 
 from console import clock
 
@@ -51,6 +51,7 @@ def db(tmp_path: Path, capsys) -> str:
     path = tmp_path / "d.json"
     path.write_text(json.dumps(doc()), encoding="utf-8")
     db = str(tmp_path / "db.sqlite")
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", db, "import", str(path))
     assert code == 0, err
     code, _, err = run(capsys, "--db", db, "sweep", login="lena")  # I-1 missed its workaround
@@ -118,5 +119,6 @@ def test_an_import_refuses_a_javascript_link(tmp_path: Path, capsys):
                                     "by": "eng", "level": "L4", "link": "javascript:alert(1)"})
     path = tmp_path / "d.json"
     path.write_text(json.dumps(d), encoding="utf-8")
+    init_db(capsys, tmp_path / "x.sqlite")
     code, _, err = run(capsys, "--db", str(tmp_path / "x.sqlite"), "import", str(path), now=NOW)
     assert code == 1 and "cases[1].events[1].link: a link must start with http:// or https://" in err

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import init_db, run
 from test_queue_paths import _history_doc
 
 from console import clock
@@ -75,6 +75,7 @@ def test_streamed_export_is_the_json_document_and_imports_back(history_db: Path,
         monkeypatch.setattr(import_stream, "import_cases",
                             lambda *a, _p=parallel, **k: original(*a, **k, parallel=_p))
         again = tmp_path / f"again-{parallel}.db"
+        init_db(capsys, again)
         code, _, err = run(capsys, "--db", str(again), "import", str(path), now=NOW)
         assert code == 0, err
         code, second, _ = run(capsys, "--db", str(again), "export", now=NOW)
@@ -115,6 +116,7 @@ def test_streamed_import_links_forward_across_batches_and_refuses_what_it_should
     path = tmp_path / "f.json"
     path.write_text(json.dumps(doc), "utf-8")
     db = tmp_path / "f.db"
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path), now=NOW)
     assert code == 0, err
     _, out, _ = run(capsys, "--db", str(db), "case", "CR-1", "--json", now=NOW)
@@ -127,6 +129,7 @@ def test_streamed_import_links_forward_across_batches_and_refuses_what_it_should
                     dict(cr, id="CR-2", links=["NOPE"])]
     path.write_text(json.dumps(bad), "utf-8")
     other = tmp_path / "g.db"
+    init_db(capsys, other)
     code, _, err = run(capsys, "--db", str(other), "import", str(path), now=NOW)
     assert code == 1
     assert f"cases[{len(doc['cases'])}].id: duplicate case id 'H-2'" in err
@@ -185,6 +188,7 @@ def test_sweep_reads_incidents_by_escalate_at_as_evaluating_every_one_would(tmp_
     db = tmp_path / "h.db"
     path = tmp_path / "h.json"
     path.write_text(json.dumps(_history_doc(200, 5)), "utf-8")
+    init_db(capsys, db)
     assert run(capsys, "--db", str(db), "import", str(path), now="2027-06-30T00:00:00Z")[0] == 0
     with open_store(str(db)) as store, store.connection() as conn:
         book = load_book(conn)
@@ -220,6 +224,7 @@ def test_every_summary_written_moves_rev(tmp_path: Path, capsys):
     db = tmp_path / "r.db"
     path = tmp_path / "r.json"
     path.write_text(json.dumps(_small_doc()), "utf-8")
+    init_db(capsys, db)
     assert run(capsys, "--db", str(db), "import", str(path), now=NOW)[0] == 0
 
     def revs() -> dict[str, int]:

@@ -11,7 +11,7 @@ import pwd
 from pathlib import Path
 
 import pytest
-from cli_support import fingerprint, run
+from cli_support import fingerprint, init_db, run
 
 from console import clock, identity
 from console.rules.policy import default_policy
@@ -38,6 +38,7 @@ def db(tmp_path: Path, capsys) -> Path:
     path = tmp_path / "d.json"
     path.write_text(json.dumps(doc()), encoding="utf-8")
     db = tmp_path / "db.sqlite"
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path))  # the creator fills it
     assert code == 0, err
     code, _, err = run(capsys, "--db", str(db), "init", "--lead", "lena")

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_support import make_lead, run
+from cli_support import init_db, make_lead, run
 
 from console.actions import Refused
 from console.lifespan import load_matrix, set_version
@@ -102,6 +102,7 @@ def db(tmp_path: Path, capsys) -> str:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(_doc()), encoding="utf-8")
     url = str(tmp_path / "db.sqlite")
+    init_db(capsys, url)
     code, _, err = run(capsys, "--db", url, "import", str(path))
     assert code == 0, err
     return url
@@ -182,6 +183,7 @@ def test_import_validates_products_with_paths(tmp_path: Path, capsys):
         "nope"]}
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
+    init_db(capsys, tmp_path / "db.sqlite")
     code, _, err = run(capsys, "--db", str(tmp_path / "db.sqlite"), "import", str(path))
     assert code == 1
     lines = err.splitlines()
@@ -200,6 +202,7 @@ def test_export_round_trips_products(db: str, tmp_path: Path, capsys):
     path = tmp_path / "exp.json"
     path.write_text(first, encoding="utf-8")
     other = str(tmp_path / "other.sqlite")
+    init_db(capsys, other)
     assert run(capsys, "--db", other, "import", str(path))[0] == 0
     _, second, _ = run(capsys, "--db", other, "export")
     assert json.loads(first) == json.loads(second)

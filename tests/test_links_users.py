@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import make_lead, run
+from cli_support import init_db, make_lead, run
 from sqlalchemy import func, select
 
 from console.actions import Refused
@@ -161,6 +161,7 @@ def db(tmp_path: Path, capsys) -> Path:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(_doc()), encoding="utf-8")
     db = tmp_path / "db.sqlite"
+    init_db(capsys, db)
     assert run(capsys, "--db", str(db), "import", str(path))[0] == 0
     assert run(capsys, "--db", str(db), "init", "--lead", "lena")[0] == 0
     return db
@@ -268,6 +269,7 @@ def test_import_refuses_l4_without_link(tmp_path: Path, capsys):
     doc["cases"][4]["events"] = [{"at": "2026-03-02T15:00:00Z", "kind": "level_changed", "by": "e", "level": "L4"}]
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
+    init_db(capsys, tmp_path / "x.sqlite")
     code, _, err = run(capsys, "--db", str(tmp_path / "x.sqlite"), "import", str(path))
     assert code == 1 and "cases[4].events[0].link: moving to L4 needs a link" in err
 
@@ -361,6 +363,7 @@ def test_cli_users(db: Path, capsys):
     path = db.with_name("exp.json")
     path.write_text(out, encoding="utf-8")
     other = db.with_name("other.sqlite")
+    init_db(capsys, other)
     assert run(capsys, "--db", str(other), "import", str(path))[0] == 0
     _, again, _ = run(capsys, "--db", str(other), "export")
     assert json.loads(again)["users"] == json.loads(out)["users"]

@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from cli_support import run
+from cli_support import init_db, run
 
 from console.rules.meters import Entry, meter
 from console.rules.policy import SubscriptionFacts, Terms, default_policy
@@ -97,6 +97,7 @@ def db(tmp_path: Path, capsys) -> str:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(doc), encoding="utf-8")
     url = str(tmp_path / "db.sqlite")
+    init_db(capsys, url)
     assert run(capsys, "--db", url, "import", str(path))[0] == 0
     assert run(capsys, "--db", url, "init", "--lead", "lena")[0] == 0
     return url

@@ -42,6 +42,7 @@ def desk(db_url: str, tmp_path: Path, capsys) -> str:
     their war teams now owing updates), query time logged, and an outbox with a message
     waiting and one given up."""
     with frozen(AT):
+        assert run(capsys, "--db", db_url, "init")[0] == 0  # only init creates a database
         for i, doc in enumerate(documents()):
             path = tmp_path / f"doc{i}.json"
             path.write_text(json.dumps(doc), "utf-8")
@@ -160,7 +161,9 @@ def test_served_on_loopback_by_prometheus_client(desk: str, tmp_path: Path):
 
 
 def test_bad_listen_address_and_missing_database(tmp_path: Path, capsys):
+    assert run(capsys, "--db", str(tmp_path / "x.db"), "init")[0] == 0
     code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "metrics", "--serve", "localhost")
     assert code == 1 and "--serve: expected HOST:PORT" in err
     code, _, err = run(capsys, "--db", str(tmp_path / "no" / "such" / "x.db"), "metrics")
-    assert code == 2 and "cannot" in err
+    assert code == 2 and "no database at" in err
+    assert not (tmp_path / "no").exists()

@@ -14,7 +14,7 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
-from cli_support import run
+from cli_support import init_db, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -98,7 +98,7 @@ def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, yea
         qrow = QueueRow((facts.id, sub, row["status"], row["type"], row["priority"],
                          row["level"], facts.reported_at, row["anchor_at"], row["valid_until"],
                          row["next_due"], json.dumps(row["clocks"]), "", None,
-                         row["escalated"], row["recorded_upto"]), terms, at)
+                         row["escalated"], row["recorded_upto"], None), terms, at)
         qrow.key = key_at(qrow, at)
         assert qrow.key == risk_key(facts.id, full.priority, facts.reported_at, full.clocks)
         assert qrow.marked == any(st.breached for st in full.clocks.values())
@@ -155,6 +155,7 @@ def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(tmp_pa
     db = tmp_path / "history.db"
     path = tmp_path / "h.json"
     path.write_text(json.dumps(_history_doc(300, 11)), "utf-8")
+    init_db(capsys, db)
     code, _, err = run(capsys, "--db", str(db), "import", str(path), now="2027-06-30T00:00:00Z")
     assert code == 0, err
     with open_store(str(db)) as store, store.connection() as conn:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_support import make_lead, run
+from cli_support import init_db, make_lead, run
 from sqlalchemy import func, select
 
 import console.retention as retention
@@ -272,6 +272,7 @@ def cli_db(tmp_path: Path, files, capsys) -> Path:
     path = tmp_path / "doc.json"
     path.write_text(json.dumps(_doc()), encoding="utf-8")
     db = tmp_path / "db.sqlite"
+    init_db(capsys, db)
     assert run(capsys, "--db", str(db), "import", str(path))[0] == 0
     for cid, f in files.items():
         code, _, err = run(capsys, "--db", str(db), "attach", cid, str(f), "--at", "2026-01-07T00:00:00Z")

@@ -64,3 +64,44 @@ def test_case_view(app, snap_compare, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+# -- NO_COLOR=1 (issue 15, item 2): urgency bold and reversed, never a dimmed grey ------------
+
+
+@pytest.fixture
+def app_no_color(tmp_path, monkeypatch):
+    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
+    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    clock.freeze(NOW)
+    url = make_db(tmp_path / "console.db")
+    yield ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
+    clock.freeze(None)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_queue_no_color(app_no_color, snap_compare, size):
+    assert snap_compare(app_no_color, terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_case_view_no_color(app_no_color, snap_compare, size):
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"CS-1401", "enter", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app_no_color, terminal_size=size, run_before=before)
+
+
+def test_case_view_60x20(app, snap_compare):
+    """Over SSH at 60×20 (issue 15, item 11): each clock on one readable line."""
+
+    async def before(pilot):
+        await settle(pilot)
+        await pilot.press("slash", *"CS-1401", "enter", "enter")
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(60, 20), run_before=before)

@@ -102,3 +102,28 @@ def test_board_refused_move(app, snap_compare, size):
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_board_no_color(tmp_path, monkeypatch, snap_compare, size):
+    """NO_COLOR=1 (issue 15, item 2): the overdue figures, LATE and the breach count bold
+    and reversed, never dimmed."""
+    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
+    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
+    monkeypatch.delenv("SUPPORT_CONSOLE_BELL", raising=False)
+    clock.freeze(NOW)
+    try:
+        url = make_db(tmp_path / "console.db")
+        _board_data(url)
+        app = ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
+
+        async def before(pilot):
+            await _open_board(pilot)
+            await pilot.press("right", "right")  # the formed team's card, its LATE update
+            await settle(pilot)
+
+        assert snap_compare(app, terminal_size=size, run_before=before)
+    finally:
+        clock.freeze(None)

@@ -253,7 +253,9 @@ def test_resolve_url_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / ".local" / "share"))
     data_dir = tmp_path / "home" / ".local" / "share" / "support-console"
     assert resolve_url(None) == f"sqlite:///{data_dir}/support.db"
-    assert data_dir.is_dir()
+    assert not data_dir.exists()  # resolving creates nothing; `init` makes the directory
+    open_store(None).dispose()
+    assert (data_dir / "support.db").is_file()
 
 
 def test_unreachable_postgres(monkeypatch: pytest.MonkeyPatch) -> None:

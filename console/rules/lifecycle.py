@@ -42,6 +42,7 @@ EVENT_KINDS = (
     "board_moved",
     "cr_status",
     "vulnerability_confirmed",
+    "assigned",
 )
 
 # Options each kind takes (beyond at/kind/by).
@@ -61,6 +62,10 @@ EVENT_OPTIONS: dict[str, tuple[str, ...]] = {
     "board_moved": ("column",),
     "cr_status": ("status", "note"),
     "vulnerability_confirmed": ("incident", "priority", "note"),
+    "assigned": ("to",),
+    "resolved": ("note",),
+    "closed": ("note",),
+    "fix_eta_agreed": ("eta", "note"),
 }
 PLAN_PARTS = ("assessment", "mitigation", "resources", "update_frequency")
 
@@ -102,6 +107,17 @@ def link_problem(link: Any) -> str | None:
     if not parts.hostname:
         return f"a link names a host: {link!r}"
     return None
+
+
+def assignee_of(events: Sequence[Event], initial: str | None = None) -> str | None:
+    """Who the case is assigned to after ``events`` (time order): the last ``assigned``
+    event's ``to`` (absent or null: unassigned; policy §10)."""
+    who = initial
+    for e in events:
+        if e.kind == "assigned":
+            to = e.data.get("to")
+            who = to.strip() if isinstance(to, str) and to.strip() else None
+    return who
 
 
 def cr_status_of(events: Sequence[Event]) -> str:
@@ -158,6 +174,23 @@ def criterion_in_force(case: CaseFacts, case_criterion: str | None,
     return criterion
 
 
+def _eta_problem(eta: Any, at: int) -> str | None:
+    """Why ``eta`` is not an agreed fix ETA for an event at ``at`` (an ISO 8601 instant,
+    not before the agreement)."""
+    from console.rules.timeutil import parse_instant
+
+    if not isinstance(eta, str):
+        return f"the fix ETA is an instant (ISO 8601 with an offset), got {eta!r}"
+    try:
+        when = parse_instant(eta)
+    except BadValue as exc:
+        return f"the fix ETA: {exc}"
+    if when < at:
+        return (f"the fix ETA {format_instant(when)} is before the agreement "
+                f"({format_instant(at)})")
+    return None
+
+
 class IllegalEvent(ValueError):
     """An event the case's state does not allow. ``index`` is its place in the history."""
 
@@ -185,6 +218,7 @@ class _State:
     vulnerability_confirmed: bool = False
     component: str | None = None
     awaiting_vendor: bool = False
+    assignee: str | None = None
 
 
 ClassifyCheck = Callable[[str, str | None], list[tuple[str, str]]]
@@ -263,7 +297,23 @@ def _check_one(
             refuse("kind", f"fix_eta_agreed: case {case.id} is not acknowledged yet")
         if st.fix_eta:
             refuse("kind", f"a fix ETA was already agreed on case {case.id}")
+        if "eta" in d:
+            why = _eta_problem(d["eta"], e.at)
+            if why:
+                refuse("eta", why)
         st.fix_eta = True
+    elif k == "assigned":
+        to = d.get("to")
+        if to is not None and (not isinstance(to, str) or not to.strip()):
+            refuse("to", "a case is assigned to a login name (or to nobody)")
+        if isinstance(to, str) and any(ch.isspace() or not ch.isprintable() for ch in to.strip()):
+            refuse("to", f"a login name holds no spaces or control characters: {to!r}")
+        to = to.strip() if isinstance(to, str) else None
+        if to is None and st.assignee is None:
+            refuse("to", f"case {case.id} is not assigned to anyone")
+        if to is not None and to == st.assignee:
+            refuse("to", f"case {case.id} is already assigned to {to}")
+        st.assignee = to
     elif k == "resolved":
         if resolved:
             refuse("kind", f"case {case.id} is already resolved")

@@ -31,7 +31,7 @@ APP_NAME = "support-console"
 DEFAULT_FILE = "support.db"
 #: The newest migration; kept here so start-up can check the schema with one query
 #: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0011_queue_speed"
+HEAD = "0012_assignment"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Seconds a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
@@ -45,16 +45,25 @@ class StoreUnavailable(Exception):
     """The database cannot be opened or reached; the message is meant for a person."""
 
 
+class NoDatabase(StoreUnavailable):
+    """Nothing at the path or URL given is a support-console database, and the command may
+    not create one (only ``init`` and ``demo`` do): a mistyped ``--db`` must never open an
+    empty desk that shows "0 breached"."""
+
+    def __init__(self, where: str, *, other: bool = False) -> None:
+        what = "no support-console database" if other else "no database"
+        super().__init__(f"{what} at {where} (`support-console init` creates one)")
+        self.where = where
+
+
 def resolve_url(db: str | None = None) -> str:
     """The SQLAlchemy URL to use: ``db``, else $SUPPORT_CONSOLE_DB, else the data dir.
 
     A value containing ``://`` is a URL; anything else is a SQLite file path.
     """
     value = db or os.environ.get(ENV_VAR) or ""
-    if not value:
-        data_dir = Path(platformdirs.user_data_dir(APP_NAME))
-        data_dir.mkdir(parents=True, exist_ok=True)
-        value = str(data_dir / DEFAULT_FILE)
+    if not value:  # the directory is made when a database is created there (``init``)
+        value = str(Path(platformdirs.user_data_dir(APP_NAME)) / DEFAULT_FILE)
     if "://" not in value:
         return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
     for prefix in ("postgresql://", "postgres://"):
@@ -296,6 +305,19 @@ class Store:
                 return False  # no such table yet
             return [r[0] for r in rows] == [HEAD]
 
+    def _has_schema(self) -> bool:
+        """Whether the database holds a support-console schema at all (any version)."""
+        with self._connect(self.engine) as conn:
+            try:
+                conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+            except exc.DBAPIError as err:
+                if err.connection_invalidated:
+                    raise StoreUnavailable(
+                        f"cannot open the database {self.safe_url}: {_reason(err)}"
+                    ) from err
+                return False
+            return True
+
     def _upgrade(self) -> None:
         """Create or upgrade the schema, one process at a time.
 
@@ -399,14 +421,18 @@ def _sqlite_engine(url: Any, busy_timeout: float, cache_kib: int | None = None) 
 
 
 def open_store(
-    url: str | None = None, *, create: bool = True, busy_timeout: float = BUSY_TIMEOUT,
-    cache_kib: int | None = None,
+    url: str | None = None, *, create: bool = True, existing: bool = False,
+    busy_timeout: float = BUSY_TIMEOUT, cache_kib: int | None = None,
 ) -> Store:
     """Open (and by default create or upgrade) the database named by ``resolve_url(url)``.
 
     Raises StoreUnavailable when it cannot be opened or reached. With ``create=False`` the
-    schema is left alone and a missing SQLite file is an error. ``cache_kib``: SQLite's
-    page cache per connection (default 2 MB; a console with many threads keeps it small).
+    schema is left alone and a missing SQLite file is an error. With ``existing=True`` (every
+    command but ``init`` and ``demo``) the database must exist already: a missing SQLite
+    file, or a file or PostgreSQL database without the schema, raises NoDatabase and nothing
+    is created (no file, no ``-wal``/``-shm``); an older schema is still upgraded.
+    ``cache_kib``: SQLite's page cache per connection (default 2 MB; a console with many
+    threads keeps it small).
     """
     resolved = resolve_url(url)
     safe = mask_url(resolved)
@@ -415,12 +441,20 @@ def open_store(
         backend = sa_url.get_backend_name()
         if backend == "sqlite":
             path = sa_url.database
-            if not create and path and path != ":memory:" and not Path(path).exists():
+            missing = bool(path) and path != ":memory:" and not Path(path).exists()
+            if missing and existing:
+                raise NoDatabase(str(path))
+            if existing and not missing and path and path != ":memory:" \
+                    and Path(path).is_file() and Path(path).stat().st_size == 0:
+                raise NoDatabase(str(path), other=True)  # an empty file: left untouched
+            if missing and not create:
                 raise StoreUnavailable(f"no database at {safe}")
-            if create and path and path != ":memory:" and not Path(path).exists():
+            if create and missing:
                 from console.store.shared_file import create_file
 
                 with contextlib.suppress(OSError):  # SQLite says why in its own words
+                    if Path(path).parent == Path(platformdirs.user_data_dir(APP_NAME)):
+                        Path(path).parent.mkdir(parents=True, exist_ok=True)  # the default
                     create_file(Path(path))
             engine = _sqlite_engine(sa_url, busy_timeout, cache_kib)
         else:
@@ -433,8 +467,12 @@ def open_store(
 
     store = Store(resolved, engine)
     try:
-        if not store._at_head() and create:
-            store._upgrade()
+        if not store._at_head():
+            if existing and not store._has_schema():
+                where = str(sa_url.database) if backend == "sqlite" else safe
+                raise NoDatabase(where, other=True)
+            if create or existing:
+                store._upgrade()
     except BaseException:
         engine.dispose()
         raise
