@@ -99,7 +99,7 @@ def _child(fd: int, db: str | None, policy_path: str | None) -> None:
         from console.store.engine import StoreUnavailable, open_store
 
         try:
-            store = open_store(db)
+            store = open_store(db, existing=True)  # only init and demo create one
         except StoreUnavailable as exc:
             _send(fd, ("error", str(exc), 2))
             return
