@@ -4,7 +4,7 @@ A database "written an hour ago" is made by ``support-console demo --at (now - 1
 every event lies before that instant and was recorded when it happened, so a console
 started now with the real clock sees exactly what a desk sees an hour after its last
 write (no faked "now"). Databases are kept in ``$BENCH_DATA`` (default
-``/work/benchdata-14``, outside the repository: a million cases take a few GB) and reused
+``~/.cache/support-console-bench``, outside the repository: a million cases take a few GB) and reused
 while their age is within 15 minutes (or a tenth) of the age asked for.
 
     python bench/benchdata.py --open 100000 --closed 0 --age 3600   # make one now
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("BENCH_DATA", "/work/benchdata-14"))
+DATA = Path(os.environ.get("BENCH_DATA", Path.home() / ".cache" / "support-console-bench"))
 EXE = [sys.executable, "-m", "console"]
 LISTED = 0.924  # the demo's share of recent cases still listed (open or resolved)
 

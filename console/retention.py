@@ -49,16 +49,18 @@ from console.rules.retention import (
 from console.rules.timeutil import format_instant, parse_instant
 from console.scrub import Scrubber
 from console.store.engine import mark_changed
-from models import Attachment, Escalation, PurgeAudit, SupportUser
+from models import Attachment, Escalation, NotifyOutbox, PurgeAudit, SupportUser
 
 A = Attachment.__table__
 U = SupportUser.__table__
 PA = PurgeAudit.__table__
 ESC = Escalation.__table__
+OUT = NotifyOutbox.__table__
 #: Tables a purge rewrites or deletes from: vacuumed after it on PostgreSQL.
 TOUCHED_TABLES = ("support_user", "attachment", "support_case", "case_event", "time_entry",
                   "escalation", "subscriber_suspension", "suspension_lift",
-                  "case_state")  # case_state: its copy of the title (migration 0011)
+                  "case_state",  # its copy of the title (migration 0011)
+                  "notify_outbox")  # messages quote titles (migration 0013)
 #: How far ``--at`` may lie ahead of the clock (a purge removes what is due by now).
 AHEAD = 300
 
@@ -256,6 +258,8 @@ def _forget_users(session: Any, user_ids: list[str]) -> tuple[list[str], int]:
         (A, "id", {"texts": ("name",), "bys": ("added_by",), "case_col": "case_id"}),
         (SS, "id", {"bys": ("by",)}),
         (SL, "id", {"bys": ("by",)}),
+        # Notifications quote case titles (PostgreSQL: migration 0013's trigger).
+        (OUT, "id", {"texts": ("title", "body", "last_error")}),
     ):
         t, n = _rewrite(session, table, key, scrub, **kw)
         touched |= t

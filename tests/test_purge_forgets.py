@@ -89,6 +89,22 @@ def files(tmp: Path) -> dict[str, Path]:
     return out
 
 
+#: A paging message about A-1, queued and sent before the purge: it quotes the title.
+MESSAGE_SQL = (
+    "INSERT INTO notify_receiver (url, kinds, lead_time, timezone, created_at) "
+    "VALUES ('json://localhost/hook', '[\"escalation\"]', 1800, 'UTC', 0)",
+    "INSERT INTO notify_outbox (receiver_id, kind, case_id, clock, period, event_at, created_at, "
+    "title, body, status, attempts, next_attempt_at, last_error) SELECT id, 'escalation', "
+    f"'A-1', 'workaround', 0, 0, 0, 'A-1 P1 acme: {NAME} cannot log in', "
+    f"'A-1 (P1 incident of acme, \"{NAME} cannot log in\"): call {EMAIL}', 'sent', 1, 0, "
+    f"'first try refused for {NAME}' FROM notify_receiver",
+)
+
+
+def outbox_texts(rows) -> list[str]:
+    return [t for r in rows for t in r]
+
+
 def holds(path: Path) -> list[str]:
     """The needles found in a file's raw bytes, ignoring case."""
     data = path.read_bytes().lower()
@@ -139,6 +155,13 @@ def test_sqlite_purge_leaves_no_byte_behind(tmp_path: Path, capsys, monkeypatch)
             code, _, err = run(capsys, "--db", str(db), "attach", cid, str(f), "--at",
                                "2026-03-05T00:00:00Z", login="lena")
             assert code == 0, err
+        import sqlite3
+
+        con = sqlite3.connect(db)
+        with con:
+            for sql in MESSAGE_SQL:
+                con.execute(sql)
+        con.close()
         raw = [db, Path(f"{db}-wal"), *store_dir.iterdir()]
         assert found(raw), "the test must see the values before the purge"
         code, out, err = run(capsys, "--db", str(db), "purge", "--json", login="lena")
@@ -151,6 +174,12 @@ def test_sqlite_purge_leaves_no_byte_behind(tmp_path: Path, capsys, monkeypatch)
         assert len(list(store_dir.iterdir())) == 2  # B-2's and B-3's copies
         assert all(f.exists() for f in src.values())  # the engineers' own files are theirs
         check_history(capsys, str(db), login="lena")
+        con = sqlite3.connect(db)
+        texts = outbox_texts(con.execute("SELECT title, body, last_error FROM notify_outbox"))
+        con.close()
+        assert texts == [f"A-1 P1 acme: {REMOVED_USER} cannot log in",
+                         f'A-1 (P1 incident of acme, "{REMOVED_USER} cannot log in"): call '
+                         f"{REMOVED_USER}", f"first try refused for {REMOVED_USER}"]
         # Reading it back leaves nothing either.
         assert found([db, Path(f"{db}-wal"), *store_dir.iterdir()]) == {}
     finally:
@@ -171,6 +200,9 @@ def test_postgres_purge_leaves_no_byte_behind(pg_server, pg_url, tmp_path: Path,
             code, _, err = run(capsys, "--db", desk.lead_url, "attach", cid, str(f), "--at",
                                "2026-03-05T00:00:00Z")
             assert code == 0, err
+        with desk.owner() as conn:
+            for sql in MESSAGE_SQL:
+                conn.execute(sql)
         oid = desk.rows("SELECT oid FROM pg_database WHERE datname = current_database()")[0][0]
         base = pg_server.data / "base" / str(oid)
 
@@ -195,6 +227,10 @@ def test_postgres_purge_leaves_no_byte_behind(pg_server, pg_url, tmp_path: Path,
         assert code == 0, err
         assert found(relation_files()) == {}
         check_history(capsys, desk.lead_url)
+        texts = outbox_texts(desk.rows("SELECT title, body, last_error FROM notify_outbox"))
+        assert texts == [f"A-1 P1 acme: {REMOVED_USER} cannot log in",
+                         f'A-1 (P1 incident of acme, "{REMOVED_USER} cannot log in"): call '
+                         f"{REMOVED_USER}", f"first try refused for {REMOVED_USER}"]
         assert found(relation_files()) == {}
         # The audit names the lead and holds ids only.
         (audit,) = desk.rows("SELECT by, counts::text, ids::text FROM purge_audit")
