@@ -21,7 +21,7 @@ KEYS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         ("↑↓ j k", "move; PgUp/PgDn a page; Home/g, End/G first and last"),
         ("enter", "open the case under the cursor"),
         ("n", "new case (the classification wizard)"),
-        ("/", "search id, subscriber, title (enter: done)"),
+        ("/", "search id, subscriber, title (enter: keep; esc: drop)"),
         ("m", "assigned to me (again: all)"),
         ("u", "unassigned (again: all)"),
         ("b", "breached only"), ("p", "priority: P0 → P3 → all"),

@@ -68,7 +68,7 @@ class QueuePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-filters", markup=False)
-        box = Input(placeholder="search id, subscriber, title (enter: done)", id="queue-search",
+        box = Input(placeholder="search id, subscriber, title (enter: keep; esc: drop)", id="queue-search",
                     compact=True)
         box.cursor_blink = False
         yield box
@@ -190,6 +190,17 @@ class QueuePane(Vertical):
     @on(Input.Changed, "#queue-search")
     def _search_changed(self, event: Input.Changed) -> None:
         self.set_filters(self.filters.with_(text=event.value.strip()))
+
+    def on_key(self, event: Any) -> None:
+        """Esc in the search box: the search is dropped and the box closed."""
+        if event.key == "escape" and isinstance(self.app.focused, Input) \
+                and self.app.focused.id == "queue-search":
+            event.stop()
+            box = self.app.focused
+            box.value = ""
+            box.display = False
+            self.set_filters(self.filters.with_(text=""))
+            self.table.focus()
 
     @on(Input.Submitted, "#queue-search")
     def _search_done(self) -> None:

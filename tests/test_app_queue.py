@@ -175,6 +175,13 @@ def test_filters(db):
             assert set(order(app)) == {"CS-1102", "Z-101"}
             assert "search='sandbox'" in screen_text(app)
             assert app.focused is app.query_one("#queue-table")
+            # Esc in the search box drops the search and closes the box (never quits).
+            await pilot.press("x", "slash", *"sandbox")
+            assert set(order(app)) == {"CS-1102", "Z-101"}
+            await pilot.press("escape")
+            assert len(app.queue.view) == total and "Filter: none" in screen_text(app)
+            assert not app.query_one("#queue-search").display
+            assert app.focused is app.query_one("#queue-table") and app.is_running
             await pilot.press("x", "s")
             await pilot.pause()
             await pilot.press(*"yarrow", "enter")
