@@ -36,7 +36,7 @@ from textual.widgets.option_list import Option
 from console.errors import fault_text
 from console.text import inert
 from screens.notice import notice_text
-from screens.pane_read import read_for_pane
+from screens.pane_read import ReadState, read_for_pane
 from screens.words import refusal_text
 
 WIDE = 110
@@ -171,7 +171,7 @@ def case_line(it: Any) -> str:
     return f"{it.subscriber:<16} {kind:<3} {prio:<2} {it.status:<8} {' '.join(it.title.split())}"
 
 
-class LifespanPane(Vertical):
+class LifespanPane(ReadState, Vertical):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     BINDINGS = [
@@ -219,9 +219,6 @@ class LifespanPane(Vertical):
         if self.data is None or utc_date(at) != utc_date(self.data.at):
             self.refresh_data()
 
-    def _user(self) -> str:
-        return getattr(self.app, "user", None) or "unknown"
-
     @work(thread=True, exclusive=True, group="lifespan-read")
     def _load(self, items: list[Any]) -> None:
         """Read the matrix and put the queue's cases (a copy of the list taken on the
@@ -234,11 +231,6 @@ class LifespanPane(Vertical):
             return data
 
         read_for_pane(self, load, "the support matrix")
-
-    def _failed(self, message: str) -> None:
-        self.error = message
-        self.reading = False
-        self._show_status()
 
     def show_data(self, data: MatrixData) -> None:
         from screens.queue_table import QueueTable

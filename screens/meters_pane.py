@@ -30,6 +30,7 @@ from textual.widgets.option_list import Option
 from console.errors import fault_text
 from console.text import inert
 from screens.burn_chart import hours, meter_bar, whole_percent
+from screens.pane_read import ReadState
 
 WIDE = 110
 SUGGESTED_REASON = "usage_limit_exceeded"
@@ -139,7 +140,7 @@ def row_text(row: MeterRow, width: int) -> Text:
     return line
 
 
-class MetersPane(Vertical):
+class MetersPane(ReadState, Vertical):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     BINDINGS = [
@@ -208,11 +209,6 @@ class MetersPane(Vertical):
             app.call_from_thread(self._failed, f"cannot read the meters: {fault_text(exc)}")
             return
         app.call_from_thread(self.show_rows, rows, at)
-
-    def _failed(self, message: str) -> None:
-        self.error = message
-        self.reading = False
-        self._show_status()
 
     def show_rows(self, rows: list[MeterRow], at: int) -> None:
         self.rows, self.at = rows, at

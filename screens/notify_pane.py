@@ -28,7 +28,7 @@ from textual.widgets import Static
 
 from console.text import inert
 from screens.notice import notice_text
-from screens.pane_read import read_for_pane
+from screens.pane_read import ReadState, read_for_pane
 from screens.words import refusal_text
 
 LEGEND = "R retry the failed (leads) · r re-read · receivers: `notify add` (CLI)"
@@ -65,7 +65,7 @@ def _when(ts: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%a %d %b %H:%M")
 
 
-class NotifyPane(Vertical):
+class NotifyPane(ReadState, Vertical):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     BINDINGS = [
@@ -103,17 +103,9 @@ class NotifyPane(Vertical):
         if self.display:
             self._load()
 
-    def _user(self) -> str:
-        return getattr(self.app, "user", None) or "unknown"
-
     @work(thread=True, exclusive=True, group="notify-read")
     def _load(self) -> None:
         read_for_pane(self, load_notify, "the notifications")
-
-    def _failed(self, message: str) -> None:
-        self.error = message
-        self.reading = False
-        self._show_status()
 
     def show_data(self, data: NotifyData) -> None:
         self.data = data

@@ -1,4 +1,5 @@
-"""The body of a pane's background read: wait for the app's store, read, show or say why."""
+"""The body of a pane's background read: wait for the app's store, read, show or say why;
+and the state every such pane keeps about it (``ReadState``)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,23 @@ def read_for_pane(pane: Any, loader: Callable[[Any, int, str], Any], what: str) 
         app.call_from_thread(pane._failed, f"cannot read {what}: {fault_text(exc)}")
         return
     app.call_from_thread(pane.show_data, data)
+
+
+class ReadState:
+    """For a pane read by ``read_for_pane``: who is operating, and a failed read said on the
+    pane's status line (``_show_status``) while it keeps what it showed."""
+
+    app: Any
+    reading: bool
+    error: str | None
+
+    def _show_status(self) -> None:
+        raise NotImplementedError
+
+    def _user(self) -> str:
+        return getattr(self.app, "user", None) or "unknown"
+
+    def _failed(self, message: str) -> None:
+        self.error = message
+        self.reading = False
+        self._show_status()

@@ -33,7 +33,7 @@ from textual.widgets import Static
 from console.errors import fault_text
 from console.text import inert
 from screens.notice import notice_text
-from screens.pane_read import read_for_pane
+from screens.pane_read import ReadState, read_for_pane
 from screens.words import refusal_text
 
 AHEAD_DAYS = 30
@@ -104,7 +104,7 @@ def audit_text(audit: dict[str, Any], tz: tzinfo) -> Text:
     return t
 
 
-class PurgePane(Vertical):
+class PurgePane(ReadState, Vertical):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     BINDINGS = [
@@ -147,17 +147,9 @@ class PurgePane(Vertical):
                 datetime.fromtimestamp(self.data.at, self.tz).date():
             self._load()
 
-    def _user(self) -> str:
-        return getattr(self.app, "user", None) or "unknown"
-
     @work(thread=True, exclusive=True, group="purge-read")
     def _load(self) -> None:
         read_for_pane(self, load_purge, "the purge plan")
-
-    def _failed(self, message: str) -> None:
-        self.error = message
-        self.reading = False
-        self._show_status()
 
     def show_data(self, data: PurgeData) -> None:
         self.data = data
