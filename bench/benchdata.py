@@ -54,9 +54,23 @@ def database(open_cases: int, closed: int, age: int, *, fresh: bool = False) -> 
     guess = min(age - 60, 0.0006 * (cases_for(open_cases) + closed))
     written = time.time() - age + max(0.0, guess)
     t0 = time.perf_counter()
-    subprocess.run([*EXE, "--db", str(db), "demo", "--cases", str(cases_for(open_cases)),
-                    "--closed", str(closed), "--no-tui", "--at", iso(written)],
-                   check=True, cwd=ROOT)
+    subprocess.run(
+        [
+            *EXE,
+            "--db",
+            str(db),
+            "demo",
+            "--cases",
+            str(cases_for(open_cases)),
+            "--closed",
+            str(closed),
+            "--no-tui",
+            "--at",
+            iso(written),
+        ],
+        check=True,
+        cwd=ROOT,
+    )
     took = time.perf_counter() - t0
     # The last write is the demo's "now": the database ages from there.
     meta.write_text(json.dumps({"written_at": written, "made_in_s": round(took, 1)}))

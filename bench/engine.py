@@ -35,8 +35,9 @@ def timed(args: list[str]) -> tuple[float, float, int]:
     """(wall s, CPU s of the command and its children, bytes of stdout)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    out = subprocess.run(args, check=False, cwd=ROOT, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL)
+    out = subprocess.run(
+        args, check=False, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -67,12 +68,21 @@ def main() -> None:
         rows = conn.execute(select(C)).all()
         events = load_events(conn, [r.id for r in rows])
         cuts = split_points(conn, at, 2)
-        shares = [conn.exec_driver_sql(
-            "SELECT count(*) FROM case_state WHERE listed = 1 AND reported_at <= ? AND "
-            + ("reported_at < ?" if i == 0 else "reported_at >= ?"), (at, cuts[0])).scalar()
-            for i in range(2)] if cuts else []
-    facts = [(case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at))
-             for r in rows]
+        shares = (
+            [
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM case_state WHERE listed = 1 AND reported_at <= ? AND "
+                    + ("reported_at < ?" if i == 0 else "reported_at >= ?"),
+                    (at, cuts[0]),
+                ).scalar()
+                for i in range(2)
+            ]
+            if cuts
+            else []
+        )
+    facts = [
+        (case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at)) for r in rows
+    ]
     for f, ev, t in facts[:2000]:  # lay the calendars out
         evaluate(f, ev, t, at)
     best = None
@@ -83,20 +93,28 @@ def main() -> None:
         dt = time.perf_counter() - t0
         best = dt if best is None else min(best, dt)
     assert best is not None
-    print(f"evaluate, full history, all clocks, one core: {len(facts) / best:,.0f} cases/s "
-          f"({len(facts):,} cases in {best:.2f} s, best of {args.runs})")
+    print(
+        f"evaluate, full history, all clocks, one core: {len(facts) / best:,.0f} cases/s "
+        f"({len(facts):,} cases in {best:.2f} s, best of {args.runs})"
+    )
     store.dispose()
     if shares:
-        print(f"queue --json workers' shares (reported_at cut at {iso(cuts[0])}): "
-              f"{shares[0]:,} / {shares[1]:,} listed cases")
-    for label, extra in (("queue --json, now", []),
-                         ("queue --json --at +7 days", ["--at", iso(at + 7 * 86400)])):
-        runs = [timed([*EXE, "--db", str(db), "queue", "--json", *extra])
-                for _ in range(args.runs)]
+        print(
+            f"queue --json workers' shares (reported_at cut at {iso(cuts[0])}): "
+            f"{shares[0]:,} / {shares[1]:,} listed cases"
+        )
+    for label, extra in (
+        ("queue --json, now", []),
+        ("queue --json --at +7 days", ["--at", iso(at + 7 * 86400)]),
+    ):
+        runs = [timed([*EXE, "--db", str(db), "queue", "--json", *extra]) for _ in range(args.runs)]
         wall, cpu, size = min(runs)
-        print(f"{label}: {wall:.2f} s wall, {cpu:.2f} s CPU = {cpu / wall:.2f} x wall "
-              f"(best of {args.runs}: " + ", ".join(f"{w:.2f}/{c:.2f}" for w, c, _ in runs)
-              + f"; {size / 1e6:.0f} MB of JSON; goal <= 1.5 s wall, CPU >= 1.6 x wall)")
+        print(
+            f"{label}: {wall:.2f} s wall, {cpu:.2f} s CPU = {cpu / wall:.2f} x wall "
+            f"(best of {args.runs}: "
+            + ", ".join(f"{w:.2f}/{c:.2f}" for w, c, _ in runs)
+            + f"; {size / 1e6:.0f} MB of JSON; goal <= 1.5 s wall, CPU >= 1.6 x wall)"
+        )
 
 
 if __name__ == "__main__":

@@ -37,29 +37,46 @@ from benchdata import DATA, EXE, copy, database  # noqa: E402
 
 #: (name, SQL) of the reads whose plans matter: ``:at`` is now.
 PLANS = (
-    ("queue: listed cases", "SELECT s.case_id FROM case_state s WHERE s.listed = {t} "
-     "AND s.reported_at <= :at"),
-    ("queue: closed after --at", "SELECT s.case_id FROM case_state s WHERE s.listed = {f} "
-     "AND s.anchor_at > :at AND +s.reported_at <= :at"),
-    ("first screen: earliest dues", "SELECT s.case_id FROM case_state s WHERE s.listed = {t} "
-     "AND s.next_due IS NOT NULL AND +s.reported_at <= :at ORDER BY s.listed, s.next_due "
-     "LIMIT 400"),
-    ("sweep: incidents due", "SELECT s.case_id FROM case_state s WHERE s.listed = {t} AND "
-     "s.type = 'incident' AND s.escalated = {f} AND s.escalate_at <= :at AND "
-     "+s.anchor_at <= :at"),
-    ("sweep: next instant", "SELECT MIN(s.escalate_at) FROM case_state s WHERE s.listed = {t} "
-     "AND s.type = 'incident' AND s.escalated = {f} AND s.escalate_at > :at"),
+    (
+        "queue: listed cases",
+        "SELECT s.case_id FROM case_state s WHERE s.listed = {t} AND s.reported_at <= :at",
+    ),
+    (
+        "queue: closed after --at",
+        "SELECT s.case_id FROM case_state s WHERE s.listed = {f} "
+        "AND s.anchor_at > :at AND +s.reported_at <= :at",
+    ),
+    (
+        "first screen: earliest dues",
+        "SELECT s.case_id FROM case_state s WHERE s.listed = {t} "
+        "AND s.next_due IS NOT NULL AND +s.reported_at <= :at ORDER BY s.listed, s.next_due "
+        "LIMIT 400",
+    ),
+    (
+        "sweep: incidents due",
+        "SELECT s.case_id FROM case_state s WHERE s.listed = {t} AND "
+        "s.type = 'incident' AND s.escalated = {f} AND s.escalate_at <= :at AND "
+        "+s.anchor_at <= :at",
+    ),
+    (
+        "sweep: next instant",
+        "SELECT MIN(s.escalate_at) FROM case_state s WHERE s.listed = {t} "
+        "AND s.type = 'incident' AND s.escalated = {f} AND s.escalate_at > :at",
+    ),
     ("console: changed since", "SELECT case_id FROM case_state WHERE rev > :rev"),
-    ("meters: this term's time", "SELECT t.subscriber_id, t.at FROM time_entry t "
-     "WHERE t.at >= :since"),
+    (
+        "meters: this term's time",
+        "SELECT t.subscriber_id, t.at FROM time_entry t WHERE t.at >= :since",
+    ),
 )
 
 
 def run(args: list[str], **kw) -> tuple[float, float, int]:
     """(wall s, peak RSS MB of the command, exit code)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *args], cwd=ROOT,
-                          stderr=subprocess.PIPE, text=True, **kw)
+    proc = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True, **kw
+    )
     wall = time.perf_counter() - t0
     tail = proc.stderr.strip().splitlines()
     kb = int(tail[-1]) if tail and tail[-1].isdigit() else 0
@@ -95,16 +112,37 @@ def pg_plans() -> None:
         server.start()
         url = server.create_database()
         t0 = time.perf_counter()
-        subprocess.run([*EXE, "--db", url, "demo", "--cases", "2165", "--closed", "100000",
-                        "--no-tui", "--at", time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                         time.gmtime(time.time() - 86400))],
-                       check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
-        print(f"\nPostgreSQL 15: 2,000 open + 100,000 closed made in "
-              f"{time.perf_counter() - t0:.0f} s; plans (EXPLAIN, after ANALYZE):")
+        subprocess.run(
+            [
+                *EXE,
+                "--db",
+                url,
+                "demo",
+                "--cases",
+                "2165",
+                "--closed",
+                "100000",
+                "--no-tui",
+                "--at",
+                time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 86400)),
+            ],
+            check=True,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
+        print(
+            f"\nPostgreSQL 15: 2,000 open + 100,000 closed made in "
+            f"{time.perf_counter() - t0:.0f} s; plans (EXPLAIN, after ANALYZE):"
+        )
         import psycopg
 
-        with psycopg.connect(host=str(server.dir), port=server.port, user="postgres",
-                             dbname=url.split("/", 3)[3].split("?")[0], autocommit=True) as pg:
+        with psycopg.connect(
+            host=str(server.dir),
+            port=server.port,
+            user="postgres",
+            dbname=url.split("/", 3)[3].split("?")[0],
+            autocommit=True,
+        ) as pg:
             pg.execute("ANALYZE")
             now = int(time.time())
             rev = pg.execute("SELECT max(rev) - 10 FROM case_state").fetchone()[0]
@@ -112,8 +150,7 @@ def pg_plans() -> None:
                 q = sql.format(t="true", f="false").replace(":since", str(now - 400 * 86400))
                 q = q.replace(":at", str(now)).replace(":rev", str(rev))
                 plan = [r[0] for r in pg.execute("EXPLAIN " + q)]
-                scans = [re.sub(r"\s+\(cost.*", "", ln).strip(" ->") for ln in plan
-                         if "Scan" in ln]
+                scans = [re.sub(r"\s+\(cost.*", "", ln).strip(" ->") for ln in plan if "Scan" in ln]
                 print(f"  {name:<30} {'; '.join(scans)}")
     finally:
         server.destroy()
@@ -128,31 +165,43 @@ def main() -> None:
     ap.add_argument("--pg", action="store_true")
     args = ap.parse_args()
     db = database(args.open, args.closed, 86400)
-    print(f"machine load: {os.getloadavg()[0]:.2f} (2 cores, shared); database: {db.name}, "
-          f"{db.stat().st_size / 1e9:.1f} GB")
+    print(
+        f"machine load: {os.getloadavg()[0]:.2f} (2 cores, shared); database: {db.name}, "
+        f"{db.stat().st_size / 1e9:.1f} GB"
+    )
     scratch = copy(db, "history.db")
-    for label, cmd, goal in (("queue --json", ["queue", "--json"], "1.0"),
-                             ("check", ["check"], "1.0")):
+    for label, cmd, goal in (
+        ("queue --json", ["queue", "--json"], "1.0"),
+        ("check", ["check"], "1.0"),
+    ):
         b, walls = best([*EXE, "--db", str(scratch), *cmd], args.runs)
-        print(f"{label:<36} {b:.2f} s (best of {args.runs}: "
-              f"{', '.join(f'{w:.2f}' for w in walls)}; goal <= {goal} s)")
+        print(
+            f"{label:<36} {b:.2f} s (best of {args.runs}: "
+            f"{', '.join(f'{w:.2f}' for w in walls)}; goal <= {goal} s)"
+        )
     wall, _, _ = run([*EXE, "--db", str(scratch), "sweep"], stdout=subprocess.DEVNULL)
     print(f"{'sweep, first (records what is due)':<36} {wall:.2f} s")
     b, walls = best([*EXE, "--db", str(scratch), "sweep"], args.runs)
-    print(f"{'sweep with nothing new to record':<36} {b:.2f} s (best of {args.runs}: "
-          f"{', '.join(f'{w:.2f}' for w in walls)}; goal <= 0.5 s)")
+    print(
+        f"{'sweep with nothing new to record':<36} {b:.2f} s (best of {args.runs}: "
+        f"{', '.join(f'{w:.2f}' for w in walls)}; goal <= 0.5 s)"
+    )
     sqlite_plans(scratch)
     if not args.no_export:
         out = DATA / "scratch" / "history-export.json"
         wall, mem, code = run([*EXE, "--db", str(scratch), "export", "-o", str(out)])
-        print(f"\nexport -o of {args.open + args.closed:,} cases: {wall:.0f} s, peak memory "
-              f"{mem:.0f} MB (goal <= 200 MB), {out.stat().st_size / 1e9:.2f} GB, exit {code}")
+        print(
+            f"\nexport -o of {args.open + args.closed:,} cases: {wall:.0f} s, peak memory "
+            f"{mem:.0f} MB (goal <= 200 MB), {out.stat().st_size / 1e9:.2f} GB, exit {code}"
+        )
         again = DATA / "scratch" / "history-import.db"
         for p in (again, Path(f"{again}-wal"), Path(f"{again}-shm")):
             p.unlink(missing_ok=True)
         wall, mem, code = run([*EXE, "--db", str(again), "import", str(out)])
-        print(f"import of it into an empty database: {wall:.0f} s (goal <= 120 s), peak "
-              f"memory {mem:.0f} MB, exit {code}")
+        print(
+            f"import of it into an empty database: {wall:.0f} s (goal <= 120 s), peak "
+            f"memory {mem:.0f} MB, exit {code}"
+        )
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         print(f"  (CPU of all commands so far: {kids.ru_utime + kids.ru_stime:.0f} s)")
     if args.pg:

@@ -44,8 +44,22 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = f"{tmp}/idle.db"
-        subprocess.run([sys.executable, "-m", "console", "--db", db, "demo", "--cases",
-                        str(args.cases), "--no-tui"], check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "console",
+                "--db",
+                db,
+                "demo",
+                "--cases",
+                str(args.cases),
+                "--no-tui",
+            ],
+            check=True,
+            cwd=ROOT,
+            stderr=subprocess.DEVNULL,
+        )
         pid, fd = pty.fork()
         if pid == 0:  # the console, in the pty
             os.environ.update(TERM="xterm-256color", SUPPORT_CONSOLE_TZ="America/New_York")
@@ -58,8 +72,10 @@ def main() -> None:
         drain(fd, 2)
         os.waitpid(pid, 0)
     print(f"start-up: {startup:,} bytes to draw the first screens")
-    print(f"idle {args.seconds:.0f} s at 80x24, nobody typing: {idle:,} bytes = "
-          f"{idle / args.seconds:.0f} B/s")
+    print(
+        f"idle {args.seconds:.0f} s at 80x24, nobody typing: {idle:,} bytes = "
+        f"{idle / args.seconds:.0f} B/s"
+    )
 
 
 if __name__ == "__main__":

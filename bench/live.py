@@ -59,11 +59,19 @@ async def measure(url: str, writes: int, idle: float) -> None:
         while not app.load_done.is_set():
             await asyncio.sleep(0.05)
         await pilot.pause(1.0)
-        pending = [it.id for it in app.queue.items
-                   if it.snapshot().clocks.get("response") is not None
-                   and it.snapshot().clocks["response"].state == "running"][:writes]
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, url, ",".join(pending)], cwd=ROOT,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        pending = [
+            it.id
+            for it in app.queue.items
+            if it.snapshot().clocks.get("response") is not None
+            and it.snapshot().clocks["response"].state == "running"
+        ][:writes]
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, url, ",".join(pending)],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         lat = []
         for cid in pending:
             proc.stdin.write("go\n")
@@ -80,24 +88,37 @@ async def measure(url: str, writes: int, idle: float) -> None:
         proc.wait()
         if lat:
             q = statistics.quantiles(lat, n=20)
-            print(f"  write-to-screen latency over {len(lat)} writes: p50 {statistics.median(lat) * 1000:.0f} ms, "
-                  f"p95 {q[18] * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms")
+            print(
+                f"  write-to-screen latency over {len(lat)} writes: p50 {statistics.median(lat) * 1000:.0f} ms, "
+                f"p95 {q[18] * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms"
+            )
         await pilot.pause(2.0)
         before_cpu, before_q, t0 = cpu_seconds(), app.requeries, time.monotonic()
         await asyncio.sleep(idle)
         used = cpu_seconds() - before_cpu
         span = time.monotonic() - t0
-        print(f"  idle {span:.0f} s with no writes: {100 * used / span:.2f} % of a core, "
-              f"{app.requeries - before_q} re-queries")
+        print(
+            f"  idle {span:.0f} s with no writes: {100 * used / span:.2f} % of a core, "
+            f"{app.requeries - before_q} re-queries"
+        )
 
 
 def make_db(url: str, cases: int) -> None:
-    subprocess.run([sys.executable, "-m", "console", "--db", url, "demo", "--cases", str(cases),
-                    "--no-tui"], check=True, cwd=ROOT, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "console", "--db", url, "demo", "--cases", str(cases), "--no-tui"],
+        check=True,
+        cwd=ROOT,
+        stderr=subprocess.DEVNULL,
+    )
     # As on a desk where cron sweeps: the escalations already due are recorded before the
     # console starts, so its first beat does not record hundreds of them during the bench.
-    subprocess.run([sys.executable, "-m", "console", "--db", url, "sweep", "--by", "cron"],
-                   check=True, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "console", "--db", url, "sweep", "--by", "cron"],
+        check=True,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def main() -> None:

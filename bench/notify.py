@@ -30,10 +30,18 @@ LEAD = "bench-lead"
 
 
 def make_db(url: str, cases: int) -> None:
-    for argv in (["demo", "--cases", str(cases), "--no-tui"], ["sweep", "--by", "cron", "--no-notify"],
-                 ["operators", "set", LEAD, "lead"]):
-        subprocess.run([sys.executable, "-m", "console", "--db", url, *argv], check=True, cwd=ROOT,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for argv in (
+        ["demo", "--cases", str(cases), "--no-tui"],
+        ["sweep", "--by", "cron", "--no-notify"],
+        ["operators", "set", LEAD, "lead"],
+    ):
+        subprocess.run(
+            [sys.executable, "-m", "console", "--db", url, *argv],
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
 
 def open_incidents(url: str, n: int) -> list[str]:
@@ -44,10 +52,13 @@ def open_incidents(url: str, n: int) -> list[str]:
     from models import Escalation
 
     with open_store(url) as store, store.connection() as conn:
-        q = (select(CS.c.case_id).where(CS.c.type == "incident", CS.c.status == "open",
-                                        CS.c.listed.is_(True))
-             .where(~CS.c.case_id.in_(select(Escalation.__table__.c.case_id)))
-             .order_by(CS.c.case_id).limit(n))
+        q = (
+            select(CS.c.case_id)
+            .where(CS.c.type == "incident", CS.c.status == "open", CS.c.listed.is_(True))
+            .where(~CS.c.case_id.in_(select(Escalation.__table__.c.case_id)))
+            .order_by(CS.c.case_id)
+            .limit(n)
+        )
         return [r[0] for r in conn.execute(q)]
 
 
@@ -62,13 +73,25 @@ def measure(url: str, events: int, followers: int) -> None:
     default_policy()
     with Hook() as hook, tempfile.TemporaryDirectory() as logs:
         with open_store(url) as store:
-            add_receiver(store, hook.url(), kinds=("escalation",), timezone="America/New_York",
-                         actor=LEAD, now=int(time.time()))
+            add_receiver(
+                store,
+                hook.url(),
+                kinds=("escalation",),
+                timezone="America/New_York",
+                actor=LEAD,
+                now=int(time.time()),
+            )
         env = dict(os.environ, SUPPORT_CONSOLE_DB=url, PYTHONPATH=str(ROOT))
-        procs = [subprocess.Popen([sys.executable, "-m", "console", "notify", "--follow"], env=env,
-                                  cwd=ROOT, stdout=subprocess.DEVNULL,
-                                  stderr=open(Path(logs) / f"f{i}.log", "wb"))  # noqa: SIM115
-                 for i in range(followers)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "console", "notify", "--follow"],
+                env=env,
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=open(Path(logs) / f"f{i}.log", "wb"),  # noqa: SIM115
+            )
+            for i in range(followers)
+        ]
         try:
             time.sleep(3.0)  # the followers are up and listening
             lat = []
@@ -77,8 +100,16 @@ def measure(url: str, events: int, followers: int) -> None:
                     seen = len(hook.received)
                     now = int(time.time())
                     try:
-                        append_event(store, cid, "escalated", at=now, by=LEAD,
-                                     data={"missed": "manual"}, recorded_at=now, actor=LEAD)
+                        append_event(
+                            store,
+                            cid,
+                            "escalated",
+                            at=now,
+                            by=LEAD,
+                            data={"missed": "manual"},
+                            recorded_at=now,
+                            actor=LEAD,
+                        )
                     except Refused:
                         continue
                     committed = time.time()
@@ -94,9 +125,11 @@ def measure(url: str, events: int, followers: int) -> None:
                 p.wait(timeout=20)
     if len(lat) >= 2:
         q = statistics.quantiles(lat, n=20)
-        print(f"  escalation committed -> HTTP request received, {len(lat)} events, {followers} "
-              f"follower(s): p50 {statistics.median(lat) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms, "
-              f"max {max(lat) * 1000:.0f} ms")
+        print(
+            f"  escalation committed -> HTTP request received, {len(lat)} events, {followers} "
+            f"follower(s): p50 {statistics.median(lat) * 1000:.0f} ms, p95 {q[18] * 1000:.0f} ms, "
+            f"max {max(lat) * 1000:.0f} ms"
+        )
 
 
 def main() -> None:

@@ -45,8 +45,13 @@ from benchdata import EXE, copy, database, iso  # noqa: E402
 
 CONSOLE = str(Path(sys.executable).with_name("support-console"))
 ROW = re.compile(r"^[ !⏸]\s?(\S+)\s")
-ENV = dict(os.environ, TERM="xterm-256color", SUPPORT_CONSOLE_TZ="UTC", LANG="C.UTF-8",
-           SUPPORT_CONSOLE_BELL="0")
+ENV = dict(
+    os.environ,
+    TERM="xterm-256color",
+    SUPPORT_CONSOLE_TZ="UTC",
+    LANG="C.UTF-8",
+    SUPPORT_CONSOLE_BELL="0",
+)
 
 
 def sh(*args: str, **kw) -> str:
@@ -54,8 +59,9 @@ def sh(*args: str, **kw) -> str:
 
 
 def screen(session: str) -> list[str]:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True,
-                          text=True).stdout.splitlines()
+    return subprocess.run(
+        ["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True
+    ).stdout.splitlines()
 
 
 def first_row(lines: list[str]) -> str | None:
@@ -78,8 +84,11 @@ def launch(db: Path, name: str, settle: float) -> dict[str, object]:
     cmd = f"exec {CONSOLE} --db {db} --no-mouse"
     t0 = time.perf_counter()
     launched_at = time.time()
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd],
-                   check=True, env=ENV)
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "80", "-y", "24", cmd],
+        check=True,
+        env=ENV,
+    )
     pid = int(sh("tmux", "display-message", "-p", "-t", session, "#{pane_pid}").strip())
     out: dict[str, object] = {}
     shown = None
@@ -104,20 +113,21 @@ def launch(db: Path, name: str, settle: float) -> dict[str, object]:
     out["screen"] = screen(session)
     subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
     out["first row"] = shown
-    top = json.loads(sh(*EXE, "--db", str(db), "queue", "--json", "--at", iso(launched_at),
-                        cwd=ROOT))["cases"]
+    top = json.loads(
+        sh(*EXE, "--db", str(db), "queue", "--json", "--at", iso(launched_at), cwd=ROOT)
+    )["cases"]
     out["expected"] = top[0]["id"] if top else None
     out["listed"] = len(top)
     return out
 
 
-def situations(open_cases: int, closed: int, ages: list[int], runs: int,
-               settle: float) -> None:
+def situations(open_cases: int, closed: int, ages: list[int], runs: int, settle: float) -> None:
     for age in ages:
         db = database(open_cases, closed, age)
         for swept in (False, True):
-            label = f"written {age // 3600} h ago" if age < 86400 else \
-                f"written {age // 86400} day ago"
+            label = (
+                f"written {age // 3600} h ago" if age < 86400 else f"written {age // 86400} day ago"
+            )
             label += ", cron swept first" if swept else ", no sweep since"
             firsts, loads, mems, ok = [], [], [], True
             sweep_s = None
@@ -126,8 +136,12 @@ def situations(open_cases: int, closed: int, ages: list[int], runs: int,
                 scratch = copy(db, f"tui-{open_cases}-{closed}-{age}-{int(swept)}.db")
                 if swept:
                     t = time.perf_counter()
-                    subprocess.run([*EXE, "--db", str(scratch), "sweep"], check=True, cwd=ROOT,
-                                   capture_output=True)
+                    subprocess.run(
+                        [*EXE, "--db", str(scratch), "sweep"],
+                        check=True,
+                        cwd=ROOT,
+                        capture_output=True,
+                    )
                     sweep_s = time.perf_counter() - t
                 f = launch(scratch, f"{age}-{int(swept)}-{r}", settle)
                 listed = int(f["listed"])
@@ -147,15 +161,18 @@ def situations(open_cases: int, closed: int, ages: list[int], runs: int,
             if sweep_s is not None:
                 print(f"  {'cron sweep before the launch':<44} {sweep_s:.2f} s")
             if firsts:
-                print(f"  {'launch -> top-risk rows on screen':<44} "
-                      f"{' / '.join(f'{x:.2f}' for x in firsts)} s (runs; goal <= 1.0 s)"
-                      f"{'' if ok else '  (ROW MISMATCH)'}")
+                print(
+                    f"  {'launch -> top-risk rows on screen':<44} "
+                    f"{' / '.join(f'{x:.2f}' for x in firsts)} s (runs; goal <= 1.0 s)"
+                    f"{'' if ok else '  (ROW MISMATCH)'}"
+                )
             if loads:
-                print(f"  {'launch -> whole queue loaded':<44} "
-                      f"{' / '.join(f'{x:.2f}' for x in loads)} s")
+                print(
+                    f"  {'launch -> whole queue loaded':<44} "
+                    f"{' / '.join(f'{x:.2f}' for x in loads)} s"
+                )
             if mems:
-                print(f"  {'console peak memory (VmHWM)':<44} {max(mems):.0f} MB "
-                      "(goal <= 200 MB)")
+                print(f"  {'console peak memory (VmHWM)':<44} {max(mems):.0f} MB (goal <= 200 MB)")
 
 
 # -- key latency, headless ------------------------------------------------------------------
@@ -211,21 +228,26 @@ async def keys(db: Path) -> dict[str, str]:
         filters.append(await press("x"))
         filters.extend(typed)
         out["cursor down, median / worst of 50"] = (
-            f"{statistics.median(downs) * 1000:.1f} / {max(downs) * 1000:.1f} ms (goal <= 50 ms)")
+            f"{statistics.median(downs) * 1000:.1f} / {max(downs) * 1000:.1f} ms (goal <= 50 ms)"
+        )
         out["filter or search key, median / worst"] = (
             f"{statistics.median(filters) * 1000:.1f} / {max(filters) * 1000:.1f} ms "
-            "(goal <= 150 ms worst)")
+            "(goal <= 150 ms worst)"
+        )
         if loading:
             out["  of which while the queue was loading"] = (
-                f"{len(loading)} keys, worst {max(loading) * 1000:.1f} ms")
+                f"{len(loading)} keys, worst {max(loading) * 1000:.1f} ms"
+            )
         out["  after it was loaded"] = f"{len(loaded)} keys, worst " + (
-            f"{max(loaded) * 1000:.1f} ms" if loaded else "-")
+            f"{max(loaded) * 1000:.1f} ms" if loaded else "-"
+        )
         for _ in range(1200):  # at most a minute
             if app.loaded:
                 break
             await asyncio.sleep(0.05)
-        out["listed"] = f"{len(app.queue.items):,}" + ("" if app.loaded else
-                                                         f" (not loaded: {app.queue.error})")
+        out["listed"] = f"{len(app.queue.items):,}" + (
+            "" if app.loaded else f" (not loaded: {app.queue.error})"
+        )
     return out
 
 
@@ -235,8 +257,12 @@ def main() -> None:
     ap.add_argument("--closed", type=int, default=0)
     ap.add_argument("--ages", type=int, nargs="+", default=[3600, 86400])
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--settle", type=float, default=8.0,
-                    help="seconds after the load before reading the peak memory")
+    ap.add_argument(
+        "--settle",
+        type=float,
+        default=8.0,
+        help="seconds after the load before reading the peak memory",
+    )
     ap.add_argument("--no-keys", action="store_true")
     ap.add_argument("--keys-db", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -248,8 +274,10 @@ def main() -> None:
     situations(args.open, args.closed, args.ages, args.runs, args.settle)
     if not args.no_keys:
         db = copy(database(args.open, args.closed, args.ages[0]), "tui-keys.db")
-        print(f"\n== key latency, headless 80x24, from the first screen "
-              f"({args.open:,} open + {args.closed:,} closed) ==")
+        print(
+            f"\n== key latency, headless 80x24, from the first screen "
+            f"({args.open:,} open + {args.closed:,} closed) =="
+        )
         subprocess.run([sys.executable, __file__, "--keys-db", str(db)], check=True, cwd=ROOT)
     print(f"machine load after: {os.getloadavg()[0]:.2f}")
 

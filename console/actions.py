@@ -42,8 +42,6 @@ from models import Escalation
 ESC = Escalation.__table__
 
 
-
-
 @dataclass(frozen=True)
 class Appended:
     case_id: str
@@ -52,17 +50,36 @@ class Appended:
     eval: CaseEval
 
 
-def append_event(store: Any, case_id: str, kind: str, *, at: int, by: str | None,
-                 data: dict[str, Any] | None = None, recorded_at: int,
-                 expected_version: int | None = None, actor: str | None = None) -> Appended:
+def append_event(
+    store: Any,
+    case_id: str,
+    kind: str,
+    *,
+    at: int,
+    by: str | None,
+    data: dict[str, Any] | None = None,
+    recorded_at: int,
+    expected_version: int | None = None,
+    actor: str | None = None,
+) -> Appended:
     """Record one event in its own transaction (see module docstring).
 
     ``actor`` is the operator doing it, whose role is checked (None: a system action).
     The clocks are computed with the policy stored in the database, never a file's.
     """
     with store.write() as session:
-        return append_in(session, store.is_sqlite, case_id, kind, at=at, by=by, data=data,
-                         recorded_at=recorded_at, expected_version=expected_version, actor=actor)
+        return append_in(
+            session,
+            store.is_sqlite,
+            case_id,
+            kind,
+            at=at,
+            by=by,
+            data=data,
+            recorded_at=recorded_at,
+            expected_version=expected_version,
+            actor=actor,
+        )
 
 
 def _refuse_instants(case_id: str, at: int, recorded_at: int) -> None:
@@ -75,8 +92,16 @@ def _refuse_instants(case_id: str, at: int, recorded_at: int) -> None:
         raise Refused(f"{case_id}: at: {exc}") from None
 
 
-def check_entry_time(session: Any, policy: Policy, case_id: str, *, at: int, recorded_at: int,
-                     actor: str | None, data: dict[str, Any]) -> None:
+def check_entry_time(
+    session: Any,
+    policy: Policy,
+    case_id: str,
+    *,
+    at: int,
+    recorded_at: int,
+    actor: str | None,
+    data: dict[str, Any],
+) -> None:
     """Policy §14: ``at`` at most ``future_tolerance`` after ``recorded_at``; an ``at`` older
     than the late-entry window is a late entry, a lead's, with a reason. ``actor=None`` (a
     sweep stamping an escalation at the instant the target was missed) is not a late entry."""
@@ -84,19 +109,25 @@ def check_entry_time(session: Any, policy: Policy, case_id: str, *, at: int, rec
 
     rec = policy.records
     if at > recorded_at + rec.future_tolerance:
-        raise Refused(f"{case_id}: at: {format_instant(at)} lies in the future (now is "
-                      f"{format_instant(recorded_at)}); events are recorded when they happen")
+        raise Refused(
+            f"{case_id}: at: {format_instant(at)} lies in the future (now is "
+            f"{format_instant(recorded_at)}); events are recorded when they happen"
+        )
     if actor is None or at >= recorded_at - rec.late_entry_window:
         return
     late = _ago(recorded_at - at)
     if role_of(session, actor) != "lead":
-        raise Refused(f"{case_id}: at: {format_instant(at)} is {late} ago: a late entry "
-                      f"(older than {_ago(rec.late_entry_window)}) needs a lead; {actor} is "
-                      f"{role_of(session, actor)}")
+        raise Refused(
+            f"{case_id}: at: {format_instant(at)} is {late} ago: a late entry "
+            f"(older than {_ago(rec.late_entry_window)}) needs a lead; {actor} is "
+            f"{role_of(session, actor)}"
+        )
     reason = data.get("late_reason")
     if not isinstance(reason, str) or not reason.strip():
-        raise Refused(f"{case_id}: late_reason: {format_instant(at)} is {late} ago: a late "
-                      "entry needs a reason (--late-reason)")
+        raise Refused(
+            f"{case_id}: late_reason: {format_instant(at)} is {late} ago: a late "
+            "entry needs a reason (--late-reason)"
+        )
 
 
 def check_signature(session: Any, policy: Policy, by: str | None, actor: str | None) -> None:
@@ -107,8 +138,10 @@ def check_signature(session: Any, policy: Policy, by: str | None, actor: str | N
     if actor is None or by is None or by == actor:
         return
     if by not in policy.system_accounts:
-        raise NotAllowed(f"not allowed: {actor} records in their own name; --by takes only a "
-                         f"system account ({', '.join(policy.system_accounts)})")
+        raise NotAllowed(
+            f"not allowed: {actor} records in their own name; --by takes only a "
+            f"system account ({', '.join(policy.system_accounts)})"
+        )
     require(session, actor, "record_as_system")
 
 
@@ -120,9 +153,19 @@ def _ago(seconds: int) -> str:
     return f"{seconds // 86400} days"
 
 
-def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int,
-              by: str | None, data: dict[str, Any] | None, recorded_at: int,
-              expected_version: int | None = None, actor: str | None = None) -> Appended:
+def append_in(
+    session: Any,
+    is_sqlite: bool,
+    case_id: str,
+    kind: str,
+    *,
+    at: int,
+    by: str | None,
+    data: dict[str, Any] | None,
+    recorded_at: int,
+    expected_version: int | None = None,
+    actor: str | None = None,
+) -> Appended:
     """``append_event`` inside a transaction the caller owns."""
     from console.operators import require
     from console.policy_store import load_book
@@ -139,32 +182,41 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
         raise Refused(f"unknown case {case_id!r}")
     if expected_version is not None and row.version != expected_version:
         last = session.execute(
-            select(E.c.by, E.c.recorded_at).where(E.c.case_id == case_id)
-            .order_by(E.c.id.desc()).limit(1)).first()
-        who, when = (last.by or "someone", format_instant(last.recorded_at)) if last else ("someone", "?")
+            select(E.c.by, E.c.recorded_at)
+            .where(E.c.case_id == case_id)
+            .order_by(E.c.id.desc())
+            .limit(1)
+        ).first()
+        who, when = (
+            (last.by or "someone", format_instant(last.recorded_at)) if last else ("someone", "?")
+        )
         raise Conflict(f"case {case_id} was changed by {who} at {when}, reloaded")
     book = load_book(session)
     policy = book.at(row.reported_at)
     problem = data_problem(data, policy.records)
     if problem:
         raise Refused(f"{case_id}: {problem[0]}: {problem[1]}")
-    check_entry_time(session, policy, case_id, at=at, recorded_at=recorded_at, actor=actor,
-                     data=data)
+    check_entry_time(
+        session, policy, case_id, at=at, recorded_at=recorded_at, actor=actor, data=data
+    )
     check_signature(session, policy, by, actor)
     facts = case_facts(row)
     terms = load_terms(session, book, [row.subscriber_id]).case(row.subscriber_id, row.reported_at)
     events = load_events(session, [case_id])[case_id]
     if len(events) >= policy.records.max_events_per_case:
-        raise Refused(f"{case_id}: the case holds {len(events)} events, the most one case may "
-                      "hold; open a new case and link it")
+        raise Refused(
+            f"{case_id}: the case holds {len(events)} events, the most one case may "
+            "hold; open a new case and link it"
+        )
     if kind == "escalated":
         _judge_escalation(session, facts, events, terms, at, data, actor, case_id)
     if kind == "assigned" and isinstance(data.get("to"), str) and data["to"].strip():
         from console.assignment import assignee_problem
 
         data["to"] = data["to"].strip()
-        why = assignee_problem(session, data["to"], actor=actor,
-                               system_accounts=policy.system_accounts)
+        why = assignee_problem(
+            session, data["to"], actor=actor, system_accounts=policy.system_accounts
+        )
         if why:
             raise Refused(f"{case_id}: to: {why}")
     seq = (max((e.seq for e in events), default=0)) + 1
@@ -177,9 +229,16 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
     plan_then = terms.at(at).plan
 
     def classify_check(t: str, p: str | None) -> list[tuple[str, str]]:
-        return check_classification(policy, plan_then, row.subscriber_id, dep, t, p,
-                                    konneqt_initiated=bool(row.konneqt_initiated),
-                                    linked_types=ltypes)
+        return check_classification(
+            policy,
+            plan_then,
+            row.subscriber_id,
+            dep,
+            t,
+            p,
+            konneqt_initiated=bool(row.konneqt_initiated),
+            linked_types=ltypes,
+        )
 
     try:
         check_history(facts, ordered, policy, classify_check)
@@ -191,34 +250,65 @@ def append_in(session: Any, is_sqlite: bool, case_id: str, kind: str, *, at: int
         if why:
             raise Refused(f"{case_id}: component: {why}")
     if kind == "escalated" and not record_escalation(
-            session, is_sqlite, case_id, row.subscriber_id, str(data["missed"]), at,
-            recorded_at, by):
+        session, is_sqlite, case_id, row.subscriber_id, str(data["missed"]), at, recorded_at, by
+    ):
         raise Refused(f"{case_id}: already escalated")
-    res = session.execute(insert(E).values(case_id=case_id, at=at, kind=kind, by=by, data=data,
-                                           recorded_at=recorded_at, recorded_by=actor or by))
+    res = session.execute(
+        insert(E).values(
+            case_id=case_id,
+            at=at,
+            kind=kind,
+            by=by,
+            data=data,
+            recorded_at=recorded_at,
+            recorded_by=actor or by,
+        )
+    )
     event_id = int(res.inserted_primary_key[0])
-    stored = [*events, Event(at=at, kind=kind, by=by, data=data, seq=event_id,
-                             recorded_at=recorded_at)]
+    stored = [
+        *events,
+        Event(at=at, kind=kind, by=by, data=data, seq=event_id, recorded_at=recorded_at),
+    ]
     state = project(facts, sort_events(stored), terms)
-    session.execute(update(CS).where(CS.c.case_id == case_id)
-                    .values(**{k: v for k, v in state.items() if k != "case_id"},
-                            rev=next_rev(session)))
+    session.execute(
+        update(CS)
+        .where(CS.c.case_id == case_id)
+        .values(**{k: v for k, v in state.items() if k != "case_id"}, rev=next_rev(session))
+    )
     if kind == "time_logged":
-        session.execute(insert(TE).values(**time_entry_row(
-            event_id, case_id, row.subscriber_id, at, by, data)))
+        session.execute(
+            insert(TE).values(**time_entry_row(event_id, case_id, row.subscriber_id, at, by, data))
+        )
     session.execute(update(C).where(C.c.id == case_id).values(version=row.version + 1))
     mark_changed(session, case_id)
     ev = evaluate(facts, sort_events(stored), terms, max(at, recorded_at))
     if kind == "escalated":  # its notifications commit with it, or not at all
         from console.notify.outbox import enqueue_escalation
 
-        enqueue_escalation(session, case_id=case_id, subscriber=row.subscriber_id, title=row.title,
-                           ev=ev, at=at, data=data, by=by, recorded_at=recorded_at)
+        enqueue_escalation(
+            session,
+            case_id=case_id,
+            subscriber=row.subscriber_id,
+            title=row.title,
+            ev=ev,
+            at=at,
+            data=data,
+            by=by,
+            recorded_at=recorded_at,
+        )
     return Appended(case_id, event_id, row.version + 1, ev)
 
 
-def _judge_escalation(session: Any, facts: Any, events: list[Event], terms: Any, at: int,
-                      data: dict[str, Any], actor: str | None, case_id: str) -> None:
+def _judge_escalation(
+    session: Any,
+    facts: Any,
+    events: list[Event],
+    terms: Any,
+    at: int,
+    data: dict[str, Any],
+    actor: str | None,
+    case_id: str,
+) -> None:
     """An escalation names a target really missed by ``at``, or is a lead's manual one
     (policy §7): fills in ``data["missed"]``; the reason is ``check_history``'s to demand."""
     from console.operators import NotAllowed, require
@@ -236,8 +326,16 @@ def _judge_escalation(session: Any, facts: Any, events: list[Event], terms: Any,
             raise NotAllowed(f"{exc}: {case_id} has missed no target yet") from None
 
 
-def record_escalation(session: Any, is_sqlite: bool, case_id: str, subscriber: str, missed: str,
-                      at: int, recorded_at: int, by: str | None) -> bool:
+def record_escalation(
+    session: Any,
+    is_sqlite: bool,
+    case_id: str,
+    subscriber: str,
+    missed: str,
+    at: int,
+    recorded_at: int,
+    by: str | None,
+) -> bool:
     """Insert the case's escalation row unless one exists; True when this call made it.
 
     ``ON CONFLICT DO NOTHING`` on the primary key: with any number of racing sweeps on
@@ -247,8 +345,14 @@ def record_escalation(session: Any, is_sqlite: bool, case_id: str, subscriber: s
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    stmt = dialect_insert(ESC).values(case_id=case_id, subscriber_id=subscriber, missed=missed,
-                                      escalated_at=at, recorded_at=recorded_at, by=by)
+    stmt = dialect_insert(ESC).values(
+        case_id=case_id,
+        subscriber_id=subscriber,
+        missed=missed,
+        escalated_at=at,
+        recorded_at=recorded_at,
+        by=by,
+    )
     res = session.execute(stmt.on_conflict_do_nothing(index_elements=["case_id"]))
     return bool(res.rowcount)
 
@@ -257,18 +361,31 @@ def next_case_id(session: Any, prefix: str = "CS-") -> str:
     """The next free ``CS-<n>`` id (called inside the creating transaction)."""
     best = 10000
     for (cid,) in session.execute(select(C.c.id).where(C.c.id.like(f"{prefix}%"))):
-        tail = cid[len(prefix):]
+        tail = cid[len(prefix) :]
         if tail.isdigit():
             best = max(best, int(tail))
     return f"{prefix}{best + 1}"
 
 
-def create_case(store: Any, *, subscriber: str, deployment: str | None, ctype: str,
-                priority: str | None, title: str, reported_at: int, by: str | None,
-                recorded_at: int, level: str = "L1", criterion: str | None = None,
-                links: tuple[str, ...] = (), konneqt_initiated: bool = False,
-                case_id: str | None = None, aware_at: int | None = None,
-                component: str | None = None) -> str:
+def create_case(
+    store: Any,
+    *,
+    subscriber: str,
+    deployment: str | None,
+    ctype: str,
+    priority: str | None,
+    title: str,
+    reported_at: int,
+    by: str | None,
+    recorded_at: int,
+    level: str = "L1",
+    criterion: str | None = None,
+    links: tuple[str, ...] = (),
+    konneqt_initiated: bool = False,
+    case_id: str | None = None,
+    aware_at: int | None = None,
+    component: str | None = None,
+) -> str:
     """Open a new case (the wizard's last step), eligibility checked, in one transaction.
 
     On PostgreSQL two consoles may take the same next id at once: the loser's insert fails
@@ -280,23 +397,48 @@ def create_case(store: Any, *, subscriber: str, deployment: str | None, ctype: s
         try:
             with store.write() as session:
                 return create_case_in(
-                    session, subscriber=subscriber, deployment=deployment, ctype=ctype,
-                    priority=priority, title=title, reported_at=reported_at, by=by, level=level,
-                    criterion=criterion, links=links, konneqt_initiated=konneqt_initiated,
-                    case_id=case_id, recorded_at=recorded_at, aware_at=aware_at,
-                    component=component)
+                    session,
+                    subscriber=subscriber,
+                    deployment=deployment,
+                    ctype=ctype,
+                    priority=priority,
+                    title=title,
+                    reported_at=reported_at,
+                    by=by,
+                    level=level,
+                    criterion=criterion,
+                    links=links,
+                    konneqt_initiated=konneqt_initiated,
+                    case_id=case_id,
+                    recorded_at=recorded_at,
+                    aware_at=aware_at,
+                    component=component,
+                )
         except IntegrityError:
             if case_id is not None or attempt == 4:
                 raise Refused(f"case id {case_id or '(next)'} is taken") from None
     raise Refused("could not allocate a case id")
 
 
-def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
-                   ctype: str, priority: str | None, title: str, reported_at: int,
-                   by: str | None, recorded_at: int, level: str = "L1",
-                   criterion: str | None = None, links: tuple[str, ...] = (),
-                   konneqt_initiated: bool = False, case_id: str | None = None,
-                   aware_at: int | None = None, component: str | None = None) -> str:
+def create_case_in(
+    session: Any,
+    *,
+    subscriber: str,
+    deployment: str | None,
+    ctype: str,
+    priority: str | None,
+    title: str,
+    reported_at: int,
+    by: str | None,
+    recorded_at: int,
+    level: str = "L1",
+    criterion: str | None = None,
+    links: tuple[str, ...] = (),
+    konneqt_initiated: bool = False,
+    case_id: str | None = None,
+    aware_at: int | None = None,
+    component: str | None = None,
+) -> str:
     """``create_case`` inside a transaction the caller owns (checks, case, links, projection).
 
     ``criterion``: the §9 guideline that decided the priority; ``component``: the managed
@@ -327,8 +469,10 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     ahead = policy.records.future_tolerance
     for name, ts in (("reported_at", reported_at), ("aware_at", aware_at)):
         if ts is not None and ts > recorded_at + ahead:
-            raise Refused(f"{name}: {format_instant(ts)} lies in the future (now is "
-                          f"{format_instant(recorded_at)})")
+            raise Refused(
+                f"{name}: {format_instant(ts)} lies in the future (now is "
+                f"{format_instant(recorded_at)})"
+            )
     if level not in policy.levels:
         raise Refused(f"unknown level {level!r}")
     if criterion is not None and criterion not in {c.key for c in policy.criteria}:
@@ -340,8 +484,9 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     now_terms = terms.at(recorded_at)
     ended = now_terms.facts.terminated_at
     if ended is not None and ended <= recorded_at:
-        raise Refused(f"{subscriber}'s contract terminated on {format_instant(ended)}: "
-                      "no new cases for it")
+        raise Refused(
+            f"{subscriber}'s contract terminated on {format_instant(ended)}: no new cases for it"
+        )
     dep = load_deployment(session, deployment, recorded_at)
     if deployment is not None and dep is None:
         raise Refused(f"unknown deployment {deployment!r}")
@@ -351,9 +496,17 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     if len(ltypes) != len(links):
         raise Refused(f"unknown linked case among {', '.join(links)}")
     component = component.strip() if isinstance(component, str) and component.strip() else None
-    problems = check_classification(policy, now_terms.plan, subscriber, dep, ctype, priority,
-                                    konneqt_initiated=konneqt_initiated, linked_types=ltypes,
-                                    component=component)
+    problems = check_classification(
+        policy,
+        now_terms.plan,
+        subscriber,
+        dep,
+        ctype,
+        priority,
+        konneqt_initiated=konneqt_initiated,
+        linked_types=ltypes,
+        component=component,
+    )
     if criterion is not None:
         why = criterion_problem(policy, criterion, ctype, priority)
         if why:
@@ -361,11 +514,25 @@ def create_case_in(session: Any, *, subscriber: str, deployment: str | None,
     if problems:
         raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
     cid = case_id or next_case_id(session)
-    session.execute(insert(C).values(
-        id=cid, subscriber_id=subscriber, deployment_id=deployment, type=ctype,
-        priority=priority, title=title, reported_at=reported_at, aware_at=aware_at,
-        level=level, konneqt_initiated=konneqt_initiated, criterion=criterion,
-        component=component, opened_by=by, recorded_at=recorded_at, version=1))
+    session.execute(
+        insert(C).values(
+            id=cid,
+            subscriber_id=subscriber,
+            deployment_id=deployment,
+            type=ctype,
+            priority=priority,
+            title=title,
+            reported_at=reported_at,
+            aware_at=aware_at,
+            level=level,
+            konneqt_initiated=konneqt_initiated,
+            criterion=criterion,
+            component=component,
+            opened_by=by,
+            recorded_at=recorded_at,
+            version=1,
+        )
+    )
     for lk in links:
         session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
     facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
@@ -385,14 +552,15 @@ def reproject(session: Any, subscriber: str) -> int:
     rev = next_rev(session)
     for i, r in enumerate(rows):
         state = project(case_facts(r), events[r.id], terms.case(subscriber, r.reported_at))
-        session.execute(update(CS).where(CS.c.case_id == r.id)
-                        .values(**{k: v for k, v in state.items() if k != "case_id"},
-                                rev=rev + i))
+        session.execute(
+            update(CS)
+            .where(CS.c.case_id == r.id)
+            .values(**{k: v for k, v in state.items() if k != "case_id"}, rev=rev + i)
+        )
     return len(rows)
 
 
-def rebuild(store: Any, progress: Callable[[int], None] | None = None,
-            batch: int = 2000) -> int:
+def rebuild(store: Any, progress: Callable[[int], None] | None = None, batch: int = 2000) -> int:
     """Recompute every case's projection from its events, in one transaction, with the
     policy stored in the database (a policy file can never reach the shared summaries)."""
     from console.policy_store import load_book

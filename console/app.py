@@ -18,6 +18,7 @@ Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -53,8 +54,10 @@ def _changed_since(conn: Any, rev: int) -> set[str]:
     meanwhile leaves the queue). An index range read on ``case_state.rev``."""
     from sqlalchemy import text
 
-    return {r[0] for r in conn.execute(text("SELECT case_id FROM case_state WHERE rev > :r"),
-                                       {"r": rev})}
+    return {
+        r[0]
+        for r in conn.execute(text("SELECT case_id FROM case_state WHERE rev > :r"), {"r": rev})
+    }
 
 
 def _book_key(terms: Any) -> tuple:
@@ -99,10 +102,20 @@ class ConsoleApp(App[int]):
         *[Binding(p.key, f"switch_pane('{p.id}')", p.title, show=False) for p in PANES],
     ]
 
-    def __init__(self, url: str | None = None, *, policy_path: str | None = None,
-                 user: str = "unknown", tz: tzinfo | None = None, store: Any = None,
-                 policy: Any = None, animations: bool = False, live: bool | None = None,
-                 bell: bool = True, first: Any = None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        *,
+        policy_path: str | None = None,
+        user: str = "unknown",
+        tz: tzinfo | None = None,
+        store: Any = None,
+        policy: Any = None,
+        animations: bool = False,
+        live: bool | None = None,
+        bell: bool = True,
+        first: Any = None,
+    ) -> None:
         super().__init__()
         self._first = first  # console.first_screen.FirstScreen: the first rows, read apart
         # Follow other processes' writes; SUPPORT_CONSOLE_LIVE=0 switches it off (the
@@ -148,9 +161,13 @@ class ConsoleApp(App[int]):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield StatusHeader(tz=self.tz, panes=[(p.key, p.id, p.title) for p in PANES],
-                           user=self.user, id="status",
-                           mode="WHAT-IF" if self.policy_path else None)
+        yield StatusHeader(
+            tz=self.tz,
+            panes=[(p.key, p.id, p.title) for p in PANES],
+            user=self.user,
+            id="status",
+            mode="WHAT-IF" if self.policy_path else None,
+        )
         with ContentSwitcher(initial=PANES[0].id, id="panes"):
             for p in PANES:
                 yield p.factory(self.tz)
@@ -261,8 +278,10 @@ class ConsoleApp(App[int]):
         if self.policy_path and not self._policy_fixed:
             self.policy = PolicyBook.of(load_policy(self.policy_path), what_if=self.policy_path)
             self._policy_fixed = True
-            self.store.read_only = (f"this console shows the what-if policy {self.policy_path}: "
-                                    "nothing is written (start it without --policy to act)")
+            self.store.read_only = (
+                f"this console shows the what-if policy {self.policy_path}: "
+                "nothing is written (start it without --policy to act)"
+            )
         elif self.policy is not None:
             self.policy = as_book(self.policy)
 
@@ -380,8 +399,16 @@ class ConsoleApp(App[int]):
                 out.extend(self.query(f"#{p.id}"))
         return out
 
-    def _loaded(self, items: list[Any], terms: Any, names: dict[str, str], at: int,
-                partial: bool, rev: int, breaches: int | None = None) -> None:
+    def _loaded(
+        self,
+        items: list[Any],
+        terms: Any,
+        names: dict[str, str],
+        at: int,
+        partial: bool,
+        rev: int,
+        breaches: int | None = None,
+    ) -> None:
         self.subscriber_names = names
         if terms is not None:  # (None: rows read by the first-screen process)
             self.terms = terms
@@ -452,18 +479,19 @@ class ConsoleApp(App[int]):
         # The desk's policy lives in the database and arrives with the change feed; only a
         # what-if console follows a policy file.
         cfg = config_path()
-        self._watch = FileWatch(self.what_if, cfg if cfg.exists() else None,
-                                lambda p: self._from_thread(self._policy_changed, p),
-                                lambda c: self._from_thread(self._config_changed, c),
-                                lambda m: self._from_thread(self._file_refused, m))
+        self._watch = FileWatch(
+            self.what_if,
+            cfg if cfg.exists() else None,
+            lambda p: self._from_thread(self._policy_changed, p),
+            lambda c: self._from_thread(self._config_changed, c),
+            lambda m: self._from_thread(self._file_refused, m),
+        )
         self._watch.start()
 
     def _from_thread(self, fn: Any, *args: Any) -> None:
         if self.is_running:
-            try:
+            with contextlib.suppress(RuntimeError):  # the app is shutting down
                 self.call_from_thread(fn, *args)
-            except RuntimeError:  # the app is shutting down
-                pass
 
     def _feed_changed(self, ids: set[str] | None) -> None:
         """Feed thread: something changed; coalesce, and let the app thread drain it."""
@@ -480,9 +508,13 @@ class ConsoleApp(App[int]):
         self.offline = message
         self.header.set_state(notice="OFFLINE" if message else None)
         if message and not was:
-            self.notify(f"{message}. Showing what was last read; actions are refused "
-                        "until it is back.", title="Database offline", severity="error",
-                        timeout=6, markup=False)
+            self.notify(
+                f"{message}. Showing what was last read; actions are refused until it is back.",
+                title="Database offline",
+                severity="error",
+                timeout=6,
+                markup=False,
+            )
         elif was and not message:
             self.notify("Database back: everything re-read.", title="Online", timeout=4)
 
@@ -522,8 +554,11 @@ class ConsoleApp(App[int]):
                 else:
                     if ids is None:
                         ids = _changed_since(conn, self.rev)
-                    fresh = (load_queue(conn, None, at, terms=terms, case_ids=sorted(ids))
-                             if ids and len(ids) <= MAX_CHANGED else [])
+                    fresh = (
+                        load_queue(conn, None, at, terms=terms, case_ids=sorted(ids))
+                        if ids and len(ids) <= MAX_CHANGED
+                        else []
+                    )
             if fresh is None or (ids and len(ids) > MAX_CHANGED):
                 self._read_queue()
             elif ids:
@@ -566,7 +601,9 @@ class ConsoleApp(App[int]):
 
     def _config_changed(self, cfg: Any) -> None:
         self.bell_enabled = cfg.bell
-        self.notify("config reloaded (a new timezone applies on restart)", title="Config", timeout=4)
+        self.notify(
+            "config reloaded (a new timezone applies on restart)", title="Config", timeout=4
+        )
 
     def _file_refused(self, message: str) -> None:
         self.notify(message, title="Refused", severity="error", timeout=15)
@@ -602,8 +639,14 @@ class ConsoleApp(App[int]):
             return
         self.call_from_thread(self._replace_cases, {case_id}, fresh, at)
 
-    def _replace_cases(self, case_ids: set[str], fresh: list[Any], at: int,
-                       terms: Any = None, rev: int | None = None) -> None:
+    def _replace_cases(
+        self,
+        case_ids: set[str],
+        fresh: list[Any],
+        at: int,
+        terms: Any = None,
+        rev: int | None = None,
+    ) -> None:
         """Put re-read rows in their places; the cursor stays on the case it was on."""
         from console.queue_rows import retick
 
@@ -689,8 +732,9 @@ class ConsoleApp(App[int]):
         if self.store is None or self.policy is None:
             self.notify("the database is still opening", severity="warning")
             return
-        view = CaseView(case_id, store=self.store, policy=self.policy, user=self.user,
-                        tz=self.tz, now=clock.now)
+        view = CaseView(
+            case_id, store=self.store, policy=self.policy, user=self.user, tz=self.tz, now=clock.now
+        )
         if replace and isinstance(self.screen, CaseView):
             self.switch_screen(view)
         else:
@@ -704,8 +748,14 @@ class ConsoleApp(App[int]):
         self.query_one(QueueTable).focus()
 
 
-def run(db: str | None, *, policy_path: str | None = None, mouse: bool = True,
-        first: Any = None, cfg: Any = None) -> int:
+def run(
+    db: str | None,
+    *,
+    policy_path: str | None = None,
+    mouse: bool = True,
+    first: Any = None,
+    cfg: Any = None,
+) -> int:
     """Open the console (``support-console``); returns the exit code.
 
     The first screen of the queue is read by a forked process (``console.first_screen``)
@@ -733,7 +783,8 @@ def run(db: str | None, *, policy_path: str | None = None, mouse: bool = True,
         print(message[1] if message else "cannot open the database", file=sys.stderr)
         return message[2] if message and message[2] else 2
     # The operator is the login the database was opened with (console.identity).
-    app = ConsoleApp(message[1], policy_path=policy_path, user=message[2], tz=tz, bell=cfg.bell,
-                     first=first)
+    app = ConsoleApp(
+        message[1], policy_path=policy_path, user=message[2], tz=tz, bell=cfg.bell, first=first
+    )
     app.run(mouse=mouse and cfg.mouse)
     return 0

@@ -38,8 +38,9 @@ def _os_login(name: str) -> bool:
     return True
 
 
-def assignee_problem(conn: Any, name: str, *, actor: str | None,
-                     system_accounts: tuple[str, ...] = ("cron", "sweep")) -> str | None:
+def assignee_problem(
+    conn: Any, name: str, *, actor: str | None, system_accounts: tuple[str, ...] = ("cron", "sweep")
+) -> str | None:
     """Why ``name`` cannot be assigned a case (None: they can)."""
     from console.operators import OP, is_postgres, role_of
 
@@ -54,19 +55,27 @@ def assignee_problem(conn: Any, name: str, *, actor: str | None,
     if name == actor:
         return None
     if is_postgres(conn):
-        known = conn.execute(text(
-            "SELECT 1 FROM pg_roles r WHERE r.rolname = :n AND r.rolcanlogin "
-            "AND pg_has_role(r.oid, 'support_engineer', 'MEMBER')"), {"n": name}).first()
+        known = conn.execute(
+            text(
+                "SELECT 1 FROM pg_roles r WHERE r.rolname = :n AND r.rolcanlogin "
+                "AND pg_has_role(r.oid, 'support_engineer', 'MEMBER')"
+            ),
+            {"n": name},
+        ).first()
         if known is None:
-            return (f"no support engineer named {name} (no database login with a support "
-                    f"role; a lead adds one with `support-console grant {name} --role engineer`)")
+            return (
+                f"no support engineer named {name} (no database login with a support "
+                f"role; a lead adds one with `support-console grant {name} --role engineer`)"
+            )
         return None
     listed = conn.execute(select(OP.c.role).where(OP.c.name == name)).first()
     if listed is not None or _os_login(name):
         return None
-    return (f"no support engineer named {name} (neither a login on this host nor in the "
-            f"operator list; a lead adds one with `support-console operators set {name} "
-            "engineer`)")
+    return (
+        f"no support engineer named {name} (neither a login on this host nor in the "
+        f"operator list; a lead adds one with `support-console operators set {name} "
+        "engineer`)"
+    )
 
 
 def known_engineers(conn: Any) -> list[str]:
@@ -75,7 +84,9 @@ def known_engineers(conn: Any) -> list[str]:
     from console.operators import list_operators
 
     names = {n for n, role in list_operators(conn) if role in ENGINEER_ROLES}
-    rows = conn.execute(text("SELECT DISTINCT assignee FROM case_state "
-                             "WHERE assignee IS NOT NULL AND listed = :t"), {"t": True})
+    rows = conn.execute(
+        text("SELECT DISTINCT assignee FROM case_state WHERE assignee IS NOT NULL AND listed = :t"),
+        {"t": True},
+    )
     names.update(r[0] for r in rows)
     return sorted(names)

@@ -117,7 +117,9 @@ def _copy_in(source: str, directory: Path) -> tuple[Path, str, int, str]:
     return tmp, os.path.basename(full), size, digest.hexdigest()
 
 
-def add_attachment(store: Any, case_id: str, path: str, *, by: str | None, at: int) -> AttachmentInfo:
+def add_attachment(
+    store: Any, case_id: str, path: str, *, by: str | None, at: int
+) -> AttachmentInfo:
     """Attach a copy of the file at ``path`` to a case (one transaction): the copy is in
     place before the record commits, and removed again if the record is refused."""
     directory = store_dir(store)
@@ -127,9 +129,17 @@ def add_attachment(store: Any, case_id: str, path: str, *, by: str | None, at: i
         with store.write() as session:
             if session.execute(select(C.c.id).where(C.c.id == case_id)).first() is None:
                 raise Refused(f"unknown case {case_id!r}")
-            res = session.execute(insert(A).values(case_id=case_id, name=name, size=size,
-                                                   sha256=sha, path=str(final), added_at=at,
-                                                   added_by=by))
+            res = session.execute(
+                insert(A).values(
+                    case_id=case_id,
+                    name=name,
+                    size=size,
+                    sha256=sha,
+                    path=str(final),
+                    added_at=at,
+                    added_by=by,
+                )
+            )
             new_id = int(res.inserted_primary_key[0])
             os.replace(tmp, final)
             return _info(session.execute(select(A).where(A.c.id == new_id)).one())
@@ -142,12 +152,21 @@ def add_attachment(store: Any, case_id: str, path: str, *, by: str | None, at: i
 
 def list_attachments(conn: Conn, case_id: str) -> list[AttachmentInfo]:
     """A case's attachments in the order they were added."""
-    return [_info(r) for r in conn.execute(select(A).where(A.c.case_id == case_id).order_by(A.c.id))]
+    return [
+        _info(r) for r in conn.execute(select(A).where(A.c.case_id == case_id).order_by(A.c.id))
+    ]
 
 
 def attachment_json(a: AttachmentInfo) -> dict[str, Any]:
-    return {"id": a.id, "name": a.name, "size": a.size, "sha256": a.sha256, "path": a.path,
-            "added_at": format_instant(a.added_at), "added_by": a.added_by}
+    return {
+        "id": a.id,
+        "name": a.name,
+        "size": a.size,
+        "sha256": a.sha256,
+        "path": a.path,
+        "added_at": format_instant(a.added_at),
+        "added_by": a.added_by,
+    }
 
 
 def _overwrite_and_unlink(path: Path) -> None:

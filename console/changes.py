@@ -28,8 +28,9 @@ from console.rules.policy import Terms
 from console.rules.timeutil import BadValue, check_instant, format_instant
 
 
-def _check_common(session: Any, actor: str | None, action: str, effective_at: int,
-                  recorded_at: int, reason: str) -> str:
+def _check_common(
+    session: Any, actor: str | None, action: str, effective_at: int, recorded_at: int, reason: str
+) -> str:
     from console.operators import require
 
     require(session, actor, action)  # NotAllowed: "not allowed: ..." as it stands
@@ -41,32 +42,47 @@ def _check_common(session: Any, actor: str | None, action: str, effective_at: in
     if not reason:
         raise Refused("a change needs a reason (--reason)")
     if effective_at < recorded_at:
-        raise Refused(f"--effective {format_instant(effective_at)} lies in the past: a change "
-                      f"applies from its effective instant on, never to the past (now is "
-                      f"{format_instant(recorded_at)})")
+        raise Refused(
+            f"--effective {format_instant(effective_at)} lies in the past: a change "
+            f"applies from its effective instant on, never to the past (now is "
+            f"{format_instant(recorded_at)})"
+        )
     return reason
 
 
-def _check_order(session: Any, table: Any, owner_col: Any, owner: str, facts: dict[str, Any],
-                 effective_at: int) -> None:
+def _check_order(
+    session: Any, table: Any, owner_col: Any, owner: str, facts: dict[str, Any], effective_at: int
+) -> None:
     """No change may come before one already recorded of the same fact."""
     for eff, stored in session.execute(
-            select(table.c.effective_at, table.c.facts).where(owner_col == owner)):
+        select(table.c.effective_at, table.c.facts).where(owner_col == owner)
+    ):
         same = sorted(set(stored or {}) & set(facts))
         if same and eff >= effective_at:
-            raise Refused(f"{', '.join(same)}: a change effective {format_instant(eff)} is "
-                          f"already recorded; a new one must come after it")
+            raise Refused(
+                f"{', '.join(same)}: a change effective {format_instant(eff)} is "
+                f"already recorded; a new one must come after it"
+            )
 
 
-def change_subscriber(store: Any, subscriber: str, facts: dict[str, Any], *, effective_at: int,
-                      reason: str, actor: str | None, recorded_at: int) -> int:
+def change_subscriber(
+    store: Any,
+    subscriber: str,
+    facts: dict[str, Any],
+    *,
+    effective_at: int,
+    reason: str,
+    actor: str | None,
+    recorded_at: int,
+) -> int:
     """Record a dated change of ``subscriber``'s facts (interchange spelling); its id."""
     from console.actions import reproject
     from console.policy_store import load_book
 
     with store.write() as session:
-        reason = _check_common(session, actor, "change_subscriber", effective_at, recorded_at,
-                               reason)
+        reason = _check_common(
+            session, actor, "change_subscriber", effective_at, recorded_at, reason
+        )
         if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
             raise Refused(f"unknown subscriber {subscriber!r}")
         policy = load_book(session).at(effective_at)
@@ -74,18 +90,34 @@ def change_subscriber(store: Any, subscriber: str, facts: dict[str, Any], *, eff
         if problems:
             raise Refused("; ".join(f"{k}: {m}" for k, m in problems))
         _check_order(session, SC, SC.c.subscriber_id, subscriber, facts, effective_at)
-        res = session.execute(insert(SC).values(
-            subscriber_id=subscriber, effective_at=effective_at, facts=facts, reason=reason,
-            by=actor, recorded_at=recorded_at))
+        res = session.execute(
+            insert(SC).values(
+                subscriber_id=subscriber,
+                effective_at=effective_at,
+                facts=facts,
+                reason=reason,
+                by=actor,
+                recorded_at=recorded_at,
+            )
+        )
         reproject(session, subscriber)
         return int(res.inserted_primary_key[0])
 
 
-def change_deployment(store: Any, deployment: str, facts: dict[str, Any], *, effective_at: int,
-                      reason: str, actor: str | None, recorded_at: int) -> int:
+def change_deployment(
+    store: Any,
+    deployment: str,
+    facts: dict[str, Any],
+    *,
+    effective_at: int,
+    reason: str,
+    actor: str | None,
+    recorded_at: int,
+) -> int:
     with store.write() as session:
-        reason = _check_common(session, actor, "change_deployment", effective_at, recorded_at,
-                               reason)
+        reason = _check_common(
+            session, actor, "change_deployment", effective_at, recorded_at, reason
+        )
         if session.execute(select(D.c.id).where(D.c.id == deployment)).first() is None:
             raise Refused(f"unknown deployment {deployment!r}")
         problems = deployment_problems(facts)
@@ -101,37 +133,77 @@ def change_deployment(store: Any, deployment: str, facts: dict[str, Any], *, eff
         managed = facts.get("managed", before.managed)
         components = facts.get("components", before.components)
         if components and not managed:
-            raise Refused(f"components: only a managed deployment carries managed third-party "
-                          f"components ({deployment} is not managed then)")
-        res = session.execute(insert(DC).values(
-            deployment_id=deployment, effective_at=effective_at, facts=facts, reason=reason,
-            by=actor, recorded_at=recorded_at))
+            raise Refused(
+                f"components: only a managed deployment carries managed third-party "
+                f"components ({deployment} is not managed then)"
+            )
+        res = session.execute(
+            insert(DC).values(
+                deployment_id=deployment,
+                effective_at=effective_at,
+                facts=facts,
+                reason=reason,
+                by=actor,
+                recorded_at=recorded_at,
+            )
+        )
         return int(res.inserted_primary_key[0])
 
 
-def renew(store: Any, subscriber: str, *, term_start: date | None, term_end: date,
-          effective_at: int, reason: str, actor: str | None, recorded_at: int) -> dict[str, Any]:
+def renew(
+    store: Any,
+    subscriber: str,
+    *,
+    term_start: date | None,
+    term_end: date,
+    effective_at: int,
+    reason: str,
+    actor: str | None,
+    recorded_at: int,
+) -> dict[str, Any]:
     """Extend the subscription's term from ``effective_at`` (policy §6, §14): an automatic
     lapse ends then, and stays a suspension for the time it lasted. Returns the new term."""
     with store.connection() as conn:
-        facts = renewal_facts(conn, subscriber, term_start=term_start, term_end=term_end,
-                              effective_at=effective_at)
-    change_subscriber(store, subscriber, facts, effective_at=effective_at,
-                      reason=reason or "renewal", actor=actor, recorded_at=recorded_at)
+        facts = renewal_facts(
+            conn, subscriber, term_start=term_start, term_end=term_end, effective_at=effective_at
+        )
+    change_subscriber(
+        store,
+        subscriber,
+        facts,
+        effective_at=effective_at,
+        reason=reason or "renewal",
+        actor=actor,
+        recorded_at=recorded_at,
+    )
     return facts
 
 
-def terminate(store: Any, subscriber: str, *, effective_at: int, reason: str,
-              actor: str | None, recorded_at: int) -> None:
+def terminate(
+    store: Any,
+    subscriber: str,
+    *,
+    effective_at: int,
+    reason: str,
+    actor: str | None,
+    recorded_at: int,
+) -> None:
     """The contract terminates at ``effective_at``: retention runs from then (policy §11),
     its open cases are flagged and new cases for it refused."""
-    change_subscriber(store, subscriber, {"terminated_at": format_instant(effective_at)},
-                      effective_at=effective_at, reason=reason, actor=actor,
-                      recorded_at=recorded_at)
+    change_subscriber(
+        store,
+        subscriber,
+        {"terminated_at": format_instant(effective_at)},
+        effective_at=effective_at,
+        reason=reason,
+        actor=actor,
+        recorded_at=recorded_at,
+    )
 
 
-def renewal_facts(conn: Conn, subscriber: str, *, term_start: date | None, term_end: date,
-                  effective_at: int) -> dict[str, Any]:
+def renewal_facts(
+    conn: Conn, subscriber: str, *, term_start: date | None, term_end: date, effective_at: int
+) -> dict[str, Any]:
     """A renewal's facts: the new term; without ``term_start`` the new term starts the day
     after the term in force at ``effective_at`` ends (a new term: its own query hours)."""
     terms = load_terms(conn, load_book_of(conn), [subscriber])
@@ -153,11 +225,19 @@ def load_book_of(conn: Conn) -> Any:
 
 
 def history(conn: Conn, table: Any, owner_col: Any, owner: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(table).where(owner_col == owner)
-                        .order_by(table.c.effective_at, table.c.id))
-    return [{"effective_at": format_instant(r.effective_at), "facts": dict(r.facts or {}),
-             "reason": r.reason, "by": r.by, "recorded_at": format_instant(r.recorded_at)}
-            for r in rows]
+    rows = conn.execute(
+        select(table).where(owner_col == owner).order_by(table.c.effective_at, table.c.id)
+    )
+    return [
+        {
+            "effective_at": format_instant(r.effective_at),
+            "facts": dict(r.facts or {}),
+            "reason": r.reason,
+            "by": r.by,
+            "recorded_at": format_instant(r.recorded_at),
+        }
+        for r in rows
+    ]
 
 
 def subscriber_history(conn: Conn, subscriber: str) -> list[dict[str, Any]]:
@@ -191,8 +271,9 @@ class Effect:
         return "target changes"
 
 
-def preview(conn: Conn, policy: Any, subscriber: str, facts: dict[str, Any], *,
-            effective_at: int, now: int) -> tuple[int, list[Effect]]:
+def preview(
+    conn: Conn, policy: Any, subscriber: str, facts: dict[str, Any], *, effective_at: int, now: int
+) -> tuple[int, list[Effect]]:
     """(the instant judged, the effects) of a proposed change on ``subscriber``'s open
     cases: each case's clocks with and without it at ``max(now, effective_at)``."""
     from console.queue import load_queue
@@ -205,8 +286,10 @@ def preview(conn: Conn, policy: Any, subscriber: str, facts: dict[str, Any], *,
     if problems:
         raise Refused("; ".join(f"{k}: {m}" for k, m in problems))
     if effective_at < now:
-        raise Refused(f"the effective instant {format_instant(effective_at)} lies in the past: "
-                      "a change applies from then on, never to the past")
+        raise Refused(
+            f"the effective instant {format_instant(effective_at)} lies in the past: "
+            "a change applies from then on, never to the past"
+        )
     base = terms[subscriber]
     with_change = replace(base, changes=(*base.changes, (effective_at, decode_subscriber(facts))))
 
@@ -242,11 +325,19 @@ def case_flags(conn: Conn, policy: Any, row: Any, ev: Any, at: int) -> dict[str,
     ended = now.facts.terminated_at
     links, _ = load_links(conn, row.id)
     problems = check_classification(
-        now.policy, now.plan, row.subscriber_id, load_deployment(conn, row.deployment_id, at),
-        ev.type, ev.priority, konneqt_initiated=bool(row.konneqt_initiated),
-        linked_types=linked_types(conn, links))
-    return {"subscriber_terminated": ended is not None and ended <= at,
-            "eligibility": [f"{f}: {m}" for f, m in problems]}
+        now.policy,
+        now.plan,
+        row.subscriber_id,
+        load_deployment(conn, row.deployment_id, at),
+        ev.type,
+        ev.priority,
+        konneqt_initiated=bool(row.konneqt_initiated),
+        linked_types=linked_types(conn, links),
+    )
+    return {
+        "subscriber_terminated": ended is not None and ended <= at,
+        "eligibility": [f"{f}: {m}" for f, m in problems],
+    }
 
 
 #: What the subscriber view's change form offers: (kind, label, hint for the value).
@@ -311,8 +402,9 @@ def facts_text(facts: dict[str, Any]) -> str:
     parts = []
     for key, value in facts.items():
         if isinstance(value, dict):
-            inner = ", ".join(f"{k}={v if v is not None else 'best efforts'}"
-                              for k, v in sorted(value.items()))
+            inner = ", ".join(
+                f"{k}={v if v is not None else 'best efforts'}" for k, v in sorted(value.items())
+            )
             parts.append(f"{key}: {inner or '(none)'}")
         elif isinstance(value, list):
             parts.append(f"{key}={','.join(str(v) for v in value)}")

@@ -126,10 +126,12 @@ def _book(args: argparse.Namespace, store: Any) -> Any:
 def _writes(args: argparse.Namespace) -> None:
     """A command that writes refuses a what-if policy: the desk's policy is the stored one."""
     if _what_if(args):
-        raise CliError(f"--policy is a what-if for reading commands (queue, case, check, "
-                       f"escalations, meters, products, classify); `{args.command}` writes and "
-                       "always uses the policy stored in the database (`policy publish` "
-                       "changes it)")
+        raise CliError(
+            f"--policy is a what-if for reading commands (queue, case, check, "
+            f"escalations, meters, products, classify); `{args.command}` writes and "
+            "always uses the policy stored in the database (`policy publish` "
+            "changes it)"
+        )
 
 
 @contextlib.contextmanager
@@ -142,8 +144,12 @@ def _progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     with Progress(
-        f"[bold]{label}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-        console=Console(stderr=True), transient=True,
+        f"[bold]{label}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
@@ -275,8 +281,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     tmp = None
     try:
         fd, tmp = tempfile.mkstemp(prefix=".export-", dir=os.path.dirname(target))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh, _progress("export", total) as tick, \
-                store.connection() as conn:
+        with (
+            os.fdopen(fd, "w", encoding="utf-8") as fh,
+            _progress("export", total) as tick,
+            store.connection() as conn,
+        ):
             n = write_export(conn, fh, tick)
             fh.flush()
             os.fsync(fh.fileno())
@@ -337,8 +346,9 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _queue_filtered(args: argparse.Namespace, store: Any, policy: Any, at: int,
-                    known: int | None) -> int:
+def _queue_filtered(
+    args: argparse.Namespace, store: Any, policy: Any, at: int, known: int | None
+) -> int:
     """``queue --mine`` (assigned to the operator) or ``--unassigned`` (policy §10), in
     risk order; the assignee as of ``--at``."""
     from sqlalchemy import text
@@ -354,8 +364,12 @@ def _queue_filtered(args: argparse.Namespace, store: Any, policy: Any, at: int,
         ids = None
         if me is not None and not getattr(args, "at", None) and known is None:
             # Now: the projection names the assignee; read only those cases.
-            ids = [r[0] for r in conn.execute(
-                text("SELECT case_id FROM case_state WHERE assignee = :u"), {"u": me})]
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    text("SELECT case_id FROM case_state WHERE assignee = :u"), {"u": me}
+                )
+            ]
         # None of them (an empty list would be an untyped "IN ()" on PostgreSQL).
         rows = [] if ids == [] else load_queue(conn, policy, at, known_at=known, case_ids=ids)
     rows = [r for r in rows if (r.assignee == me if me is not None else r.assignee is None)]
@@ -390,9 +404,17 @@ def _assign(args: argparse.Namespace, to: str | None, verb: str) -> int:
 
         before = assignee_of([e for e in found[2] if e.at <= at])
     try:
-        res = append_event(store, args.case, "assigned", at=at, by=actor, data=data,
-                           recorded_at=clock.now(), expected_version=args.expect_version,
-                           actor=actor)
+        res = append_event(
+            store,
+            args.case,
+            "assigned",
+            at=at,
+            by=actor,
+            data=data,
+            recorded_at=clock.now(),
+            expected_version=args.expect_version,
+            actor=actor,
+        )
     except Refused as exc:
         raise CliError(refusal_line(exc)) from None
     was = f" (was {before})" if before and before != who else ""
@@ -443,9 +465,17 @@ def cmd_case(args: argparse.Namespace) -> int:
         from console.changes import case_flags
 
         flags = case_flags(conn, policy, row, ev, at)
-    out = case_json(row.id, row.subscriber_id, row.title, ev, deployment=row.deployment_id,
-                    reported_at=row.reported_at, end_of_support=eos, past_end_of_support=past,
-                    subscriber_terminated=flags["subscriber_terminated"])
+    out = case_json(
+        row.id,
+        row.subscriber_id,
+        row.title,
+        ev,
+        deployment=row.deployment_id,
+        reported_at=row.reported_at,
+        end_of_support=eos,
+        past_end_of_support=past,
+        subscriber_terminated=flags["subscriber_terminated"],
+    )
     from console.rules.lifecycle import assignee_of
 
     out["assignee"] = assignee_of([e for e in _events if e.at <= at])
@@ -478,9 +508,27 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 def _event_data(args: argparse.Namespace) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for key in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "status", "late_reason", "component", "missed",
-                "action", "to", "eta"):
+    for key in (
+        "note",
+        "priority",
+        "type",
+        "reason",
+        "level",
+        "name",
+        "role",
+        "part",
+        "text",
+        "column",
+        "link",
+        "criterion",
+        "status",
+        "late_reason",
+        "component",
+        "missed",
+        "action",
+        "to",
+        "eta",
+    ):
         v = getattr(args, key, None)
         if v is not None:
             data[key] = v
@@ -509,9 +557,17 @@ def cmd_event(args: argparse.Namespace) -> int:
     store = _open(args)
     actor = operator(store)
     try:
-        res = append_event(store, args.id, args.kind, at=at, by=args.by or actor,
-                           data=_event_data(args), recorded_at=clock.now(),
-                           expected_version=args.expect_version, actor=actor)
+        res = append_event(
+            store,
+            args.id,
+            args.kind,
+            at=at,
+            by=args.by or actor,
+            data=_event_data(args),
+            recorded_at=clock.now(),
+            expected_version=args.expect_version,
+            actor=actor,
+        )
     except Refused as exc:
         raise CliError(refusal_line(exc)) from None
     err(f"{args.id}: {args.kind} recorded (event {res.event_id}, case version {res.version})")
@@ -522,9 +578,18 @@ def cmd_event(args: argparse.Namespace) -> int:
 
             row = load_case_row(conn, args.id)
             eos, past = case_support(conn, row.deployment_id, res.eval.at)
-        _dump(case_json(row.id, row.subscriber_id, row.title, res.eval,
-                        deployment=row.deployment_id, reported_at=row.reported_at,
-                        end_of_support=eos, past_end_of_support=past))
+        _dump(
+            case_json(
+                row.id,
+                row.subscriber_id,
+                row.title,
+                res.eval,
+                deployment=row.deployment_id,
+                reported_at=row.reported_at,
+                end_of_support=eos,
+                past_end_of_support=past,
+            )
+        )
     return EXIT_OK
 
 
@@ -556,7 +621,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
     book = _book(args, store)
     policy = book.at(clock_now())
     if args.list:
-        items = [{"key": c.key, "priority": c.priority, "criterion": c.text} for c in policy.criteria]
+        items = [
+            {"key": c.key, "priority": c.priority, "criterion": c.text} for c in policy.criteria
+        ]
         if args.json:
             _dump({"criteria": items, "types": policy.case_type_help})
         else:
@@ -597,14 +664,21 @@ def cmd_classify(args: argparse.Namespace) -> int:
                 raise CliError("--environment: production or pre-production")
             if args.managed not in ("yes", "no"):
                 raise CliError("--managed: yes or no")
-            dep = DeploymentFacts("(hypothetical)", subscriber, args.environment, args.managed == "yes")
+            dep = DeploymentFacts(
+                "(hypothetical)", subscriber, args.environment, args.managed == "yes"
+            )
     if args.type not in policy.case_types:
         raise CliError(f"--type: one of {', '.join(policy.case_types)}")
     result = classify(policy, plan, subscriber, dep, args.type, answers)
-    out = {"type": result.type, "priority": result.priority, "decided_by": result.decided_by,
-           "notes": result.notes, "eligible": result.eligible,
-           "problems": [f"{f}: {m}" for f, m in result.problems],
-           "asked": [c.key for c in questions(policy, plan, dep)] if args.type == "incident" else []}
+    out = {
+        "type": result.type,
+        "priority": result.priority,
+        "decided_by": result.decided_by,
+        "notes": result.notes,
+        "eligible": result.eligible,
+        "problems": [f"{f}: {m}" for f, m in result.problems],
+        "asked": [c.key for c in questions(policy, plan, dep)] if args.type == "incident" else [],
+    }
     if args.json:
         _dump(out)
     else:
@@ -624,9 +698,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     store = _open(args)
     made, next_due = sweep_and_next(store, at, recorded_at=clock.now())
     if args.json:  # what a console's watcher reads from the sweep it runs
-        _dump({"at": format_instant(at), "next_due": format_instant(next_due),
-               "escalated": [{"case": e.case_id, "missed": e.missed,
-                              "escalated_at": format_instant(e.escalated_at)} for e in made]})
+        _dump(
+            {
+                "at": format_instant(at),
+                "next_due": format_instant(next_due),
+                "escalated": [
+                    {
+                        "case": e.case_id,
+                        "missed": e.missed,
+                        "escalated_at": format_instant(e.escalated_at),
+                    }
+                    for e in made
+                ],
+            }
+        )
     for esc in made if not args.json else ():
         say(f"ESCALATED {esc.case_id} missed {esc.missed} at {format_instant(esc.escalated_at)}")
     err(f"sweep: {len(made)} new escalation(s)")
@@ -656,8 +741,10 @@ def _sweep_notifications(store: Any, at: int) -> None:
     for line in lines:
         err(line)
     if queued or stats.handled:
-        err(f"notify: {queued} new message(s); {stats.sent} sent, {stats.retrying} to retry, "
-            f"{stats.failed} failed")
+        err(
+            f"notify: {queued} new message(s); {stats.sent} sent, {stats.retrying} to retry, "
+            f"{stats.failed} failed"
+        )
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
@@ -689,9 +776,11 @@ def cmd_escalations(args: argparse.Namespace) -> int:
             flag = " UPDATE OVERDUE" if c.update_overdue else ""
             if c.team.incomplete:
                 flag += f" TEAM INCOMPLETE (missing {', '.join(c.team.missing_roles())})"
-            say(f"{c.column:<12} {inert(c.case_id):<10} {inert(c.subscriber):<18} {c.priority or '':<3} "
+            say(
+                f"{c.column:<12} {inert(c.case_id):<10} {inert(c.subscriber):<18} {c.priority or '':<3} "
                 f"missed {c.missed} at {format_instant(c.escalated_at)}; next update "
-                f"{format_instant(c.next_update_due) or '-'}{flag}")
+                f"{format_instant(c.next_update_due) or '-'}{flag}"
+            )
     return EXIT_OK
 
 
@@ -708,10 +797,16 @@ def cmd_meters(args: argparse.Namespace) -> int:
         _dump({"at": format_instant(at), "subscribers": [meter_json(m) for m in meters]})
     else:
         for m in meters:
-            flag = "  OVER LIMIT: a lead may suspend for usage_limit_exceeded" if m.state == "over" else ""
+            flag = (
+                "  OVER LIMIT: a lead may suspend for usage_limit_exceeded"
+                if m.state == "over"
+                else ""
+            )
             fc = m.forecast_limit_date.isoformat() if m.forecast_limit_date else "-"
-            say(f"{inert(m.subscriber):<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
-                f"{m.state:<8} exempt {m.exempt_hours:.1f} h  limit reached {fc}{flag}")
+            say(
+                f"{inert(m.subscriber):<24} {m.used_hours:>7.1f} / {m.limit_hours:<5g} h {m.percent:>6.1f}% "
+                f"{m.state:<8} exempt {m.exempt_hours:.1f} h  limit reached {fc}{flag}"
+            )
     return EXIT_OK
 
 
@@ -739,8 +834,11 @@ def cmd_grant(args: argparse.Namespace) -> int:
 
     password = _read_password(args.login) if args.password else None
     store = _open(args)
-    _refusing(lambda: grant(store, operator(store), args.login, args.role, now=clock.now(),
-                            password=password))
+    _refusing(
+        lambda: grant(
+            store, operator(store), args.login, args.role, now=clock.now(), password=password
+        )
+    )
     how = "password (stored as a SCRAM verifier)" if password else "peer or as pg_hba.conf says"
     err(f"{args.login}: a {args.role} login ({how})")
     return EXIT_OK
@@ -790,9 +888,17 @@ def cmd_suspend(args: argparse.Namespace) -> int:
     except BadValue as exc:
         raise CliError(f"--from/--until: {exc}") from None
     store = _open(args)
-    code = _suspension_cmd(lambda: suspend(store, args.subscriber, reason=args.reason,
-                                           from_at=start, until_at=until, actor=operator(store),
-                                           recorded_at=clock.now()))
+    code = _suspension_cmd(
+        lambda: suspend(
+            store,
+            args.subscriber,
+            reason=args.reason,
+            from_at=start,
+            until_at=until,
+            actor=operator(store),
+            recorded_at=clock.now(),
+        )
+    )
     err(f"{args.subscriber}: SLA suspended ({args.reason})")
     return code
 
@@ -804,8 +910,9 @@ def cmd_lift(args: argparse.Namespace) -> int:
     _writes(args)
     at = _at(args)
     store = _open(args)
-    code = _suspension_cmd(lambda: lift(store, args.subscriber, at=at, actor=operator(store),
-                                        recorded_at=clock.now()))
+    code = _suspension_cmd(
+        lambda: lift(store, args.subscriber, at=at, actor=operator(store), recorded_at=clock.now())
+    )
     err(f"{args.subscriber}: suspension lifted")
     return code
 
@@ -831,11 +938,22 @@ def cmd_renew(args: argparse.Namespace) -> int:
         raise CliError(f"--term-start/--term-end: {exc}") from None
     effective, now = _effective(args)
     store = _open(args)
-    term = _refusing(lambda: renew(store, args.subscriber, term_start=start, term_end=end,
-                                   effective_at=effective, reason=args.reason or "renewal",
-                                   actor=operator(store), recorded_at=now))
-    err(f"{args.subscriber}: term {term['term_start']} to {term['term_end']} from "
-        f"{format_instant(effective)}")
+    term = _refusing(
+        lambda: renew(
+            store,
+            args.subscriber,
+            term_start=start,
+            term_end=end,
+            effective_at=effective,
+            reason=args.reason or "renewal",
+            actor=operator(store),
+            recorded_at=now,
+        )
+    )
+    err(
+        f"{args.subscriber}: term {term['term_start']} to {term['term_end']} from "
+        f"{format_instant(effective)}"
+    )
     return EXIT_OK
 
 
@@ -846,10 +964,20 @@ def cmd_terminate(args: argparse.Namespace) -> int:
     _writes(args)
     effective, now = _effective(args)
     store = _open(args)
-    _refusing(lambda: terminate(store, args.subscriber, effective_at=effective,
-                                reason=args.reason or "", actor=operator(store), recorded_at=now))
-    err(f"{args.subscriber}: contract terminated at {format_instant(effective)}; retention runs "
-        "from then, new cases are refused")
+    _refusing(
+        lambda: terminate(
+            store,
+            args.subscriber,
+            effective_at=effective,
+            reason=args.reason or "",
+            actor=operator(store),
+            recorded_at=now,
+        )
+    )
+    err(
+        f"{args.subscriber}: contract terminated at {format_instant(effective)}; retention runs "
+        "from then, new cases are refused"
+    )
     return EXIT_OK
 
 
@@ -858,10 +986,14 @@ def _key_values(items: list[str] | None, option: str) -> dict[str, str | None]:
     for raw in items or []:
         key, sep, value = raw.partition("=")
         if not sep or not key.strip():
-            raise CliError(f"{option} {raw!r}: expected KEY=VALUE (VALUE 'best-efforts' or "
-                           "'none' for no target)")
+            raise CliError(
+                f"{option} {raw!r}: expected KEY=VALUE (VALUE 'best-efforts' or "
+                "'none' for no target)"
+            )
         v = value.strip()
-        out[key.strip()] = None if v.lower() in ("best-efforts", "best efforts", "none", "null") else v
+        out[key.strip()] = (
+            None if v.lower() in ("best-efforts", "best efforts", "none", "null") else v
+        )
     return out
 
 
@@ -886,9 +1018,11 @@ def cmd_subscriber(args: argparse.Namespace) -> int:
         if v is not None:
             facts[key] = v
     if args.holidays is not None:
-        facts["holidays"] = ([d.strip() for d in args.holidays.split(",")]
-                             if "-" in args.holidays and args.holidays[:4].isdigit()
-                             else args.holidays)
+        facts["holidays"] = (
+            [d.strip() for d in args.holidays.split(",")]
+            if "-" in args.holidays and args.holidays[:4].isdigit()
+            else args.holidays
+        )
     if args.query_hours is not None:
         try:
             facts["query_hour_limit"] = float(args.query_hours)
@@ -905,11 +1039,21 @@ def cmd_subscriber(args: argparse.Namespace) -> int:
         current.update(_key_values(args.target, "--target"))
         facts["targets"] = current
     if not facts:
-        raise CliError("subscriber set: name a fact to change (--plan, --coverage, --timezone, "
-                       "--holidays, --target, --query-hours)")
-    _refusing(lambda: change_subscriber(store, args.subscriber, facts, effective_at=effective,
-                                        reason=args.reason or "", actor=operator(store),
-                                        recorded_at=now))
+        raise CliError(
+            "subscriber set: name a fact to change (--plan, --coverage, --timezone, "
+            "--holidays, --target, --query-hours)"
+        )
+    _refusing(
+        lambda: change_subscriber(
+            store,
+            args.subscriber,
+            facts,
+            effective_at=effective,
+            reason=args.reason or "",
+            actor=operator(store),
+            recorded_at=now,
+        )
+    )
     err(f"{args.subscriber}: {', '.join(sorted(facts))} changed from {format_instant(effective)}")
     return EXIT_OK
 
@@ -937,9 +1081,11 @@ def cmd_deployment(args: argparse.Namespace) -> int:
         if args.json:
             _dump(deployment_json(dep))
         else:
-            print(f"{inert(dep.id)}  {inert(dep.subscriber)}  {dep.environment}  "
-                  f"{'managed' if dep.managed else 'not managed'}  {inert(dep.product)} "
-                  f"{inert(dep.version)}  components: {inert(', '.join(dep.components)) or 'none'}")
+            print(
+                f"{inert(dep.id)}  {inert(dep.subscriber)}  {dep.environment}  "
+                f"{'managed' if dep.managed else 'not managed'}  {inert(dep.product)} "
+                f"{inert(dep.version)}  components: {inert(', '.join(dep.components)) or 'none'}"
+            )
         return EXIT_OK
     _writes(args)
     facts: dict[str, Any] = {}
@@ -948,20 +1094,33 @@ def cmd_deployment(args: argparse.Namespace) -> int:
         if v is not None:
             facts[key] = v
     if args.components is not None:
-        facts["components"] = ([n.strip() for n in args.components.split(",") if n.strip()]
-                               if args.components.strip() else [])
+        facts["components"] = (
+            [n.strip() for n in args.components.split(",") if n.strip()]
+            if args.components.strip()
+            else []
+        )
     if args.managed is not None:
         if args.managed not in ("yes", "no"):
             raise CliError("--managed: yes or no")
         facts["managed"] = args.managed == "yes"
     if not facts:
-        raise CliError("deployment set: name a fact to change (--environment, --managed, "
-                       "--product, --version, --components)")
+        raise CliError(
+            "deployment set: name a fact to change (--environment, --managed, "
+            "--product, --version, --components)"
+        )
     effective, now = _effective(args)
     store = _open(args)
-    _refusing(lambda: change_deployment(store, args.deployment, facts, effective_at=effective,
-                                        reason=args.reason or "", actor=operator(store),
-                                        recorded_at=now))
+    _refusing(
+        lambda: change_deployment(
+            store,
+            args.deployment,
+            facts,
+            effective_at=effective,
+            reason=args.reason or "",
+            actor=operator(store),
+            recorded_at=now,
+        )
+    )
     err(f"{args.deployment}: {', '.join(sorted(facts))} changed from {format_instant(effective)}")
     return EXIT_OK
 
@@ -983,8 +1142,10 @@ def _print_history(args: argparse.Namespace, rows: list[dict[str, Any]]) -> None
         from console.changes import facts_text
 
         facts = facts_text(r["facts"])
-        print(f"from {r['effective_at']}  {inert(facts)}  by {inert(r['by'] or '-')}  "
-              f"recorded {r['recorded_at']}  {inert(r['reason'])}")
+        print(
+            f"from {r['effective_at']}  {inert(facts)}  by {inert(r['by'] or '-')}  "
+            f"recorded {r['recorded_at']}  {inert(r['reason'])}"
+        )
 
 
 def refusal_line(exc: BaseException) -> str:
@@ -1044,8 +1205,10 @@ def cmd_purge(args: argparse.Namespace) -> int:
     if args.dry_run:
         err(f"dry run at {out['at']}: would remove {what}; nothing written")
     else:
-        err(f"purged {what}, {c.get('text_fields', 0)} text field(s) rewritten "
-            f"(audit {out['audit_id']})")
+        err(
+            f"purged {what}, {c.get('text_fields', 0)} text field(s) rewritten "
+            f"(audit {out['audit_id']})"
+        )
         for problem in out["problems"]:
             err(f"warning: {problem}")
     return EXIT_OK
@@ -1078,8 +1241,10 @@ def cmd_products(args: argparse.Namespace) -> int:
     else:
         for v in versions:
             flag = "  PAST END OF SUPPORT" if v["past_end_of_support"] else ""
-            say(f"{v['product']:<16} {v['version']:<10} end of support "
-                f"{v['end_of_support'] or '(not in matrix)'}  {len(v['open_cases'])} open case(s){flag}")
+            say(
+                f"{v['product']:<16} {v['version']:<10} end of support "
+                f"{v['end_of_support'] or '(not in matrix)'}  {len(v['open_cases'])} open case(s){flag}"
+            )
     return EXIT_OK
 
 
@@ -1090,9 +1255,17 @@ def cmd_product(args: argparse.Namespace) -> int:
     released = _date_opt(args.released, "--released")
     notice = _date_opt(args.notice, "--notice")
     store = _open(args)
-    v = _refusing(lambda: set_version(store, product=args.product, version=args.version,
-                                      released=released, notice=notice, actor=operator(store),
-                                      now=clock.now()))
+    v = _refusing(
+        lambda: set_version(
+            store,
+            product=args.product,
+            version=args.version,
+            released=released,
+            notice=notice,
+            actor=operator(store),
+            now=clock.now(),
+        )
+    )
     err(f"{v.product} {v.version}: end of support {v.end_of_support}")
     if args.json:
         _dump(version_json(v, clock.now()))
@@ -1107,11 +1280,23 @@ def cmd_change_request(args: argparse.Namespace) -> int:
     at = _at(args)
     store = _open(args)
     by = _signed_by(args, store, operator(store))
-    cid = _refusing(lambda: create_change_request(
-        store, sr_id=args.sr, title=args.title, at=at, by=by, recorded_at=clock.now(),
-        subscriber=args.subscriber, deployment=args.deployment))
+    cid = _refusing(
+        lambda: create_change_request(
+            store,
+            sr_id=args.sr,
+            title=args.title,
+            at=at,
+            by=by,
+            recorded_at=clock.now(),
+            subscriber=args.subscriber,
+            deployment=args.deployment,
+        )
+    )
     say(cid)
-    err(f"{cid}: change request opened" + (f", linked to {args.sr}" if args.sr else " (Konneqt-initiated)"))
+    err(
+        f"{cid}: change request opened"
+        + (f", linked to {args.sr}" if args.sr else " (Konneqt-initiated)")
+    )
     return EXIT_OK
 
 
@@ -1124,9 +1309,19 @@ def cmd_confirm_vulnerability(args: argparse.Namespace) -> int:
     store = _open(args)
     actor = operator(store)
     by = _signed_by(args, store, actor)
-    res = _refusing(lambda: confirm_vulnerability(
-        store, args.sra, priority=args.priority, title=args.title, at=at, by=by,
-        recorded_at=clock.now(), actor=actor, note=args.note))
+    res = _refusing(
+        lambda: confirm_vulnerability(
+            store,
+            args.sra,
+            priority=args.priority,
+            title=args.title,
+            at=at,
+            by=by,
+            recorded_at=clock.now(),
+            actor=actor,
+            note=args.note,
+        )
+    )
     say(res.incident_id)
     err(f"{args.sra}: vulnerability confirmed; incident {res.incident_id} opened and linked")
     return EXIT_OK
@@ -1153,9 +1348,21 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 
     at = _at(args)
     store = _open(args)
-    u = _refusing(lambda: add_user(store, args.subscriber, args.id, name=args.name, email=args.email,
-                                   admin=args.admin, actor=operator(store), at=at))
-    err(f"{args.subscriber}: {u.id} added by {u.added_by}" + (" (administrator)" if u.admin else ""))
+    u = _refusing(
+        lambda: add_user(
+            store,
+            args.subscriber,
+            args.id,
+            name=args.name,
+            email=args.email,
+            admin=args.admin,
+            actor=operator(store),
+            at=at,
+        )
+    )
+    err(
+        f"{args.subscriber}: {u.id} added by {u.added_by}" + (" (administrator)" if u.admin else "")
+    )
     return EXIT_OK
 
 
@@ -1164,8 +1371,9 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
 
     at = _at(args)
     store = _open(args)
-    u = _refusing(lambda: remove_user(store, args.subscriber, args.id,
-                                      actor=operator(store), at=at))
+    u = _refusing(
+        lambda: remove_user(store, args.subscriber, args.id, actor=operator(store), at=at)
+    )
     err(f"{args.subscriber}: {u.id} removed by {u.removed_by}")
     return EXIT_OK
 
@@ -1197,14 +1405,23 @@ def cmd_policy(args: argparse.Namespace) -> int:
         effective = _instant(args.effective, "--effective") if args.effective else now
         store = _open(args)
         try:
-            done = publish(store, text, source=args.file, effective_at=effective,
-                           reason=args.reason or "", actor=operator(store), recorded_at=now)
+            done = publish(
+                store,
+                text,
+                source=args.file,
+                effective_at=effective,
+                reason=args.reason or "",
+                actor=operator(store),
+                recorded_at=now,
+            )
         except PublishRefused as exc:
             raise CliError(f"refused: {exc}") from None
         except NotAllowed as exc:
             raise CliError(str(exc)) from None
-        err(f"policy version {done.number} published, in force from "
-            f"{format_instant(done.effective_at)}")
+        err(
+            f"policy version {done.number} published, in force from "
+            f"{format_instant(done.effective_at)}"
+        )
         return EXIT_OK
     store = _open(args)
     with store.connection() as conn:
@@ -1222,8 +1439,10 @@ def cmd_policy(args: argparse.Namespace) -> int:
     else:
         for v in versions:
             mark = "*" if v["in_force"] else " "
-            say(f"{mark} {v['number']:>3}  from {v['effective_at']}  by {inert(v['by'] or '-'):<12} "
-                f"recorded {v['recorded_at']}  {inert(v['reason'])}")
+            say(
+                f"{mark} {v['number']:>3}  from {v['effective_at']}  by {inert(v['by'] or '-'):<12} "
+                f"recorded {v['recorded_at']}  {inert(v['reason'])}"
+            )
     return EXIT_OK
 
 
@@ -1263,7 +1482,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if existing.has_cases and not args.no_tui:
         err(f"{store.safe_url} already holds cases; opening it")
     elif existing.has_cases:
-        raise CliError(f"{store.safe_url} already holds data; demo fills an empty database (use --db)")
+        raise CliError(
+            f"{store.safe_url} already holds data; demo fills an empty database (use --db)"
+        )
     else:
         from console.operators import first_lead, lead_exists, require_import
 
@@ -1272,15 +1493,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
             # The demo fills a new database: its creator (who becomes its first lead), or a lead.
             _refusing(lambda: require_import(store, session, actor))
             bootstrap = not lead_exists(session)
-        doc = generate(args.cases, seed=args.seed, now=now, first_id=10001 + args.closed,
-                       me=actor)
+        doc = generate(args.cases, seed=args.seed, now=now, first_id=10001 + args.closed, me=actor)
         if not store.is_sqlite:  # on PostgreSQL an operator is a login: make none up
             doc.pop("operators", None)
         recent = doc.pop("cases")
         past = history(doc, args.closed, seed=args.seed, now=now)
         try:
-            counts = import_cases(store, doc, chain(past, recent), args.closed + len(recent),
-                                  policy, clock.now(), _progress, label="demo", by=actor)
+            counts = import_cases(
+                store,
+                doc,
+                chain(past, recent),
+                args.closed + len(recent),
+                policy,
+                clock.now(),
+                _progress,
+                label="demo",
+                by=actor,
+            )
         except ImportRefused as exc:  # a bug in the generator, not the user's input
             for p in exc.problems[:20]:
                 err(p)
@@ -1315,8 +1544,9 @@ def _run_app(args: argparse.Namespace, db: str | None) -> int:
     from console.app import run
 
     # Who is acting is the login the first-screen process opened the database with.
-    return run(db, policy_path=policy, mouse=not getattr(args, "no_mouse", False),
-               first=first, cfg=cfg)
+    return run(
+        db, policy_path=policy, mouse=not getattr(args, "no_mouse", False), first=first, cfg=cfg
+    )
 
 
 # -- parser -------------------------------------------------------------------------------
@@ -1334,14 +1564,25 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--db", default=argparse.SUPPRESS,
-                        help="database URL or SQLite path (else $SUPPORT_CONSOLE_DB, else the data dir)")
-    common.add_argument("--policy", default=argparse.SUPPRESS,
-                        help="what-if: read under this policy file (TOML) instead of the desk's "
-                             "stored policy; reading commands only, nothing is written")
-    p = _Parser(prog="support-console", parents=[common],
-                description="Support desk console: SLA clocks, queue, war teams.")
-    p.add_argument("--no-mouse", action="store_true", help="do not capture the mouse (for slow SSH links)")
+    common.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        help="database URL or SQLite path (else $SUPPORT_CONSOLE_DB, else the data dir)",
+    )
+    common.add_argument(
+        "--policy",
+        default=argparse.SUPPRESS,
+        help="what-if: read under this policy file (TOML) instead of the desk's "
+        "stored policy; reading commands only, nothing is written",
+    )
+    p = _Parser(
+        prog="support-console",
+        parents=[common],
+        description="Support desk console: SLA clocks, queue, war teams.",
+    )
+    p.add_argument(
+        "--no-mouse", action="store_true", help="do not capture the mouse (for slow SSH links)"
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     def add(name: str, fn: Callable, help_: str) -> argparse.ArgumentParser:
@@ -1349,25 +1590,43 @@ def build_parser() -> argparse.ArgumentParser:
         sp.set_defaults(fn=fn)
         return sp
 
-    sp = add("init", cmd_init, "create or upgrade the database schema (on a shared directory: "
-                               "files the group may write)")
-    sp.add_argument("--lead", metavar="NAME", help="name the first lead (the database's creator, "
-                                                   "once: later, leads name roles)")
+    sp = add(
+        "init",
+        cmd_init,
+        "create or upgrade the database schema (on a shared directory: files the group may write)",
+    )
+    sp.add_argument(
+        "--lead",
+        metavar="NAME",
+        help="name the first lead (the database's creator, once: later, leads name roles)",
+    )
     sp = add("grant", cmd_grant, "create or change a PostgreSQL login and its role (leads)")
-    sp.add_argument("login", help="the login name (on a jump host: the OS login, for peer "
-                                  "authentication)")
+    sp.add_argument(
+        "login", help="the login name (on a jump host: the OS login, for peer authentication)"
+    )
     sp.add_argument("--role", required=True, choices=["engineer", "lead", "executive", "system"])
-    sp.add_argument("--password", action="store_true",
-                    help="set a password (prompted twice; or one line on stdin); stored as a "
-                         "SCRAM-SHA-256 verifier")
-    add("vacuum", cmd_vacuum, "make removed values unreadable in the database's files "
-                              "(SQLite: VACUUM and checkpoint; PostgreSQL: VACUUM, by the owner)")
+    sp.add_argument(
+        "--password",
+        action="store_true",
+        help="set a password (prompted twice; or one line on stdin); stored as a "
+        "SCRAM-SHA-256 verifier",
+    )
+    add(
+        "vacuum",
+        cmd_vacuum,
+        "make removed values unreadable in the database's files "
+        "(SQLite: VACUUM and checkpoint; PostgreSQL: VACUUM, by the owner)",
+    )
     sp = add("import", cmd_import, "load an interchange file (all or nothing)")
     sp.add_argument("file", help="JSON file, or - for stdin")
     sp = add("export", cmd_export, "write the whole database as an interchange file to stdout")
-    sp.add_argument("-o", "--output", help="write FILE (a temporary file renamed over it when whole)")
-    known_help = ("only what was recorded by this instant (policy §14); with no --at, also the "
-                  "instant asked about")
+    sp.add_argument(
+        "-o", "--output", help="write FILE (a temporary file renamed over it when whole)"
+    )
+    known_help = (
+        "only what was recorded by this instant (policy §14); with no --at, also the "
+        "instant asked about"
+    )
     sp = add("queue", cmd_queue, "open cases in risk order")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--mine", action="store_true", help="only the cases assigned to you")
@@ -1383,35 +1642,64 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("id")
     sp.add_argument("kind")
     sp.add_argument("--at")
-    sp.add_argument("--by", help="record as a system account of the policy data (cron, sweep); "
-                                 "needs the system role (default: you)")
-    for opt in ("note", "priority", "type", "reason", "level", "name", "role", "part", "text",
-                "column", "link", "criterion", "hours", "status", "component", "missed"):
+    sp.add_argument(
+        "--by",
+        help="record as a system account of the policy data (cron, sweep); "
+        "needs the system role (default: you)",
+    )
+    for opt in (
+        "note",
+        "priority",
+        "type",
+        "reason",
+        "level",
+        "name",
+        "role",
+        "part",
+        "text",
+        "column",
+        "link",
+        "criterion",
+        "hours",
+        "status",
+        "component",
+        "missed",
+    ):
         sp.add_argument(f"--{opt}")
     sp.add_argument("--to", help="assigned: the engineer's login (omitted: unassign)")
     sp.add_argument("--eta", help="fix_eta_agreed: the agreed fix ETA (ISO 8601 with offset)")
-    sp.add_argument("--late-reason", help="a late entry (--at older than the late-entry window): "
-                                          "why it is recorded now (leads)")
+    sp.add_argument(
+        "--late-reason",
+        help="a late entry (--at older than the late-entry window): why it is recorded now (leads)",
+    )
     sp.add_argument("--action", help="war_team_member: join (default) or leave")
-    sp.add_argument("--exempt", action="store_true", help="time_logged: exempt from the query-hour limit")
-    sp.add_argument("--expect-version", type=int, help="refuse if the case changed since this version")
+    sp.add_argument(
+        "--exempt", action="store_true", help="time_logged: exempt from the query-hour limit"
+    )
+    sp.add_argument(
+        "--expect-version", type=int, help="refuse if the case changed since this version"
+    )
     sp.add_argument("--json", action="store_true", help="print the case's clocks after the event")
     for name, fn, help_ in (
-            ("assign", cmd_assign, "assign a case to a support engineer (a hand-over)"),
-            ("take", cmd_take, "assign a case to yourself"),
-            ("unassign", cmd_unassign, "leave a case assigned to nobody")):
+        ("assign", cmd_assign, "assign a case to a support engineer (a hand-over)"),
+        ("take", cmd_take, "assign a case to yourself"),
+        ("unassign", cmd_unassign, "leave a case assigned to nobody"),
+    ):
         sp = add(name, fn, help_)
         sp.add_argument("case")
         if name == "assign":
             sp.add_argument("engineer", help="the engineer's login name")
         sp.add_argument("--at", help="when (default: now)")
         sp.add_argument("--late-reason", help="a late entry's reason (leads)")
-        sp.add_argument("--expect-version", type=int,
-                        help="refuse if the case changed since this version")
+        sp.add_argument(
+            "--expect-version", type=int, help="refuse if the case changed since this version"
+        )
     sp = add("check", cmd_check, "exit 3 and one line per breach when anything is breached")
     sp.add_argument("--at")
     sp.add_argument("--as-known-at", help=known_help)
-    sp = add("classify", cmd_classify, "the classification wizard's rules (policy §9) without the screen")
+    sp = add(
+        "classify", cmd_classify, "the classification wizard's rules (policy §9) without the screen"
+    )
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--list", action="store_true", help="list the criteria keys")
     sp.add_argument("--type", default="incident")
@@ -1419,36 +1707,69 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--plan", help="without --deployment: enterprise or basic")
     sp.add_argument("--environment", help="without --deployment: production or pre-production")
     sp.add_argument("--managed", help="without --deployment: yes or no")
-    sp.add_argument("--answer", action="append", metavar="KEY=yes", help="a criterion answered (repeat)")
-    sp = add("sweep", cmd_sweep, "record the escalations due by --at (idempotent, safe from many "
-                                 "hosts; recorded by the system user `sweep`)")
+    sp.add_argument(
+        "--answer", action="append", metavar="KEY=yes", help="a criterion answered (repeat)"
+    )
+    sp = add(
+        "sweep",
+        cmd_sweep,
+        "record the escalations due by --at (idempotent, safe from many "
+        "hosts; recorded by the system user `sweep`)",
+    )
     sp.add_argument("--at")
-    sp.add_argument("--no-notify", action="store_true",
-                    help="neither enqueue nor deliver notifications (leave it to notify --follow)")
-    sp.add_argument("--json", action="store_true",
-                    help="the escalations recorded and the next instant one may fall due")
+    sp.add_argument(
+        "--no-notify",
+        action="store_true",
+        help="neither enqueue nor deliver notifications (leave it to notify --follow)",
+    )
+    sp.add_argument(
+        "--json",
+        action="store_true",
+        help="the escalations recorded and the next instant one may fall due",
+    )
     sp = add("notify", cmd_notify, "notifications: receivers (leads), failed messages, delivery")
-    sp.add_argument("action", nargs="?", choices=["list", "add", "remove", "test", "failed", "retry"])
-    sp.add_argument("target", nargs="?", help="add: the apprise URL; remove, test: the receiver ID; "
-                                              "retry: message ids (comma-separated) or all")
+    sp.add_argument(
+        "action", nargs="?", choices=["list", "add", "remove", "test", "failed", "retry"]
+    )
+    sp.add_argument(
+        "target",
+        nargs="?",
+        help="add: the apprise URL; remove, test: the receiver ID; "
+        "retry: message ids (comma-separated) or all",
+    )
     sp.add_argument("--on", help="add: escalation,breach,forecast,late_update (one or more)")
     sp.add_argument("--subscriber", help="add: only these subscribers (comma-separated)")
     sp.add_argument("--priority", help="add: only these priorities, e.g. P0,P1")
-    sp.add_argument("--lead-time", help="add: send forecasts this long before a clock's due (default 30m)")
-    sp.add_argument("--timezone", help="add: the zone of the times in its messages (default: yours)")
+    sp.add_argument(
+        "--lead-time", help="add: send forecasts this long before a clock's due (default 30m)"
+    )
+    sp.add_argument(
+        "--timezone", help="add: the zone of the times in its messages (default: yours)"
+    )
     sp.add_argument("--reveal", action="store_true", help="list: show the URLs in full (leads)")
     sp.add_argument("--all", action="store_true", help="list: removed receivers too")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--limit", type=int, default=200, help="failed: at most this many")
-    sp.add_argument("--follow", action="store_true",
-                    help="deliver messages as they arrive, until stopped (run it as a service)")
+    sp.add_argument(
+        "--follow",
+        action="store_true",
+        help="deliver messages as they arrive, until stopped (run it as a service)",
+    )
     sp.add_argument("--once", action="store_true", help="deliver what is due now, then exit")
-    sp = add("metrics", cmd_metrics, "the desk's numbers in the OpenMetrics text format (Prometheus)")
+    sp = add(
+        "metrics", cmd_metrics, "the desk's numbers in the OpenMetrics text format (Prometheus)"
+    )
     sp.add_argument("--at", help="judge the cases at this instant (default: now)")
-    sp.add_argument("--textfile", metavar="DIR",
-                    help="write DIR/support_console.prom atomically (node_exporter's textfile collector)")
-    sp.add_argument("--serve", metavar="HOST:PORT",
-                    help="serve /metrics on HOST:PORT until stopped (e.g. 127.0.0.1:9464)")
+    sp.add_argument(
+        "--textfile",
+        metavar="DIR",
+        help="write DIR/support_console.prom atomically (node_exporter's textfile collector)",
+    )
+    sp.add_argument(
+        "--serve",
+        metavar="HOST:PORT",
+        help="serve /metrics on HOST:PORT until stopped (e.g. 127.0.0.1:9464)",
+    )
     sp = add("escalations", cmd_escalations, "the war-team board")
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
@@ -1476,8 +1797,11 @@ def build_parser() -> argparse.ArgumentParser:
     sp = add("lift", cmd_lift, "lift a subscriber's suspension in force (leads)")
     sp.add_argument("subscriber")
     sp.add_argument("--at")
-    sp = add("renew", cmd_renew, "extend a subscription's term from --effective, ending a "
-                                 "lapse there (leads)")
+    sp = add(
+        "renew",
+        cmd_renew,
+        "extend a subscription's term from --effective, ending a lapse there (leads)",
+    )
     sp.add_argument("subscriber")
     sp.add_argument("--term-end", required=True)
     sp.add_argument("--term-start", help="default: the day after the current term ends")
@@ -1494,26 +1818,36 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--coverage", help="business or 24x7")
     sp.add_argument("--timezone", help="an IANA zone or a fixed offset like -03:00")
     sp.add_argument("--holidays", help="a country (US, US-NY, CA) or a comma-separated date list")
-    sp.add_argument("--target", action="append", metavar="KEY=DURATION",
-                    help="an order-form target, e.g. incident.P1.response=30m (repeat)")
+    sp.add_argument(
+        "--target",
+        action="append",
+        metavar="KEY=DURATION",
+        help="an order-form target, e.g. incident.P1.response=30m (repeat)",
+    )
     sp.add_argument("--query-hours", help="the query-hour limit per term")
     sp.add_argument("--effective", help="in force from this instant (default: now)")
     sp.add_argument("--reason")
     sp.add_argument("--json", action="store_true")
-    sp = add("deployment", cmd_deployment, "a deployment's facts: show, set (leads, dated), history")
+    sp = add(
+        "deployment", cmd_deployment, "a deployment's facts: show, set (leads, dated), history"
+    )
     sp.add_argument("action", choices=["show", "set", "history"])
     sp.add_argument("deployment")
     sp.add_argument("--environment", help="production or pre-production")
     sp.add_argument("--managed", help="yes or no")
     sp.add_argument("--product")
     sp.add_argument("--version")
-    sp.add_argument("--components", help="its managed third-party components, comma-separated "
-                                         "(empty: none; policy §5)")
+    sp.add_argument(
+        "--components",
+        help="its managed third-party components, comma-separated (empty: none; policy §5)",
+    )
     sp.add_argument("--effective", help="in force from this instant (default: now)")
     sp.add_argument("--reason")
     sp.add_argument("--json", action="store_true")
     add("rebuild", cmd_rebuild, "recompute every case's clock projection from its events")
-    sp = add("purge", cmd_purge, "data retention (policy §11): remove what is due (leads), or --dry-run")
+    sp = add(
+        "purge", cmd_purge, "data retention (policy §11): remove what is due (leads), or --dry-run"
+    )
     sp.add_argument("--dry-run", action="store_true", help="list what would go; write nothing")
     sp.add_argument("--at", help="judge what is due at this instant (default: now)")
     sp.add_argument("--json", action="store_true")
@@ -1523,26 +1857,38 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--at")
     sp.add_argument("--by", help="a system account (cron) attaching it; needs the system role")
     sp.add_argument("--json", action="store_true")
-    sp = add("products", cmd_products, "the support matrix by end of support, with open cases (policy §12)")
+    sp = add(
+        "products",
+        cmd_products,
+        "the support matrix by end of support, with open cases (policy §12)",
+    )
     sp.add_argument("--json", action="store_true")
     sp.add_argument("--at")
-    sp = add("product", cmd_product, "set a product version's release and discontinuation dates (leads)")
+    sp = add(
+        "product", cmd_product, "set a product version's release and discontinuation dates (leads)"
+    )
     sp.add_argument("action", choices=["set"])
     sp.add_argument("product")
     sp.add_argument("version")
     sp.add_argument("--released", required=True, help="release date YYYY-MM-DD")
     sp.add_argument("--notice", help="discontinuation notice date YYYY-MM-DD (omitted: none)")
     sp.add_argument("--json", action="store_true")
-    sp = add("change-request", cmd_change_request,
-             "open a change request linked to a service request (or Konneqt-initiated)")
+    sp = add(
+        "change-request",
+        cmd_change_request,
+        "open a change request linked to a service request (or Konneqt-initiated)",
+    )
     sp.add_argument("sr", nargs="?", help="the service request (omit for a Konneqt-initiated CR)")
     sp.add_argument("--title", required=True)
     sp.add_argument("--subscriber", help="without SR: the subscriber")
     sp.add_argument("--deployment", help="the deployment (default: the service request's)")
     sp.add_argument("--at", help="when it is opened (default: now)")
     sp.add_argument("--by", help="a system account (cron) opening it; needs the system role")
-    sp = add("confirm-vulnerability", cmd_confirm_vulnerability,
-             "on a security report analysis: record the confirmation and open the linked incident")
+    sp = add(
+        "confirm-vulnerability",
+        cmd_confirm_vulnerability,
+        "on a security report analysis: record the confirmation and open the linked incident",
+    )
     sp.add_argument("sra")
     sp.add_argument("--priority", required=True, help="the incident's priority (P0-P3)")
     sp.add_argument("--title", help="the incident's title (default: from the analysis)")
@@ -1563,10 +1909,13 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("subscriber")
     sp.add_argument("id")
     sp.add_argument("--at")
-    sp = add("demo", cmd_demo, "fill an empty database with realistic demo data, then open the console")
+    sp = add(
+        "demo", cmd_demo, "fill an empty database with realistic demo data, then open the console"
+    )
     sp.add_argument("--cases", type=int, default=300, help="recent cases (open or lately done)")
-    sp.add_argument("--closed", type=int, default=0,
-                    help="closed cases of three years' history before them")
+    sp.add_argument(
+        "--closed", type=int, default=0, help="closed cases of three years' history before them"
+    )
     sp.add_argument("--seed", type=int, default=7)
     sp.add_argument("--at", help="the demo's 'now' (default: now)")
     sp.add_argument("--no-tui", action="store_true")

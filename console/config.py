@@ -62,8 +62,13 @@ def parse_config(text: str, source: str) -> Config:
     for key in ("bell", "mouse"):
         if key in section and not isinstance(section[key], bool):
             raise ConfigError(f"{source}: console.{key} is true or false")
-    return Config(timezone=tz, bell=section.get("bell", True), mouse=section.get("mouse", True),
-                  policy=section.get("policy"), source=source)
+    return Config(
+        timezone=tz,
+        bell=section.get("bell", True),
+        mouse=section.get("mouse", True),
+        policy=section.get("policy"),
+        source=source,
+    )
 
 
 def load_config(path: Path | None = None) -> Config:

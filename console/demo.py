@@ -31,58 +31,153 @@ from typing import Any
 
 from console.rules.timeutil import format_instant
 
-_FIRST = ["Alder", "Birch", "Cedar", "Dogwood", "Elm", "Faro", "Gale", "Harbor", "Iris", "Juniper",
-          "Kestrel", "Linden", "Maple", "Nimbus", "Oak", "Pine", "Quartz", "Rowan", "Sable", "Tern",
-          "Umber", "Vale", "Willow", "Yarrow", "Zephyr"]
-_SECOND = ["Finance", "Media", "Insurance", "Retail", "Logistics", "Comércio", "Health", "Energy",
-           "Telecom", "Bank", "Foods", "Travel", "Labs", "Mobility", "Games"]
-_PEOPLE = ["Ana Silva", "Rosa Klein", "Jonas Berg", "Mia Lopez", "Ken Ito", "Zoe Carter",
-           "Lucas Pereira", "Priya Nair", "Omar Haddad", "Lena Novak", "Sam Okafor", "Yuki Sato"]
+_FIRST = [
+    "Alder",
+    "Birch",
+    "Cedar",
+    "Dogwood",
+    "Elm",
+    "Faro",
+    "Gale",
+    "Harbor",
+    "Iris",
+    "Juniper",
+    "Kestrel",
+    "Linden",
+    "Maple",
+    "Nimbus",
+    "Oak",
+    "Pine",
+    "Quartz",
+    "Rowan",
+    "Sable",
+    "Tern",
+    "Umber",
+    "Vale",
+    "Willow",
+    "Yarrow",
+    "Zephyr",
+]
+_SECOND = [
+    "Finance",
+    "Media",
+    "Insurance",
+    "Retail",
+    "Logistics",
+    "Comércio",
+    "Health",
+    "Energy",
+    "Telecom",
+    "Bank",
+    "Foods",
+    "Travel",
+    "Labs",
+    "Mobility",
+    "Games",
+]
+_PEOPLE = [
+    "Ana Silva",
+    "Rosa Klein",
+    "Jonas Berg",
+    "Mia Lopez",
+    "Ken Ito",
+    "Zoe Carter",
+    "Lucas Pereira",
+    "Priya Nair",
+    "Omar Haddad",
+    "Lena Novak",
+    "Sam Okafor",
+    "Yuki Sato",
+]
 _ENGINEERS = ["eng-bwalsh", "eng-fsouza", "eng-mchen", "eng-aortiz", "eng-kdubois", "eng-rpatel"]
 _LEADS = ["lead-okane", "lead-imarsh"]
-_PRODUCTS = [("gateway", ["4.1.3", "4.2.0", "4.3.1"]), ("identity", ["6.0.0", "7.0.2"]),
-             ("integrator", ["3.2.0", "4.0.1"]), ("streaming", ["2.5.4"])]
+_PRODUCTS = [
+    ("gateway", ["4.1.3", "4.2.0", "4.3.1"]),
+    ("identity", ["6.0.0", "7.0.2"]),
+    ("integrator", ["3.2.0", "4.0.1"]),
+    ("streaming", ["2.5.4"]),
+]
 # Managed third-party components Konneqt administers inside a managed deployment (policy §5).
-_COMPONENTS = {"gateway": ["postgres", "redis"], "identity": ["openldap"],
-               "integrator": ["kafka"], "streaming": ["kafka", "zookeeper"]}
+_COMPONENTS = {
+    "gateway": ["postgres", "redis"],
+    "identity": ["openldap"],
+    "integrator": ["kafka"],
+    "streaming": ["kafka", "zookeeper"],
+}
 # The §9 guideline criteria by priority (the keys of console/rules/policy.toml).
 _CRITERIA = {
     "P0": ["component_unavailable", "legal_order_cessation"],
-    "P1": ["substantial_service_loss", "critical_data_at_risk", "operations_severely_disrupted",
-           "reputational_risk", "preprod_blocks_critical_release"],
-    "P2": ["long_term_productivity", "recoverable_software_errors",
-           "severe_performance_degradation"],
-    "P3": ["components_impaired_usable", "milestones_at_risk", "nominal_performance_degradation",
-           "noncritical_errors"],
+    "P1": [
+        "substantial_service_loss",
+        "critical_data_at_risk",
+        "operations_severely_disrupted",
+        "reputational_risk",
+        "preprod_blocks_critical_release",
+    ],
+    "P2": [
+        "long_term_productivity",
+        "recoverable_software_errors",
+        "severe_performance_degradation",
+    ],
+    "P3": [
+        "components_impaired_usable",
+        "milestones_at_risk",
+        "nominal_performance_degradation",
+        "noncritical_errors",
+    ],
 }
-_ZONES = ["America/New_York", "America/Chicago", "America/Los_Angeles", "Europe/London",
-          "America/Sao_Paulo"]
+_ZONES = [
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Europe/London",
+    "America/Sao_Paulo",
+]
 _INCIDENT_TITLES = [
-    "{p} returns 502 on all routes", "{p} latency above 5 s for token calls",
-    "{p} pods restart in a loop after upgrade", "{p} drops messages under load",
-    "{p} rejects valid certificates", "{p} admin console unreachable",
-    "Memory leak in {p} worker", "{p} throttling ignores per-tenant quota",
-    "Stale cache entries served by {p}", "{p} fails over to the wrong region",
+    "{p} returns 502 on all routes",
+    "{p} latency above 5 s for token calls",
+    "{p} pods restart in a loop after upgrade",
+    "{p} drops messages under load",
+    "{p} rejects valid certificates",
+    "{p} admin console unreachable",
+    "Memory leak in {p} worker",
+    "{p} throttling ignores per-tenant quota",
+    "Stale cache entries served by {p}",
+    "{p} fails over to the wrong region",
 ]
 _QUERY_TITLES = [
-    "How to rotate signing keys in {p}?", "Best practice for {p} blue/green deploys",
-    "Can {p} cache responses per user?", "Migrating policies to {p} {v}",
-    "Como configurar OAuth para parceiros no {p}?", "Rate limits per API key in {p}",
+    "How to rotate signing keys in {p}?",
+    "Best practice for {p} blue/green deploys",
+    "Can {p} cache responses per user?",
+    "Migrating policies to {p} {v}",
+    "Como configurar OAuth para parceiros no {p}?",
+    "Rate limits per API key in {p}",
 ]
-_SRA_TITLES = ["Scan report: TLS findings on {p}", "Pen-test report for {p} {v}",
-               "CVE triage request for {p}"]
-_SR_TITLES = ["Increase {p} replica count", "Export {p} audit logs for March",
-              "Rotate {p} database credentials", "Add IP allow-list entry on {p}"]
+_SRA_TITLES = [
+    "Scan report: TLS findings on {p}",
+    "Pen-test report for {p} {v}",
+    "CVE triage request for {p}",
+]
+_SR_TITLES = [
+    "Increase {p} replica count",
+    "Export {p} audit logs for March",
+    "Rotate {p} database credentials",
+    "Add IP allow-list entry on {p}",
+]
 _CR_TITLES = ["Scale out {p} cluster", "Apply {p} {v} security patch", "Change {p} TLS policy"]
-_ODD_TITLES = ["Portal shows [bold]markup[/bold] literally", "Error text contains \x1b[31mESC codes\x1b[0m",
-               "Alert mail says [red]CRITICAL[/] \x07 twice"]
+_ODD_TITLES = [
+    "Portal shows [bold]markup[/bold] literally",
+    "Error text contains \x1b[31mESC codes\x1b[0m",
+    "Alert mail says [red]CRITICAL[/] \x07 twice",
+]
 
 HOUR = 3600
 DAY = 86400
 
 
-def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
-             me: str | None = None) -> dict[str, Any]:
+def generate(
+    n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001, me: str | None = None
+) -> dict[str, Any]:
     """Subscribers, deployments, users and ``n_cases`` recent cases (open or lately done),
     numbered from ``first_id``; ``me``: the login running the demo, who holds a few cases."""
     rnd = random.Random(seed)
@@ -103,11 +198,14 @@ def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
         plan = "basic" if i % 3 == 2 else "enterprise"
         start = today - timedelta(days=rnd.randint(30, 330))
         sub: dict[str, Any] = {
-            "id": sid, "name": name, "plan": plan,
+            "id": sid,
+            "name": name,
+            "plan": plan,
             "coverage": "24x7" if plan == "enterprise" and i % 5 == 4 else "business",
             "term_start": start.isoformat(),
             "term_end": (date(start.year + 1, start.month, 1) - timedelta(days=1)).isoformat(),
-            "terminated_at": None, "targets": {},
+            "terminated_at": None,
+            "targets": {},
         }
         if plan == "enterprise" and i % 4 == 1:
             sub["timezone"] = _ZONES[i % len(_ZONES)]
@@ -118,16 +216,30 @@ def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
             sub["term_start"] = (today - timedelta(days=380)).isoformat()
             sub["term_end"] = (today - timedelta(days=16)).isoformat()
         subscribers.append(sub)
-        deps: dict[str, list[dict[str, Any]]] = {"production": [], "pre-production": [], "managed": []}
-        for j, (env, managed) in enumerate([("production", plan == "enterprise" and i % 2 == 0),
-                                             ("production", False), ("pre-production", False)]):
+        deps: dict[str, list[dict[str, Any]]] = {
+            "production": [],
+            "pre-production": [],
+            "managed": [],
+        }
+        for j, (env, managed) in enumerate(
+            [
+                ("production", plan == "enterprise" and i % 2 == 0),
+                ("production", False),
+                ("pre-production", False),
+            ]
+        ):
             if j == 1 and i % 3 == 0:
                 continue
             product, versions = _PRODUCTS[(i + j) % len(_PRODUCTS)]
-            d = {"id": f"{sid}-{'prod' if env == 'production' else 'stage'}-{j}", "subscriber": sid,
-                 "environment": env, "managed": managed, "product": product,
-                 "version": versions[(i + j) % len(versions)],
-                 "components": list(_COMPONENTS[product]) if managed else []}
+            d = {
+                "id": f"{sid}-{'prod' if env == 'production' else 'stage'}-{j}",
+                "subscriber": sid,
+                "environment": env,
+                "managed": managed,
+                "product": product,
+                "version": versions[(i + j) % len(versions)],
+                "components": list(_COMPONENTS[product]) if managed else [],
+            }
             deployments.append(d)
             deps[env].append(d)
             if managed:
@@ -136,14 +248,25 @@ def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
         for k in range(1 + i % 3):
             person = _PEOPLE[(i * 3 + k) % len(_PEOPLE)]
             first, last = person.lower().split(" ")
-            users.append({"id": f"{sid}-u{k + 1}", "subscriber": sid, "name": person,
-                          "email": f"{first}.{last}@{sid.split('-')[0]}.example", "admin": k == 0})
+            users.append(
+                {
+                    "id": f"{sid}-u{k + 1}",
+                    "subscriber": sid,
+                    "name": person,
+                    "email": f"{first}.{last}@{sid.split('-')[0]}.example",
+                    "admin": k == 0,
+                }
+            )
 
     # Query hours: aim each subscriber's term total at a spread around its limit (most
     # comfortably under, some in the warning band, a few over), whatever the demo's size.
     queries_per_sub = max(1.0, n_cases * 0.22 / n_subs)
-    hour_scale = {s["id"]: rnd.choice([0.3, 0.5, 0.6, 0.7, 0.85, 0.95, 1.2]) *
-                  (50 if s["plan"] == "enterprise" else 25) / queries_per_sub for s in subscribers}
+    hour_scale = {
+        s["id"]: rnd.choice([0.3, 0.5, 0.6, 0.7, 0.85, 0.95, 1.2])
+        * (50 if s["plan"] == "enterprise" else 25)
+        / queries_per_sub
+        for s in subscribers
+    }
     cases: list[dict[str, Any]] = []
     srs: list[dict[str, Any]] = []
     for n in range(n_cases):
@@ -191,17 +314,29 @@ def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
             reported = min(reported, now - 60)
         product = dep["product"] if dep else _PRODUCTS[n % len(_PRODUCTS)][0]
         version = dep["version"] if dep else ""
-        templates = {"incident": _INCIDENT_TITLES, "query": _QUERY_TITLES,
-                     "security_report": _SRA_TITLES, "service_request": _SR_TITLES,
-                     "change_request": _CR_TITLES}[ctype]
+        templates = {
+            "incident": _INCIDENT_TITLES,
+            "query": _QUERY_TITLES,
+            "security_report": _SRA_TITLES,
+            "service_request": _SR_TITLES,
+            "change_request": _CR_TITLES,
+        }[ctype]
         title = rnd.choice(templates).format(p=product.capitalize(), v=version)
         if n % 997 == 13:
             title = _ODD_TITLES[(n // 997) % len(_ODD_TITLES)]
         case = {
-            "id": f"CS-{first_id + n}", "subscriber": sid, "deployment": dep["id"] if dep else None,
-            "type": ctype, "priority": prio, "title": title,
-            "reported_at": format_instant(reported), "aware_at": None, "level": "L1",
-            "links": links, "konneqt_initiated": False, "events": [],
+            "id": f"CS-{first_id + n}",
+            "subscriber": sid,
+            "deployment": dep["id"] if dep else None,
+            "type": ctype,
+            "priority": prio,
+            "title": title,
+            "reported_at": format_instant(reported),
+            "aware_at": None,
+            "level": "L1",
+            "links": links,
+            "konneqt_initiated": False,
+            "events": [],
         }
         if prio is not None:
             criterion = extra.choice(_CRITERIA[prio])
@@ -223,38 +358,73 @@ def generate(n_cases: int, *, seed: int = 7, now: int, first_id: int = 10001,
         if ctype == "service_request":
             srs.append(case)
     _terminated(subscribers, users, today, now)
-    return {"subscribers": subscribers, "deployments": deployments, "users": users, "cases": cases,
-            "products": _matrix(today),
-            "operators": [{"name": e, "role": "engineer"} for e in _ENGINEERS]}
+    return {
+        "subscribers": subscribers,
+        "deployments": deployments,
+        "users": users,
+        "cases": cases,
+        "products": _matrix(today),
+        "operators": [{"name": e, "role": "engineer"} for e in _ENGINEERS],
+    }
 
 
 def _matrix(today: date) -> list[dict[str, Any]]:
     """The support matrix (policy §12) around ``today``: each product's oldest version past
     its end of support (released over three years ago, or a year after a notice), one near
     it, the newest supported; streaming 2.5.4 is left out (``?``: not in the matrix)."""
+
     def ago(days: int) -> str:
         return (today - timedelta(days=days)).isoformat()
 
     return [
-        {"product": "gateway", "version": "4.1.3", "released": ago(3 * 365 + 120),
-         "discontinuation_notice": None},
-        {"product": "gateway", "version": "4.2.0", "released": ago(3 * 365 - 20),
-         "discontinuation_notice": None},
-        {"product": "gateway", "version": "4.3.1", "released": ago(200),
-         "discontinuation_notice": None},
-        {"product": "identity", "version": "6.0.0", "released": ago(4 * 365),
-         "discontinuation_notice": ago(2 * 365)},
-        {"product": "identity", "version": "7.0.2", "released": ago(400),
-         "discontinuation_notice": None},
-        {"product": "integrator", "version": "3.2.0", "released": ago(3 * 365 + 10),
-         "discontinuation_notice": ago(380)},
-        {"product": "integrator", "version": "4.0.1", "released": ago(500),
-         "discontinuation_notice": None},
+        {
+            "product": "gateway",
+            "version": "4.1.3",
+            "released": ago(3 * 365 + 120),
+            "discontinuation_notice": None,
+        },
+        {
+            "product": "gateway",
+            "version": "4.2.0",
+            "released": ago(3 * 365 - 20),
+            "discontinuation_notice": None,
+        },
+        {
+            "product": "gateway",
+            "version": "4.3.1",
+            "released": ago(200),
+            "discontinuation_notice": None,
+        },
+        {
+            "product": "identity",
+            "version": "6.0.0",
+            "released": ago(4 * 365),
+            "discontinuation_notice": ago(2 * 365),
+        },
+        {
+            "product": "identity",
+            "version": "7.0.2",
+            "released": ago(400),
+            "discontinuation_notice": None,
+        },
+        {
+            "product": "integrator",
+            "version": "3.2.0",
+            "released": ago(3 * 365 + 10),
+            "discontinuation_notice": ago(380),
+        },
+        {
+            "product": "integrator",
+            "version": "4.0.1",
+            "released": ago(500),
+            "discontinuation_notice": None,
+        },
     ]
 
 
-def _terminated(subscribers: list[dict[str, Any]], users: list[dict[str, Any]], today: date,
-                now: int) -> None:
+def _terminated(
+    subscribers: list[dict[str, Any]], users: list[dict[str, Any]], today: date, now: int
+) -> None:
     """Two former subscribers, terminated 100 and 75 days ago, with their support users:
     retention (policy §11) makes the first's due for purge now and the second's within the
     next 30 days. They have no cases (their contracts ended before the demo's history)."""
@@ -262,16 +432,29 @@ def _terminated(subscribers: list[dict[str, Any]], users: list[dict[str, Any]], 
         sid = name.lower().replace(" ", "-")
         ended = now - days * DAY
         start = datetime.fromtimestamp(ended, UTC).date() - timedelta(days=300)
-        subscribers.append({
-            "id": sid, "name": name, "plan": "basic", "coverage": "business",
-            "term_start": start.isoformat(),
-            "term_end": (start + timedelta(days=364)).isoformat(),
-            "terminated_at": format_instant(ended), "targets": {}})
+        subscribers.append(
+            {
+                "id": sid,
+                "name": name,
+                "plan": "basic",
+                "coverage": "business",
+                "term_start": start.isoformat(),
+                "term_end": (start + timedelta(days=364)).isoformat(),
+                "terminated_at": format_instant(ended),
+                "targets": {},
+            }
+        )
         for k, person in enumerate(("Nora Lind", "Theo Marsh") if days > 90 else ("Ivy Chen",)):
             first, last = person.lower().split(" ")
-            users.append({"id": f"{sid}-u{k + 1}", "subscriber": sid, "name": person,
-                          "email": f"{first}.{last}@{sid.split('-')[0]}.example",
-                          "admin": k == 0})
+            users.append(
+                {
+                    "id": f"{sid}-u{k + 1}",
+                    "subscriber": sid,
+                    "name": person,
+                    "email": f"{first}.{last}@{sid.split('-')[0]}.example",
+                    "admin": k == 0,
+                }
+            )
 
 
 def _assignments(rnd: random.Random, case: dict[str, Any], now: int, me: str | None) -> None:
@@ -318,36 +501,62 @@ def _vendor_wait(rnd: random.Random, case: dict[str, Any], now: int) -> None:
     stop = min([now - 60, *ends])
     if start >= stop:
         return
-    events.append({"at": format_instant(start), "kind": "awaiting_vendor", "by": _ENGINEERS[0],
-                   "note": f"Ticket opened with the {case['component']} vendor"})
+    events.append(
+        {
+            "at": format_instant(start),
+            "kind": "awaiting_vendor",
+            "by": _ENGINEERS[0],
+            "note": f"Ticket opened with the {case['component']} vendor",
+        }
+    )
     answered = start + rnd.randint(HOUR, 2 * DAY)
     if ends or (answered < now - 60 and rnd.random() < 0.5):
         answered = min(answered, stop - 60)  # before a resolution (which ends the wait anyway)
         if answered > start:
-            events.append({"at": format_instant(answered), "kind": "vendor_responded",
-                           "by": _ENGINEERS[0], "note": "Vendor supplied a hotfix"})
+            events.append(
+                {
+                    "at": format_instant(answered),
+                    "kind": "vendor_responded",
+                    "by": _ENGINEERS[0],
+                    "note": "Vendor supplied a hotfix",
+                }
+            )
     events.sort(key=lambda e: _at_of(e["at"]))
 
 
 def _cr_steps(rnd: random.Random, case: dict[str, Any], reported: int, now: int) -> None:
     """A change request walked some steps of its status (policy §5), one at a time."""
     t = reported
-    path = rnd.choice([["approved", "scheduled", "implemented", "closed"], ["rejected"],
-                       ["approved", "rejected"]])
+    path = rnd.choice(
+        [["approved", "scheduled", "implemented", "closed"], ["rejected"], ["approved", "rejected"]]
+    )
     for status in path[: rnd.randint(0, len(path))]:
         t += rnd.randint(HOUR, DAY)
         if t >= now:
             return
-        case["events"].append({"at": format_instant(t), "kind": "cr_status",
-                               "by": rnd.choice(_LEADS), "status": status})
+        case["events"].append(
+            {
+                "at": format_instant(t),
+                "kind": "cr_status",
+                "by": rnd.choice(_LEADS),
+                "status": status,
+            }
+        )
 
 
 def _at_of(text: str) -> int:
     return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
 
 
-def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int, plan: str,
-               dep: dict[str, Any] | None, hour_scale: float = 1.0) -> list[dict[str, Any]]:
+def _lifecycle(
+    rnd: random.Random,
+    case: dict[str, Any],
+    reported: int,
+    now: int,
+    plan: str,
+    dep: dict[str, Any] | None,
+    hour_scale: float = 1.0,
+) -> list[dict[str, Any]]:
     """A plausible history ending before ``now``; the walk stops where time runs out."""
     events: list[dict[str, Any]] = []
     t = reported
@@ -374,46 +583,82 @@ def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int
     if ctype == "incident" and rnd.random() < 0.08:
         choices = [p for p in ("P1", "P2", "P3") if p != state["prio"]]
         new = rnd.choice(choices)
-        if not step(rnd.randint(600, 2 * HOUR), "reclassified", by=rnd.choice(_LEADS), priority=new,
-                    reason="Impact re-assessed with the subscriber"):
+        if not step(
+            rnd.randint(600, 2 * HOUR),
+            "reclassified",
+            by=rnd.choice(_LEADS),
+            priority=new,
+            reason="Impact re-assessed with the subscriber",
+        ):
             return events
         state["prio"] = new
     n_updates = rnd.randint(0, 4)
     for _ in range(n_updates):
-        if ctype == "incident" and not step(rnd.randint(HOUR, 5 * HOUR), "status_update",
-                                            note=rnd.choice(["Investigating logs", "Reproduced in lab",
-                                                             "Fix in review", "Monitoring after change"])):
+        if ctype == "incident" and not step(
+            rnd.randint(HOUR, 5 * HOUR),
+            "status_update",
+            note=rnd.choice(
+                [
+                    "Investigating logs",
+                    "Reproduced in lab",
+                    "Fix in review",
+                    "Monitoring after change",
+                ]
+            ),
+        ):
             return events
         if ctype == "query":
             hours = max(0.25, round(hour_scale * rnd.uniform(0.3, 0.9) * 4) / 4)
             exempt = rnd.random() < 0.08
-            note = ("Documentation fix: the migration guide omitted a required step" if exempt
-                    else "Research and answer")
-            if not step(rnd.randint(HOUR, DAY), "time_logged", hours=hours, exempt=exempt, note=note):
+            note = (
+                "Documentation fix: the migration guide omitted a required step"
+                if exempt
+                else "Research and answer"
+            )
+            if not step(
+                rnd.randint(HOUR, DAY), "time_logged", hours=hours, exempt=exempt, note=note
+            ):
                 return events
     if rnd.random() < 0.25:
-        if not step(rnd.randint(HOUR, 6 * HOUR), "awaiting_subscriber", note="Need logs and request ids"):
+        if not step(
+            rnd.randint(HOUR, 6 * HOUR), "awaiting_subscriber", note="Need logs and request ids"
+        ):
             return events
         if rnd.random() < 0.5 and now - t < 3 * DAY:
             return events  # still waiting
-        if not step(rnd.randint(2 * HOUR, 2 * DAY), "subscriber_responded",
-                    by=f"{case['subscriber']}-u1"):
+        if not step(
+            rnd.randint(2 * HOUR, 2 * DAY), "subscriber_responded", by=f"{case['subscriber']}-u1"
+        ):
             return events
-    if rnd.random() < 0.15 and state["level"] == "L1":
-        if not step(rnd.randint(HOUR, DAY), "level_changed", level=rnd.choice(["L2", "L3"])):
-            return events
+    if (
+        rnd.random() < 0.15
+        and state["level"] == "L1"
+        and not step(rnd.randint(HOUR, DAY), "level_changed", level=rnd.choice(["L2", "L3"]))
+    ):
+        return events
     if ctype == "incident" and rnd.random() < 0.03:
-        if not step(rnd.randint(HOUR, DAY), "suspended", by=rnd.choice(_LEADS), reason="custom_extension",
-                    note="Issue is in the subscriber's custom extension"):
+        if not step(
+            rnd.randint(HOUR, DAY),
+            "suspended",
+            by=rnd.choice(_LEADS),
+            reason="custom_extension",
+            note="Issue is in the subscriber's custom extension",
+        ):
             return events
         return events
-    if ctype == "incident" and rnd.random() < 0.5:
-        if not step(rnd.randint(2 * HOUR, 2 * DAY), "workaround_provided"):
-            return events
+    if (
+        ctype == "incident"
+        and rnd.random() < 0.5
+        and not step(rnd.randint(2 * HOUR, 2 * DAY), "workaround_provided")
+    ):
+        return events
     if fate < 0.55:  # open, in progress: most teams keep their status updates current
         if ctype == "incident" and rnd.random() < 0.85:
-            step(max(60, now - t - rnd.randint(10 * 60, 3 * HOUR)), "status_update",
-                 note="Still working on it; next update within 4 h")
+            step(
+                max(60, now - t - rnd.randint(10 * 60, 3 * HOUR)),
+                "status_update",
+                note="Still working on it; next update within 4 h",
+            )
         return events
     if not step(rnd.randint(2 * HOUR, 3 * DAY), "resolved"):
         return events
@@ -429,8 +674,15 @@ def _lifecycle(rnd: random.Random, case: dict[str, Any], reported: int, now: int
 YEAR = 365 * DAY
 
 
-def history(doc: dict[str, Any], n_closed: int, *, seed: int = 7, now: int,
-            first_id: int = 10001, years: int = 3) -> Iterator[dict[str, Any]]:
+def history(
+    doc: dict[str, Any],
+    n_closed: int,
+    *,
+    seed: int = 7,
+    now: int,
+    first_id: int = 10001,
+    years: int = 3,
+) -> Iterator[dict[str, Any]]:
     """``n_closed`` closed cases of the subscribers and deployments of ``doc``, reported
     evenly over the ``years`` before ``now`` (up to 40 days before it), oldest first,
     numbered from ``first_id``; made one at a time."""
@@ -438,8 +690,9 @@ def history(doc: dict[str, Any], n_closed: int, *, seed: int = 7, now: int,
     subs = doc["subscribers"]
     deps_of: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for d in doc["deployments"]:
-        bucket = deps_of.setdefault(d["subscriber"], {"production": [], "pre-production": [],
-                                                        "managed": []})
+        bucket = deps_of.setdefault(
+            d["subscriber"], {"production": [], "pre-production": [], "managed": []}
+        )
         bucket[d["environment"]].append(d)
         if d["managed"]:
             bucket["managed"].append(d)
@@ -466,8 +719,9 @@ def history(doc: dict[str, Any], n_closed: int, *, seed: int = 7, now: int,
             ctype = "incident"
         dep, prio = None, None
         if ctype == "incident":
-            dep = rnd.choice(deps["production"] + (deps["pre-production"] if plan == "enterprise"
-                                                    else []))
+            dep = rnd.choice(
+                deps["production"] + (deps["pre-production"] if plan == "enterprise" else [])
+            )
             prio = rnd.choices(["P0", "P1", "P2", "P3"], [1, 3, 6, 8])[0]
             if prio == "P0" and not (dep["managed"] and plan == "enterprise"):
                 prio = "P1"
@@ -478,22 +732,34 @@ def history(doc: dict[str, Any], n_closed: int, *, seed: int = 7, now: int,
         elif rnd.random() < 0.5:
             dep = rnd.choice(deps["production"])
         product = dep["product"] if dep else _PRODUCTS[k % len(_PRODUCTS)][0]
-        templates = {"incident": _INCIDENT_TITLES, "query": _QUERY_TITLES,
-                     "security_report": _SRA_TITLES, "service_request": _SR_TITLES}[ctype]
+        templates = {
+            "incident": _INCIDENT_TITLES,
+            "query": _QUERY_TITLES,
+            "security_report": _SRA_TITLES,
+            "service_request": _SR_TITLES,
+        }[ctype]
         case = {
-            "id": f"CS-{first_id + k}", "subscriber": sid,
-            "deployment": dep["id"] if dep else None, "type": ctype, "priority": prio,
-            "title": rnd.choice(templates).format(p=product.capitalize(),
-                                                  v=dep["version"] if dep else ""),
-            "reported_at": format_instant(reported), "aware_at": None, "level": "L1",
-            "links": [], "konneqt_initiated": False,
+            "id": f"CS-{first_id + k}",
+            "subscriber": sid,
+            "deployment": dep["id"] if dep else None,
+            "type": ctype,
+            "priority": prio,
+            "title": rnd.choice(templates).format(
+                p=product.capitalize(), v=dep["version"] if dep else ""
+            ),
+            "reported_at": format_instant(reported),
+            "aware_at": None,
+            "level": "L1",
+            "links": [],
+            "konneqt_initiated": False,
         }
         case["events"] = _closed_life(rnd, case, reported, now)
         yield case
 
 
-def _closed_life(rnd: random.Random, case: dict[str, Any], reported: int,
-                 now: int) -> list[dict[str, Any]]:
+def _closed_life(
+    rnd: random.Random, case: dict[str, Any], reported: int, now: int
+) -> list[dict[str, Any]]:
     """A finished case's history, from acknowledgement to closure (all before ``now``)."""
     events: list[dict[str, Any]] = []
     t = reported
@@ -509,19 +775,38 @@ def _closed_life(rnd: random.Random, case: dict[str, Any], reported: int,
     at(rnd.randint(5 * 60, 4 * HOUR), "acknowledged")
     if ctype == "incident" and rnd.random() < 0.05:
         choices = [p for p in ("P1", "P2", "P3") if p != case["priority"]]
-        at(rnd.randint(600, 2 * HOUR), "reclassified", by=rnd.choice(_LEADS),
-           priority=rnd.choice(choices), reason="Impact re-assessed with the subscriber")
+        at(
+            rnd.randint(600, 2 * HOUR),
+            "reclassified",
+            by=rnd.choice(_LEADS),
+            priority=rnd.choice(choices),
+            reason="Impact re-assessed with the subscriber",
+        )
     if ctype == "incident" and rnd.random() < 0.05:
         _war_room(rnd, at)
     for _ in range(rnd.randint(0, 3)):
         if ctype == "query":
             exempt = rnd.random() < 0.06
-            at(rnd.randint(HOUR, DAY), "time_logged", hours=rnd.choice([0.25, 0.5, 1.0, 1.5, 2.0]),
-               exempt=exempt, note="Documentation fix" if exempt else "Research and answer")
+            at(
+                rnd.randint(HOUR, DAY),
+                "time_logged",
+                hours=rnd.choice([0.25, 0.5, 1.0, 1.5, 2.0]),
+                exempt=exempt,
+                note="Documentation fix" if exempt else "Research and answer",
+            )
         else:
-            at(rnd.randint(HOUR, 6 * HOUR), "status_update",
-               note=rnd.choice(["Investigating logs", "Reproduced in lab", "Fix in review",
-                                "Monitoring after change"]))
+            at(
+                rnd.randint(HOUR, 6 * HOUR),
+                "status_update",
+                note=rnd.choice(
+                    [
+                        "Investigating logs",
+                        "Reproduced in lab",
+                        "Fix in review",
+                        "Monitoring after change",
+                    ]
+                ),
+            )
     if rnd.random() < 0.2:
         at(rnd.randint(HOUR, 6 * HOUR), "awaiting_subscriber", note="Need logs and request ids")
         at(rnd.randint(2 * HOUR, 3 * DAY), "subscriber_responded", by=customer)
@@ -541,15 +826,21 @@ def _closed_life(rnd: random.Random, case: dict[str, Any], reported: int,
 def _war_room(rnd: random.Random, at: Any) -> None:
     """A lead's escalation, then the war team, its plan and its board. It names no target:
     the import records the first one missed by then, or a manual escalation (policy §7)."""
-    at(rnd.randint(4 * HOUR, DAY), "escalated", by=rnd.choice(_LEADS),
-       reason="The subscriber's operations director asked for a war team")
+    at(
+        rnd.randint(4 * HOUR, DAY),
+        "escalated",
+        by=rnd.choice(_LEADS),
+        reason="The subscriber's operations director asked for a war team",
+    )
     people = rnd.sample(_PEOPLE, 3)
     for name, role in zip(people, ("engineer", "executive", "subscriber_rep"), strict=True):
         at(rnd.randint(300, HOUR), "war_team_member", by=rnd.choice(_LEADS), name=name, role=role)
     at(rnd.randint(300, HOUR), "board_moved", by=rnd.choice(_LEADS), column="team_formed")
-    for part, text in (("assessment", "Failover loop in the DB tier"),
-                       ("mitigation", "Pin the primary; drain the bad node"),
-                       ("resources", "Two engineers, one DBA on call")):
+    for part, text in (
+        ("assessment", "Failover loop in the DB tier"),
+        ("mitigation", "Pin the primary; drain the bad node"),
+        ("resources", "Two engineers, one DBA on call"),
+    ):
         at(rnd.randint(300, HOUR), "plan_updated", by=rnd.choice(_LEADS), part=part, text=text)
     at(rnd.randint(300, HOUR), "board_moved", by=rnd.choice(_LEADS), column="plan_agreed")
     at(rnd.randint(HOUR, 6 * HOUR), "board_moved", by=rnd.choice(_LEADS), column="mitigating")

@@ -27,6 +27,12 @@ def load(conn: Conn, deployment_id: str) -> DeploymentFacts:
 
 
 def deployment_json(d: DeploymentFacts) -> dict[str, Any]:
-    return {"id": d.id, "subscriber": d.subscriber, "environment": d.environment,
-            "managed": d.managed, "product": d.product, "version": d.version,
-            "components": list(d.components)}
+    return {
+        "id": d.id,
+        "subscriber": d.subscriber,
+        "environment": d.environment,
+        "managed": d.managed,
+        "product": d.product,
+        "version": d.version,
+        "components": list(d.components),
+    }

@@ -53,8 +53,9 @@ class Card:
     status: str
 
 
-def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
-               known_at: int | None = None) -> list[Card]:
+def load_board(
+    conn: Conn, policy: Policy | PolicyBook, at: int, *, known_at: int | None = None
+) -> list[Card]:
     """Every escalated incident still listed at ``at`` (not closed by then), as cards in
     column then escalation order; ``known_at``: as the desk could see it then (escalations
     and events recorded by then). A closed incident leaves the board: it stays in the
@@ -65,12 +66,16 @@ def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
     from console.records import CS
 
     def part(*cond: Any) -> Any:
-        q = (select(*ESC.c).join(CS, CS.c.case_id == ESC.c.case_id)
-             .where(*cond, CS.c.escalated == true(), ESC.c.escalated_at <= at))
+        q = (
+            select(*ESC.c)
+            .join(CS, CS.c.case_id == ESC.c.case_id)
+            .where(*cond, CS.c.escalated == true(), ESC.c.escalated_at <= at)
+        )
         return q.where(ESC.c.recorded_at <= known_at) if known_at is not None else q
 
-    q = union_all(part(CS.c.listed == true()),
-                  part(and_(CS.c.listed == false(), CS.c.anchor_at > at)))
+    q = union_all(
+        part(CS.c.listed == true()), part(and_(CS.c.listed == false(), CS.c.anchor_at > at))
+    )
     escs = {r.case_id: r for r in conn.execute(q)}
     if not escs:
         return []
@@ -88,11 +93,21 @@ def load_board(conn: Conn, policy: Policy | PolicyBook, at: int, *,
             team = war_team(evs, cal, t.update_frequency(at))
             clock = ev.clocks.get(esc.missed)
             overdue = -(clock.remaining or 0) if clock is not None and clock.breached else 0
-            cards.append(Card(
-                case_id=row.id, subscriber=row.subscriber_id, priority=ev.priority,
-                title=row.title, missed=esc.missed, escalated_at=esc.escalated_at,
-                overdue_by=overdue, column=team.column, team=team,
-                next_update_due=next_update_due(team, cal),
-                update_overdue=update_overdue(team, cal, at), status=ev.status))
+            cards.append(
+                Card(
+                    case_id=row.id,
+                    subscriber=row.subscriber_id,
+                    priority=ev.priority,
+                    title=row.title,
+                    missed=esc.missed,
+                    escalated_at=esc.escalated_at,
+                    overdue_by=overdue,
+                    column=team.column,
+                    team=team,
+                    next_update_due=next_update_due(team, cal),
+                    update_overdue=update_overdue(team, cal, at),
+                    status=ev.status,
+                )
+            )
     order = {c: i for i, c in enumerate(as_book(policy).at(at).board_columns)}
     return sorted(cards, key=lambda c: (order.get(c.column, 99), c.escalated_at, c.case_id))

@@ -73,67 +73,135 @@ def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
     yield "policy_versions", _policy_versions(conn)
     yield "subscribers", _subscribers(conn)
     dep_changes = _changes(conn, DC, "deployment_id")
-    yield "deployments", [
-        {"id": r.id, "subscriber": r.subscriber_id, "environment": r.environment,
-         "managed": bool(r.managed), "product": r.product, "version": r.version,
-         "changes": dep_changes.get(r.id, []), "components": list(r.components or [])}
-        for r in conn.execute(select(D).order_by(D.c.id))]
+    yield (
+        "deployments",
+        [
+            {
+                "id": r.id,
+                "subscriber": r.subscriber_id,
+                "environment": r.environment,
+                "managed": bool(r.managed),
+                "product": r.product,
+                "version": r.version,
+                "changes": dep_changes.get(r.id, []),
+                "components": list(r.components or []),
+            }
+            for r in conn.execute(select(D).order_by(D.c.id))
+        ],
+    )
     su = SupportUser.__table__
-    yield "users", [
-        {"id": r.id, "subscriber": r.subscriber_id, "name": r.name, "email": r.email,
-         "admin": bool(r.admin), "added_by": r.added_by, "added_at": format_instant(r.added_at),
-         "removed_by": r.removed_by, "removed_at": format_instant(r.removed_at)}
-        for r in conn.execute(select(su).order_by(su.c.id))]
+    yield (
+        "users",
+        [
+            {
+                "id": r.id,
+                "subscriber": r.subscriber_id,
+                "name": r.name,
+                "email": r.email,
+                "admin": bool(r.admin),
+                "added_by": r.added_by,
+                "added_at": format_instant(r.added_at),
+                "removed_by": r.removed_by,
+                "removed_at": format_instant(r.removed_at),
+            }
+            for r in conn.execute(select(su).order_by(su.c.id))
+        ],
+    )
     op = Operator.__table__
-    yield "operators", [{"name": r.name, "role": r.role, "updated_by": r.updated_by}
-                        for r in conn.execute(select(op).order_by(op.c.name))]
+    yield (
+        "operators",
+        [
+            {"name": r.name, "role": r.role, "updated_by": r.updated_by}
+            for r in conn.execute(select(op).order_by(op.c.name))
+        ],
+    )
     pv = ProductVersion.__table__
-    yield "products", [
-        {"product": r.product, "version": r.version, "released": r.released.isoformat(),
-         "discontinuation_notice": r.discontinuation_notice.isoformat()
-         if r.discontinuation_notice else None}
-        for r in conn.execute(select(pv).order_by(pv.c.product, pv.c.version))]
+    yield (
+        "products",
+        [
+            {
+                "product": r.product,
+                "version": r.version,
+                "released": r.released.isoformat(),
+                "discontinuation_notice": r.discontinuation_notice.isoformat()
+                if r.discontinuation_notice
+                else None,
+            }
+            for r in conn.execute(select(pv).order_by(pv.c.product, pv.c.version))
+        ],
+    )
     yield "cases", _cases(conn)
 
 
 def _policy_versions(conn: Conn) -> list[dict[str, Any]]:
     pvt = PolicyVersionRow.__table__
     return [
-        {"number": r.number, "effective_at": format_instant(r.effective_at), "text": r.text,
-         "reason": r.reason, "by": r.by, "recorded_at": format_instant(r.recorded_at)}
-        for r in conn.execute(select(pvt).order_by(pvt.c.number))]
+        {
+            "number": r.number,
+            "effective_at": format_instant(r.effective_at),
+            "text": r.text,
+            "reason": r.reason,
+            "by": r.by,
+            "recorded_at": format_instant(r.recorded_at),
+        }
+        for r in conn.execute(select(pvt).order_by(pvt.c.number))
+    ]
 
 
 def _subscribers(conn: Conn) -> list[dict[str, Any]]:
     susp: dict[str, list[dict[str, Any]]] = {}
     for r in sorted(suspension_rows(conn), key=lambda r: r.id):
-        item = {"reason": r.reason, "from": format_instant(r.from_at),
-                "until": format_instant(r.planned_until),
-                "recorded_at": format_instant(r.recorded_at)}
+        item = {
+            "reason": r.reason,
+            "from": format_instant(r.from_at),
+            "until": format_instant(r.planned_until),
+            "recorded_at": format_instant(r.recorded_at),
+        }
         if r.by:
             item["by"] = r.by
         if r.lifted_at is not None:
-            item.update({"lifted_at": format_instant(r.lifted_at), "lifted_by": r.lifted_by,
-                         "lift_recorded_at": format_instant(r.lift_recorded_at)})
+            item.update(
+                {
+                    "lifted_at": format_instant(r.lifted_at),
+                    "lifted_by": r.lifted_by,
+                    "lift_recorded_at": format_instant(r.lift_recorded_at),
+                }
+            )
         susp.setdefault(r.subscriber_id, []).append(item)
     changes = _changes(conn, SC, "subscriber_id")
     return [
-        {"id": r.id, "name": r.name, "plan": r.plan, "coverage": r.coverage,
-         "timezone": r.timezone, "holidays": r.holidays,
-         "query_hour_limit": r.query_hour_limit,
-         "term_start": r.term_start.isoformat(), "term_end": r.term_end.isoformat(),
-         "terminated_at": format_instant(r.terminated_at), "targets": r.targets or {},
-         "suspensions": susp.get(r.id, []), "changes": changes.get(r.id, [])}
-        for r in conn.execute(select(S).order_by(S.c.id))]
+        {
+            "id": r.id,
+            "name": r.name,
+            "plan": r.plan,
+            "coverage": r.coverage,
+            "timezone": r.timezone,
+            "holidays": r.holidays,
+            "query_hour_limit": r.query_hour_limit,
+            "term_start": r.term_start.isoformat(),
+            "term_end": r.term_end.isoformat(),
+            "terminated_at": format_instant(r.terminated_at),
+            "targets": r.targets or {},
+            "suspensions": susp.get(r.id, []),
+            "changes": changes.get(r.id, []),
+        }
+        for r in conn.execute(select(S).order_by(S.c.id))
+    ]
 
 
 def _changes(conn: Conn, table: Any, col: str) -> dict[str, list[dict[str, Any]]]:
     """Dated changes (policy §14) by subscriber or deployment, in record order."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(select(table).order_by(table.c.id)):
-        out.setdefault(getattr(r, col), []).append({
-            "effective_at": format_instant(r.effective_at), "facts": dict(r.facts or {}),
-            "reason": r.reason, "by": r.by, "recorded_at": format_instant(r.recorded_at)})
+        out.setdefault(getattr(r, col), []).append(
+            {
+                "effective_at": format_instant(r.effective_at),
+                "facts": dict(r.facts or {}),
+                "reason": r.reason,
+                "by": r.by,
+                "recorded_at": format_instant(r.recorded_at),
+            }
+        )
     return out
 
 
@@ -141,7 +209,8 @@ def _cases(conn: Conn) -> Iterator[dict[str, Any]]:
     """Every case in (reported_at, id) order, read through one streamed query; events,
     links and attachments a chunk at a time (index reads by case id)."""
     rows = conn.execution_options(yield_per=CHUNK).execute(
-        select(C).order_by(C.c.reported_at, C.c.id))
+        select(C).order_by(C.c.reported_at, C.c.id)
+    )
     for chunk in rows.partitions():
         yield from _chunk(conn, chunk)
 
@@ -162,19 +231,36 @@ def _chunk(conn: Conn, rows: list[Any]) -> Iterator[dict[str, Any]]:
         for r in conn.execute(select(L).where(L.c.case_id.in_(part))):
             links.setdefault(r.case_id, []).append(r.linked_case_id)
         for r in conn.execute(select(at_t).where(at_t.c.case_id.in_(part)).order_by(at_t.c.id)):
-            attachments.setdefault(r.case_id, []).append({
-                "name": r.name, "size": r.size, "sha256": r.sha256, "path": r.path,
-                "added_at": format_instant(r.added_at), "added_by": r.added_by})
+            attachments.setdefault(r.case_id, []).append(
+                {
+                    "name": r.name,
+                    "size": r.size,
+                    "sha256": r.sha256,
+                    "path": r.path,
+                    "added_at": format_instant(r.added_at),
+                    "added_by": r.added_by,
+                }
+            )
     for r in rows:
         case = {
-            "id": r.id, "subscriber": r.subscriber_id, "deployment": r.deployment_id,
-            "type": r.type, "priority": r.priority, "title": r.title,
-            "reported_at": format_instant(r.reported_at), "aware_at": format_instant(r.aware_at),
-            "level": r.level, "konneqt_initiated": bool(r.konneqt_initiated),
-            "criterion": r.criterion, "component": r.component, "opened_by": r.opened_by,
-            "recorded_at": format_instant(r.recorded_at if r.recorded_at is not None
-                                          else r.reported_at),
-            "links": sorted(links.get(r.id, [])), "events": events.get(r.id, []),
+            "id": r.id,
+            "subscriber": r.subscriber_id,
+            "deployment": r.deployment_id,
+            "type": r.type,
+            "priority": r.priority,
+            "title": r.title,
+            "reported_at": format_instant(r.reported_at),
+            "aware_at": format_instant(r.aware_at),
+            "level": r.level,
+            "konneqt_initiated": bool(r.konneqt_initiated),
+            "criterion": r.criterion,
+            "component": r.component,
+            "opened_by": r.opened_by,
+            "recorded_at": format_instant(
+                r.recorded_at if r.recorded_at is not None else r.reported_at
+            ),
+            "links": sorted(links.get(r.id, [])),
+            "events": events.get(r.id, []),
         }
         if r.id in attachments:
             case["attachments"] = attachments[r.id]

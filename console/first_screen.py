@@ -16,6 +16,7 @@ names, at)`` (``QueueRow`` objects without their terms, carrying their clocks at
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import select
@@ -47,14 +48,10 @@ class FirstScreen:
         return None if body is None else pickle.loads(body)
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             os.close(self._fd)
-        except OSError:
-            pass
-        try:
+        with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, 0)
-        except ChildProcessError:
-            pass
 
 
 def _read(fd: int, n: int) -> bytes | None:
@@ -90,7 +87,7 @@ def _send(fd: int, message: tuple) -> None:
     os.write(fd, struct.pack("!I", len(body)))
     view = memoryview(body)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _child(fd: int, db: str | None, policy_path: str | None) -> None:

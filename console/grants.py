@@ -30,14 +30,16 @@ LOGIN_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_.@-]{0,62}$")
 SCRAM_ITERATIONS = 4096
 
 
-def scram_verifier(password: str, *, salt: bytes | None = None,
-                   iterations: int = SCRAM_ITERATIONS) -> str:
+def scram_verifier(
+    password: str, *, salt: bytes | None = None, iterations: int = SCRAM_ITERATIONS
+) -> str:
     """The ``SCRAM-SHA-256$<iter>:<salt>$<StoredKey>:<ServerKey>`` string PostgreSQL keeps.
 
     The password is normalized with NFKC (SASLprep's mapping for ordinary text)."""
     salt = salt or os.urandom(16)
-    salted = hashlib.pbkdf2_hmac("sha256", unicodedata.normalize("NFKC", password).encode("utf-8"),
-                                 salt, iterations)
+    salted = hashlib.pbkdf2_hmac(
+        "sha256", unicodedata.normalize("NFKC", password).encode("utf-8"), salt, iterations
+    )
     client_key = hmac.new(salted, b"Client Key", "sha256").digest()
     stored_key = hashlib.sha256(client_key).digest()
     server_key = hmac.new(salted, b"Server Key", "sha256").digest()
@@ -55,16 +57,26 @@ def check_login(name: str) -> str:
     return name
 
 
-def grant(store: Any, actor: str | None, login: str, role: str, *, now: int,
-          password: str | None = None, first: bool = False) -> None:
+def grant(
+    store: Any,
+    actor: str | None,
+    login: str,
+    role: str,
+    *,
+    now: int,
+    password: str | None = None,
+    first: bool = False,
+) -> None:
     """Create or change ``login`` with ``role`` (engineer, lead, executive, system), in one
     transaction, as a lead or the database's owner. ``first``: the creator naming the first
     lead (``init --lead``)."""
     from console.operators import ROLES, require
 
     if store.is_sqlite:
-        raise Refused("grant manages PostgreSQL logins; this desk's database is SQLite, where "
-                      "roles are advisory: `support-console operators set NAME ROLE`")
+        raise Refused(
+            "grant manages PostgreSQL logins; this desk's database is SQLite, where "
+            "roles are advisory: `support-console operators set NAME ROLE`"
+        )
     login = check_login(login)
     if role not in ROLES:
         raise Refused(f"--role: one of {', '.join(ROLES)}, got {role!r}")
@@ -75,8 +87,10 @@ def grant(store: Any, actor: str | None, login: str, role: str, *, now: int,
         # The database's owner may too (as the function allows): it names the first lead.
         if not first and not is_creator(store, session):
             require(session, actor, "grant")
-        session.execute(text("SELECT support_console_grant(:login, :role, :verifier, :now)"),
-                        {"login": login, "role": role, "verifier": verifier, "now": now})
+        session.execute(
+            text("SELECT support_console_grant(:login, :role, :verifier, :now)"),
+            {"login": login, "role": role, "verifier": verifier, "now": now},
+        )
 
 
 __all__ = ["NotAllowed", "check_login", "grant", "scram_verifier"]

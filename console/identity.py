@@ -61,6 +61,11 @@ def is_creator(store: Any, conn: Any) -> bool:
             return pwd.getpwuid(owner).pw_name == login_name()
         except KeyError:
             return owner == os.getuid()
-    return bool(conn.execute(text(
-        "SELECT pg_has_role(session_user, d.datdba, 'MEMBER') FROM pg_database d "
-        "WHERE d.datname = current_database()")).scalar())
+    return bool(
+        conn.execute(
+            text(
+                "SELECT pg_has_role(session_user, d.datdba, 'MEMBER') FROM pg_database d "
+                "WHERE d.datname = current_database()"
+            )
+        ).scalar()
+    )

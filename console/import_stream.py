@@ -133,8 +133,9 @@ def read_sections(path: str, source: str, records: Records) -> tuple[dict[str, A
 
 
 def _not_an_object() -> ImportRefused:
-    return ImportRefused(["(file): expected a JSON object with subscribers, deployments, "
-                          "users, cases"])
+    return ImportRefused(
+        ["(file): expected a JSON object with subscribers, deployments, users, cases"]
+    )
 
 
 class _ReadWhole(Exception):
@@ -176,8 +177,16 @@ def iter_cases(path: str, source: str, records: Records) -> Iterator[Any]:
         raise diagnose(path, source, records, exc) from None
 
 
-def import_file(store: Any, path: str, source: str, book: PolicyBook, now: int,
-                progress: Callable[[str, int], Any], *, by: str | None = None) -> dict[str, int]:
+def import_file(
+    store: Any,
+    path: str,
+    source: str,
+    book: PolicyBook,
+    now: int,
+    progress: Callable[[str, int], Any],
+    *,
+    by: str | None = None,
+) -> dict[str, int]:
     """Validate and write the file at ``path`` in one transaction; returns the counts.
     ``progress(label, total)`` is a context manager giving a ``tick(n)`` (a bar on a
     terminal); ``by``: the login importing (each event's ``recorded_by``). Raises
@@ -188,8 +197,14 @@ def import_file(store: Any, path: str, source: str, book: PolicyBook, now: int,
         return _import_document(store, whole.doc, book, now, progress, by)
 
 
-def _import_document(store: Any, doc: Any, book: PolicyBook, now: int,
-                     progress: Callable[[str, int], Any], by: str | None) -> dict[str, int]:
+def _import_document(
+    store: Any,
+    doc: Any,
+    book: PolicyBook,
+    now: int,
+    progress: Callable[[str, int], Any],
+    by: str | None,
+) -> dict[str, int]:
     """A document already in memory (small): validated whole, then written."""
     from console.importer import validate, write
 
@@ -204,27 +219,49 @@ def _import_document(store: Any, doc: Any, book: PolicyBook, now: int,
         clash = [c["id"] for c in prep.cases if c["id"] in again.cases]
         clash += [s["id"] for s in prep.subscribers if s["id"] in again.subscribers]
         if clash:
-            raise ImportRefused([f"import refused: ids added meanwhile by another process: "
-                                 f"{', '.join(clash[:10])}"])
+            raise ImportRefused(
+                [f"import refused: ids added meanwhile by another process: {', '.join(clash[:10])}"]
+            )
         if prep.replace_policy and (again.cases or again.subscribers):
-            raise ImportRefused(["import refused: the database was filled meanwhile by another "
-                                 "process; import again"])
+            raise ImportRefused(
+                [
+                    "import refused: the database was filled meanwhile by another "
+                    "process; import again"
+                ]
+            )
         return write(session, prep, now, tick, by=by)
 
 
-def _import_streamed(store: Any, path: str, source: str, book: PolicyBook, now: int,
-                     progress: Callable[[str, int], Any], by: str | None) -> dict[str, int]:
+def _import_streamed(
+    store: Any,
+    path: str,
+    source: str,
+    book: PolicyBook,
+    now: int,
+    progress: Callable[[str, int], Any],
+    by: str | None,
+) -> dict[str, int]:
     records = book.at(now).records
     head, n_cases = read_sections(path, source, records)
     head = {k: v for k, v in head.items() if k not in ("at", "expected")}
-    return import_cases(store, head, iter_cases(path, source, records), n_cases, book, now,
-                        progress, by=by)
+    return import_cases(
+        store, head, iter_cases(path, source, records), n_cases, book, now, progress, by=by
+    )
 
 
-def import_cases(store: Any, head: dict[str, Any], cases: Iterable[Any], n_cases: int,
-                 book: PolicyBook, now: int, progress: Callable[[str, int], Any],
-                 label: str = "import", *, parallel: bool | None = None,
-                 by: str | None = None) -> dict[str, int]:
+def import_cases(
+    store: Any,
+    head: dict[str, Any],
+    cases: Iterable[Any],
+    n_cases: int,
+    book: PolicyBook,
+    now: int,
+    progress: Callable[[str, int], Any],
+    label: str = "import",
+    *,
+    parallel: bool | None = None,
+    by: str | None = None,
+) -> dict[str, int]:
     """The sections of ``head`` and the ``cases`` (any iterable: a file's, a generator's),
     validated and written batch by batch in one transaction (see the module docstring).
 
@@ -244,8 +281,13 @@ def import_cases(store: Any, head: dict[str, Any], cases: Iterable[Any], n_cases
         raise ImportRefused(v.chk.problems)
     first = v.out
     tail = Prepared(operators=first.operators)
-    counts = {"subscribers": len(first.subscribers), "deployments": len(first.deployments),
-              "users": len(first.users), "cases": 0, "events": 0}
+    counts = {
+        "subscribers": len(first.subscribers),
+        "deployments": len(first.deployments),
+        "users": len(first.users),
+        "cases": 0,
+        "events": 0,
+    }
     if first.products:
         counts["products"] = len(first.products)
     if parallel is None:
@@ -254,11 +296,16 @@ def import_cases(store: Any, head: dict[str, Any], cases: Iterable[Any], n_cases
         again = existing_ids(session, book, cases=False)
         clash = [s["id"] for s in first.subscribers if s["id"] in again.subscribers]
         if clash:
-            raise ImportRefused([f"import refused: ids added meanwhile by another process: "
-                                 f"{', '.join(clash[:10])}"])
+            raise ImportRefused(
+                [f"import refused: ids added meanwhile by another process: {', '.join(clash[:10])}"]
+            )
         if first.replace_policy and (again.has_cases or again.subscribers):
-            raise ImportRefused(["import refused: the database was filled meanwhile by another "
-                                 "process; import again"])
+            raise ImportRefused(
+                [
+                    "import refused: the database was filled meanwhile by another "
+                    "process; import again"
+                ]
+            )
         write_head(session, first)
         waiting: list[Any] = []
         defer = store.is_sqlite and not again.has_cases and n_cases > 10 * BATCH
@@ -315,16 +362,35 @@ def _prepare(v: Validation, cases: Iterable[Any], now: int, by: str | None) -> I
             ordered = sort_events(evs)
             states.append(project(facts, ordered, terms))
             for e in evs:  # record order, so ids keep it
-                events.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
-                               "data": dict(e.data), "recorded_by": by,
-                               "recorded_at": e.recorded_at if e.recorded_at is not None else now})
+                events.append(
+                    {
+                        "case_id": facts.id,
+                        "at": e.at,
+                        "kind": e.kind,
+                        "by": e.by,
+                        "data": dict(e.data),
+                        "recorded_by": by,
+                        "recorded_at": e.recorded_at if e.recorded_at is not None else now,
+                    }
+                )
             if any(e.kind == "time_logged" for e in evs):
                 logged.append((facts.id, facts.subscriber))
         paths = [f"cases[{i}]" for i in _case_indexes(batch, index, out.cases)]
         problems = v.chk.problems[n0:]
         del v.chk.problems[n0:]  # handed over with the part (the writer collects them)
-        yield _Part(len(batch), paths, out.cases, events, states, out.attachments,
-                    out.escalations, out.links, logged, problems, v.pending)
+        yield _Part(
+            len(batch),
+            paths,
+            out.cases,
+            events,
+            states,
+            out.attachments,
+            out.escalations,
+            out.links,
+            logged,
+            problems,
+            v.pending,
+        )
         index += len(batch)
         batch = []
         if case is _END:
@@ -343,8 +409,9 @@ def _case_indexes(batch: list[Any], start: int, prepared: list[dict[str, Any]]) 
     return [where.get(c["id"], start) for c in prepared]
 
 
-def _prepared(v: Validation, cases: Iterable[Any], parallel: bool,
-              by: str | None) -> Iterator[_Part]:
+def _prepared(
+    v: Validation, cases: Iterable[Any], parallel: bool, by: str | None
+) -> Iterator[_Part]:
     """The prepared parts in order: made here, or by a forked process (a queue of a few
     parts between the two, so that reading and writing overlap)."""
     if not parallel:
@@ -354,9 +421,12 @@ def _prepared(v: Validation, cases: Iterable[Any], parallel: bool,
 
     ctx = mp.get_context("fork")
     queue = ctx.Queue(maxsize=4)
-    child = ctx.Process(target=_prepare_into,
-                        args=(queue, v, cases, v.recorded_at, by, os.getpid()),
-                        name="import-prepare", daemon=True)
+    child = ctx.Process(
+        target=_prepare_into,
+        args=(queue, v, cases, v.recorded_at, by, os.getpid()),
+        name="import-prepare",
+        daemon=True,
+    )
     child.start()
     try:
         while True:
@@ -373,8 +443,9 @@ def _prepared(v: Validation, cases: Iterable[Any], parallel: bool,
             child.join()
 
 
-def _prepare_into(queue: Any, v: Validation, cases: Iterable[Any], now: int, by: str | None,
-                  parent: int) -> None:
+def _prepare_into(
+    queue: Any, v: Validation, cases: Iterable[Any], now: int, by: str | None, parent: int
+) -> None:
     _die_with(parent)
     try:
         for part in _prepare(v, cases, now, by):
@@ -415,8 +486,9 @@ def _put(queue: Any, item: Any, parent: int) -> None:
                 os._exit(1)
 
 
-def _write_part(session: Any, v: Validation, part: _Part, now: int, counts: dict[str, int],
-                waiting: list[Any]) -> list[Any]:
+def _write_part(
+    session: Any, v: Validation, part: _Part, now: int, counts: dict[str, int], waiting: list[Any]
+) -> list[Any]:
     """Write one prepared batch; returns the cases still waiting for linked cases."""
     v.chk.problems.extend(part.problems)
     ids = [c["id"] for c in part.cases]
@@ -427,13 +499,19 @@ def _write_part(session: Any, v: Validation, part: _Part, now: int, counts: dict
             if cid in dups:
                 v.chk.add(f"{path}.id", f"duplicate case id {cid!r}")
         keep = [c for c in part.cases if c["id"] not in dups]
-        part = _Part(part.size, [], keep, [e for e in part.events if e["case_id"] not in dups],
-                     [s for s in part.states if s["case_id"] not in dups],
-                     [a for a in part.attachments if a["case_id"] not in dups],
-                     [e for e in part.escalations if e["case_id"] not in dups],
-                     [lk for lk in part.links if lk["case_id"] not in dups],
-                     [x for x in part.logged if x[0] not in dups], [],
-                     [p for p in part.pending if p.facts.id not in dups])
+        part = _Part(
+            part.size,
+            [],
+            keep,
+            [e for e in part.events if e["case_id"] not in dups],
+            [s for s in part.states if s["case_id"] not in dups],
+            [a for a in part.attachments if a["case_id"] not in dups],
+            [e for e in part.escalations if e["case_id"] not in dups],
+            [lk for lk in part.links if lk["case_id"] not in dups],
+            [x for x in part.logged if x[0] not in dups],
+            [],
+            [p for p in part.pending if p.facts.id not in dups],
+        )
     bulk_insert(session, C, part.cases)
     bulk_insert(session, E, part.events)
     rev = next_rev(session)
@@ -465,9 +543,12 @@ def _time_entries(session: Any, logged: list[tuple[str, str]]) -> None:
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         q = select(E.c.id, E.c.case_id, E.c.at, E.c.by, E.c.data).where(
-            E.c.case_id.in_(chunk), E.c.kind == "time_logged")
-        rows = [time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
-                for r in session.execute(q)]
+            E.c.case_id.in_(chunk), E.c.kind == "time_logged"
+        )
+        rows = [
+            time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
+            for r in session.execute(q)
+        ]
         bulk_insert(session, TE, rows)
 
 
@@ -488,8 +569,9 @@ def _indexes_built_after(session: Any, defer: bool) -> Iterator[None]:
     from sqlmodel import SQLModel
 
     conn = session.connection()
-    indexes = [ix for name in _DEFERRED_INDEX_TABLES
-               for ix in SQLModel.metadata.tables[name].indexes]
+    indexes = [
+        ix for name in _DEFERRED_INDEX_TABLES for ix in SQLModel.metadata.tables[name].indexes
+    ]
     for ix in indexes:
         ix.drop(conn)
     yield
@@ -502,6 +584,7 @@ def _stored_types(session: Any, ids: set[str]) -> dict[str, str]:
     listed = sorted(ids)
     for i in range(0, len(listed), 900):
         chunk = listed[i : i + 900]
-        out.update((r[0], r[1]) for r in session.execute(
-            select(C.c.id, C.c.type).where(C.c.id.in_(chunk))))
+        out.update(
+            (r[0], r[1]) for r in session.execute(select(C.c.id, C.c.type).where(C.c.id.in_(chunk)))
+        )
     return out

@@ -85,12 +85,15 @@ def read_document(text: str | bytes, source: str, records: Records | None = None
     try:
         doc = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
-        raise ImportRefused([f"{source}: not valid JSON: line {exc.lineno} column {exc.colno}: "
-                             f"{exc.msg}"]) from None
+        raise ImportRefused(
+            [f"{source}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}"]
+        ) from None
     except ValueError as exc:  # NaN / Infinity
         raise ImportRefused([f"{source}: {exc}"]) from None
     except RecursionError:
-        raise ImportRefused([f"{source}: nested deeper than {records.max_json_depth} levels"]) from None
+        raise ImportRefused(
+            [f"{source}: nested deeper than {records.max_json_depth} levels"]
+        ) from None
     except UnicodeDecodeError:
         raise ImportRefused([f"{source}: not UTF-8 text"]) from None
     if json_depth(doc) > records.max_json_depth:
@@ -113,7 +116,8 @@ class Existing:
     subscriber_records: dict[str, tuple] = field(default_factory=dict)
     deployment_records: dict[str, tuple] = field(default_factory=dict)
     deployment_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict]]]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
 @dataclass
@@ -147,13 +151,26 @@ class _Checker:
     def add(self, path: str, msg: str) -> None:
         self.problems.append(f"{path}: {msg}")
 
-    def get(self, obj: dict, key: str, path: str, kind: type | tuple, *, required: bool = True,
-            default: Any = None) -> Any:
+    def get(
+        self,
+        obj: dict,
+        key: str,
+        path: str,
+        kind: type | tuple,
+        *,
+        required: bool = True,
+        default: Any = None,
+    ) -> Any:
         v = obj.get(key)
-        if v.__class__ is str and kind is str:  # the common case, checked in line
-            if ("\x00" not in v and v.isascii() and len(v) <= self.note_limit
-                    and (not required or v.strip())):
-                return v
+        if (
+            v.__class__ is str
+            and kind is str  # the common case, checked in line
+            and "\x00" not in v
+            and v.isascii()
+            and len(v) <= self.note_limit
+            and (not required or v.strip())
+        ):
+            return v
         if key not in obj or obj[key] is None:
             if required:
                 self.add(f"{path}.{key}", "missing")
@@ -196,7 +213,9 @@ def _list(doc: dict, key: str, chk: _Checker) -> list:
     return v
 
 
-def validate(doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded_at: int) -> Prepared:
+def validate(
+    doc: Any, policy: Policy | PolicyBook, existing: Existing, recorded_at: int
+) -> Prepared:
     """Check a whole document; raise ImportRefused with every problem, or return rows.
 
     ``recorded_at`` is now (the real clock): no instant in the file may lie beyond it
@@ -230,15 +249,24 @@ class Validation:
     in one or more batches (``cases``), then what needed every case (``finish``). Every
     problem is collected in ``chk.problems``; rows to write accumulate in ``out``."""
 
-    def __init__(self, doc: Any, policy: Policy | PolicyBook, existing: Existing,
-                 recorded_at: int, *, defer_links: bool = False) -> None:
+    def __init__(
+        self,
+        doc: Any,
+        policy: Policy | PolicyBook,
+        existing: Existing,
+        recorded_at: int,
+        *,
+        defer_links: bool = False,
+    ) -> None:
         self.pending: list[_Pending] = []
         self.defer_links = defer_links  # links may point to cases in later batches
         self.recorded_at = recorded_at
         chk = self.chk = _Checker()
         out = self.out = Prepared()
         if not isinstance(doc, dict):
-            raise ImportRefused(["(file): expected a JSON object with subscribers, deployments, users, cases"])
+            raise ImportRefused(
+                ["(file): expected a JSON object with subscribers, deployments, users, cases"]
+            )
 
         fresh = not existing.cases and not existing.has_cases and not existing.subscribers
         book = _with_file_versions(as_book(policy), doc, chk, out, recorded_at, fresh)
@@ -246,7 +274,9 @@ class Validation:
         records = self.records = policy.records
         horizon = self.horizon = recorded_at + records.future_tolerance
         known = existing.subscribers
-        terms = self.terms = TermsMap(book, dict(known.facts) if isinstance(known, TermsMap) else {})
+        terms = self.terms = TermsMap(
+            book, dict(known.facts) if isinstance(known, TermsMap) else {}
+        )
         seen_subs: set[str] = set()
         self.seen_subs = seen_subs
         for i, s in enumerate(_list(doc, "subscribers", chk)):
@@ -276,20 +306,32 @@ class Validation:
                 elif isinstance(hol, str):
                     chk.conv(check_holiday_spec, hol, f"{p}.holidays")
                 else:
-                    chk.add(f"{p}.holidays", "a country code like 'US' or 'US-NY', or a list of dates")
+                    chk.add(
+                        f"{p}.holidays", "a country code like 'US' or 'US-NY', or a list of dates"
+                    )
             limit = chk.get(s, "query_hour_limit", p, float, required=False)
             if limit is not None and limit < 0:
                 chk.add(f"{p}.query_hour_limit", "must not be negative")
-            ts = chk.conv(parse_date, chk.get(s, "term_start", p, str), f"{p}.term_start") if s.get("term_start") else None
+            ts = (
+                chk.conv(parse_date, chk.get(s, "term_start", p, str), f"{p}.term_start")
+                if s.get("term_start")
+                else None
+            )
             if not s.get("term_start"):
                 chk.add(f"{p}.term_start", "missing")
-            te = chk.conv(parse_date, chk.get(s, "term_end", p, str), f"{p}.term_end") if s.get("term_end") else None
+            te = (
+                chk.conv(parse_date, chk.get(s, "term_end", p, str), f"{p}.term_end")
+                if s.get("term_end")
+                else None
+            )
             if not s.get("term_end"):
                 chk.add(f"{p}.term_end", "missing")
             if ts and te and te < ts:
                 chk.add(f"{p}.term_end", f"term ends ({te}) before it starts ({ts})")
             term_raw = chk.get(s, "terminated_at", p, str, required=False)
-            terminated = chk.conv(parse_instant, term_raw, f"{p}.terminated_at") if term_raw else None
+            terminated = (
+                chk.conv(parse_instant, term_raw, f"{p}.terminated_at") if term_raw else None
+            )
             targets = chk.get(s, "targets", p, dict, required=False, default={}) or {}
             for key, val in targets.items():
                 try:
@@ -301,7 +343,9 @@ class Validation:
                 except TypeError:
                     chk.add(f"{p}.targets[{key!r}]", f"a duration string or null, got {val!r}")
             spans: list[tuple[int, int | None]] = []
-            for j, sp in enumerate(chk.get(s, "suspensions", p, list, required=False, default=[]) or []):
+            for j, sp in enumerate(
+                chk.get(s, "suspensions", p, list, required=False, default=[]) or []
+            ):
                 sp_p = f"{p}.suspensions[{j}]"
                 if not isinstance(sp, dict):
                     chk.add(sp_p, "expected an object")
@@ -310,9 +354,16 @@ class Validation:
                 if reason and reason not in policy.suspension_reasons:
                     chk.add(f"{sp_p}.reason", f"not one of {', '.join(policy.suspension_reasons)}")
                 elif reason in policy.case_only_suspension_reasons:
-                    chk.add(f"{sp_p}.reason", f"{reason} suspends one case (a suspended event "
-                                              "on it), never a whole subscriber")
-                f = chk.conv(parse_instant, chk.get(sp, "from", sp_p, str), f"{sp_p}.from") if sp.get("from") else None
+                    chk.add(
+                        f"{sp_p}.reason",
+                        f"{reason} suspends one case (a suspended event "
+                        "on it), never a whole subscriber",
+                    )
+                f = (
+                    chk.conv(parse_instant, chk.get(sp, "from", sp_p, str), f"{sp_p}.from")
+                    if sp.get("from")
+                    else None
+                )
                 u_raw = chk.get(sp, "until", sp_p, str, required=False)
                 u = chk.conv(parse_instant, u_raw, f"{sp_p}.until") if u_raw else None
                 if f is not None and u is not None and u <= f:
@@ -323,60 +374,108 @@ class Validation:
                     chk.add(f"{sp_p}.recorded_at", f"{format_instant(rec)} lies in the future")
                 by_sp = chk.get(sp, "by", sp_p, str, required=False)
                 lifted_raw = chk.get(sp, "lifted_at", sp_p, str, required=False)
-                lifted = (chk.conv(parse_instant, lifted_raw, f"{sp_p}.lifted_at")
-                          if lifted_raw else None)
+                lifted = (
+                    chk.conv(parse_instant, lifted_raw, f"{sp_p}.lifted_at") if lifted_raw else None
+                )
                 lift_rec_raw = chk.get(sp, "lift_recorded_at", sp_p, str, required=False)
-                lift_rec = (chk.conv(parse_instant, lift_rec_raw, f"{sp_p}.lift_recorded_at")
-                            if lift_rec_raw else lifted)
+                lift_rec = (
+                    chk.conv(parse_instant, lift_rec_raw, f"{sp_p}.lift_recorded_at")
+                    if lift_rec_raw
+                    else lifted
+                )
                 if lift_rec is not None and lift_rec > horizon:
-                    chk.add(f"{sp_p}.lift_recorded_at",
-                            f"{format_instant(lift_rec)} lies in the future")
+                    chk.add(
+                        f"{sp_p}.lift_recorded_at", f"{format_instant(lift_rec)} lies in the future"
+                    )
                 if f is not None and lifted is not None and lifted < f:
                     chk.add(f"{sp_p}.lifted_at", "lifted before it starts")
                 if f is not None:
                     ends = u if lifted is None or (u is not None and u <= lifted) else lifted
                     spans.append((f, ends))
                     out.suspensions.append(
-                        {"subscriber_id": sid, "reason": reason, "from_at": f, "until_at": u,
-                         "by": by_sp, "recorded_at": rec if rec is not None else recorded_at}
+                        {
+                            "subscriber_id": sid,
+                            "reason": reason,
+                            "from_at": f,
+                            "until_at": u,
+                            "by": by_sp,
+                            "recorded_at": rec if rec is not None else recorded_at,
+                        }
                     )
-                    out.lifts.append(None if lifted is None else {
-                        "at": lifted, "by": chk.get(sp, "lifted_by", sp_p, str, required=False),
-                        "recorded_at": lift_rec if lift_rec is not None else recorded_at})
+                    out.lifts.append(
+                        None
+                        if lifted is None
+                        else {
+                            "at": lifted,
+                            "by": chk.get(sp, "lifted_by", sp_p, str, required=False),
+                            "recorded_at": lift_rec if lift_rec is not None else recorded_at,
+                        }
+                    )
             if limit is not None and not math.isfinite(limit):
                 chk.add(f"{p}.query_hour_limit", f"{limit!r} is not a number of hours")
-            changes = _changes(s, p, chk, horizon, lambda facts, eff: subscriber_problems(
-                facts, book.at(eff)))
+            changes = _changes(
+                s, p, chk, horizon, lambda facts, eff: subscriber_problems(facts, book.at(eff))
+            )
             if len(chk.problems) > n or not sid:
                 if sid:
                     seen_subs.add(sid)
                 continue
             seen_subs.add(sid)
             row = {
-                "id": sid, "name": name, "plan": plan, "coverage": coverage, "timezone": tz,
-                "holidays": hol, "query_hour_limit": limit, "term_start": ts, "term_end": te,
-                "terminated_at": terminated, "targets": targets,
+                "id": sid,
+                "name": name,
+                "plan": plan,
+                "coverage": coverage,
+                "timezone": tz,
+                "holidays": hol,
+                "query_hour_limit": limit,
+                "term_start": ts,
+                "term_end": te,
+                "terminated_at": terminated,
+                "targets": targets,
             }
             same = _canonical_subscriber(
-                row, [(x["reason"], x["from_at"], x["until_at"])
-                      for x in out.suspensions if x["subscriber_id"] == sid], changes)
+                row,
+                [
+                    (x["reason"], x["from_at"], x["until_at"])
+                    for x in out.suspensions
+                    if x["subscriber_id"] == sid
+                ],
+                changes,
+            )
             if sid in existing.subscribers:
                 # An import adds; it never rewrites a subscriber (its changes are dated records).
                 if existing.subscriber_records.get(sid) != same:
-                    chk.add(f"{p}.id", f"subscriber {sid!r} exists with other facts: an import "
-                                       "only adds (change it with `subscriber set`)")
+                    chk.add(
+                        f"{p}.id",
+                        f"subscriber {sid!r} exists with other facts: an import "
+                        "only adds (change it with `subscriber set`)",
+                    )
                 keep = [x["subscriber_id"] != sid for x in out.suspensions]
                 out.suspensions = [x for x, k in zip(out.suspensions, keep, strict=True) if k]
                 out.lifts = [x for x, k in zip(out.lifts, keep, strict=True) if k]
                 continue
             out.subscribers.append(row)
             out.subscriber_changes.extend(dict(c, subscriber_id=sid) for c in changes)
-            terms.add(SubscriptionFacts(
-                id=sid, plan=plan, coverage=coverage, timezone=tz, holidays=holiday_spec(hol),
-                targets=targets, term_start=ts, term_end=te, query_hour_limit=limit,
-                suspensions=tuple(spans), terminated_at=terminated,
-                changes=tuple((c["effective_at"], decode_subscriber(c["facts"]))
-                              for c in sorted(changes, key=lambda c: c["effective_at"]))))
+            terms.add(
+                SubscriptionFacts(
+                    id=sid,
+                    plan=plan,
+                    coverage=coverage,
+                    timezone=tz,
+                    holidays=holiday_spec(hol),
+                    targets=targets,
+                    term_start=ts,
+                    term_end=te,
+                    query_hour_limit=limit,
+                    suspensions=tuple(spans),
+                    terminated_at=terminated,
+                    changes=tuple(
+                        (c["effective_at"], decode_subscriber(c["facts"]))
+                        for c in sorted(changes, key=lambda c: c["effective_at"])
+                    ),
+                )
+            )
 
         known_sub = self.known_sub
 
@@ -384,7 +483,8 @@ class Validation:
         self.deps = deps
         # Each deployment's facts over time: a case is checked against those of its report.
         dep_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict]]]] = dict(
-            existing.deployment_lines)
+            existing.deployment_lines
+        )
         self.dep_lines = dep_lines
         for i, d in enumerate(_list(doc, "deployments", chk)):
             p = f"deployments[{i}]"
@@ -411,21 +511,40 @@ class Validation:
             dchanges = _changes(d, p, chk, horizon, lambda facts, eff: deployment_problems(facts))
             if len(chk.problems) > n:
                 continue
-            record = (sid, env, managed, product, version, tuple(components),
-                      tuple((c["effective_at"], json.dumps(c["facts"], sort_keys=True))
-                            for c in dchanges))
+            record = (
+                sid,
+                env,
+                managed,
+                product,
+                version,
+                tuple(components),
+                tuple(
+                    (c["effective_at"], json.dumps(c["facts"], sort_keys=True)) for c in dchanges
+                ),
+            )
             if did in existing.deployments:
                 if existing.deployment_records.get(did) != record:
-                    chk.add(f"{p}.id", f"deployment {did!r} exists with other facts: an "
-                                       "import only adds (change it with `deployment set`)")
+                    chk.add(
+                        f"{p}.id",
+                        f"deployment {did!r} exists with other facts: an "
+                        "import only adds (change it with `deployment set`)",
+                    )
                 continue
             base = DeploymentFacts(did, sid, env, managed, product, version, tuple(components))
             line = [(c["effective_at"], c["facts"]) for c in dchanges]
             deps[did] = deployment_at(base, line, None)
             dep_lines[did] = (base, line)
-            out.deployments.append({"id": did, "subscriber_id": sid, "environment": env,
-                                    "managed": managed, "product": product, "version": version,
-                                    "components": components})
+            out.deployments.append(
+                {
+                    "id": did,
+                    "subscriber_id": sid,
+                    "environment": env,
+                    "managed": managed,
+                    "product": product,
+                    "version": version,
+                    "components": components,
+                }
+            )
             out.deployment_changes.extend(dict(c, deployment_id=did) for c in dchanges)
 
         users = set(existing.users)
@@ -454,8 +573,16 @@ class Validation:
             if len(chk.problems) > n:
                 continue
             users.add(uid)
-            out.users.append({"id": uid, "subscriber_id": sid, "name": name, "email": email, "admin": admin,
-                              **who})
+            out.users.append(
+                {
+                    "id": uid,
+                    "subscriber_id": sid,
+                    "name": name,
+                    "email": email,
+                    "admin": admin,
+                    **who,
+                }
+            )
 
         products: set[tuple[str, str]] = set(existing.products)
         for i, pv in enumerate(_list(doc, "products", chk)):
@@ -471,15 +598,27 @@ class Validation:
             rel_raw = chk.get(pv, "released", p, str)
             released = chk.conv(parse_date, rel_raw, f"{p}.released") if rel_raw else None
             notice_raw = chk.get(pv, "discontinuation_notice", p, str, required=False)
-            notice = chk.conv(parse_date, notice_raw, f"{p}.discontinuation_notice") if notice_raw else None
+            notice = (
+                chk.conv(parse_date, notice_raw, f"{p}.discontinuation_notice")
+                if notice_raw
+                else None
+            )
             if released and notice and notice < released:
-                chk.add(f"{p}.discontinuation_notice",
-                        f"the notice ({notice}) is before the release ({released})")
+                chk.add(
+                    f"{p}.discontinuation_notice",
+                    f"the notice ({notice}) is before the release ({released})",
+                )
             if len(chk.problems) > n:
                 continue
             products.add((product, version))
-            out.products.append({"product": product, "version": version, "released": released,
-                                 "discontinuation_notice": notice})
+            out.products.append(
+                {
+                    "product": product,
+                    "version": version,
+                    "released": released,
+                    "discontinuation_notice": notice,
+                }
+            )
 
         seen_ops: set[str] = set(existing.operators)
         for i, o in enumerate(_list(doc, "operators", chk)):
@@ -495,10 +634,14 @@ class Validation:
                 chk.add(f"{p}.name", f"duplicate operator {name!r}")
             elif name and role:
                 seen_ops.add(name)
-                out.operators.append({"name": name, "role": role, "updated_at": recorded_at,
-                                      "updated_by": o.get("updated_by")})
-
-
+                out.operators.append(
+                    {
+                        "name": name,
+                        "role": role,
+                        "updated_at": recorded_at,
+                        "updated_by": o.get("updated_by"),
+                    }
+                )
 
     def known_sub(self, v: Any, path: str) -> bool:
         if v is None:
@@ -508,8 +651,9 @@ class Validation:
             return False
         return v in self.terms
 
-    def cases(self, indexes: list[int], raw_cases: list[Any], case_types: dict[str, str],
-              taken: set[str]) -> None:
+    def cases(
+        self, indexes: list[int], raw_cases: list[Any], case_types: dict[str, str], taken: set[str]
+    ) -> None:
         """Check cases (``indexes``: their places in the file, for the messages).
         ``case_types``: id -> type of the cases links may name (stored ones, those of this
         batch are added); ``taken``: ids stored already (a duplicate). The prepared rows
@@ -520,7 +664,11 @@ class Validation:
         tolerance = records.future_tolerance
         known_sub = self.known_sub
         for c in raw_cases:
-            if isinstance(c, dict) and isinstance(c.get("id"), str) and isinstance(c.get("type"), str):
+            if (
+                isinstance(c, dict)
+                and isinstance(c.get("id"), str)
+                and isinstance(c.get("type"), str)
+            ):
                 case_types.setdefault(c["id"], c["type"])
         for i, c in zip(indexes, raw_cases, strict=True):
             p = f"cases[{i}]"
@@ -555,10 +703,16 @@ class Validation:
             aw_raw = chk.get(c, "aware_at", p, str, required=False)
             aware = chk.conv(parse_instant, aw_raw, f"{p}.aware_at") if aw_raw else None
             case_rec_raw = chk.get(c, "recorded_at", p, str, required=False)
-            case_recorded = (chk.conv(parse_instant, case_rec_raw, f"{p}.recorded_at")
-                             if case_rec_raw else reported)
-            for name, ts in (("reported_at", reported), ("aware_at", aware),
-                             ("recorded_at", case_recorded)):
+            case_recorded = (
+                chk.conv(parse_instant, case_rec_raw, f"{p}.recorded_at")
+                if case_rec_raw
+                else reported
+            )
+            for name, ts in (
+                ("reported_at", reported),
+                ("aware_at", aware),
+                ("recorded_at", case_recorded),
+            ):
                 if ts is not None and ts > horizon:
                     chk.add(f"{p}.{name}", f"{format_instant(ts)} lies in the future")
             level = chk.get(c, "level", p, str, required=False, default="L1")
@@ -580,20 +734,35 @@ class Validation:
             if dep_id is not None and dep_id in self.dep_lines and reported is not None:
                 base, line = self.dep_lines[dep_id]
                 dep = deployment_at(base, line, reported)
-            if (sub_ok and ctype and reported is not None and len(chk.problems) == n
-                    and all(lk in case_types for lk in links if isinstance(lk, str))):
+            if (
+                sub_ok
+                and ctype
+                and reported is not None
+                and len(chk.problems) == n
+                and all(lk in case_types for lk in links if isinstance(lk, str))
+            ):
                 plan = terms.case(sid, reported).at(reported).plan
                 for fld, msg in check_classification(
-                    policy, plan, sid, dep, ctype, prio, konneqt_initiated=kinit,
-                    linked_types=tuple(case_types.get(lk, "") for lk in links if isinstance(lk, str)),
+                    policy,
+                    plan,
+                    sid,
+                    dep,
+                    ctype,
+                    prio,
+                    konneqt_initiated=kinit,
+                    linked_types=tuple(
+                        case_types.get(lk, "") for lk in links if isinstance(lk, str)
+                    ),
                     component=component,
                 ):
                     chk.add(f"{p}.{fld}", msg)
             events: list[Event] = []
             raw_events = chk.get(c, "events", p, list, required=False, default=[]) or []
             if len(raw_events) > records.max_events_per_case:
-                chk.add(f"{p}.events", f"{len(raw_events)} events; a case holds at most "
-                                       f"{records.max_events_per_case}")
+                chk.add(
+                    f"{p}.events",
+                    f"{len(raw_events)} events; a case holds at most {records.max_events_per_case}",
+                )
                 raw_events = []
             for j, e in enumerate(raw_events):
                 if e.__class__ is dict:  # the well-formed event, checked in line
@@ -601,11 +770,21 @@ class Validation:
                     r = e.get("recorded_at")
                     if r is None:
                         r = a
-                    if (a.__class__ is str and r.__class__ is str and k.__class__ is str
-                            and k in EVENT_KINDS and (b is None or b.__class__ is str)):
+                    if (
+                        a.__class__ is str
+                        and r.__class__ is str
+                        and k.__class__ is str
+                        and k in EVENT_KINDS
+                        and (b is None or b.__class__ is str)
+                    ):
                         at, rec = parse_utc_z(a), parse_utc_z(r)
-                        if (at is not None and rec is not None and MIN_INSTANT <= at <= horizon
-                                and MIN_INSTANT <= rec <= horizon and at <= rec + tolerance):
+                        if (
+                            at is not None
+                            and rec is not None
+                            and MIN_INSTANT <= at <= horizon
+                            and MIN_INSTANT <= rec <= horizon
+                            and at <= rec + tolerance
+                        ):
                             data = {x: y for x, y in e.items() if x not in _EVENT_FIELDS}
                             if data_problem(data, records) is None:
                                 events.append(Event(at, k, b, data, j, rec))
@@ -632,8 +811,10 @@ class Validation:
                 if at is not None and at > horizon:
                     chk.add(f"{ep}.at", f"{format_instant(at)} lies in the future")
                 elif at is not None and rec is not None and at > rec + records.future_tolerance:
-                    chk.add(f"{ep}.at", f"{format_instant(at)} lies after its recorded_at "
-                                        f"{format_instant(rec)}")
+                    chk.add(
+                        f"{ep}.at",
+                        f"{format_instant(at)} lies after its recorded_at {format_instant(rec)}",
+                    )
                 elif rec is not None and rec > horizon:
                     chk.add(f"{ep}.recorded_at", f"{format_instant(rec)} lies in the future")
                 elif at is not None and rec is not None and kind:
@@ -641,9 +822,19 @@ class Validation:
             if len(chk.problems) > n or reported is None or not sub_ok:
                 continue
             unknown_links = [lk for lk in links if isinstance(lk, str) and lk not in case_types]
-            facts = CaseFacts(id=cid, subscriber=sid, type=ctype, priority=prio, reported_at=reported,
-                              aware_at=aware, level=level, title=title, deployment=dep_id,
-                              recorded_at=case_recorded, component=component)
+            facts = CaseFacts(
+                id=cid,
+                subscriber=sid,
+                type=ctype,
+                priority=prio,
+                reported_at=reported,
+                aware_at=aware,
+                level=level,
+                title=title,
+                deployment=dep_id,
+                recorded_at=case_recorded,
+                component=component,
+            )
             ordered = sort_events(events)
             case_terms = terms.case(sid, reported)
             plan = case_terms.at(reported).plan
@@ -651,15 +842,39 @@ class Validation:
             if not _judge_events(facts, ordered, case_terms, dep, p, chk):
                 continue
 
-            def classify_check(t: str, pr: str | None, _sid=sid, _dep=dep, _plan=plan, _k=kinit,
-                               _links=links, _pol=policy_c) -> list[tuple[str, str]]:
+            def classify_check(
+                t: str,
+                pr: str | None,
+                _sid=sid,
+                _dep=dep,
+                _plan=plan,
+                _k=kinit,
+                _links=links,
+                _pol=policy_c,
+            ) -> list[tuple[str, str]]:
                 return check_classification(
-                    _pol, _plan, _sid, _dep, t, pr, konneqt_initiated=_k,
-                    linked_types=tuple(case_types.get(lk, "") for lk in _links))
+                    _pol,
+                    _plan,
+                    _sid,
+                    _dep,
+                    t,
+                    pr,
+                    konneqt_initiated=_k,
+                    linked_types=tuple(case_types.get(lk, "") for lk in _links),
+                )
 
             if unknown_links:  # links to cases later in the file: checked at the end
-                self.pending.append(_Pending(p, facts, ordered, plan, dep, kinit,
-                                             [lk for lk in links if isinstance(lk, str)]))
+                self.pending.append(
+                    _Pending(
+                        p,
+                        facts,
+                        ordered,
+                        plan,
+                        dep,
+                        kinit,
+                        [lk for lk in links if isinstance(lk, str)],
+                    )
+                )
             else:
                 try:
                     check_history(facts, ordered, policy_c, classify_check)
@@ -667,23 +882,42 @@ class Validation:
                     j = ordered[exc.index].seq
                     chk.add(f"{p}.events[{j}].{exc.field}", exc.message)
                     continue
-            out.cases.append({
-                "id": cid, "subscriber_id": sid, "deployment_id": dep_id, "type": ctype,
-                "priority": prio, "title": title, "reported_at": reported, "aware_at": aware,
-                "level": level, "konneqt_initiated": kinit, "version": 1, "criterion": criterion,
-                "component": component,
-                "opened_by": c.get("opened_by") if isinstance(c.get("opened_by"), str) else None,
-                "recorded_at": case_recorded,
-            })
+            out.cases.append(
+                {
+                    "id": cid,
+                    "subscriber_id": sid,
+                    "deployment_id": dep_id,
+                    "type": ctype,
+                    "priority": prio,
+                    "title": title,
+                    "reported_at": reported,
+                    "aware_at": aware,
+                    "level": level,
+                    "konneqt_initiated": kinit,
+                    "version": 1,
+                    "criterion": criterion,
+                    "component": component,
+                    "opened_by": c.get("opened_by")
+                    if isinstance(c.get("opened_by"), str)
+                    else None,
+                    "recorded_at": case_recorded,
+                }
+            )
             if not unknown_links:  # (else written by ``finish``, once the cases exist)
                 out.links.extend({"case_id": cid, "linked_case_id": lk} for lk in links)
             out.attachments.extend(_attachments(c, p, cid, chk))
             for e in ordered:
                 if e.kind == "escalated":
-                    out.escalations.append({
-                        "case_id": cid, "subscriber_id": sid,
-                        "missed": str(e.data.get("missed", "manual")),
-                        "escalated_at": e.at, "recorded_at": e.recorded_at, "by": e.by})
+                    out.escalations.append(
+                        {
+                            "case_id": cid,
+                            "subscriber_id": sid,
+                            "missed": str(e.data.get("missed", "manual")),
+                            "escalated_at": e.at,
+                            "recorded_at": e.recorded_at,
+                            "by": e.by,
+                        }
+                    )
             out.histories.append((facts, events, case_terms))
 
     def finish(self, stored_types: dict[str, str]) -> None:
@@ -695,8 +929,9 @@ class Validation:
         if self.chk.problems:
             raise ImportRefused(self.chk.problems)
 
-    def resolve(self, pending: list[_Pending], stored_types: dict[str, str], *,
-                final: bool = False) -> list[_Pending]:
+    def resolve(
+        self, pending: list[_Pending], stored_types: dict[str, str], *, final: bool = False
+    ) -> list[_Pending]:
         """Check the pending cases whose linked cases are all known now; returns those
         still waiting (none when ``final``: a link to no case is then a problem). The
         links of the checked cases go to ``out.links``."""
@@ -715,17 +950,35 @@ class Validation:
             f = pend.facts
             policy = self.terms.case(f.subscriber, f.reported_at).policy
 
-            def classify_check(t: str, pr: str | None, _p: _Pending = pend, _pol: Policy = policy,
-                               _l: tuple[str, ...] = ltypes) -> list[tuple[str, str]]:
-                return check_classification(_pol, _p.plan, _p.facts.subscriber,
-                                            _p.deployment, t, pr,
-                                            konneqt_initiated=_p.konneqt_initiated,
-                                            linked_types=_l)
+            def classify_check(
+                t: str,
+                pr: str | None,
+                _p: _Pending = pend,
+                _pol: Policy = policy,
+                _l: tuple[str, ...] = ltypes,
+            ) -> list[tuple[str, str]]:
+                return check_classification(
+                    _pol,
+                    _p.plan,
+                    _p.facts.subscriber,
+                    _p.deployment,
+                    t,
+                    pr,
+                    konneqt_initiated=_p.konneqt_initiated,
+                    linked_types=_l,
+                )
 
             for fld, msg in check_classification(
-                    policy, pend.plan, f.subscriber, pend.deployment, f.type, f.priority,
-                    konneqt_initiated=pend.konneqt_initiated, linked_types=ltypes,
-                    component=f.component):
+                policy,
+                pend.plan,
+                f.subscriber,
+                pend.deployment,
+                f.type,
+                f.priority,
+                konneqt_initiated=pend.konneqt_initiated,
+                linked_types=ltypes,
+                component=f.component,
+            ):
                 chk.add(f"{pend.path}.{fld}", msg)
             try:
                 check_history(f, pend.ordered, policy, classify_check)
@@ -736,8 +989,13 @@ class Validation:
         return waiting
 
 
-def _changes(obj: dict, p: str, chk: _Checker, horizon: int,
-             problems: Callable[[dict, int], list[tuple[str, str]]]) -> list[dict[str, Any]]:
+def _changes(
+    obj: dict,
+    p: str,
+    chk: _Checker,
+    horizon: int,
+    problems: Callable[[dict, int], list[tuple[str, str]]],
+) -> list[dict[str, Any]]:
     """A subscriber's or deployment's ``changes`` list: dated records (policy §14)."""
     rows = []
     for j, c in enumerate(chk.get(obj, "changes", p, list, required=False, default=[]) or []):
@@ -759,22 +1017,41 @@ def _changes(obj: dict, p: str, chk: _Checker, horizon: int,
             for key, why in problems(facts, eff):
                 chk.add(f"{cp}.facts.{key}", why)
         if len(chk.problems) == n and eff is not None and facts is not None:
-            rows.append({"effective_at": eff, "facts": facts, "reason": reason, "by": by,
-                         "recorded_at": rec})
+            rows.append(
+                {
+                    "effective_at": eff,
+                    "facts": facts,
+                    "reason": reason,
+                    "by": by,
+                    "recorded_at": rec,
+                }
+            )
     return rows
 
 
-def _canonical_subscriber(row: dict[str, Any], suspensions: list[tuple], changes: list[dict]) -> tuple:
+def _canonical_subscriber(
+    row: dict[str, Any], suspensions: list[tuple], changes: list[dict]
+) -> tuple:
     """A subscriber record as stored, for telling "the same record" from a clash."""
-    return (row["name"], row["plan"], row["coverage"], row["timezone"],
-            json.dumps(row["holidays"], sort_keys=True), row["query_hour_limit"],
-            row["term_start"], row["term_end"], row["terminated_at"],
-            json.dumps(row["targets"] or {}, sort_keys=True), tuple(sorted(suspensions)),
-            tuple((c["effective_at"], json.dumps(c["facts"], sort_keys=True)) for c in changes))
+    return (
+        row["name"],
+        row["plan"],
+        row["coverage"],
+        row["timezone"],
+        json.dumps(row["holidays"], sort_keys=True),
+        row["query_hour_limit"],
+        row["term_start"],
+        row["term_end"],
+        row["terminated_at"],
+        json.dumps(row["targets"] or {}, sort_keys=True),
+        tuple(sorted(suspensions)),
+        tuple((c["effective_at"], json.dumps(c["facts"], sort_keys=True)) for c in changes),
+    )
 
 
-def _with_file_versions(book: PolicyBook, doc: dict, chk: _Checker, out: Prepared,
-                        now: int, fresh: bool) -> PolicyBook:
+def _with_file_versions(
+    book: PolicyBook, doc: dict, chk: _Checker, out: Prepared, now: int, fresh: bool
+) -> PolicyBook:
     """The file's ``policy_versions`` (an export's). Into an empty database (a migration)
     they replace the stored history; otherwise a number already stored must hold the same
     text, and new ones are added. The file's cases are judged by the resulting book."""
@@ -817,9 +1094,17 @@ def _with_file_versions(book: PolicyBook, doc: dict, chk: _Checker, out: Prepare
             chk.add(f"{p}.recorded_at", f"{format_instant(rec)} lies in the future")
             continue
         added.append(PolicyVersion(number, effective, parsed, reason, by, rec or now, sha))
-        out.policy_versions.append({"number": number, "effective_at": effective, "text": text,
-                                    "sha256": sha, "reason": reason, "by": by,
-                                    "recorded_at": rec or now})
+        out.policy_versions.append(
+            {
+                "number": number,
+                "effective_at": effective,
+                "text": text,
+                "sha256": sha,
+                "reason": reason,
+                "by": by,
+                "recorded_at": rec or now,
+            }
+        )
     if not added:
         return book
     if out.replace_policy:
@@ -847,8 +1132,14 @@ def component_names(raw: Any, *, managed: bool) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _judge_events(facts: CaseFacts, ordered: list[Event], terms: Terms,
-                  dep: DeploymentFacts | None, p: str, chk: _Checker) -> bool:
+def _judge_events(
+    facts: CaseFacts,
+    ordered: list[Event],
+    terms: Terms,
+    dep: DeploymentFacts | None,
+    p: str,
+    chk: _Checker,
+) -> bool:
     """What each event needs beyond ``check_history`` (as ``console.actions`` checks a new
     one): an escalation names a target really missed by then, or is ``manual`` (its
     ``missed`` is filled in when absent); a reclassification names a listed component."""
@@ -883,15 +1174,26 @@ def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any
         if isinstance(size, int) and not 0 <= size < 2**53:
             chk.add(f"{ap}.size", "must be a whole number of bytes from 0 to 2^53")
         sha = chk.get(a, "sha256", ap, str)
-        if isinstance(sha, str) and (len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha)):
+        if isinstance(sha, str) and (
+            len(sha) != 64 or any(ch not in "0123456789abcdef" for ch in sha)
+        ):
             chk.add(f"{ap}.sha256", "expected 64 lowercase hex digits")
         path = chk.get(a, "path", ap, str)
         added_raw = chk.get(a, "added_at", ap, str)
         added = chk.conv(parse_instant, added_raw, f"{ap}.added_at") if added_raw else None
         by = chk.get(a, "added_by", ap, str, required=False)
         if len(chk.problems) == n:
-            rows.append({"case_id": cid, "name": name, "size": size, "sha256": sha, "path": path,
-                         "added_at": added, "added_by": by})
+            rows.append(
+                {
+                    "case_id": cid,
+                    "name": name,
+                    "size": size,
+                    "sha256": sha,
+                    "path": path,
+                    "added_at": added,
+                    "added_by": by,
+                }
+            )
     return rows
 
 
@@ -909,25 +1211,47 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
         ex.deployments[r.id] = deployment_at(base, mine, None)
         ex.deployment_lines[r.id] = (base, mine)
         ex.deployment_records[r.id] = (
-            r.subscriber_id, r.environment, bool(r.managed), r.product, r.version,
+            r.subscriber_id,
+            r.environment,
+            bool(r.managed),
+            r.product,
+            r.version,
             tuple(r.components or ()),
-            tuple((eff, json.dumps(f, sort_keys=True)) for eff, f in
-                  conn.execute(select(DC.c.effective_at, DC.c.facts)
-                               .where(DC.c.deployment_id == r.id).order_by(DC.c.id))))
+            tuple(
+                (eff, json.dumps(f, sort_keys=True))
+                for eff, f in conn.execute(
+                    select(DC.c.effective_at, DC.c.facts)
+                    .where(DC.c.deployment_id == r.id)
+                    .order_by(DC.c.id)
+                )
+            ),
+        )
     susp: dict[str, list[tuple]] = {}
     for r in conn.execute(select(SS.c.subscriber_id, SS.c.reason, SS.c.from_at, SS.c.until_at)):
         susp.setdefault(r.subscriber_id, []).append((r.reason, r.from_at, r.until_at))
     sch: dict[str, list[dict]] = {}
-    for r in conn.execute(select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)):
-        sch.setdefault(r.subscriber_id, []).append({"effective_at": r.effective_at,
-                                                    "facts": dict(r.facts or {})})
+    for r in conn.execute(
+        select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)
+    ):
+        sch.setdefault(r.subscriber_id, []).append(
+            {"effective_at": r.effective_at, "facts": dict(r.facts or {})}
+        )
     for r in conn.execute(select(S)):
-        row = {"name": r.name, "plan": r.plan, "coverage": r.coverage, "timezone": r.timezone,
-               "holidays": r.holidays, "query_hour_limit": r.query_hour_limit,
-               "term_start": r.term_start, "term_end": r.term_end,
-               "terminated_at": r.terminated_at, "targets": r.targets or {}}
-        ex.subscriber_records[r.id] = _canonical_subscriber(row, susp.get(r.id, []),
-                                                            sch.get(r.id, []))
+        row = {
+            "name": r.name,
+            "plan": r.plan,
+            "coverage": r.coverage,
+            "timezone": r.timezone,
+            "holidays": r.holidays,
+            "query_hour_limit": r.query_hour_limit,
+            "term_start": r.term_start,
+            "term_end": r.term_end,
+            "terminated_at": r.terminated_at,
+            "targets": r.targets or {},
+        }
+        ex.subscriber_records[r.id] = _canonical_subscriber(
+            row, susp.get(r.id, []), sch.get(r.id, [])
+        )
     from models import SupportUser
 
     ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
@@ -944,16 +1268,27 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
     return ex
 
 
-def write(conn: Conn, prep: Prepared, recorded_at: int,
-          progress: Callable[[int], None] | None = None, *, by: str | None = None) -> dict[str, int]:
+def write(
+    conn: Conn,
+    prep: Prepared,
+    recorded_at: int,
+    progress: Callable[[int], None] | None = None,
+    *,
+    by: str | None = None,
+) -> dict[str, int]:
     """Insert everything prepared; the caller owns the transaction. ``by``: the login
     importing (each event's ``recorded_by``; on PostgreSQL the database sets it)."""
     write_head(conn, prep)
     n_events = write_cases(conn, prep, recorded_at, progress, by=by)
     write_tail(conn, prep)
-    return {"subscribers": len(prep.subscribers), "deployments": len(prep.deployments),
-            "users": len(prep.users), "cases": len(prep.cases), "events": n_events,
-            **({"products": len(prep.products)} if prep.products else {})}
+    return {
+        "subscribers": len(prep.subscribers),
+        "deployments": len(prep.deployments),
+        "users": len(prep.users),
+        "cases": len(prep.cases),
+        "events": n_events,
+        **({"products": len(prep.products)} if prep.products else {}),
+    }
 
 
 def write_head(conn: Conn, prep: Prepared) -> None:
@@ -985,8 +1320,9 @@ def write_head(conn: Conn, prep: Prepared) -> None:
         for row, lift in zip(prep.suspensions, prep.lifts, strict=True):
             res = conn.execute(insert(SS).values(**row))
             if lift is not None:
-                conn.execute(insert(SL).values(suspension_id=int(res.inserted_primary_key[0]),
-                                               **lift))
+                conn.execute(
+                    insert(SL).values(suspension_id=int(res.inserted_primary_key[0]), **lift)
+                )
     if prep.deployments:
         conn.execute(insert(D), prep.deployments)
     if prep.deployment_changes:
@@ -1001,9 +1337,15 @@ def write_head(conn: Conn, prep: Prepared) -> None:
         conn.execute(insert(ProductVersion.__table__), prep.products)
 
 
-def write_cases(conn: Conn, prep: Prepared, recorded_at: int,
-                progress: Callable[[int], None] | None = None, batch: int = 2000, *,
-                by: str | None = None) -> int:
+def write_cases(
+    conn: Conn,
+    prep: Prepared,
+    recorded_at: int,
+    progress: Callable[[int], None] | None = None,
+    batch: int = 2000,
+    *,
+    by: str | None = None,
+) -> int:
     """The prepared cases with their events, summaries (``case_state``), attachments,
     escalations and time entries; returns the number of events. Links are left to
     ``write_tail`` (a link may name a case written later)."""
@@ -1016,16 +1358,26 @@ def write_cases(conn: Conn, prep: Prepared, recorded_at: int,
         ev_rows: list[dict[str, Any]] = []
         for facts, events, _ in hist:
             for e in events:  # record order, so ids keep it
-                ev_rows.append({"case_id": facts.id, "at": e.at, "kind": e.kind, "by": e.by,
-                                "data": dict(e.data), "recorded_by": by,
-                                "recorded_at": e.recorded_at if e.recorded_at is not None
-                                else recorded_at})
+                ev_rows.append(
+                    {
+                        "case_id": facts.id,
+                        "at": e.at,
+                        "kind": e.kind,
+                        "by": e.by,
+                        "data": dict(e.data),
+                        "recorded_by": by,
+                        "recorded_at": e.recorded_at if e.recorded_at is not None else recorded_at,
+                    }
+                )
         if ev_rows:
             bulk_insert(conn, E, ev_rows)
         n_events += len(ev_rows)
         rev = next_rev(conn)
-        rows = (states[k : k + batch] if states is not None else
-                [project(f, sort_events(ev), t) for f, ev, t in hist])
+        rows = (
+            states[k : k + batch]
+            if states is not None
+            else [project(f, sort_events(ev), t) for f, ev, t in hist]
+        )
         bulk_insert(conn, CS, [dict(r, rev=rev + j) for j, r in enumerate(rows)])
         if progress:
             progress(len(cases))
@@ -1044,9 +1396,12 @@ def write_cases(conn: Conn, prep: Prepared, recorded_at: int,
         for i in range(0, len(logged), 900):
             chunk = logged[i : i + 900]
             q = select(E.c.id, E.c.case_id, E.c.at, E.c.by, E.c.data).where(
-                E.c.case_id.in_(chunk), E.c.kind == "time_logged")
-            rows = [time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
-                    for r in conn.execute(q)]
+                E.c.case_id.in_(chunk), E.c.kind == "time_logged"
+            )
+            rows = [
+                time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
+                for r in conn.execute(q)
+            ]
             if rows:
                 bulk_insert(conn, TE, rows)
     return n_events
@@ -1066,12 +1421,16 @@ def bulk_insert(conn: Conn, table: Any, rows: list[dict[str, Any]]) -> None:
         return
     cols = list(rows[0])
     encode = [isinstance(table.c[c].type, JSON) for c in cols]
-    sql = (f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
-           f"VALUES ({', '.join('?' * len(cols))})")
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
+        f"VALUES ({', '.join('?' * len(cols))})"
+    )
     dumps = json.dumps
     if any(encode):
-        params = [tuple(dumps(r[c]) if e else r[c] for c, e in zip(cols, encode, strict=True))
-                  for r in rows]
+        params = [
+            tuple(dumps(r[c]) if e else r[c] for c, e in zip(cols, encode, strict=True))
+            for r in rows
+        ]
     else:
         params = [tuple(r[c] for c in cols) for r in rows]
     cur = conn.connection.dbapi_connection.cursor()
@@ -1093,16 +1452,26 @@ def write_tail(conn: Conn, prep: Prepared) -> None:
         from sqlalchemy import text
 
         for o in prep.operators:
-            conn.execute(text("SELECT support_console_grant(:n, :r, NULL, :now)"),
-                         {"n": o["name"], "r": o["role"], "now": o["updated_at"]})
+            conn.execute(
+                text("SELECT support_console_grant(:n, :r, NULL, :now)"),
+                {"n": o["name"], "r": o["role"], "now": o["updated_at"]},
+            )
     elif prep.operators:
         from models import Operator
 
         conn.execute(insert(Operator.__table__), prep.operators)
 
 
-def time_entry_row(event_id: int, case_id: str, subscriber: str, at: int, by: str | None,
-                   data: dict[str, Any]) -> dict[str, Any]:
-    return {"case_id": case_id, "event_id": event_id, "subscriber_id": subscriber, "at": at,
-            "hours": float(data.get("hours", 0)), "exempt": bool(data.get("exempt", False)),
-            "note": data.get("note"), "by": by}
+def time_entry_row(
+    event_id: int, case_id: str, subscriber: str, at: int, by: str | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "case_id": case_id,
+        "event_id": event_id,
+        "subscriber_id": subscriber,
+        "at": at,
+        "hours": float(data.get("hours", 0)),
+        "exempt": bool(data.get("exempt", False)),
+        "note": data.get("note"),
+        "by": by,
+    }

@@ -37,12 +37,16 @@ def cleared_by(case: Any, events: Sequence[Event], late: Event, terms: Any) -> l
     at = late.recorded_at or late.at
     was = evaluate(case, sort_events(before), terms, at)
     now = evaluate(case, sort_events([*before, late]), terms, at)
-    return [c for c, st in was.clocks.items()
-            if st.breached and not (c in now.clocks and now.clocks[c].breached)]
+    return [
+        c
+        for c, st in was.clocks.items()
+        if st.breached and not (c in now.clocks and now.clocks[c].breached)
+    ]
 
 
-def history_json(conn: Conn, policy: Policy | PolicyBook, row: Any, *, at: int,
-                 known_at: int | None = None) -> list[dict[str, Any]]:
+def history_json(
+    conn: Conn, policy: Policy | PolicyBook, row: Any, *, at: int, known_at: int | None = None
+) -> list[dict[str, Any]]:
     """A case's history as ``case --json`` gives it: every event (recorded by
     ``known_at``), late entries flagged with ``late`` and the breaches they ``cleared``."""
     book = as_book(policy)
@@ -55,14 +59,16 @@ def history_json(conn: Conn, policy: Policy | PolicyBook, row: Any, *, at: int,
         if is_late(e, window):
             terms = load_terms(conn, book, [row.subscriber_id], known_at=e.recorded_at)
             item["late"] = True
-            item["cleared"] = cleared_by(facts, events, e,
-                                         terms.case(row.subscriber_id, row.reported_at))
+            item["cleared"] = cleared_by(
+                facts, events, e, terms.case(row.subscriber_id, row.reported_at)
+            )
         out.append(item)
     return out
 
 
-def late_entries(conn: Conn, policy: Policy | PolicyBook, row: Any, events: Sequence[Event],
-                 at: int) -> tuple[dict[int, list[str]], Any | None]:
+def late_entries(
+    conn: Conn, policy: Policy | PolicyBook, row: Any, events: Sequence[Event], at: int
+) -> tuple[dict[int, list[str]], Any | None]:
     """For the case view: {event id: clocks it cleared} of the late entries recorded by
     now, and the case's clocks at ``at`` without them (None when there are none)."""
     book = as_book(policy)

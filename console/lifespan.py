@@ -46,15 +46,23 @@ class VersionSupport:
 
 
 def _support(r: Any) -> VersionSupport:
-    return VersionSupport(r.product, r.version, r.released, r.discontinuation_notice,
-                          end_of_support(r.released, r.discontinuation_notice),
-                          r.updated_at, r.updated_by)
+    return VersionSupport(
+        r.product,
+        r.version,
+        r.released,
+        r.discontinuation_notice,
+        end_of_support(r.released, r.discontinuation_notice),
+        r.updated_at,
+        r.updated_by,
+    )
 
 
 def load_matrix(conn: Conn) -> dict[tuple[str, str], VersionSupport]:
     """(product, version) -> its support facts."""
-    return {(r.product, r.version): _support(r)
-            for r in conn.execute(select(PV).order_by(PV.c.product, PV.c.version))}
+    return {
+        (r.product, r.version): _support(r)
+        for r in conn.execute(select(PV).order_by(PV.c.product, PV.c.version))
+    }
 
 
 def deployment_support(conn: Conn, at: int) -> dict[str, tuple[date | None, bool]]:
@@ -62,11 +70,14 @@ def deployment_support(conn: Conn, at: int) -> dict[str, tuple[date | None, bool
     past it at ``at``). Computed once per (product, version)."""
     matrix = load_matrix(conn)
     per_version: dict[tuple[str, str], tuple[date | None, bool]] = {
-        key: (v.end_of_support, v.past(at)) for key, v in matrix.items()}
+        key: (v.end_of_support, v.past(at)) for key, v in matrix.items()
+    }
     none: tuple[date | None, bool] = (None, False)
     # The version each deployment runs at ``at`` (dated changes, policy §14).
-    return {did: per_version.get((d.product, d.version), none)
-            for did, d in load_deployments(conn, at).items()}
+    return {
+        did: per_version.get((d.product, d.version), none)
+        for did, d in load_deployments(conn, at).items()
+    }
 
 
 def case_support(conn: Conn, deployment_id: str | None, at: int) -> tuple[date | None, bool]:
@@ -76,16 +87,25 @@ def case_support(conn: Conn, deployment_id: str | None, at: int) -> tuple[date |
     dep = load_deployment(conn, deployment_id, at)
     if dep is None:
         return None, False
-    row = conn.execute(select(PV).where(PV.c.product == dep.product,
-                                        PV.c.version == dep.version)).first()
+    row = conn.execute(
+        select(PV).where(PV.c.product == dep.product, PV.c.version == dep.version)
+    ).first()
     if row is None:
         return None, False
     v = _support(row)
     return v.end_of_support, v.past(at)
 
 
-def set_version(store: Any, *, product: str, version: str, released: date, notice: date | None,
-                actor: str | None, now: int) -> VersionSupport:
+def set_version(
+    store: Any,
+    *,
+    product: str,
+    version: str,
+    released: date,
+    notice: date | None,
+    actor: str | None,
+    now: int,
+) -> VersionSupport:
     """Add or replace a version's dates (leads only; ``actor=None`` is a system action).
 
     Both dates are set as given: omitting ``notice`` records that there is none.
@@ -97,8 +117,12 @@ def set_version(store: Any, *, product: str, version: str, released: date, notic
         raise Refused(f"the discontinuation notice ({notice}) is before the release ({released})")
     with store.write() as session:
         require(session, actor, "product")
-        values = {"released": released, "discontinuation_notice": notice, "updated_at": now,
-                  "updated_by": actor}
+        values = {
+            "released": released,
+            "discontinuation_notice": notice,
+            "updated_at": now,
+            "updated_by": actor,
+        }
         key = (PV.c.product == product) & (PV.c.version == version)
         if session.execute(select(PV.c.product).where(key)).first() is None:
             session.execute(insert(PV).values(product=product, version=version, **values))
@@ -108,10 +132,18 @@ def set_version(store: Any, *, product: str, version: str, released: date, notic
 
 
 def version_json(v: VersionSupport, at: int) -> dict[str, Any]:
-    return {"product": v.product, "version": v.version, "released": v.released.isoformat(),
-            "discontinuation_notice": v.discontinuation_notice.isoformat() if v.discontinuation_notice else None,
-            "end_of_support": v.end_of_support.isoformat(), "past_end_of_support": v.past(at),
-            "updated_at": format_instant(v.updated_at), "updated_by": v.updated_by}
+    return {
+        "product": v.product,
+        "version": v.version,
+        "released": v.released.isoformat(),
+        "discontinuation_notice": v.discontinuation_notice.isoformat()
+        if v.discontinuation_notice
+        else None,
+        "end_of_support": v.end_of_support.isoformat(),
+        "past_end_of_support": v.past(at),
+        "updated_at": format_instant(v.updated_at),
+        "updated_by": v.updated_by,
+    }
 
 
 def support_report(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[dict[str, Any]]:
@@ -131,18 +163,34 @@ def support_report(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[dic
         key = dep_version.get(row.deployment) if row.deployment else None
         if key is None:
             continue
-        cases.setdefault(key, []).append({
-            "id": row.id, "subscriber": row.subscriber, "deployment": row.deployment,
-            "type": row.type, "priority": row.priority, "status": row.status,
-            "title": row.title})
+        cases.setdefault(key, []).append(
+            {
+                "id": row.id,
+                "subscriber": row.subscriber,
+                "deployment": row.deployment,
+                "type": row.type,
+                "priority": row.priority,
+                "status": row.status,
+                "title": row.title,
+            }
+        )
     out = []
     for v in sorted(matrix.values(), key=lambda v: (v.end_of_support, v.product, v.version)):
         item = version_json(v, at)
         item["open_cases"] = sorted(cases.get((v.product, v.version), []), key=lambda c: c["id"])
         out.append(item)
     for key in sorted(set(dep_version.values()) - set(matrix)):
-        out.append({"product": key[0], "version": key[1], "released": None,
-                    "discontinuation_notice": None, "end_of_support": None,
-                    "past_end_of_support": False, "updated_at": None, "updated_by": None,
-                    "open_cases": sorted(cases.get(key, []), key=lambda c: c["id"])})
+        out.append(
+            {
+                "product": key[0],
+                "version": key[1],
+                "released": None,
+                "discontinuation_notice": None,
+                "end_of_support": None,
+                "past_end_of_support": False,
+                "updated_at": None,
+                "updated_by": None,
+                "open_cases": sorted(cases.get(key, []), key=lambda c: c["id"]),
+            }
+        )
     return out

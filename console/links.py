@@ -50,19 +50,38 @@ def _current_type(conn: Conn, row: Any) -> str:
     return classification(case_facts(row), sort_events(events))[0]
 
 
-def create_change_request(store: Any, *, sr_id: str | None, title: str, at: int,
-                          by: str | None, recorded_at: int, subscriber: str | None = None,
-                          deployment: str | None = None) -> str:
+def create_change_request(
+    store: Any,
+    *,
+    sr_id: str | None,
+    title: str,
+    at: int,
+    by: str | None,
+    recorded_at: int,
+    subscriber: str | None = None,
+    deployment: str | None = None,
+) -> str:
     """Open a Change Request; returns its id. With ``sr_id`` it is linked to that Service
     Request and takes its subscriber and deployment (unless ``deployment`` is given);
     without, it is Konneqt-initiated and needs ``subscriber``."""
     if sr_id is None:
         if not subscriber:
-            raise Refused("a change request without a service request is Konneqt-initiated "
-                          "and names its subscriber (--subscriber)")
-        return create_case(store, subscriber=subscriber, deployment=deployment,
-                           ctype="change_request", priority=None, title=title, reported_at=at,
-                           by=by, recorded_at=recorded_at, konneqt_initiated=True)
+            raise Refused(
+                "a change request without a service request is Konneqt-initiated "
+                "and names its subscriber (--subscriber)"
+            )
+        return create_case(
+            store,
+            subscriber=subscriber,
+            deployment=deployment,
+            ctype="change_request",
+            priority=None,
+            title=title,
+            reported_at=at,
+            by=by,
+            recorded_at=recorded_at,
+            konneqt_initiated=True,
+        )
     with store.connection() as conn:
         row = conn.execute(select(C).where(C.c.id == sr_id)).first()
         if row is None:
@@ -74,29 +93,65 @@ def create_change_request(store: Any, *, sr_id: str | None, title: str, at: int,
         raise Refused(f"{sr_id} belongs to {row.subscriber_id}, not {subscriber}")
     if at < row.reported_at:
         raise Refused(f"the change request cannot be opened before {sr_id} was reported")
-    return create_case(store, subscriber=row.subscriber_id,
-                       deployment=deployment or row.deployment_id, ctype="change_request",
-                       priority=None, title=title, reported_at=at, by=by, recorded_at=recorded_at,
-                       links=(sr_id,))
+    return create_case(
+        store,
+        subscriber=row.subscriber_id,
+        deployment=deployment or row.deployment_id,
+        ctype="change_request",
+        priority=None,
+        title=title,
+        reported_at=at,
+        by=by,
+        recorded_at=recorded_at,
+        links=(sr_id,),
+    )
 
 
-def confirm_vulnerability(store: Any, sra_id: str, *, priority: str,
-                          title: str | None, at: int, by: str | None, recorded_at: int,
-                          actor: str | None = None, note: str | None = None) -> Confirmed:
+def confirm_vulnerability(
+    store: Any,
+    sra_id: str,
+    *,
+    priority: str,
+    title: str | None,
+    at: int,
+    by: str | None,
+    recorded_at: int,
+    actor: str | None = None,
+    note: str | None = None,
+) -> Confirmed:
     """Record ``vulnerability_confirmed`` on the SRA and open the linked incident, in one
     transaction (see module docstring). ``title`` defaults to the SRA's title."""
     for attempt in range(5):
         try:
-            return _confirm(store, sra_id, priority=priority, title=title, at=at, by=by,
-                            recorded_at=recorded_at, actor=actor, note=note)
+            return _confirm(
+                store,
+                sra_id,
+                priority=priority,
+                title=title,
+                at=at,
+                by=by,
+                recorded_at=recorded_at,
+                actor=actor,
+                note=note,
+            )
         except IntegrityError:  # another writer took the next case id (PostgreSQL)
             if attempt == 4:
                 raise Refused("could not allocate a case id") from None
     raise AssertionError("unreachable")
 
 
-def _confirm(store: Any, sra_id: str, *, priority: str, title: str | None, at: int,
-             by: str | None, recorded_at: int, actor: str | None, note: str | None) -> Confirmed:
+def _confirm(
+    store: Any,
+    sra_id: str,
+    *,
+    priority: str,
+    title: str | None,
+    at: int,
+    by: str | None,
+    recorded_at: int,
+    actor: str | None,
+    note: str | None,
+) -> Confirmed:
     with store.write() as session:
         q = select(C).where(C.c.id == sra_id)
         row = session.execute(q if store.is_sqlite else q.with_for_update()).first()
@@ -104,19 +159,39 @@ def _confirm(store: Any, sra_id: str, *, priority: str, title: str | None, at: i
             raise Refused(f"unknown case {sra_id!r}")
         ctype = _current_type(session, row)
         if ctype != "security_report":
-            raise Refused(f"{sra_id} is a {ctype}: only a security report analysis confirms a vulnerability")
+            raise Refused(
+                f"{sra_id} is a {ctype}: only a security report analysis confirms a vulnerability"
+            )
         dep = load_deployment(session, row.deployment_id)
         if dep is None:
             raise Refused(f"{sra_id} names no deployment: the incident needs one")
         title = (title or "").strip() or f"Confirmed vulnerability: {row.title}"
         # Eligibility, the incident, its link to the analysis and its projection: all in
         # this transaction, with the analysis's event below.
-        cid = create_case_in(session, subscriber=row.subscriber_id, deployment=dep.id,
-                             ctype="incident", priority=priority, title=title, reported_at=at,
-                             by=by, recorded_at=recorded_at, links=(sra_id,))
+        cid = create_case_in(
+            session,
+            subscriber=row.subscriber_id,
+            deployment=dep.id,
+            ctype="incident",
+            priority=priority,
+            title=title,
+            reported_at=at,
+            by=by,
+            recorded_at=recorded_at,
+            links=(sra_id,),
+        )
         data = {"incident": cid, "priority": priority, "note": note}
-        res = append_in(session, store.is_sqlite, sra_id, "vulnerability_confirmed", at=at,
-                        by=by, data=data, recorded_at=recorded_at, actor=actor)
+        res = append_in(
+            session,
+            store.is_sqlite,
+            sra_id,
+            "vulnerability_confirmed",
+            at=at,
+            by=by,
+            data=data,
+            recorded_at=recorded_at,
+            actor=actor,
+        )
         mark_changed(session, cid)
         return Confirmed(sra_id, cid, res.event_id)
 

@@ -67,8 +67,14 @@ class Coalescer:
 class SqliteFeed:
     """Change feed for a SQLite file (see module docstring)."""
 
-    def __init__(self, path: str | Path, on_change: OnChange, on_status: OnStatus | None = None,
-                 poll: float = 5.0, step_ms: int = 30) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        on_change: OnChange,
+        on_status: OnStatus | None = None,
+        poll: float = 5.0,
+        step_ms: int = 30,
+    ) -> None:
         self.path = Path(path).resolve()
         self.on_change = on_change
         self.on_status = on_status or (lambda online, msg: None)
@@ -102,7 +108,8 @@ class SqliteFeed:
                 st = self.path.stat()
             except FileNotFoundError:
                 raise sqlite3.OperationalError(
-                    f"the database file {self.path} is gone (deleted or moved)") from None
+                    f"the database file {self.path} is gone (deleted or moved)"
+                ) from None
             replaced = self._conn is not None and (st.st_dev, st.st_ino) != self._ident
             if replaced:
                 self._conn.close()  # replaced (a restore): follow the new file, re-read all
@@ -110,8 +117,12 @@ class SqliteFeed:
                 self._version = None
                 self.on_change(None)
             if self._conn is None:
-                self._conn = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True,
-                                             check_same_thread=False, isolation_level=None)
+                self._conn = sqlite3.connect(
+                    f"file:{self.path}?mode=ro",
+                    uri=True,
+                    check_same_thread=False,
+                    isolation_level=None,
+                )
                 self._ident = (st.st_dev, st.st_ino)
             row = self._conn.execute("PRAGMA data_version").fetchone()
             self._set_status(True, "")
@@ -155,9 +166,15 @@ class SqliteFeed:
         last_poll = time.monotonic()
         while not self._stop.is_set():
             try:
-                for changes in watch(self.path.parent, stop_event=self._stop, step=self.step_ms,
-                                     debounce=400, rust_timeout=int(self.poll * 1000),
-                                     yield_on_timeout=True, recursive=False):
+                for changes in watch(
+                    self.path.parent,
+                    stop_event=self._stop,
+                    step=self.step_ms,
+                    debounce=400,
+                    rust_timeout=int(self.poll * 1000),
+                    yield_on_timeout=True,
+                    recursive=False,
+                ):
                     if changes and not any(Path(p).name in names for _, p in changes):
                         continue
                     if changes or time.monotonic() - last_poll >= self.poll:
@@ -173,8 +190,14 @@ class SqliteFeed:
 class PostgresFeed:
     """Change feed for PostgreSQL: LISTEN with reconnect and back-off."""
 
-    def __init__(self, url: str, on_change: OnChange, on_status: OnStatus | None = None,
-                 max_backoff: float = 10.0, channel: str = CHANNEL) -> None:
+    def __init__(
+        self,
+        url: str,
+        on_change: OnChange,
+        on_status: OnStatus | None = None,
+        max_backoff: float = 10.0,
+        channel: str = CHANNEL,
+    ) -> None:
         self.url = url
         self.channel = channel
         self.on_change = on_change
@@ -187,8 +210,13 @@ class PostgresFeed:
 
     def _conninfo(self) -> str:
         u = make_url(self.url)
-        parts = {"dbname": u.database, "user": u.username, "password": u.password,
-                 "host": u.host or u.query.get("host"), "port": u.port or u.query.get("port")}
+        parts = {
+            "dbname": u.database,
+            "user": u.username,
+            "password": u.password,
+            "host": u.host or u.query.get("host"),
+            "port": u.port or u.query.get("port"),
+        }
         parts["connect_timeout"] = u.query.get("connect_timeout", "5")
         return " ".join(f"{k}={v}" for k, v in parts.items() if v not in (None, ""))
 
@@ -224,7 +252,9 @@ class PostgresFeed:
                     while not self._stop.is_set():
                         for n in conn.notifies(timeout=1.0):
                             payload = n.payload
-                            self.on_change(None if payload in ("", "*") else set(payload.split(",")))
+                            self.on_change(
+                                None if payload in ("", "*") else set(payload.split(","))
+                            )
             except psycopg.Error as exc:
                 if self._stop.is_set():
                     break
@@ -238,8 +268,9 @@ class PostgresFeed:
                 self._conn = None
 
 
-def feed_for(url: str, on_change: OnChange, on_status: OnStatus | None = None,
-             channel: str = CHANNEL) -> SqliteFeed | PostgresFeed:
+def feed_for(
+    url: str, on_change: OnChange, on_status: OnStatus | None = None, channel: str = CHANNEL
+) -> SqliteFeed | PostgresFeed:
     """The feed for ``url``. ``channel``: the PostgreSQL channel to LISTEN on (the
     notification outbox has its own, so its deliverers wake only for new messages); a
     SQLite feed reports every commit."""

@@ -10,12 +10,18 @@ from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
 
 
-def load_entries(conn: Conn, subscriber: str | None = None, *,
-                 known_at: int | None = None, since: int | None = None) -> dict[str, list[Entry]]:
+def load_entries(
+    conn: Conn,
+    subscriber: str | None = None,
+    *,
+    known_at: int | None = None,
+    since: int | None = None,
+) -> dict[str, list[Entry]]:
     """Time entries by subscriber; ``since``: only those at or after it (the earliest
     current term's start: years of history are not read, through ``ix_time_entry_at``)."""
     q = select(TE.c.subscriber_id, TE.c.at, TE.c.hours, TE.c.exempt, CS.c.type).join(
-        CS, CS.c.case_id == TE.c.case_id)
+        CS, CS.c.case_id == TE.c.case_id
+    )
     if subscriber is not None:
         q = q.where(TE.c.subscriber_id == subscriber)
     if since is not None:
@@ -28,15 +34,23 @@ def load_entries(conn: Conn, subscriber: str | None = None, *,
     return out
 
 
-def load_meters(conn: Conn, policy: Policy | PolicyBook, at: int, subscriber: str | None = None,
-                *, known_at: int | None = None) -> list[Meter]:
+def load_meters(
+    conn: Conn,
+    policy: Policy | PolicyBook,
+    at: int,
+    subscriber: str | None = None,
+    *,
+    known_at: int | None = None,
+) -> list[Meter]:
     """Every subscriber's meter at ``at``, under the policy in force then."""
-    terms = load_terms(conn, policy, None if subscriber is None else [subscriber],
-                       known_at=known_at)
+    terms = load_terms(
+        conn, policy, None if subscriber is None else [subscriber], known_at=known_at
+    )
     now_terms = {sid: terms.now(sid, at) for sid in terms}
     starts = [term_bounds(t)[0] for t in now_terms.values()]
-    entries = load_entries(conn, subscriber, known_at=known_at,
-                           since=min(starts) if starts else None)
+    entries = load_entries(
+        conn, subscriber, known_at=known_at, since=min(starts) if starts else None
+    )
     warn = terms.book.at(at).meter_warn_percent
     meters = [meter(t, entries.get(sid, []), at, warn) for sid, t in now_terms.items()]
     return sorted(meters, key=closeness)
@@ -44,9 +58,14 @@ def load_meters(conn: Conn, policy: Policy | PolicyBook, at: int, subscriber: st
 
 def meter_json(m: Meter) -> dict:
     return {
-        "id": m.subscriber, "plan": m.plan, "term_start": m.term_start.isoformat(),
-        "term_end": m.term_end.isoformat(), "limit_hours": m.limit_hours,
-        "used_hours": m.used_hours, "exempt_hours": m.exempt_hours, "percent": m.percent,
+        "id": m.subscriber,
+        "plan": m.plan,
+        "term_start": m.term_start.isoformat(),
+        "term_end": m.term_end.isoformat(),
+        "limit_hours": m.limit_hours,
+        "used_hours": m.used_hours,
+        "exempt_hours": m.exempt_hours,
+        "percent": m.percent,
         "state": m.state,
         "forecast_limit_date": m.forecast_limit_date.isoformat() if m.forecast_limit_date else None,
         "suggest_suspension": "usage_limit_exceeded" if m.state == "over" else None,

@@ -51,7 +51,8 @@ def desk_families(conn: Any, policy: Policy, at: int, now: float) -> list[Any]:
 
     rows = [r for r in load_queue(conn, policy, at) if r.eval.status == "open"]
     open_cases: dict[tuple[str, str], int] = {
-        (p, str(g)): 0 for p in PRIORITY_LABELS for g in (1, 2, 3, 4)}
+        (p, str(g)): 0 for p in PRIORITY_LABELS for g in (1, 2, 3, 4)
+    }
     breached = dict.fromkeys(CLOCK_NAMES, 0)
     oldest: int | None = None
     for r in rows:
@@ -60,50 +61,71 @@ def desk_families(conn: Any, policy: Policy, at: int, now: float) -> list[Any]:
         for name, st in r.eval.clocks.items():
             if st.breached:
                 breached[name] = breached.get(name, 0) + 1
-                if st.state == RUNNING and st.due is not None and (oldest is None or st.due < oldest):
+                if (
+                    st.state == RUNNING
+                    and st.due is not None
+                    and (oldest is None or st.due < oldest)
+                ):
                     oldest = st.due
-    cases = GaugeMetricFamily("support_open_cases", "Open cases by priority and risk group "
-                              "(policy 13: 1 breached, 2 running, 3 waiting, 4 nothing to count)",
-                              labels=["priority", "risk_group"])
+    cases = GaugeMetricFamily(
+        "support_open_cases",
+        "Open cases by priority and risk group "
+        "(policy 13: 1 breached, 2 running, 3 waiting, 4 nothing to count)",
+        labels=["priority", "risk_group"],
+    )
     for (prio, group), n in sorted(open_cases.items()):
         cases.add_metric([prio, group], n)
-    clocks = GaugeMetricFamily("support_breached_clocks", "Breached clocks of open cases",
-                               labels=["clock"])
+    clocks = GaugeMetricFamily(
+        "support_breached_clocks", "Breached clocks of open cases", labels=["clock"]
+    )
     for name, n in breached.items():
         clocks.add_metric([name], n)
-    age = GaugeMetricFamily("support_oldest_breach_age", "Seconds since the earliest due of a "
-                            "breached running clock (0 when none)", unit="seconds")
+    age = GaugeMetricFamily(
+        "support_oldest_breach_age",
+        "Seconds since the earliest due of a breached running clock (0 when none)",
+        unit="seconds",
+    )
     age.add_metric([], max(0, at - oldest) if oldest is not None else 0)
 
     cards = load_board(conn, policy, at)
     by_column = dict.fromkeys(COLUMNS, 0)
     for c in cards:
         by_column[c.column] = by_column.get(c.column, 0) + 1
-    esc = GaugeMetricFamily("support_escalations", "War-team cards by board column",
-                            labels=["column"])
+    esc = GaugeMetricFamily(
+        "support_escalations", "War-team cards by board column", labels=["column"]
+    )
     for col, n in by_column.items():
         esc.add_metric([col], n)
-    late = GaugeMetricFamily("support_late_status_updates",
-                             "Escalated incidents whose war team owes a status update")
+    late = GaugeMetricFamily(
+        "support_late_status_updates", "Escalated incidents whose war team owes a status update"
+    )
     late.add_metric([], sum(1 for c in cards if c.update_overdue))
 
-    used = GaugeMetricFamily("support_query_hours_used", "Query hours counted this term",
-                             labels=["subscriber"])
-    limit = GaugeMetricFamily("support_query_hours_limit", "Query-hour limit of the term",
-                              labels=["subscriber"])
+    used = GaugeMetricFamily(
+        "support_query_hours_used", "Query hours counted this term", labels=["subscriber"]
+    )
+    limit = GaugeMetricFamily(
+        "support_query_hours_limit", "Query-hour limit of the term", labels=["subscriber"]
+    )
     for m in sorted(load_meters(conn, policy, at), key=lambda m: m.subscriber):
         used.add_metric([m.subscriber], m.used_hours)
         limit.add_metric([m.subscriber], m.limit_hours)
 
     counts = status_counts(conn)
-    outbox = GaugeMetricFamily("support_notify_messages", "Notification outbox by status "
-                               "(pending and sending: waiting; failed: given up after the last try)",
-                               labels=["status"])
+    outbox = GaugeMetricFamily(
+        "support_notify_messages",
+        "Notification outbox by status "
+        "(pending and sending: waiting; failed: given up after the last try)",
+        labels=["status"],
+    )
     for status, n in counts.items():
         outbox.add_metric([status], n)
     first = oldest_waiting(conn)
-    waiting = GaugeMetricFamily("support_notify_oldest_waiting_age", "Seconds the oldest "
-                                "undelivered notification has waited (0 when none)", unit="seconds")
+    waiting = GaugeMetricFamily(
+        "support_notify_oldest_waiting_age",
+        "Seconds the oldest undelivered notification has waited (0 when none)",
+        unit="seconds",
+    )
     waiting.add_metric([], max(0.0, now - first) if first is not None else 0)
     return [cases, clocks, age, esc, late, used, limit, outbox, waiting]
 
@@ -111,8 +133,13 @@ def desk_families(conn: Any, policy: Policy, at: int, now: float) -> list[Any]:
 class DeskCollector:
     """A prometheus_client collector reading the database at each collection."""
 
-    def __init__(self, store: Any, policy: Policy, at: Callable[[], int],
-                 now: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        store: Any,
+        policy: Policy,
+        at: Callable[[], int],
+        now: Callable[[], float] | None = None,
+    ) -> None:
         from console import clock
 
         self.store, self.policy, self.at = store, policy, at
@@ -177,7 +204,9 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"--textfile: no such directory: {args.textfile}")
     store = _open(args)
     policy = _book(args, store)
-    registry, collector = registry_for(store, policy, lambda: fixed if fixed is not None else clock.now())
+    registry, collector = registry_for(
+        store, policy, lambda: fixed if fixed is not None else clock.now()
+    )
     if listen is not None:
         return _serve(registry, collector, *listen)
     if args.textfile:
@@ -186,7 +215,9 @@ def run(args: argparse.Namespace) -> int:
         path = os.path.join(args.textfile, TEXTFILE_NAME)
         write_to_textfile(path, registry)
         if collector.last_error:
-            err(f"metrics: database unreadable ({collector.last_error}); wrote support_database_up 0")
+            err(
+                f"metrics: database unreadable ({collector.last_error}); wrote support_database_up 0"
+            )
             return EXIT_UNREACHABLE
         err(f"metrics written to {path}")
         return EXIT_OK

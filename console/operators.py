@@ -61,12 +61,16 @@ ACTIONS: dict[str, tuple[frozenset[str], str]] = {
 #: Kept for callers that only need the roles.
 ALLOWED: dict[str, frozenset[str]] = {k: v[0] for k, v in ACTIONS.items()}
 
-_ARTICLE = {"engineer": "an engineer", "lead": "a lead", "executive": "an executive",
-            "system": "a system account"}
+_ARTICLE = {
+    "engineer": "an engineer",
+    "lead": "a lead",
+    "executive": "an executive",
+    "system": "a system account",
+}
 
 
 def dialect_name(conn: Conn) -> str:
-    """"sqlite" or "postgresql", from a Connection or a Session."""
+    """ "sqlite" or "postgresql", from a Connection or a Session."""
     dialect = getattr(conn, "dialect", None)
     if dialect is None:
         dialect = conn.get_bind().dialect  # a Session
@@ -82,10 +86,14 @@ def role_of(conn: Conn, name: str | None) -> str:
     if not name:
         return "engineer"
     if is_postgres(conn):
-        row = conn.execute(text(
-            "SELECT pg_has_role(r.oid, 'support_lead', 'MEMBER') AS lead, "
-            "pg_has_role(r.oid, 'support_system', 'MEMBER') AS system "
-            "FROM pg_roles r WHERE r.rolname = :n"), {"n": name}).first()
+        row = conn.execute(
+            text(
+                "SELECT pg_has_role(r.oid, 'support_lead', 'MEMBER') AS lead, "
+                "pg_has_role(r.oid, 'support_system', 'MEMBER') AS system "
+                "FROM pg_roles r WHERE r.rolname = :n"
+            ),
+            {"n": name},
+        ).first()
         if row is not None and row.lead:
             return "lead"
         if row is not None and row.system:
@@ -123,9 +131,16 @@ def list_operators(conn: Conn) -> list[tuple[str, str]]:
     login that is a member of a support role."""
     named = {r.name: r.role for r in conn.execute(select(OP).order_by(OP.c.name))}
     if is_postgres(conn):
-        logins = conn.execute(text(
-            "SELECT r.rolname FROM pg_roles r WHERE NOT r.rolsuper AND r.rolcanlogin "
-            "AND pg_has_role(r.oid, 'support_engineer', 'MEMBER')")).scalars().all()
+        logins = (
+            conn.execute(
+                text(
+                    "SELECT r.rolname FROM pg_roles r WHERE NOT r.rolsuper AND r.rolcanlogin "
+                    "AND pg_has_role(r.oid, 'support_engineer', 'MEMBER')"
+                )
+            )
+            .scalars()
+            .all()
+        )
         names = set(named) | set(logins)
         return sorted((n, role_of(conn, n)) for n in names)
     return sorted(named.items())
@@ -143,9 +158,11 @@ def require_import(store: Any, conn: Conn, actor: str | None) -> None:
     if lead_exists(conn):
         require(conn, actor, "import")
     elif actor is not None and not is_creator(store, conn):
-        raise NotAllowed("not allowed: importing (a lead's migration) needs the lead role; this "
-                         "database has no lead yet: whoever created it names the first with "
-                         "`support-console init --lead NAME`")
+        raise NotAllowed(
+            "not allowed: importing (a lead's migration) needs the lead role; this "
+            "database has no lead yet: whoever created it names the first with "
+            "`support-console init --lead NAME`"
+        )
 
 
 def _check_role(role: str) -> None:
@@ -156,8 +173,9 @@ def _check_role(role: str) -> None:
 def _store_role(session: Any, actor: str | None, name: str, role: str, now: int) -> None:
     exists = session.execute(select(OP.c.name).where(OP.c.name == name)).first()
     if exists:
-        session.execute(update(OP).where(OP.c.name == name).values(
-            role=role, updated_at=now, updated_by=actor))
+        session.execute(
+            update(OP).where(OP.c.name == name).values(role=role, updated_at=now, updated_by=actor)
+        )
     else:
         session.execute(insert(OP).values(name=name, role=role, updated_at=now, updated_by=actor))
 
@@ -172,8 +190,10 @@ def set_role(store: Any, actor: str, name: str, role: str, now: int) -> None:
         return
     with store.write() as session:
         if not lead_exists(session):
-            raise NotAllowed("not allowed: this database has no lead yet; whoever created it "
-                             "names the first with `support-console init --lead NAME`")
+            raise NotAllowed(
+                "not allowed: this database has no lead yet; whoever created it "
+                "names the first with `support-console init --lead NAME`"
+            )
         require(session, actor, "set_role")
         _store_role(session, actor, name, role, now)
 
@@ -188,11 +208,15 @@ def first_lead(store: Any, actor: str, name: str, now: int) -> None:
         raise NotAllowed("init --lead: name the lead (a login name)")
     with store.read() as conn:
         if lead_exists(conn):
-            raise NotAllowed("not allowed: this database has a lead already; leads name "
-                             "others (`operators set NAME lead`, `grant LOGIN --role lead`)")
+            raise NotAllowed(
+                "not allowed: this database has a lead already; leads name "
+                "others (`operators set NAME lead`, `grant LOGIN --role lead`)"
+            )
         if not is_creator(store, conn):
-            raise NotAllowed(f"not allowed: only whoever created the database names its first "
-                             f"lead; {actor} did not create it")
+            raise NotAllowed(
+                f"not allowed: only whoever created the database names its first "
+                f"lead; {actor} did not create it"
+            )
     if not store.is_sqlite:
         from console.grants import grant
 

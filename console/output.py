@@ -27,11 +27,19 @@ def clock_json(st: ClockState, paused_for: str | None = None) -> dict[str, Any]:
     }
 
 
-def case_json(case_id: str, subscriber: str, title: str, ev: CaseEval, *,
-              deployment: str | None = None, reported_at: int | None = None,
-              end_of_support: date | None = None, past_end_of_support: bool = False,
-              subscriber_terminated: bool = False,
-              assignee: str | None = None) -> dict[str, Any]:
+def case_json(
+    case_id: str,
+    subscriber: str,
+    title: str,
+    ev: CaseEval,
+    *,
+    deployment: str | None = None,
+    reported_at: int | None = None,
+    end_of_support: date | None = None,
+    past_end_of_support: bool = False,
+    subscriber_terminated: bool = False,
+    assignee: str | None = None,
+) -> dict[str, Any]:
     """One case as in ``queue --json``. ``end_of_support``/``past_end_of_support``: its
     deployment's product version (policy §12; ``console.lifespan.case_support``)."""
     group, _ = risk_group(ev.clocks)
@@ -92,7 +100,8 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
                 f'"{name}": {{"state": "{st.state}", "target": {_num(st.target)}, '
                 f'"elapsed": {st.elapsed}, "remaining": {_num(st.remaining)}, '
                 f'"due": {_str(format_instant(st.due))}, "breached": {_B[st.breached]}, '
-                f'"paused_for": {_str(why)}}}')
+                f'"paused_for": {_str(why)}}}'
+            )
         parts.append(frag)
     return (
         f'{{"id": {_str(r.id)}, "subscriber": {_str(r.subscriber)}, "type": "{ev.type}", '
@@ -130,29 +139,62 @@ def row_fragment(r: Any) -> str:
             elapsed += specs[name].calendar.elapsed(anchor, at)
             breached = target is not None and elapsed > target
         if target is None:
-            parts.append(_NO_TARGET % (name, state, elapsed, "null" if due is None else _iso(due),
-                                       _B[breached]))
+            parts.append(
+                _NO_TARGET
+                % (name, state, elapsed, "null" if due is None else _iso(due), _B[breached])
+            )
         else:
-            parts.append(_CLOCK % (name, state, target, elapsed, target - elapsed,
-                                   "null" if due is None else _iso(due), _B[breached]))
+            parts.append(
+                _CLOCK
+                % (
+                    name,
+                    state,
+                    target,
+                    elapsed,
+                    target - elapsed,
+                    "null" if due is None else _iso(due),
+                    _B[breached],
+                )
+            )
     support = r.support
     return _CASE % (
-        _str(r.id), _str(r.subscriber), r.type, _str(r.priority), r.status, r.level,
-        _str(r.title), ", ".join(parts), _str(r.deployment), _iso(r.reported_at),
-        _B[data.get("ack", False)], _B[data.get("await", False)], _B[data.get("vwait", False)],
-        _B[data.get("susp", False)], r.key[0], _eos(support[0]), _B[support[1]],
-        _B[r.terminated], _str(r.assignee))
+        _str(r.id),
+        _str(r.subscriber),
+        r.type,
+        _str(r.priority),
+        r.status,
+        r.level,
+        _str(r.title),
+        ", ".join(parts),
+        _str(r.deployment),
+        _iso(r.reported_at),
+        _B[data.get("ack", False)],
+        _B[data.get("await", False)],
+        _B[data.get("vwait", False)],
+        _B[data.get("susp", False)],
+        r.key[0],
+        _eos(support[0]),
+        _B[support[1]],
+        _B[r.terminated],
+        _str(r.assignee),
+    )
 
 
-_CLOCK = ('"%s": {"state": "%s", "target": %d, "elapsed": %d, "remaining": %d, "due": %s, '
-          '"breached": %s, "paused_for": null}')
-_NO_TARGET = ('"%s": {"state": "%s", "target": null, "elapsed": %d, "remaining": null, '
-              '"due": %s, "breached": %s, "paused_for": null}')
-_CASE = ('{"id": %s, "subscriber": %s, "type": "%s", "priority": %s, "status": "%s", '
-         '"level": "%s", "title": %s, "clocks": {%s}, "deployment": %s, "reported_at": %s, '
-         '"acknowledged": %s, "awaiting_subscriber": %s, "awaiting_vendor": %s, "suspended": %s, '
-         '"risk_group": %d, "end_of_support": %s, "past_end_of_support": %s, '
-         '"subscriber_terminated": %s, "assignee": %s}')
+_CLOCK = (
+    '"%s": {"state": "%s", "target": %d, "elapsed": %d, "remaining": %d, "due": %s, '
+    '"breached": %s, "paused_for": null}'
+)
+_NO_TARGET = (
+    '"%s": {"state": "%s", "target": null, "elapsed": %d, "remaining": null, '
+    '"due": %s, "breached": %s, "paused_for": null}'
+)
+_CASE = (
+    '{"id": %s, "subscriber": %s, "type": "%s", "priority": %s, "status": "%s", '
+    '"level": "%s", "title": %s, "clocks": {%s}, "deployment": %s, "reported_at": %s, '
+    '"acknowledged": %s, "awaiting_subscriber": %s, "awaiting_vendor": %s, "suspended": %s, '
+    '"risk_group": %d, "end_of_support": %s, "past_end_of_support": %s, '
+    '"subscriber_terminated": %s, "assignee": %s}'
+)
 
 
 _DAYS: dict[int, str] = {}
@@ -234,8 +276,13 @@ def card_json(card: Any) -> dict[str, Any]:
         "column": card.column,
         "status": card.status,
         "team": [
-            {"name": m.name, "role": m.role, "joined_at": format_instant(m.joined_at),
-             "left_at": format_instant(m.left_at), "by": m.by}
+            {
+                "name": m.name,
+                "role": m.role,
+                "joined_at": format_instant(m.joined_at),
+                "left_at": format_instant(m.left_at),
+                "by": m.by,
+            }
             for m in team.members
         ],
         "plan": {
@@ -246,7 +293,8 @@ def card_json(card: Any) -> dict[str, Any]:
         },
         "plan_history": [
             {"part": v.part, "text": v.text, "at": format_instant(v.at), "by": v.by}
-            for versions in team.plan.values() for v in versions
+            for versions in team.plan.values()
+            for v in versions
         ],
         "updates": [
             {"at": format_instant(u.at), "by": u.by, "note": u.note, "late": u.late}

@@ -44,14 +44,27 @@ def _policy_of(conn: Any, number: int, sha: str) -> Policy:
 
 def load_book(conn: Any) -> PolicyBook:
     """The policy versions stored in the database (a book of the shipped policy if none)."""
-    rows = conn.execute(select(PV.c.number, PV.c.effective_at, PV.c.sha256, PV.c.reason,
-                               PV.c.by, PV.c.recorded_at).order_by(PV.c.number)).all()
+    rows = conn.execute(
+        select(
+            PV.c.number, PV.c.effective_at, PV.c.sha256, PV.c.reason, PV.c.by, PV.c.recorded_at
+        ).order_by(PV.c.number)
+    ).all()
     if not rows:
         return PolicyBook.of(default_policy())
-    return PolicyBook(tuple(
-        PolicyVersion(r.number, r.effective_at, _policy_of(conn, r.number, r.sha256),
-                      r.reason, r.by, r.recorded_at, r.sha256)
-        for r in rows))
+    return PolicyBook(
+        tuple(
+            PolicyVersion(
+                r.number,
+                r.effective_at,
+                _policy_of(conn, r.number, r.sha256),
+                r.reason,
+                r.by,
+                r.recorded_at,
+                r.sha256,
+            )
+            for r in rows
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,16 @@ class Published:
     sha256: str
 
 
-def publish(store: Any, text: str, *, source: str, effective_at: int, reason: str,
-            actor: str | None, recorded_at: int) -> Published:
+def publish(
+    store: Any,
+    text: str,
+    *,
+    source: str,
+    effective_at: int,
+    reason: str,
+    actor: str | None,
+    recorded_at: int,
+) -> Published:
     """Store ``text`` as the next version, in force from ``effective_at`` (leads only).
 
     Refused: a text that does not parse (the message names the line), an effective instant
@@ -85,7 +106,8 @@ def publish(store: Any, text: str, *, source: str, effective_at: int, reason: st
     if effective_at < recorded_at:
         raise PublishRefused(
             f"--effective {format_instant(effective_at)} lies in the past: a policy version "
-            f"applies from now on, never to the past (now is {format_instant(recorded_at)})")
+            f"applies from now on, never to the past (now is {format_instant(recorded_at)})"
+        )
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     with store.write() as session:
         require(session, actor, "publish_policy")
@@ -93,12 +115,22 @@ def publish(store: Any, text: str, *, source: str, effective_at: int, reason: st
         before = book.version_at(effective_at)
         if before.sha256 == sha:
             raise PublishRefused(
-                f"the file is identical to version {before.number}, already in force then")
-        number = int(session.execute(select(func.coalesce(func.max(PV.c.number), 0)))
-                     .scalar_one()) + 1
-        session.execute(insert(PV).values(number=number, effective_at=effective_at, text=text,
-                                          sha256=sha, reason=reason, by=actor,
-                                          recorded_at=recorded_at))
+                f"the file is identical to version {before.number}, already in force then"
+            )
+        number = (
+            int(session.execute(select(func.coalesce(func.max(PV.c.number), 0))).scalar_one()) + 1
+        )
+        session.execute(
+            insert(PV).values(
+                number=number,
+                effective_at=effective_at,
+                text=text,
+                sha256=sha,
+                reason=reason,
+                by=actor,
+                recorded_at=recorded_at,
+            )
+        )
     return Published(number, effective_at, sha)
 
 
@@ -113,8 +145,15 @@ def version_text(conn: Any, number: int | None) -> tuple[int, str] | None:
 def history_json(book: PolicyBook, at: int) -> list[dict[str, Any]]:
     in_force = book.version_at(at).number
     return [
-        {"number": v.number, "effective_at": format_instant(v.effective_at),
-         "recorded_at": format_instant(v.recorded_at), "by": v.by, "reason": v.reason,
-         "sha256": v.sha256, "policy": v.policy.version, "in_force": v.number == in_force}
+        {
+            "number": v.number,
+            "effective_at": format_instant(v.effective_at),
+            "recorded_at": format_instant(v.recorded_at),
+            "by": v.by,
+            "reason": v.reason,
+            "sha256": v.sha256,
+            "policy": v.policy.version,
+            "in_force": v.number == in_force,
+        }
         for v in book.versions
     ]

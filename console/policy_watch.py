@@ -17,9 +17,14 @@ from console.rules.policy import Policy, PolicyError, parse_policy
 
 
 class FileWatch:
-    def __init__(self, policy_path: str | Path | None, config_path: str | Path | None,
-                 on_policy: Callable[[Policy], None], on_config: Callable[[Config], None],
-                 on_error: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        policy_path: str | Path | None,
+        config_path: str | Path | None,
+        on_policy: Callable[[Policy], None],
+        on_config: Callable[[Config], None],
+        on_error: Callable[[str], None],
+    ) -> None:
         self.policy_path = Path(policy_path).resolve() if policy_path else None
         self.config_path = Path(config_path).resolve() if config_path else None
         self.on_policy, self.on_config, self.on_error = on_policy, on_config, on_error

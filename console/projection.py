@@ -115,8 +115,16 @@ def encode(ev: CaseEval) -> dict[str, Any]:
     }
 
 
-def decode(row_clocks: dict[str, Any], *, at: int, type_: str, priority: str | None,
-           level: str, status: str, valid_until: int | None) -> CaseEval:
+def decode(
+    row_clocks: dict[str, Any],
+    *,
+    at: int,
+    type_: str,
+    priority: str | None,
+    level: str,
+    status: str,
+    valid_until: int | None,
+) -> CaseEval:
     clocks = {}
     for name, (state, target, elapsed, due, breached) in row_clocks["c"].items():
         remaining = None if target is None else target - elapsed

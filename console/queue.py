@@ -86,9 +86,11 @@ def _listed_sql(where: str = "", *, scan: bool = False, sqlite: bool = True) -> 
     for col in ("s.reported_at", "s.subscriber_id", "s.type", "s.escalated"):
         if sqlite or col == "s.reported_at":
             closed = closed.replace(f" {col} ", f" +{col} ")
-    return (f"SELECT {_COLUMNS} {first} WHERE s.listed = :t AND s.reported_at <= :at{where} "
-            f"UNION ALL SELECT {_COLUMNS} {_FROM} WHERE s.listed = :f AND s.anchor_at > :at "
-            f"AND +s.reported_at <= :at{closed}")
+    return (
+        f"SELECT {_COLUMNS} {first} WHERE s.listed = :t AND s.reported_at <= :at{where} "
+        f"UNION ALL SELECT {_COLUMNS} {_FROM} WHERE s.listed = :f AND s.anchor_at > :at "
+        f"AND +s.reported_at <= :at{closed}"
+    )
 
 
 _PARAM = re.compile(r":(\w+)")
@@ -127,18 +129,27 @@ def _mostly_listed(conn: Conn) -> bool:
     table beats the index? Two index reads: the listed count, the largest rowid."""
     if dialect_name(conn) != "sqlite":
         return False  # PostgreSQL's planner has statistics (autovacuum's ANALYZE)
-    listed = conn.execute(text("SELECT count(*) FROM case_state WHERE listed = :t"),
-                          {"t": True}).scalar_one()
+    listed = conn.execute(
+        text("SELECT count(*) FROM case_state WHERE listed = :t"), {"t": True}
+    ).scalar_one()
     total = conn.execute(text("SELECT max(rowid) FROM case_state")).scalar() or 0
     return listed * 3 > total
 
 
-def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
-               terms: TermsMap | None = None, case_ids: Iterable[str] | None = None,
-               subscriber: str | None = None, top: int | None = None,
-               reported: tuple[int | None, int | None] | None = None,
-               unescalated_incidents: bool = False,
-               known_at: int | None = None, compact: bool = True) -> list[QueueRow]:
+def load_queue(
+    conn: Conn,
+    policy: Policy | PolicyBook | None,
+    at: int,
+    *,
+    terms: TermsMap | None = None,
+    case_ids: Iterable[str] | None = None,
+    subscriber: str | None = None,
+    top: int | None = None,
+    reported: tuple[int | None, int | None] | None = None,
+    unescalated_incidents: bool = False,
+    known_at: int | None = None,
+    compact: bool = True,
+) -> list[QueueRow]:
     """Listed cases at ``at`` in risk order.
 
     ``case_ids``/``subscriber``: only those cases; ``top=N``: exactly the first N rows of
@@ -161,8 +172,10 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
     if unescalated_incidents:
         where += " AND s.type = 'incident' AND s.escalated = :f"
     if known_at is not None:
-        where += (" AND EXISTS (SELECT 1 FROM support_case c WHERE c.id = s.case_id"
-                  " AND COALESCE(c.recorded_at, c.reported_at) <= :k)")
+        where += (
+            " AND EXISTS (SELECT 1 FROM support_case c WHERE c.id = s.case_id"
+            " AND COALESCE(c.recorded_at, c.reported_at) <= :k)"
+        )
         params["k"] = known_at
     if subscriber is not None:
         where += " AND s.subscriber_id = :sub"
@@ -183,8 +196,7 @@ def load_queue(conn: Conn, policy: Policy | PolicyBook | None, at: int, *,
     selective = case_ids is not None or subscriber is not None
     scan = not selective and _mostly_listed(conn)
     sql = _listed_sql(where, scan=scan, sqlite=dialect_name(conn) == "sqlite")
-    rows, stale = _rows(_stream(conn, sql, params), terms, at,
-                        what_if, known_at, compact)
+    rows, stale = _rows(_stream(conn, sql, params), terms, at, what_if, known_at, compact)
     if stale:
         rows.extend(_evaluate(conn, terms, at, stale, known_at=known_at))
     _add_support(conn, rows, at)
@@ -210,8 +222,14 @@ def _flag_terminated(rows: list[QueueRow], terms: TermsMap, at: int) -> None:
             row.terminated = row.subscriber in ended
 
 
-def _rows(result: Iterable[Sequence[Any]], terms: TermsMap, at: int, what_if: bool,
-          known_at: int | None, compact: bool = True) -> tuple[list[QueueRow], list[str]]:
+def _rows(
+    result: Iterable[Sequence[Any]],
+    terms: TermsMap,
+    at: int,
+    what_if: bool,
+    known_at: int | None,
+    compact: bool = True,
+) -> tuple[list[QueueRow], list[str]]:
     """Rows carried from their projections, and the ids to evaluate from events.
 
     The hot loop of every queue read (100k rows): one dict lookup for the case's terms
@@ -237,8 +255,12 @@ def _rows(result: Iterable[Sequence[Any]], terms: TermsMap, at: int, what_if: bo
         else:
             continue
         anchor, valid_until = rec[7], rec[8]
-        if (what_if or anchor > at or (valid_until is not None and at >= valid_until)
-                or (known_at is not None and (rec[14] is None or rec[14] > known_at))):
+        if (
+            what_if
+            or anchor > at
+            or (valid_until is not None and at >= valid_until)
+            or (known_at is not None and (rec[14] is None or rec[14] > known_at))
+        ):
             stale.append(rec[0])
             continue
         if rec[2] == "closed":
@@ -280,14 +302,18 @@ def _load_top(conn: Conn, terms: TermsMap, at: int, n: int) -> list[QueueRow]:
     # unary ``+`` keeps SQLite's planner off ix_case_state_listed_reported_at, which it
     # would otherwise pick for ``reported_at <= :at`` and read every listed case (0.4 s at
     # 100k); PostgreSQL reads ``+x`` as x.
-    stale_sql = (f"SELECT {_COLUMNS} {_FROM} WHERE s.listed = :t AND s.anchor_at > :at "
-                 f"AND +s.reported_at <= :at UNION ALL SELECT {_COLUMNS} {_FROM} "
-                 "WHERE s.listed = :t AND s.valid_until <= :at AND +s.anchor_at <= :at "
-                 "AND +s.reported_at <= :at")
+    stale_sql = (
+        f"SELECT {_COLUMNS} {_FROM} WHERE s.listed = :t AND s.anchor_at > :at "
+        f"AND +s.reported_at <= :at UNION ALL SELECT {_COLUMNS} {_FROM} "
+        "WHERE s.listed = :t AND s.valid_until <= :at AND +s.anchor_at <= :at "
+        "AND +s.reported_at <= :at"
+    )
     _, stale = _rows(_raw(conn, stale_sql, params), terms, at, False, None)
     extra = _evaluate(conn, terms, at, stale) if stale else []
-    by_due = (f"SELECT {_COLUMNS} {_FROM} WHERE s.listed = :t AND s.next_due IS NOT NULL "
-              "AND +s.reported_at <= :at ORDER BY s.listed, s.next_due LIMIT :lim OFFSET :off")
+    by_due = (
+        f"SELECT {_COLUMNS} {_FROM} WHERE s.listed = :t AND s.next_due IS NOT NULL "
+        "AND +s.reported_at <= :at ORDER BY s.listed, s.next_due LIMIT :lim OFFSET :off"
+    )
     known = list(extra)
     offset, page = 0, max(2 * n, TOP_PAGE)
     while True:
@@ -327,8 +353,9 @@ def _add_support(conn: Conn, rows: list[QueueRow], at: int) -> None:
             row.support = support.get(row.deployment, (None, False))
 
 
-def _evaluate(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,
-              known_at: int | None = None) -> list[QueueRow]:
+def _evaluate(
+    conn: Conn, terms: TermsMap, at: int, ids: list[str], *, known_at: int | None = None
+) -> list[QueueRow]:
     """Rows evaluated from their events (exact at any instant)."""
     events = load_events(conn, ids, known_at=known_at)
     out = []
@@ -346,8 +373,9 @@ def _evaluate(conn: Conn, terms: TermsMap, at: int, ids: list[str], *,
     return out
 
 
-def evaluate_case(conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int, *,
-                  known_at: int | None = None) -> tuple | None:
+def evaluate_case(
+    conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
+) -> tuple | None:
     """(case row, CaseEval, events) for one case, from its events (exact at any instant)."""
     row = conn.execute(select(C).where(C.c.id == case_id)).first()
     if row is None:
@@ -368,22 +396,31 @@ def split_points(conn: Conn, at: int, n: int) -> list[int]:
     connections (two snapshots) can never both list, or both miss, one case. The cut
     points are read off ``ix_case_state_listed_reported_at`` (an index-only range scan).
     """
-    total = conn.execute(text("SELECT count(*) FROM case_state WHERE listed = :t "
-                              "AND reported_at <= :at"), {"t": True, "at": at}).scalar_one()
+    total = conn.execute(
+        text("SELECT count(*) FROM case_state WHERE listed = :t AND reported_at <= :at"),
+        {"t": True, "at": at},
+    ).scalar_one()
     cuts: list[int] = []
     for i in range(1, n):
-        v = conn.execute(text(
-            "SELECT reported_at FROM case_state WHERE listed = :t AND reported_at <= :at "
-            "ORDER BY listed, reported_at LIMIT 1 OFFSET :k"),
-            {"t": True, "at": at, "k": total * i // n}).scalar()
+        v = conn.execute(
+            text(
+                "SELECT reported_at FROM case_state WHERE listed = :t AND reported_at <= :at "
+                "ORDER BY listed, reported_at LIMIT 1 OFFSET :k"
+            ),
+            {"t": True, "at": at, "k": total * i // n},
+        ).scalar()
         if v is not None and (not cuts or v > cuts[-1]):
             cuts.append(v)
     return cuts
 
 
-def _share_fragments(url: str, policy: Policy | PolicyBook, at: int,
-                     reported: tuple[int | None, int | None],
-                     known_at: int | None) -> list[tuple[tuple, str]]:
+def _share_fragments(
+    url: str,
+    policy: Policy | PolicyBook,
+    at: int,
+    reported: tuple[int | None, int | None],
+    known_at: int | None,
+) -> list[tuple[tuple, str]]:
     """One worker's share of ``queue --json``: (risk key, JSON text) in risk order."""
     import gc
 
@@ -392,13 +429,13 @@ def _share_fragments(url: str, policy: Policy | PolicyBook, at: int,
 
     gc.disable()  # a short-lived process building ~50k objects: collections only cost
     with open_store(url, create=False) as store, store.connection() as conn:
-        rows = load_queue(conn, policy, at, reported=reported, known_at=known_at,
-                          compact=False)
+        rows = load_queue(conn, policy, at, reported=reported, known_at=known_at, compact=False)
     return [(r.key, row_fragment(r)) for r in rows]
 
 
-def queue_fragments_parallel(url: str, policy: Policy | PolicyBook, at: int, workers: int = 2, *,
-                             known_at: int | None = None) -> Iterator[str]:
+def queue_fragments_parallel(
+    url: str, policy: Policy | PolicyBook, at: int, workers: int = 2, *, known_at: int | None = None
+) -> Iterator[str]:
     """``queue --json``'s case fragments in risk order, computed on ``workers`` cores: this
     process and ``workers - 1`` forked ones each read an equal share of the listed cases
     (by ``reported_at``, see ``split_points``); the shares are merged by risk key. The
@@ -417,8 +454,10 @@ def queue_fragments_parallel(url: str, policy: Policy | PolicyBook, at: int, wor
         return (frag for _, frag in _share_fragments(url, policy, at, shares[0], known_at))
     ctx = mp.get_context("fork")
     with ctx.Pool(len(shares) - 1) as pool:
-        pending = [pool.apply_async(_share_fragments, (url, policy, at, share, known_at))
-                   for share in shares[1:]]
+        pending = [
+            pool.apply_async(_share_fragments, (url, policy, at, share, known_at))
+            for share in shares[1:]
+        ]
         mine = _share_fragments(url, policy, at, shares[0], known_at)
         parts = [mine, *(p.get() for p in pending)]
     # Keys are unique (they end with the case id): tuples compare in C, no key function.

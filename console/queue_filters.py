@@ -70,4 +70,3 @@ def apply_filters(rows: Sequence[QueueRow], f: Filters, me: str | None = None) -
         needle = f.text.lower()
         out = (r for r in out if needle in r.hay)
     return list(out)
-

@@ -44,15 +44,52 @@ class QueueRow:
     """One listed case: its stored projection, its risk key at the queue's instant, and
     its clocks at any later instant on demand (``current``; ``eval`` at the queue's)."""
 
-    __slots__ = ("id", "subscriber", "status", "type", "priority", "level", "reported_at",
-                 "anchor_at", "valid_until", "next_due", "raw", "title", "deployment",
-                 "escalated", "stored_breach", "key", "terms", "at", "snap", "support",
-                 "terminated", "assignee", "_cur", "_hay")
+    __slots__ = (
+        "id",
+        "subscriber",
+        "status",
+        "type",
+        "priority",
+        "level",
+        "reported_at",
+        "anchor_at",
+        "valid_until",
+        "next_due",
+        "raw",
+        "title",
+        "deployment",
+        "escalated",
+        "stored_breach",
+        "key",
+        "terms",
+        "at",
+        "snap",
+        "support",
+        "terminated",
+        "assignee",
+        "_cur",
+        "_hay",
+    )
 
     def __init__(self, row: Sequence[Any], terms: Any, at: int) -> None:
-        (self.id, self.subscriber, self.status, self.type, self.priority, self.level,
-         self.reported_at, self.anchor_at, self.valid_until, self.next_due, raw, self.title,
-         self.deployment, escalated, _, self.assignee) = row
+        (
+            self.id,
+            self.subscriber,
+            self.status,
+            self.type,
+            self.priority,
+            self.level,
+            self.reported_at,
+            self.anchor_at,
+            self.valid_until,
+            self.next_due,
+            raw,
+            self.title,
+            self.deployment,
+            escalated,
+            _,
+            self.assignee,
+        ) = row
         self.raw: str | dict | None = raw  # SQLite gives the JSON text, psycopg a dict
         self.escalated = bool(escalated)
         # A clock was already breached when the summary was written (any state: a breach
@@ -70,12 +107,18 @@ class QueueRow:
         self._hay: str | None = None
 
     @classmethod
-    def evaluated(cls, case_row: Any, ev: CaseEval, terms: Any, escalated: bool,
-                  assignee: str | None = None) -> QueueRow:
+    def evaluated(
+        cls, case_row: Any, ev: CaseEval, terms: Any, escalated: bool, assignee: str | None = None
+    ) -> QueueRow:
         """A row evaluated from its events at ``ev.at`` (no usable projection)."""
         self = cls.__new__(cls)
         self.id, self.subscriber = case_row.id, case_row.subscriber_id
-        self.status, self.type, self.priority, self.level = ev.status, ev.type, ev.priority, ev.level
+        self.status, self.type, self.priority, self.level = (
+            ev.status,
+            ev.type,
+            ev.priority,
+            ev.level,
+        )
         self.reported_at = case_row.reported_at
         self.anchor_at, self.valid_until, self.next_due = ev.at, ev.next_boundary, None
         self.raw, self.title, self.deployment = None, case_row.title, case_row.deployment_id
@@ -106,8 +149,17 @@ class QueueRow:
             return cur if cur is not None else self.snapshot()
         if snap is None:
             assert self.raw is not None
-            cur = _carry(self.raw, self.terms, self.type, self.priority, self.level, self.status,
-                         self.anchor_at, self.valid_until, at)
+            cur = _carry(
+                self.raw,
+                self.terms,
+                self.type,
+                self.priority,
+                self.level,
+                self.status,
+                self.anchor_at,
+                self.valid_until,
+                at,
+            )
         else:
             cur = advance(snap, self.terms, at) if at > snap.at else snap
         self._cur = cur
@@ -118,8 +170,17 @@ class QueueRow:
         event), or the evaluation from events."""
         if self.snap is None:
             assert self.raw is not None
-            self.snap = _carry(self.raw, self.terms, self.type, self.priority, self.level,
-                               self.status, self.anchor_at, self.valid_until, self.anchor_at)
+            self.snap = _carry(
+                self.raw,
+                self.terms,
+                self.type,
+                self.priority,
+                self.level,
+                self.status,
+                self.anchor_at,
+                self.valid_until,
+                self.anchor_at,
+            )
         return self.snap
 
     @property
@@ -156,8 +217,9 @@ def _waiting(raw: str | dict) -> bool:
     """Some clock with a target is paused, pending or suspended (risk group 3)."""
     if isinstance(raw, str):
         return _WAITING.search(raw) is not None
-    return any(c[0] in ("paused", "pending", "suspended") and c[1] is not None
-               for c in raw["c"].values())
+    return any(
+        c[0] in ("paused", "pending", "suspended") and c[1] is not None for c in raw["c"].values()
+    )
 
 
 def _prio(priority: str | None) -> int:
@@ -201,8 +263,17 @@ def _past_due_key(row: QueueRow, at: int) -> tuple:
     return (2, running_due or 0, _prio(row.priority), row.reported_at, row.id)
 
 
-def _carry(raw: str | dict, terms: Any, ctype: str, prio: str | None, level: str, status: str,
-           anchor: int, valid_until: int | None, at: int) -> CaseEval:
+def _carry(
+    raw: str | dict,
+    terms: Any,
+    ctype: str,
+    prio: str | None,
+    level: str,
+    status: str,
+    anchor: int,
+    valid_until: int | None,
+    at: int,
+) -> CaseEval:
     """The stored summary carried forward to ``at`` (same result as clocks.advance).
 
     Each running clock adds ``calendar.elapsed(anchor, at)``: both ends on one layout of
@@ -216,11 +287,22 @@ def _carry(raw: str | dict, terms: Any, ctype: str, prio: str | None, level: str
         if specs is not None and state == RUNNING:
             elapsed += specs[name].calendar.elapsed(anchor, at)
             breached = target is not None and elapsed > target
-        clocks[name] = ClockState(state, target, elapsed,
-                                  None if target is None else target - elapsed, due, breached)
-    return CaseEval(at, ctype, prio, level, status, data.get("ack", False),
-                    data.get("await", False), data.get("susp", False), clocks, valid_until,
-                    awaiting_vendor=data.get("vwait", False))
+        clocks[name] = ClockState(
+            state, target, elapsed, None if target is None else target - elapsed, due, breached
+        )
+    return CaseEval(
+        at,
+        ctype,
+        prio,
+        level,
+        status,
+        data.get("ack", False),
+        data.get("await", False),
+        data.get("susp", False),
+        clocks,
+        valid_until,
+        awaiting_vendor=data.get("vwait", False),
+    )
 
 
 def usable(anchor_at: int, valid_until: int | None, at: int) -> bool:
@@ -270,5 +352,3 @@ def running_breaches(rows: Sequence[QueueRow]) -> int:
 def breach_count(rows: Iterable[QueueRow]) -> int:
     """Cases shown as breached: every marked case, whatever its clocks' states now."""
     return sum(1 for r in rows if r.marked)
-
-

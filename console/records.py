@@ -53,8 +53,11 @@ def holiday_spec(value: Any) -> str | tuple[str, ...] | None:
     return value
 
 
-def subscription_facts(row: Any, suspensions: Sequence[tuple[int, int | None]],
-                       changes: Sequence[tuple[int, dict[str, Any]]] = ()) -> SubscriptionFacts:
+def subscription_facts(
+    row: Any,
+    suspensions: Sequence[tuple[int, int | None]],
+    changes: Sequence[tuple[int, dict[str, Any]]] = (),
+) -> SubscriptionFacts:
     """The engine's facts of a subscriber: its row as first recorded, its suspensions, and
     its dated changes in effective order (policy §14)."""
     from console.rules.changes import decode_subscriber
@@ -71,13 +74,19 @@ def subscription_facts(row: Any, suspensions: Sequence[tuple[int, int | None]],
         query_hour_limit=row.query_hour_limit,
         suspensions=tuple(suspensions),
         terminated_at=row.terminated_at,
-        changes=tuple((eff, decode_subscriber(facts))
-                      for eff, facts in sorted(changes, key=lambda c: c[0])),
+        changes=tuple(
+            (eff, decode_subscriber(facts)) for eff, facts in sorted(changes, key=lambda c: c[0])
+        ),
     )
 
 
-def load_terms(conn: Conn, policy: Policy | PolicyBook, ids: Iterable[str] | None = None, *,
-               known_at: int | None = None) -> TermsMap:
+def load_terms(
+    conn: Conn,
+    policy: Policy | PolicyBook,
+    ids: Iterable[str] | None = None,
+    *,
+    known_at: int | None = None,
+) -> TermsMap:
     """Subscribers' terms under the policy book; ``known_at`` keeps only the suspensions
     and policy versions recorded by then (``--as-known-at``)."""
     book = as_book(policy)
@@ -91,12 +100,18 @@ def load_terms(conn: Conn, policy: Policy | PolicyBook, ids: Iterable[str] | Non
     for r in suspension_rows(conn, ids, known_at=known_at):
         susp.setdefault(r.subscriber_id, []).append((r.from_at, r.until_at))
     changes = load_subscriber_changes(conn, ids, known_at=known_at)
-    return TermsMap(book, {r.id: subscription_facts(r, susp.get(r.id, ()), changes.get(r.id, ()))
-                           for r in conn.execute(q)})
+    return TermsMap(
+        book,
+        {
+            r.id: subscription_facts(r, susp.get(r.id, ()), changes.get(r.id, ()))
+            for r in conn.execute(q)
+        },
+    )
 
 
-def load_subscriber_changes(conn: Conn, ids: Iterable[str] | None = None, *,
-                            known_at: int | None = None) -> dict[str, list[tuple[int, dict]]]:
+def load_subscriber_changes(
+    conn: Conn, ids: Iterable[str] | None = None, *, known_at: int | None = None
+) -> dict[str, list[tuple[int, dict]]]:
     """Subscriber id -> [(effective_at, facts)] in record order."""
     q = select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)
     if ids is not None:
@@ -109,8 +124,9 @@ def load_subscriber_changes(conn: Conn, ids: Iterable[str] | None = None, *,
     return out
 
 
-def load_deployment_changes(conn: Conn, ids: Iterable[str] | None = None
-                            ) -> dict[str, list[tuple[int, dict]]]:
+def load_deployment_changes(
+    conn: Conn, ids: Iterable[str] | None = None
+) -> dict[str, list[tuple[int, dict]]]:
     q = select(DC.c.deployment_id, DC.c.effective_at, DC.c.facts).order_by(DC.c.id)
     if ids is not None:
         q = q.where(DC.c.deployment_id.in_(list(ids)))
@@ -125,8 +141,10 @@ def load_deployments(conn: Conn, at: int | None = None) -> dict[str, DeploymentF
     from console.rules.changes import deployment_at
 
     changes = load_deployment_changes(conn)
-    return {r.id: deployment_at(deployment_facts(r), changes.get(r.id, ()), at)
-            for r in conn.execute(select(D))}
+    return {
+        r.id: deployment_at(deployment_facts(r), changes.get(r.id, ()), at)
+        for r in conn.execute(select(D))
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,8 +165,9 @@ class SuspensionRow:
     planned_until: int | None = None  # the end set when it was suspended
 
 
-def suspension_rows(conn: Conn, ids: Iterable[str] | None = None, *,
-                    known_at: int | None = None) -> list[SuspensionRow]:
+def suspension_rows(
+    conn: Conn, ids: Iterable[str] | None = None, *, known_at: int | None = None
+) -> list[SuspensionRow]:
     """Subscribers' suspensions with their lifts applied (``known_at``: only what was
     recorded by then, the lifts included), by subscriber and start."""
     sq = select(SS)
@@ -169,10 +188,21 @@ def suspension_rows(conn: Conn, ids: Iterable[str] | None = None, *,
         until = r.until_at
         if lift is not None and (until is None or lift[0] < until):
             until = lift[0]
-        out.append(SuspensionRow(r.id, r.subscriber_id, r.reason, r.from_at, until, r.by,
-                                 r.recorded_at, lift[0] if lift else None,
-                                 lift[1] if lift else None, lift[2] if lift else None,
-                                 r.until_at))
+        out.append(
+            SuspensionRow(
+                r.id,
+                r.subscriber_id,
+                r.reason,
+                r.from_at,
+                until,
+                r.by,
+                r.recorded_at,
+                lift[0] if lift else None,
+                lift[1] if lift else None,
+                lift[2] if lift else None,
+                r.until_at,
+            )
+        )
     return out
 
 
@@ -197,12 +227,19 @@ def load_case_row(conn: Conn, case_id: str) -> Any | None:
 
 
 def event_of(row: Any) -> Event:
-    return Event(at=row.at, kind=row.kind, by=row.by, data=row.data or {}, seq=row.id,
-                 recorded_at=row.recorded_at)
+    return Event(
+        at=row.at,
+        kind=row.kind,
+        by=row.by,
+        data=row.data or {},
+        seq=row.id,
+        recorded_at=row.recorded_at,
+    )
 
 
-def load_events(conn: Conn, case_ids: Sequence[str], *,
-                known_at: int | None = None) -> dict[str, list[Event]]:
+def load_events(
+    conn: Conn, case_ids: Sequence[str], *, known_at: int | None = None
+) -> dict[str, list[Event]]:
     """Each case's events in time order; ``known_at`` keeps those recorded by then."""
     out: dict[str, list[Event]] = {cid: [] for cid in case_ids}
     for i in range(0, len(case_ids), 900):
@@ -234,7 +271,9 @@ def deployment_facts(row: Any) -> DeploymentFacts:
     )
 
 
-def load_deployment(conn: Conn, dep_id: str | None, at: int | None = None) -> DeploymentFacts | None:
+def load_deployment(
+    conn: Conn, dep_id: str | None, at: int | None = None
+) -> DeploymentFacts | None:
     """A deployment's facts in force at ``at`` (None: as last recorded)."""
     from console.rules.changes import deployment_at
 
@@ -243,8 +282,9 @@ def load_deployment(conn: Conn, dep_id: str | None, at: int | None = None) -> De
     row = conn.execute(select(D).where(D.c.id == dep_id)).first()
     if row is None:
         return None
-    return deployment_at(deployment_facts(row), load_deployment_changes(conn, [dep_id])
-                         .get(dep_id, ()), at)
+    return deployment_at(
+        deployment_facts(row), load_deployment_changes(conn, [dep_id]).get(dep_id, ()), at
+    )
 
 
 def load_links(conn: Conn, case_id: str) -> tuple[list[str], list[str]]:
@@ -266,4 +306,3 @@ def next_rev(conn: Conn) -> int:
     order there, which is what its change feed relies on; PostgreSQL's feed names the
     changed cases in its notifications and uses revs only as a backstop."""
     return int(conn.execute(select(func.coalesce(func.max(CS.c.rev), 0))).scalar_one()) + 1
-

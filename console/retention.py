@@ -57,10 +57,18 @@ PA = PurgeAudit.__table__
 ESC = Escalation.__table__
 OUT = NotifyOutbox.__table__
 #: Tables a purge rewrites or deletes from: vacuumed after it on PostgreSQL.
-TOUCHED_TABLES = ("support_user", "attachment", "support_case", "case_event", "time_entry",
-                  "escalation", "subscriber_suspension", "suspension_lift",
-                  "case_state",  # its copy of the title (migration 0011)
-                  "notify_outbox")  # messages quote titles (migration 0013)
+TOUCHED_TABLES = (
+    "support_user",
+    "attachment",
+    "support_case",
+    "case_event",
+    "time_entry",
+    "escalation",
+    "subscriber_suspension",
+    "suspension_lift",
+    "case_state",  # its copy of the title (migration 0011)
+    "notify_outbox",
+)  # messages quote titles (migration 0013)
 #: How far ``--at`` may lie ahead of the clock (a purge removes what is due by now).
 AHEAD = 300
 
@@ -92,16 +100,23 @@ def terminations(conn: Conn, at: int) -> dict[str, int | None]:
 def plan(conn: Conn, at: int) -> PurgePlan:
     """What a purge at ``at`` would remove (reads only)."""
     terminated = terminations(conn, at)
-    users = [UserRef(r.id, r.subscriber_id) for r in conn.execute(select(U.c.id, U.c.subscriber_id))]
-    atts = [AttachmentRef(r.id, r.case_id, r.subscriber_id) for r in conn.execute(
-        select(A.c.id, A.c.case_id, C.c.subscriber_id).join(C, C.c.id == A.c.case_id))]
+    users = [
+        UserRef(r.id, r.subscriber_id) for r in conn.execute(select(U.c.id, U.c.subscriber_id))
+    ]
+    atts = [
+        AttachmentRef(r.id, r.case_id, r.subscriber_id)
+        for r in conn.execute(
+            select(A.c.id, A.c.case_id, C.c.subscriber_id).join(C, C.c.id == A.c.case_id)
+        )
+    ]
     case_ids = sorted({a.case_id for a in atts})
     resolved: dict[str, int | None] = {}
     for i in range(0, len(case_ids), 900):
         chunk = case_ids[i : i + 900]
         evs: dict[str, list[Event]] = {cid: [] for cid in chunk}
         q = select(E.c.case_id, E.c.at, E.c.kind, E.c.id).where(
-            E.c.case_id.in_(chunk), E.c.kind.in_(("resolved", "closed", "reopened")))
+            E.c.case_id.in_(chunk), E.c.kind.in_(("resolved", "closed", "reopened"))
+        )
         for r in conn.execute(q):
             evs[r.case_id].append(Event(at=r.at, kind=r.kind, seq=r.id))
         resolved.update({cid: resolved_since(v, at) for cid, v in evs.items()})
@@ -114,9 +129,19 @@ def plan_json(p: PurgePlan, *, dry_run: bool, result: PurgeResult | None = None)
         "at": format_instant(p.at),
         "dry_run": dry_run,
         "counts": _counts(p, result.text_fields if result else None),
-        "users": [{"id": d.id, "subscriber": d.subscriber, "due": format_instant(d.due)} for d in p.users],
-        "attachments": [{"id": d.id, "case": d.case_id, "subscriber": d.subscriber,
-                         "due": format_instant(d.due), "reason": d.reason} for d in p.attachments],
+        "users": [
+            {"id": d.id, "subscriber": d.subscriber, "due": format_instant(d.due)} for d in p.users
+        ],
+        "attachments": [
+            {
+                "id": d.id,
+                "case": d.case_id,
+                "subscriber": d.subscriber,
+                "due": format_instant(d.due),
+                "reason": d.reason,
+            }
+            for d in p.attachments
+        ],
     }
     if result is not None:
         out["audit_id"] = result.audit_id
@@ -127,7 +152,11 @@ def plan_json(p: PurgePlan, *, dry_run: bool, result: PurgeResult | None = None)
 
 
 def _counts(p: PurgePlan, text_fields: int | None = None) -> dict[str, int]:
-    out = {"user_pii": len(p.users), "user_accounts": len(p.users), "attachments": len(p.attachments)}
+    out = {
+        "user_pii": len(p.users),
+        "user_accounts": len(p.users),
+        "attachments": len(p.attachments),
+    }
     if text_fields is not None:
         out["text_fields"] = text_fields
     return out
@@ -139,8 +168,9 @@ def purge(store: Any, at: int, *, actor: str | None, recorded_at: int) -> PurgeR
     from console.attachments import remove_files
 
     if at > recorded_at + AHEAD:
-        raise Refused(f"--at {format_instant(at)} lies in the future: a purge removes what is "
-                      "due by now")
+        raise Refused(
+            f"--at {format_instant(at)} lies in the future: a purge removes what is due by now"
+        )
     if store.is_sqlite:
         res, removed = _purge_sqlite(store, at, actor=actor, recorded_at=recorded_at)
     else:
@@ -151,8 +181,9 @@ def purge(store: Any, at: int, *, actor: str | None, recorded_at: int) -> PurgeR
     return res
 
 
-def _purge_sqlite(store: Any, at: int, *, actor: str | None,
-                  recorded_at: int) -> tuple[PurgeResult, list[dict[str, Any]]]:
+def _purge_sqlite(
+    store: Any, at: int, *, actor: str | None, recorded_at: int
+) -> tuple[PurgeResult, list[dict[str, Any]]]:
     with store.write() as session:
         require(session, actor, "purge")
         p = plan(session, at)
@@ -161,51 +192,74 @@ def _purge_sqlite(store: Any, at: int, *, actor: str | None,
         touched, fields = _forget_users(session, user_ids)
         _delete_users(session, user_ids)
         touched = sorted(set(touched) | {d.case_id for d in p.attachments if d.case_id})
-        res = session.execute(insert(PA).values(
-            at=at, recorded_at=recorded_at, by=actor, counts=_counts(p, fields),
-            ids={"users": user_ids,
-                 "attachments": [d.id for d in p.attachments],
-                 "cases_touched": touched}))
+        res = session.execute(
+            insert(PA).values(
+                at=at,
+                recorded_at=recorded_at,
+                by=actor,
+                counts=_counts(p, fields),
+                ids={
+                    "users": user_ids,
+                    "attachments": [d.id for d in p.attachments],
+                    "cases_touched": touched,
+                },
+            )
+        )
         if touched:
             mark_changed(session, *touched)
         return PurgeResult(p, int(res.inserted_primary_key[0]), [], touched, fields), removed
 
 
-def _purge_postgres(store: Any, at: int, *, actor: str | None,
-                    recorded_at: int) -> tuple[PurgeResult, list[dict[str, Any]]]:
+def _purge_postgres(
+    store: Any, at: int, *, actor: str | None, recorded_at: int
+) -> tuple[PurgeResult, list[dict[str, Any]]]:
     """One call of ``support_console_purge``; the dry-run plan (read in the same
     transaction, under the function's lock) must name exactly what it removed."""
     with store.write() as session:
         require(session, actor, "purge")
         session.execute(text("SELECT pg_advisory_xact_lock(96780013)"))
         p = plan(session, at)
-        done = session.execute(text("SELECT support_console_purge(:at, :rec)"),
-                               {"at": at, "rec": recorded_at}).scalar_one()
+        done = session.execute(
+            text("SELECT support_console_purge(:at, :rec)"), {"at": at, "rec": recorded_at}
+        ).scalar_one()
         want = (sorted(str(d.id) for d in p.users), sorted(int(d.id) for d in p.attachments))
         got = (sorted(done["users"]), sorted(int(a["id"]) for a in done["attachments"]))
         if want != got:  # a bug, never a user's input: refuse rather than purge otherwise
-            raise Refused("the database's purge and the dry run disagree on what is due; "
-                          "nothing was written")
+            raise Refused(
+                "the database's purge and the dry run disagree on what is due; nothing was written"
+            )
         touched = list(done["cases_touched"])
         if touched:
             mark_changed(session, *touched)
-        return (PurgeResult(p, int(done["audit_id"]), [], touched, int(done["text_fields"])),
-                list(done["attachments"]))
+        return (
+            PurgeResult(p, int(done["audit_id"]), [], touched, int(done["text_fields"])),
+            list(done["attachments"]),
+        )
 
 
 def _delete_attachments(session: Any, ids: list[int]) -> list[dict[str, Any]]:
     removed: list[dict[str, Any]] = []
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
-        removed += [{"id": r.id, "case": r.case_id, "path": r.path, "sha256": r.sha256}
-                    for r in session.execute(select(A).where(A.c.id.in_(chunk)))]
+        removed += [
+            {"id": r.id, "case": r.case_id, "path": r.path, "sha256": r.sha256}
+            for r in session.execute(select(A).where(A.c.id.in_(chunk)))
+        ]
         session.execute(delete(A).where(A.c.id.in_(chunk)))
     return removed
 
 
-def _rewrite(session: Any, table: Any, key: str, scrub: Scrubber, *, texts: tuple[str, ...] = (),
-             bys: tuple[str, ...] = (), jsons: tuple[str, ...] = (),
-             case_col: str | None = None) -> tuple[set[str], int]:
+def _rewrite(
+    session: Any,
+    table: Any,
+    key: str,
+    scrub: Scrubber,
+    *,
+    texts: tuple[str, ...] = (),
+    bys: tuple[str, ...] = (),
+    jsons: tuple[str, ...] = (),
+    case_col: str | None = None,
+) -> tuple[set[str], int]:
     """Scrub ``table``'s text, ``by`` and JSON columns; (cases touched, rows changed)."""
     terms = scrub.like_terms()
     conds = []
@@ -245,7 +299,9 @@ def _forget_users(session: Any, user_ids: list[str]) -> tuple[list[str], int]:
         return [], 0
     needles: list[str | None] = []
     for i in range(0, len(user_ids), 900):
-        for r in session.execute(select(U.c.name, U.c.email).where(U.c.id.in_(user_ids[i : i + 900]))):
+        for r in session.execute(
+            select(U.c.name, U.c.email).where(U.c.id.in_(user_ids[i : i + 900]))
+        ):
             needles += [r.name, r.email]
     scrub = Scrubber(user_ids, needles)
     touched: set[str] = set()
@@ -294,12 +350,18 @@ def erase(store: Any) -> list[str]:
     if store.is_sqlite:
         return _checkpoint(store)
     with store.connection() as conn:
-        may = conn.execute(text(
-            "SELECT bool_and(pg_has_role(session_user, c.relowner, 'USAGE')) FROM pg_class c "
-            "WHERE c.relname = ANY(:t) AND c.relkind = 'r'"), {"t": list(TOUCHED_TABLES)}).scalar()
+        may = conn.execute(
+            text(
+                "SELECT bool_and(pg_has_role(session_user, c.relowner, 'USAGE')) FROM pg_class c "
+                "WHERE c.relname = ANY(:t) AND c.relkind = 'r'"
+            ),
+            {"t": list(TOUCHED_TABLES)},
+        ).scalar()
     if not may:
-        return ["the removed values stay in the database's free space until its owner runs "
-                "`support-console vacuum` (nightly from cron, see README)"]
+        return [
+            "the removed values stay in the database's free space until its owner runs "
+            "`support-console vacuum` (nightly from cron, see README)"
+        ]
     vacuum(store, TOUCHED_TABLES)
     return []
 
@@ -312,8 +374,10 @@ def _checkpoint(store: Any, attempts: int = 20) -> list[str]:
         if not busy:
             return []
         time.sleep(0.1)
-    return ["another process kept the database busy: the -wal file keeps the removed values "
-            "until the next checkpoint (`support-console vacuum` forces one)"]
+    return [
+        "another process kept the database busy: the -wal file keeps the removed values "
+        "until the next checkpoint (`support-console vacuum` forces one)"
+    ]
 
 
 def _sqlite_autocommit(store: Any, sql: str) -> tuple[Any, ...]:
@@ -347,10 +411,15 @@ def vacuum(store: Any, tables: tuple[str, ...] = TOUCHED_TABLES) -> list[str]:
         return _checkpoint(store)
     names = list(tables)
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        owned = set(conn.execute(text(
-            "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-            "WHERE n.nspname = current_schema() AND pg_has_role(session_user, c.relowner, "
-            "'USAGE')")).scalars())
+        owned = set(
+            conn.execute(
+                text(
+                    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = current_schema() AND pg_has_role(session_user, c.relowner, "
+                    "'USAGE')"
+                )
+            ).scalars()
+        )
         skipped = [n for n in names if n not in owned]
         todo = [n for n in names if n in owned]
         if todo:
@@ -362,6 +431,14 @@ def vacuum(store: Any, tables: tuple[str, ...] = TOUCHED_TABLES) -> list[str]:
 
 def audits(conn: Conn) -> list[dict[str, Any]]:
     """Every purge recorded, oldest first."""
-    return [{"id": r.id, "at": format_instant(r.at), "recorded_at": format_instant(r.recorded_at),
-             "by": r.by, "counts": r.counts, "ids": r.ids}
-            for r in conn.execute(select(PA).order_by(PA.c.id))]
+    return [
+        {
+            "id": r.id,
+            "at": format_instant(r.at),
+            "recorded_at": format_instant(r.recorded_at),
+            "by": r.by,
+            "counts": r.counts,
+            "ids": r.ids,
+        }
+        for r in conn.execute(select(PA).order_by(PA.c.id))
+    ]

@@ -24,8 +24,13 @@ class Scrubber:
         self.ids = frozenset(str(i) for i in ids)
         found = {n.strip() for n in needles if isinstance(n, str) and n.strip()}
         self.needles = sorted(found, key=lambda n: (-len(n), n))
-        self.pattern = (re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, self.needles))
-                                   + r")(?!\w)", re.IGNORECASE) if self.needles else None)
+        self.pattern = (
+            re.compile(
+                r"(?<!\w)(?:" + "|".join(map(re.escape, self.needles)) + r")(?!\w)", re.IGNORECASE
+            )
+            if self.needles
+            else None
+        )
 
     @property
     def empty(self) -> bool:

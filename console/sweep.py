@@ -55,17 +55,35 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
 
     unescalated = "s.listed = :t AND s.type = 'incident' AND s.escalated = :f"
     params = {"t": True, "f": False, "at": at}
-    due = {r[0] for r in conn.execute(text(
-        f"SELECT s.case_id FROM case_state s WHERE {unescalated} AND s.escalate_at <= :at "
-        "AND +s.anchor_at <= :at AND (s.valid_until IS NULL OR +s.valid_until > :at)"), params)}
-    next_due = conn.execute(text(
-        f"SELECT MIN(s.escalate_at) FROM case_state s WHERE {unescalated} "
-        "AND s.escalate_at > :at AND +s.anchor_at <= :at "
-        "AND (s.valid_until IS NULL OR +s.valid_until > :at)"), params).scalar()
-    stale = [r[0] for r in conn.execute(text(
-        f"SELECT s.case_id FROM case_state s WHERE {unescalated} AND s.anchor_at > :at "
-        f"UNION SELECT s.case_id FROM case_state s WHERE {unescalated} "
-        "AND s.valid_until <= :at"), params)]
+    due = {
+        r[0]
+        for r in conn.execute(
+            text(
+                f"SELECT s.case_id FROM case_state s WHERE {unescalated} AND s.escalate_at <= :at "
+                "AND +s.anchor_at <= :at AND (s.valid_until IS NULL OR +s.valid_until > :at)"
+            ),
+            params,
+        )
+    }
+    next_due = conn.execute(
+        text(
+            f"SELECT MIN(s.escalate_at) FROM case_state s WHERE {unescalated} "
+            "AND s.escalate_at > :at AND +s.anchor_at <= :at "
+            "AND (s.valid_until IS NULL OR +s.valid_until > :at)"
+        ),
+        params,
+    ).scalar()
+    stale = [
+        r[0]
+        for r in conn.execute(
+            text(
+                f"SELECT s.case_id FROM case_state s WHERE {unescalated} AND s.anchor_at > :at "
+                f"UNION SELECT s.case_id FROM case_state s WHERE {unescalated} "
+                "AND s.valid_until <= :at"
+            ),
+            params,
+        )
+    ]
     if not due and not stale:
         return [], next_due
     from console.records import load_terms
@@ -90,7 +108,8 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
                 st = ev.clocks.get(c)
                 if st is not None and st.state == "running" and st.remaining is not None:
                     breach_at = r.terms.specs(ev.type, ev.priority, at)[c].calendar.add(
-                        at, st.remaining + 1)
+                        at, st.remaining + 1
+                    )
                     if next_due is None or breach_at < next_due:
                         next_due = breach_at
     if not candidates:
@@ -104,8 +123,9 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
     out = []
     for i in range(0, len(candidates), 900):
         for row in conn.execute(select(C).where(C.c.id.in_(candidates[i : i + 900]))):
-            ev = evaluate(case_facts(row), events[row.id],
-                          terms.case(row.subscriber_id, row.reported_at), at)
+            ev = evaluate(
+                case_facts(row), events[row.id], terms.case(row.subscriber_id, row.reported_at), at
+            )
             missed = sorted((t, c) for c, t in ev.missed_at.items() if c in ESCALATING_CLOCKS)
             if not missed:
                 continue
@@ -144,12 +164,17 @@ def sweep_and_next(store: Any, at: int, *, recorded_at: int) -> tuple[list[Escal
             with store.write() as session:
                 # Writes the escalation row first (ON CONFLICT DO NOTHING); if another console
                 # or host got there first, Refused rolls this transaction back.
-                append_in(session, store.is_sqlite, esc.case_id, "escalated",
-                          at=esc.escalated_at, by=SWEEP_ACTOR,
-                          data={"missed": esc.missed, "host": host}, recorded_at=recorded_at)
+                append_in(
+                    session,
+                    store.is_sqlite,
+                    esc.case_id,
+                    "escalated",
+                    at=esc.escalated_at,
+                    by=SWEEP_ACTOR,
+                    data={"missed": esc.missed, "host": host},
+                    recorded_at=recorded_at,
+                )
             made.append(esc)
         except Refused:
             continue
     return made, next_due
-
-

@@ -44,8 +44,11 @@ def worst_clock(clocks: dict[str, ClockState]) -> tuple[str, ClockState] | None:
     return (best[1], best[2]) if best else None
 
 
-PAUSED_FOR_WORDS = {"subscriber": "subscriber", "vendor": "vendor",
-                    "subscriber_and_vendor": "subscriber, vendor"}
+PAUSED_FOR_WORDS = {
+    "subscriber": "subscriber",
+    "vendor": "vendor",
+    "subscriber_and_vendor": "subscriber, vendor",
+}
 
 
 def state_label(state: str, paused_for: str | None = None) -> str:
@@ -65,8 +68,16 @@ def breaches_at(terms: Any, ev: Any, name: str, st: ClockState | None) -> int | 
     """When a running clock at its target breaches, if its due has passed without a
     breach: its target was reached as a coverage window closed (17:00), and it breaches one
     counted second after the next window opens (policy §3). None for any other clock."""
-    if (st is None or terms is None or st.state != RUNNING or st.breached or st.target is None
-            or st.due is None or st.due > ev.at or (st.remaining or 0) > 0):
+    if (
+        st is None
+        or terms is None
+        or st.state != RUNNING
+        or st.breached
+        or st.target is None
+        or st.due is None
+        or st.due > ev.at
+        or (st.remaining or 0) > 0
+    ):
         return None
     spec = terms.specs(ev.type, ev.priority, ev.at).get(name)
     if spec is None:
@@ -81,8 +92,10 @@ def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
 
 
 def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
-    yield (f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} "
-           f"{'ASSIGNEE':<12} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE")
+    yield (
+        f"{'':1} {'CASE':<10} {'SUBSCRIBER':<16} {'TYPE':<15} {'PRI':<3} {'STATUS':<8} "
+        f"{'ASSIGNEE':<12} {'CLOCK':<10} {'LEFT':>8}  DUE (UTC)            TITLE"
+    )
     for r in rows:
         w = worst_clock(r.eval.clocks)
         name, st = w if w else ("", None)
@@ -91,10 +104,12 @@ def queue_lines(rows: Sequence[Any], at: int) -> Iterable[str]:
         title = inert(" ".join(r.title.split()))
         if r.eval.awaiting_vendor:
             title = "[resolution paused (vendor)] " + title
-        yield (f"{'!' if r.marked else ' '} {inert(r.id):<10} {inert(r.subscriber)[:16]:<16} "
-               f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} "
-               f"{inert(getattr(r, 'assignee', None) or '-')[:12]:<12} {name:<10} "
-               f"{left:>8}  {due:<21}{title[:60]}")
+        yield (
+            f"{'!' if r.marked else ' '} {inert(r.id):<10} {inert(r.subscriber)[:16]:<16} "
+            f"{r.eval.type:<15} {r.eval.priority or '':<3} {r.eval.status:<8} "
+            f"{inert(getattr(r, 'assignee', None) or '-')[:12]:<12} {name:<10} "
+            f"{left:>8}  {due:<21}{title[:60]}"
+        )
 
 
 def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
@@ -115,8 +130,10 @@ def breach_lines(rows: Sequence[Any], at: int) -> list[str]:
 
 
 def case_lines(case: dict[str, Any]) -> Iterable[str]:
-    yield (f"{inert(case['id'])}  {inert(case['subscriber'])}  {case['type']} "
-           f"{case['priority'] or ''}  {case['status']}  {case['level']}")
+    yield (
+        f"{inert(case['id'])}  {inert(case['subscriber'])}  {case['type']} "
+        f"{case['priority'] or ''}  {case['status']}  {case['level']}"
+    )
     yield f"  {inert(' '.join(case['title'].split()))}"
     extra = []
     if case.get("component"):
@@ -128,17 +145,24 @@ def case_lines(case: dict[str, Any]) -> Iterable[str]:
     for name, c in case["clocks"].items():
         flag = " BREACHED" if c["breached"] else ""
         state = state_label(c["state"], c.get("paused_for"))
-        yield (f"  {name:<11} {state:<9} elapsed {hm(c['elapsed'])} / target {hm(c['target'])}"
-               f"  left {hm(c['remaining'])}  due {c['due'] or '—'}{flag}")
+        yield (
+            f"  {name:<11} {state:<9} elapsed {hm(c['elapsed'])} / target {hm(c['target'])}"
+            f"  left {hm(c['remaining'])}  due {c['due'] or '—'}{flag}"
+        )
     for e in case.get("history", []):
-        extra = {k: v for k, v in e.items()
-                 if k not in ("at", "kind", "by", "seq", "recorded_at", "late", "cleared")}
+        extra = {
+            k: v
+            for k, v in e.items()
+            if k not in ("at", "kind", "by", "seq", "recorded_at", "late", "cleared")
+        }
         late = ""
         if e.get("late"):
             cleared = ", ".join(e.get("cleared") or []) or "none"
             late = f" LATE ENTRY recorded {e.get('recorded_at')}; breaches cleared: {cleared}"
-        yield (f"  {e['at']}  {inert(str(e['kind'])):<22} {inert(e['by'] or ''):<12} "
-               f"{inert(json_inline(extra))}{late}")
+        yield (
+            f"  {e['at']}  {inert(str(e['kind'])):<22} {inert(e['by'] or ''):<12} "
+            f"{inert(json_inline(extra))}{late}"
+        )
 
 
 _CARET = {i: f"^{chr(i + 64)}" for i in range(32)} | {127: "^?"}
@@ -164,8 +188,9 @@ def inert(text: str) -> str:
 def inert_text(text: str) -> str:
     """A multi-line text (a policy file) made inert line by line; line breaks and tabs
     stay, a carriage return or any other control character does not."""
-    return "\n".join("\t".join(inert(part) for part in line.split("\t"))
-                     for line in text.split("\n"))
+    return "\n".join(
+        "\t".join(inert(part) for part in line.split("\t")) for line in text.split("\n")
+    )
 
 
 def json_inline(d: dict[str, Any]) -> str:

@@ -46,11 +46,22 @@ class SupportUserInfo:
 
 
 def _info(r: Any) -> SupportUserInfo:
-    return SupportUserInfo(r.id, r.subscriber_id, r.name, r.email, bool(r.admin), r.added_by,
-                           r.added_at, r.removed_by, r.removed_at)
+    return SupportUserInfo(
+        r.id,
+        r.subscriber_id,
+        r.name,
+        r.email,
+        bool(r.admin),
+        r.added_by,
+        r.added_at,
+        r.removed_by,
+        r.removed_at,
+    )
 
 
-def list_users(conn: Conn, subscriber: str, *, include_removed: bool = True) -> list[SupportUserInfo]:
+def list_users(
+    conn: Conn, subscriber: str, *, include_removed: bool = True
+) -> list[SupportUserInfo]:
     """A subscriber's support users by id (removed ones too unless ``include_removed=False``)."""
     if conn.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
         raise Refused(f"unknown subscriber {subscriber!r}")
@@ -60,10 +71,18 @@ def list_users(conn: Conn, subscriber: str, *, include_removed: bool = True) -> 
 
 
 def user_json(u: SupportUserInfo) -> dict[str, Any]:
-    return {"id": u.id, "subscriber": u.subscriber, "name": u.name, "email": u.email,
-            "admin": u.admin, "active": u.active, "added_by": u.added_by,
-            "added_at": format_instant(u.added_at), "removed_by": u.removed_by,
-            "removed_at": format_instant(u.removed_at)}
+    return {
+        "id": u.id,
+        "subscriber": u.subscriber,
+        "name": u.name,
+        "email": u.email,
+        "admin": u.admin,
+        "active": u.active,
+        "added_by": u.added_by,
+        "added_at": format_instant(u.added_at),
+        "removed_by": u.removed_by,
+        "removed_at": format_instant(u.removed_at),
+    }
 
 
 def _authorize(session: Any, actor: str | None) -> str | None:
@@ -82,8 +101,17 @@ def _subscriber(session: Any, subscriber: str, lock: bool) -> Any:
     return row
 
 
-def add_user(store: Any, subscriber: str, user_id: str, *, name: str, email: str,
-             admin: bool = False, actor: str | None, at: int) -> SupportUserInfo:
+def add_user(
+    store: Any,
+    subscriber: str,
+    user_id: str,
+    *,
+    name: str,
+    email: str,
+    admin: bool = False,
+    actor: str | None,
+    at: int,
+) -> SupportUserInfo:
     """Add a support user to ``subscriber`` in one transaction (see module docstring)."""
     user_id, name, email = (user_id or "").strip(), (name or "").strip(), (email or "").strip()
     if not user_id:
@@ -96,16 +124,28 @@ def add_user(store: Any, subscriber: str, user_id: str, *, name: str, email: str
         who = _authorize(session, actor)
         sub = _subscriber(session, subscriber, not store.is_sqlite)
         if sub.terminated_at is not None and sub.terminated_at <= at:
-            raise Refused(f"{subscriber}'s contract terminated at {format_instant(sub.terminated_at)}")
+            raise Refused(
+                f"{subscriber}'s contract terminated at {format_instant(sub.terminated_at)}"
+            )
         if session.execute(select(U.c.id).where(U.c.id == user_id)).first() is not None:
             raise Refused(f"support user id {user_id!r} is taken")
-        session.execute(insert(U).values(id=user_id, subscriber_id=subscriber, name=name, email=email,
-                                         admin=admin, added_by=who, added_at=at))
+        session.execute(
+            insert(U).values(
+                id=user_id,
+                subscriber_id=subscriber,
+                name=name,
+                email=email,
+                admin=admin,
+                added_by=who,
+                added_at=at,
+            )
+        )
         return _info(session.execute(select(U).where(U.c.id == user_id)).one())
 
 
-def remove_user(store: Any, subscriber: str, user_id: str, *, actor: str | None,
-                at: int) -> SupportUserInfo:
+def remove_user(
+    store: Any, subscriber: str, user_id: str, *, actor: str | None, at: int
+) -> SupportUserInfo:
     """Mark a support user removed (the row stays), in one transaction."""
     with store.write() as session:
         who = _authorize(session, actor)
@@ -116,8 +156,16 @@ def remove_user(store: Any, subscriber: str, user_id: str, *, actor: str | None,
         if row.removed_at is not None:
             raise Refused(f"{user_id} was already removed at {format_instant(row.removed_at)}")
         if row.admin:
-            admins = [r.id for r in session.execute(select(U.c.id).where(
-                U.c.subscriber_id == subscriber, U.c.admin.is_(True), U.c.removed_at.is_(None)))]
+            admins = [
+                r.id
+                for r in session.execute(
+                    select(U.c.id).where(
+                        U.c.subscriber_id == subscriber,
+                        U.c.admin.is_(True),
+                        U.c.removed_at.is_(None),
+                    )
+                )
+            ]
             if admins == [user_id]:
                 raise Refused(f"{user_id} is {subscriber}'s last administrator; add another first")
         session.execute(update(U).where(U.c.id == user_id).values(removed_by=who, removed_at=at))

@@ -82,8 +82,8 @@ class Deployment(SQLModel, table=True):
     version: str
     # The managed third-party components Konneqt administers inside it (policy §5).
     components: list[str] = Field(
-        default_factory=list,
-        sa_column=Column(JSON, nullable=False, server_default=text("'[]'")))
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default=text("'[]'"))
+    )
 
 
 class SupportUser(SQLModel, table=True):
@@ -203,8 +203,9 @@ class CaseState(SQLModel, table=True):
     escalate_at: int | None = Field(default=None, sa_type=BigInteger)
     # Grows with every write of this row (``console.records.next_rev``): a console re-reads
     # the rows written since its last read (``rev > last``) instead of the whole queue.
-    rev: int = Field(default=0, sa_type=BigInteger, index=True,
-                     sa_column_kwargs={"server_default": text("0")})
+    rev: int = Field(
+        default=0, sa_type=BigInteger, index=True, sa_column_kwargs={"server_default": text("0")}
+    )
     # Who the case is assigned to (the last ``assigned`` event's ``to``; policy §10): the
     # queue's column and its "mine"/"unassigned" filters read it without the events.
     assignee: str | None = None
@@ -212,8 +213,10 @@ class CaseState(SQLModel, table=True):
 
 class TimeEntry(SQLModel, table=True):
     __tablename__ = "time_entry"
-    __table_args__ = (Index("ix_time_entry_subscriber_id_at", "subscriber_id", "at"),
-                      Index("ix_time_entry_at", "at"))
+    __table_args__ = (
+        Index("ix_time_entry_subscriber_id_at", "subscriber_id", "at"),
+        Index("ix_time_entry_at", "at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     case_id: str = Field(foreign_key="support_case.id", index=True)
@@ -304,6 +307,8 @@ class PolicyVersionRow(SQLModel, table=True):
     reason: str
     by: str | None = None
     recorded_at: int = Field(sa_type=BigInteger)
+
+
 class NotifyReceiver(SQLModel, table=True):
     """Where notifications go (an apprise URL) and which ones: set by leads.
 
@@ -339,8 +344,9 @@ class NotifyOutbox(SQLModel, table=True):
 
     __tablename__ = "notify_outbox"
     __table_args__ = (
-        UniqueConstraint("receiver_id", "case_id", "clock", "kind", "period",
-                         name="uq_notify_outbox_message"),
+        UniqueConstraint(
+            "receiver_id", "case_id", "clock", "kind", "period", name="uq_notify_outbox_message"
+        ),
         Index("ix_notify_outbox_status_next_attempt_at", "status", "next_attempt_at"),
     )
 

@@ -40,17 +40,30 @@ from screens.offline import failed_text
 from screens.words import COLUMN_WORDS, refusal_text
 
 COLUMNS = ("escalated", "team_formed", "plan_agreed", "mitigating", "resolved")
-ROLE_LABEL = {"engineer": "engineer", "executive": "executive",
-              "subscriber_rep": "subscriber rep"}
-PLAN_PARTS = (("assessment", "Technical assessment"), ("mitigation", "Mitigation strategies"),
-              ("resources", "Resource allocation"),
-              ("update_frequency", "Status update frequency"))
+ROLE_LABEL = {"engineer": "engineer", "executive": "executive", "subscriber_rep": "subscriber rep"}
+PLAN_PARTS = (
+    ("assessment", "Technical assessment"),
+    ("mitigation", "Mitigation strategies"),
+    ("resources", "Resource allocation"),
+    ("update_frequency", "Status update frequency"),
+)
 WIDE = 140  # from this width the five columns stand side by side
 CARD_LINES = 6  # lines per card in the wide layout (5 and a gap)
 
-KEYS = [("←→", "column"), ("↑↓", "card"), ("<>", "move"), ("a", "join"), ("x", "leave"),
-        ("e", "plan"), ("u", "update"), ("enter", "case"), ("pgup/dn", "detail"),
-        ("b", "bell"), ("r", "reload"), ("?", "keys")]
+KEYS = [
+    ("←→", "column"),
+    ("↑↓", "card"),
+    ("<>", "move"),
+    ("a", "join"),
+    ("x", "leave"),
+    ("e", "plan"),
+    ("u", "update"),
+    ("enter", "case"),
+    ("pgup/dn", "detail"),
+    ("b", "bell"),
+    ("r", "reload"),
+    ("?", "keys"),
+]
 
 
 def _t(value: Any, style: str = "") -> Text:
@@ -154,8 +167,11 @@ class BoardPane(Vertical, can_focus=True):
     def _store_ready(self) -> bool:
         """The store is open, and the queue (which comes first) is read."""
         app = self.app
-        return getattr(app, "store", None) is not None and \
-            getattr(app, "policy", None) is not None and getattr(app, "panes_ready", True)
+        return (
+            getattr(app, "store", None) is not None
+            and getattr(app, "policy", None) is not None
+            and getattr(app, "panes_ready", True)
+        )
 
     def refresh_data(self) -> None:
         """Re-read the board (a worker); the pane-registry hook."""
@@ -177,7 +193,9 @@ class BoardPane(Vertical, can_focus=True):
             with self.app.store.connection() as conn:
                 cards = load_board(conn, self.app.policy, at)
         except Exception as exc:  # database trouble: say so, keep what is shown
-            self.app.call_from_thread(self._read_done, None, at, f"cannot read the board: {fault_text(exc)}")
+            self.app.call_from_thread(
+                self._read_done, None, at, f"cannot read the board: {fault_text(exc)}"
+            )
             return
         self.app.call_from_thread(self._read_done, cards, at, None)
 
@@ -307,8 +325,9 @@ class BoardPane(Vertical, can_focus=True):
             if late:
                 line.append(f" · {late} update{'s' if late != 1 else ''} late", style="bold red")
             if short:
-                line.append(f" · {short} team{'s' if short != 1 else ''} incomplete",
-                            style="bold red")
+                line.append(
+                    f" · {short} team{'s' if short != 1 else ''} incomplete", style="bold red"
+                )
             line.append(f" · as of {self._when(self.at, full=True)}")
         else:
             for i, name in enumerate(COLUMNS):
@@ -430,7 +449,8 @@ class BoardPane(Vertical, can_focus=True):
                 return Text(
                     "No escalated incidents. An incident whose workaround or resolution target "
                     "is missed is escalated here (this console sweeps every few seconds).",
-                    style="dim")
+                    style="dim",
+                )
             return Text(f"No cards in {COLUMN_WORDS[COLUMNS[self.col]]}.", style="dim")
         head = self._detail_head(card)
         team = self._team(card)
@@ -469,28 +489,53 @@ class BoardPane(Vertical, can_focus=True):
 
     def _team(self, card: Any) -> RenderableType:
         team = card.team
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
-                  title_justify="left", title_style="bold", expand=False,
-                  title="War team")
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style="bold",
+            title_justify="left",
+            title_style="bold",
+            expand=False,
+            title="War team",
+        )
         for name in ("NAME", "ROLE", "JOINED", "LEFT"):
             t.add_column(name, no_wrap=True)
         for m in team.members:
             style = "dim" if m.left_at is not None else ""
-            t.add_row(_t(m.name, style), Text(ROLE_LABEL.get(m.role, m.role), style=style),
-                      Text(self._when(m.joined_at), style=style),
-                      Text(self._when(m.left_at) if m.left_at else "—", style=style))
+            t.add_row(
+                _t(m.name, style),
+                Text(ROLE_LABEL.get(m.role, m.role), style=style),
+                Text(self._when(m.joined_at), style=style),
+                Text(self._when(m.left_at) if m.left_at else "—", style=style),
+            )
         missing = team.missing_roles()
-        parts: list[RenderableType] = [t] if team.members else [
-            Text("War team", style="bold"), Text("  nobody yet (a: a member joins)", style="dim")]
+        parts: list[RenderableType] = (
+            [t]
+            if team.members
+            else [
+                Text("War team", style="bold"),
+                Text("  nobody yet (a: a member joins)", style="dim"),
+            ]
+        )
         if team.incomplete:
-            since = (f" since {self._when(team.incomplete_since)}"
-                     if team.incomplete_since is not None else "")
-            parts.append(Text(f"  ⚠ TEAM INCOMPLETE{since}: missing "
-                              + ", ".join(ROLE_LABEL[r] for r in missing)
-                              + " (a: a member joins)", style="bold red"))
+            since = (
+                f" since {self._when(team.incomplete_since)}"
+                if team.incomplete_since is not None
+                else ""
+            )
+            parts.append(
+                Text(
+                    f"  ⚠ TEAM INCOMPLETE{since}: missing "
+                    + ", ".join(ROLE_LABEL[r] for r in missing)
+                    + " (a: a member joins)",
+                    style="bold red",
+                )
+            )
         elif missing:
-            parts.append(Text("  missing: " + ", ".join(ROLE_LABEL[r] for r in missing),
-                              style="yellow"))
+            parts.append(
+                Text("  missing: " + ", ".join(ROLE_LABEL[r] for r in missing), style="yellow")
+            )
         return Group(*parts)
 
     def _plan(self, card: Any) -> RenderableType:
@@ -523,8 +568,9 @@ class BoardPane(Vertical, can_focus=True):
                 out.append(Padding(earlier, (0, 0, 0, 4)))
         draft = [p for (cid, p) in self.drafts if cid == card.case_id]
         if draft:
-            out.append(Text("  unsaved draft: " + ", ".join(draft) + " (e to retry)",
-                            style="yellow"))
+            out.append(
+                Text("  unsaved draft: " + ", ".join(draft) + " (e to retry)", style="yellow")
+            )
         return Group(*out)
 
     def _updates(self, card: Any) -> RenderableType:
@@ -532,15 +578,25 @@ class BoardPane(Vertical, can_focus=True):
         title = f"Status updates (every {hm(team.update_frequency)})"
         if not team.updates:
             return Group(Text(title, style="bold"), Text("  none yet (u: post one)", style="dim"))
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
-                  title=title, title_justify="left", title_style="bold", expand=True)
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style="bold",
+            title=title,
+            title_justify="left",
+            title_style="bold",
+            expand=True,
+        )
         t.add_column("WHEN", no_wrap=True)
         t.add_column("BY", no_wrap=True)
         t.add_column("", no_wrap=True)
         t.add_column("NOTE", ratio=1, overflow="fold")
         for u in reversed(team.updates):
-            late = Text(f"LATE +{hm(u.gap - team.update_frequency)}" if u.late else "on time",
-                        style="bold red" if u.late else "green")
+            late = Text(
+                f"LATE +{hm(u.gap - team.update_frequency)}" if u.late else "on time",
+                style="bold red" if u.late else "green",
+            )
             t.add_row(self._when(u.at), _t(u.by or ""), late, _t(u.note))
         return t
 
@@ -562,8 +618,9 @@ class BoardPane(Vertical, can_focus=True):
 
         now = clock.now()
         user = self.app.user
-        append_event(self.app.store, case_id, kind, at=now, by=user,
-                     data=data, recorded_at=now, actor=user)
+        append_event(
+            self.app.store, case_id, kind, at=now, by=user, data=data, recorded_at=now, actor=user
+        )
 
     def _written(self, case_id: str, message: str | None) -> None:
         """After a write (the app's thread): say so, re-read, let the queue know."""
@@ -582,8 +639,7 @@ class BoardPane(Vertical, can_focus=True):
             return None
         card = self.selected
         if card is None:
-            self._say(f"no card selected ({COLUMN_WORDS[COLUMNS[self.col]]} is empty)",
-                      error=True)
+            self._say(f"no card selected ({COLUMN_WORDS[COLUMNS[self.col]]} is empty)", error=True)
         return card
 
     def action_move(self, step: int) -> None:
@@ -610,8 +666,9 @@ class BoardPane(Vertical, can_focus=True):
         except Exception as exc:
             self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
             return
-        self.app.call_from_thread(self._written, case_id,
-                                  f"{case_id} moved to {COLUMN_WORDS[column]}")
+        self.app.call_from_thread(
+            self._written, case_id, f"{case_id} moved to {COLUMN_WORDS[column]}"
+        )
 
     def _modal(self, screen: Any, case_id: str) -> None:
         self.app.push_screen(screen, lambda message: self._written(case_id, message))
@@ -665,8 +722,10 @@ class BoardPane(Vertical, can_focus=True):
         current = {part: card.team.plan_text(part) for part, _ in PLAN_PARTS}
         if not current["update_frequency"]:
             current["update_frequency"] = hm(card.team.update_frequency).replace(":", "h") + "m"
-        self.app.push_screen(PlanPartPick(card.case_id, PLAN_PARTS, current),
-                             lambda part: self._edit_part(card.case_id, part, current))
+        self.app.push_screen(
+            PlanPartPick(card.case_id, PLAN_PARTS, current),
+            lambda part: self._edit_part(card.case_id, part, current),
+        )
 
     def _edit_part(self, cid: str, part: str | None, current: dict[str, str | None]) -> None:
         from screens.board_prompts import PlanEdit
@@ -689,14 +748,14 @@ class BoardPane(Vertical, can_focus=True):
 
         def done(message: str | None) -> None:
             if message is None and key in self.drafts:
-                self._say(f"{cid}: your {label.lower()} text is kept as a draft "
-                          "(e to retry)", error=True)
+                self._say(
+                    f"{cid}: your {label.lower()} text is kept as a draft (e to retry)", error=True
+                )
                 self._render_all()
             else:
                 self._written(cid, message)
 
-        self.app.push_screen(PlanEdit(cid, label, text, save, keep, draft=key in self.drafts),
-                             done)
+        self.app.push_screen(PlanEdit(cid, label, text, save, keep, draft=key in self.drafts), done)
 
     def action_post_update(self) -> None:
         from screens.board_prompts import UpdatePost
@@ -751,8 +810,10 @@ class CardList(Widget):
         rows = height if len(cards) <= height else max(1, height - 1)
         start = max(0, min(cur - rows // 2, len(cards) - rows))
         idw = min(12, max(len(c.case_id) for c in cards))
-        lines = [b.card_line(c, width, i + start == cur, idw)
-                 for i, c in enumerate(cards[start : start + rows])]
+        lines = [
+            b.card_line(c, width, i + start == cur, idw)
+            for i, c in enumerate(cards[start : start + rows])
+        ]
         if len(cards) > rows:
             more = Text(no_wrap=True, end="")
             more.append(f"  {cur + 1}/{len(cards)}", style="bold")
@@ -774,8 +835,9 @@ class CardList(Widget):
 class BoardColumn(Widget):
     """One column of the wide layout: a header and its cards, windowed around the cursor."""
 
-    def __init__(self, board: BoardPane, index: int, *, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(
+        self, board: BoardPane, index: int, *, id: str | None = None, classes: str | None = None
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.board = board
         self.index = index

@@ -32,8 +32,11 @@ from screens.words import refusal_text
 
 _CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
-ROLES = (("engineer", "support engineer"), ("executive", "executive"),
-         ("subscriber_rep", "subscriber representative"))
+ROLES = (
+    ("engineer", "support engineer"),
+    ("executive", "executive"),
+    ("subscriber_rep", "subscriber representative"),
+)
 
 
 def _input(**kw: Any) -> Input:
@@ -113,11 +116,18 @@ class MemberJoin(_BoardModal):
         with Vertical(classes="prompt"):
             yield Static(Text(f"Join {inert(self.case_id)}'s war team"), classes="prompt-title")
             yield _input(placeholder="name", id="member-name")
-            yield OptionList(*[Option(Text(f"{i + 1}  {label}"), id=role)
-                               for i, (role, label) in enumerate(ROLES)], id="member-role")
+            yield OptionList(
+                *[
+                    Option(Text(f"{i + 1}  {label}"), id=role)
+                    for i, (role, label) in enumerate(ROLES)
+                ],
+                id="member-role",
+            )
             yield self._error_box()
-            yield Static(Text("name, enter, then 1-3 or ↑↓ enter: role   ctrl+g/esc: cancel"),
-                         classes="prompt-help")
+            yield Static(
+                Text("name, enter, then 1-3 or ↑↓ enter: role   ctrl+g/esc: cancel"),
+                classes="prompt-help",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#member-name", Input).focus()
@@ -152,8 +162,9 @@ class MemberJoin(_BoardModal):
 class MemberLeave(_BoardModal):
     """A current member leaves the war team (their role history keeps the time)."""
 
-    def __init__(self, case_id: str, members: list[tuple[str, str]],
-                 save: Callable[[tuple[str, str]], str]) -> None:
+    def __init__(
+        self, case_id: str, members: list[tuple[str, str]], save: Callable[[tuple[str, str]], str]
+    ) -> None:
         super().__init__(save)
         self.case_id = case_id
         self.members = members
@@ -161,11 +172,16 @@ class MemberLeave(_BoardModal):
     def compose(self) -> ComposeResult:
         labels = dict(ROLES)
         with Vertical(classes="prompt"):
-            yield Static(Text(f"Who leaves {inert(self.case_id)}'s war team?"),
-                         classes="prompt-title")
-            yield OptionList(*[Option(Text(f"{inert(name)} — {labels.get(role, role)}"),
-                                      id=str(i)) for i, (name, role) in enumerate(self.members)],
-                             id="member-leave")
+            yield Static(
+                Text(f"Who leaves {inert(self.case_id)}'s war team?"), classes="prompt-title"
+            )
+            yield OptionList(
+                *[
+                    Option(Text(f"{inert(name)} — {labels.get(role, role)}"), id=str(i))
+                    for i, (name, role) in enumerate(self.members)
+                ],
+                id="member-leave",
+            )
             yield self._error_box()
             yield Static(Text("↑↓ enter: leaves   ctrl+g/esc: cancel"), classes="prompt-help")
 
@@ -188,8 +204,9 @@ class PlanPartPick(_BoardModal):
         Binding("f", "pick('update_frequency')", show=False),
     ]
 
-    def __init__(self, case_id: str, parts: tuple[tuple[str, str], ...],
-                 current: dict[str, str | None]) -> None:
+    def __init__(
+        self, case_id: str, parts: tuple[tuple[str, str], ...], current: dict[str, str | None]
+    ) -> None:
         super().__init__()
         self.case_id = case_id
         self.parts = parts
@@ -204,11 +221,13 @@ class PlanPartPick(_BoardModal):
             text.append(f"  {inert(now)}", style="dim")
             options.append(Option(text, id=part))
         with Vertical(classes="prompt"):
-            yield Static(Text(f"Edit {inert(self.case_id)}'s response plan"),
-                         classes="prompt-title")
+            yield Static(
+                Text(f"Edit {inert(self.case_id)}'s response plan"), classes="prompt-title"
+            )
             yield OptionList(*options, id="plan-part")
-            yield Static(Text("a/m/r/f or ↑↓ enter: edit   ctrl+g/esc: cancel"),
-                         classes="prompt-help")
+            yield Static(
+                Text("a/m/r/f or ↑↓ enter: edit   ctrl+g/esc: cancel"), classes="prompt-help"
+            )
 
     def on_mount(self) -> None:
         self.query_one(OptionList).focus()
@@ -226,8 +245,16 @@ class PlanEdit(_BoardModal):
 
     BINDINGS = [Binding("ctrl+s", "save", "Save", priority=True)]
 
-    def __init__(self, case_id: str, label: str, text: str, save: Callable[[str], str],
-                 keep: Callable[[str | None], None], *, draft: bool = False) -> None:
+    def __init__(
+        self,
+        case_id: str,
+        label: str,
+        text: str,
+        save: Callable[[str], str],
+        keep: Callable[[str | None], None],
+        *,
+        draft: bool = False,
+    ) -> None:
         super().__init__(save)
         self.case_id = case_id
         self.label = label
@@ -238,15 +265,21 @@ class PlanEdit(_BoardModal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt plan-edit"):
-            yield Static(Text(f"{inert(self.case_id)} · {self.label}"
-                              + ("  (your unsaved draft)" if self.draft else "")),
-                         classes="prompt-title")
+            yield Static(
+                Text(
+                    f"{inert(self.case_id)} · {self.label}"
+                    + ("  (your unsaved draft)" if self.draft else "")
+                ),
+                classes="prompt-title",
+            )
             area = TextArea(self.text, id="plan-text", soft_wrap=True, compact=True)
             area.cursor_blink = False
             yield area
             yield self._error_box()
-            yield Static(Text("ctrl+s: save   ctrl+g/esc: cancel (a refused text is kept)"),
-                         classes="prompt-help")
+            yield Static(
+                Text("ctrl+s: save   ctrl+g/esc: cancel (a refused text is kept)"),
+                classes="prompt-help",
+            )
 
     def on_mount(self) -> None:
         area = self.query_one(TextArea)

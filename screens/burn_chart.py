@@ -132,13 +132,16 @@ def chart_lines(d: BurnData, width: int, height: int = 5) -> list[Text]:
     first = datetime.fromtimestamp(d.start, d.tz).strftime("%Y-%m-%d")
     last = datetime.fromtimestamp(d.end - 1, d.tz).strftime("%Y-%m-%d")
     gap = max(1, cols - len(first) - len(last))
-    lines.append(Text(" " * label_w + first + " " * gap + last, no_wrap=True, overflow="crop",
-                      style="dim"))
+    lines.append(
+        Text(" " * label_w + first + " " * gap + last, no_wrap=True, overflow="crop", style="dim")
+    )
 
     legend = Text(no_wrap=True, overflow="ellipsis")
     legend.append(" " * label_w)
-    legend.append(f"▲ {datetime.fromtimestamp(now, d.tz):%d %b}  {FULL} used {hours(used)} h"
-                  f"  {LIMIT_CH} limit {hours(d.limit)} h")
+    legend.append(
+        f"▲ {datetime.fromtimestamp(now, d.tz):%d %b}  {FULL} used {hours(used)} h"
+        f"  {LIMIT_CH} limit {hours(d.limit)} h"
+    )
     if rate:
         legend.append(f"  {FORECAST_CH} forecast at {rate * 86400:.2f} h/day")
     lines.append(legend)
@@ -166,6 +169,8 @@ class BurnChart(Widget):
         return Text("\n").join(chart_lines(self.data, width, self.rows))
 
 
-def counted_points(entries: Sequence[tuple[int, float, bool, str]]) -> tuple[tuple[int, float], ...]:
+def counted_points(
+    entries: Sequence[tuple[int, float, bool, str]],
+) -> tuple[tuple[int, float], ...]:
     """(at, hours) of the entries the meter counts: query cases, not exempt."""
     return tuple((at, h) for at, h, exempt, ctype in entries if ctype == "query" and not exempt)

@@ -39,24 +39,51 @@ from screens.offline import failed_text
 from screens.words import done_text, event_details, event_label, refusal_text
 
 # Two lines at 80 columns; ``?`` lists every key in full (S/U: suspend/lift the SLA).
-KEYS = [("a", "ack"), ("w", "await"), ("s", "replied"), ("o", "workaround"),
-        ("f", "ETA"), ("u", "update"), ("t", "time"), ("l", "level"),
-        ("c", "reclass"), ("T", "take"), ("H", "hand over"), ("R", "resolve"), ("C", "close"),
-        ("O", "reopen"), ("S/U", "suspend"), (".", "more"), ("?", "keys"), ("q", "back")]
+KEYS = [
+    ("a", "ack"),
+    ("w", "await"),
+    ("s", "replied"),
+    ("o", "workaround"),
+    ("f", "ETA"),
+    ("u", "update"),
+    ("t", "time"),
+    ("l", "level"),
+    ("c", "reclass"),
+    ("T", "take"),
+    ("H", "hand over"),
+    ("R", "resolve"),
+    ("C", "close"),
+    ("O", "reopen"),
+    ("S/U", "suspend"),
+    (".", "more"),
+    ("?", "keys"),
+    ("q", "back"),
+]
 #: Below this width the clock table drops to its compact columns (the full ones need 80
 #: columns and a spare one for the scroll bar).
 NARROW = 82
 
 # The "more" menu (``.``): key, action id, label, and the case type it applies to.
-MORE = [("r", "change_request", "change request from this service request", "service_request"),
-        ("v", "confirm_vulnerability", "confirm the vulnerability: open a linked incident",
-         "security_report"),
-        ("s", "cr_status", "change-request status", "change_request"),
-        ("w", "awaiting_vendor", "awaiting the component's vendor", "incident"),
-        ("e", "vendor_responded", "the vendor responded", "incident"),
-        ("f", "attach", "attach a file", None)]
-TYPE_WORDS = {"incident": "incident", "query": "query", "security_report": "security report analysis",
-              "service_request": "service request", "change_request": "change request"}
+MORE = [
+    ("r", "change_request", "change request from this service request", "service_request"),
+    (
+        "v",
+        "confirm_vulnerability",
+        "confirm the vulnerability: open a linked incident",
+        "security_report",
+    ),
+    ("s", "cr_status", "change-request status", "change_request"),
+    ("w", "awaiting_vendor", "awaiting the component's vendor", "incident"),
+    ("e", "vendor_responded", "the vendor responded", "incident"),
+    ("f", "attach", "attach a file", None),
+]
+TYPE_WORDS = {
+    "incident": "incident",
+    "query": "query",
+    "security_report": "security report analysis",
+    "service_request": "service request",
+    "change_request": "change request",
+}
 TYPE_SHORT = {"service_request": "SR", "security_report": "SRA", "change_request": "CR"}
 
 
@@ -129,19 +156,40 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         # The deployment's facts in force at ``at`` (dated changes applied).
         dep = load_deployment(conn, row.deployment_id, at)
         sub = conn.execute(select(S).where(S.c.id == row.subscriber_id)).first()
-        terms = load_terms(conn, policy, [row.subscriber_id]).case(row.subscriber_id,
-                                                                  row.reported_at)
+        terms = load_terms(conn, policy, [row.subscriber_id]).case(
+            row.subscriber_id, row.reported_at
+        )
         links = load_links(conn, case_id)
         support = case_support(conn, row.deployment_id, at)
         attachments = list_attachments(conn, case_id)
         linked = links[0] + links[1]
-        types = {r.id: r.type for r in conn.execute(
-            select(C.c.id, C.c.type).where(C.c.id.in_(linked)))} if linked else {}
+        types = (
+            {r.id: r.type for r in conn.execute(select(C.c.id, C.c.type).where(C.c.id.in_(linked)))}
+            if linked
+            else {}
+        )
         from console.changes import case_flags
 
         flags = case_flags(conn, policy, row, ev, at)
-    return CaseData(row, ev, history, dep, sub, terms, links, at, support, attachments, types,
-                    late, without, flags, component, criterion, assignee)
+    return CaseData(
+        row,
+        ev,
+        history,
+        dep,
+        sub,
+        terms,
+        links,
+        at,
+        support,
+        attachments,
+        types,
+        late,
+        without,
+        flags,
+        component,
+        criterion,
+        assignee,
+    )
 
 
 def more_note(d: CaseData, aid: str, needs: str | None) -> str:
@@ -211,8 +259,9 @@ class CaseView(Screen[None]):
         Binding("full_stop", "more", "More"),
     ]
 
-    def __init__(self, case_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
-                 now: Any) -> None:
+    def __init__(
+        self, case_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Any
+    ) -> None:
         super().__init__()
         self.case_id = case_id
         self.store = store
@@ -261,7 +310,8 @@ class CaseView(Screen[None]):
             return
         if to_new_entry:
             self.call_after_refresh(
-                lambda: self.query_one("#case-body", VerticalScroll).scroll_end(animate=False))
+                lambda: self.query_one("#case-body", VerticalScroll).scroll_end(animate=False)
+            )
         self.data = data
         r, ev = data.row, data.eval
         head = Text(no_wrap=True, overflow="ellipsis")
@@ -301,18 +351,28 @@ class CaseView(Screen[None]):
             f = now.facts
             s = Text()
             s.append_text(_t(sub.name))
-            s.append(f" ({inert(sub.id)}) · {f.plan} · {f.coverage} · {now.tz_name}"
-                     f" · term {f.term_start}–{f.term_end}")
+            s.append(
+                f" ({inert(sub.id)}) · {f.plan} · {f.coverage} · {now.tz_name}"
+                f" · term {f.term_start}–{f.term_end}"
+            )
             if d.flags.get("subscriber_terminated") and f.terminated_at:
                 s.append(f" · TERMINATED {_local(f.terminated_at, self.tz)}", style="bold")
             t.add_row("Subscriber", s)
         for problem in d.flags.get("eligibility") or []:
-            t.add_row("Flagged", Text(f"not eligible under today's facts: {inert(problem)} "
-                                      "(open cases are flagged, not refused)", style="bold"))
+            t.add_row(
+                "Flagged",
+                Text(
+                    f"not eligible under today's facts: {inert(problem)} "
+                    "(open cases are flagged, not refused)",
+                    style="bold",
+                ),
+            )
         dep = d.deployment
         if dep is not None:
-            line = _t(f"{dep.id} · {dep.environment} · "
-                      f"{'managed' if dep.managed else 'not managed'} · {dep.product} {dep.version}")
+            line = _t(
+                f"{dep.id} · {dep.environment} · "
+                f"{'managed' if dep.managed else 'not managed'} · {dep.product} {dep.version}"
+            )
             if dep.components:
                 line.append_text(_t(" · third-party: " + ", ".join(dep.components)))
             t.add_row("Deployment", line)
@@ -365,9 +425,14 @@ class CaseView(Screen[None]):
                 if links.cell_len:
                     links.append("  ")
                 links.append(arrow, style="bold")
-                links.append_text(_t(", ".join(
-                    f"{c} ({TYPE_WORDS.get(d.link_types.get(c, ''), d.link_types.get(c, '?'))})"
-                    for c in sorted(ids))))
+                links.append_text(
+                    _t(
+                        ", ".join(
+                            f"{c} ({TYPE_WORDS.get(d.link_types.get(c, ''), d.link_types.get(c, '?'))})"
+                            for c in sorted(ids)
+                        )
+                    )
+                )
                 links.append(f" {how}", style="dim")
             t.add_row("Links", links)
         if ev.type == "change_request":
@@ -376,15 +441,19 @@ class CaseView(Screen[None]):
             cr = Text()
             path: tuple[str, ...] = CR_PATH
             if d.cr_status == "rejected":  # the steps it took, then rejected
-                taken = [(e.data or {}).get("status")
-                         for e in sorted(d.history, key=lambda e: (e.at, e.id))
-                         if e.kind == "cr_status"]
+                taken = [
+                    (e.data or {}).get("status")
+                    for e in sorted(d.history, key=lambda e: (e.at, e.id))
+                    if e.kind == "cr_status"
+                ]
                 path = (CR_PATH[0], *[t for t in taken if isinstance(t, str)])
             for i, st in enumerate(path):
                 if i:
                     cr.append(" → ", style="dim")
-                cr.append(f"[{st}]" if st == d.cr_status else st,
-                          style="bold" if st == d.cr_status else "dim")
+                cr.append(
+                    f"[{st}]" if st == d.cr_status else st,
+                    style="bold" if st == d.cr_status else "dim",
+                )
             nxt = cr_next_steps(d.cr_status)
             cr.append(f"  · next: {' or '.join(nxt)}" if nxt else "  · final", style="dim")
             if r.konneqt_initiated:
@@ -397,8 +466,10 @@ class CaseView(Screen[None]):
                     att.append("\n")
                 att.append(f"#{a.id} ", style="bold")
                 att.append_text(_t(a.name))
-                att.append(f" · {_size(a.size)} · sha256 {a.sha256[:12]}… · "
-                           f"{_local(a.added_at, self.tz, '%Y-%m-%d')}")
+                att.append(
+                    f" · {_size(a.size)} · sha256 {a.sha256[:12]}… · "
+                    f"{_local(a.added_at, self.tz, '%Y-%m-%d')}"
+                )
                 if a.added_by:
                     att.append_text(_t(f" by {a.added_by}"))
             t.add_row("Attachments", att)
@@ -411,29 +482,50 @@ class CaseView(Screen[None]):
             # A clock at its target outside covered hours: say when it breaches (policy §3).
             when = breaches_at(d.terms, d.eval, name, st)
             if when is not None:
-                parts.append(Text(f"⚠ {name} reached its target {_local(st.due, self.tz, '%a %d %b %H:%M')}"
-                                  f" as covered hours ended: it breaches "
-                                  f"{_local(when, self.tz, '%a %d %b %H:%M')}, when counting "
-                                  "resumes", style="bold"))
+                parts.append(
+                    Text(
+                        f"⚠ {name} reached its target {_local(st.due, self.tz, '%a %d %b %H:%M')}"
+                        f" as covered hours ended: it breaches "
+                        f"{_local(when, self.tz, '%a %d %b %H:%M')}, when counting "
+                        "resumes",
+                        style="bold",
+                    )
+                )
         if d.without_late is not None:
             # Policy §14: a case with late entries shows its clocks with and without them.
-            parts += [Text("Without the late entries (as before they were recorded):",
-                           style="italic"),
-                      self._clock_table(d.without_late.clocks, d.without_late, dues=False)]
+            parts += [
+                Text("Without the late entries (as before they were recorded):", style="italic"),
+                self._clock_table(d.without_late.clocks, d.without_late, dues=False),
+            ]
         return parts[0] if len(parts) == 1 else Group(*parts)
 
     def _clock_table(self, clocks: dict[str, Any], ev: Any = None, *, dues: bool = True) -> Table:
         """Every clock: state, counted/target, left, due. Below ``NARROW`` cells (60×20
         over SSH) the columns shorten so that each clock stays on one readable line."""
         narrow = (self.size.width or 80) < NARROW
-        t = Table(box=None, padding=(0, 1, 0, 0) if narrow else (0, 1), show_edge=False,
-                  header_style="bold", expand=False)
+        t = Table(
+            box=None,
+            padding=(0, 1, 0, 0) if narrow else (0, 1),
+            show_edge=False,
+            header_style="bold",
+            expand=False,
+        )
         if narrow:  # the time left and the target; counted = target - left
-            heads = (("CLOCK", {}), ("STATE", {}), ("LEFT", {"justify": "right"}),
-                     ("TARGET", {"justify": "right"}), ("DUE", {}))
+            heads = (
+                ("CLOCK", {}),
+                ("STATE", {}),
+                ("LEFT", {"justify": "right"}),
+                ("TARGET", {"justify": "right"}),
+                ("DUE", {}),
+            )
         else:
-            heads = (("CLOCK", {}), ("STATE", {}), ("COUNTED/TARGET", {"justify": "right"}),
-                     ("LEFT", {"justify": "right"}), ("DUE (local)", {}))
+            heads = (
+                ("CLOCK", {}),
+                ("STATE", {}),
+                ("COUNTED/TARGET", {"justify": "right"}),
+                ("LEFT", {"justify": "right"}),
+                ("DUE (local)", {}),
+            )
         for name, kw in heads:
             t.add_column(name, no_wrap=True, **kw)
         if not clocks:
@@ -453,20 +545,33 @@ class CaseView(Screen[None]):
             due = _local(st.due, self.tz, fmt) if st.due and dues else ""
             label = state_label(st.state, paused_for(ev, name) if ev is not None else None)
             if narrow:
-                label = (STATE_MARK.get(st.state, "") + label).replace("paused (vendor)",
-                                                                       "vendor")
+                label = (STATE_MARK.get(st.state, "") + label).replace("paused (vendor)", "vendor")
             if narrow:
                 mark = "!" if st.breached else " "
-                t.add_row(Text(mark + name, style=style), label, Text(left, style=style),
-                          target, due)
+                t.add_row(
+                    Text(mark + name, style=style), label, Text(left, style=style), target, due
+                )
                 continue
-            t.add_row(Text(mark + name, style=style), label, f"{hm(st.elapsed)} / {target}",
-                      Text(left, style=style), due)
+            t.add_row(
+                Text(mark + name, style=style),
+                label,
+                f"{hm(st.elapsed)} / {target}",
+                Text(left, style=style),
+                due,
+            )
         return t
 
     def _history(self, d: CaseData) -> Table:
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold",
-                  title="History", title_justify="left", title_style="bold", expand=True)
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style="bold",
+            title="History",
+            title_justify="left",
+            title_style="bold",
+            expand=True,
+        )
         t.add_column("WHEN (local)", no_wrap=True)
         t.add_column("EVENT", no_wrap=True)
         t.add_column("BY", no_wrap=True)
@@ -479,8 +584,13 @@ class CaseView(Screen[None]):
                 cleared = ", ".join(d.late[e.id]) or "no breach"
                 kind = Text.assemble(kind, (" LATE", "bold reverse"))
                 details = Text.assemble(
-                    (f"recorded {_local(e.recorded_at, self.tz, '%d %b %H:%M')}, cleared "
-                     f"{cleared}; ", "bold"), details)
+                    (
+                        f"recorded {_local(e.recorded_at, self.tz, '%d %b %H:%M')}, cleared "
+                        f"{cleared}; ",
+                        "bold",
+                    ),
+                    details,
+                )
             t.add_row(_local(e.at, self.tz, "%d %b %H:%M"), kind, _t(e.by or ""), details)
         return t
 
@@ -508,9 +618,15 @@ class CaseView(Screen[None]):
             if note is not None:
                 self.record(kind, {"note": note or None})
 
-        self.app.push_screen(TextPrompt(f"{verb} case {self.case_id}?", ok=verb.lower(),
-                                        hint="a note for the history (optional)",
-                                        placeholder="optional note"), done)
+        self.app.push_screen(
+            TextPrompt(
+                f"{verb} case {self.case_id}?",
+                ok=verb.lower(),
+                hint="a note for the history (optional)",
+                placeholder="optional note",
+            ),
+            done,
+        )
 
     def action_fix_eta(self) -> None:
         """``f``: the fix ETA agreed with the subscriber, in the operator's zone; it is kept
@@ -523,7 +639,8 @@ class CaseView(Screen[None]):
 
         now = self._now()
         tomorrow = (datetime.fromtimestamp(now, self.tz) + timedelta(days=1)).replace(
-            hour=17, minute=0)
+            hour=17, minute=0
+        )
 
         def check(text: str) -> str | None:
             try:
@@ -539,10 +656,17 @@ class CaseView(Screen[None]):
                 when = parse_local(text, self.tz, self._now())
                 self.record("fix_eta_agreed", {"eta": format_instant(when)})
 
-        self.app.push_screen(TextPrompt(
-            f"Fix ETA agreed for {self.case_id}: when is the fix due? (your zone, "
-            "YYYY-MM-DD HH:MM)", value=tomorrow.strftime(LOCAL), required="the ETA is needed",
-            ok="record", check=check), done)
+        self.app.push_screen(
+            TextPrompt(
+                f"Fix ETA agreed for {self.case_id}: when is the fix due? (your zone, "
+                "YYYY-MM-DD HH:MM)",
+                value=tomorrow.strftime(LOCAL),
+                required="the ETA is needed",
+                ok="record",
+                check=check,
+            ),
+            done,
+        )
 
     # -- assignment (policy §10) ------------------------------------------------------------
 
@@ -561,8 +685,10 @@ class CaseView(Screen[None]):
             if ok:
                 self.record("assigned", {"to": self.user})
 
-        self.app.push_screen(ConfirmPrompt(f"{self.case_id} is assigned to {held}: take it "
-                                           "over?", yes="take it"), done)
+        self.app.push_screen(
+            ConfirmPrompt(f"{self.case_id} is assigned to {held}: take it over?", yes="take it"),
+            done,
+        )
 
     def action_hand_over(self) -> None:
         """``H``: hand the case over to another engineer (their login; empty: unassign)."""
@@ -601,9 +727,15 @@ class CaseView(Screen[None]):
         hint = "engineers: " + ", ".join(inert(n) for n in others[:12]) if others else ""
         if len(others) > 12:
             hint += f" … ({len(others)})"
-        self.app.push_screen(TextPrompt(f"Hand {self.case_id} over to ({now}; a login name, "
-                                        "empty: unassign)", ok="hand over", hint=hint,
-                                        placeholder="login name"), done)
+        self.app.push_screen(
+            TextPrompt(
+                f"Hand {self.case_id} over to ({now}; a login name, empty: unassign)",
+                ok="hand over",
+                hint=hint,
+                placeholder="login name",
+            ),
+            done,
+        )
 
     def action_awaiting(self) -> None:
         from screens.prompts import TextPrompt
@@ -612,7 +744,9 @@ class CaseView(Screen[None]):
             if note is not None:
                 self.record("awaiting_subscriber", {"note": note or None})
 
-        self.app.push_screen(TextPrompt("Awaiting the subscriber: what is needed? (optional)"), done)
+        self.app.push_screen(
+            TextPrompt("Awaiting the subscriber: what is needed? (optional)"), done
+        )
 
     def action_status_update(self) -> None:
         from screens.prompts import TextPrompt
@@ -654,10 +788,16 @@ class CaseView(Screen[None]):
 
             from console.rules.lifecycle import link_problem
 
-            self.app.push_screen(TextPrompt(
-                "L4: the link to the product update or documentation fix (https://…)",
-                required="a link is needed (http:// or https://)", check=link_problem,
-                ok="move to L4", placeholder="https://"), linked)
+            self.app.push_screen(
+                TextPrompt(
+                    "L4: the link to the product update or documentation fix (https://…)",
+                    required="a link is needed (http:// or https://)",
+                    check=link_problem,
+                    ok="move to L4",
+                    placeholder="https://",
+                ),
+                linked,
+            )
 
         current = self.data.eval.level if self.data else "L1"
         self.app.push_screen(LevelPrompt(current), chosen)
@@ -705,8 +845,9 @@ class CaseView(Screen[None]):
             if aid:
                 getattr(self, f"more_{aid}")()
 
-        self.app.push_screen(ChoiceMenu(f"More on {self.case_id} ({TYPE_WORDS.get(ctype, ctype)})",
-                                        choices), chosen)
+        self.app.push_screen(
+            ChoiceMenu(f"More on {self.case_id} ({TYPE_WORDS.get(ctype, ctype)})", choices), chosen
+        )
 
     def more_change_request(self) -> None:
         from screens.prompts import TextPrompt
@@ -716,8 +857,12 @@ class CaseView(Screen[None]):
                 self.governance("change_request", {"title": title})
 
         title = " ".join(self.data.row.title.split()) if self.data else ""
-        self.app.push_screen(TextPrompt(f"Change request from {self.case_id}: its title",
-                                        value=inert(title), required=True), done)
+        self.app.push_screen(
+            TextPrompt(
+                f"Change request from {self.case_id}: its title", value=inert(title), required=True
+            ),
+            done,
+        )
 
     def more_confirm_vulnerability(self) -> None:
         from screens.governance_prompts import ChoiceMenu
@@ -725,9 +870,16 @@ class CaseView(Screen[None]):
         from screens.wizard_model import PRIORITY_LABELS
 
         # The policy's own names, as the wizard shows them (policy §9).
-        prios = [(p[1], p, PRIORITY_LABELS[p] + (" (managed deployments, enterprise plan)"
-                                                 if p == "P0" else ""), "")
-                 for p in ("P0", "P1", "P2", "P3")]
+        prios = [
+            (
+                p[1],
+                p,
+                PRIORITY_LABELS[p]
+                + (" (managed deployments, enterprise plan)" if p == "P0" else ""),
+                "",
+            )
+            for p in ("P0", "P1", "P2", "P3")
+        ]
         sra_title = " ".join(self.data.row.title.split()) if self.data else ""
 
         def titled(priority: str, title: str | None) -> None:
@@ -737,12 +889,22 @@ class CaseView(Screen[None]):
         def chosen(priority: str | None) -> None:
             if priority:
                 self.app.push_screen(
-                    TextPrompt(f"Confirm the vulnerability: title of the {priority} incident",
-                               value=inert(f"Confirmed vulnerability: {sra_title}"),
-                               required=True), lambda t: titled(priority, t))
+                    TextPrompt(
+                        f"Confirm the vulnerability: title of the {priority} incident",
+                        value=inert(f"Confirmed vulnerability: {sra_title}"),
+                        required=True,
+                    ),
+                    lambda t: titled(priority, t),
+                )
 
-        self.app.push_screen(ChoiceMenu(f"Confirm the vulnerability of {self.case_id}: the "
-                                        "incident's priority", prios, current="P2"), chosen)
+        self.app.push_screen(
+            ChoiceMenu(
+                f"Confirm the vulnerability of {self.case_id}: the incident's priority",
+                prios,
+                current="P2",
+            ),
+            chosen,
+        )
 
     def more_cr_status(self) -> None:
         from console.rules.lifecycle import cr_next_steps
@@ -753,8 +915,9 @@ class CaseView(Screen[None]):
         now = self.data.cr_status
         later = cr_next_steps(now)  # one step at a time (policy §5)
         if not later:
-            self._say(f"change request {self.case_id} is {now} (final): nothing follows",
-                      error=True)
+            self._say(
+                f"change request {self.case_id} is {now} (final): nothing follows", error=True
+            )
             return
         choices = [(str(i + 1), st, st, "") for i, st in enumerate(later)]
 
@@ -762,8 +925,9 @@ class CaseView(Screen[None]):
             if status:
                 self.record("cr_status", {"status": status})
 
-        self.app.push_screen(ChoiceMenu(f"Change request {self.case_id} is {now}: move it to",
-                                        choices), chosen)
+        self.app.push_screen(
+            ChoiceMenu(f"Change request {self.case_id} is {now}: move it to", choices), chosen
+        )
 
     def more_awaiting_vendor(self) -> None:
         from screens.prompts import TextPrompt
@@ -773,8 +937,12 @@ class CaseView(Screen[None]):
                 self.record("awaiting_vendor", {"note": note or None})
 
         comp = self.data.component if self.data else None
-        self.app.push_screen(TextPrompt(f"Awaiting the vendor of {inert(comp or '?')}: what was "
-                                        "asked of it? (optional)"), done)
+        self.app.push_screen(
+            TextPrompt(
+                f"Awaiting the vendor of {inert(comp or '?')}: what was asked of it? (optional)"
+            ),
+            done,
+        )
 
     def more_vendor_responded(self) -> None:
         self.record("vendor_responded", {})
@@ -786,8 +954,14 @@ class CaseView(Screen[None]):
             if path:
                 self.governance("attach", {"path": path})
 
-        self.app.push_screen(TextPrompt("Attach a file: its path (name, size and sha256 are "
-                                        "recorded; the file is not copied)", required=True), done)
+        self.app.push_screen(
+            TextPrompt(
+                "Attach a file: its path (name, size and sha256 are "
+                "recorded; the file is not copied)",
+                required=True,
+            ),
+            done,
+        )
 
     @work(thread=True, exclusive=True, group="case-write")
     def governance(self, what: str, args: dict[str, Any]) -> None:
@@ -800,25 +974,37 @@ class CaseView(Screen[None]):
             if what == "change_request":
                 from console.links import create_change_request
 
-                new = create_change_request(self.store, sr_id=self.case_id,
-                                            title=args["title"], at=now, by=self.user,
-                                            recorded_at=now)
+                new = create_change_request(
+                    self.store,
+                    sr_id=self.case_id,
+                    title=args["title"],
+                    at=now,
+                    by=self.user,
+                    recorded_at=now,
+                )
                 message = f"change request {new} opened, linked to {self.case_id}"
             elif what == "confirm_vulnerability":
                 from console.links import confirm_vulnerability
 
-                res = confirm_vulnerability(self.store, self.case_id,
-                                            priority=args["priority"], title=args["title"],
-                                            at=now, by=self.user, recorded_at=now,
-                                            actor=self.user)
+                res = confirm_vulnerability(
+                    self.store,
+                    self.case_id,
+                    priority=args["priority"],
+                    title=args["title"],
+                    at=now,
+                    by=self.user,
+                    recorded_at=now,
+                    actor=self.user,
+                )
                 new = res.incident_id
-                message = (f"vulnerability confirmed: incident {new} ({args['priority']}) "
-                           f"opened, linked to {self.case_id}")
+                message = (
+                    f"vulnerability confirmed: incident {new} ({args['priority']}) "
+                    f"opened, linked to {self.case_id}"
+                )
             else:
                 from console.attachments import add_attachment
 
-                info = add_attachment(self.store, self.case_id, args["path"], by=self.user,
-                                      at=now)
+                info = add_attachment(self.store, self.case_id, args["path"], by=self.user, at=now)
                 message = f"attached {info.name} (#{info.id}, {_size(info.size)})"
         except Refused as exc:
             self.app.call_from_thread(self._say, refusal_text(exc), error=True)
@@ -846,8 +1032,12 @@ class CaseView(Screen[None]):
                 if opener is not None:
                     opener(case_id)
 
-        self.app.push_screen(ConfirmPrompt(f"Incident {case_id} opened, linked to "
-                                           f"{self.case_id}. Open it now?", yes="open it"), done)
+        self.app.push_screen(
+            ConfirmPrompt(
+                f"Incident {case_id} opened, linked to {self.case_id}. Open it now?", yes="open it"
+            ),
+            done,
+        )
 
     @work(thread=True, exclusive=True, group="case-write")
     def record(self, kind: str, data: dict[str, Any]) -> None:
@@ -856,15 +1046,26 @@ class CaseView(Screen[None]):
         now = self._now()
         version = self.data.row.version if self.data is not None else None
         try:
-            append_event(self.store, self.case_id, kind, at=now, by=self.user,
-                         data=data, recorded_at=now, expected_version=version, actor=self.user)
+            append_event(
+                self.store,
+                self.case_id,
+                kind,
+                at=now,
+                by=self.user,
+                data=data,
+                recorded_at=now,
+                expected_version=version,
+                actor=self.user,
+            )
         except Conflict as exc:
             # Keep what the operator entered (a note, hours) to apply again on the fresh case.
             self.pending_retry = (kind, data)
             kept = " (your input is kept)" if data else ""
             self.app.call_from_thread(
-                self._say, f"nothing written: {exc}. Press A to apply your "
-                f"{event_label(kind)}{kept} again.", error=True)
+                self._say,
+                f"nothing written: {exc}. Press A to apply your {event_label(kind)}{kept} again.",
+                error=True,
+            )
             self.reload()
             return
         except Refused as exc:
@@ -876,8 +1077,11 @@ class CaseView(Screen[None]):
         try:
             data_now = load_case(self.store, self.policy, self.case_id, self._now())
         except Exception as exc:  # written, but the database went away just after
-            self.app.call_from_thread(self._say, f"{done_text(kind, data, user=self.user)}; "
-                                      f"cannot read the case again: {fault_text(exc)}")
+            self.app.call_from_thread(
+                self._say,
+                f"{done_text(kind, data, user=self.user)}; "
+                f"cannot read the case again: {fault_text(exc)}",
+            )
             return
         self.app.call_from_thread(self._show, data_now, True)
         self.app.call_from_thread(self._say, done_text(kind, data, user=self.user))

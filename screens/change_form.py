@@ -47,8 +47,9 @@ class ChangeForm(ModalScreen[str | None]):
         Binding("ctrl+g", "cancel", "Cancel"),
     ]
 
-    def __init__(self, subscriber: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
-                 now: Any) -> None:
+    def __init__(
+        self, subscriber: str, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Any
+    ) -> None:
         super().__init__()
         self.subscriber = subscriber
         self.store, self.policy, self.user, self.tz, self._now = store, policy, user, tz, now
@@ -59,19 +60,33 @@ class ChangeForm(ModalScreen[str | None]):
         from console.changes import FORM_KINDS
 
         with Vertical(classes="change"):
-            yield Static(Text(f"Change {inert(self.subscriber)}: a dated record, never the past",
-                              style="bold"), classes="change-title")
-            yield OptionList(*[Option(Text(label), id=kind) for kind, label, _ in FORM_KINDS],
-                             id="change-kind")
+            yield Static(
+                Text(
+                    f"Change {inert(self.subscriber)}: a dated record, never the past", style="bold"
+                ),
+                classes="change-title",
+            )
+            yield OptionList(
+                *[Option(Text(label), id=kind) for kind, label, _ in FORM_KINDS], id="change-kind"
+            )
             yield Static(id="change-hint", classes="change-help")
             yield _input(placeholder="new value (tab: next)", id="change-value")
-            yield Static(Text("effective, in your zone (YYYY-MM-DD HH:MM):"), classes="change-label")
-            yield _input(value=datetime.fromtimestamp(self._now(), self.tz).strftime(LOCAL),
-                         id="change-effective")
+            yield Static(
+                Text("effective, in your zone (YYYY-MM-DD HH:MM):"), classes="change-label"
+            )
+            yield _input(
+                value=datetime.fromtimestamp(self._now(), self.tz).strftime(LOCAL),
+                id="change-effective",
+            )
             yield _input(placeholder="reason (required)", id="change-reason")
             yield Static(id="change-preview", classes="change-preview")
-            yield Static(Text("tab: next field   enter: preview, then enter again to record   "
-                              "ctrl+g/esc: cancel"), classes="change-help")
+            yield Static(
+                Text(
+                    "tab: next field   enter: preview, then enter again to record   "
+                    "ctrl+g/esc: cancel"
+                ),
+                classes="change-help",
+            )
 
     def on_mount(self) -> None:
         kinds = self.query_one("#change-kind", OptionList)
@@ -118,7 +133,9 @@ class ChangeForm(ModalScreen[str | None]):
         try:
             local = datetime.strptime(raw, LOCAL).replace(tzinfo=self.tz)
         except ValueError:
-            raise ValueError(f"effective: write YYYY-MM-DD HH:MM in your zone, not {raw!r}") from None
+            raise ValueError(
+                f"effective: write YYYY-MM-DD HH:MM in your zone, not {raw!r}"
+            ) from None
         ts = int(local.timestamp())
         now = self._now()
         return None if ts <= now < ts + 60 else ts
@@ -162,8 +179,14 @@ class ChangeForm(ModalScreen[str | None]):
                 terms = load_terms(conn, self.policy, [self.subscriber])
                 current = terms[self.subscriber].at(effective)
                 facts = form_facts(kind, value, current, effective)
-                at, effects = preview(conn, self.policy, self.subscriber, facts,
-                                      effective_at=effective, now=self._now())
+                at, effects = preview(
+                    conn,
+                    self.policy,
+                    self.subscriber,
+                    facts,
+                    effective_at=effective,
+                    now=self._now(),
+                )
         except Refused as exc:
             self.app.call_from_thread(self._done_busy, Text("✖ " + inert(str(exc)), style="bold"))
             return
@@ -184,10 +207,16 @@ class ChangeForm(ModalScreen[str | None]):
                 words = e.words
                 mark = "! " if words in ("breaches", "appears breached") else "  "
                 target = ""
-                if e.before is not None and e.after is not None and e.before.target != e.after.target:
+                if (
+                    e.before is not None
+                    and e.after is not None
+                    and e.before.target != e.after.target
+                ):
                     target = f" (target {hm(e.before.target)} → {hm(e.after.target)})"
-                out.append(f"{mark}{inert(e.case_id)} {e.clock}: {words}{target}\n",
-                           style="bold" if mark.strip() else "")
+                out.append(
+                    f"{mark}{inert(e.case_id)} {e.clock}: {words}{target}\n",
+                    style="bold" if mark.strip() else "",
+                )
             if len(effects) > PREVIEW_LINES:
                 out.append(f"  … and {len(effects) - PREVIEW_LINES} more\n")
         out.append("enter again to record it", style="bold reverse")
@@ -207,11 +236,19 @@ class ChangeForm(ModalScreen[str | None]):
         if kind == "terminate":  # the termination instant is the effective one
             facts = dict(facts, terminated_at=format_instant(effective))
         try:
-            change_subscriber(self.store, self.subscriber, facts, effective_at=effective,
-                              reason=reason, actor=self.user, recorded_at=now)
+            change_subscriber(
+                self.store,
+                self.subscriber,
+                facts,
+                effective_at=effective,
+                reason=reason,
+                actor=self.user,
+                recorded_at=now,
+            )
         except Refused as exc:
             self.app.call_from_thread(
-                self._done_busy, Text("✖ " + inert(refusal_text(exc)), style="bold"))
+                self._done_busy, Text("✖ " + inert(refusal_text(exc)), style="bold")
+            )
             return
         except Exception as exc:
             self.app.call_from_thread(self._done_busy, Text(f"✖ not recorded: {inert(str(exc))}"))

@@ -77,16 +77,33 @@ def sweep_in_child(store: Any, at: int) -> tuple[list[Any], int | None]:
 
     env = dict(os.environ, SUPPORT_CONSOLE_DB=store.url)
     proc = subprocess.run(
-        [sys.executable, "-m", "console", "sweep", "--at", format_instant(at) or "", "--json",
-         "--no-notify"],  # notifying is cron's and ``notify --follow``'s, never a console's
-        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=900,
-        preexec_fn=_lower_priority if os.name == "posix" else None)
+        [
+            sys.executable,
+            "-m",
+            "console",
+            "sweep",
+            "--at",
+            format_instant(at) or "",
+            "--json",
+            "--no-notify",
+        ],  # notifying is cron's and ``notify --follow``'s, never a console's
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=900,
+        preexec_fn=_lower_priority if os.name == "posix" else None,
+    )
     if proc.returncode != 0:
         lines = (proc.stderr or "").strip().splitlines()
-        raise RuntimeError(lines[-1] if lines else f"support-console sweep exited {proc.returncode}")
+        raise RuntimeError(
+            lines[-1] if lines else f"support-console sweep exited {proc.returncode}"
+        )
     out = json.loads(proc.stdout)
-    made = [Escalated(e["case"], e["missed"], parse_instant(e["escalated_at"]))
-            for e in out["escalated"]]
+    made = [
+        Escalated(e["case"], e["missed"], parse_instant(e["escalated_at"]))
+        for e in out["escalated"]
+    ]
     return made, parse_instant(out["next_due"]) if out["next_due"] else None
 
 
@@ -122,10 +139,14 @@ def board_signature(conn: Any) -> tuple[int, int, int]:
     such event id). Read through case_state's ``listed`` index: closed history is not."""
     from sqlalchemy import text
 
-    n_esc, n_ev, last = conn.execute(text(
-        "SELECT COUNT(DISTINCT s.case_id), COUNT(e.id), COALESCE(MAX(e.id), 0) "
-        "FROM case_state s JOIN case_event e ON e.case_id = s.case_id "
-        "WHERE s.listed = :t AND s.escalated = :t"), {"t": True}).one()
+    n_esc, n_ev, last = conn.execute(
+        text(
+            "SELECT COUNT(DISTINCT s.case_id), COUNT(e.id), COALESCE(MAX(e.id), 0) "
+            "FROM case_state s JOIN case_event e ON e.case_id = s.case_id "
+            "WHERE s.listed = :t AND s.escalated = :t"
+        ),
+        {"t": True},
+    ).one()
     return int(n_esc), int(n_ev), int(last)
 
 
@@ -133,8 +154,12 @@ def listed_escalated_ids(conn: Any) -> set[str]:
     """The escalated cases still listed (a new escalation always is)."""
     from sqlalchemy import text
 
-    return {r[0] for r in conn.execute(text(
-        "SELECT case_id FROM case_state WHERE listed = :t AND escalated = :t"), {"t": True})}
+    return {
+        r[0]
+        for r in conn.execute(
+            text("SELECT case_id FROM case_state WHERE listed = :t AND escalated = :t"), {"t": True}
+        )
+    }
 
 
 class EscalationWatch:
@@ -160,9 +185,11 @@ class EscalationWatch:
             return True
         if at - self.swept_at < SWEEP_COST_FACTOR * self.sweep_cost:
             return False
-        return (event_id != self.swept_event_id
-                or (self.next_due is not None and at >= self.next_due)
-                or at - self.swept_at >= SWEEP_BACKSTOP)
+        return (
+            event_id != self.swept_event_id
+            or (self.next_due is not None and at >= self.next_due)
+            or at - self.swept_at >= SWEEP_BACKSTOP
+        )
 
     # -- the check (a worker thread; no Textual here) ---------------------------------------
 
@@ -181,8 +208,11 @@ class EscalationWatch:
             if self.seen is None:
                 self.seen = listed_escalated_ids(conn)
             event_id = conn.execute(select(func.max(E.c.id))).scalar()
-        if (self.last is not None and event_id == self.seen_event_id
-                and not self.sweep_due(at, event_id)):
+        if (
+            self.last is not None
+            and event_id == self.seen_event_id
+            and not self.sweep_due(at, event_id)
+        ):
             # Nothing written since the last check and no escalation can be due: done (an
             # idle console costs one indexed query per beat).
             result = CheckResult([], 0, False, at)
@@ -205,11 +235,19 @@ class EscalationWatch:
                 chunk = fresh[i : i + 900]
                 rows = conn.execute(
                     select(ESC.c.case_id, ESC.c.subscriber_id, ESC.c.missed, C.c.priority)
-                    .join(C, C.c.id == ESC.c.case_id).where(ESC.c.case_id.in_(chunk)))
+                    .join(C, C.c.id == ESC.c.case_id)
+                    .where(ESC.c.case_id.in_(chunk))
+                )
                 events = load_events(conn, chunk)
-                new.extend(NewEscalation(r.case_id, r.subscriber_id,
-                                         _priority(r.priority, events.get(r.case_id, [])), r.missed)
-                           for r in rows)
+                new.extend(
+                    NewEscalation(
+                        r.case_id,
+                        r.subscriber_id,
+                        _priority(r.priority, events.get(r.case_id, [])),
+                        r.missed,
+                    )
+                    for r in rows
+                )
             signature = board_signature(conn)
         new.sort(key=lambda n: n.case_id)
         changed = signature != self.signature
@@ -234,8 +272,13 @@ class EscalationWatch:
             if header is not None:
                 header.set_state(escalated=header.escalated + len(result.new))
             if self.announced:
-                app.notify(notification_text(result.new), title=notification_title(result.new),
-                           severity="warning", timeout=NOTICE_SECONDS, markup=False)
+                app.notify(
+                    notification_text(result.new),
+                    title=notification_title(result.new),
+                    severity="warning",
+                    timeout=NOTICE_SECONDS,
+                    markup=False,
+                )
             if self.bell:
                 app.bell()
         self.announced = True
@@ -265,8 +308,7 @@ def notification_text(new: list[NewEscalation]) -> str:
     if len(new) == 1:
         n = new[0]
         missed = "escalated by hand" if n.missed == "manual" else f"{n.missed} missed"
-        return (inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}: {missed}")
-                + "\n2: the board")
+        return inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}: {missed}") + "\n2: the board"
     lines = [inert(f"{n.case_id} {n.priority or '-'} {n.subscriber}") for n in new[:SHOWN]]
     more = f"and {len(new) - SHOWN} more · " if len(new) > SHOWN else ""
     lines.append(f"{more}2: the board")
@@ -304,14 +346,17 @@ def run_check(app: Any) -> None:
             try:
                 result = watch.check(app.store)
             except Exception as exc:  # database unreachable or locked: say so on the board
-                result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {fault_text(exc)}")
+                result = CheckResult(
+                    at=clock.now(), error=f"escalation sweep failed: {fault_text(exc)}"
+                )
             if app.is_running:
                 app.call_from_thread(watch.announce, app, result)
         finally:
             watch._running.release()
 
-    app.run_worker(work, thread=True, group="escalation-watch", exit_on_error=False,
-                   name="escalation-watch")
+    app.run_worker(
+        work, thread=True, group="escalation-watch", exit_on_error=False, name="escalation-watch"
+    )
 
 
 def start_watch(app: Any, every: float = INTERVAL) -> EscalationWatch:

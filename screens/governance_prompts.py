@@ -44,8 +44,9 @@ class ChoiceMenu(_Modal):
     """Pick one of a few lettered choices: ``(key, id, label, note)``. A choice with a
     note that starts with ``"✖"`` is shown but not available (the note says why)."""
 
-    def __init__(self, title: str, choices: list[tuple[str, str, str, str]], *,
-                 current: str | None = None) -> None:
+    def __init__(
+        self, title: str, choices: list[tuple[str, str, str, str]], *, current: str | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.choices = choices
@@ -97,8 +98,9 @@ class DatesPrompt(_Modal):
     """A product version's release and discontinuation-notice dates (YYYY-MM-DD; an
     empty notice: none). Returns ``(released, notice)``."""
 
-    def __init__(self, product: str, version: str, released: date | None,
-                 notice: date | None) -> None:
+    def __init__(
+        self, product: str, version: str, released: date | None, notice: date | None
+    ) -> None:
         super().__init__()
         self.product = product
         self.version = version
@@ -107,18 +109,23 @@ class DatesPrompt(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="gov"):
-            yield Static(Text(f"Support dates of {inert(self.product)} {inert(self.version)}"),
-                         classes="gov-title")
+            yield Static(
+                Text(f"Support dates of {inert(self.product)} {inert(self.version)}"),
+                classes="gov-title",
+            )
             yield Static(Text("released (YYYY-MM-DD)"), classes="gov-label")
             yield _input(self.released.isoformat() if self.released else "", "gov-released")
-            yield Static(Text("discontinuation notice (YYYY-MM-DD, empty: none)"),
-                         classes="gov-label")
+            yield Static(
+                Text("discontinuation notice (YYYY-MM-DD, empty: none)"), classes="gov-label"
+            )
             yield _input(self.notice.isoformat() if self.notice else "", "gov-notice")
             yield Static(id="gov-error", classes="gov-error")
-            yield Static(Text("end of support = max(release + 3 y, notice + 1 y)"),
-                         classes="gov-help")
-            yield Static(Text("tab: next field   enter: save   ctrl+g/esc: cancel"),
-                         classes="gov-help")
+            yield Static(
+                Text("end of support = max(release + 3 y, notice + 1 y)"), classes="gov-help"
+            )
+            yield Static(
+                Text("tab: next field   enter: save   ctrl+g/esc: cancel"), classes="gov-help"
+            )
 
     def on_mount(self) -> None:
         self.query_one("#gov-released", Input).focus()
@@ -162,8 +169,9 @@ class CaseListPrompt(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="gov gov-wide"):
-            yield Static(Text(inert(self.title_text), no_wrap=True, overflow="ellipsis"),
-                         classes="gov-title")
+            yield Static(
+                Text(inert(self.title_text), no_wrap=True, overflow="ellipsis"), classes="gov-title"
+            )
             width = max(20, min(100, self.app.size.width) - 6)
             options = []
             for cid, line in self.cases:

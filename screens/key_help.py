@@ -17,56 +17,113 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 KEYS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "queue": ("Queue", [
-        ("↑↓ j k", "move; PgUp/PgDn a page; Home/g, End/G first and last"),
-        ("enter", "open the case under the cursor"),
-        ("n", "new case (the classification wizard)"),
-        ("/", "search id, subscriber, title (enter: keep; esc: drop)"),
-        ("m", "assigned to me (again: all)"),
-        ("u", "unassigned (again: all)"),
-        ("b", "breached only"), ("p", "priority: P0 → P3 → all"),
-        ("t", "type: incident → … → all"), ("s", "one subscriber"),
-        ("x", "clear every filter"), ("r", "read again")]),
-    "board": ("War-team board", [
-        ("← → h l", "column"), ("↑ ↓", "card"), ("> <", "move the card on or back"),
-        ("a", "a member joins"), ("x", "a member leaves"),
-        ("e", "edit the plan (leads and executives)"), ("u", "post a status update"),
-        ("enter", "open the case"), ("PgUp/PgDn", "scroll the detail"),
-        ("b", "escalation bell on/off"), ("r", "read again")]),
-    "meters": ("Query-hour meters", [("↑ ↓", "move"), ("enter", "open the subscriber"),
-                                     ("r", "read again")]),
-    "purge": ("Retention purges", [("P", "purge what is due now (leads; asks y/n)"),
-                                   ("r", "read again")]),
-    "lifespan": ("Product lifespans", [("↑ ↓", "move"), ("enter", "the version's cases"),
-                                       ("e", "edit release and notice dates (leads)"),
-                                       ("r", "read again")]),
-    "notify": ("Notifications", [("R", "queue the failed ones again (leads; asks y/n)"),
-                                 ("r", "read again")]),
-    "case": ("Case view", [
-        ("a", "acknowledge"), ("w", "awaiting the subscriber (a note)"),
-        ("s", "the subscriber responded"), ("o", "workaround provided"),
-        ("f", "fix ETA agreed (asks the ETA)"), ("u", "status update (a note)"),
-        ("t", "log time"), ("l", "level (L4 asks for the link to the fix)"),
-        ("c", "reclassify (the wizard)"), ("T", "take the case (assign it to me)"),
-        ("H", "hand over to another engineer (empty: unassign)"),
-        ("R", "resolve (asks, with an optional note)"),
-        ("C", "close (asks, with an optional note)"), ("O", "reopen"),
-        ("S U", "suspend or lift the case's SLA (leads)"),
-        (".", "more: change request, vulnerability, CR status, vendor, attach"),
-        ("A", "apply again an action refused because the case changed"),
-        ("PgUp/PgDn ↑↓", "scroll"), ("q esc", "back")]),
-    "subscriber": ("Subscriber view", [
-        ("E", "change a fact, dated (leads)"), ("S L", "suspend or lift its SLA (leads)"),
-        ("c", "its cases in the queue"), ("r", "read again"), ("q esc", "back")]),
-    "wizard": ("Classification wizard", [
-        ("1-9 ↑↓", "choose"), ("y n", "answer a guideline question"),
-        ("enter →", "next"), ("PgUp ←", "back, answers kept"), ("tab", "next field"),
-        ("esc ctrl+g", "cancel, nothing written")]),
+    "queue": (
+        "Queue",
+        [
+            ("↑↓ j k", "move; PgUp/PgDn a page; Home/g, End/G first and last"),
+            ("enter", "open the case under the cursor"),
+            ("n", "new case (the classification wizard)"),
+            ("/", "search id, subscriber, title (enter: keep; esc: drop)"),
+            ("m", "assigned to me (again: all)"),
+            ("u", "unassigned (again: all)"),
+            ("b", "breached only"),
+            ("p", "priority: P0 → P3 → all"),
+            ("t", "type: incident → … → all"),
+            ("s", "one subscriber"),
+            ("x", "clear every filter"),
+            ("r", "read again"),
+        ],
+    ),
+    "board": (
+        "War-team board",
+        [
+            ("← → h l", "column"),
+            ("↑ ↓", "card"),
+            ("> <", "move the card on or back"),
+            ("a", "a member joins"),
+            ("x", "a member leaves"),
+            ("e", "edit the plan (leads and executives)"),
+            ("u", "post a status update"),
+            ("enter", "open the case"),
+            ("PgUp/PgDn", "scroll the detail"),
+            ("b", "escalation bell on/off"),
+            ("r", "read again"),
+        ],
+    ),
+    "meters": (
+        "Query-hour meters",
+        [("↑ ↓", "move"), ("enter", "open the subscriber"), ("r", "read again")],
+    ),
+    "purge": (
+        "Retention purges",
+        [("P", "purge what is due now (leads; asks y/n)"), ("r", "read again")],
+    ),
+    "lifespan": (
+        "Product lifespans",
+        [
+            ("↑ ↓", "move"),
+            ("enter", "the version's cases"),
+            ("e", "edit release and notice dates (leads)"),
+            ("r", "read again"),
+        ],
+    ),
+    "notify": (
+        "Notifications",
+        [("R", "queue the failed ones again (leads; asks y/n)"), ("r", "read again")],
+    ),
+    "case": (
+        "Case view",
+        [
+            ("a", "acknowledge"),
+            ("w", "awaiting the subscriber (a note)"),
+            ("s", "the subscriber responded"),
+            ("o", "workaround provided"),
+            ("f", "fix ETA agreed (asks the ETA)"),
+            ("u", "status update (a note)"),
+            ("t", "log time"),
+            ("l", "level (L4 asks for the link to the fix)"),
+            ("c", "reclassify (the wizard)"),
+            ("T", "take the case (assign it to me)"),
+            ("H", "hand over to another engineer (empty: unassign)"),
+            ("R", "resolve (asks, with an optional note)"),
+            ("C", "close (asks, with an optional note)"),
+            ("O", "reopen"),
+            ("S U", "suspend or lift the case's SLA (leads)"),
+            (".", "more: change request, vulnerability, CR status, vendor, attach"),
+            ("A", "apply again an action refused because the case changed"),
+            ("PgUp/PgDn ↑↓", "scroll"),
+            ("q esc", "back"),
+        ],
+    ),
+    "subscriber": (
+        "Subscriber view",
+        [
+            ("E", "change a fact, dated (leads)"),
+            ("S L", "suspend or lift its SLA (leads)"),
+            ("c", "its cases in the queue"),
+            ("r", "read again"),
+            ("q esc", "back"),
+        ],
+    ),
+    "wizard": (
+        "Classification wizard",
+        [
+            ("1-9 ↑↓", "choose"),
+            ("y n", "answer a guideline question"),
+            ("enter →", "next"),
+            ("PgUp ←", "back, answers kept"),
+            ("tab", "next field"),
+            ("esc ctrl+g", "cancel, nothing written"),
+        ],
+    ),
 }
-EVERYWHERE = [("1-6", "panes: queue, board, meters, purge, lifespans, notifications"),
-              ("ctrl+p", "jump to a case or subscriber (replaces the case view shown)"),
-              ("? F1", "this help"), ("q", "close the view on top; on the main screen: quit? y/n"),
-              ("esc", "close the view or prompt on top")]
+EVERYWHERE = [
+    ("1-6", "panes: queue, board, meters, purge, lifespans, notifications"),
+    ("ctrl+p", "jump to a case or subscriber (replaces the case view shown)"),
+    ("? F1", "this help"),
+    ("q", "close the view on top; on the main screen: quit? y/n"),
+    ("esc", "close the view or prompt on top"),
+]
 LEGEND = [
     ("!", "breached: a clock went over its target (marked in any state), or escalated"),
     ("-0:42", "time over the target, in counted time; 3:15 is time left"),
@@ -133,9 +190,16 @@ class KeyHelp(ModalScreen[None]):
         title, keys = KEYS.get(self.context, KEYS["queue"])
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-body", can_focus=False):
-                yield Static(Group(_table(keys, f"Keys: {title}"), Text(""),
-                                   _table(EVERYWHERE, "Everywhere"), Text(""),
-                                   _table(LEGEND, "Marks")), id="help-text")
+                yield Static(
+                    Group(
+                        _table(keys, f"Keys: {title}"),
+                        Text(""),
+                        _table(EVERYWHERE, "Everywhere"),
+                        Text(""),
+                        _table(LEGEND, "Marks"),
+                    ),
+                    id="help-text",
+                )
             yield Static(Text("esc/q/?: close   ↑↓ PgUp/PgDn: scroll"), id="help-foot")
 
     def action_close(self) -> None:

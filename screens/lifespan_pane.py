@@ -42,8 +42,9 @@ from screens.words import refusal_text
 WIDE = 110
 PAST = "†"
 MISSING = "?"
-LEGEND = (f"{PAST} past end of support: flagged, not refused  {MISSING} not in matrix  "
-          "⏎ cases  e edit")
+LEGEND = (
+    f"{PAST} past end of support: flagged, not refused  {MISSING} not in matrix  ⏎ cases  e edit"
+)
 
 
 @dataclass
@@ -80,12 +81,23 @@ def load_matrix_data(store: Any, at: int, user: str | None) -> MatrixData:
 
     with store.connection() as conn:
         matrix = load_matrix(conn)
-        dep_version = {r.id: (r.product, r.version)
-                       for r in conn.execute(select(D.c.id, D.c.product, D.c.version))}
+        dep_version = {
+            r.id: (r.product, r.version)
+            for r in conn.execute(select(D.c.id, D.c.product, D.c.version))
+        }
         role = role_of(conn, user)
-    rows = [VersionRow(v.product, v.version, v.released, v.discontinuation_notice,
-                       v.end_of_support, v.past(at), v.updated_by)
-            for v in sorted(matrix.values(), key=lambda v: (v.end_of_support, v.product, v.version))]
+    rows = [
+        VersionRow(
+            v.product,
+            v.version,
+            v.released,
+            v.discontinuation_notice,
+            v.end_of_support,
+            v.past(at),
+            v.updated_by,
+        )
+        for v in sorted(matrix.values(), key=lambda v: (v.end_of_support, v.product, v.version))
+    ]
     for product, version in sorted(set(dep_version.values()) - set(matrix)):
         rows.append(VersionRow(product, version, None, None, None, False))
     past_versions = {(r.product, r.version) for r in rows if r.past}
@@ -118,8 +130,13 @@ def _cell(text: str, width: int) -> str:
 
 def _layout(width: int) -> dict[str, int]:
     wide = width >= WIDE
-    lay = {"flag": 2, "product": 16 if wide else 12, "version": 12 if wide else 9,
-           "end": 16, "open": 6}
+    lay = {
+        "flag": 2,
+        "product": 16 if wide else 12,
+        "version": 12 if wide else 9,
+        "end": 16,
+        "open": 6,
+    }
     if wide:
         lay.update({"released": 11, "notice": 11, "by": 14})
     lay["cases"] = max(10, width - sum(lay.values()))
@@ -250,11 +267,15 @@ class LifespanPane(ReadState, Vertical):
         if [t.plain for t in lines] != self._shown:
             box = self.list
             keep = box.highlighted
-            current = box.get_option_at_index(keep).id if keep is not None and \
-                keep < box.option_count else None
+            current = (
+                box.get_option_at_index(keep).id
+                if keep is not None and keep < box.option_count
+                else None
+            )
             box.clear_options()
-            box.add_options([Option(t, id=r.key) for t, r in zip(lines, self.data.versions,
-                                                                  strict=True)])
+            box.add_options(
+                [Option(t, id=r.key) for t, r in zip(lines, self.data.versions, strict=True)]
+            )
             ids = [r.key for r in self.data.versions]
             if ids:
                 box.highlighted = ids.index(current) if current in ids else 0
@@ -273,8 +294,10 @@ class LifespanPane(ReadState, Vertical):
                 past = [r for r in d.versions if r.past]
                 if past:
                     n = sum(len(r.cases) for r in past)
-                    line.append(f"  {PAST} {len(past)} past end of support, {n} open case(s)",
-                                style="bold red")
+                    line.append(
+                        f"  {PAST} {len(past)} past end of support, {n} open case(s)",
+                        style="bold red",
+                    )
                 if (self.size.width or 80) >= 100:
                     line.append(f"  │ you: {d.role}", style="dim")
             if self.reading:
@@ -314,16 +337,20 @@ class LifespanPane(ReadState, Vertical):
         r = self.current()
         if r is None:
             return
-        end = (f"end of support {r.end}" + (" — PAST, flagged" if r.past else "")
-               if r.end else "not in the support matrix")
+        end = (
+            f"end of support {r.end}" + (" — PAST, flagged" if r.past else "")
+            if r.end
+            else "not in the support matrix"
+        )
         title = f"{r.product} {r.version}: {end} · {len(r.cases)} open case(s)"
 
         def chosen(case_id: str | None) -> None:
             if case_id:
                 self.app.open_case(case_id)  # type: ignore[attr-defined]
 
-        self.app.push_screen(CaseListPrompt(title, [(it.id, case_line(it)) for it in r.cases]),
-                             chosen)
+        self.app.push_screen(
+            CaseListPrompt(title, [(it.id, case_line(it)) for it in r.cases]), chosen
+        )
 
     def action_edit(self) -> None:
         from screens.governance_prompts import DatesPrompt
@@ -334,8 +361,9 @@ class LifespanPane(ReadState, Vertical):
         if self.data.role != "lead":
             from console.operators import not_allowed
 
-            self._say(refusal_text(not_allowed("product", self._user(), self.data.role)),
-                      error=True)
+            self._say(
+                refusal_text(not_allowed("product", self._user(), self.data.role)), error=True
+            )
             return
 
         def done(answer: tuple[date, date | None] | None) -> None:
@@ -352,8 +380,15 @@ class LifespanPane(ReadState, Vertical):
 
         app: Any = self.app
         try:
-            v = set_version(app.store, product=product, version=version, released=released,
-                            notice=notice, actor=self._user(), now=clock.now())
+            v = set_version(
+                app.store,
+                product=product,
+                version=version,
+                released=released,
+                notice=notice,
+                actor=self._user(),
+                now=clock.now(),
+            )
         except Refused as exc:
             app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
@@ -361,8 +396,9 @@ class LifespanPane(ReadState, Vertical):
             app.call_from_thread(self._say, f"not saved: {fault_text(exc)}", error=True)
             return
         past = " — past: its cases are flagged" if v.past(clock.now()) else ""
-        app.call_from_thread(self._say, f"{v.product} {v.version}: end of support "
-                                        f"{v.end_of_support}{past}")
+        app.call_from_thread(
+            self._say, f"{v.product} {v.version}: end of support {v.end_of_support}{past}"
+        )
         data = load_matrix_data(app.store, clock.now(), self._user())
         count_cases(data, app.call_from_thread(lambda: list(app.queue_items())))
         app.call_from_thread(self.show_data, data)

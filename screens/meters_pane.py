@@ -72,17 +72,30 @@ def _day(d: date | None, wide: bool) -> str:
 
 def forecast_text(m: Any, wide: bool) -> str:
     if m.reached_on is not None:
-        return f"limit reached {_day(m.reached_on, True)}" if wide else f"⚑ {_day(m.reached_on, False)}"
+        return (
+            f"limit reached {_day(m.reached_on, True)}"
+            if wide
+            else f"⚑ {_day(m.reached_on, False)}"
+        )
     if m.forecast_limit_date is not None:
-        return (f"reaches limit ~{_day(m.forecast_limit_date, True)}" if wide
-                else f"→ {_day(m.forecast_limit_date, False)}")
+        return (
+            f"reaches limit ~{_day(m.forecast_limit_date, True)}"
+            if wide
+            else f"→ {_day(m.forecast_limit_date, False)}"
+        )
     return "not within the term" if wide else "—"
 
 
 def _layout(width: int) -> dict[str, int]:
     wide = width >= WIDE
-    fixed = {"flag": 3, "plan": 5 if not wide else 11, "hours": 12, "exempt": 7,
-             "bar": (20 if wide else 10) + 12, "forecast": 26 if wide else 9}
+    fixed = {
+        "flag": 3,
+        "plan": 5 if not wide else 11,
+        "hours": 12,
+        "exempt": 7,
+        "bar": (20 if wide else 10) + 12,
+        "forecast": 26 if wide else 9,
+    }
     if wide:
         fixed["term"] = 24
     rest = max(12, width - sum(fixed.values()))
@@ -98,7 +111,7 @@ def _cell(text: str, width: int, right: bool = False) -> str:
     text = inert(text)
     if len(text) > width - 1:
         text = text[: max(0, width - 2)] + "…"
-    return (f"{text:>{width - 1}} " if right else f"{text:<{width - 1}} ")
+    return f"{text:>{width - 1}} " if right else f"{text:<{width - 1}} "
 
 
 def header_text(width: int) -> Text:
@@ -107,8 +120,12 @@ def header_text(width: int) -> Text:
     parts = ["  ", " ", _cell("SUBSCRIBER", lay["sub"])]
     if wide:
         parts.append(_cell("NAME", lay["name"]))
-    parts += [_cell("PLAN", lay["plan"]), _cell("USED/LIMIT", lay["hours"], right=True),
-              _cell("EXEMPT", lay["exempt"], right=True), _cell("METER", lay["bar"])]
+    parts += [
+        _cell("PLAN", lay["plan"]),
+        _cell("USED/LIMIT", lay["hours"], right=True),
+        _cell("EXEMPT", lay["exempt"], right=True),
+        _cell("METER", lay["bar"]),
+    ]
     if wide:
         parts.append(_cell("TERM", lay["term"]))
     parts.append(_cell("LIMIT DAY" if wide else "LIMIT", lay["forecast"]))
@@ -130,8 +147,9 @@ def row_text(row: MeterRow, width: int) -> Text:
     plan = m.plan if wide else {"enterprise": "ent", "basic": "bas"}.get(m.plan, m.plan[:3])
     line.append(_cell(plan, lay["plan"]))
     line.append(_cell(f"{m.used_hours:.1f}/{hours(m.limit_hours)} h", lay["hours"], right=True))
-    line.append(_cell(f"+{hours(m.exempt_hours)}" if m.exempt_hours else "", lay["exempt"],
-                      right=True))
+    line.append(
+        _cell(f"+{hours(m.exempt_hours)}" if m.exempt_hours else "", lay["exempt"], right=True)
+    )
     line.append_text(meter_bar(m.percent, m.state, lay["bar"] - 12))
     line.append(" ")
     if wide:
@@ -187,8 +205,11 @@ class MetersPane(ReadState, Vertical):
             self._load()
 
     def tick(self, at: int) -> None:
-        if self.display and datetime.fromtimestamp(at, self.tz).date() != \
-                datetime.fromtimestamp(self.at or at, self.tz).date():
+        if (
+            self.display
+            and datetime.fromtimestamp(at, self.tz).date()
+            != datetime.fromtimestamp(self.at or at, self.tz).date()
+        ):
             self._load()
 
     @work(thread=True, exclusive=True, group="meters")
@@ -222,11 +243,15 @@ class MetersPane(ReadState, Vertical):
         if [t.plain for t in lines] != [t.plain for t in self._shown]:
             box = self.list
             keep = box.highlighted
-            current = box.get_option_at_index(keep).id if keep is not None and keep < \
-                box.option_count else None
+            current = (
+                box.get_option_at_index(keep).id
+                if keep is not None and keep < box.option_count
+                else None
+            )
             box.clear_options()
-            box.add_options([Option(t, id=r.meter.subscriber) for t, r in zip(lines, self.rows,
-                                                                               strict=True)])
+            box.add_options(
+                [Option(t, id=r.meter.subscriber) for t, r in zip(lines, self.rows, strict=True)]
+            )
             ids = [r.meter.subscriber for r in self.rows]
             if ids:
                 box.highlighted = ids.index(current) if current in ids else 0
@@ -258,8 +283,11 @@ class MetersPane(ReadState, Vertical):
         if over:
             text.append("\n")
             text.append("! OVER LIMIT: ", style="bold red")
-            text.append(", ".join(f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%"
-                                  for m in over[:4]))
+            text.append(
+                ", ".join(
+                    f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%" for m in over[:4]
+                )
+            )
             if len(over) > 4:
                 text.append(f" and {len(over) - 4} more")
             text.append(f" — a lead may suspend for {SUGGESTED_REASON} (enter, then S)")

@@ -55,9 +55,19 @@ def load_notify(store: Any, at: int, user: str | None) -> NotifyData:
         rows = failed_messages(conn, limit=SHOWN_FAILED)
         receivers = load_receivers(conn)
         role = role_of(conn, user)
-    failed = [{"id": r.id, "receiver": r.receiver_id, "kind": r.kind, "created_at": r.created_at,
-               "title": r.title, "attempts": r.attempts, "error": r.last_error or "?",
-               "gone": r.receiver_removed_at is not None} for r in rows]
+    failed = [
+        {
+            "id": r.id,
+            "receiver": r.receiver_id,
+            "kind": r.kind,
+            "created_at": r.created_at,
+            "title": r.title,
+            "attempts": r.attempts,
+            "error": r.last_error or "?",
+            "gone": r.receiver_removed_at is not None,
+        }
+        for r in rows
+    ]
     return NotifyData(at, counts, failed, receivers, {r.id: mask(r.url) for r in receivers}, role)
 
 
@@ -128,9 +138,13 @@ class NotifyPane(ReadState, Vertical):
                 c = d.counts
                 line.append(f" │ {len(d.receivers)} receiver(s)")
                 line.append(" │ ")
-                line.append(f"✉ {c.get('failed', 0)} failed", style="bold red" if c.get("failed") else "")
-                line.append(f" │ {c.get('pending', 0) + c.get('sending', 0)} waiting"
-                            f" │ {c.get('sent', 0)} sent")
+                line.append(
+                    f"✉ {c.get('failed', 0)} failed", style="bold red" if c.get("failed") else ""
+                )
+                line.append(
+                    f" │ {c.get('pending', 0) + c.get('sending', 0)} waiting"
+                    f" │ {c.get('sent', 0)} sent"
+                )
                 if (self.size.width or 80) >= 100:
                     line.append(f"  │ you: {d.role}", style="dim")
             if self.reading:
@@ -147,8 +161,10 @@ class NotifyPane(ReadState, Vertical):
         for f in d.failed:
             t = Text(no_wrap=True, overflow="ellipsis")
             t.append(f"! #{f['id']}", style="bold red")
-            t.append(f"  {_when(f['created_at'], self.tz)}  to {f['receiver']}"
-                     f"{' (removed)' if f['gone'] else ''}  {f['kind']}  ")
+            t.append(
+                f"  {_when(f['created_at'], self.tz)}  to {f['receiver']}"
+                f"{' (removed)' if f['gone'] else ''}  {f['kind']}  "
+            )
             t.append(inert(f["title"]))
             parts.append(t)
             why = Text(no_wrap=True, overflow="ellipsis", style="dim")
@@ -157,8 +173,13 @@ class NotifyPane(ReadState, Vertical):
         parts.append(Text(""))
         parts.append(Text("Receivers", style="bold underline"))
         if not d.receivers:
-            parts.append(Text("  none: a lead adds one with `support-console notify add URL "
-                              "--on escalation,breach`", style="italic"))
+            parts.append(
+                Text(
+                    "  none: a lead adds one with `support-console notify add URL "
+                    "--on escalation,breach`",
+                    style="italic",
+                )
+            )
         from console.notify.receivers import describe
 
         for r in d.receivers:
@@ -166,8 +187,9 @@ class NotifyPane(ReadState, Vertical):
             t.append(f"  {r.id:>3}  ", style="bold")
             t.append(inert(d.masked.get(r.id, "")))
             parts.append(t)
-            parts.append(Text(f"       {inert(describe(r))}", no_wrap=True, overflow="ellipsis",
-                              style="dim"))
+            parts.append(
+                Text(f"       {inert(describe(r))}", no_wrap=True, overflow="ellipsis", style="dim")
+            )
         return Group(*parts)
 
     def _say(self, message: str, *, error: bool = False) -> None:
@@ -185,8 +207,12 @@ class NotifyPane(ReadState, Vertical):
         app: Any = self.app
         if getattr(app, "store", None) is None or self.data is None:
             offline = getattr(app, "offline", None)  # never read: say why, not "loading"
-            self._say(f"the notifications cannot be read: {offline}; nothing written" if offline
-                      else "the notifications are still loading", error=True)
+            self._say(
+                f"the notifications cannot be read: {offline}; nothing written"
+                if offline
+                else "the notifications are still loading",
+                error=True,
+            )
             return
         why = refusal(app.store, self._user(), "notify_retry", self.app)
         if why is not None:
@@ -201,8 +227,13 @@ class NotifyPane(ReadState, Vertical):
             if ok:
                 self._retry()
 
-        app.push_screen(ConfirmPrompt(f"Queue the {n} failed message(s) again, their tries "
-                                      "counted afresh?", yes="queue again"), done)
+        app.push_screen(
+            ConfirmPrompt(
+                f"Queue the {n} failed message(s) again, their tries counted afresh?",
+                yes="queue again",
+            ),
+            done,
+        )
 
     @work(thread=True, exclusive=True, group="notify-write")
     def _retry(self) -> None:

@@ -21,14 +21,18 @@ def database_fault(error: BaseException) -> str | None:
     from console.store.engine import StoreUnavailable
 
     seen = 0
-    while seen < 5 and getattr(error, "error", None) is not None \
-            and type(error).__name__ == "WorkerFailed":  # a worker's error, wrapped
+    while (
+        seen < 5
+        and getattr(error, "error", None) is not None
+        and type(error).__name__ == "WorkerFailed"
+    ):  # a worker's error, wrapped
         error = error.error  # type: ignore[attr-defined]
         seen += 1
     if isinstance(error, StoreUnavailable):
         return str(error)
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) or (
-            isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated):
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    ):
         return f"the database cannot be reached: {fault_text(error)}"
     if isinstance(error, sqlite3.OperationalError | sqlite3.InterfaceError):
         return f"the database cannot be reached: {fault_text(error)}"

@@ -41,9 +41,11 @@ class JumpProvider(Provider):
     async def discover(self) -> Hits:
         app: Any = self.app
         for sid, name in list(self._sources()[1].items())[:10]:
-            yield DiscoveryHit(Text(f"subscriber {inert(sid)} · {inert(name)}"),
-                               partial(open_subscriber, app, sid, replace=True),
-                               help="open the subscriber's view")
+            yield DiscoveryHit(
+                Text(f"subscriber {inert(sid)} · {inert(name)}"),
+                partial(open_subscriber, app, sid, replace=True),
+                help="open the subscriber's view",
+            )
 
     async def search(self, query: str) -> Hits:
         app: Any = self.app
@@ -57,8 +59,13 @@ class JumpProvider(Provider):
             if q in sid.lower() or q in name.lower():
                 label = f"subscriber {inert(sid)} · {inert(name)}"
                 score = 1.0 if q == sid.lower() else max(matcher.match(label), 0.5)
-                yield Hit(score, Text(label), partial(open_subscriber, app, sid, replace=True), text=label,
-                          help="open the subscriber's view (c there: its cases in the queue)")
+                yield Hit(
+                    score,
+                    Text(label),
+                    partial(open_subscriber, app, sid, replace=True),
+                    text=label,
+                    help="open the subscriber's view (c there: its cases in the queue)",
+                )
                 n += 1
                 if n >= MAX_HITS:
                     return
@@ -69,12 +76,22 @@ class JumpProvider(Provider):
                 exact = exact or cid == q
                 label = f"case {inert(it.id)} · {inert(it.subscriber)} · {inert(' '.join(it.title.split()))}"
                 score = 1.0 if cid == q else (0.9 if cid.startswith(q) else 0.6)
-                yield Hit(score, Text(label), partial(_open_case, app, it.id), text=label,
-                          help="open the case")
+                yield Hit(
+                    score,
+                    Text(label),
+                    partial(_open_case, app, it.id),
+                    text=label,
+                    help="open the case",
+                )
                 n += 1
                 if n >= MAX_HITS:
                     return
         if not exact and len(q) >= 3:
             label = f"open case {inert(query.strip())}"
-            yield Hit(0.3, Text(label), partial(_open_case, app, query.strip()), text=label,
-                      help="by id, also closed cases")
+            yield Hit(
+                0.3,
+                Text(label),
+                partial(_open_case, app, query.strip()),
+                text=label,
+                help="by id, also closed cases",
+            )

@@ -53,9 +53,17 @@ class TextPrompt(_Prompt):
     closing; ``ok`` names what Enter does; ``hint`` is a line under the question.
     """
 
-    def __init__(self, question: str, *, value: str = "", required: bool | str = False,
-                 ok: str = "ok", check: Callable[[str], str | None] | None = None,
-                 hint: str = "", placeholder: str = "") -> None:
+    def __init__(
+        self,
+        question: str,
+        *,
+        value: str = "",
+        required: bool | str = False,
+        ok: str = "ok",
+        check: Callable[[str], str | None] | None = None,
+        hint: str = "",
+        placeholder: str = "",
+    ) -> None:
         super().__init__()
         self.question = question
         self.value = value
@@ -110,8 +118,10 @@ class HoursPrompt(_Prompt):
             yield Tickbox("exempt (fix for a product error; needs a note)", id="prompt-exempt")
             yield _input(placeholder="note", id="prompt-note")
             yield Static(id="prompt-error", classes="prompt-error")
-            yield Static(Text("tab: next field   space: toggle exempt   enter: ok   ctrl+g: cancel"),
-                         classes="prompt-help")
+            yield Static(
+                Text("tab: next field   space: toggle exempt   enter: ok   ctrl+g: cancel"),
+                classes="prompt-help",
+            )
 
     def _error(self, msg: str) -> None:
         self.query_one("#prompt-error", Static).update(Text("✖ " + msg))
@@ -133,8 +143,12 @@ class HoursPrompt(_Prompt):
 class LevelPrompt(_Prompt):
     """Pick a support level (policy §10)."""
 
-    LEVELS = (("L1", "initial handling"), ("L2", "diagnosis and known solutions"),
-              ("L3", "advanced troubleshooting"), ("L4", "product update or documentation fix"))
+    LEVELS = (
+        ("L1", "initial handling"),
+        ("L2", "diagnosis and known solutions"),
+        ("L3", "advanced troubleshooting"),
+        ("L4", "product update or documentation fix"),
+    )
 
     BINDINGS = [
         Binding("1", "pick('L1')", show=False),
@@ -150,8 +164,13 @@ class LevelPrompt(_Prompt):
     def compose(self) -> ComposeResult:
         with Vertical(classes="prompt"):
             yield Static(Text(f"Change level (now {self.current})"), classes="prompt-title")
-            yield OptionList(*[Option(Text(f"{i + 1}  {lv}  {desc}"), id=lv)
-                               for i, (lv, desc) in enumerate(self.LEVELS)], id="prompt-levels")
+            yield OptionList(
+                *[
+                    Option(Text(f"{i + 1}  {lv}  {desc}"), id=lv)
+                    for i, (lv, desc) in enumerate(self.LEVELS)
+                ],
+                id="prompt-levels",
+            )
             yield Static(Text("1-4 or enter: choose   ctrl+g/esc: cancel"), classes="prompt-help")
 
     def action_pick(self, level: str) -> None:

@@ -71,10 +71,22 @@ def load_purge(store: Any, at: int, user: str | None) -> PurgeData:
     soon += [("attachment", d) for d in ahead.attachments if str(d.id) not in due_atts]
     audit = None
     if last is not None:
-        audit = {"id": last.id, "at": last.at, "by": last.by, "counts": last.counts or {},
-                 "ids": last.ids or {}}
-    return PurgeData(at, now, soon, {r.id: r.name for r in subs},
-                     {r.id: r.terminated_at for r in subs}, audit, role)
+        audit = {
+            "id": last.id,
+            "at": last.at,
+            "by": last.by,
+            "counts": last.counts or {},
+            "ids": last.ids or {},
+        }
+    return PurgeData(
+        at,
+        now,
+        soon,
+        {r.id: r.name for r in subs},
+        {r.id: r.terminated_at for r in subs},
+        audit,
+        role,
+    )
 
 
 def _day(ts: int | None, tz: tzinfo) -> str:
@@ -92,11 +104,16 @@ def audit_text(audit: dict[str, Any], tz: tzinfo) -> Text:
     c, ids = audit["counts"], audit["ids"]
     t = Text()
     t.append(f"Purge audit #{audit['id']}", style="bold")
-    t.append(f" · {datetime.fromtimestamp(audit['at'], tz).strftime('%Y-%m-%d %H:%M %Z')}"
-             f" by {inert(audit['by'] or 'system')}: removed {c.get('user_pii', 0)} support "
-             f"user(s) (PII and accounts), {c.get('attachments', 0)} attachment(s)")
-    for key, label in (("users", "users"), ("attachments", "attachments"),
-                       ("cases_touched", "cases touched")):
+    t.append(
+        f" · {datetime.fromtimestamp(audit['at'], tz).strftime('%Y-%m-%d %H:%M %Z')}"
+        f" by {inert(audit['by'] or 'system')}: removed {c.get('user_pii', 0)} support "
+        f"user(s) (PII and accounts), {c.get('attachments', 0)} attachment(s)"
+    )
+    for key, label in (
+        ("users", "users"),
+        ("attachments", "attachments"),
+        ("cases_touched", "cases touched"),
+    ):
         vals = ids.get(key) or []
         shown = ", ".join(("#" if key == "attachments" else "") + inert(str(v)) for v in vals[:12])
         more = f" and {len(vals) - 12} more" if len(vals) > 12 else ""
@@ -142,9 +159,12 @@ class PurgePane(ReadState, Vertical):
             self._load()
 
     def tick(self, at: int) -> None:
-        if self.display and self.data is not None and \
-                datetime.fromtimestamp(at, self.tz).date() != \
-                datetime.fromtimestamp(self.data.at, self.tz).date():
+        if (
+            self.display
+            and self.data is not None
+            and datetime.fromtimestamp(at, self.tz).date()
+            != datetime.fromtimestamp(self.data.at, self.tz).date()
+        ):
             self._load()
 
     @work(thread=True, exclusive=True, group="purge-read")
@@ -169,8 +189,10 @@ class PurgePane(ReadState, Vertical):
                 line.append(f" {_day(d.at, self.tz)}")
                 n = len(d.now.users) + len(d.now.attachments)
                 line.append(" │ ")
-                line.append(f"● now: {len(d.now.users)} user(s), {len(d.now.attachments)} "
-                            "attachment(s)", style="bold red" if n else "")
+                line.append(
+                    f"● now: {len(d.now.users)} user(s), {len(d.now.attachments)} attachment(s)",
+                    style="bold red" if n else "",
+                )
                 line.append(f" │ ○ {len(d.soon)} in {AHEAD_DAYS} d")
                 if (self.size.width or 80) >= 100:
                     line.append(f"  │ you: {d.role}", style="dim")
@@ -197,8 +219,9 @@ class PurgePane(ReadState, Vertical):
         for kind, due in d.soon:
             groups.setdefault(due.subscriber, []).append((False, kind, due))
         if not groups:
-            return Text(f"Nothing is due for purge now, nor within {AHEAD_DAYS} days.",
-                        style="italic")
+            return Text(
+                f"Nothing is due for purge now, nor within {AHEAD_DAYS} days.", style="italic"
+            )
         parts: list[Any] = []
         for sub in sorted(groups, key=lambda s: (not any(n for n, _, _ in groups[s]), s)):
             head = Text(no_wrap=True, overflow="ellipsis")
@@ -224,11 +247,15 @@ class PurgePane(ReadState, Vertical):
                     when = Text(f"○ in {days} d", style="yellow")
                 else:
                     when = Text("● now", style="bold red")
-                what = (f"{len(dues)} support user(s)" if kind == "user"
-                        else f"{len(dues)} attachment(s)")
+                what = (
+                    f"{len(dues)} support user(s)"
+                    if kind == "user"
+                    else f"{len(dues)} attachment(s)"
+                )
                 why = "PII+account" if kind == "user" else reason
-                t.add_row(when, Text(f"due {day}"), Text(what),
-                          Text(f"{_ids(kind, dues)}  ({why})"))
+                t.add_row(
+                    when, Text(f"due {day}"), Text(what), Text(f"{_ids(kind, dues)}  ({why})")
+                )
             parts.append(t)
         return Group(*parts)
 
@@ -248,8 +275,12 @@ class PurgePane(ReadState, Vertical):
         app: Any = self.app
         if getattr(app, "store", None) is None or self.data is None:
             offline = getattr(app, "offline", None)  # never read: say why, not "loading"
-            self._say(f"the purge plan cannot be read: {offline}; nothing written" if offline
-                      else "the purge plan is still loading", error=True)
+            self._say(
+                f"the purge plan cannot be read: {offline}; nothing written"
+                if offline
+                else "the purge plan is still loading",
+                error=True,
+            )
             return
         why = refusal(app.store, self._user(), "purge", self.app)
         if why is not None:
@@ -264,10 +295,15 @@ class PurgePane(ReadState, Vertical):
             if ok:
                 self._purge()
 
-        app.push_screen(ConfirmPrompt(
-            f"Purge now: {len(d.now.users)} support user(s) (PII and accounts) and "
-            f"{len(d.now.attachments)} attachment record(s), in one transaction? "
-            "This cannot be undone.", yes="purge"), done)
+        app.push_screen(
+            ConfirmPrompt(
+                f"Purge now: {len(d.now.users)} support user(s) (PII and accounts) and "
+                f"{len(d.now.attachments)} attachment record(s), in one transaction? "
+                "This cannot be undone.",
+                yes="purge",
+            ),
+            done,
+        )
 
     @work(thread=True, exclusive=True, group="purge-write")
     def _purge(self) -> None:
@@ -289,8 +325,13 @@ class PurgePane(ReadState, Vertical):
 
         with app.store.connection() as conn:
             row = conn.execute(select(PA).where(PA.c.id == res.audit_id)).one()
-        audit = {"id": row.id, "at": row.at, "by": row.by, "counts": row.counts or {},
-                 "ids": row.ids or {}}
+        audit = {
+            "id": row.id,
+            "at": row.at,
+            "by": row.by,
+            "counts": row.counts or {},
+            "ids": row.ids or {},
+        }
         data = load_purge(app.store, clock.now(), self._user())
         app.call_from_thread(self._purged, audit, data, res)
 

@@ -68,8 +68,11 @@ class QueuePane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(id="queue-filters", markup=False)
-        box = Input(placeholder="search id, subscriber, title (enter: keep; esc: drop)", id="queue-search",
-                    compact=True)
+        box = Input(
+            placeholder="search id, subscriber, title (enter: keep; esc: drop)",
+            id="queue-search",
+            compact=True,
+        )
         box.cursor_blink = False
         yield box
         yield Static(id="queue-head", markup=False)
@@ -85,8 +88,15 @@ class QueuePane(Vertical):
 
     # -- data from the app ----------------------------------------------------------------
 
-    def show_items(self, items: list[QueueRow], at: int, *, partial: bool = False,
-                   keep: str | None = None, breaches: int | None = None) -> None:
+    def show_items(
+        self,
+        items: list[QueueRow],
+        at: int,
+        *,
+        partial: bool = False,
+        keep: str | None = None,
+        breaches: int | None = None,
+    ) -> None:
         """``breaches``: the count of marked rows, when the reader counted them already
         (100k rows: a count here would hold up a key press)."""
         self.items, self.at = items, at
@@ -157,15 +167,19 @@ class QueuePane(Vertical):
             ev = self.table.current_eval() if n else None
             if ev is not None and ev.awaiting_vendor:
                 line.append("  │ ")
-                line.append(f"{inert(self.table.current.id)}: resolution paused (vendor)",
-                            style="bold")
+                line.append(
+                    f"{inert(self.table.current.id)}: resolution paused (vendor)", style="bold"
+                )
             pending = self.table.current_breach() if n else None
             if pending is not None:
                 name, when = pending
                 local = datetime.fromtimestamp(when, self.tz).strftime("%a %H:%M")
                 line.append("  │ ")
-                line.append(f"{inert(self.table.current.id)}: {name} at its target, breaches "
-                            f"{local} when counting resumes", style="bold")
+                line.append(
+                    f"{inert(self.table.current.id)}: {name} at its target, breaches "
+                    f"{local} when counting resumes",
+                    style="bold",
+                )
             if self.partial:
                 line.append("  │ loading…", style="italic")
         self.query_one("#queue-filters", Static).update(line)
@@ -193,8 +207,11 @@ class QueuePane(Vertical):
 
     def on_key(self, event: Any) -> None:
         """Esc in the search box: the search is dropped and the box closed."""
-        if event.key == "escape" and isinstance(self.app.focused, Input) \
-                and self.app.focused.id == "queue-search":
+        if (
+            event.key == "escape"
+            and isinstance(self.app.focused, Input)
+            and self.app.focused.id == "queue-search"
+        ):
             event.stop()
             box = self.app.focused
             box.value = ""
@@ -233,8 +250,13 @@ class QueuePane(Vertical):
             if value is not None:
                 self.set_filters(self.filters.with_(subscriber=value.strip() or None))
 
-        self.app.push_screen(TextPrompt("Subscriber filter (id or part of it; empty: all)",
-                                        value=self.filters.subscriber or ""), done)
+        self.app.push_screen(
+            TextPrompt(
+                "Subscriber filter (id or part of it; empty: all)",
+                value=self.filters.subscriber or "",
+            ),
+            done,
+        )
 
     def action_clear_filters(self) -> None:
         box = self.query_one("#queue-search", Input)

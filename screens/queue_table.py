@@ -28,10 +28,20 @@ from textual.strip import Strip
 from console.queue_rows import QueueRow
 from console.text import breaches_at, clock_text, inert, worst_clock
 
-TYPE_SHORT = {"incident": "INC", "query": "QRY", "security_report": "SRA",
-              "service_request": "SR", "change_request": "CR"}
-TYPE_WIDE = {"incident": "incident", "query": "query", "security_report": "security",
-             "service_request": "service", "change_request": "change"}
+TYPE_SHORT = {
+    "incident": "INC",
+    "query": "QRY",
+    "security_report": "SRA",
+    "service_request": "SR",
+    "change_request": "CR",
+}
+TYPE_WIDE = {
+    "incident": "incident",
+    "query": "query",
+    "security_report": "security",
+    "service_request": "service",
+    "change_request": "change",
+}
 STATUS_SHORT = {"open": "open", "resolved": "resd", "closed": "clsd"}
 CLOCK_SHORT = {"response": "resp", "workaround": "work", "resolution": "reso", "update": "upd"}
 
@@ -103,8 +113,15 @@ ENDED = "✕"  # the subscriber's contract has terminated (policy §14): flagged
 VENDOR_WIDE, VENDOR_NARROW = "paused (vendor) · ", "⏸vendor "
 
 
-def row_cells(item: QueueRow, ev: Any, tz: tzinfo, wide: bool, past: bool = False,
-              ended: bool = False, terms: Any = None) -> dict[str, str]:
+def row_cells(
+    item: QueueRow,
+    ev: Any,
+    tz: tzinfo,
+    wide: bool,
+    past: bool = False,
+    ended: bool = False,
+    terms: Any = None,
+) -> dict[str, str]:
     """The text of each cell of one queue row (plain, inert text). ``past``: the case's
     version is past its end of support; the title starts with ``†`` (flagged, not refused).
     ``ended``: the subscriber's contract has terminated; the title starts with ``✕``.
@@ -113,8 +130,11 @@ def row_cells(item: QueueRow, ev: Any, tz: tzinfo, wide: bool, past: bool = Fals
     worst = worst_clock(ev.clocks)
     name, st = worst if worst else ("", None)
     breach = breaches_at(terms, ev, name, st)
-    due = (breach_text(breach, ev.at, tz, wide) if breach is not None
-           else due_text(st.due if st else None, tz, wide))
+    due = (
+        breach_text(breach, ev.at, tz, wide)
+        if breach is not None
+        else due_text(st.due if st else None, tz, wide)
+    )
     # A breach stays marked while its clock is paused, suspended or stopped, and an
     # escalated case is always marked (policy §14).
     marked = item.marked or any(c.breached for c in ev.clocks.values())
@@ -131,8 +151,12 @@ def row_cells(item: QueueRow, ev: Any, tz: tzinfo, wide: bool, past: bool = Fals
         "left": clock_text(st) if st else "",
         "due": due,
         "assignee": inert(getattr(item, "assignee", None) or "-"),
-        "title": ((ENDED + " " if ended else "") + (PAST_EOS + " " if past else "") + vendor
-                  + inert(" ".join(item.title.split()))),
+        "title": (
+            (ENDED + " " if ended else "")
+            + (PAST_EOS + " " if past else "")
+            + vendor
+            + inert(" ".join(item.title.split()))
+        ),
     }
 
 
@@ -331,8 +355,11 @@ class QueueTable(ScrollView, can_focus=True):
         ev = item.current(max(self.at, item.at))
         wide = width >= 130
         known = self.past_deployments
-        past = (item.support[1] if known is None
-                else item.deployment is not None and item.deployment in known)
+        past = (
+            item.support[1]
+            if known is None
+            else item.deployment is not None and item.deployment in known
+        )
         cells = row_cells(item, ev, self.tz, wide, past, item.terminated, item.terms)
         style = base
         if item.marked:

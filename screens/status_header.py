@@ -19,8 +19,15 @@ from textual.widgets import Static
 class StatusHeader(Static):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
-    def __init__(self, *, tz: tzinfo, panes: list[tuple[str, str, str]], user: str,
-                 id: str | None = None, mode: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        tz: tzinfo,
+        panes: list[tuple[str, str, str]],
+        user: str,
+        id: str | None = None,
+        mode: str | None = None,
+    ) -> None:
         super().__init__(id=id, markup=False)
         self.mode = mode  # "WHAT-IF": a console under a policy file, which writes nothing
         self.tz = tz
@@ -35,10 +42,17 @@ class StatusHeader(Static):
 
     notice: str | None = None  # e.g. "OFFLINE": shown before the breach count
 
-    def set_state(self, *, at: int | None = None, breaches: int | None = None,
-                  current: str | None = None, notice: str | None | bool = False,
-                  notify_failed: int | None = None, role: str | None = None,
-                  escalated: int | None = None) -> None:
+    def set_state(
+        self,
+        *,
+        at: int | None = None,
+        breaches: int | None = None,
+        current: str | None = None,
+        notice: str | None | bool = False,
+        notify_failed: int | None = None,
+        role: str | None = None,
+        escalated: int | None = None,
+    ) -> None:
         if notify_failed is not None:
             self.notify_failed = notify_failed
         if role is not None:
@@ -79,8 +93,11 @@ class StatusHeader(Static):
             right.append("✓ 0 breached", style="green")
         if self.at:
             when = datetime.fromtimestamp(self.at, self.tz)
-            fmt = ("%a %d %b %H:%M %Z" if dated else "%d %b %H:%M %Z") \
-                if width >= 70 and not short else "%H:%M %Z"
+            fmt = (
+                ("%a %d %b %H:%M %Z" if dated else "%d %b %H:%M %Z")
+                if width >= 70 and not short
+                else "%H:%M %Z"
+            )
             right.append("  " + when.strftime(fmt))
         if width >= 110:
             right.append(f"  {self.user}")
@@ -97,9 +114,13 @@ class StatusHeader(Static):
         the date loses its weekday, then the right side takes its short form (``✉ 2``, the
         time without the date)."""
         width = self.size.width or 80
-        for compact, short, dated, role in ((False, False, True, True), (True, False, True, True),
-                                            (True, False, False, True), (True, True, False, True),
-                                            (True, True, False, False)):
+        for compact, short, dated, role in (
+            (False, False, True, True),
+            (True, False, True, True),
+            (True, False, False, True),
+            (True, True, False, True),
+            (True, True, False, False),
+        ):
             right = self._right(width, short, dated, role)
             line = Text(no_wrap=True, overflow="crop")
             line.append(" support-console ", style="bold reverse")

@@ -39,8 +39,15 @@ from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.words import refusal_text
 
-KEYS = [("E", "change"), ("S", "suspend"), ("L", "lift"), ("c", "cases in queue"),
-        ("r", "reload"), ("?", "keys"), ("q", "back")]
+KEYS = [
+    ("E", "change"),
+    ("S", "suspend"),
+    ("L", "lift"),
+    ("c", "cases in queue"),
+    ("r", "reload"),
+    ("?", "keys"),
+    ("q", "back"),
+]
 SUGGESTED_REASON = "usage_limit_exceeded"
 MAX_ENTRIES = 200
 MAX_CASES = 50
@@ -77,8 +84,9 @@ class SubscriberData:
         return None
 
 
-def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
-                    user: str | None) -> SubscriberData | None:
+def load_subscriber(
+    store: Any, policy: Any, subscriber: str, at: int, user: str | None
+) -> SubscriberData | None:
     from sqlalchemy import select, text
 
     from console.meters import load_entries
@@ -94,29 +102,67 @@ def load_subscriber(store: Any, policy: Any, subscriber: str, at: int,
         terms = load_terms(conn, policy, [subscriber])
         t = terms.now(subscriber, at)
         start, end = term_bounds(t)
-        m = meter(t, load_entries(conn, subscriber, since=start).get(subscriber, []), at,
-                  terms.book.at(at).meter_warn_percent)
-        entries = list(conn.execute(
-            select(TE.c.at, TE.c.hours, TE.c.exempt, TE.c.note, TE.c.by, TE.c.case_id,
-                   C.c.type.label("case_type"), C.c.title)
-            .join(C, C.c.id == TE.c.case_id)
-            .where(TE.c.subscriber_id == subscriber, TE.c.at >= start, TE.c.at < end,
-                   TE.c.at <= at)
-            .order_by(TE.c.at.desc(), TE.c.id.desc())))
+        m = meter(
+            t,
+            load_entries(conn, subscriber, since=start).get(subscriber, []),
+            at,
+            terms.book.at(at).meter_warn_percent,
+        )
+        entries = list(
+            conn.execute(
+                select(
+                    TE.c.at,
+                    TE.c.hours,
+                    TE.c.exempt,
+                    TE.c.note,
+                    TE.c.by,
+                    TE.c.case_id,
+                    C.c.type.label("case_type"),
+                    C.c.title,
+                )
+                .join(C, C.c.id == TE.c.case_id)
+                .where(
+                    TE.c.subscriber_id == subscriber, TE.c.at >= start, TE.c.at < end, TE.c.at <= at
+                )
+                .order_by(TE.c.at.desc(), TE.c.id.desc())
+            )
+        )
         listed = load_queue(conn, policy, at, terms=terms, subscriber=subscriber)
         suspensions = sorted(suspension_rows(conn, [subscriber]), key=lambda r: -r.from_at)
         # SELECT *: the support_user table gains columns over time; show what is there.
-        users = [dict(r._mapping) for r in conn.execute(
-            text("SELECT * FROM support_user WHERE subscriber_id = :s"), {"s": subscriber})]
+        users = [
+            dict(r._mapping)
+            for r in conn.execute(
+                text("SELECT * FROM support_user WHERE subscriber_id = :s"), {"s": subscriber}
+            )
+        ]
         role = role_of(conn, user)
         from console.changes import subscriber_history
 
         changes = subscriber_history(conn, subscriber)
-    users.sort(key=lambda u: (bool(u.get("removed_at")), not u.get("admin"),
-                              (u.get("name") or "").lower(), str(u.get("id"))))
+    users.sort(
+        key=lambda u: (
+            bool(u.get("removed_at")),
+            not u.get("admin"),
+            (u.get("name") or "").lower(),
+            str(u.get("id")),
+        )
+    )
     cases = [r for r in listed if r.status == "open"]
-    return SubscriberData(row, t, m, (start, end), entries, cases, len(listed) - len(cases),
-                          suspensions, users, role, at, changes)
+    return SubscriberData(
+        row,
+        t,
+        m,
+        (start, end),
+        entries,
+        cases,
+        len(listed) - len(cases),
+        suspensions,
+        users,
+        role,
+        at,
+        changes,
+    )
 
 
 def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> None:
@@ -127,8 +173,14 @@ def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> N
     if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
         app.notify("the database is still opening", severity="warning")
         return
-    view = SubscriberView(subscriber_id, store=app.store, policy=app.policy,
-                          user=getattr(app, "user", None) or "unknown", tz=app.tz, now=clock.now)
+    view = SubscriberView(
+        subscriber_id,
+        store=app.store,
+        policy=app.policy,
+        user=getattr(app, "user", None) or "unknown",
+        tz=app.tz,
+        now=clock.now,
+    )
     if replace and type(app.screen).__name__ in ("CaseView", "SubscriberView"):
         app.switch_screen(view)  # ctrl+p from a view: the new one takes its place
     else:
@@ -166,8 +218,9 @@ class SubscriberView(Screen[None]):
         Binding("r", "reload", "Reload", show=False),
     ]
 
-    def __init__(self, subscriber_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
-                 now: Any) -> None:
+    def __init__(
+        self, subscriber_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Any
+    ) -> None:
         super().__init__()
         self.subscriber_id = subscriber_id
         self.store = store
@@ -206,7 +259,9 @@ class SubscriberView(Screen[None]):
         try:
             data = load_subscriber(self.store, self.policy, self.subscriber_id, at, self.user)
         except Exception as exc:  # database trouble: say so, keep the screen
-            self.app.call_from_thread(self._say, f"cannot read subscriber: {fault_text(exc)}", error=True)
+            self.app.call_from_thread(
+                self._say, f"cannot read subscriber: {fault_text(exc)}", error=True
+            )
             return
         self.app.call_from_thread(self._show, data)
 
@@ -217,7 +272,8 @@ class SubscriberView(Screen[None]):
     def _show(self, data: SubscriberData | None) -> None:
         if data is None:
             self.query_one("#sub-head", Static).update(
-                _t(f"{self.subscriber_id}: no such subscriber"))
+                _t(f"{self.subscriber_id}: no such subscriber")
+            )
             return
         self.data = data
         self.query_one("#sub-head", Static).update(self._head(data))
@@ -229,11 +285,12 @@ class SubscriberView(Screen[None]):
         self.query_one("#sub-facts", Static).update(self._facts(data))
         self.query_one("#sub-changes", Static).update(self._changes(data))
         start, end = data.term_bounds
-        points = tuple((e.at, float(e.hours)) for e in data.entries
-                       if e.case_type == "query" and not e.exempt)
-        self.query_one(BurnChart).data = BurnData(points, start, end, data.at,
-                                                  data.meter.limit_hours,
-                                                  zone(data.terms.tz_name))
+        points = tuple(
+            (e.at, float(e.hours)) for e in data.entries if e.case_type == "query" and not e.exempt
+        )
+        self.query_one(BurnChart).data = BurnData(
+            points, start, end, data.at, data.meter.limit_hours, zone(data.terms.tz_name)
+        )
         self.query_one("#sub-suspensions", Static).update(self._suspensions(data))
         self.query_one("#sub-cases", Static).update(self._cases(data))
         self.query_one("#sub-entries", Static).update(self._entries(data))
@@ -258,8 +315,10 @@ class SubscriberView(Screen[None]):
             return None
         t = Text()
         t.append("! OVER LIMIT ", style="bold red")
-        t.append(f"{hours(d.meter.used_hours)}/{hours(d.meter.limit_hours)} h "
-                 f"({whole_percent(d.meter.percent, d.meter.state)}%)")
+        t.append(
+            f"{hours(d.meter.used_hours)}/{hours(d.meter.limit_hours)} h "
+            f"({whole_percent(d.meter.percent, d.meter.state)}%)"
+        )
         reason = d.in_force[0] if d.in_force else None
         if reason == SUGGESTED_REASON:
             t.append(f" — SLA suspended for {SUGGESTED_REASON}")
@@ -273,19 +332,25 @@ class SubscriberView(Screen[None]):
         t.add_column()
         # The facts in force now (dated changes applied, policy §14), not the first record.
         r, m = d.terms.facts, d.meter
-        cov = "24×7" if r.coverage == "24x7" else {"enterprise": "8×5", "basic": "12×5"}.get(
-            r.plan, r.coverage)
+        cov = (
+            "24×7"
+            if r.coverage == "24x7"
+            else {"enterprise": "8×5", "basic": "12×5"}.get(r.plan, r.coverage)
+        )
         t.add_row("Plan", _t(f"{r.plan} · {cov} coverage · {d.terms.tz_name}"))
         days_left = (r.term_end - datetime.fromtimestamp(d.at, self.tz).date()).days
         left = f"{days_left} days left" if days_left >= 0 else f"ended {-days_left} days ago"
         term = Text(f"{r.term_start} – {r.term_end} ({left})")
         if r.terminated_at and r.terminated_at <= d.at:
-            term.append(f" · TERMINATED {_local(r.terminated_at, self.tz, '%Y-%m-%d')}",
-                        style="bold")
+            term.append(
+                f" · TERMINATED {_local(r.terminated_at, self.tz, '%Y-%m-%d')}", style="bold"
+            )
         t.add_row("Term", term)
         if r.targets:
-            t.add_row("Order form", _t(", ".join(f"{k}={v or 'best efforts'}"
-                                                 for k, v in sorted(r.targets.items()))))
+            t.add_row(
+                "Order form",
+                _t(", ".join(f"{k}={v or 'best efforts'}" for k, v in sorted(r.targets.items()))),
+            )
         meter_line = Text(no_wrap=True, overflow="ellipsis")
         meter_line.append(f"{hours(m.used_hours)} / {hours(m.limit_hours)} h  ")
         meter_line.append_text(meter_bar(m.percent, m.state, 20 if self.size.width >= 100 else 10))
@@ -303,10 +368,14 @@ class SubscriberView(Screen[None]):
         t.add_row("Forecast", fc)
         if d.in_force is not None:
             reason, since, until, automatic = d.in_force
-            s = Text(f"⊘ suspended ({reason}) since {_local(since, self.tz, STAMP)}",
-                     style="bold")
-            s.append(f" until {_local(until, self.tz, STAMP)}" if until
-                     else " until the term is extended" if automatic else " until lifted")
+            s = Text(f"⊘ suspended ({reason}) since {_local(since, self.tz, STAMP)}", style="bold")
+            s.append(
+                f" until {_local(until, self.tz, STAMP)}"
+                if until
+                else " until the term is extended"
+                if automatic
+                else " until lifted"
+            )
             t.add_row("SLA", s)
         else:
             t.add_row("SLA", Text("in force"))
@@ -339,15 +408,24 @@ class SubscriberView(Screen[None]):
         rows = 0
         lapse = d.terms.lapse_from
         if lapse is not None and lapse <= d.at:
-            t.add_row("subscription_lapsed", _local(lapse, self.tz, STAMP),
-                      "term extended", "automatic", Text("in force", style="bold"))
+            t.add_row(
+                "subscription_lapsed",
+                _local(lapse, self.tz, STAMP),
+                "term extended",
+                "automatic",
+                Text("in force", style="bold"),
+            )
             rows += 1
         for s in d.suspensions:
             now_in = s.from_at <= d.at and (s.until_at is None or d.at < s.until_at)
             state = "in force" if now_in else ("planned" if s.from_at > d.at else "lifted")
-            t.add_row(_t(s.reason), _local(s.from_at, self.tz, STAMP),
-                      _local(s.until_at, self.tz, STAMP) if s.until_at else "(open)",
-                      _t(s.by or ""), Text(state, style="bold" if now_in else "dim"))
+            t.add_row(
+                _t(s.reason),
+                _local(s.from_at, self.tz, STAMP),
+                _local(s.until_at, self.tz, STAMP) if s.until_at else "(open)",
+                _t(s.by or ""),
+                Text(state, style="bold" if now_in else "dim"),
+            )
             rows += 1
         title = _section("SLA suspensions", f"{rows}" if rows else "none")
         return Group(Text(""), title, t) if rows else Group(Text(""), title)
@@ -370,16 +448,26 @@ class SubscriberView(Screen[None]):
             name, st = w if w else ("—", None)
             breached = r.marked  # a breach in any clock state, or escalated (policy §14)
             style = "bold red" if breached else ""
-            t.add_row(Text(("!" if breached else " ") + inert(r.id), style=style),
-                      r.eval.type, r.eval.priority or "", name, st.state if st else "",
-                      Text(clock_text(st) if st else "", style=style),
-                      Text(" ".join(inert(r.title).split())))
+            t.add_row(
+                Text(("!" if breached else " ") + inert(r.id), style=style),
+                r.eval.type,
+                r.eval.priority or "",
+                name,
+                st.state if st else "",
+                Text(clock_text(st) if st else "", style=style),
+                Text(" ".join(inert(r.title).split())),
+            )
         if not d.cases:
             return Group(Text(""), _section("Open cases", extra))
         parts: list[Any] = [Text(""), _section("Open cases", extra), t]
         if len(d.cases) > MAX_CASES:
-            parts.append(Text(f"… {len(d.cases) - MAX_CASES} more, less at risk (c: all of them "
-                              "in the queue)", style="dim"))
+            parts.append(
+                Text(
+                    f"… {len(d.cases) - MAX_CASES} more, less at risk (c: all of them "
+                    "in the queue)",
+                    style="dim",
+                )
+            )
         return Group(*parts)
 
     def _entries(self, d: SubscriberData) -> Group:
@@ -402,12 +490,19 @@ class SubscriberView(Screen[None]):
             else:
                 counts = Text("yes")
             note = " ".join(inert(e.note or e.title or "").split())
-            t.add_row(_local(e.at, self.tz, "%Y-%m-%d %H:%M"), _t(e.case_id), hours(e.hours),
-                      counts, _t(e.by or ""), Text(note))
+            t.add_row(
+                _local(e.at, self.tz, "%Y-%m-%d %H:%M"),
+                _t(e.case_id),
+                hours(e.hours),
+                counts,
+                _t(e.by or ""),
+                Text(note),
+            )
         parts: list[Any] = [Text(""), _section("Time entries", extra), t]
         if len(d.entries) > MAX_ENTRIES:
-            parts.append(Text(f"… {len(d.entries) - MAX_ENTRIES} older entries not shown",
-                              style="dim"))
+            parts.append(
+                Text(f"… {len(d.entries) - MAX_ENTRIES} older entries not shown", style="dim")
+            )
         return Group(*parts)
 
     def _users(self, d: SubscriberData) -> Group:
@@ -422,13 +517,15 @@ class SubscriberView(Screen[None]):
         for u in d.users:
             removed = u.get("removed_at")
             style = "dim" if removed else ""
-            t.add_row(Text(inert(u.get("name") or "(removed)"), style=style),
-                      Text(inert(u.get("email") or ""), style=style),
-                      Text("admin", style="bold" if not removed else "dim")
-                      if u.get("admin") else "",
-                      self._who(u.get("added_at"), u.get("added_by")),
-                      self._who(removed, u.get("removed_by"), "removed ") if removed
-                      or u.get("removed_by") else "")
+            t.add_row(
+                Text(inert(u.get("name") or "(removed)"), style=style),
+                Text(inert(u.get("email") or ""), style=style),
+                Text("admin", style="bold" if not removed else "dim") if u.get("admin") else "",
+                self._who(u.get("added_at"), u.get("added_by")),
+                self._who(removed, u.get("removed_by"), "removed ")
+                if removed or u.get("removed_by")
+                else "",
+            )
         active = sum(1 for u in d.users if not u.get("removed_at"))
         return Group(Text(""), _section("Support users", f"{len(d.users)} ({active} active)"), t)
 
@@ -439,8 +536,7 @@ class SubscriberView(Screen[None]):
             parts.append(_local(at, self.tz, "%Y-%m-%d"))
         if by:
             parts.append(f"by {by}")
-        return Text(inert(prefix + " ".join(parts)) if parts else "",
-                    style="dim" if prefix else "")
+        return Text(inert(prefix + " ".join(parts)) if parts else "", style="dim" if prefix else "")
 
     def _say(self, message: str, *, error: bool = False) -> None:
         text = notice_text(message, error=error)
@@ -460,8 +556,12 @@ class SubscriberView(Screen[None]):
         if self.data is not None:
             return False
         offline = getattr(self.app, "offline", None)
-        self._say(f"the subscriber cannot be read: {offline}; nothing written" if offline
-                  else f"{self.subscriber_id} is still loading", error=True)
+        self._say(
+            f"the subscriber cannot be read: {offline}; nothing written"
+            if offline
+            else f"{self.subscriber_id} is still loading",
+            error=True,
+        )
         return True
 
     def action_cases(self) -> None:
@@ -487,8 +587,17 @@ class SubscriberView(Screen[None]):
                 self.reload()
                 self._changed()
 
-        self.app.push_screen(ChangeForm(self.subscriber_id, store=self.store, policy=self.policy,
-                                        user=self.user, tz=self.tz, now=self._now), done)
+        self.app.push_screen(
+            ChangeForm(
+                self.subscriber_id,
+                store=self.store,
+                policy=self.policy,
+                user=self.user,
+                tz=self.tz,
+                now=self._now,
+            ),
+            done,
+        )
 
     def action_suspend(self) -> None:
         from screens.suspend_prompt import SuspendPrompt, refusal
@@ -501,24 +610,36 @@ class SubscriberView(Screen[None]):
             return
         if self.data.in_force is not None:
             reason, since, _, _ = self.data.in_force
-            self._say(f"already suspended ({reason}) since "
-                      f"{_local(since, self.tz, STAMP)}; L lifts it", error=True)
+            self._say(
+                f"already suspended ({reason}) since {_local(since, self.tz, STAMP)}; L lifts it",
+                error=True,
+            )
             return
         over = self.data.meter.state == "over"
-        note = (f"over its query-hour limit "
+        note = (
+            (
+                f"over its query-hour limit "
                 f"({whole_percent(self.data.meter.percent, self.data.meter.state)}%): "
-                f"{SUGGESTED_REASON} is suggested") if over else None
+                f"{SUGGESTED_REASON} is suggested"
+            )
+            if over
+            else None
+        )
 
         def done(reason: str | None) -> None:
             if reason is not None:
                 self.write("suspend", reason)
 
         # custom_extension is one case's matter (policy §6): not offered for a subscriber.
-        self.app.push_screen(SuspendPrompt(f"subscriber {self.subscriber_id}",
-                                           as_book(self.policy).at(clock.now())
-                                           .subscriber_suspension_reasons,
-                                           suggested=SUGGESTED_REASON if over else None,
-                                           note=note), done)
+        self.app.push_screen(
+            SuspendPrompt(
+                f"subscriber {self.subscriber_id}",
+                as_book(self.policy).at(clock.now()).subscriber_suspension_reasons,
+                suggested=SUGGESTED_REASON if over else None,
+                note=note,
+            ),
+            done,
+        )
 
     def action_lift(self) -> None:
         from screens.suspend_prompt import ConfirmPrompt, refusal
@@ -534,17 +655,24 @@ class SubscriberView(Screen[None]):
             self._say(f"{self.subscriber_id} has no suspension in force", error=True)
             return
         if force[3]:
-            self._say("the subscription has lapsed: extending the term (support-console renew) "
-                      "ends it", error=True)
+            self._say(
+                "the subscription has lapsed: extending the term (support-console renew) ends it",
+                error=True,
+            )
             return
 
         def done(ok: bool | None) -> None:
             if ok:
                 self.write("lift", None)
 
-        self.app.push_screen(ConfirmPrompt(
-            f"Lift the SLA suspension of {self.subscriber_id} ({force[0]})? Its clocks count "
-            "again from now.", yes="lift"), done)
+        self.app.push_screen(
+            ConfirmPrompt(
+                f"Lift the SLA suspension of {self.subscriber_id} ({force[0]})? Its clocks count "
+                "again from now.",
+                yes="lift",
+            ),
+            done,
+        )
 
     @work(thread=True, exclusive=True, group="sub-write")
     def write(self, what: str, reason: str | None) -> None:
@@ -555,8 +683,15 @@ class SubscriberView(Screen[None]):
         try:
             if what == "suspend":
                 assert reason is not None
-                suspend(self.store, self.subscriber_id, reason=reason, from_at=now,
-                        until_at=None, actor=self.user, recorded_at=now)
+                suspend(
+                    self.store,
+                    self.subscriber_id,
+                    reason=reason,
+                    from_at=now,
+                    until_at=None,
+                    actor=self.user,
+                    recorded_at=now,
+                )
                 done = f"SLA of {self.subscriber_id} suspended ({reason})"
             else:
                 lift(self.store, self.subscriber_id, at=now, actor=self.user, recorded_at=now)

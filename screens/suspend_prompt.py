@@ -56,8 +56,14 @@ class _Modal(ModalScreen[Any]):
 class SuspendPrompt(_Modal):
     """Pick the reason for a suspension; returns the reason key (None: cancelled)."""
 
-    def __init__(self, target: str, reasons: tuple[str, ...] | list[str], *,
-                 suggested: str | None = None, note: str | None = None) -> None:
+    def __init__(
+        self,
+        target: str,
+        reasons: tuple[str, ...] | list[str],
+        *,
+        suggested: str | None = None,
+        note: str | None = None,
+    ) -> None:
         super().__init__()
         self.target = target
         self.reasons = tuple(reasons)
@@ -66,8 +72,9 @@ class SuspendPrompt(_Modal):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="suspend"):
-            yield Static(Text(f"Suspend the SLA of {inert(self.target)}: why?"),
-                         classes="suspend-title")
+            yield Static(
+                Text(f"Suspend the SLA of {inert(self.target)}: why?"), classes="suspend-title"
+            )
             if self.note:
                 yield Static(Text(inert(self.note)), classes="suspend-note")
             options = []
@@ -79,8 +86,10 @@ class SuspendPrompt(_Modal):
                 label.append(f"  {REASON_TEXT.get(r, '')}", style="dim")
                 options.append(Option(label, id=r))
             yield OptionList(*options, id="suspend-reasons")
-            yield Static(Text(f"1-{len(self.reasons)} or enter: choose   ctrl+g/esc: cancel"),
-                         classes="suspend-help")
+            yield Static(
+                Text(f"1-{len(self.reasons)} or enter: choose   ctrl+g/esc: cancel"),
+                classes="suspend-help",
+            )
 
     def on_mount(self) -> None:
         box = self.query_one(OptionList)
@@ -175,8 +184,9 @@ def suspend_case(view: Any) -> None:
             _record_case(view, "suspended", {"reason": reason})
 
     reasons = as_book(view.policy).at(view._now()).suspension_reasons
-    view.app.push_screen(SuspendPrompt(f"case {view.case_id}", reasons,
-                                       suggested="custom_extension"), done)
+    view.app.push_screen(
+        SuspendPrompt(f"case {view.case_id}", reasons, suggested="custom_extension"), done
+    )
 
 
 def lift_case(view: Any) -> None:
@@ -190,8 +200,9 @@ def lift_case(view: Any) -> None:
         if ok:
             _record_case(view, "unsuspended", {})
 
-    view.app.push_screen(ConfirmPrompt(f"Lift the SLA suspension of case {view.case_id}?",
-                                       yes="lift"), done)
+    view.app.push_screen(
+        ConfirmPrompt(f"Lift the SLA suspension of case {view.case_id}?", yes="lift"), done
+    )
 
 
 def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
@@ -202,8 +213,17 @@ def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
         now = view._now()
         version = view.data.row.version if getattr(view, "data", None) is not None else None
         try:
-            append_event(view.store, view.case_id, kind, at=now, by=view.user,
-                         data=data, recorded_at=now, expected_version=version, actor=view.user)
+            append_event(
+                view.store,
+                view.case_id,
+                kind,
+                at=now,
+                by=view.user,
+                data=data,
+                recorded_at=now,
+                expected_version=version,
+                actor=view.user,
+            )
         except Refused as exc:
             view.app.call_from_thread(view._say, refusal_text(exc), error=True)
             return
@@ -212,9 +232,11 @@ def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
             return
         fresh = load_case(view.store, view.policy, view.case_id, view._now())
         view.app.call_from_thread(view._show, fresh)
-        label = (f"SLA suspended ({REASON_TEXT.get(data['reason'], data['reason'])})"
-                 if kind == "suspended"
-                 else "SLA suspension lifted")
+        label = (
+            f"SLA suspended ({REASON_TEXT.get(data['reason'], data['reason'])})"
+            if kind == "suspended"
+            else "SLA suspension lifted"
+        )
         view.app.call_from_thread(view._say, label)
         changed = getattr(view.app, "case_changed", None)
         if changed is not None:

@@ -18,8 +18,9 @@ def local_text(ts: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime(LOCAL)
 
 
-def parse_local(raw: str, tz: tzinfo, now: int, *, what: str = "time",
-                default: int | None = None) -> int:
+def parse_local(
+    raw: str, tz: tzinfo, now: int, *, what: str = "time", default: int | None = None
+) -> int:
     """Epoch seconds of ``raw`` in ``tz``. Empty or ``now``: ``default`` (else ``now``);
     ``HH:MM``: that time today in ``tz``. A time of the current minute is ``now`` itself."""
     text = " ".join(raw.split()).lower()
@@ -28,12 +29,14 @@ def parse_local(raw: str, tz: tzinfo, now: int, *, what: str = "time",
     today = datetime.fromtimestamp(now, tz)
     try:
         if len(text) <= 5 and ":" in text:
-            t = datetime.strptime(text, "%H:%M")
+            t = datetime.strptime(text, "%H:%M").replace(tzinfo=tz)  # only its hour and minute
             local = today.replace(hour=t.hour, minute=t.minute, second=0, microsecond=0)
         else:
             local = datetime.strptime(text, LOCAL).replace(tzinfo=tz)
     except ValueError:
-        raise BadTime(f"{what}: write YYYY-MM-DD HH:MM or HH:MM in your zone, not {raw.strip()!r}") from None
+        raise BadTime(
+            f"{what}: write YYYY-MM-DD HH:MM or HH:MM in your zone, not {raw.strip()!r}"
+        ) from None
     ts = int(local.timestamp())
     if ts <= now < ts + 60:
         return now  # the current minute: now, to the second

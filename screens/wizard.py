@@ -59,8 +59,13 @@ from screens.wizard_model import (
 )
 from screens.words import refusal_text
 
-STEP_TITLES = {"target": "Subscriber", "type": "Type", "priority": "Priority",
-               "component": "Component", "summary": "Summary"}
+STEP_TITLES = {
+    "target": "Subscriber",
+    "type": "Type",
+    "priority": "Priority",
+    "component": "Component",
+    "summary": "Summary",
+}
 
 
 @dataclass(frozen=True)
@@ -126,8 +131,9 @@ def target_lines(t: Target) -> list[Text]:
     elif t.support.supported:
         third.append(f" · supported until {t.support.end.isoformat()}")
     else:
-        third.append(f" · support ENDED {t.support.end.isoformat()} (flagged, not refused)",
-                     style="bold red")
+        third.append(
+            f" · support ENDED {t.support.end.isoformat()} (flagged, not refused)", style="bold red"
+        )
     return lines
 
 
@@ -158,8 +164,17 @@ class ClassifyWizard(Screen[WizardDone | None]):
         Binding("p", "p0_anyway", "P0 anyway", show=False),
     ]
 
-    def __init__(self, mode: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
-                 case_id: str | None = None, now: Callable[[], int] = clock.now) -> None:
+    def __init__(
+        self,
+        mode: str,
+        *,
+        store: Any,
+        policy: Any,
+        user: str,
+        tz: tzinfo,
+        case_id: str | None = None,
+        now: Callable[[], int] = clock.now,
+    ) -> None:
         super().__init__()
         self.mode = mode
         self.store = store
@@ -182,15 +197,25 @@ class ClassifyWizard(Screen[WizardDone | None]):
         self._when_saved: tuple[int, int] = (0, 0)  # (reported_at, aware_at) being recorded
 
     @classmethod
-    def new(cls, *, store: Any, policy: Any, user: str, tz: tzinfo,
-            now: Callable[[], int] = clock.now) -> ClassifyWizard:
+    def new(
+        cls, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Callable[[], int] = clock.now
+    ) -> ClassifyWizard:
         return cls("new", store=store, policy=policy, user=user, tz=tz, now=now)
 
     @classmethod
-    def reclassify(cls, case_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo,
-                   now: Callable[[], int] = clock.now) -> ClassifyWizard:
-        return cls("reclassify", store=store, policy=policy, user=user, tz=tz, case_id=case_id,
-                   now=now)
+    def reclassify(
+        cls,
+        case_id: str,
+        *,
+        store: Any,
+        policy: Any,
+        user: str,
+        tz: tzinfo,
+        now: Callable[[], int] = clock.now,
+    ) -> ClassifyWizard:
+        return cls(
+            "reclassify", store=store, policy=policy, user=user, tz=tz, case_id=case_id, now=now
+        )
 
     # -- layout --------------------------------------------------------------------------
 
@@ -199,8 +224,12 @@ class ClassifyWizard(Screen[WizardDone | None]):
         yield Static(id="wiz-context", markup=False)
         with ContentSwitcher(initial=self.step, id="wiz-steps"):
             with Vertical(id="target"):
-                box = Input(placeholder="search: subscriber, deployment, product, plan…",
-                            id="wiz-search", compact=True, select_on_focus=False)
+                box = Input(
+                    placeholder="search: subscriber, deployment, product, plan…",
+                    id="wiz-search",
+                    compact=True,
+                    select_on_focus=False,
+                )
                 box.cursor_blink = False
                 yield box
                 yield OptionList(id="wiz-targets", markup=False, compact=True)
@@ -226,8 +255,9 @@ class ClassifyWizard(Screen[WizardDone | None]):
 
     @staticmethod
     def _time_box(id_: str) -> Input:
-        box = Input(id=id_, compact=True, placeholder="now, or YYYY-MM-DD HH:MM",
-                    select_on_focus=False)
+        box = Input(
+            id=id_, compact=True, placeholder="now, or YYYY-MM-DD HH:MM", select_on_focus=False
+        )
         box.cursor_blink = False
         return box
 
@@ -240,8 +270,10 @@ class ClassifyWizard(Screen[WizardDone | None]):
         for id_, what in (("wiz-reported", "reported at"), ("wiz-aware", "aware at")):
             ts = parse_local(self.query_one(f"#{id_}", Input).value, self.tz, now, what=what)
             if ts > now:
-                raise BadTime(f"{what}: {_local(ts, self.tz, '%a %d %b %H:%M')} lies in the "
-                              "future; a case is reported and known by now at the latest")
+                raise BadTime(
+                    f"{what}: {_local(ts, self.tz, '%a %d %b %H:%M')} lies in the "
+                    "future; a case is reported and known by now at the latest"
+                )
             out.append(ts)
         return out[0], out[1]
 
@@ -340,9 +372,13 @@ class ClassifyWizard(Screen[WizardDone | None]):
         else:
             ctx.display = True
             ctx.update(Group(*target_lines(self.state.target)))
-        render = {"target": self._render_target, "type": self._render_type,
-                  "priority": self._render_priority, "component": self._render_component,
-                  "summary": self._render_summary}[self.step]
+        render = {
+            "target": self._render_target,
+            "type": self._render_type,
+            "priority": self._render_priority,
+            "component": self._render_component,
+            "summary": self._render_summary,
+        }[self.step]
         render()
         self.query_one("#wiz-keys", KeyBar).update(keys_text(self._keys()))
 
@@ -388,8 +424,14 @@ class ClassifyWizard(Screen[WizardDone | None]):
             return keys + back + cancel
         label = "title" if self.mode == "new" else "reason"
         when = [("tab", "times")] if self.mode == "new" else []
-        return [("type", label), ("enter", "confirm"), *when, ("PgUp", "back"), ("↑↓", "scroll"),
-                *cancel]
+        return [
+            ("type", label),
+            ("enter", "confirm"),
+            *when,
+            ("PgUp", "back"),
+            ("↑↓", "scroll"),
+            *cancel,
+        ]
 
     # step 1: subscriber and deployment
 
@@ -514,12 +556,20 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 line.append("  ✔ now" if now else "  ✔ chosen", style="green")
             grid.add_row(Text(("›" if here else " ") + f"{i + 1}", style="bold"), line)
             # One line each; the highlighted choice shows its whole explanation.
-            grid.add_row("", Text(c.help, style="" if c.available else "dim",
-                                  no_wrap=not here, overflow="ellipsis"))
+            grid.add_row(
+                "",
+                Text(
+                    c.help,
+                    style="" if c.available else "dim",
+                    no_wrap=not here,
+                    overflow="ellipsis",
+                ),
+            )
             if not c.available:
                 grid.add_row("", Text("✖ unavailable: " + c.reason, style="red"))
         self.query_one("#type", Static).update(
-            Group(Text("What kind of case is it?", style="bold"), grid))
+            Group(Text("What kind of case is it?", style="bold"), grid)
+        )
 
     def action_pick(self, index: int) -> None:
         if self.step == "component":
@@ -568,22 +618,41 @@ class ClassifyWizard(Screen[WizardDone | None]):
             p0_here = c.priority == "P0" and why is not None
             prio = f"{c.priority}→P1" if p0_here else c.priority
             if i == self.qi:
-                grid.add_row(Text(f"›{prio}", style="bold reverse"), Text(mark, style="bold"),
-                             Text(c.text + "?", style="bold reverse"))
+                grid.add_row(
+                    Text(f"›{prio}", style="bold reverse"),
+                    Text(mark, style="bold"),
+                    Text(c.text + "?", style="bold reverse"),
+                )
                 if p0_here:
-                    grid.add_row("", "", Text(f"a P0 criterion, but {why}: a yes classifies P1",
-                                              style="yellow"))
+                    grid.add_row(
+                        "",
+                        "",
+                        Text(f"a P0 criterion, but {why}: a yes classifies P1", style="yellow"),
+                    )
             else:
                 style = "green" if ans else ("dim" if ans is False else "")
-                grid.add_row(Text(f" {prio}", style=style), Text(mark, style=style),
-                             Text(c.text, style=style, no_wrap=True, overflow="ellipsis"))
+                grid.add_row(
+                    Text(f" {prio}", style=style),
+                    Text(mark, style=style),
+                    Text(c.text, style=style, no_wrap=True, overflow="ellipsis"),
+                )
         parts: list[RenderableType] = [
-            Text(f"Priority guidelines · question {self.qi + 1} of {len(asked)} · "
-                 "the first yes sets the priority", style="bold"), grid]
+            Text(
+                f"Priority guidelines · question {self.qi + 1} of {len(asked)} · "
+                "the first yes sets the priority",
+                style="bold",
+            ),
+            grid,
+        ]
         if why is not None and not self.state.ask_p0_anyway:
-            parts.append(Text(f"P0 criteria not asked: {why} (P0 needs a managed deployment "
-                              "on the enterprise plan). p: a P0 criterion applies anyway "
-                              "(classified P1)", style="yellow"))
+            parts.append(
+                Text(
+                    f"P0 criteria not asked: {why} (P0 needs a managed deployment "
+                    "on the enterprise plan). p: a P0 criterion applies anyway "
+                    "(classified P1)",
+                    style="yellow",
+                )
+            )
         self.query_one("#priority", Static).update(Group(*parts))
 
     def action_answer(self, yes: bool) -> None:
@@ -626,8 +695,11 @@ class ClassifyWizard(Screen[WizardDone | None]):
         grid.add_column(ratio=1)
         for i, name in enumerate(options):
             here = i == self.component_cursor
-            label = (_t(name, "bold") if name is not None else
-                     Text("none of these: a supported Konneqt component is unavailable"))
+            label = (
+                _t(name, "bold")
+                if name is not None
+                else Text("none of these: a supported Konneqt component is unavailable")
+            )
             if here:
                 label.stylize("reverse")
             if name is not None and name == self.state.component:
@@ -636,9 +708,12 @@ class ClassifyWizard(Screen[WizardDone | None]):
         dep = self.state.target.deployment if self.state.target else None
         head = Text("Which component is unavailable? ", style="bold")
         head.append_text(_t(dep.id if dep else "", "bold"))
-        head.append(" lists these managed third-party components. While the vendor's "
-                    "assistance is awaited, the incident's resolution clock pauses "
-                    "(awaiting_vendor).", style="")
+        head.append(
+            " lists these managed third-party components. While the vendor's "
+            "assistance is awaited, the incident's resolution clock pauses "
+            "(awaiting_vendor).",
+            style="",
+        )
         self.query_one("#component", Static).update(Group(head, grid))
 
     def _pick_component(self) -> None:
@@ -659,8 +734,15 @@ class ClassifyWizard(Screen[WizardDone | None]):
         if result.problems:
             return "; ".join(m for _, m in result.problems)
         if self.case is not None:
-            return reclass_problem(self.rules, self.case, result.type, result.priority, now,
-                                   result.decided_by, chosen_component(result, self.state))
+            return reclass_problem(
+                self.rules,
+                self.case,
+                result.type,
+                result.priority,
+                now,
+                result.decided_by,
+                chosen_component(result, self.state),
+            )
         if self.mode != "new":
             return None
         from screens.when import BadTime
@@ -702,8 +784,9 @@ class ClassifyWizard(Screen[WizardDone | None]):
             line = Text("component: ")
             if comp is not None:
                 line.append_text(_t(comp, "bold"))
-                line.append(" (managed third-party: awaiting its vendor pauses the resolution "
-                            "clock)")
+                line.append(
+                    " (managed third-party: awaiting its vendor pauses the resolution clock)"
+                )
             else:
                 line.append("a supported Konneqt component (no third-party vendor)", style="bold")
             body.append(line)
@@ -718,8 +801,11 @@ class ClassifyWizard(Screen[WizardDone | None]):
         else:
             body.append(self._reclass_clock_table(result, now))
         self.query_one("#wiz-summary", Static).update(Group(*body))
-        label = ("Title (required), then enter to open the case:" if self.mode == "new"
-                 else "Reason for the change (required), then enter to record it:")
+        label = (
+            "Title (required), then enter to open the case:"
+            if self.mode == "new"
+            else "Reason for the change (required), then enter to record it:"
+        )
         self.query_one("#wiz-text-label", Static).update(Text(label, style="bold"))
 
     def _new_clock_table(self, result: Any, now: int) -> RenderableType:
@@ -731,15 +817,31 @@ class ClassifyWizard(Screen[WizardDone | None]):
         except BadTime:
             reported, aware = now, now
         start = min(reported, aware)
-        lines = new_case_clocks(self.state.target, result.type, result.priority, now,
-                                reported_at=reported, aware_at=aware)
+        lines = new_case_clocks(
+            self.state.target,
+            result.type,
+            result.priority,
+            now,
+            reported_at=reported,
+            aware_at=aware,
+        )
         if not lines:
-            return Text(f"no clocks: the {self.state.target.plan} plan sets no targets for a "
-                        f"{TYPE_LABELS.get(result.type, result.type)}", style="dim")
+            return Text(
+                f"no clocks: the {self.state.target.plan} plan sets no targets for a "
+                f"{TYPE_LABELS.get(result.type, result.type)}",
+                style="dim",
+            )
         since = "now" if start >= now - 59 else "reported"
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False,
-                  title=f"Clocks from {since} ({_local(start, self.tz, '%a %d %b %H:%M %Z')})",
-                  title_justify="left", title_style="bold")
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style="bold",
+            expand=False,
+            title=f"Clocks from {since} ({_local(start, self.tz, '%a %d %b %H:%M %Z')})",
+            title_justify="left",
+            title_style="bold",
+        )
         t.add_column("CLOCK", no_wrap=True)
         t.add_column("TARGET", no_wrap=True)
         t.add_column("DUE (local)", no_wrap=True)
@@ -747,18 +849,28 @@ class ClassifyWizard(Screen[WizardDone | None]):
         for ln in lines:
             st = ln.after
             if ln.name == "response":
-                due = _local(st.due, self.tz) if st is not None and st.due else (
-                    st.state if st is not None else "—")
+                due = (
+                    _local(st.due, self.tz)
+                    if st is not None and st.due
+                    else (st.state if st is not None else "—")
+                )
                 if ln.breaches_at_once:
-                    t.add_row(Text("! " + ln.name, style="bold red"), duration(ln.target), due,
-                              Text(f"BREACHED at once ({hm(st.remaining)})", style="bold red"))
+                    t.add_row(
+                        Text("! " + ln.name, style="bold red"),
+                        duration(ln.target),
+                        due,
+                        Text(f"BREACHED at once ({hm(st.remaining)})", style="bold red"),
+                    )
                 else:
-                    t.add_row(ln.name, duration(ln.target), due,
-                              f"running from {since}")
+                    t.add_row(ln.name, duration(ln.target), due, f"running from {since}")
             else:
                 due = _local(ln.due_if_ack_now, self.tz) if ln.due_if_ack_now else "—"
-                t.add_row(ln.name, duration(ln.target), due,
-                          "if acknowledged now" if ln.target is not None else "")
+                t.add_row(
+                    ln.name,
+                    duration(ln.target),
+                    due,
+                    "if acknowledged now" if ln.target is not None else "",
+                )
         return t
 
     def _cell(self, st: Any) -> Text:
@@ -770,8 +882,9 @@ class ClassifyWizard(Screen[WizardDone | None]):
         tgt = duration(st.target)
         if st.breached:
             over = f" {hm(st.remaining)}" if st.state == "running" else ""
-            return Text(f"{tgt}, {st.state} BREACHED{over}".replace("running ", ""),
-                        style="bold red")
+            return Text(
+                f"{tgt}, {st.state} BREACHED{over}".replace("running ", ""), style="bold red"
+            )
         if st.state == "running":
             return Text(f"{tgt}, due {_local(st.due, self.tz, '%d %b %H:%M')}")
         if st.state in ("paused", "suspended"):
@@ -781,9 +894,16 @@ class ClassifyWizard(Screen[WizardDone | None]):
     def _reclass_clock_table(self, result: Any, now: int) -> RenderableType:
         assert self.case is not None
         lines: list[ClockLine] = reclass_clocks(self.case, result.type, result.priority, now)
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False,
-                  title=f"Clocks at {_local(now, self.tz, '%a %d %b %H:%M %Z')}",
-                  title_justify="left", title_style="bold")
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style="bold",
+            expand=False,
+            title=f"Clocks at {_local(now, self.tz, '%a %d %b %H:%M %Z')}",
+            title_justify="left",
+            title_style="bold",
+        )
         t.add_column("CLOCK", no_wrap=True)
         t.add_column("BEFORE", no_wrap=True)
         t.add_column("AFTER", no_wrap=True)
@@ -791,15 +911,25 @@ class ClassifyWizard(Screen[WizardDone | None]):
             t.add_row("(no clocks)", "", "")
         at_once = []
         for ln in lines:
-            t.add_row(Text(("! " if ln.breaches_at_once else "  ") + ln.name,
-                           style="bold red" if ln.breaches_at_once else ""),
-                      self._cell(ln.before), self._cell(ln.after))
+            t.add_row(
+                Text(
+                    ("! " if ln.breaches_at_once else "  ") + ln.name,
+                    style="bold red" if ln.breaches_at_once else "",
+                ),
+                self._cell(ln.before),
+                self._cell(ln.after),
+            )
             if ln.breaches_at_once:
                 at_once.append(ln.name)
         out: list[RenderableType] = [t]
         if at_once:
-            out.append(Text(f"⚠ this breaches at once: {', '.join(at_once)} "
-                            "(time already counted is over the new target)", style="bold red"))
+            out.append(
+                Text(
+                    f"⚠ this breaches at once: {', '.join(at_once)} "
+                    "(time already counted is over the new target)",
+                    style="bold red",
+                )
+            )
         return Group(*out)
 
     @on(Input.Changed, "#wiz-text")
@@ -844,24 +974,45 @@ class ClassifyWizard(Screen[WizardDone | None]):
         try:
             if self.case is None:
                 reported, aware = self._when_saved
-                cid = create_case(self.store, subscriber=target.subscriber_id,
+                cid = create_case(
+                    self.store,
+                    subscriber=target.subscriber_id,
                     deployment=target.deployment.id if target.deployment else None,
-                    ctype=result.type, priority=result.priority, title=text,
-                    reported_at=reported, aware_at=aware,
-                    by=self.user, recorded_at=now, criterion=result.decided_by,
-                    component=chosen_component(result, self.state))
+                    ctype=result.type,
+                    priority=result.priority,
+                    title=text,
+                    reported_at=reported,
+                    aware_at=aware,
+                    by=self.user,
+                    recorded_at=now,
+                    criterion=result.decided_by,
+                    component=chosen_component(result, self.state),
+                )
                 label = f"{result.type} {result.priority or ''}".rstrip()
                 done = WizardDone(cid, f"{cid} opened: {label}", True)
             else:
-                data = {"type": result.type, "priority": result.priority, "reason": text,
-                        "criterion": result.decided_by,
-                        "component": chosen_component(result, self.state)}
-                assert self.case_id is not None and self.case is not None
+                data = {
+                    "type": result.type,
+                    "priority": result.priority,
+                    "reason": text,
+                    "criterion": result.decided_by,
+                    "component": chosen_component(result, self.state),
+                }
+                assert self.case_id is not None
+                assert self.case is not None
                 # The version read with the case: a reclassification recorded meanwhile by
                 # another console refuses this one (Conflict), answers kept, case re-read.
-                append_event(self.store, self.case_id, "reclassified", at=now,
-                             by=self.user, data=data, recorded_at=now, actor=self.user,
-                             expected_version=self.case.version)
+                append_event(
+                    self.store,
+                    self.case_id,
+                    "reclassified",
+                    at=now,
+                    by=self.user,
+                    data=data,
+                    recorded_at=now,
+                    actor=self.user,
+                    expected_version=self.case.version,
+                )
                 label = f"{result.type} {result.priority or ''}".rstrip()
                 done = WizardDone(self.case_id, f"{self.case_id} reclassified: {label}", False)
         except Conflict as exc:
@@ -961,7 +1112,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
         elif self.step == "summary":
             # A long summary scrolls; the title/reason box stays put.
             self.query_one("#wiz-summary-scroll", VerticalScroll).scroll_relative(
-                y=delta * 3, animate=False)
+                y=delta * 3, animate=False
+            )
         elif self.step == "priority":
             asked = self._asked()
             answered = current_answers(self.state, asked)
@@ -1020,12 +1172,18 @@ def _done(app: Any) -> Callable[[WizardDone | None], None]:
 def open_new_case_wizard(app: Any) -> None:
     """Push the wizard for a new case (bind to ``n`` on the queue pane)."""
     if _ready(app):
-        app.push_screen(ClassifyWizard.new(store=app.store, policy=app.policy, user=app.user,
-                                           tz=app.tz), _done(app))
+        app.push_screen(
+            ClassifyWizard.new(store=app.store, policy=app.policy, user=app.user, tz=app.tz),
+            _done(app),
+        )
 
 
 def open_reclassify_wizard(app: Any, case_id: str) -> None:
     """Push the wizard to reclassify ``case_id`` (bind to ``c`` in the case view)."""
     if _ready(app):
-        app.push_screen(ClassifyWizard.reclassify(case_id, store=app.store, policy=app.policy,
-                                                  user=app.user, tz=app.tz), _done(app))
+        app.push_screen(
+            ClassifyWizard.reclassify(
+                case_id, store=app.store, policy=app.policy, user=app.user, tz=app.tz
+            ),
+            _done(app),
+        )

@@ -56,8 +56,11 @@ class Target:
 
     @property
     def coverage(self) -> str:
-        return "24×7" if self.terms.facts.coverage == "24x7" else (
-            "8×5" if self.plan == "enterprise" else "12×5")
+        return (
+            "24×7"
+            if self.terms.facts.coverage == "24x7"
+            else ("8×5" if self.plan == "enterprise" else "12×5")
+        )
 
     def search_text(self) -> str:
         d = self.deployment
@@ -139,7 +142,9 @@ def p0_excluded_reason(target: Target) -> str | None:
     return f"{dep.id} is not a managed deployment"
 
 
-def type_choices(policy: Policy, target: Target, case: ReclassCase | None = None) -> list[TypeChoice]:
+def type_choices(
+    policy: Policy, target: Target, case: ReclassCase | None = None
+) -> list[TypeChoice]:
     """The four types with their one-line help and, when unavailable, the reason (§5)."""
     out = []
     for t in WIZARD_TYPES:
@@ -148,9 +153,15 @@ def type_choices(policy: Policy, target: Target, case: ReclassCase | None = None
         # Priority does not matter for availability: judge an incident as the mildest one.
         prio = "P3" if t == "incident" else None
         probs = check_classification(
-            policy, target.terms.plan, target.subscriber_id, target.deployment, t, prio,
+            policy,
+            target.terms.plan,
+            target.subscriber_id,
+            target.deployment,
+            t,
+            prio,
             konneqt_initiated=case.konneqt_initiated if case else False,
-            linked_types=case.linked_types if case else ())
+            linked_types=case.linked_types if case else (),
+        )
         probs = [p for p in probs if p[0] != "priority"]
         out.append(TypeChoice(t, TYPE_LABELS.get(t, t), policy.case_type_help.get(t, ""), probs))
     return out
@@ -198,8 +209,13 @@ def component_question(result: Classification | None, target: Target | None) -> 
     """The deployment's components to choose from when the classification is P0 by
     ``component_unavailable`` on a deployment that lists managed third-party components;
     () when the question does not arise."""
-    if (result is None or target is None or target.deployment is None
-            or result.priority != "P0" or result.decided_by != COMPONENT_CRITERION):
+    if (
+        result is None
+        or target is None
+        or target.deployment is None
+        or result.priority != "P0"
+        or result.decided_by != COMPONENT_CRITERION
+    ):
         return ()
     return target.deployment.components
 
@@ -210,40 +226,70 @@ def chosen_component(result: Classification | None, state: WizardState) -> str |
     return state.component if state.component in options else None
 
 
-def new_case_clocks(target: Target, ctype: str, priority: str | None, now: int, *,
-                    reported_at: int | None = None,
-                    aware_at: int | None = None) -> list[ClockLine]:
+def new_case_clocks(
+    target: Target,
+    ctype: str,
+    priority: str | None,
+    now: int,
+    *,
+    reported_at: int | None = None,
+    aware_at: int | None = None,
+) -> list[ClockLine]:
     """The clocks of a case opened now: response runs from the earlier of ``reported_at`` and
     ``aware_at`` (default now; policy §3), so a case reported hours ago may be breached at
     once; the others start at the acknowledgement, so they are shown "if acknowledged now"."""
     terms = target.terms
-    facts = CaseFacts(id="(new)", subscriber=target.subscriber_id, type=ctype, priority=priority,
-                      reported_at=now if reported_at is None else reported_at,
-                      aware_at=aware_at,
-                      deployment=target.deployment.id if target.deployment else None)
+    facts = CaseFacts(
+        id="(new)",
+        subscriber=target.subscriber_id,
+        type=ctype,
+        priority=priority,
+        reported_at=now if reported_at is None else reported_at,
+        aware_at=aware_at,
+        deployment=target.deployment.id if target.deployment else None,
+    )
     ev = evaluate(facts, [], terms, now)
     out = []
     for name, spec in terms.specs(ctype, priority).items():
         st = ev.clocks.get(name)
         if name == "response":
-            out.append(ClockLine(name, spec.target, None, st,
-                                 breaches_at_once=st is not None and st.breached))
+            out.append(
+                ClockLine(
+                    name, spec.target, None, st, breaches_at_once=st is not None and st.breached
+                )
+            )
         else:
             due = None if spec.target is None else spec.calendar.add(now, spec.target)
             out.append(ClockLine(name, spec.target, None, st, due_if_ack_now=due))
     return out
 
 
-def hypothetical(now: int, ctype: str, priority: str | None, reason: str,
-                 criterion: str | None, component: str | None = None) -> Event:
-    data = {"type": ctype, "priority": priority, "reason": reason, "criterion": criterion,
-            "component": component}
-    return Event(at=now, kind="reclassified", data={k: v for k, v in data.items() if v is not None},
-                 seq=HYPOTHETICAL_SEQ)
+def hypothetical(
+    now: int,
+    ctype: str,
+    priority: str | None,
+    reason: str,
+    criterion: str | None,
+    component: str | None = None,
+) -> Event:
+    data = {
+        "type": ctype,
+        "priority": priority,
+        "reason": reason,
+        "criterion": criterion,
+        "component": component,
+    }
+    return Event(
+        at=now,
+        kind="reclassified",
+        data={k: v for k, v in data.items() if v is not None},
+        seq=HYPOTHETICAL_SEQ,
+    )
 
 
-def reclass_clocks(case: ReclassCase, ctype: str, priority: str | None,
-                   now: int) -> list[ClockLine]:
+def reclass_clocks(
+    case: ReclassCase, ctype: str, priority: str | None, now: int
+) -> list[ClockLine]:
     """Every clock before and after the reclassification, as of ``now`` (policy §4)."""
     terms = case.target.terms
     before = evaluate(case.facts, case.events, terms, now)
@@ -254,14 +300,28 @@ def reclass_clocks(case: ReclassCase, ctype: str, priority: str | None,
     for n in names:
         b, a = before.clocks.get(n), after.clocks.get(n)
         at_once = a is not None and a.breached and not (b is not None and b.breached)
-        out.append(ClockLine(n, a.target if a else (b.target if b else None), b, a,
-                             breaches_at_once=at_once, applies=a is not None))
+        out.append(
+            ClockLine(
+                n,
+                a.target if a else (b.target if b else None),
+                b,
+                a,
+                breaches_at_once=at_once,
+                applies=a is not None,
+            )
+        )
     return out
 
 
-def reclass_problem(policy: Policy, case: ReclassCase, ctype: str, priority: str | None,
-                    now: int, criterion: str | None = None,
-                    component: str | None = None) -> str | None:
+def reclass_problem(
+    policy: Policy,
+    case: ReclassCase,
+    ctype: str,
+    priority: str | None,
+    now: int,
+    criterion: str | None = None,
+    component: str | None = None,
+) -> str | None:
     """What the engine would refuse about this reclassification (None: it may be recorded).
 
     The same ``check_history`` that ``append_event`` runs, with a placeholder reason."""
@@ -270,12 +330,20 @@ def reclass_problem(policy: Policy, case: ReclassCase, ctype: str, priority: str
     t = case.target
 
     def classify_check(ty: str, p: str | None) -> list[tuple[str, str]]:
-        return check_classification(policy, t.terms.plan, t.subscriber_id, t.deployment, ty, p,
-                                    konneqt_initiated=case.konneqt_initiated,
-                                    linked_types=case.linked_types)
+        return check_classification(
+            policy,
+            t.terms.plan,
+            t.subscriber_id,
+            t.deployment,
+            ty,
+            p,
+            konneqt_initiated=case.konneqt_initiated,
+            linked_types=case.linked_types,
+        )
 
-    events = sort_events([*case.events,
-                          hypothetical(now, ctype, priority, "-", criterion, component)])
+    events = sort_events(
+        [*case.events, hypothetical(now, ctype, priority, "-", criterion, component)]
+    )
     try:
         check_history(case.facts, events, policy, classify_check)
     except IllegalEvent as exc:
@@ -286,8 +354,9 @@ def reclass_problem(policy: Policy, case: ReclassCase, ctype: str, priority: str
 # -- reading the database (worker threads) ---------------------------------------------------
 
 
-def support_by_deployment(store: Any, at: int,
-                          deployment_id: str | None = None) -> dict[str, VersionSupport]:
+def support_by_deployment(
+    store: Any, at: int, deployment_id: str | None = None
+) -> dict[str, VersionSupport]:
     """Deployment id -> whether its product version is supported at ``at`` (policy §12),
     from ``console.lifespan``; a version not in the support matrix is left out (unknown).
 
@@ -350,9 +419,12 @@ def load_reclass_case(store: Any, policy: Policy, case_id: str, at: int) -> Recl
         row = load_case_row(conn, case_id)
         if row is None:
             return None
-        terms = load_terms(conn, policy, [row.subscriber_id]).case(row.subscriber_id,
-                                                                  row.reported_at)
-        name = conn.execute(select(S.c.name).where(S.c.id == row.subscriber_id)).scalar_one_or_none()
+        terms = load_terms(conn, policy, [row.subscriber_id]).case(
+            row.subscriber_id, row.reported_at
+        )
+        name = conn.execute(
+            select(S.c.name).where(S.c.id == row.subscriber_id)
+        ).scalar_one_or_none()
         dep = load_deployment(conn, row.deployment_id)
         events = sort_events(load_events(conn, [case_id])[case_id])
         links, _ = load_links(conn, case_id)

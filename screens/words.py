@@ -40,13 +40,24 @@ EVENT_WORDS = {
     "vulnerability_confirmed": "vulnerability confirmed",
     "assigned": "assigned",
 }
-COLUMN_WORDS = {"escalated": "escalated", "team_formed": "team formed",
-                "plan_agreed": "plan agreed", "mitigating": "mitigating",
-                "resolved": "resolved"}
-ROLE_WORDS = {"engineer": "engineer", "executive": "executive",
-              "subscriber_rep": "subscriber representative"}
-PLAN_WORDS = {"assessment": "technical assessment", "mitigation": "mitigation strategies",
-              "resources": "resource allocation", "update_frequency": "status update frequency"}
+COLUMN_WORDS = {
+    "escalated": "escalated",
+    "team_formed": "team formed",
+    "plan_agreed": "plan agreed",
+    "mitigating": "mitigating",
+    "resolved": "resolved",
+}
+ROLE_WORDS = {
+    "engineer": "engineer",
+    "executive": "executive",
+    "subscriber_rep": "subscriber representative",
+}
+PLAN_WORDS = {
+    "assessment": "technical assessment",
+    "mitigation": "mitigation strategies",
+    "resources": "resource allocation",
+    "update_frequency": "status update frequency",
+}
 REASON_WORDS = {
     "subscription_lapsed": "term ended",
     "unauthorized_use": "unauthorised use",
@@ -56,25 +67,58 @@ REASON_WORDS = {
     "illegal_use": "illegal use",
     "custom_extension": "custom product extension",
 }
-MISSED_WORDS = {"workaround": "workaround target missed",
-                "resolution": "resolution target missed",
-                "manual": "escalated by hand"}
+MISSED_WORDS = {
+    "workaround": "workaround target missed",
+    "resolution": "resolution target missed",
+    "manual": "escalated by hand",
+}
 #: Option and field names the engine puts in messages, as words.
-FIELD_WORDS = {"late_reason": "late-entry reason", "update_frequency": "status update frequency",
-               "cr_status": "change-request status", "war_team_member": "war-team member",
-               "plan_updated": "plan edit", "board_moved": "board move",
-               "subscriber_rep": "subscriber representative", "team_formed": "team formed",
-               "plan_agreed": "plan agreed", "custom_extension": "custom product extension",
-               "usage_limit_exceeded": "query-hour limit exceeded",
-               "subscription_lapsed": "term ended"}
+FIELD_WORDS = {
+    "late_reason": "late-entry reason",
+    "update_frequency": "status update frequency",
+    "cr_status": "change-request status",
+    "war_team_member": "war-team member",
+    "plan_updated": "plan edit",
+    "board_moved": "board move",
+    "subscriber_rep": "subscriber representative",
+    "team_formed": "team formed",
+    "plan_agreed": "plan agreed",
+    "custom_extension": "custom product extension",
+    "usage_limit_exceeded": "query-hour limit exceeded",
+    "subscription_lapsed": "term ended",
+}
 _NAMES = {**{k: v for k, v in EVENT_WORDS.items() if "_" in k}, **FIELD_WORDS}
-_NAME_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _NAMES), key=len,
-                                                reverse=True)) + r")\b")
+_NAME_RE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _NAMES), key=len, reverse=True)) + r")\b"
+)
 #: ``CS-1: kind: ...``, ``CS-1: column: board_moved: ...``: the case id, then a field name.
 _PREFIX = re.compile(r"^(?P<case>[^\s:]+): (?P<field>[a-z_]+): (?:(?P<kind>[a-z_]+): )?")
-_FIELDS = {"kind", "column", "name", "text", "status", "level", "link", "note", "reason", "to",
-           "at", "eta", "hours", "exempt", "role", "action", "part", "priority", "type",
-           "criterion", "component", "incident", "missed", "late_reason"}
+_FIELDS = {
+    "kind",
+    "column",
+    "name",
+    "text",
+    "status",
+    "level",
+    "link",
+    "note",
+    "reason",
+    "to",
+    "at",
+    "eta",
+    "hours",
+    "exempt",
+    "role",
+    "action",
+    "part",
+    "priority",
+    "type",
+    "criterion",
+    "component",
+    "incident",
+    "missed",
+    "late_reason",
+}
 
 
 def words(text: str) -> str:
@@ -92,10 +136,10 @@ def refusal_text(exc: BaseException | str) -> str:
         return f"refused: {words(message)}"
     m = _PREFIX.match(message)
     if m and m.group("field") in _FIELDS:
-        rest = message[m.end():]
+        rest = message[m.end() :]
         kind = m.group("kind")
         if kind and kind not in EVENT_WORDS:  # "name: Ana is ..." after the field: keep it
-            rest = message[m.end("field") + 2:]
+            rest = message[m.end("field") + 2 :]
         message = rest
     return f"refused, nothing written: {words(message)}"
 
@@ -126,8 +170,9 @@ def _hours(h: Any) -> str:
     return f"{v:g} h"
 
 
-def event_details(kind: str, data: dict[str, Any], *, by: str | None = None,
-                  tz: tzinfo | None = None) -> str:
+def event_details(
+    kind: str, data: dict[str, Any], *, by: str | None = None, tz: tzinfo | None = None
+) -> str:
     """What an event says, in words (subscriber text made inert)."""
     d = dict(data or {})
     note = " ".join(str(d.pop("note", "") or "").split())
@@ -184,8 +229,10 @@ def event_details(kind: str, data: dict[str, Any], *, by: str | None = None,
     elif kind == "cr_status":
         parts.append(f"now {d.pop('status', '?')}")
     elif kind == "vulnerability_confirmed":
-        parts.append(f"opened incident {d.pop('incident', '?')}"
-                     + (f" ({d.pop('priority')})" if d.get("priority") else ""))
+        parts.append(
+            f"opened incident {d.pop('incident', '?')}"
+            + (f" ({d.pop('priority')})" if d.get("priority") else "")
+        )
     for key, value in d.items():  # anything else, named in words
         parts.append(f"{words(key).replace('_', ' ')}: {' '.join(str(value).split())}")
     if note:

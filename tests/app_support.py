@@ -15,6 +15,7 @@ Our own cases make time visible:
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -31,40 +32,97 @@ EVIL_TITLE = "Portal [red]x[/] \x1b[31mred\x1b[0m bell\x07 osc\x1b]52;c;aGk=\x07
 
 
 def _sub(sid: str, name: str, coverage: str = "business") -> dict[str, Any]:
-    return {"id": sid, "name": name, "plan": "enterprise", "coverage": coverage,
-            "timezone": TZ, "term_start": "2026-01-01", "term_end": "2026-12-31",
-            "terminated_at": None, "targets": {}}
+    return {
+        "id": sid,
+        "name": name,
+        "plan": "enterprise",
+        "coverage": coverage,
+        "timezone": TZ,
+        "term_start": "2026-01-01",
+        "term_end": "2026-12-31",
+        "terminated_at": None,
+        "targets": {},
+    }
 
 
 def _dep(did: str, sid: str) -> dict[str, Any]:
-    return {"id": did, "subscriber": sid, "environment": "production", "managed": False,
-            "product": "gateway", "version": "4.2.0"}
+    return {
+        "id": did,
+        "subscriber": sid,
+        "environment": "production",
+        "managed": False,
+        "product": "gateway",
+        "version": "4.2.0",
+    }
 
 
-def _case(cid: str, sid: str, dep: str, prio: str | None, title: str, reported: str,
-          events: list[dict[str, Any]], ctype: str = "incident") -> dict[str, Any]:
-    return {"id": cid, "subscriber": sid, "deployment": dep, "type": ctype, "priority": prio,
-            "title": title, "reported_at": reported, "aware_at": None, "level": "L1",
-            "links": [], "events": events}
+def _case(
+    cid: str,
+    sid: str,
+    dep: str,
+    prio: str | None,
+    title: str,
+    reported: str,
+    events: list[dict[str, Any]],
+    ctype: str = "incident",
+) -> dict[str, Any]:
+    return {
+        "id": cid,
+        "subscriber": sid,
+        "deployment": dep,
+        "type": ctype,
+        "priority": prio,
+        "title": title,
+        "reported_at": reported,
+        "aware_at": None,
+        "level": "L1",
+        "links": [],
+        "events": events,
+    }
 
 
 def own_cases() -> dict[str, Any]:
     return {
-        "subscribers": [_sub("zephyr-labs", "Zephyr Labs"),
-                        _sub("yarrow-ops", "Yarrow Ops", coverage="24x7")],
+        "subscribers": [
+            _sub("zephyr-labs", "Zephyr Labs"),
+            _sub("yarrow-ops", "Yarrow Ops", coverage="24x7"),
+        ],
         "deployments": [_dep("zephyr-prod", "zephyr-labs"), _dep("yarrow-prod", "yarrow-ops")],
         "users": [],
         "cases": [
-            _case("Z-100", "zephyr-labs", "zephyr-prod", "P2", "Token endpoint slow after patch",
-                  "2026-11-23T15:00:00Z",
-                  [{"at": "2026-11-23T18:00:00Z", "kind": "acknowledged", "by": USER},
-                   {"at": "2026-11-23T18:00:00Z", "kind": "assigned", "by": USER, "to": USER}]),
-            _case("Y-200", "yarrow-ops", "yarrow-prod", "P1", "Checkout API down in eu-west",
-                  "2026-11-24T12:50:00Z", []),
-            _case("Y-201", "yarrow-ops", "yarrow-prod", "P3", EVIL_TITLE,
-                  "2026-11-24T13:00:00Z", []),
-            _case("Z-101", "zephyr-labs", "zephyr-prod", "P3", "Sandbox rejects new API keys",
-                  "2026-11-24T13:10:00Z", []),
+            _case(
+                "Z-100",
+                "zephyr-labs",
+                "zephyr-prod",
+                "P2",
+                "Token endpoint slow after patch",
+                "2026-11-23T15:00:00Z",
+                [
+                    {"at": "2026-11-23T18:00:00Z", "kind": "acknowledged", "by": USER},
+                    {"at": "2026-11-23T18:00:00Z", "kind": "assigned", "by": USER, "to": USER},
+                ],
+            ),
+            _case(
+                "Y-200",
+                "yarrow-ops",
+                "yarrow-prod",
+                "P1",
+                "Checkout API down in eu-west",
+                "2026-11-24T12:50:00Z",
+                [],
+            ),
+            _case(
+                "Y-201", "yarrow-ops", "yarrow-prod", "P3", EVIL_TITLE, "2026-11-24T13:00:00Z", []
+            ),
+            _case(
+                "Z-101",
+                "zephyr-labs",
+                "zephyr-prod",
+                "P3",
+                "Sandbox rejects new API keys",
+                "2026-11-24T13:10:00Z",
+                [],
+            ),
         ],
     }
 
@@ -108,8 +166,9 @@ def events_of(url: str, case_id: str) -> list[tuple[str, str | None, dict]]:
 
     con = sqlite3.connect(url.removeprefix("sqlite:///"))
     try:
-        rows = con.execute("SELECT kind, by, data FROM case_event WHERE case_id = ? ORDER BY id",
-                           (case_id,)).fetchall()
+        rows = con.execute(
+            "SELECT kind, by, data FROM case_event WHERE case_id = ? ORDER BY id", (case_id,)
+        ).fetchall()
     finally:
         con.close()
     return [(k, b, json.loads(d) if isinstance(d, str) else d) for k, b, d in rows]
@@ -124,10 +183,8 @@ async def settle(pilot: Any) -> None:
     from textual.worker import WorkerCancelled
 
     for _ in range(3):
-        try:
+        # A form's write worker dismisses its screen from the thread; the screen's
+        # removal cancels the (already finished) worker. The write has committed.
+        with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
-        except WorkerCancelled:
-            # A form's write worker dismisses its screen from the thread; the screen's
-            # removal cancels the (already finished) worker. The write has committed.
-            pass
         await pilot.pause()

@@ -32,7 +32,9 @@ def as_login(name: str | None) -> Iterator[None]:
         identity.login_name = real
 
 
-def run(capsys, *argv: str, now: str | None = None, login: str | None = None) -> tuple[int, str, str]:
+def run(
+    capsys, *argv: str, now: str | None = None, login: str | None = None
+) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of one command; ``now`` freezes the clock there,
     else ``--at`` does when the clock is not frozen already. ``login``: the OS login it
     runs as (SQLite; see ``as_login``)."""
@@ -42,10 +44,8 @@ def run(capsys, *argv: str, now: str | None = None, login: str | None = None) ->
     if when is None and frozen is None and "--at" in args[:-1]:
         when = args[args.index("--at") + 1]
     if when is not None:
-        try:
+        with contextlib.suppress(BadValue):  # the command itself must refuse it
             clock.freeze(when)
-        except BadValue:  # the command itself must refuse it
-            pass
     try:
         with as_login(login):
             code = main(args)

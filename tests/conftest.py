@@ -91,9 +91,27 @@ class PgServer:
         name = url.split("/", 3)[3].split("?")[0]
         env = {**os.environ, "PGPASSWORD": password}
         return subprocess.run(
-            [str(self.bin_dir / "psql"), "-X", "-v", "ON_ERROR_STOP=1", "-h", str(self.dir), "-p", str(self.port),
-             "-U", login, "-d", name, "-c", sql],
-            capture_output=True, text=True, timeout=60, env=env)
+            [
+                str(self.bin_dir / "psql"),
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                str(self.dir),
+                "-p",
+                str(self.port),
+                "-U",
+                login,
+                "-d",
+                name,
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
 
     def _admin(self, sql: str) -> None:
         import psycopg

@@ -125,11 +125,20 @@ def incidents_doc(n: int, *, prefix: str = "INC-") -> dict[str, Any]:
     doc = json.loads(E01.read_text("utf-8"))
     doc.pop("at")
     doc.pop("expected")
-    doc["cases"] = [{
-        "id": f"{prefix}{i:02d}", "subscriber": "alder-finance", "deployment": "alder-prod-gw",
-        "type": "incident", "priority": "P1", "title": f"Payments outage {i}",
-        "reported_at": ACKED, "level": "L1",
-        "events": [{"at": ACKED, "kind": "acknowledged", "by": "eng"}]} for i in range(n)]
+    doc["cases"] = [
+        {
+            "id": f"{prefix}{i:02d}",
+            "subscriber": "alder-finance",
+            "deployment": "alder-prod-gw",
+            "type": "incident",
+            "priority": "P1",
+            "title": f"Payments outage {i}",
+            "reported_at": ACKED,
+            "level": "L1",
+            "events": [{"at": ACKED, "kind": "acknowledged", "by": "eng"}],
+        }
+        for i in range(n)
+    ]
     return doc
 
 
@@ -151,8 +160,9 @@ def load(url: str, doc: dict[str, Any], *, lead: str | None = LEAD) -> None:
             make_lead(store, lead, T(ACKED))
 
 
-def add_receiver(url: str, hook_url: str, kinds: tuple[str, ...] = ("escalation",), *,
-                 at: str = ACKED, **kw: Any) -> int:
+def add_receiver(
+    url: str, hook_url: str, kinds: tuple[str, ...] = ("escalation",), *, at: str = ACKED, **kw: Any
+) -> int:
     from console.notify.receivers import add_receiver as add
     from console.store.engine import open_store
 
@@ -163,9 +173,14 @@ def add_receiver(url: str, hook_url: str, kinds: tuple[str, ...] = ("escalation"
 
 def env_for(url: str, now: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"SUPPORT_CONSOLE_DB": url,
-                "SUPPORT_CONSOLE_NOTIFY_BACKOFF": "0.5", "SUPPORT_CONSOLE_NOTIFY_POLL": "1",
-                "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "SUPPORT_CONSOLE_DB": url,
+            "SUPPORT_CONSOLE_NOTIFY_BACKOFF": "0.5",
+            "SUPPORT_CONSOLE_NOTIFY_POLL": "1",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     env.update(extra)
     return env
 
@@ -194,11 +209,13 @@ def processes() -> Iterator[list[subprocess.Popen]]:
                 p.wait(timeout=10)
 
 
-def start(procs: list[subprocess.Popen], argv: list[str], env: dict[str, str],
-          log: Path) -> subprocess.Popen:
+def start(
+    procs: list[subprocess.Popen], argv: list[str], env: dict[str, str], log: Path
+) -> subprocess.Popen:
     fh = log.open("ab")
-    p = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
+    p = subprocess.Popen(
+        argv, env=env, cwd=ROOT, stdout=fh, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+    )
     fh.close()
     procs.append(p)
     return p

@@ -135,8 +135,12 @@ class TwinCalendar:
         return m
 
 
-def twin_calendars(plan: str, coverage: str = "business", timezone: str | None = None,
-                   holidays: str | tuple[str, ...] | None = None) -> tuple[TwinCalendar, TwinCalendar]:
+def twin_calendars(
+    plan: str,
+    coverage: str = "business",
+    timezone: str | None = None,
+    holidays: str | tuple[str, ...] | None = None,
+) -> tuple[TwinCalendar, TwinCalendar]:
     """(coverage calendar, business-day calendar) of a subscription, from policy §1 and §3."""
     tz_name = timezone or PLAN_ZONE[plan]
     opens, closes = (0, 24) if coverage == "24x7" else PLAN_HOURS[plan]
@@ -152,9 +156,15 @@ class TwinClockSpec:
     calendar: TwinCalendar
 
 
-def twin_specs(plan: str, ctype: str, priority: str | None, coverage: str = "business",
-               tz_name: str | None = None, holidays: str | tuple[str, ...] | None = None,
-               overrides: dict[str, str | None] | None = None) -> dict[str, TwinClockSpec]:
+def twin_specs(
+    plan: str,
+    ctype: str,
+    priority: str | None,
+    coverage: str = "business",
+    tz_name: str | None = None,
+    holidays: str | tuple[str, ...] | None = None,
+    overrides: dict[str, str | None] | None = None,
+) -> dict[str, TwinClockSpec]:
     """The clocks of a case per policy §2/§3 (order-form ``overrides`` first)."""
     cover, business = twin_calendars(plan, coverage, tz_name, holidays)
     day_hours = 24 if coverage == "24x7" else PLAN_HOURS[plan][1] - PLAN_HOURS[plan][0]
@@ -332,10 +342,7 @@ def twin_evaluate(
         tgt = spec.target
         due = None
         if state == "running" and tgt is not None:
-            if elapsed[c] >= tgt:
-                due = reached[c]
-            else:
-                due = add(c, at, tgt - elapsed[c])
+            due = reached[c] if elapsed[c] >= tgt else add(c, at, tgt - elapsed[c])
         out[c] = TwinClock(
             state,
             tgt,

@@ -63,8 +63,18 @@ def make_lead(url: str, name: str = USER) -> None:
 def event(url: str, case_id: str, kind: str, **data) -> None:
     from console.actions import append_event
 
-    _store_do(url, lambda store, policy: append_event(store, case_id, kind, at=clock.now(), by="someone-else", data=data,
-        recorded_at=clock.now()))
+    _store_do(
+        url,
+        lambda store, policy: append_event(
+            store,
+            case_id,
+            kind,
+            at=clock.now(),
+            by="someone-else",
+            data=data,
+            recorded_at=clock.now(),
+        ),
+    )
 
 
 def escalations(url: str) -> dict[str, tuple[str, str]]:
@@ -150,7 +160,8 @@ def test_escalation_by_time_passing_shows_a_card_notifies_and_rings(db):
             event(db, "Z-101", "acknowledged")
             await watch(pilot)
             assert "Y-200" not in escalations(db)
-            assert len(notes(app)) == n_notes and app.bells == 1
+            assert len(notes(app)) == n_notes
+            assert app.bells == 1
 
             clock.advance(24 * HOUR - 60)
             app.action_tick()
@@ -166,7 +177,8 @@ def test_escalation_by_time_passing_shows_a_card_notifies_and_rings(db):
             assert note.title == "Escalated to the war team"
             assert "Y-200 P1 yarrow-ops: workaround missed" in note.message
             assert app.bells == 2
-            assert "Y-200" in text and "escalated 6" in text
+            assert "Y-200" in text
+            assert "escalated 6" in text
             assert "Escalated to the war team" in text  # the toast
             assert "Y-200 P1 yarrow-ops: workaround" in flat(text)
             assert "^J" not in text
@@ -174,7 +186,8 @@ def test_escalation_by_time_passing_shows_a_card_notifies_and_rings(db):
 
             # The bell switched off on the board: the next escalation only notifies.
             text = await act(pilot, "b")
-            assert "escalation bell off" in text and "bell off" in text
+            assert "escalation bell off" in text
+            assert "bell off" in text
             assert watcher_of(app).bell is False
             before = set(escalations(db))
             clock.advance(14 * 24 * HOUR)
@@ -196,7 +209,8 @@ def test_escalation_by_time_passing_shows_a_card_notifies_and_rings(db):
             text = await act(pilot, *["down"] * ids.index("Y-201"))
             assert "▸ ! Y-201" in text
             assert "Portal [red]x[/] ^[[31mred" in text
-            assert "\x1b" not in text and "\x07" not in text
+            assert "\x1b" not in text
+            assert "\x07" not in text
 
     asyncio.run(go())
 
@@ -210,14 +224,16 @@ def test_a_console_started_after_escalations_does_not_ring_for_old_ones(db):
             text = await board(pilot)
             assert "escalated 5" in text
             await watch(pilot)
-            assert app.bells == 0 and not notes(app)
+            assert app.bells == 0
+            assert not notes(app)
 
     asyncio.run(go())
 
 
 def test_bell_setting_from_the_environment(monkeypatch):
     monkeypatch.setenv("SUPPORT_CONSOLE_BELL", "0")
-    assert bell_from_env() is False and EscalationWatch().bell is False
+    assert bell_from_env() is False
+    assert EscalationWatch().bell is False
     monkeypatch.setenv("SUPPORT_CONSOLE_BELL", "1")
     assert bell_from_env() is True
     monkeypatch.delenv("SUPPORT_CONSOLE_BELL")
@@ -233,7 +249,8 @@ def test_bell_off_by_environment_in_the_app(db, monkeypatch):
             text = await board(pilot)
             assert "bell off" in text
             text = await watch(pilot)
-            assert "⚑ 5" in text.splitlines()[0] and app.bells == 0
+            assert "⚑ 5" in text.splitlines()[0]
+            assert app.bells == 0
             text = await act(pilot, "b")
             assert "escalation bell on" in text
 
@@ -245,8 +262,11 @@ def test_notification_text_is_inert_and_bounded():
 
     new = [NewEscalation(f"C-{i}", "acme\x1b]52;c;x\x07", "P1", "workaround") for i in range(7)]
     text = notification_text(new)
-    assert "\x1b" not in text and "\x07" not in text
-    assert "C-2" in text and "C-3" not in text and "and 4 more" in text
+    assert "\x1b" not in text
+    assert "\x07" not in text
+    assert "C-2" in text
+    assert "C-3" not in text
+    assert "and 4 more" in text
 
 
 # -- the board ---------------------------------------------------------------------------
@@ -265,10 +285,13 @@ def test_form_a_team_write_the_plan_and_move_the_card(db):
             text = flat(await act(pilot, "greater_than_sign"))
             assert "refused, nothing written" in text
             # in words, whole: no internal names, nothing cut at 80 columns
-            assert ("refused, nothing written: team formed needs at least one engineer, one "
-                    "executive and one subscriber representative; missing: engineer, executive, "
-                    "subscriber representative") in text
-            assert "board_moved" not in text and "column:" not in text
+            assert (
+                "refused, nothing written: team formed needs at least one engineer, one "
+                "executive and one subscriber representative; missing: engineer, executive, "
+                "subscriber representative"
+            ) in text
+            assert "board_moved" not in text
+            assert "column:" not in text
             assert "board_moved" not in kinds(db, "CS-1101")
 
             for name, role_key in (("Bo Walsh", "1"), ("Ida Okane", "2"), ("Rosa Klein", "3")):
@@ -280,7 +303,8 @@ def test_form_a_team_write_the_plan_and_move_the_card(db):
             assert members == [
                 {"name": "Bo Walsh", "role": "engineer", "action": "join"},
                 {"name": "Ida Okane", "role": "executive", "action": "join"},
-                {"name": "Rosa Klein", "role": "subscriber_rep", "action": "join"}]
+                {"name": "Rosa Klein", "role": "subscriber_rep", "action": "join"},
+            ]
             text = screen_text(app)
             assert "Rosa Klein joined CS-1101's war team as subscriber rep" in text
             assert "roles 3/3" in text
@@ -288,14 +312,18 @@ def test_form_a_team_write_the_plan_and_move_the_card(db):
             text = await act(pilot, "greater_than_sign")
             assert events_of(db, "CS-1101")[-1] == ("board_moved", USER, {"column": "team_formed"})
             assert "CS-1101 moved to team formed" in text
-            assert "escalated 4" in text and "team formed 1" in text
+            assert "escalated 4" in text
+            assert "team formed 1" in text
             assert "▸ ! CS-1101" in text  # the cursor followed the card
 
             text = flat(await act(pilot, "greater_than_sign"))
             assert "plan agreed needs the plan's assessment, mitigation, resources" in text
 
-            for part_key, words in (("a", "DB failover loop"), ("m", "Pin the primary"),
-                                    ("r", "Two SREs around the clock")):
+            for part_key, words in (
+                ("a", "DB failover loop"),
+                ("m", "Pin the primary"),
+                ("r", "Two SREs around the clock"),
+            ):
                 await pilot.press("e")
                 await pilot.pause()
                 await pilot.press(part_key)
@@ -313,7 +341,8 @@ def test_form_a_team_write_the_plan_and_move_the_card(db):
                 {"part": "assessment", "text": "DB failover loop"},
                 {"part": "mitigation", "text": "Pin the primary"},
                 {"part": "resources", "text": "Two SREs around the clock"},
-                {"part": "assessment", "text": "DB failover loop, confirmed"}]
+                {"part": "assessment", "text": "DB failover loop, confirmed"},
+            ]
 
             text = await act(pilot, "greater_than_sign")
             assert "plan agreed 1" in text
@@ -329,7 +358,10 @@ def test_form_a_team_write_the_plan_and_move_the_card(db):
             await pilot.pause()
             text = await act(pilot, "enter")  # the first active member (Bo Walsh) leaves
             assert events_of(db, "CS-1101")[-1][2] == {
-                "name": "Bo Walsh", "role": "engineer", "action": "leave"}
+                "name": "Bo Walsh",
+                "role": "engineer",
+                "action": "leave",
+            }
             assert "Bo Walsh left CS-1101's war team" in text
             await pilot.resize_terminal(120, 60)
             text = await act(pilot, "r")
@@ -368,8 +400,10 @@ def test_engineer_plan_edit_is_refused_before_typing_and_a_refused_text_is_kept(
             await board(pilot)
             # Like every lead-only key: refused at once, before a word is typed.
             text = flat(await act(pilot, "e"))
-            assert ("not allowed: editing a war-team plan needs the executive or lead role "
-                    "(eng-me is an engineer); nothing written") in text
+            assert (
+                "not allowed: editing a war-team plan needs the executive or lead role "
+                "(eng-me is an engineer); nothing written"
+            ) in text
             assert type(app.screen).__name__ == "Screen"  # no picker, no editor
             assert "plan_updated" not in kinds(db, "CS-1101")
 
@@ -383,8 +417,10 @@ def test_engineer_plan_edit_is_refused_before_typing_and_a_refused_text_is_kept(
             await pilot.press(*"Failover loop in the DB", "ctrl+s")
             await settle(pilot)
             text = flat(screen_text(app))
-            assert ("not allowed: editing a war-team plan needs the executive or lead role "
-                    "(eng-me is an engineer)") in text
+            assert (
+                "not allowed: editing a war-team plan needs the executive or lead role "
+                "(eng-me is an engineer)"
+            ) in text
             assert type(app.screen).__name__ == "PlanEdit"  # still open
             assert app.screen.query_one(TextArea).text == "Failover loop in the DB"
             assert "plan_updated" not in kinds(db, "CS-1101")
@@ -404,7 +440,10 @@ def test_engineer_plan_edit_is_refused_before_typing_and_a_refused_text_is_kept(
             assert type(app.screen).__name__ != "PlanEdit"
             assert "CS-1101: technical assessment saved" in text
             assert events_of(db, "CS-1101")[-1] == (
-                "plan_updated", USER, {"part": "assessment", "text": "Failover loop in the DB"})
+                "plan_updated",
+                USER,
+                {"part": "assessment", "text": "Failover loop in the DB"},
+            )
             assert "unsaved draft" not in text
 
     asyncio.run(go())
@@ -425,9 +464,13 @@ def test_status_updates_are_logged_and_flagged_when_late(db):
             assert "a note is needed" in screen_text(app)
             text = await act(pilot, *"Failover in progress", "enter")
             assert events_of(db, "CS-1101")[-1] == (
-                "status_update", USER, {"note": "Failover in progress"})
+                "status_update",
+                USER,
+                {"note": "Failover in progress"},
+            )
             assert "status update posted on CS-1101" in text
-            assert "LATE +" in text and "Failover in progress" in text
+            assert "LATE +" in text
+            assert "Failover in progress" in text
 
             clock.advance(2 * HOUR)  # 10:30 local: 1:30 counted since the last update
             app.action_tick()
@@ -445,8 +488,11 @@ def test_status_updates_are_logged_and_flagged_when_late(db):
 
             _store_do(db, read)
             assert [(u.note, u.late) for u in cards["CS-1101"].team.updates] == [
-                ("Failover in progress", True), ("Primary pinned", False)]
-            assert "on time" in text and "Primary pinned" in text
+                ("Failover in progress", True),
+                ("Primary pinned", False),
+            ]
+            assert "on time" in text
+            assert "Primary pinned" in text
             assert "next update 14:30" in text  # 4 h counted after 10:30
 
     asyncio.run(go())
@@ -462,11 +508,14 @@ def test_resolution_moves_the_card_to_resolved(db):
             assert "resolved 0" in text
             event(db, "CS-1101", "resolved")  # resolved in another console
             text = await watch(pilot)
-            assert "escalated 4" in text and "resolved 1" in text
+            assert "escalated 4" in text
+            assert "resolved 1" in text
             for _ in range(4):
                 await pilot.press("right")
             text = await act(pilot, "r")
-            assert "▸" in text and "CS-1101" in text and "resolved" in text
+            assert "▸" in text
+            assert "CS-1101" in text
+            assert "resolved" in text
             text = flat(await act(pilot, "less_than_sign"))
             assert "the incident is resolved: its card stays in resolved" in text
             # Enter opens the case itself.

@@ -54,8 +54,10 @@ def test_case_view_shows_clocks_facts_and_history(db):
                 assert clock_name in text
             assert "Dogwood Retail (dogwood-retail)" in text
             assert "dogwood-prod-gw · production · not managed · gateway 4.2.0" in text
-            assert "awaiting the subscriber" in text and "subscriber responded" in text
-            assert "awaiting_subscriber" not in text and "note=" not in text
+            assert "awaiting the subscriber" in text
+            assert "subscriber responded" in text
+            assert "awaiting_subscriber" not in text
+            assert "note=" not in text
             assert "Need request IDs" in text
             assert "BREACHED" in text
             assert "COUNTED/TARGET" in text
@@ -78,7 +80,11 @@ def test_every_action_by_key(db):
             await pilot.press("w")
             await pilot.pause()
             text = await act(pilot, *"need logs", "enter")
-            assert events_of(db, "Z-101")[-1] == ("awaiting_subscriber", USER, {"note": "need logs"})
+            assert events_of(db, "Z-101")[-1] == (
+                "awaiting_subscriber",
+                USER,
+                {"note": "need logs"},
+            )
             assert "awaiting subscriber" in text
             assert "paused" in text
 
@@ -92,21 +98,31 @@ def test_every_action_by_key(db):
             await pilot.pause()
             await pilot.press(*["backspace"] * 16, *"2026-11-27 17:00", "enter")
             text = flat(await act(pilot))
-            assert events_of(db, "Z-101")[-1] == ("fix_eta_agreed", USER,
-                                                  {"eta": "2026-11-27T22:00:00Z"})
+            assert events_of(db, "Z-101")[-1] == (
+                "fix_eta_agreed",
+                USER,
+                {"eta": "2026-11-27T22:00:00Z"},
+            )
             assert "fix ETA agreed eng-me ETA Fri 27 Nov 2026 17:00 EST" in text
 
             await pilot.press("u")
             await pilot.pause()
             await act(pilot, *"patch on Friday", "enter")
-            assert events_of(db, "Z-101")[-1] == ("status_update", USER, {"note": "patch on Friday"})
+            assert events_of(db, "Z-101")[-1] == (
+                "status_update",
+                USER,
+                {"note": "patch on Friday"},
+            )
 
             await pilot.press("t")
             await pilot.pause()
             await pilot.press(*"1.5", "tab", "space", "tab", *"docs fix", "enter")
             await settle(pilot)
             assert events_of(db, "Z-101")[-1] == (
-                "time_logged", USER, {"hours": 1.5, "exempt": True, "note": "docs fix"})
+                "time_logged",
+                USER,
+                {"hours": 1.5, "exempt": True, "note": "docs fix"},
+            )
 
             await pilot.press("l")
             await pilot.pause()
@@ -135,7 +151,8 @@ def test_every_action_by_key(db):
             await pilot.press("q")
             await settle(pilot)
             item = next(it for it in app.queue.items if it.id == "Z-101")
-            assert item.level == "L3" and item.status == "open"
+            assert item.level == "L3"
+            assert item.status == "open"
 
     asyncio.run(go())
 
@@ -202,8 +219,14 @@ def test_stale_view_is_refused_and_reloaded(db):
             await settle(pilot)
             await open_case(pilot, "Z-101")
             store = open_store(db)
-            append_event(store, "Z-101", "acknowledged", at=clock.now(),
-                         by="someone-else", recorded_at=clock.now())
+            append_event(
+                store,
+                "Z-101",
+                "acknowledged",
+                at=clock.now(),
+                by="someone-else",
+                recorded_at=clock.now(),
+            )
             store.dispose()
             text = flat(await act(pilot, "a"))
             assert "changed by someone-else" in text

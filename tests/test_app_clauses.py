@@ -34,20 +34,51 @@ ACK = format_instant(parse_instant(NOW) - 3600)
 
 def kestrel_doc() -> dict[str, Any]:
     return {
-        "subscribers": [{"id": "kestrel", "name": "Kestrel Media", "plan": "enterprise",
-                         "coverage": "24x7", "timezone": TZ, "term_start": "2026-01-01",
-                         "term_end": "2026-12-31"}],
-        "deployments": [{"id": "kestrel-mgd", "subscriber": "kestrel", "environment": "production",
-                         "managed": True, "product": "streaming", "version": "2.5.4",
-                         "components": ["postgres", "kafka"]}],
+        "subscribers": [
+            {
+                "id": "kestrel",
+                "name": "Kestrel Media",
+                "plan": "enterprise",
+                "coverage": "24x7",
+                "timezone": TZ,
+                "term_start": "2026-01-01",
+                "term_end": "2026-12-31",
+            }
+        ],
+        "deployments": [
+            {
+                "id": "kestrel-mgd",
+                "subscriber": "kestrel",
+                "environment": "production",
+                "managed": True,
+                "product": "streaming",
+                "version": "2.5.4",
+                "components": ["postgres", "kafka"],
+            }
+        ],
         "cases": [
-            {"id": "K-1", "subscriber": "kestrel", "deployment": "kestrel-mgd", "type": "incident",
-             "priority": "P0", "component": "kafka", "criterion": "component_unavailable",
-             "title": "Kafka brokers unreachable", "reported_at": ACK,
-             "events": [{"at": ACK, "kind": "acknowledged", "by": USER}]},
-            {"id": "K-2", "subscriber": "kestrel", "deployment": "kestrel-mgd", "type": "incident",
-             "priority": "P1", "title": "Slow ingest", "reported_at": ACK,
-             "events": [{"at": ACK, "kind": "acknowledged", "by": USER}]},
+            {
+                "id": "K-1",
+                "subscriber": "kestrel",
+                "deployment": "kestrel-mgd",
+                "type": "incident",
+                "priority": "P0",
+                "component": "kafka",
+                "criterion": "component_unavailable",
+                "title": "Kafka brokers unreachable",
+                "reported_at": ACK,
+                "events": [{"at": ACK, "kind": "acknowledged", "by": USER}],
+            },
+            {
+                "id": "K-2",
+                "subscriber": "kestrel",
+                "deployment": "kestrel-mgd",
+                "type": "incident",
+                "priority": "P1",
+                "title": "Slow ingest",
+                "reported_at": ACK,
+                "events": [{"at": ACK, "kind": "acknowledged", "by": USER}],
+            },
         ],
     }
 
@@ -128,7 +159,8 @@ def test_awaiting_the_vendor_pauses_resolution_in_the_case_view_and_the_queue(db
         assert clock_line(text, "resolution").startswith("resolution running 1:00 / 48:00")
 
         text = await keys(pilot, "full_stop")
-        assert "w awaiting the component's vendor" in text and "e the vendor responded ✖ not awaiting the vendor" in text
+        assert "w awaiting the component's vendor" in text
+        assert "e the vendor responded ✖ not awaiting the vendor" in text
         text = await keys(pilot, "w")
         assert "Awaiting the vendor of kafka: what was asked of it? (optional)" in text
         text = await keys(pilot, *"Vendor ticket 7781", "enter")
@@ -150,9 +182,11 @@ def test_awaiting_the_vendor_pauses_resolution_in_the_case_view_and_the_queue(db
         text = await keys(pilot, "q")
         text = await keys(pilot, "slash", *"K-1", "enter")
         assert "K-1: resolution paused (vendor)" in text
-        row = next(line for line in screen_text(app).splitlines()
-                   if " K-1 " in line and "kestrel" in line)
-        assert row.lstrip().startswith("⏸") and "⏸vendor" in row
+        row = next(
+            line for line in screen_text(app).splitlines() if " K-1 " in line and "kestrel" in line
+        )
+        assert row.lstrip().startswith("⏸")
+        assert "⏸vendor" in row
 
         # the vendor responds: the clock runs again, its hour kept
         await keys(pilot, "enter")
@@ -183,15 +217,24 @@ def test_the_queue_at_80_columns_marks_the_vendor_pause(db):
     from console.store.engine import open_store
 
     store = open_store(db)
-    append_event(store, "K-1", "awaiting_vendor", at=clock.now(), by=USER,
-                 data={}, recorded_at=clock.now(), actor=USER)
+    append_event(
+        store,
+        "K-1",
+        "awaiting_vendor",
+        at=clock.now(),
+        by=USER,
+        data={},
+        recorded_at=clock.now(),
+        actor=USER,
+    )
     store.dispose()
 
     async def body(pilot, app):
         text = await keys(pilot, "1", "slash", *"Kafka", "enter")
         assert "K-1: resolution paused (vendor)" in text
-        row = next(line for line in screen_text(app).splitlines()
-                   if " K-1 " in line and "kestrel" in line)
+        row = next(
+            line for line in screen_text(app).splitlines() if " K-1 " in line and "kestrel" in line
+        )
         assert "⏸vendor" in row
 
     run(db, (80, 24), body)
@@ -215,22 +258,30 @@ def test_the_wizard_asks_which_component_is_unavailable(db):
         text = await keys(pilot, "y")  # component_unavailable, the first P0 question
         assert w.step == "component"
         assert "Which component is unavailable? kestrel-mgd lists these managed third-party" in text
-        assert "1 postgres" in text and "2 kafka" in text
+        assert "1 postgres" in text
+        assert "2 kafka" in text
         assert "3 none of these: a supported Konneqt component is unavailable" in text
         text = await keys(pilot, "2")
         assert w.step == "summary"
         assert "Incident P0 Catastrophic" in text
-        assert "component: kafka (managed third-party: awaiting its vendor pauses the resolution clock)" in text
+        assert (
+            "component: kafka (managed third-party: awaiting its vendor pauses the resolution clock)"
+            in text
+        )
         # back to the question keeps the choice; "none of these" names no component
         text = await keys(pilot, "pageup")
-        assert w.step == "component" and "2 kafka ✔ chosen" in text
+        assert w.step == "component"
+        assert "2 kafka ✔ chosen" in text
         text = await keys(pilot, "3")
         assert "component: a supported Konneqt component (no third-party vendor)" in text
         await keys(pilot, "pageup", "1")
         await pilot.press(*"Postgres primary gone")
         await keys(pilot, "enter")
-        (row,) = rows(db, "SELECT priority, component, criterion FROM support_case WHERE title = ?",
-                      "Postgres primary gone")
+        (row,) = rows(
+            db,
+            "SELECT priority, component, criterion FROM support_case WHERE title = ?",
+            "Postgres primary gone",
+        )
         assert row == ("P0", "postgres", "component_unavailable")
         text = flat(screen_text(app))  # the new case opens
         assert "Component postgres (managed third-party component)" in text
@@ -249,7 +300,8 @@ def test_the_wizard_does_not_ask_for_another_criterion(db):
         await settle(pilot)
         await keys(pilot, "enter", "1")
         text = await keys(pilot, "n", "y")  # legal_order_cessation: P0, but not a component
-        assert w.step == "summary" and "component:" not in text
+        assert w.step == "summary"
+        assert "component:" not in text
         assert "Component" not in text.split("Summary", 1)[0]
 
     run(db, (120, 40), body)
@@ -263,15 +315,25 @@ def test_reclassifying_to_p0_on_a_component_names_it(db):
         await keys(pilot, "1")  # incident
         assert w.step == "priority"
         text = await keys(pilot, "y")
-        assert w.step == "component" and "1 postgres" in text
+        assert w.step == "component"
+        assert "1 postgres" in text
         text = await keys(pilot, "1")
-        assert "component: postgres" in text and "Incident P1 → Incident P0 Catastrophic" in text
+        assert "component: postgres" in text
+        assert "Incident P1 → Incident P0 Catastrophic" in text
         await pilot.press(*"Postgres primary lost")
         await keys(pilot, "enter")
         kind, by, data = events_of(db, "K-2")[-1]
-        assert (kind, by, data) == ("reclassified", USER, {
-            "type": "incident", "priority": "P0", "reason": "Postgres primary lost",
-            "criterion": "component_unavailable", "component": "postgres"})
+        assert (kind, by, data) == (
+            "reclassified",
+            USER,
+            {
+                "type": "incident",
+                "priority": "P0",
+                "reason": "Postgres primary lost",
+                "criterion": "component_unavailable",
+                "component": "postgres",
+            },
+        )
         text = flat(screen_text(app))
         assert "Component postgres (managed third-party component)" in text
         assert "Criterion component_unavailable (P0)" in text
@@ -298,14 +360,18 @@ def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
             await pilot.press(*name, "enter", role_key)
             await settle(pilot)
         text = await keys(pilot, "greater_than_sign")
-        assert "CS-1101 moved to team formed" in text and "roles 3/3" in text
+        assert "CS-1101 moved to team formed" in text
+        assert "roles 3/3" in text
         clock.advance(600)
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("down", "enter")  # Ida Okane, the executive, leaves
         await settle(pilot)
         assert events_of(db, "CS-1101")[-1][2] == {
-            "name": "Ida Okane", "role": "executive", "action": "leave"}
+            "name": "Ida Okane",
+            "role": "executive",
+            "action": "leave",
+        }
         text = flat(screen_text(app))
         assert "INCOMPLETE 2/3" in text
         assert "⚠ TEAM INCOMPLETE since 08:40: missing executive (a: a member joins)" in text
@@ -313,8 +379,10 @@ def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
         # an incomplete team does not move on (the engine refuses, nothing written)
         before = events_of(db, "CS-1101")
         text = await keys(pilot, "greater_than_sign")
-        assert ("refused, nothing written: the war team is incomplete (missing: executive): "
-                "it cannot move on to plan agreed") in text
+        assert (
+            "refused, nothing written: the war team is incomplete (missing: executive): "
+            "it cannot move on to plan agreed"
+        ) in text
         assert events_of(db, "CS-1101") == before
         # a new executive joins: the flag clears
         await pilot.press("a")
@@ -322,7 +390,8 @@ def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
         await pilot.press(*"Max Hale", "enter", "2")
         await settle(pilot)
         text = flat(screen_text(app))
-        assert "INCOMPLETE" not in text and "roles 3/3" in text
+        assert "INCOMPLETE" not in text
+        assert "roles 3/3" in text
 
     run(db, (120, 60), body)
 
@@ -338,14 +407,29 @@ def test_the_wide_board_counts_incomplete_teams(db):
     now = clock.now()
     sweep(store, now, recorded_at=now)
     for name, role in (("Bo", "engineer"), ("Ida", "executive"), ("Rosa", "subscriber_rep")):
-        append_event(store, "CS-1101", "war_team_member", at=now, by=USER,
-                     data={"name": name, "role": role}, recorded_at=now)
-    append_event(store, "CS-1101", "war_team_member", at=now, by=USER,
-                 data={"name": "Rosa", "action": "leave"}, recorded_at=now)
+        append_event(
+            store,
+            "CS-1101",
+            "war_team_member",
+            at=now,
+            by=USER,
+            data={"name": name, "role": role},
+            recorded_at=now,
+        )
+    append_event(
+        store,
+        "CS-1101",
+        "war_team_member",
+        at=now,
+        by=USER,
+        data={"name": "Rosa", "action": "leave"},
+        recorded_at=now,
+    )
     store.dispose()
 
     async def body(pilot, app):
         text = await keys(pilot, "2")
-        assert "1 team incomplete" in text and "INCOMPLETE 2/3" in text
+        assert "1 team incomplete" in text
+        assert "INCOMPLETE 2/3" in text
 
     run(db, (160, 48), body)

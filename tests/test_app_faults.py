@@ -76,6 +76,7 @@ def test_deleted_database_is_said_in_words_and_recovered(db: str, tmp_path: Path
             await settle(pilot)
             assert "acknowledged recorded" in screen_text(app).lower() or acks(db) == 1
             assert acks(db) == 1
+
     asyncio.run(go())
 
 
@@ -94,10 +95,14 @@ def _full(engine) -> tuple[str, object]:
     return "do_execute", hook
 
 
-@pytest.mark.parametrize(("make_fault", "words"), [
-    (_read_only, "the database is read-only"),
-    (_full, "the database is full"),
-], ids=["read-only", "full"])
+@pytest.mark.parametrize(
+    ("make_fault", "words"),
+    [
+        (_read_only, "the database is read-only"),
+        (_full, "the database is full"),
+    ],
+    ids=["read-only", "full"],
+)
 def test_read_only_or_full_database_refuses_in_words(db: str, make_fault, words: str):
     async def go():
         app = ConsoleApp(db, user=USER, tz=ZoneInfo(TZ), live=False)
@@ -113,7 +118,8 @@ def test_read_only_or_full_database_refuses_in_words(db: str, make_fault, words:
             await pilot.press("enter")
             await settle(pilot)
             text = screen_text(app)
-            assert words in text and "nothing was written" in text
+            assert words in text
+            assert "nothing was written" in text
             assert "Traceback" not in text
             assert not [e for e in events_of(db, "Z-101") if e[0] == "status_update"]
             event.remove(engine, name, fault)  # the disk is freed / made writable
@@ -123,5 +129,8 @@ def test_read_only_or_full_database_refuses_in_words(db: str, make_fault, words:
             await pilot.press(*"back")
             await pilot.press("enter")
             await settle(pilot)
-            assert [d["note"] for k, _, d in events_of(db, "Z-101") if k == "status_update"] == ["back"]
+            assert [d["note"] for k, _, d in events_of(db, "Z-101") if k == "status_update"] == [
+                "back"
+            ]
+
     asyncio.run(go())

@@ -38,27 +38,65 @@ SHA = "ab" * 32
 
 
 def _sub(sid: str, name: str, terminated: str | None = None) -> dict[str, Any]:
-    return {"id": sid, "name": name, "plan": "enterprise", "coverage": "business",
-            "timezone": TZ, "term_start": "2026-01-01", "term_end": "2026-12-31",
-            "terminated_at": terminated, "targets": {}}
+    return {
+        "id": sid,
+        "name": name,
+        "plan": "enterprise",
+        "coverage": "business",
+        "timezone": TZ,
+        "term_start": "2026-01-01",
+        "term_end": "2026-12-31",
+        "terminated_at": terminated,
+        "targets": {},
+    }
 
 
 def _dep(did: str, sid: str, version: str, managed: bool = False) -> dict[str, Any]:
-    return {"id": did, "subscriber": sid, "environment": "production", "managed": managed,
-            "product": "gateway", "version": version}
+    return {
+        "id": did,
+        "subscriber": sid,
+        "environment": "production",
+        "managed": managed,
+        "product": "gateway",
+        "version": version,
+    }
 
 
 def _att(name: str, added: str, by: str = USER) -> dict[str, Any]:
-    return {"name": name, "size": 2048, "sha256": SHA, "path": f"/srv/files/{name}",
-            "added_at": added, "added_by": by}
+    return {
+        "name": name,
+        "size": 2048,
+        "sha256": SHA,
+        "path": f"/srv/files/{name}",
+        "added_at": added,
+        "added_by": by,
+    }
 
 
-def _case(cid: str, sid: str, dep: str | None, ctype: str, prio: str | None, title: str,
-          reported: str, events: list[dict[str, Any]] | None = None,
-          attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    c: dict[str, Any] = {"id": cid, "subscriber": sid, "deployment": dep, "type": ctype,
-                         "priority": prio, "title": title, "reported_at": reported,
-                         "aware_at": None, "level": "L1", "links": [], "events": events or []}
+def _case(
+    cid: str,
+    sid: str,
+    dep: str | None,
+    ctype: str,
+    prio: str | None,
+    title: str,
+    reported: str,
+    events: list[dict[str, Any]] | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    c: dict[str, Any] = {
+        "id": cid,
+        "subscriber": sid,
+        "deployment": dep,
+        "type": ctype,
+        "priority": prio,
+        "title": title,
+        "reported_at": reported,
+        "aware_at": None,
+        "level": "L1",
+        "links": [],
+        "events": events or [],
+    }
     if attachments:
         c["attachments"] = attachments
     return c
@@ -71,47 +109,126 @@ def _done(resolved: str) -> list[dict[str, Any]]:
 def extra_doc() -> dict[str, Any]:
     return {
         "products": [
-            {"product": "gateway", "version": "4.1.3", "released": "2022-01-10",
-             "discontinuation_notice": "2025-06-01"},
+            {
+                "product": "gateway",
+                "version": "4.1.3",
+                "released": "2022-01-10",
+                "discontinuation_notice": "2025-06-01",
+            },
             {"product": "gateway", "version": "4.2.0", "released": "2024-03-01"},
         ],
-        "subscribers": [_sub("acme-gov", "Acme Gov"),
-                        _sub("oldco", "Old Co", terminated="2026-07-01T00:00:00Z"),
-                        _sub("wren-works", "Wren Works", terminated="2026-09-10T00:00:00Z")],
-        "deployments": [_dep("acme-prod", "acme-gov", "4.1.3", managed=True),
-                        _dep("oldco-prod", "oldco", "4.2.0"),
-                        _dep("wren-prod", "wren-works", "4.2.0")],
+        "subscribers": [
+            _sub("acme-gov", "Acme Gov"),
+            _sub("oldco", "Old Co", terminated="2026-07-01T00:00:00Z"),
+            _sub("wren-works", "Wren Works", terminated="2026-09-10T00:00:00Z"),
+        ],
+        "deployments": [
+            _dep("acme-prod", "acme-gov", "4.1.3", managed=True),
+            _dep("oldco-prod", "oldco", "4.2.0"),
+            _dep("wren-prod", "wren-works", "4.2.0"),
+        ],
         "users": [
-            {"id": "ac-admin", "subscriber": "acme-gov", "name": "Ana Admin",
-             "email": "ana@acme.example", "admin": True, "added_by": LEAD,
-             "added_at": "2026-01-05T15:00:00Z"},
-            {"id": "ac-dev", "subscriber": "acme-gov", "name": "Dev Dan",
-             "email": "dan@acme.example", "admin": False, "added_by": "ac-admin",
-             "added_at": "2026-02-01T15:00:00Z", "removed_by": "ac-admin",
-             "removed_at": "2026-10-01T15:00:00Z"},
-            {"id": "oc-admin", "subscriber": "oldco", "name": "Olga Oldman",
-             "email": "olga@oldco.example", "admin": True},
-            {"id": "oc-dev", "subscriber": "oldco", "name": "Otto Dev",
-             "email": "otto@oldco.example", "admin": False},
-            {"id": "wr-admin", "subscriber": "wren-works", "name": "Willa Wren",
-             "email": "willa@wren.example", "admin": True},
+            {
+                "id": "ac-admin",
+                "subscriber": "acme-gov",
+                "name": "Ana Admin",
+                "email": "ana@acme.example",
+                "admin": True,
+                "added_by": LEAD,
+                "added_at": "2026-01-05T15:00:00Z",
+            },
+            {
+                "id": "ac-dev",
+                "subscriber": "acme-gov",
+                "name": "Dev Dan",
+                "email": "dan@acme.example",
+                "admin": False,
+                "added_by": "ac-admin",
+                "added_at": "2026-02-01T15:00:00Z",
+                "removed_by": "ac-admin",
+                "removed_at": "2026-10-01T15:00:00Z",
+            },
+            {
+                "id": "oc-admin",
+                "subscriber": "oldco",
+                "name": "Olga Oldman",
+                "email": "olga@oldco.example",
+                "admin": True,
+            },
+            {
+                "id": "oc-dev",
+                "subscriber": "oldco",
+                "name": "Otto Dev",
+                "email": "otto@oldco.example",
+                "admin": False,
+            },
+            {
+                "id": "wr-admin",
+                "subscriber": "wren-works",
+                "name": "Willa Wren",
+                "email": "willa@wren.example",
+                "admin": True,
+            },
         ],
         "cases": [
-            _case("SR-1", "acme-gov", "acme-prod", "service_request", None,
-                  "Enable mTLS on the partner API", "2026-11-23T14:00:00Z"),
-            _case("SRA-1", "acme-gov", "acme-prod", "security_report", None,
-                  "Header injection in admin console", "2026-11-23T15:00:00Z"),
-            _case("AC-7", "acme-gov", "acme-prod", "incident", "P3", "Old TLS warning",
-                  "2026-07-20T14:00:00Z", _done("2026-08-01T14:00:00Z"),
-                  [_att("tls-trace.pcap", "2026-07-21T14:00:00Z")]),
-            _case("AC-8", "acme-gov", "acme-prod", "incident", "P3", "Slow admin login",
-                  "2026-08-20T14:00:00Z", _done("2026-09-01T14:00:00Z"),
-                  [_att("login-har.json", "2026-08-21T14:00:00Z")]),
-            _case("OC-1", "oldco", "oldco-prod", "incident", "P3", "Export stuck",
-                  "2026-05-04T14:00:00Z",
-                  [{"at": "2026-05-04T15:00:00Z", "kind": "status_update", "by": "oc-dev",
-                    "note": "any news?"}],
-                  [_att("export-log.txt", "2026-05-04T16:00:00Z", by="oc-dev")]),
+            _case(
+                "SR-1",
+                "acme-gov",
+                "acme-prod",
+                "service_request",
+                None,
+                "Enable mTLS on the partner API",
+                "2026-11-23T14:00:00Z",
+            ),
+            _case(
+                "SRA-1",
+                "acme-gov",
+                "acme-prod",
+                "security_report",
+                None,
+                "Header injection in admin console",
+                "2026-11-23T15:00:00Z",
+            ),
+            _case(
+                "AC-7",
+                "acme-gov",
+                "acme-prod",
+                "incident",
+                "P3",
+                "Old TLS warning",
+                "2026-07-20T14:00:00Z",
+                _done("2026-08-01T14:00:00Z"),
+                [_att("tls-trace.pcap", "2026-07-21T14:00:00Z")],
+            ),
+            _case(
+                "AC-8",
+                "acme-gov",
+                "acme-prod",
+                "incident",
+                "P3",
+                "Slow admin login",
+                "2026-08-20T14:00:00Z",
+                _done("2026-09-01T14:00:00Z"),
+                [_att("login-har.json", "2026-08-21T14:00:00Z")],
+            ),
+            _case(
+                "OC-1",
+                "oldco",
+                "oldco-prod",
+                "incident",
+                "P3",
+                "Export stuck",
+                "2026-05-04T14:00:00Z",
+                [
+                    {
+                        "at": "2026-05-04T15:00:00Z",
+                        "kind": "status_update",
+                        "by": "oc-dev",
+                        "note": "any news?",
+                    }
+                ],
+                [_att("export-log.txt", "2026-05-04T16:00:00Z", by="oc-dev")],
+            ),
         ],
     }
 
@@ -207,12 +324,19 @@ def test_change_request_from_a_service_request_by_keys(db):
         assert "Change request from SR-1: its title" in text
         await pilot.press("ctrl+u", *"Rotate partner certs", "enter")
         await settle(pilot)
-        new = rows(db, "SELECT id, type, subscriber_id, deployment_id, title FROM support_case "
-                       "WHERE type = 'change_request'")
+        new = rows(
+            db,
+            "SELECT id, type, subscriber_id, deployment_id, title FROM support_case "
+            "WHERE type = 'change_request'",
+        )
         assert len(new) == 1
         cr, ctype, sub, dep, title = new[0]
-        assert (ctype, sub, dep, title) == ("change_request", "acme-gov", "acme-prod",
-                                            "Rotate partner certs")
+        assert (ctype, sub, dep, title) == (
+            "change_request",
+            "acme-gov",
+            "acme-prod",
+            "Rotate partner certs",
+        )
         assert (cr, "SR-1") in links(db)
         text = flat(screen_text(app))
         assert f"change request {cr} opened, linked to SR-1" in text
@@ -229,13 +353,16 @@ def test_change_request_from_a_service_request_by_keys(db):
         assert "is proposed: move it to" in text
         # only the next legal steps are offered (policy §5): approved or rejected
         menu = text.split("move it to", 1)[1]
-        assert "1 approved" in menu and "2 rejected" in menu and "scheduled" not in menu
+        assert "1 approved" in menu
+        assert "2 rejected" in menu
+        assert "scheduled" not in menu
         text = flat(await keys(pilot, "1"))
         assert events_of(db, cr)[-1] == ("cr_status", USER, {"status": "approved"})
         assert "proposed → [approved] → scheduled" in text
         assert "cr_status" not in text  # the notice and the history in words (issue 15)
         text = flat(await keys(pilot, "full_stop", "s"))
-        assert "1 scheduled" in text and "rejected" in text.split("move it to", 1)[1]
+        assert "1 scheduled" in text
+        assert "rejected" in text.split("move it to", 1)[1]
         text = flat(await keys(pilot, "1"))
         assert events_of(db, cr)[-1] == ("cr_status", USER, {"status": "scheduled"})
         assert "proposed → approved → [scheduled]" in text
@@ -248,15 +375,20 @@ def test_confirmed_vulnerability_opens_a_linked_incident_by_keys(db):
         await open_case(pilot, "SRA-1")
         text = await keys(pilot, "full_stop", "v")
         # The priorities as the wizard names them (the policy's names, issue 15).
-        assert all(label in text for label in ("P0 Catastrophic", "P1 Critical", "P2 High",
-                                               "P3 Medium"))
-        assert "P1  high" not in text and "P2  medium" not in text
+        assert all(
+            label in text for label in ("P0 Catastrophic", "P1 Critical", "P2 High", "P3 Medium")
+        )
+        assert "P1  high" not in text
+        assert "P2  medium" not in text
         text = await keys(pilot, "1")  # P1
         assert "title of the P1 incident" in text
         await pilot.press("enter")  # the suggested title
         text = await keys(pilot)
-        inc = rows(db, "SELECT id, type, priority, deployment_id, title FROM support_case "
-                       "WHERE id NOT IN ('SRA-1') AND title LIKE 'Confirmed vulnerability%'")
+        inc = rows(
+            db,
+            "SELECT id, type, priority, deployment_id, title FROM support_case "
+            "WHERE id NOT IN ('SRA-1') AND title LIKE 'Confirmed vulnerability%'",
+        )
         assert len(inc) == 1
         iid, ctype, prio, dep, title = inc[0]
         assert (ctype, prio, dep) == ("incident", "P1", "acme-prod")
@@ -264,7 +396,11 @@ def test_confirmed_vulnerability_opens_a_linked_incident_by_keys(db):
         assert (iid, "SRA-1") in links(db)
         kind, by, data = events_of(db, "SRA-1")[-1]
         assert (kind, by, data["incident"], data["priority"]) == (
-            "vulnerability_confirmed", USER, iid, "P1")
+            "vulnerability_confirmed",
+            USER,
+            iid,
+            "P1",
+        )
         assert f"Incident {iid} opened, linked to SRA-1. Open it now?" in flat(text)
         text = flat(await keys(pilot, "y"))
         assert app.screen.case_id == iid
@@ -303,8 +439,9 @@ def test_attach_a_file_by_keys(db, tmp_path):
         await keys(pilot, "full_stop", "f")
         await pilot.press(*str(f), "enter")
         text = flat(await keys(pilot))
-        got = rows(db, "SELECT case_id, name, size, path, added_by FROM attachment "
-                       "WHERE case_id = 'Z-101'")
+        got = rows(
+            db, "SELECT case_id, name, size, path, added_by FROM attachment WHERE case_id = 'Z-101'"
+        )
         # A copy in the desk's attachment store (the purge removes it with its record).
         ((case, name, size, path, by),) = got
         assert (case, name, size, by) == ("Z-101", f.name, 600, USER)
@@ -312,7 +449,8 @@ def test_attach_a_file_by_keys(db, tmp_path):
         assert Path(path).read_bytes() == f.read_bytes()
         assert "attached trace [b]x[b].log" in text
         facts = flat(rendered(app.screen.query_one("#case-facts")))
-        assert "Attachments #" in facts and "trace [b]x[b].log · 600 B · sha256" in facts
+        assert "Attachments #" in facts
+        assert "trace [b]x[b].log · 600 B · sha256" in facts
         # a missing file is refused, nothing written
         await keys(pilot, "full_stop", "f")
         await pilot.press(*"/no/such/file", "enter")
@@ -340,8 +478,10 @@ def test_case_view_flags_a_version_past_end_of_support(db):
     async def body(pilot, app):
         await open_case(pilot, "SR-1")
         facts = flat(rendered(app.screen.query_one("#case-facts")))
-        assert ("Support version gateway 4.1.3: end of support 2026-06-01 — † past, flagged "
-                "(not refused)") in facts
+        assert (
+            "Support version gateway 4.1.3: end of support 2026-06-01 — † past, flagged "
+            "(not refused)"
+        ) in facts
         await pilot.press("q")
         await settle(pilot)
         await open_case(pilot, "Z-101")
@@ -370,15 +510,21 @@ def test_lifespan_pane_lists_past_versions_and_their_cases(db):
     async def body(pilot, app):
         text = await keys(pilot, "5")
         lines = [ln for ln in text.splitlines() if "gateway" in ln]
-        assert lines[0].startswith("† gateway") and "4.1.3" in lines[0]
+        assert lines[0].startswith("† gateway")
+        assert "4.1.3" in lines[0]
         assert "2026-06-01 PAST" in lines[0]
-        assert "SR-1" in lines[0] and "SRA-1" in lines[0] and "CS-1601" in lines[0]
-        assert "4.2.0" in lines[1] and "2027-03-01" in lines[1] and "PAST" not in lines[1]
+        assert "SR-1" in lines[0]
+        assert "SRA-1" in lines[0]
+        assert "CS-1601" in lines[0]
+        assert "4.2.0" in lines[1]
+        assert "2027-03-01" in lines[1]
+        assert "PAST" not in lines[1]
         assert "past end of support" in text
         # enter lists the cases; enter on one opens it
         text = await keys(pilot, "home", "enter")
         assert "gateway 4.1.3: end of support 2026-06-01 — PAST, flagged" in text
-        assert "SR-1" in text and "Enable mTLS" in text
+        assert "SR-1" in text
+        assert "Enable mTLS" in text
         await keys(pilot, "down", "enter")
         assert app.screen.case_id == "CS-1601" or app.screen.case_id.startswith(("SR", "AC"))
 
@@ -387,16 +533,21 @@ def test_lifespan_pane_lists_past_versions_and_their_cases(db):
 
 def test_lead_edits_a_versions_dates_and_engineer_is_refused(db):
     def matrix() -> list[tuple]:
-        return rows(db, "SELECT product, version, released, discontinuation_notice, updated_by "
-                        "FROM product_version ORDER BY version")
+        return rows(
+            db,
+            "SELECT product, version, released, discontinuation_notice, updated_by "
+            "FROM product_version ORDER BY version",
+        )
 
     before = matrix()
 
     async def engineer(pilot, app):
         await keys(pilot, "5", "home")
         text = flat(await keys(pilot, "e"))
-        assert "not allowed: editing the support matrix needs the lead role " \
-               f"({USER} is an engineer); nothing written" in text
+        assert (
+            "not allowed: editing the support matrix needs the lead role "
+            f"({USER} is an engineer); nothing written" in text
+        )
         assert "Support dates of" not in text
 
     run(db, USER, (110, 36), engineer)
@@ -410,7 +561,8 @@ def test_lead_edits_a_versions_dates_and_engineer_is_refused(db):
         text = flat(await keys(pilot))
         assert "gateway 4.1.3: end of support 2027-11-01" in text
         line = next(ln for ln in screen_text(app).splitlines() if "4.1.3" in ln)
-        assert "PAST" not in line and "2027-11-01" in line
+        assert "PAST" not in line
+        assert "2027-11-01" in line
 
     run(db, LEAD, (110, 36), lead)
     row = next(r for r in matrix() if r[1] == "4.1.3")
@@ -430,14 +582,17 @@ def test_purge_pane_shows_what_is_due_and_when(db):
         # by subscriber: ids and due days, never names or e-mail addresses
         assert "oldco Old Co · terminated 2026-06-30" in text  # local day of 07-01 00:00Z
         assert "● now due 2026-09-28 2 support user(s) oc-admin, oc-dev (PII+account)" in text
-        assert "#" in text and "(OC-1)" in text
+        assert "#" in text
+        assert "(OC-1)" in text
         assert "acme-gov Acme Gov" in text
         assert "(AC-7) (resolved)" in text
-        assert "○ in 6 d due 2026-11-30 1 attachment(s)" in text and "(AC-8)" in text
+        assert "○ in 6 d due 2026-11-30 1 attachment(s)" in text
+        assert "(AC-8)" in text
         assert "wren-works Wren Works · terminated 2026-09-09" in text
         assert "○ in 14 d due 2026-12-08 1 support user(s) wr-admin" in text
         for pii in ("Olga", "olga@", "export-log.txt", "Willa"):
-            assert pii not in text and pii not in status
+            assert pii not in text
+            assert pii not in status
 
     run(db, USER, (110, 40), body)
 
@@ -452,7 +607,8 @@ def test_lead_purges_from_the_pane(db):
         assert "purged: audit #1 recorded" in text
         audit = flat(rendered(app.query_one("#purge-audit")))
         assert "removed 2 support user(s) (PII and accounts), 2 attachment(s)" in audit
-        assert "users: oc-admin, oc-dev" in audit and "cases touched: AC-7, OC-1" in audit
+        assert "users: oc-admin, oc-dev" in audit
+        assert "cases touched: AC-7, OC-1" in audit
         for pii in ("Olga", "olga@", "export-log.txt", "tls-trace"):
             assert pii not in audit
         status = flat(screen_text(app))
@@ -461,26 +617,36 @@ def test_lead_purges_from_the_pane(db):
     run(db, LEAD, (110, 40), body)
     assert rows(db, "SELECT id FROM support_user WHERE subscriber_id = 'oldco'") == []
     assert rows(db, "SELECT case_id FROM attachment ORDER BY case_id") == [("AC-8",)]
-    (by, counts, ids), = rows(db, "SELECT by, counts, ids FROM purge_audit")
+    ((by, counts, ids),) = rows(db, "SELECT by, counts, ids FROM purge_audit")
     assert by == LEAD
     for pii in ("Olga", "olga@", "Otto", "export-log", "tls-trace", "/srv/files"):
-        assert pii not in counts and pii not in ids
+        assert pii not in counts
+        assert pii not in ids
     assert '"oc-admin"' in ids
     # the purged user is forgotten in the history, the event stays
     assert events_of(db, "OC-1")[-1][:2] == ("status_update", "removed user")
 
 
 def test_engineer_purge_is_refused_and_nothing_is_written(db):
-    before = rows(db, "SELECT count(*) FROM support_user"), rows(db, "SELECT count(*) FROM attachment")
+    before = (
+        rows(db, "SELECT count(*) FROM support_user"),
+        rows(db, "SELECT count(*) FROM attachment"),
+    )
 
     async def body(pilot, app):
         await keys(pilot, "4")
         text = flat(await keys(pilot, "P"))
-        assert "not allowed: purging needs the lead role (eng-me is an engineer); nothing written" in text
+        assert (
+            "not allowed: purging needs the lead role (eng-me is an engineer); nothing written"
+            in text
+        )
         assert "This cannot be undone" not in text
 
     run(db, USER, (110, 40), body)
-    after = rows(db, "SELECT count(*) FROM support_user"), rows(db, "SELECT count(*) FROM attachment")
+    after = (
+        rows(db, "SELECT count(*) FROM support_user"),
+        rows(db, "SELECT count(*) FROM attachment"),
+    )
     assert after == before
     assert rows(db, "SELECT count(*) FROM purge_audit") == [(0,)]
 
@@ -494,7 +660,10 @@ def test_engine_refuses_an_engineer_even_past_the_screen_check(db):
         await keys(pilot, "4")
         app.query_one(PurgePane)._purge()
         text = flat(await keys(pilot))
-        assert "not allowed: purging needs the lead role (eng-me is an engineer); nothing written" in text
+        assert (
+            "not allowed: purging needs the lead role (eng-me is an engineer); nothing written"
+            in text
+        )
 
     run(db, USER, (110, 40), body)
     assert rows(db, "SELECT count(*) FROM purge_audit") == [(0,)]
@@ -512,6 +681,9 @@ def test_subscriber_view_lists_users_with_admin_and_who_added_or_removed(db):
         users = flat(rendered(app.screen.query_one("#sub-users"), width=160))
         assert "Support users 2 (1 active)" in users
         assert "Ana Admin ana@acme.example admin 2026-01-05 by lead-lena" in users
-        assert "Dev Dan dan@acme.example 2026-02-01 by ac-admin removed 2026-10-01 by ac-admin" in users
+        assert (
+            "Dev Dan dan@acme.example 2026-02-01 by ac-admin removed 2026-10-01 by ac-admin"
+            in users
+        )
 
     run(db, USER, (110, 40), body)

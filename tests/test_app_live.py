@@ -62,12 +62,15 @@ def test_another_process_write_shows_without_a_key(db: str):
             cursor_case = app.queue.table.current.id
             started = time.monotonic()
             await asyncio.to_thread(write_elsewhere, db, "Z-101", "acknowledged", clock.now())
-            assert await wait_for(pilot, lambda: ("acknowledged", "other-host", {}) in events_of(db, "Z-101"))
+            assert await wait_for(
+                pilot, lambda: ("acknowledged", "other-host", {}) in events_of(db, "Z-101")
+            )
             # The queue re-reads the case: its response clock is now stopped.
             assert await wait_for(pilot, lambda: _response_state(app, "Z-101") == "stopped")
             latency = time.monotonic() - started
             assert latency < 10
             assert app.queue.table.current.id == cursor_case  # the cursor stayed on its case
+
     asyncio.run(go())
 
 
@@ -85,20 +88,24 @@ def test_stale_action_is_refused_and_the_note_kept(db: str):
             await settle(pilot)
             assert type(app.screen).__name__ == "CaseView"
             # Someone else writes to the case after this view was loaded.
-            await asyncio.to_thread(write_elsewhere, db, "Z-100", "status_update", clock.now(), "theirs")
+            await asyncio.to_thread(
+                write_elsewhere, db, "Z-100", "status_update", clock.now(), "theirs"
+            )
             await pilot.press("u")
             await pilot.pause()
             await pilot.press(*"mine, typed before I knew")
             await pilot.press("enter")
             await settle(pilot)
             text = screen_text(app)
-            assert "changed by other-host" in text and "Press A to apply" in text
+            assert "changed by other-host" in text
+            assert "Press A to apply" in text
             notes = [d.get("note") for k, _, d in events_of(db, "Z-100") if k == "status_update"]
             assert notes == ["theirs"]  # nothing overwritten, nothing written for us yet
             await pilot.press("A")
             await settle(pilot)
             notes = [d.get("note") for k, _, d in events_of(db, "Z-100") if k == "status_update"]
             assert notes == ["theirs", "mine, typed before I knew"]
+
     asyncio.run(go())
 
 
@@ -131,8 +138,13 @@ def test_postgres_stopped_under_a_running_console_and_started_again(pg_server, p
                 await asyncio.to_thread(pg_server.start)
                 assert await wait_for(pilot, lambda: "OFFLINE" not in screen_text(app), timeout=30)
                 # And it works again: another write is followed.
-                await asyncio.to_thread(write_elsewhere, pg_url, "Z-101", "acknowledged", clock.now())
-                assert await wait_for(pilot, lambda: _response_state(app, "Z-101") == "stopped", timeout=15)
+                await asyncio.to_thread(
+                    write_elsewhere, pg_url, "Z-101", "acknowledged", clock.now()
+                )
+                assert await wait_for(
+                    pilot, lambda: _response_state(app, "Z-101") == "stopped", timeout=15
+                )
+
         asyncio.run(go())
     finally:
         pg_server.ensure_running()
@@ -156,15 +168,22 @@ with open_store(sys.argv[1]) as store:
 def test_a_published_policy_version_reaches_a_running_console(db: str):
     """Another host publishes version 2: the console re-reads the desk's policy book
     without a restart (issue 11: every console follows a new version live)."""
+
     async def go():
         app = ConsoleApp(db, user=USER, tz=ZoneInfo(TZ), live=True)
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             assert [v.number for v in app.policy.versions] == [1]
-            await asyncio.to_thread(subprocess.run, [sys.executable, "-c", PUBLISH, db],
-                                    check=True, cwd=ROOT, timeout=60)
+            await asyncio.to_thread(
+                subprocess.run,
+                [sys.executable, "-c", PUBLISH, db],
+                check=True,
+                cwd=ROOT,
+                timeout=60,
+            )
             assert await wait_for(pilot, lambda: [v.number for v in app.policy.versions] == [1, 2])
             # The cases already open were reported under version 1 and stay judged by it.
             it = next(it for it in app.queue.items if it.id == "Z-101")
             assert it.snapshot().clocks["response"].target in (3600, 4 * 3600, 6 * 3600, 8 * 3600)
+
     asyncio.run(go())

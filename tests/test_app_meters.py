@@ -26,8 +26,13 @@ EVIL_NAME = "Ada [b]Love[/b]lace \x1b]52;c;aGk=\x07"
 
 
 def _time(at: str, hours: float, exempt: bool = False, note: str | None = None) -> dict[str, Any]:
-    e: dict[str, Any] = {"at": at, "kind": "time_logged", "by": USER, "hours": hours,
-                         "exempt": exempt}
+    e: dict[str, Any] = {
+        "at": at,
+        "kind": "time_logged",
+        "by": USER,
+        "hours": hours,
+        "exempt": exempt,
+    }
     if note:
         e["note"] = note
     return e
@@ -36,33 +41,79 @@ def _time(at: str, hours: float, exempt: bool = False, note: str | None = None) 
 def extra_doc() -> dict[str, Any]:
     ack = {"kind": "acknowledged", "by": USER}
     return {
-        "subscribers": [], "deployments": [],
-        "users": [{"id": "zl-admin", "subscriber": "zephyr-labs", "name": EVIL_NAME,
-                   "email": "ada@zephyr.example", "admin": True},
-                  {"id": "zl-dev", "subscriber": "zephyr-labs", "name": "Bo Chen",
-                   "email": "bo@zephyr.example", "admin": False}],
+        "subscribers": [],
+        "deployments": [],
+        "users": [
+            {
+                "id": "zl-admin",
+                "subscriber": "zephyr-labs",
+                "name": EVIL_NAME,
+                "email": "ada@zephyr.example",
+                "admin": True,
+            },
+            {
+                "id": "zl-dev",
+                "subscriber": "zephyr-labs",
+                "name": "Bo Chen",
+                "email": "bo@zephyr.example",
+                "admin": False,
+            },
+        ],
         "cases": [
-            {"id": "Q-300", "subscriber": "zephyr-labs", "deployment": None, "type": "query",
-             "priority": None, "title": "How do I rotate signing keys?", "level": "L1",
-             "reported_at": "2026-03-02T14:00:00Z", "aware_at": None, "links": [],
-             "events": [{**ack, "at": "2026-03-02T15:00:00Z"},
-                        _time("2026-03-10T15:00:00Z", 20),
-                        _time("2026-06-15T15:00:00Z", 18),
-                        _time("2026-07-01T15:00:00Z", 3, exempt=True, note="docs fix KB-12"),
-                        _time("2026-10-20T15:00:00Z", 14)]},
-            {"id": "Q-301", "subscriber": "yarrow-ops", "deployment": None, "type": "query",
-             "priority": None, "title": "Rate limit tuning advice", "level": "L1",
-             "reported_at": "2026-02-02T14:00:00Z", "aware_at": None, "links": [],
-             "events": [{**ack, "at": "2026-02-02T15:00:00Z"},
-                        _time("2026-04-01T15:00:00Z", 30),
-                        _time("2026-11-02T15:00:00Z", 16)]},
-            {"id": "Y-202", "subscriber": "yarrow-ops", "deployment": "yarrow-prod",
-             "type": "incident", "priority": "P3", "title": "Old latency report", "level": "L1",
-             "reported_at": "2026-05-04T14:00:00Z", "aware_at": None, "links": [],
-             "events": [{**ack, "at": "2026-05-04T14:30:00Z"},
-                        _time("2026-05-04T16:00:00Z", 9),
-                        {"at": "2026-05-05T14:00:00Z", "kind": "resolved", "by": USER},
-                        {"at": "2026-05-06T14:00:00Z", "kind": "closed", "by": USER}]},
+            {
+                "id": "Q-300",
+                "subscriber": "zephyr-labs",
+                "deployment": None,
+                "type": "query",
+                "priority": None,
+                "title": "How do I rotate signing keys?",
+                "level": "L1",
+                "reported_at": "2026-03-02T14:00:00Z",
+                "aware_at": None,
+                "links": [],
+                "events": [
+                    {**ack, "at": "2026-03-02T15:00:00Z"},
+                    _time("2026-03-10T15:00:00Z", 20),
+                    _time("2026-06-15T15:00:00Z", 18),
+                    _time("2026-07-01T15:00:00Z", 3, exempt=True, note="docs fix KB-12"),
+                    _time("2026-10-20T15:00:00Z", 14),
+                ],
+            },
+            {
+                "id": "Q-301",
+                "subscriber": "yarrow-ops",
+                "deployment": None,
+                "type": "query",
+                "priority": None,
+                "title": "Rate limit tuning advice",
+                "level": "L1",
+                "reported_at": "2026-02-02T14:00:00Z",
+                "aware_at": None,
+                "links": [],
+                "events": [
+                    {**ack, "at": "2026-02-02T15:00:00Z"},
+                    _time("2026-04-01T15:00:00Z", 30),
+                    _time("2026-11-02T15:00:00Z", 16),
+                ],
+            },
+            {
+                "id": "Y-202",
+                "subscriber": "yarrow-ops",
+                "deployment": "yarrow-prod",
+                "type": "incident",
+                "priority": "P3",
+                "title": "Old latency report",
+                "level": "L1",
+                "reported_at": "2026-05-04T14:00:00Z",
+                "aware_at": None,
+                "links": [],
+                "events": [
+                    {**ack, "at": "2026-05-04T14:30:00Z"},
+                    _time("2026-05-04T16:00:00Z", 9),
+                    {"at": "2026-05-05T14:00:00Z", "kind": "resolved", "by": USER},
+                    {"at": "2026-05-06T14:00:00Z", "kind": "closed", "by": USER},
+                ],
+            },
         ],
     }
 
@@ -115,9 +166,11 @@ def suspensions(url: str) -> list[tuple]:
     own) ends it."""
     con = sqlite3.connect(url.removeprefix("sqlite:///"))
     try:
-        return con.execute("SELECT s.subscriber_id, s.reason, s.from_at, coalesce("
-                           "(SELECT min(l.at) FROM suspension_lift l WHERE l.suspension_id = s.id),"
-                           " s.until_at), s.by FROM subscriber_suspension s ORDER BY s.id").fetchall()
+        return con.execute(
+            "SELECT s.subscriber_id, s.reason, s.from_at, coalesce("
+            "(SELECT min(l.at) FROM suspension_lift l WHERE l.suspension_id = s.id),"
+            " s.until_at), s.by FROM subscriber_suspension s ORDER BY s.id"
+        ).fetchall()
     finally:
         con.close()
 
@@ -134,8 +187,11 @@ def clock_states(url: str, subscriber: str) -> dict[str, set[str]]:
             rows = load_queue(conn, load_policy(None), clock.now())
     finally:
         store.dispose()
-    return {r.id: {st.state for st in r.eval.clocks.values()} for r in rows
-            if r.subscriber == subscriber}
+    return {
+        r.id: {st.state for st in r.eval.clocks.values()}
+        for r in rows
+        if r.subscriber == subscriber
+    }
 
 
 async def to_meters(pilot) -> str:
@@ -176,16 +232,23 @@ def test_meters_pane_sorted_with_bars_and_flag(db, monkeypatch):
         text = await to_meters(pilot)
         lines = text.splitlines()
         rows = [ln for ln in lines if "-labs" in ln or "-ops" in ln or "-finance" in ln]
-        assert "zephyr-labs" in rows[0] and "yarrow-ops" in rows[1]  # closest to the limit first
+        assert "zephyr-labs" in rows[0]
+        assert "yarrow-ops" in rows[1]
         z, y = rows[0], rows[1]
         assert z.lstrip().startswith("!")
-        assert "52.0/50 h" in z and "+3" in z and "██████████  104% OVER" in z and "⚑ Oct 20" in z
-        assert "46.0/50 h" in y and "█████████░   92% WARN" in y and "!" not in y
+        assert "52.0/50 h" in z
+        assert "+3" in z
+        assert "██████████  104% OVER" in z
+        assert "⚑ Oct 20" in z
+        assert "46.0/50 h" in y
+        assert "█████████░   92% WARN" in y
+        assert "!" not in y
         assert "░░░░░░░░░░    0% ok" in text
         f = flat(text)
         assert "! OVER LIMIT: zephyr-labs 104%" in f
         assert "a lead may suspend for usage_limit_exceeded" in f
-        assert "1 OVER" in f and "1 WARN" in f
+        assert "1 OVER" in f
+        assert "1 WARN" in f
 
     run(db, USER, (80, 24), body)
 
@@ -194,7 +257,9 @@ def test_meters_pane_wide_shows_names_terms_and_dates(db):
     async def body(pilot, app):
         text = await to_meters(pilot)
         z = next(ln for ln in text.splitlines() if "zephyr-labs" in ln)
-        assert "Zephyr Labs" in z and "enterprise" in z and "2026-01-01–2026-12-31" in z
+        assert "Zephyr Labs" in z
+        assert "enterprise" in z
+        assert "2026-01-01–2026-12-31" in z
         assert "limit reached 2026-10-20" in z
         y = next(ln for ln in text.splitlines() if "yarrow-ops" in ln)
         assert "reaches limit ~2026-12-22" in y  # 46 h by 24 Nov: 50 h 28 days later
@@ -210,10 +275,13 @@ def test_open_subscriber_from_the_meters_pane_by_keys(db):
         assert "Yarrow Ops (yarrow-ops)" in f
         assert "operator eng-me · engineer" in f
         assert "enterprise · 24×7 coverage · America/New_York" in f
-        assert "46 / 50 h" in f and "92% WARN" in f
+        assert "46 / 50 h" in f
+        assert "92% WARN" in f
         assert "OVER LIMIT" not in f
         # open cases with their worst clock
-        assert "Y-200" in f and "Y-201" in f and "Y-202" not in f.split("Time entries")[0]
+        assert "Y-200" in f
+        assert "Y-201" in f
+        assert "Y-202" not in f.split("Time entries")[0]
         # back to the pane with q, the cursor where it was
         await pilot.press("q")
         await settle(pilot)
@@ -236,18 +304,26 @@ def test_subscriber_view_sections(db):
         assert "limit reached on 2026-10-20" in f
         assert "+3 h exempt" in f
         # the whole body, scrolled or not: render each section's text
-        body_text = "\n".join(section_text(view, s) for s in (
-            "#sub-facts", "#sub-suspensions", "#sub-cases", "#sub-entries", "#sub-users"))
+        body_text = "\n".join(
+            section_text(view, s)
+            for s in ("#sub-facts", "#sub-suspensions", "#sub-cases", "#sub-entries", "#sub-users")
+        )
         assert "SLA suspensions none" in flat(body_text)
-        assert "Z-100" in body_text and "Z-101" in body_text
-        for line in ("2026-10-20 11:00  Q-300         14  yes", "2026-07-01 11:00  Q-300          3  exempt"):
+        assert "Z-100" in body_text
+        assert "Z-101" in body_text
+        for line in (
+            "2026-10-20 11:00  Q-300         14  yes",
+            "2026-07-01 11:00  Q-300          3  exempt",
+        ):
             assert flat(line) in flat(body_text)
         assert "docs fix KB-12" in body_text
         assert "Ada [b]Love[/b]lace ^[]52;c;aGk=^G" in body_text  # inert, not interpreted
-        assert "ada@zephyr.example" in body_text and "admin" in body_text
+        assert "ada@zephyr.example" in body_text
+        assert "admin" in body_text
         assert "Bo Chen" in body_text
         chart = "\n".join(ln.plain for ln in chart_lines(view.query_one("#sub-chart").data, 74))
-        assert chart.startswith("  50h┤") and "used 52 h" in chart  # the limit's row, labelled
+        assert chart.startswith("  50h┤")
+        assert "used 52 h" in chart
 
     run(db, USER, (100, 40), body)
 
@@ -261,7 +337,8 @@ def test_lead_suspends_the_over_limit_subscriber_and_lifts(db):
         await open_sub(pilot, "zephyr-labs")
         assert "operator lead-lena · lead" in flat(screen_text(app))
         before = clock_states(db, "zephyr-labs")
-        assert "running" in before["Z-100"] and "suspended" not in set().union(*before.values())
+        assert "running" in before["Z-100"]
+        assert "suspended" not in set().union(*before.values())
 
         await pilot.press("S")
         await settle(pilot)
@@ -269,7 +346,8 @@ def test_lead_suspends_the_over_limit_subscriber_and_lifts(db):
         assert "Suspend the SLA of subscriber zephyr-labs: why?" in shown
         assert "usage_limit_exceeded (suggested)" in shown
         # custom_extension is one case's matter (policy §6): not offered for a subscriber
-        assert "custom_extension" not in shown and "6 illegal_use" in shown
+        assert "custom_extension" not in shown
+        assert "6 illegal_use" in shown
         await pilot.press("enter")  # the suggested reason is highlighted
         await settle(pilot)
         (row,) = suspensions(db)
@@ -296,7 +374,8 @@ def test_lead_suspends_the_over_limit_subscriber_and_lifts(db):
         await pilot.press("L")
         await settle(pilot)
         assert "Lift the SLA suspension of zephyr-labs (usage_limit_exceeded)?" in flat(
-            screen_text(app))
+            screen_text(app)
+        )
         await pilot.press("y")
         await settle(pilot)
         (row,) = suspensions(db)
@@ -364,8 +443,7 @@ def test_engineer_is_refused_and_nothing_is_written(db):
         # the engine refuses too, when the screen's check is bypassed
         view.write("suspend", "usage_limit_exceeded")
         await settle(pilot)
-        assert "not allowed: suspending a subscriber needs the lead role" in flat(
-            screen_text(app))
+        assert "not allowed: suspending a subscriber needs the lead role" in flat(screen_text(app))
         assert suspensions(db) == []
         assert "suspended" not in set().union(*clock_states(db, "zephyr-labs").values())
 
@@ -395,7 +473,8 @@ def test_case_suspension_helpers(db):
         await settle(pilot)
         assert events_of(db, "Z-100")[-1] == ("suspended", LEAD, {"reason": "custom_extension"})
         f = flat(screen_text(app))
-        assert "SLA suspended (custom product extension)" in f and "SLA suspended" in f
+        assert "SLA suspended (custom product extension)" in f
+        assert "SLA suspended" in f
         assert clock_states(db, "zephyr-labs")["Z-100"] == {"stopped", "suspended"}
         assert clock_states(db, "zephyr-labs")["Z-101"] == {"pending", "running"}  # one case only
         clock.advance(600)
@@ -418,28 +497,39 @@ def test_case_suspension_refused_for_an_engineer(db):
         n = len(events_of(db, "Z-100"))
         suspend_case(app.screen)
         await settle(pilot)
-        assert ("not allowed: suspending a case's SLA needs the lead role (eng-me is an engineer); "
-                "nothing written") in flat(screen_text(app))
+        assert (
+            "not allowed: suspending a case's SLA needs the lead role (eng-me is an engineer); "
+            "nothing written"
+        ) in flat(screen_text(app))
         assert len(events_of(db, "Z-100")) == n
 
     run(db, USER, (100, 40), body)
 
 
 def test_burn_chart_reads_without_colour():
-    from console.rules.timeutil import parse_instant as T
+    from console.rules.timeutil import parse_instant as utc
     from screens.burn_chart import BurnData, chart_lines, meter_bar
 
-    d = BurnData(points=((T("2026-02-01T12:00:00Z"), 10), (T("2026-05-01T12:00:00Z"), 30)),
-                 start=T("2026-01-01T05:00:00Z"), end=T("2027-01-01T05:00:00Z"),
-                 at=T("2026-07-02T12:00:00Z"), limit=50, tz=ZoneInfo(TZ))
+    d = BurnData(
+        points=((utc("2026-02-01T12:00:00Z"), 10), (utc("2026-05-01T12:00:00Z"), 30)),
+        start=utc("2026-01-01T05:00:00Z"),
+        end=utc("2027-01-01T05:00:00Z"),
+        at=utc("2026-07-02T12:00:00Z"),
+        limit=50,
+        tz=ZoneInfo(TZ),
+    )
     for width in (74, 154):
         lines = [ln.plain for ln in chart_lines(d, width)]
         assert all(len(ln) <= width for ln in lines)
         assert lines[0].startswith("  50h┤")  # the limit on the top row
-        assert "┈" in lines[0] and "·" in "".join(lines)  # limit line, forecast dots
-        assert lines[5].lstrip().startswith("0h└") and "▲" in lines[5]
-        assert "2026-01-01" in lines[6] and "2026-12-31" in lines[6]
-        assert "used 40 h" in lines[7] and "limit 50 h" in lines[7]
+        assert "┈" in lines[0]
+        assert "·" in "".join(lines)
+        assert lines[5].lstrip().startswith("0h└")
+        assert "▲" in lines[5]
+        assert "2026-01-01" in lines[6]
+        assert "2026-12-31" in lines[6]
+        assert "used 40 h" in lines[7]
+        assert "limit 50 h" in lines[7]
     assert meter_bar(83, "warning").plain == "████████░░   83% WARN"
     assert meter_bar(128, "over").plain == "██████████  128% OVER"
     assert meter_bar(0, "ok").plain == "░░░░░░░░░░    0% ok  "

@@ -83,12 +83,16 @@ def test_no_color_marks_urgency_bold_and_reversed(db, monkeypatch):
     async def body(pilot):
         assert app.no_color
         breach = [s for s in segments(app, 0) if "breached" in s.text]
-        assert breach and breach[0].style.bold and breach[0].style.reverse
+        assert breach
+        assert breach[0].style.bold
+        assert breach[0].style.reverse
         assert not breach[0].style.dim
         lines = screen_text(app).splitlines()
         row = next(i for i, line in enumerate(lines) if line.startswith("! CS-1102"))
         (seg, *_) = segments(app, row)
-        assert seg.style.bold and seg.style.reverse and not seg.style.dim
+        assert seg.style.bold
+        assert seg.style.reverse
+        assert not seg.style.dim
         ok = next(i for i, line in enumerate(lines) if line.startswith("  Z-101"))
         assert not segments(app, ok)[0].style.reverse  # a row in time reads plainly
         # The board's overdue figures and LATE (escalated cases owe updates).
@@ -99,11 +103,18 @@ def test_no_color_marks_urgency_bold_and_reversed(db, monkeypatch):
         lines = text.splitlines()
         late = next(i for i, line in enumerate(lines) if "LATE" in line and "CS-" in line)
         styled = {s.text.strip(): s.style for s in segments(app, late)}
-        over = next(st for t, st in styled.items() if t.startswith("workaround +")
-                    or t.startswith("update +") or "+" in t)
-        assert over.bold and over.reverse and not over.dim
+        over = next(
+            st
+            for t, st in styled.items()
+            if t.startswith("workaround +") or t.startswith("update +") or "+" in t
+        )
+        assert over.bold
+        assert over.reverse
+        assert not over.dim
         lt = next(st for t, st in styled.items() if "LATE" in t)
-        assert lt.bold and lt.reverse and not lt.dim
+        assert lt.bold
+        assert lt.reverse
+        assert not lt.dim
 
     run(app, (100, 30), body)
 
@@ -120,7 +131,8 @@ def test_a_ticked_box_reads_without_colour(db, monkeypatch):
         assert "▐ ▌ exempt" in screen_text(app)
         await pilot.press("tab", "space")
         await pilot.pause()
-        assert box.value is True and "▐X▌ exempt" in screen_text(app)
+        assert box.value is True
+        assert "▐X▌ exempt" in screen_text(app)
 
     run(app, (80, 24), body)
 
@@ -135,14 +147,18 @@ def test_a_clock_at_its_target_says_when_it_breaches(db):
         # Z-100's update clock reached its target at Monday 17:00 as the window closed: not
         # breached, due in the past; it breaches one counted second after 09:00.
         row = next(line for line in screen_text(app).splitlines() if "Z-100" in line)
-        assert "→Tue 09:00" in row and "Nov23 17:00" not in row and not row.startswith("!")
+        assert "→Tue 09:00" in row
+        assert "Nov23 17:00" not in row
+        assert not row.startswith("!")
         items = [it.id for it in app.queue.table.items]
         text = await act(pilot, *["down"] * items.index("Z-100"))
         assert "Z-100: update at its target, breaches Tue 09:00 when counting resumes" in text
         await act(pilot, "enter")
         text = flat(screen_text(app))
-        assert ("⚠ update reached its target Mon 23 Nov 17:00 as covered hours ended: it "
-                "breaches Tue 24 Nov 09:00, when counting resumes") in text
+        assert (
+            "⚠ update reached its target Mon 23 Nov 17:00 as covered hours ended: it "
+            "breaches Tue 24 Nov 09:00, when counting resumes"
+        ) in text
 
     run(app, (100, 40), body)
 
@@ -232,25 +248,32 @@ def test_the_wizard_records_reported_and_aware_at_in_the_operators_zone(db):
     async def body(pilot):
         await _to_summary(pilot)
         text = flat(screen_text(app))
-        assert "Reported at" in text and "Aware at" in text
+        assert "Reported at" in text
+        assert "Aware at" in text
         assert "Clocks from now" in text
         # A time in the future is refused in words and nothing is written.
         await pilot.press("shift+tab", "shift+tab", *"23:59")
         text = flat(await act(pilot, "tab", "tab", *"Tokens rejected", "enter"))
         assert "reported at: Tue 24 Nov 23:59 lies in the future" in text
-        assert query(db, "SELECT count(*) FROM support_case WHERE title = 'Tokens rejected'") == [(0,)]
+        assert query(db, "SELECT count(*) FROM support_case WHERE title = 'Tokens rejected'") == [
+            (0,)
+        ]
         # Reported by e-mail at 06:30 (two hours ago); Konneqt aware since 06:00.
-        await pilot.press("shift+tab", "shift+tab", *["backspace"] * 5, *"2026-11-24 06:30",
-                          "tab", *"06:00")
+        await pilot.press(
+            "shift+tab", "shift+tab", *["backspace"] * 5, *"2026-11-24 06:30", "tab", *"06:00"
+        )
         text = flat(await act(pilot))
         assert "Clocks from reported (Tue 24 Nov 06:00 EST)" in text
         await act(pilot, "tab", "enter")
-        (row,) = query(db, "SELECT reported_at, aware_at FROM support_case "
-                           "WHERE title = 'Tokens rejected'")
+        (row,) = query(
+            db, "SELECT reported_at, aware_at FROM support_case WHERE title = 'Tokens rejected'"
+        )
         from console.rules.timeutil import format_instant
 
         assert (format_instant(row[0]), format_instant(row[1])) == (
-            "2026-11-24T11:30:00Z", "2026-11-24T11:00:00Z")
+            "2026-11-24T11:30:00Z",
+            "2026-11-24T11:00:00Z",
+        )
 
     run(app, (100, 40), body)
 
@@ -283,7 +306,8 @@ def test_take_hand_over_unassign_and_the_queue_column(db):
         assert "Assigned nobody · T: take it" in flat(screen_text(app))
         text = flat(await act(pilot, "T"))
         assert events_of(db, "Z-101")[-1] == ("assigned", USER, {"to": USER})
-        assert "you took the case" in text and "Assigned eng-me (you)" in text
+        assert "you took the case" in text
+        assert "Assigned eng-me (you)" in text
         assert "assigned eng-me eng-me took the case" in text  # the history, in words
         # Hand over: a prompt for the name, with the desk's engineers.
         await pilot.press("H")
@@ -296,7 +320,8 @@ def test_take_hand_over_unassign_and_the_queue_column(db):
         await settle(pilot)
         text = flat(await act(pilot, *"ana", "enter"))
         assert events_of(db, "Z-101")[-1] == ("assigned", USER, {"to": "ana"})
-        assert "handed over to ana" in text and "Assigned ana" in text
+        assert "handed over to ana" in text
+        assert "Assigned ana" in text
         # T on a case someone else holds asks first; n keeps it theirs.
         await pilot.press("T")
         await settle(pilot)
@@ -343,27 +368,34 @@ def test_q_closes_the_view_on_top_and_asks_once_before_quitting(db):
         await act(pilot, "q")
         assert type(app.screen).__name__ == "Screen"  # back in the queue, still running
         text = flat(await act(pilot, "q"))
-        assert "Quit support-console?" in text and "y: quit" in text
+        assert "Quit support-console?" in text
+        assert "y: quit" in text
         await act(pilot, "q")  # q again does not quit: it closes the question
-        assert app.is_running and type(app.screen).__name__ == "Screen"
+        assert app.is_running
+        assert type(app.screen).__name__ == "Screen"
         await act(pilot, "q", "n")
-        assert app.is_running and type(app.screen).__name__ == "Screen"
+        assert app.is_running
+        assert type(app.screen).__name__ == "Screen"
         await act(pilot, "q", "escape")
-        assert app.is_running and type(app.screen).__name__ == "Screen"
+        assert app.is_running
+        assert type(app.screen).__name__ == "Screen"
         await open_case(pilot, "Z-101")
         # In a prompt's text box q is a letter; in a menu without one, q closes it.
         await act(pilot, "u", *"quick fix queued", "enter")
-        assert [d.get("note") for k, _, d in events_of(db, "Z-101")
-                if k == "status_update"] == ["quick fix queued"]
+        assert [d.get("note") for k, _, d in events_of(db, "Z-101") if k == "status_update"] == [
+            "quick fix queued"
+        ]
         await act(pilot, "l")
         assert type(app.screen).__name__ == "LevelPrompt"
         await act(pilot, "q")
-        assert type(app.screen).__name__ == "CaseView" and "level_changed" not in kinds(db, "Z-101")
+        assert type(app.screen).__name__ == "CaseView"
+        assert "level_changed" not in kinds(db, "Z-101")
         await act(pilot, "escape")
         assert type(app.screen).__name__ == "Screen"
         await pilot.press("q", "y")
         await pilot.pause()
-        assert app.return_code == 0 and not app.is_running
+        assert app.return_code == 0
+        assert not app.is_running
 
     run(app, (80, 24), body)
 
@@ -386,7 +418,8 @@ def test_ctrl_p_replaces_the_case_view_instead_of_stacking(db):
         assert app.screen.case_id == "Z-100"
         assert len(app.screen_stack) == 2  # the queue and one case view
         await act(pilot, "q")
-        assert type(app.screen).__name__ == "Screen" and app.is_running
+        assert type(app.screen).__name__ == "Screen"
+        assert app.is_running
 
     run(app, (80, 24), body)
 
@@ -401,13 +434,15 @@ def test_resolve_and_close_ask_first_and_escape_writes_nothing(db):
         await open_case(pilot, "Z-101")
         for key, verb in (("R", "Resolve"), ("C", "Close")):
             text = flat(await act(pilot, key))
-            assert f"{verb} case Z-101?" in text and f"enter: {verb.lower()}" in text
+            assert f"{verb} case Z-101?" in text
+            assert f"enter: {verb.lower()}" in text
             await act(pilot, *"oops", "escape")
             assert kinds(db, "Z-101") == []
         await pilot.press("f")
         await settle(pilot)
         text = flat(await act(pilot, *["backspace"] * 16, *"2026-11-20 10:00", "enter"))
-        assert "the ETA lies in the past" in text and kinds(db, "Z-101") == []
+        assert "the ETA lies in the past" in text
+        assert kinds(db, "Z-101") == []
         await act(pilot, "escape")
 
     run(app, (80, 24), body)
@@ -424,20 +459,23 @@ def test_refusals_and_the_history_in_words(db):
         await act(pilot, "a")
         text = flat(await act(pilot, "a"))
         assert "refused, nothing written: case Z-101 is already acknowledged" in text
-        assert "kind:" not in text and "Z-101: kind" not in text
+        assert "kind:" not in text
+        assert "Z-101: kind" not in text
         await pilot.press("t")
         await pilot.pause()
         await act(pilot, *"1.5", "enter")
         text = flat(screen_text(app))
         assert "time logged eng-me 1.5 h" in text
-        assert "exempt=" not in text and "hours=" not in text
+        assert "exempt=" not in text
+        assert "hours=" not in text
         # L4: the prompt asks for a link, and only a web address will do.
         await pilot.press("l")
         await pilot.pause()
         await pilot.press("4")
         await pilot.pause()
         text = flat(await act(pilot, "enter"))
-        assert "a link is needed (http:// or https://)" in text and "a note is needed" not in text
+        assert "a link is needed (http:// or https://)" in text
+        assert "a note is needed" not in text
         text = flat(await act(pilot, *"not a url", "enter"))
         assert "a link holds no spaces or control characters" in text
         await act(pilot, *["backspace"] * 9, *"docs.example/fix", "enter")
@@ -458,13 +496,18 @@ def test_the_clock_table_reads_at_60_by_20(db):
         await open_case(pilot, "CS-1401")
         text = screen_text(app)
         lines = text.splitlines()
-        assert any(ln.split()[:5] == ["CLOCK", "STATE", "LEFT", "TARGET", "DUE"] for ln in lines
-                   if ln.strip())
+        assert any(
+            ln.split()[:5] == ["CLOCK", "STATE", "LEFT", "TARGET", "DUE"]
+            for ln in lines
+            if ln.strip()
+        )
         for name in ("response", "workaround", "resolution", "update"):
             line = next(ln for ln in lines if f"{name} " in ln and ("running" in ln or "■" in ln))
             assert "…" not in line, line  # nothing cut
-        assert any(ln.split() == ["!workaround", "running", "-1289:30", "48:00", "02", "Apr",
-                                  "15:30"] for ln in lines)
+        assert any(
+            ln.split() == ["!workaround", "running", "-1289:30", "48:00", "02", "Apr", "15:30"]
+            for ln in lines
+        )
         assert any(ln.split()[:5] == ["response", "■", "stopped", "3:30", "4:00"] for ln in lines)
 
     run(app, (60, 20), body)
@@ -475,14 +518,16 @@ def test_the_key_help_has_the_legend_and_escape_closes_it(db):
 
     async def body(pilot):
         text = flat(await act(pilot, "question_mark"))
-        assert "Keys: Queue" in text and "m assigned to me" in text
+        assert "Keys: Queue" in text
+        assert "m assigned to me" in text
         for mark in ("■", "…", "⏸", "⊘", "†", "✕", "→Tue 09:00", "⚑ 3 escalated"):
             assert mark in text, mark
         await act(pilot, "escape")
         assert type(app.screen).__name__ == "Screen"
         await open_case(pilot, "Z-101")
         text = flat(await act(pilot, "question_mark"))
-        assert "Keys: Case view" in text and "T take the case" in text
+        assert "Keys: Case view" in text
+        assert "T take the case" in text
         await act(pilot, "q")  # q closes the help, not the case
         assert app.screen.case_id == "Z-101"
 
@@ -528,7 +573,9 @@ def test_the_demo_has_a_matrix_past_end_of_support_purges_due_and_assignments(tm
     assert {u["subscriber"] for u in due["users"]} == {"umber-freight"}  # terminated 100 days ago
     _, out, _ = cli(capsys, "--db", str(path), "queue", "--json", "--at", at, now=at)
     assignees = {c["assignee"] for c in json.loads(out)["cases"]}
-    assert None in assignees and me in assignees and len(assignees) > 3
+    assert None in assignees
+    assert me in assignees
+    assert len(assignees) > 3
     _, out, _ = cli(capsys, "--db", str(path), "queue", "--mine", "--at", at, now=at)
     assert len(out.splitlines()) > 1
 

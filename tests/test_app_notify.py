@@ -30,18 +30,51 @@ def make_notify_db(path: Path) -> str:
     now = clock.now()
     with open_store(url) as store:
         make_lead(store, LEAD, now)
-        rid = add_receiver(store, SECRET, kinds=("escalation", "breach"), timezone=TZ,
-                           actor=LEAD, now=now).id
+        rid = add_receiver(
+            store, SECRET, kinds=("escalation", "breach"), timezone=TZ, actor=LEAD, now=now
+        ).id
         with store.write() as s:
-            insert_messages(s, [
-                Message(rid, "breach", "Y-200", "response", 0, now, "Y-200 P1 yarrow-ops: "
-                        "response target breached", "b"),
-                Message(rid, "breach", "Y-201", "response", 0, now, f"Y-201 P3 yarrow-ops: {EVIL_TITLE}",
-                        "b"),
-                Message(rid, "breach", "Z-100", "update", 1, now, "Z-100 P2 zephyr-labs: status "
-                        "update target breached", "b")], now=now - 600)
-            s.execute(O.update().where(O.c.case_id.in_(["Y-200", "Y-201"])).values(
-                status="failed", attempts=6, last_error="HTTP 503: Servers are overloaded."))
+            insert_messages(
+                s,
+                [
+                    Message(
+                        rid,
+                        "breach",
+                        "Y-200",
+                        "response",
+                        0,
+                        now,
+                        "Y-200 P1 yarrow-ops: response target breached",
+                        "b",
+                    ),
+                    Message(
+                        rid,
+                        "breach",
+                        "Y-201",
+                        "response",
+                        0,
+                        now,
+                        f"Y-201 P3 yarrow-ops: {EVIL_TITLE}",
+                        "b",
+                    ),
+                    Message(
+                        rid,
+                        "breach",
+                        "Z-100",
+                        "update",
+                        1,
+                        now,
+                        "Z-100 P2 zephyr-labs: status update target breached",
+                        "b",
+                    ),
+                ],
+                now=now - 600,
+            )
+            s.execute(
+                O.update()
+                .where(O.c.case_id.in_(["Y-200", "Y-201"]))
+                .values(status="failed", attempts=6, last_error="HTTP 503: Servers are overloaded.")
+            )
     return url
 
 
@@ -73,13 +106,17 @@ async def _failed_in_header_and_pane(url: str) -> None:
         assert "Notifications │ 1 receiver(s) │ ✉ 2 failed │ 1 waiting │ 0 sent" in text
         assert "Y-200 P1 yarrow-ops: response target breached" in text
         assert "6 tries; last: HTTP 503: Servers are overloaded." in text
-        assert "json://pager:****@127.0.0.1:9/oncall" in text and "s3cret" not in text
+        assert "json://pager:****@127.0.0.1:9/oncall" in text
+        assert "s3cret" not in text
         assert "escalation,breach for all subscribers, all priorities" in text
-        assert "\x1b" not in text and "^[[31mred" in text  # the hostile title is inert
+        assert "\x1b" not in text
+        assert "^[[31mred" in text
         await pilot.press("R")
         await settle(pilot)
-        assert "not allowed: queueing failed notifications again needs the lead role (eng-me is an engineer); nothing written" \
+        assert (
+            "not allowed: queueing failed notifications again needs the lead role (eng-me is an engineer); nothing written"
             in screen_text(app)
+        )
 
 
 def test_a_lead_queues_the_failed_messages_again(url: str):

@@ -63,7 +63,8 @@ class Tour:
         self.said: list[tuple[str, str]] = []
 
     def alive(self, where: str) -> None:
-        assert self.app.is_running and self.app.return_code is None, f"exited at {where}"
+        assert self.app.is_running, f"exited at {where}"
+        assert self.app.return_code is None, f"exited at {where}"
 
     async def keys(self, *keys: str) -> str:
         for k in keys:
@@ -72,8 +73,14 @@ class Tour:
             self.alive(" ".join(keys))
         return " ".join(screen_text(self.app).split())  # wrapped lines joined
 
-    async def action(self, owner: Any, key: str, *then: str, words: tuple[str, ...] = (GONE,),
-                     back_to: type | None = None) -> str:
+    async def action(
+        self,
+        owner: Any,
+        key: str,
+        *then: str,
+        words: tuple[str, ...] = (GONE,),
+        back_to: type | None = None,
+    ) -> str:
         """Press ``key`` (and the answers ``then`` to the prompt it opens); the notice of
         ``owner`` must then refuse in words: one of ``words`` and that nothing was written."""
         owner.notice = Text("")
@@ -82,8 +89,11 @@ class Tour:
         self.said.append((key, said))
         assert said.startswith("✖"), f"{key}: no refusal: {said!r}"
         assert any(w in said for w in words), f"{key}: {said!r}"
-        assert ("nothing was written" in said or "nothing written" in said
-                or said.startswith("✖ not recorded:")), f"{key}: {said!r}"
+        assert (
+            "nothing was written" in said
+            or "nothing written" in said
+            or said.startswith("✖ not recorded:")
+        ), f"{key}: {said!r}"
         assert "nothing written: the database" not in said, said  # said once, not twice
         if back_to is not None:
             for _ in range(3):
@@ -120,9 +130,22 @@ def test_every_panes_keys_with_the_sqlite_file_deleted(db: str):
 
             # The case view: every action key, with its prompt answered.
             view = app.screen
-            for key, *then in (["a"], ["w", "enter"], ["s"], ["o"], ["f", "enter"],
-                               ["u", "x", "enter"], ["l", "enter"], ["T"], ["H"],
-                               ["R", "enter"], ["C", "enter"], ["O"], ["S"], ["U"]):
+            for key, *then in (
+                ["a"],
+                ["w", "enter"],
+                ["s"],
+                ["o"],
+                ["f", "enter"],
+                ["u", "x", "enter"],
+                ["l", "enter"],
+                ["T"],
+                ["H"],
+                ["R", "enter"],
+                ["C", "enter"],
+                ["O"],
+                ["S"],
+                ["U"],
+            ):
                 await tour.action(view, key, *then, back_to=CaseView)
             # The reclassification wizard cannot read: it says so and Esc leaves it.
             text = await tour.keys("c")
@@ -139,13 +162,15 @@ def test_every_panes_keys_with_the_sqlite_file_deleted(db: str):
                 await tour.keys(key)
                 assert "OFFLINE" in header(app), key
             text = await tour.keys("m")
-            assert "Filter: assigned to me" in text and "Z-100" in text  # USER's case
+            assert "Filter: assigned to me" in text
+            assert "Z-100" in text
             await tour.keys("m", "s", "escape", "slash", "enter")
             text = await tour.keys("n")  # the wizard says it cannot read, and Esc leaves
             assert GONE in text
             await tour.keys("escape")
             text = await tour.keys("enter")  # a case that cannot be read says so
-            assert isinstance(app.screen, CaseView) and "cannot read case" in text
+            assert isinstance(app.screen, CaseView)
+            assert "cannot read case" in text
             await tour.keys("escape")
 
             # The escalation board: a card is selected; every key refuses or moves.
@@ -165,7 +190,8 @@ def test_every_panes_keys_with_the_sqlite_file_deleted(db: str):
             await tour.keys("3", "r")
             assert "OFFLINE" in header(app)
             text = await tour.keys("enter")
-            assert isinstance(app.screen, SubscriberView) and GONE in text
+            assert isinstance(app.screen, SubscriberView)
+            assert GONE in text
             sub = app.screen
             for key in ("S", "L", "E"):
                 sub.notice = Text("")
@@ -229,11 +255,12 @@ def test_the_queue_and_a_case_with_postgresql_stopped(pg_server, pg_url: str, mo
                 app.open_case("Z-101")
                 await settle(pilot)
                 assert isinstance(app.screen, CaseView)
-                said = await tour.action(app.screen, "a", words=("cannot be reached",
-                                                                 "database"))
+                said = await tour.action(app.screen, "a", words=("cannot be reached", "database"))
                 assert "Traceback" not in said
                 await tour.keys("escape")
-                assert app.is_running and "OFFLINE" in header(app)
+                assert app.is_running
+                assert "OFFLINE" in header(app)
+
         asyncio.run(go())
     finally:
         pg_server.ensure_running()

@@ -52,7 +52,8 @@ def test_queue_opens_in_risk_order_like_the_cli(db):
             store.dispose()
             assert order(app) == expected
             text = screen_text(app)
-            assert "24 Nov 08:30 EST" in text and "engineer" in text  # zone, clock, role
+            assert "24 Nov 08:30 EST" in text
+            assert "engineer" in text
             assert "! 11 breached" in text
             # a breached row carries a symbol, not only a colour
             assert row_line(app, "CS-1101").startswith("!")
@@ -84,7 +85,8 @@ def test_time_passes_a_case_breaches_and_moves_up_without_a_key(db):
             after = order(app)
             assert after.index("Y-200") < after.index("Z-100")
             line = row_line(app, "Y-200")
-            assert line.startswith("!") and "!-0:01" in line
+            assert line.startswith("!")
+            assert "!-0:01" in line
             assert "! 12 breached" in screen_text(app)
             item = next(it for it in app.queue.items if it.id == "Y-200")
             assert item.breached
@@ -114,7 +116,9 @@ def test_breached_row_is_red(db):
             fresh = table.render_line(fresh_index)
             red = [s.style.color for s in breached if s.text.strip()]
             plain = [s.style.color for s in fresh if s.text.strip()]
-            assert red and red[0] is not None and red[0] != plain[0]
+            assert red
+            assert red[0] is not None
+            assert red[0] != plain[0]
             assert any(s.style.bold for s in breached)
 
     asyncio.run(go())
@@ -168,7 +172,8 @@ def test_filters(db):
             assert "assigned to me" in screen_text(app)
             await pilot.press("u")  # unassigned: every other one
             assert set(order(app)) == {it.id for it in app.queue.items} - {"Z-100"}
-            assert "unassigned" in screen_text(app) and "assigned to me" not in screen_text(app)
+            assert "unassigned" in screen_text(app)
+            assert "assigned to me" not in screen_text(app)
             await pilot.press("x", "slash")
             await pilot.press(*"sandbox")
             await pilot.press("enter")
@@ -179,9 +184,11 @@ def test_filters(db):
             await pilot.press("x", "slash", *"sandbox")
             assert set(order(app)) == {"CS-1102", "Z-101"}
             await pilot.press("escape")
-            assert len(app.queue.view) == total and "Filter: none" in screen_text(app)
+            assert len(app.queue.view) == total
+            assert "Filter: none" in screen_text(app)
             assert not app.query_one("#queue-search").display
-            assert app.focused is app.query_one("#queue-table") and app.is_running
+            assert app.focused is app.query_one("#queue-table")
+            assert app.is_running
             await pilot.press("x", "s")
             await pilot.pause()
             await pilot.press(*"yarrow", "enter")
@@ -239,9 +246,11 @@ def test_markup_and_escapes_in_a_title_render_literally(db):
             await settle(pilot)
             text = screen_text(app)
             assert "Portal [red]x[/] ^[[31mred^[[0m bell^G osc^[]52;c;aGk=^G end" in text
-            assert "\x1b" not in text and "\x07" not in text
+            assert "\x1b" not in text
+            assert "\x07" not in text
             svg = app.export_screenshot()
-            assert "\x1b" not in svg and "\x07" not in svg
+            assert "\x1b" not in svg
+            assert "\x07" not in svg
             assert EVIL_TITLE not in text
 
     asyncio.run(go())

@@ -19,15 +19,28 @@ from screens.wizard import ClassifyWizard, open_new_case_wizard, open_reclassify
 
 
 def _sub(sid: str, name: str, plan: str) -> dict[str, Any]:
-    return {"id": sid, "name": name, "plan": plan, "coverage": "business",
-            "timezone": TZ if plan == "enterprise" else None,
-            "term_start": "2026-01-01", "term_end": "2026-12-31", "terminated_at": None,
-            "targets": {}}
+    return {
+        "id": sid,
+        "name": name,
+        "plan": plan,
+        "coverage": "business",
+        "timezone": TZ if plan == "enterprise" else None,
+        "term_start": "2026-01-01",
+        "term_end": "2026-12-31",
+        "terminated_at": None,
+        "targets": {},
+    }
 
 
 def _dep(did: str, sid: str, env: str, managed: bool) -> dict[str, Any]:
-    return {"id": did, "subscriber": sid, "environment": env, "managed": managed,
-            "product": "gateway", "version": "4.2.0"}
+    return {
+        "id": did,
+        "subscriber": sid,
+        "environment": env,
+        "managed": managed,
+        "product": "gateway",
+        "version": "4.2.0",
+    }
 
 
 def wizard_doc() -> dict[str, Any]:
@@ -35,17 +48,32 @@ def wizard_doc() -> dict[str, Any]:
     incident reported Monday 15:00 New York, unacknowledged; at Tuesday 08:30 its response
     clock has counted 2 h (6 h target), so raising it to P1 (1 h) breaches at once."""
     return {
-        "subscribers": [_sub("wiz-ent", "Wisteria Bank", "enterprise"),
-                        _sub("wiz-basic", "Willow Shop", "basic")],
-        "deployments": [_dep("wiz-managed", "wiz-ent", "production", True),
-                        _dep("wiz-unmanaged", "wiz-ent", "production", False),
-                        _dep("wiz-basic-prod", "wiz-basic", "production", False),
-                        _dep("wiz-basic-pre", "wiz-basic", "pre-production", False)],
+        "subscribers": [
+            _sub("wiz-ent", "Wisteria Bank", "enterprise"),
+            _sub("wiz-basic", "Willow Shop", "basic"),
+        ],
+        "deployments": [
+            _dep("wiz-managed", "wiz-ent", "production", True),
+            _dep("wiz-unmanaged", "wiz-ent", "production", False),
+            _dep("wiz-basic-prod", "wiz-basic", "production", False),
+            _dep("wiz-basic-pre", "wiz-basic", "pre-production", False),
+        ],
         "users": [],
-        "cases": [{"id": "W-300", "subscriber": "wiz-ent", "deployment": "wiz-unmanaged",
-                   "type": "incident", "priority": "P3", "title": "Login page slow",
-                   "reported_at": "2026-11-23T20:00:00Z", "aware_at": None, "level": "L1",
-                   "links": [], "events": []}],
+        "cases": [
+            {
+                "id": "W-300",
+                "subscriber": "wiz-ent",
+                "deployment": "wiz-unmanaged",
+                "type": "incident",
+                "priority": "P3",
+                "title": "Login page slow",
+                "reported_at": "2026-11-23T20:00:00Z",
+                "aware_at": None,
+                "level": "L1",
+                "links": [],
+                "events": [],
+            }
+        ],
     }
 
 
@@ -87,14 +115,20 @@ def query(url: str, sql: str, *args: Any) -> list[tuple]:
 
 def db_state(url: str) -> tuple:
     """Everything a wizard could write."""
-    return (query(url, "SELECT * FROM support_case ORDER BY id"),
-            query(url, "SELECT * FROM case_event ORDER BY id"),
-            query(url, "SELECT * FROM case_state ORDER BY case_id"))
+    return (
+        query(url, "SELECT * FROM support_case ORDER BY id"),
+        query(url, "SELECT * FROM case_event ORDER BY id"),
+        query(url, "SELECT * FROM case_state ORDER BY case_id"),
+    )
 
 
 def case_by_title(url: str, title: str) -> tuple | None:
-    rows = query(url, "SELECT id, subscriber_id, deployment_id, type, priority, criterion, "
-                      "opened_by, reported_at, title FROM support_case WHERE title = ?", title)
+    rows = query(
+        url,
+        "SELECT id, subscriber_id, deployment_id, type, priority, criterion, "
+        "opened_by, reported_at, title FROM support_case WHERE title = ?",
+        title,
+    )
     return rows[0] if rows else None
 
 
@@ -141,7 +175,8 @@ def test_new_p1_incident_by_keys(db):
     async def body(pilot):
         w = await start_new(pilot)
         text = flat(screen_text(pilot.app))
-        assert "1 Subscriber" in text and "4 Summary" in text
+        assert "1 Subscriber" in text
+        assert "4 Summary" in text
         text = await choose(pilot, "wiz-managed")
         assert w.step == "type"
         assert "wiz-managed · production · managed" in text
@@ -153,7 +188,8 @@ def test_new_p1_incident_by_keys(db):
         assert "question 1 of 14" in text
         assert "A Supported Konneqt component in a Managed Deployment" in text
         text = await keys(pilot, "n", "n")
-        assert "question 3 of 14" in text and "Substantial loss of service?" in text
+        assert "question 3 of 14" in text
+        assert "Substantial loss of service?" in text
         text = await keys(pilot, "y")
         assert w.step == "summary"
         assert "Incident P1 Critical" in text
@@ -161,7 +197,8 @@ def test_new_p1_incident_by_keys(db):
         # Tue 08:30 New York: response runs from the 09:00 opening; the rest if acknowledged now.
         assert "response 1 h Tue 24 Nov 10:00 running from now" in text
         assert "workaround 24 h Fri 27 Nov 17:00 if acknowledged now" in text  # 26th: Thanksgiving
-        assert "resolution 48 h" in text and "update 4 h Tue 24 Nov 13:00" in text
+        assert "resolution 48 h" in text
+        assert "update 4 h Tue 24 Nov 13:00" in text
         before = db_state(db)
         await pilot.press("enter")  # no title yet
         text = await keys(pilot)
@@ -173,7 +210,13 @@ def test_new_p1_incident_by_keys(db):
         assert row is not None
         cid, sub, dep, ctype, prio, crit, by, reported, _ = row
         assert (sub, dep, ctype, prio, crit, by) == (
-            "wiz-ent", "wiz-managed", "incident", "P1", "substantial_service_loss", USER)
+            "wiz-ent",
+            "wiz-managed",
+            "incident",
+            "P1",
+            "substantial_service_loss",
+            USER,
+        )
         assert reported == parse_instant(NOW)
         # The new case opens in the case view.
         assert pilot.app.screen.case_id == cid
@@ -194,7 +237,8 @@ def test_new_query_without_deployment(db):
         text = await keys(pilot, "2")
         assert w.step == "summary"
         assert "1 Subscriber › 2 Type › 3 Summary" in text  # no priority step for a query
-        assert "Query" in text and "response 1 Business" not in text
+        assert "Query" in text
+        assert "response 1 Business" not in text
         assert "response 8 h Tue 24 Nov 17:00 running from now" in text  # 1 business day
         await pilot.press(*"How do I rotate keys")
         await keys(pilot, "enter")
@@ -211,12 +255,17 @@ def test_p0_criterion_on_unmanaged_deployment_gives_p1_with_note(db):
         await choose(pilot, "wiz-unmanaged")
         text = await keys(pilot, "1")
         assert "question 1 of 12" in text  # P0 criteria not asked...
-        assert ("P0 criteria not asked: wiz-unmanaged is not a managed deployment (P0 needs a "
-                "managed deployment on the enterprise plan)") in text
+        assert (
+            "P0 criteria not asked: wiz-unmanaged is not a managed deployment (P0 needs a "
+            "managed deployment on the enterprise plan)"
+        ) in text
         text = await keys(pilot, "p")  # ...unless the engineer says one applies
         assert "question 1 of 14" in text
         assert "P0→P1" in text
-        assert "a P0 criterion, but wiz-unmanaged is not a managed deployment: a yes classifies P1" in text
+        assert (
+            "a P0 criterion, but wiz-unmanaged is not a managed deployment: a yes classifies P1"
+            in text
+        )
         text = await keys(pilot, "y")
         assert w.step == "summary"
         assert "Incident P1 Critical" in text
@@ -226,7 +275,8 @@ def test_p0_criterion_on_unmanaged_deployment_gives_p1_with_note(db):
         await pilot.press(*"All routes 502")
         await keys(pilot, "enter")
         row = case_by_title(db, "All routes 502")
-        assert row is not None and row[3:6] == ("incident", "P1", "component_unavailable")
+        assert row is not None
+        assert row[3:6] == ("incident", "P1", "component_unavailable")
 
     run(db, body)
 
@@ -236,8 +286,10 @@ def test_basic_plan_preproduction_incident_is_unavailable(db):
         w = await start_new(pilot)
         text = await choose(pilot, "wiz-basic-pre")
         assert "Willow Shop (wiz-basic) · basic 12×5 · -03:00" in text
-        assert ("✖ unavailable: basic plan: incidents only on production deployments "
-                "(wiz-basic-pre is pre-production)") in text
+        assert (
+            "✖ unavailable: basic plan: incidents only on production deployments "
+            "(wiz-basic-pre is pre-production)"
+        ) in text
         before = db_state(db)
         text = await keys(pilot, "1")
         assert w.step == "type"  # cannot be chosen
@@ -249,9 +301,12 @@ def test_basic_plan_preproduction_incident_is_unavailable(db):
         w._go("summary")
         await pilot.press(*"Staging broken")
         text = await keys(pilot, "enter")
-        assert ("✖ cannot be recorded: basic plan: incidents only on production deployments "
-                "(wiz-basic-pre is pre-production)") in text
-        assert w.step == "summary" and isinstance(pilot.app.screen, ClassifyWizard)
+        assert (
+            "✖ cannot be recorded: basic plan: incidents only on production deployments "
+            "(wiz-basic-pre is pre-production)"
+        ) in text
+        assert w.step == "summary"
+        assert isinstance(pilot.app.screen, ClassifyWizard)
         assert db_state(db) == before
         await keys(pilot, "escape")
         assert not isinstance(pilot.app.screen, ClassifyWizard)
@@ -268,8 +323,11 @@ def test_basic_plan_has_no_p0(db):
         assert "P0 criteria not asked: the basic plan has no P0" in text
         text = await keys(pilot, "p", "y")
         assert w.step == "summary"
-        assert "note: P0 criterion answered on the basic plan, which has no P0: classified P1" in text
-        assert "response 2 h" in text and "workaround 12 h" in text
+        assert (
+            "note: P0 criterion answered on the basic plan, which has no P0: classified P1" in text
+        )
+        assert "response 2 h" in text
+        assert "workaround 12 h" in text
         assert "resolution" not in text  # basic: no resolution or update target
 
     run(db, body)
@@ -285,7 +343,8 @@ def test_reclassify_p3_to_p1_breaches_at_once(db):
         assert "Reclassify W-300 (incident P3, open)" in text
         assert "Incident ✔ now" in text
         text = await keys(pilot, "enter")
-        assert w.step == "priority" and "question 1 of 12" in text
+        assert w.step == "priority"
+        assert "question 1 of 12" in text
         text = await keys(pilot, "y")  # substantial loss of service
         assert w.step == "summary"
         assert "Incident P3 → Incident P1 Critical" in text
@@ -305,9 +364,12 @@ def test_reclassify_p3_to_p1_breaches_at_once(db):
         import json
 
         assert (kind, by, at) == ("reclassified", USER, parse_instant(NOW))
-        assert json.loads(data) == {"type": "incident", "priority": "P1",
-                                    "reason": "customer reports outage",
-                                    "criterion": "substantial_service_loss"}
+        assert json.loads(data) == {
+            "type": "incident",
+            "priority": "P1",
+            "reason": "customer reports outage",
+            "criterion": "substantial_service_loss",
+        }
         assert query(db, "SELECT priority FROM case_state WHERE case_id = 'W-300'") == [("P1",)]
         assert not isinstance(pilot.app.screen, ClassifyWizard)
 
@@ -347,7 +409,8 @@ def test_reclassify_to_query_drops_the_incident_clocks(db):
         import json
 
         assert [(k, json.loads(d)) for k, d in rows] == [
-            ("reclassified", {"type": "query", "reason": "a question really"})]
+            ("reclassified", {"type": "query", "reason": "a question really"})
+        ]
 
     run(db, body)
 
@@ -385,14 +448,16 @@ def test_back_and_forward_keep_answers(db):
         assert w.step == "summary"
         await pilot.press(*"Data at risk")
         text = await keys(pilot, "pageup")
-        assert w.step == "priority" and "question 4 of 14" in text  # back to the deciding one
+        assert w.step == "priority"
+        assert "question 4 of 14" in text
         assert "yes A significant portion of mission-critical data" in text
         text = await keys(pilot, "left")
         assert "question 3 of 14" in text
         text = await keys(pilot, "backspace", "b")
         assert "question 1 of 14" in text
         text = await keys(pilot, "pageup")
-        assert w.step == "type" and "Incident ✔ chosen" in text
+        assert w.step == "type"
+        assert "Incident ✔ chosen" in text
         await keys(pilot, "pageup")
         assert w.step == "target"
         assert w.query_one("#wiz-search").value == "wiz-managed"
@@ -401,16 +466,20 @@ def test_back_and_forward_keep_answers(db):
         await keys(pilot, "enter")
         assert w.step == "type"
         await keys(pilot, "right")
-        assert w.step == "priority" and w.qi == 0
+        assert w.step == "priority"
+        assert w.qi == 0
         text = await keys(pilot, "right", "right", "pagedown")
         assert "question 4 of 14" in text
         text = await keys(pilot, "right")
         assert w.step == "summary"
         assert "decided by: critical_data_at_risk" in text
         assert w.query_one("#wiz-text").value == "Data at risk"
-        assert w.state.answers == {"component_unavailable": False, "legal_order_cessation": False,
-                                   "substantial_service_loss": False,
-                                   "critical_data_at_risk": True}
+        assert w.state.answers == {
+            "component_unavailable": False,
+            "legal_order_cessation": False,
+            "substantial_service_loss": False,
+            "critical_data_at_risk": True,
+        }
         # Changing an answer on the way back changes the result.
         await keys(pilot, "pageup", "up", "up", "up")
         assert w.qi == 0
@@ -420,7 +489,8 @@ def test_back_and_forward_keep_answers(db):
         assert "response 30 min Tue 24 Nov 09:30" in text
         await keys(pilot, "enter")
         row = case_by_title(db, "Data at risk")
-        assert row is not None and row[4:6] == ("P0", "component_unavailable")
+        assert row is not None
+        assert row[4:6] == ("P0", "component_unavailable")
 
     run(db, body)
 
@@ -436,7 +506,8 @@ def test_changing_the_deployment_re_asks_with_its_own_questions(db):
         assert w.step == "target"
         await pilot.press(*["backspace"] * 20, *"wiz-unmanaged")
         await keys(pilot, "enter", "enter")
-        assert w.step == "priority" and "question 1 of 12" in flat(screen_text(pilot.app))
+        assert w.step == "priority"
+        assert "question 1 of 12" in flat(screen_text(pilot.app))
         text = await keys(pilot, "n", "y")
         assert "Incident P1 Critical" in text
         assert "decided by: critical_data_at_risk" in text
@@ -454,8 +525,9 @@ def test_subscriber_text_is_inert(db):
 
         await settle(pilot)
         with pilot.app.store.write() as session:
-            session.execute(update(S).where(S.c.id == "wiz-ent")
-                            .values(name="Evil [red]x[/] \x1b[31mred\x07"))
+            session.execute(
+                update(S).where(S.c.id == "wiz-ent").values(name="Evil [red]x[/] \x1b[31mred\x07")
+            )
         w = await start_new(pilot)
         text = await choose(pilot, "wiz-managed")
         assert "Evil [red]x[/] ^[[31mred^G" in text
@@ -468,8 +540,11 @@ def test_wizard_screen_class_can_be_pushed_directly(db):
     async def body(pilot):
         await settle(pilot)
         app = pilot.app
-        app.push_screen(ClassifyWizard.reclassify("NOPE-1", store=app.store, policy=app.policy,
-                                                  user=USER, tz=app.tz))
+        app.push_screen(
+            ClassifyWizard.reclassify(
+                "NOPE-1", store=app.store, policy=app.policy, user=USER, tz=app.tz
+            )
+        )
         await settle(pilot)
         assert "NOPE-1: no such case" in flat(screen_text(app))
         await keys(pilot, "escape")
@@ -487,8 +562,15 @@ def test_unsupported_version_is_flagged_not_refused(db):
         from console.lifespan import set_version
 
         await settle(pilot)
-        set_version(pilot.app.store, product="gateway", version="4.2.0",
-                    released=date(2022, 1, 10), notice=None, actor=None, now=clock.now())
+        set_version(
+            pilot.app.store,
+            product="gateway",
+            version="4.2.0",
+            released=date(2022, 1, 10),
+            notice=None,
+            actor=None,
+            now=clock.now(),
+        )
         w = await start_new(pilot)
         text = await choose(pilot, "wiz-managed")
         assert "version gateway 4.2.0 · support ENDED 2025-01-10 (flagged, not refused)" in text
@@ -508,9 +590,15 @@ def test_supported_version_shows_its_end_of_support(db):
         from console.lifespan import set_version
 
         await settle(pilot)
-        set_version(pilot.app.store, product="gateway", version="4.2.0",
-                    released=date(2025, 3, 1), notice=date(2028, 6, 1), actor=None,
-                    now=clock.now())
+        set_version(
+            pilot.app.store,
+            product="gateway",
+            version="4.2.0",
+            released=date(2025, 3, 1),
+            notice=date(2028, 6, 1),
+            actor=None,
+            now=clock.now(),
+        )
         await start_new(pilot)
         text = await choose(pilot, "wiz-managed")
         assert "version gateway 4.2.0 · supported until 2029-06-01" in text
@@ -535,18 +623,31 @@ def test_concurrent_reclassification_gives_one_success_and_one_conflict_keeping_
         await pilot.press(*"outage everywhere")
         # Meanwhile another console records P3 -> P2.
         with open_store(db) as store:
-            append_event(store, "W-300", "reclassified", at=clock.now(), by="other-console",
-                         data={"priority": "P2", "reason": "slow", "type": "incident"},
-                         recorded_at=clock.now(), actor="other-console")
+            append_event(
+                store,
+                "W-300",
+                "reclassified",
+                at=clock.now(),
+                by="other-console",
+                data={"priority": "P2", "reason": "slow", "type": "incident"},
+                recorded_at=clock.now(),
+                actor="other-console",
+            )
         text = await keys(pilot, "enter")
-        assert "changed by other-console" in text and "nothing written" in text
-        assert isinstance(pilot.app.screen, ClassifyWizard) and w.step == "summary"
+        assert "changed by other-console" in text
+        assert "nothing written" in text
+        assert isinstance(pilot.app.screen, ClassifyWizard)
+        assert w.step == "summary"
         assert w.query_one("#wiz-text").value == "outage everywhere"  # answers kept
-        rows = query(db, "SELECT by FROM case_event WHERE case_id = 'W-300' AND kind = 'reclassified'")
+        rows = query(
+            db, "SELECT by FROM case_event WHERE case_id = 'W-300' AND kind = 'reclassified'"
+        )
         assert rows == [("other-console",)]
         # Applied again to the fresh case: P2 -> P1, now recorded.
         await keys(pilot, "enter")
-        rows = query(db, "SELECT by FROM case_event WHERE case_id = 'W-300' AND kind = 'reclassified'")
+        rows = query(
+            db, "SELECT by FROM case_event WHERE case_id = 'W-300' AND kind = 'reclassified'"
+        )
         assert rows == [("other-console",), (USER,)]
 
     run(db, body)

@@ -18,8 +18,9 @@ from console.rules.policy import default_policy
 
 NOW = "2026-11-24T15:00:00Z"
 POLICY = default_policy()
-FACTS = CaseFacts(id="C-1", subscriber="acme", type="query", priority=None,
-                  reported_at=1_764_000_000)
+FACTS = CaseFacts(
+    id="C-1", subscriber="acme", type="query", priority=None, reported_at=1_764_000_000
+)
 
 
 def ev(minutes: int, kind: str, by: str = "ana", **data) -> Event:
@@ -37,18 +38,26 @@ def test_rules_take_hand_over_unassign():
     assert assignee_of([ev(1, "assigned", to=" ana ")]) == "ana"
 
 
-@pytest.mark.parametrize(("events", "field", "words"), [
-    ([ev(1, "assigned")], "to", "case C-1 is not assigned to anyone"),
-    ([ev(1, "assigned", to="ana"), ev(2, "assigned", to="ana")], "to",
-     "case C-1 is already assigned to ana"),
-    ([ev(1, "assigned", to="ana bel")], "to", "a login name holds no spaces"),
-    ([ev(1, "assigned", to=7)], "to", "a case is assigned to a login name"),
-    ([ev(1, "closed"), ev(2, "assigned", to="ana")], "kind", "case C-1 is closed"),
-], ids=["nobody-to-unassign", "same-again", "space", "not-text", "closed"])
+@pytest.mark.parametrize(
+    ("events", "field", "words"),
+    [
+        ([ev(1, "assigned")], "to", "case C-1 is not assigned to anyone"),
+        (
+            [ev(1, "assigned", to="ana"), ev(2, "assigned", to="ana")],
+            "to",
+            "case C-1 is already assigned to ana",
+        ),
+        ([ev(1, "assigned", to="ana bel")], "to", "a login name holds no spaces"),
+        ([ev(1, "assigned", to=7)], "to", "a case is assigned to a login name"),
+        ([ev(1, "closed"), ev(2, "assigned", to="ana")], "kind", "case C-1 is closed"),
+    ],
+    ids=["nobody-to-unassign", "same-again", "space", "not-text", "closed"],
+)
 def test_rules_refuse(events, field, words):
     with pytest.raises(IllegalEvent) as exc:
         history(*events)
-    assert exc.value.field == field and words in exc.value.message
+    assert exc.value.field == field
+    assert words in exc.value.message
 
 
 def test_fix_eta_is_an_instant_not_before_the_agreement():
@@ -61,18 +70,54 @@ def test_fix_eta_is_an_instant_not_before_the_agreement():
 
 
 DOC = {
-    "subscribers": [{"id": "acme", "name": "Acme", "plan": "enterprise",
-                     "term_start": "2026-01-01", "term_end": "2026-12-31"}],
-    "deployments": [{"id": "acme-prod", "subscriber": "acme", "environment": "production",
-                     "managed": False, "product": "gateway", "version": "4.2.0"}],
+    "subscribers": [
+        {
+            "id": "acme",
+            "name": "Acme",
+            "plan": "enterprise",
+            "term_start": "2026-01-01",
+            "term_end": "2026-12-31",
+        }
+    ],
+    "deployments": [
+        {
+            "id": "acme-prod",
+            "subscriber": "acme",
+            "environment": "production",
+            "managed": False,
+            "product": "gateway",
+            "version": "4.2.0",
+        }
+    ],
     "cases": [
-        {"id": "I-1", "subscriber": "acme", "deployment": "acme-prod", "type": "incident",
-         "priority": "P2", "title": "slow", "reported_at": "2026-11-24T14:00:00Z"},
-        {"id": "I-2", "subscriber": "acme", "deployment": "acme-prod", "type": "incident",
-         "priority": "P1", "title": "down", "reported_at": "2026-11-24T14:30:00Z",
-         "events": [{"at": "2026-11-24T14:31:00Z", "kind": "assigned", "by": "ben", "to": "ben"}]},
-        {"id": "Q-1", "subscriber": "acme", "type": "query", "title": "how",
-         "reported_at": "2026-11-24T14:40:00Z"},
+        {
+            "id": "I-1",
+            "subscriber": "acme",
+            "deployment": "acme-prod",
+            "type": "incident",
+            "priority": "P2",
+            "title": "slow",
+            "reported_at": "2026-11-24T14:00:00Z",
+        },
+        {
+            "id": "I-2",
+            "subscriber": "acme",
+            "deployment": "acme-prod",
+            "type": "incident",
+            "priority": "P1",
+            "title": "down",
+            "reported_at": "2026-11-24T14:30:00Z",
+            "events": [
+                {"at": "2026-11-24T14:31:00Z", "kind": "assigned", "by": "ben", "to": "ben"}
+            ],
+        },
+        {
+            "id": "Q-1",
+            "subscriber": "acme",
+            "type": "query",
+            "title": "how",
+            "reported_at": "2026-11-24T14:40:00Z",
+        },
     ],
 }
 
@@ -100,17 +145,23 @@ def queue(capsys, db: Path, *extra: str, login: str = "ana") -> list[dict]:
 
 def test_cli_take_assign_unassign_and_the_queue(db: Path, capsys):
     assert {c["id"]: c["assignee"] for c in queue(capsys, db)} == {
-        "I-1": None, "I-2": "ben", "Q-1": None}
+        "I-1": None,
+        "I-2": "ben",
+        "Q-1": None,
+    }
     code, _, err = run(capsys, "--db", str(db), "take", "I-1", login="ana")
     assert (code, err.strip()) == (0, "I-1: taken by ana (case version 2)")
     code, _, err = run(capsys, "--db", str(db), "assign", "Q-1", "ana", login="lena")
-    assert code == 0 and "Q-1: assigned to ana" in err
+    assert code == 0
+    assert "Q-1: assigned to ana" in err
     code, _, err = run(capsys, "--db", str(db), "assign", "I-2", "ana", login="ana")
-    assert code == 0 and "I-2: assigned to ana (was ben)" in err
+    assert code == 0
+    assert "I-2: assigned to ana (was ben)" in err
     assert [c["id"] for c in queue(capsys, db, "--mine")] == ["I-2", "I-1", "Q-1"]
     assert queue(capsys, db, "--unassigned") == []
     code, _, err = run(capsys, "--db", str(db), "unassign", "Q-1", login="ana")
-    assert code == 0 and "Q-1: unassigned (was ana)" in err
+    assert code == 0
+    assert "Q-1: unassigned (was ana)" in err
     assert [c["id"] for c in queue(capsys, db, "--unassigned")] == ["Q-1"]
     assert [c["id"] for c in queue(capsys, db, "--mine", login="ben")] == []
     # --at a past instant: the assignee then (I-2 was ben's until 15:00)
@@ -120,29 +171,51 @@ def test_cli_take_assign_unassign_and_the_queue(db: Path, capsys):
     case = json.loads(out)
     assert case["assignee"] == "ana"
     assert [(h["kind"], h["by"], h.get("to")) for h in case["history"]] == [
-        ("assigned", "ben", "ben"), ("assigned", "ana", "ana")]
+        ("assigned", "ben", "ben"),
+        ("assigned", "ana", "ana"),
+    ]
     code, out, _ = run(capsys, "--db", str(db), "queue", login="ana")
-    assert "ASSIGNEE" in out.splitlines()[0] and " ana " in out
+    assert "ASSIGNEE" in out.splitlines()[0]
+    assert " ana " in out
     code, _, err = run(capsys, "--db", str(db), "queue", "--mine", "--unassigned")
-    assert code == 1 and "exclude each other" in err
+    assert code == 1
+    assert "exclude each other" in err
 
 
-@pytest.mark.parametrize(("argv", "login", "words"), [
-    (["assign", "I-1", "anna"], "ana", "no support engineer named anna"),
-    (["assign", "I-1", "cron"], "ana", "cron is a system account, not a support engineer"),
-    (["assign", "I-1", "ida"], "ana", "ida is an executive, not a support engineer"),
-    (["assign", "I-1", "cronbox"], "ana", "cronbox is a system login, not a support engineer"),
-    (["assign", "I-1", "a b"], "ana", "'a b' is not a login name"),
-    (["take", "I-1"], "ida", "not allowed: assigning a case needs the engineer or lead or system"),
-    (["unassign", "I-1"], "ana", "case I-1 is not assigned to anyone"),
-    (["take", "I-2"], "ben", "case I-2 is already assigned to ben"),
-    (["take", "NOPE"], "ana", "unknown case 'NOPE'"),
-], ids=["typo", "system-account", "executive", "system-login", "space", "executive-takes",
-        "nobody", "same", "unknown"])
+@pytest.mark.parametrize(
+    ("argv", "login", "words"),
+    [
+        (["assign", "I-1", "anna"], "ana", "no support engineer named anna"),
+        (["assign", "I-1", "cron"], "ana", "cron is a system account, not a support engineer"),
+        (["assign", "I-1", "ida"], "ana", "ida is an executive, not a support engineer"),
+        (["assign", "I-1", "cronbox"], "ana", "cronbox is a system login, not a support engineer"),
+        (["assign", "I-1", "a b"], "ana", "'a b' is not a login name"),
+        (
+            ["take", "I-1"],
+            "ida",
+            "not allowed: assigning a case needs the engineer or lead or system",
+        ),
+        (["unassign", "I-1"], "ana", "case I-1 is not assigned to anyone"),
+        (["take", "I-2"], "ben", "case I-2 is already assigned to ben"),
+        (["take", "NOPE"], "ana", "unknown case 'NOPE'"),
+    ],
+    ids=[
+        "typo",
+        "system-account",
+        "executive",
+        "system-login",
+        "space",
+        "executive-takes",
+        "nobody",
+        "same",
+        "unknown",
+    ],
+)
 def test_cli_refusals_write_nothing(db: Path, capsys, argv, login, words):
     before = fingerprint(db)
     code, _, err = run(capsys, "--db", str(db), *argv, login=login)
-    assert code == 1 and words in err, err
+    assert code == 1, err
+    assert words in err, err
     assert fingerprint(db) == before
 
 
@@ -185,8 +258,9 @@ def test_projection_rebuild_and_the_migrations_sql_agree(db: Path, capsys, tmp_p
 
 
 @pytest.mark.pg
-def test_postgresql_an_engineer_assigns_under_row_level_security(pg_server, pg_url, tmp_path,
-                                                                   capsys, monkeypatch):
+def test_postgresql_an_engineer_assigns_under_row_level_security(
+    pg_server, pg_url, tmp_path, capsys, monkeypatch
+):
     from test_identity_pg import close_desk, desk_doc, open_desk
 
     clock.freeze(NOW)
@@ -197,19 +271,25 @@ def test_postgresql_an_engineer_assigns_under_row_level_security(pg_server, pg_u
         code, _, err = run(capsys, "--db", d.eng_url, "assign", "I-2", d.lead)
         assert code == 0, err
         assert d.rows("SELECT case_id, assignee FROM case_state ORDER BY case_id") == [
-            ("I-1", d.eng), ("I-2", d.lead)]
-        assert d.rows("SELECT by, recorded_by, data::text FROM case_event WHERE kind = 'assigned' "
-                      "ORDER BY id") == [(d.eng, d.eng, json.dumps({"to": d.eng})),
-                                         (d.eng, d.eng, json.dumps({"to": d.lead}))]
+            ("I-1", d.eng),
+            ("I-2", d.lead),
+        ]
+        assert d.rows(
+            "SELECT by, recorded_by, data::text FROM case_event WHERE kind = 'assigned' ORDER BY id"
+        ) == [(d.eng, d.eng, json.dumps({"to": d.eng})), (d.eng, d.eng, json.dumps({"to": d.lead}))]
         # A name with no login is refused by the engine; nothing is written.
         before = d.fingerprint()
         code, _, err = run(capsys, "--db", d.eng_url, "assign", "I-1", "nobody_here")
-        assert code == 1 and "no support engineer named nobody_here" in err
+        assert code == 1
+        assert "no support engineer named nobody_here" in err
         assert d.fingerprint() == before
         # The database itself: an engineer's event signed with another login is refused.
-        res = d.psql("INSERT INTO case_event (case_id, at, kind, by, data, recorded_at) VALUES "
-                     f"('I-1', 1764000000, 'assigned', '{d.lead}', '{{}}', 1764000000)")
-        assert res.returncode != 0 and "row-level security" in res.stderr
+        res = d.psql(
+            "INSERT INTO case_event (case_id, at, kind, by, data, recorded_at) VALUES "
+            f"('I-1', 1764000000, 'assigned', '{d.lead}', '{{}}', 1764000000)"
+        )
+        assert res.returncode != 0
+        assert "row-level security" in res.stderr
         code, out, _ = run(capsys, "--db", d.eng_url, "queue", "--json", "--mine")
         assert [c["id"] for c in json.loads(out)["cases"]] == ["I-1"]
     finally:
@@ -240,19 +320,28 @@ def test_take_assign_unassign_through_the_cli_on_both_stores(db_url: str, tmp_pa
             return [c["id"] for c in queue_at(capsys, db_url, *extra, login=me)]
 
         assert {c["id"]: c["assignee"] for c in queue_at(capsys, db_url, login=me)} == {
-            "I-1": None, "I-2": "ben", "Q-1": None}
-        assert ids("--unassigned") == ["I-1", "Q-1"] and ids("--mine") == []
+            "I-1": None,
+            "I-2": "ben",
+            "Q-1": None,
+        }
+        assert ids("--unassigned") == ["I-1", "Q-1"]
+        assert ids("--mine") == []
         code, _, err = run(capsys, "--db", db_url, "take", "I-1", login=me)
         assert (code, err.strip()) == (0, f"I-1: taken by {me} (case version 2)")
         code, _, err = run(capsys, "--db", db_url, "assign", "I-2", me, login=me)
-        assert code == 0 and f"I-2: assigned to {me} (was ben)" in err
-        assert ids("--mine") == ["I-2", "I-1"] and ids("--unassigned") == ["Q-1"]
+        assert code == 0
+        assert f"I-2: assigned to {me} (was ben)" in err
+        assert ids("--mine") == ["I-2", "I-1"]
+        assert ids("--unassigned") == ["Q-1"]
         code, _, err = run(capsys, "--db", db_url, "unassign", "I-1", login=me)
-        assert code == 0 and f"I-1: unassigned (was {me})" in err
-        assert ids("--mine") == ["I-2"] and ids("--unassigned") == ["I-1", "Q-1"]
+        assert code == 0
+        assert f"I-1: unassigned (was {me})" in err
+        assert ids("--mine") == ["I-2"]
+        assert ids("--unassigned") == ["I-1", "Q-1"]
         # A refusal writes nothing: I-1 is nobody's now.
         code, _, err = run(capsys, "--db", db_url, "unassign", "I-1", login=me)
-        assert code == 1 and "case I-1 is not assigned to anyone" in err
+        assert code == 1
+        assert "case I-1 is not assigned to anyone" in err
         code, out, _ = run(capsys, "--db", db_url, "case", "I-1", "--json", login=me)
         assert [h["kind"] for h in json.loads(out)["history"]] == ["assigned", "assigned"]
     finally:

@@ -55,7 +55,9 @@ def cli(capsys, *args: str) -> tuple[int, dict]:
     return code, json.loads(out) if out.strip() else {}
 
 
-def hypothetical(env: str = "production", managed: str = "yes", plan: str = "enterprise") -> list[str]:
+def hypothetical(
+    env: str = "production", managed: str = "yes", plan: str = "enterprise"
+) -> list[str]:
     return ["--plan", plan, "--environment", env, "--managed", managed]
 
 
@@ -76,15 +78,20 @@ def test_each_criterion_sets_its_priority_rules(priority, key):
     answers = {k: False for k in KEYS[: KEYS.index(key)]} | {key: True}
     r = classify(POLICY, ENTERPRISE, "sub", MANAGED, "incident", answers)
     assert (r.type, r.priority, r.decided_by) == ("incident", priority, key)
-    assert r.notes == [] and r.problems == [] and r.eligible
+    assert r.notes == []
+    assert r.problems == []
+    assert r.eligible
 
 
 @pytest.mark.parametrize(("priority", "key"), GUIDELINES, ids=KEYS)
 def test_each_criterion_sets_its_priority_cli(capsys, priority, key):
     code, out = cli(capsys, *hypothetical(), "--type", "incident", "--answer", f"{key}=yes")
     assert code == 0
-    assert out["priority"] == priority and out["decided_by"] == key
-    assert out["eligible"] is True and out["notes"] == [] and out["problems"] == []
+    assert out["priority"] == priority
+    assert out["decided_by"] == key
+    assert out["eligible"] is True
+    assert out["notes"] == []
+    assert out["problems"] == []
     assert out["asked"] == KEYS
 
 
@@ -101,7 +108,9 @@ def test_no_yes_gives_p3_with_a_note(capsys):
     assert (r.priority, r.decided_by) == ("P3", None)
     assert r.notes == ["no guideline matched: classified P3"]
     code, out = cli(capsys, *hypothetical(), "--answer", "noncritical_errors=no")
-    assert code == 0 and out["priority"] == "P3" and out["decided_by"] is None
+    assert code == 0
+    assert out["priority"] == "P3"
+    assert out["decided_by"] is None
     assert out["notes"] == ["no guideline matched: classified P3"]
 
 
@@ -111,7 +120,9 @@ def test_p0_criterion_on_unmanaged_deployment_gives_p1(capsys, key):
     assert (r.priority, r.decided_by, r.eligible) == ("P1", key, True)
     assert r.notes == ["P0 criterion answered on a non-managed deployment: classified P1"]
     code, out = cli(capsys, *hypothetical(managed="no"), "--answer", f"{key}=yes")
-    assert code == 0 and out["priority"] == "P1" and out["decided_by"] == key
+    assert code == 0
+    assert out["priority"] == "P1"
+    assert out["decided_by"] == key
     assert out["notes"] == ["P0 criterion answered on a non-managed deployment: classified P1"]
     assert out["asked"] == KEYS[2:]
 
@@ -122,8 +133,11 @@ def test_p0_criterion_on_basic_plan_gives_p1(capsys, key):
     assert (r.priority, r.decided_by, r.eligible) == ("P1", key, True)
     assert r.notes == ["P0 criterion answered on the basic plan, which has no P0: classified P1"]
     code, out = cli(capsys, *hypothetical(plan="basic"), "--answer", f"{key}=yes")
-    assert code == 0 and out["priority"] == "P1"
-    assert out["notes"] == ["P0 criterion answered on the basic plan, which has no P0: classified P1"]
+    assert code == 0
+    assert out["priority"] == "P1"
+    assert out["notes"] == [
+        "P0 criterion answered on the basic plan, which has no P0: classified P1"
+    ]
 
 
 def test_p0_on_managed_preproduction_enterprise_is_p0():
@@ -133,18 +147,29 @@ def test_p0_on_managed_preproduction_enterprise_is_p0():
 
 def test_basic_plan_incident_on_preproduction_is_refused(capsys):
     r = classify(POLICY, BASIC, "sub", PREPROD, "incident", {"substantial_service_loss": True})
-    assert r.priority == "P1" and not r.eligible
-    assert r.problems == [("deployment", "basic plan: incidents only on production deployments "
-                                         "(dep-pre is pre-production)")]
-    code, out = cli(capsys, *hypothetical("pre-production", "no", "basic"),
-                    "--answer", "substantial_service_loss=yes")
-    assert code == 1 and out["eligible"] is False
+    assert r.priority == "P1"
+    assert not r.eligible
+    assert r.problems == [
+        (
+            "deployment",
+            "basic plan: incidents only on production deployments (dep-pre is pre-production)",
+        )
+    ]
+    code, out = cli(
+        capsys,
+        *hypothetical("pre-production", "no", "basic"),
+        "--answer",
+        "substantial_service_loss=yes",
+    )
+    assert code == 1
+    assert out["eligible"] is False
     assert out["problems"][0].startswith("deployment: basic plan: incidents only on production")
 
 
 def test_enterprise_incident_on_preproduction_is_allowed():
-    r = classify(POLICY, ENTERPRISE, "sub", PREPROD, "incident",
-                 {"preprod_blocks_critical_release": True})
+    r = classify(
+        POLICY, ENTERPRISE, "sub", PREPROD, "incident", {"preprod_blocks_critical_release": True}
+    )
     assert (r.priority, r.eligible) == ("P1", True)
 
 
@@ -154,9 +179,17 @@ def test_incident_needs_a_deployment_query_does_not(capsys):
     assert ("deployment", "an incident names a deployment") in r.problems
     q = classify(POLICY, BASIC, "sub", None, "query", {})
     assert (q.type, q.priority, q.decided_by, q.eligible) == ("query", None, None, True)
-    code, out = cli(capsys, "--plan", "enterprise", "--type", "incident",
-                    "--answer", "substantial_service_loss=yes")
-    assert code == 1 and "deployment: an incident names a deployment" in out["problems"]
+    code, out = cli(
+        capsys,
+        "--plan",
+        "enterprise",
+        "--type",
+        "incident",
+        "--answer",
+        "substantial_service_loss=yes",
+    )
+    assert code == 1
+    assert "deployment: an incident names a deployment" in out["problems"]
 
 
 def test_service_request_needs_a_managed_deployment(capsys):
@@ -164,7 +197,9 @@ def test_service_request_needs_a_managed_deployment(capsys):
     r = classify(POLICY, ENTERPRISE, "sub", UNMANAGED, "service_request", {})
     assert r.problems == [("deployment", "a service request needs a managed deployment")]
     code, out = cli(capsys, *hypothetical(managed="no"), "--type", "service_request")
-    assert code == 1 and out["priority"] is None and out["asked"] == []
+    assert code == 1
+    assert out["priority"] is None
+    assert out["asked"] == []
 
 
 def test_non_incidents_ignore_answers():
@@ -175,7 +210,8 @@ def test_non_incidents_ignore_answers():
 def test_unknown_answer_key_is_bad_input(capsys):
     code = main(["classify", "--json", *hypothetical(), "--answer", "everything_on_fire=yes"])
     captured = capsys.readouterr()
-    assert code == 1 and "unknown criterion everything_on_fire" in captured.err
+    assert code == 1
+    assert "unknown criterion everything_on_fire" in captured.err
 
 
 def test_list_names_every_criterion_and_type(capsys):
@@ -199,8 +235,9 @@ def stored(tmp_path, monkeypatch):
 
 def test_stored_deployments_apply_their_limits(capsys, stored):
     def run(dep: str, key: str) -> tuple[int, dict]:
-        code = main(["--db", stored, "classify", "--json", "--deployment", dep,
-                     "--answer", f"{key}=yes"])
+        code = main(
+            ["--db", stored, "classify", "--json", "--deployment", dep, "--answer", f"{key}=yes"]
+        )
         return code, json.loads(capsys.readouterr().out)
 
     code, out = run("wiz-managed", "component_unavailable")
@@ -211,4 +248,6 @@ def test_stored_deployments_apply_their_limits(capsys, stored):
     code, out = run("wiz-basic-prod", "legal_order_cessation")
     assert (code, out["priority"]) == (0, "P1")
     code, out = run("wiz-basic-pre", "noncritical_errors")
-    assert code == 1 and out["priority"] == "P3" and out["eligible"] is False
+    assert code == 1
+    assert out["priority"] == "P3"
+    assert out["eligible"] is False

@@ -29,14 +29,31 @@ def _doc(n_cases: int = 6) -> dict:
     for i in range(n_cases):
         # Acknowledged Mon 2026-02-02 14:00Z (09:00 New York): the P1 workaround's 24
         # covered hours run out Wed 17:00 local (22:00Z); it breaches when Thursday opens.
-        doc["cases"].append({
-            "id": f"INC-{i}", "subscriber": "alder-finance", "deployment": "alder-prod-gw",
-            "type": "incident", "priority": "P1", "title": f"Outage {i}",
-            "reported_at": "2026-02-02T14:00:00Z", "level": "L1",
-            "events": [{"at": "2026-02-02T14:00:00Z", "kind": "acknowledged", "by": "eng"}]})
-    doc["cases"].append({
-        "id": "Q-1", "subscriber": "alder-finance", "deployment": None, "type": "query",
-        "priority": None, "title": "q", "reported_at": "2026-02-02T14:00:00Z", "level": "L1"})
+        doc["cases"].append(
+            {
+                "id": f"INC-{i}",
+                "subscriber": "alder-finance",
+                "deployment": "alder-prod-gw",
+                "type": "incident",
+                "priority": "P1",
+                "title": f"Outage {i}",
+                "reported_at": "2026-02-02T14:00:00Z",
+                "level": "L1",
+                "events": [{"at": "2026-02-02T14:00:00Z", "kind": "acknowledged", "by": "eng"}],
+            }
+        )
+    doc["cases"].append(
+        {
+            "id": "Q-1",
+            "subscriber": "alder-finance",
+            "deployment": None,
+            "type": "query",
+            "priority": None,
+            "title": "q",
+            "reported_at": "2026-02-02T14:00:00Z",
+            "level": "L1",
+        }
+    )
     return doc
 
 
@@ -57,11 +74,18 @@ def test_sweep_escalates_at_the_instant_missed_and_only_once(sqlite_url: str):
         made = sweep(store, T("2026-02-06T20:00:00Z"), recorded_at=T("2026-02-06T20:00:00Z"))
         assert [(e.case_id, e.missed, format_instant(e.escalated_at)) for e in made] == [
             ("INC-0", "workaround", "2026-02-04T22:00:00Z"),
-            ("INC-1", "workaround", "2026-02-04T22:00:00Z")]
+            ("INC-1", "workaround", "2026-02-04T22:00:00Z"),
+        ]
         assert sweep(store, T("2026-02-09T20:00:00Z"), recorded_at=T("2026-02-09T20:00:00Z")) == []
         with store.connection() as conn:
-            kinds = [r[0] for r in conn.execute(select(CaseEvent.__table__.c.kind).where(
-                CaseEvent.__table__.c.case_id == "INC-0"))]
+            kinds = [
+                r[0]
+                for r in conn.execute(
+                    select(CaseEvent.__table__.c.kind).where(
+                        CaseEvent.__table__.c.case_id == "INC-0"
+                    )
+                )
+            ]
         assert kinds.count("escalated") == 1
 
 
@@ -69,12 +93,31 @@ def test_suspended_and_stopped_in_time_are_not_escalated(sqlite_url: str):
     _load(sqlite_url, _doc(2))
     default_policy()
     with open_store(sqlite_url) as store:
-        append_event(store, "INC-0", "suspended", at=T("2026-02-03T14:00:00Z"), by="lead",
-                     data={"reason": "custom_extension"}, recorded_at=T("2026-02-03T14:00:00Z"))
-        append_event(store, "INC-1", "workaround_provided", at=T("2026-02-05T13:00:00Z"),
-                     by="eng", recorded_at=T("2026-02-05T13:00:00Z"))
-        append_event(store, "INC-1", "fix_eta_agreed", at=T("2026-02-05T13:30:00Z"),
-                     by="eng", recorded_at=T("2026-02-05T13:30:00Z"))
+        append_event(
+            store,
+            "INC-0",
+            "suspended",
+            at=T("2026-02-03T14:00:00Z"),
+            by="lead",
+            data={"reason": "custom_extension"},
+            recorded_at=T("2026-02-03T14:00:00Z"),
+        )
+        append_event(
+            store,
+            "INC-1",
+            "workaround_provided",
+            at=T("2026-02-05T13:00:00Z"),
+            by="eng",
+            recorded_at=T("2026-02-05T13:00:00Z"),
+        )
+        append_event(
+            store,
+            "INC-1",
+            "fix_eta_agreed",
+            at=T("2026-02-05T13:30:00Z"),
+            by="eng",
+            recorded_at=T("2026-02-05T13:30:00Z"),
+        )
         assert sweep(store, T("2026-02-20T20:00:00Z"), recorded_at=T("2026-02-20T20:00:00Z")) == []
 
 
@@ -102,9 +145,14 @@ def test_eight_processes_sweeping_at_once_escalate_each_case_once(db_url: str):
     made = sorted(cid for _, ids in results for cid in ids)
     assert made == [f"INC-{i}" for i in range(6)]  # each case escalated by exactly one process
     with open_store(db_url) as store, store.connection() as conn:
-        assert conn.execute(select(func.count()).select_from(Escalation.__table__)).scalar_one() == 6
-        n = conn.execute(select(func.count()).select_from(CaseEvent.__table__).where(
-            CaseEvent.__table__.c.kind == "escalated")).scalar_one()
+        assert (
+            conn.execute(select(func.count()).select_from(Escalation.__table__)).scalar_one() == 6
+        )
+        n = conn.execute(
+            select(func.count())
+            .select_from(CaseEvent.__table__)
+            .where(CaseEvent.__table__.c.kind == "escalated")
+        ).scalar_one()
         assert n == 6
 
 
@@ -133,12 +181,20 @@ def test_board_rules(escalated: str):
     _ev(url, "war_team_member", "2026-02-05T15:02:00Z", name="Ida Okane", role="executive")
     _ev(url, "war_team_member", "2026-02-05T15:03:00Z", name="Rosa Klein", role="subscriber_rep")
     _ev(url, "board_moved", "2026-02-05T15:04:00Z", column="team_formed")
-    with pytest.raises(Refused, match="plan_agreed needs the plan's assessment, mitigation, resources"):
+    with pytest.raises(
+        Refused, match="plan_agreed needs the plan's assessment, mitigation, resources"
+    ):
         _ev(url, "board_moved", "2026-02-05T15:05:00Z", column="plan_agreed")
     _ev(url, "plan_updated", "2026-02-05T15:06:00Z", part="assessment", text="DB failover loop")
     _ev(url, "plan_updated", "2026-02-05T15:06:00Z", part="mitigation", text="Pin primary")
     _ev(url, "plan_updated", "2026-02-05T15:07:00Z", part="resources", text="2 SREs")
-    _ev(url, "plan_updated", "2026-02-05T15:08:00Z", part="assessment", text="DB failover loop, confirmed")
+    _ev(
+        url,
+        "plan_updated",
+        "2026-02-05T15:08:00Z",
+        part="assessment",
+        text="DB failover loop, confirmed",
+    )
     _ev(url, "board_moved", "2026-02-05T15:09:00Z", column="plan_agreed")
     _ev(url, "board_moved", "2026-02-05T15:10:00Z", column="mitigating")
     # A member changes role: the history keeps both.
@@ -153,7 +209,8 @@ def test_board_rules(escalated: str):
     _ev(url, "resolved", "2026-02-05T16:00:00Z")
     with open_store(url) as store, store.connection() as conn:
         (card,) = load_board(conn, default_policy(), T("2026-02-05T16:30:00Z"))
-    assert card.column == "resolved" and not card.update_overdue
+    assert card.column == "resolved"
+    assert not card.update_overdue
 
 
 def test_update_cadence_in_counted_time(escalated: str):
@@ -208,9 +265,17 @@ def test_watcher_sweeps_only_when_something_can_have_changed(sqlite_url: str):
         for minutes in (1, 2, 4):  # idle: nothing written, nothing due (backstop: 5 min)
             watch.check(store, at=T("2026-02-03T15:00:00Z") + 60 * minutes)
         assert watch.sweeps == 1
-        append_event(store, "INC-0", "status_update", at=T("2026-02-03T15:40:00Z"), by="e",
-                     data={"note": "x"}, recorded_at=T("2026-02-03T15:40:00Z"))
+        append_event(
+            store,
+            "INC-0",
+            "status_update",
+            at=T("2026-02-03T15:40:00Z"),
+            by="e",
+            data={"note": "x"},
+            recorded_at=T("2026-02-03T15:40:00Z"),
+        )
         watch.check(store, at=T("2026-02-03T15:41:00Z"))
         assert watch.sweeps == 2
         result = watch.check(store, at=T("2026-02-05T14:00:01Z"))  # past due
-        assert watch.sweeps == 3 and [n.case_id for n in result.new] == ["INC-0"]
+        assert watch.sweeps == 3
+        assert [n.case_id for n in result.new] == ["INC-0"]

@@ -25,8 +25,9 @@ NOW = "2026-11-24T15:00:00Z"
 def history_db(tmp_path: Path, capsys) -> Path:
     """A demo desk with closed history: 40 recent cases and 400 closed over three years."""
     db = tmp_path / "history.db"
-    code, _, err = run(capsys, "--db", str(db), "demo", "--cases", "40", "--closed", "400",
-                       "--no-tui", "--at", NOW)
+    code, _, err = run(
+        capsys, "--db", str(db), "demo", "--cases", "40", "--closed", "400", "--no-tui", "--at", NOW
+    )
     assert code == 0, err
     return db
 
@@ -38,7 +39,8 @@ def test_demo_closed_history_spans_three_years_closed_escalated_and_logged(histo
     try:
         n, first, last = con.execute(
             "SELECT count(*), min(reported_at), max(reported_at) FROM support_case "
-            "WHERE id IN (SELECT case_id FROM case_state WHERE listed = 0)").fetchone()
+            "WHERE id IN (SELECT case_id FROM case_state WHERE listed = 0)"
+        ).fetchone()
         kinds = {k for (k,) in con.execute("SELECT DISTINCT kind FROM case_event")}
         escalated = con.execute("SELECT count(*) FROM escalation").fetchone()[0]
         entries = con.execute("SELECT count(*) FROM time_entry").fetchone()[0]
@@ -48,16 +50,26 @@ def test_demo_closed_history_spans_three_years_closed_escalated_and_logged(histo
     assert n >= 400
     assert parse_instant(NOW) - first > 2.9 * 365 * 86400  # three years back
     assert parse_instant(NOW) - last < 60 * 86400
-    assert {"acknowledged", "resolved", "closed", "time_logged", "escalated", "reopened",
-            "workaround_provided", "war_team_member", "board_moved"} <= kinds
-    assert escalated > 0 and entries > 0
+    assert {
+        "acknowledged",
+        "resolved",
+        "closed",
+        "time_logged",
+        "escalated",
+        "reopened",
+        "workaround_provided",
+        "war_team_member",
+        "board_moved",
+    } <= kinds
+    assert escalated > 0
+    assert entries > 0
     # Numbered as they came in: the history before the recent cases.
     assert ids[:400] == [f"CS-{10001 + k}" for k in range(400)]
 
 
-def test_streamed_export_is_the_json_document_and_imports_back(history_db: Path,
-                                                               tmp_path: Path, capsys,
-                                                               monkeypatch):
+def test_streamed_export_is_the_json_document_and_imports_back(
+    history_db: Path, tmp_path: Path, capsys, monkeypatch
+):
     from console import import_stream
     from console.exporter import export, write_export
     from console.store.engine import open_store
@@ -72,17 +84,23 @@ def test_streamed_export_is_the_json_document_and_imports_back(history_db: Path,
     original = import_stream.import_cases
     monkeypatch.setattr(import_stream, "BATCH", 37)  # many batches, links across them
     for parallel in (False, True):
-        monkeypatch.setattr(import_stream, "import_cases",
-                            lambda *a, _p=parallel, **k: original(*a, **k, parallel=_p))
+        monkeypatch.setattr(
+            import_stream,
+            "import_cases",
+            lambda *a, _p=parallel, **k: original(*a, **k, parallel=_p),
+        )
         again = tmp_path / f"again-{parallel}.db"
         init_db(capsys, again)
         code, _, err = run(capsys, "--db", str(again), "import", str(path), now=NOW)
         assert code == 0, err
         code, second, _ = run(capsys, "--db", str(again), "export", now=NOW)
-        assert code == 0 and json.loads(second) == doc
+        assert code == 0
+        assert json.loads(second) == doc
         for argv in (("queue", "--json"), ("escalations", "--json"), ("meters", "--json")):
-            assert run(capsys, "--db", str(again), *argv, now=NOW)[1] == \
-                run(capsys, "--db", str(history_db), *argv, now=NOW)[1]
+            assert (
+                run(capsys, "--db", str(again), *argv, now=NOW)[1]
+                == run(capsys, "--db", str(history_db), *argv, now=NOW)[1]
+            )
 
 
 def _small_doc() -> dict:
@@ -94,7 +112,8 @@ def _small_doc() -> dict:
 
 
 def test_streamed_import_links_forward_across_batches_and_refuses_what_it_should(
-        tmp_path: Path, capsys, monkeypatch):
+    tmp_path: Path, capsys, monkeypatch
+):
     from console import import_stream
 
     monkeypatch.setattr(import_stream, "BATCH", 2)
@@ -103,12 +122,27 @@ def test_streamed_import_links_forward_across_batches_and_refuses_what_it_should
     dep = doc["deployments"][0]["id"]
     # A change request (first) linked to a service request further on, in a later batch.
     doc["deployments"][0]["managed"] = True
-    cr = {"id": "CR-1", "subscriber": sub, "deployment": dep, "type": "change_request",
-          "priority": None, "title": "Scale out", "reported_at": "2026-06-02T10:00:00Z",
-          "links": ["SR-1"], "events": []}
-    sr = {"id": "SR-1", "subscriber": sub, "deployment": dep, "type": "service_request",
-          "priority": None, "title": "More replicas", "reported_at": "2026-06-01T10:00:00Z",
-          "events": []}
+    cr = {
+        "id": "CR-1",
+        "subscriber": sub,
+        "deployment": dep,
+        "type": "change_request",
+        "priority": None,
+        "title": "Scale out",
+        "reported_at": "2026-06-02T10:00:00Z",
+        "links": ["SR-1"],
+        "events": [],
+    }
+    sr = {
+        "id": "SR-1",
+        "subscriber": sub,
+        "deployment": dep,
+        "type": "service_request",
+        "priority": None,
+        "title": "More replicas",
+        "reported_at": "2026-06-01T10:00:00Z",
+        "events": [],
+    }
     doc["cases"] = [cr, *doc["cases"], sr]
     # Sections after the cases count as well (a file's keys may come in any order).
     doc = {k: doc[k] for k in ("deployments", "cases", "subscribers")}
@@ -122,11 +156,15 @@ def test_streamed_import_links_forward_across_batches_and_refuses_what_it_should
     _, out, _ = run(capsys, "--db", str(db), "case", "CR-1", "--json", now=NOW)
     assert json.loads(out)["links"] == ["SR-1"]
     _, out, _ = run(capsys, "--db", str(db), "operators", now=NOW)
-    assert "lead-1" in out and "lead" in out
+    assert "lead-1" in out
+    assert "lead" in out
 
     bad = dict(doc, operators=[])
-    bad["cases"] = [*doc["cases"], dict(doc["cases"][3], title="again"),
-                    dict(cr, id="CR-2", links=["NOPE"])]
+    bad["cases"] = [
+        *doc["cases"],
+        dict(doc["cases"][3], title="again"),
+        dict(cr, id="CR-2", links=["NOPE"]),
+    ]
     path.write_text(json.dumps(bad), "utf-8")
     other = tmp_path / "g.db"
     init_db(capsys, other)
@@ -145,7 +183,8 @@ def test_streamed_import_links_forward_across_batches_and_refuses_what_it_should
 
 
 def test_export_to_a_file_on_stdout_that_fails_is_cut_back_and_exits_non_zero(
-        history_db: Path, tmp_path: Path, monkeypatch):
+    history_db: Path, tmp_path: Path, monkeypatch
+):
     import sys
 
     from console import exporter
@@ -173,8 +212,7 @@ def test_export_to_a_file_on_stdout_that_fails_is_cut_back_and_exits_non_zero(
     assert target.read_text("utf-8") == "kept\n"  # no partial document left behind
 
 
-def test_sweep_reads_incidents_by_escalate_at_as_evaluating_every_one_would(tmp_path: Path,
-                                                                           capsys):
+def test_sweep_reads_incidents_by_escalate_at_as_evaluating_every_one_would(tmp_path: Path, capsys):
     """``scan`` (through ``escalate_at``) against a slow twin that evaluates every open
     incident from its events, at instants over three years."""
     from sqlalchemy import select
@@ -239,24 +277,40 @@ def test_every_summary_written_moves_rev(tmp_path: Path, capsys):
     assert run(capsys, "--db", str(db), "event", "H-1", "acknowledged", now=NOW)[0] == 0
     after = revs()
     assert after["H-1"] > max(before.values())
-    assert {k: v for k, v in after.items() if k != "H-1"} == \
-        {k: v for k, v in before.items() if k != "H-1"}
+    assert {k: v for k, v in after.items() if k != "H-1"} == {
+        k: v for k, v in before.items() if k != "H-1"
+    }
     sub = "ent"
     from cli_support import make_lead
 
     from console.store.engine import open_store
+
     with open_store(str(db)) as store:
         make_lead(store, "boss")
-    assert run(capsys, "--db", str(db), "suspend", sub, "--reason", "usage_limit_exceeded",
-               now=NOW, login="boss")[0] == 0
+    assert (
+        run(
+            capsys,
+            "--db",
+            str(db),
+            "suspend",
+            sub,
+            "--reason",
+            "usage_limit_exceeded",
+            now=NOW,
+            login="boss",
+        )[0]
+        == 0
+    )
     moved = revs()
     con = sqlite3.connect(db)
     try:
-        mine = {r[0] for r in con.execute("SELECT id FROM support_case WHERE subscriber_id = ?",
-                                          (sub,))}
+        mine = {
+            r[0] for r in con.execute("SELECT id FROM support_case WHERE subscriber_id = ?", (sub,))
+        }
     finally:
         con.close()
-    assert mine and all(moved[c] > max(after.values()) for c in mine)
+    assert mine
+    assert all(moved[c] > max(after.values()) for c in mine)
 
 
 def test_queue_json_workers_split_the_listed_cases_evenly(tmp_path: Path, capsys):
@@ -270,12 +324,17 @@ def test_queue_json_workers_split_the_listed_cases_evenly(tmp_path: Path, capsys
     at = parse_instant(NOW)
     with open_store(str(db)) as store, store.connection() as conn:
         (cut,) = split_points(conn, at, 2)
-        a, b = (conn.exec_driver_sql(
-            "SELECT count(*) FROM case_state WHERE listed = 1 AND reported_at <= ? AND "
-            + op, (at, cut)).scalar() for op in ("reported_at < ?", "reported_at >= ?"))
+        a, b = (
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM case_state WHERE listed = 1 AND reported_at <= ? AND " + op,
+                (at, cut),
+            ).scalar()
+            for op in ("reported_at < ?", "reported_at >= ?")
+        )
     assert abs(a - b) <= max(2, (a + b) // 50)
     code, out, _ = run(capsys, "--db", str(db), "queue", "--json", "--at", NOW)
-    assert code == 0 and len(json.loads(out)["cases"]) == a + b
+    assert code == 0
+    assert len(json.loads(out)["cases"]) == a + b
 
 
 def test_first_screen_read_in_another_process(tmp_path: Path, capsys):
@@ -288,27 +347,45 @@ def test_first_screen_read_in_another_process(tmp_path: Path, capsys):
 
     db = tmp_path / "f.db"
     real_now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert run(capsys, "--db", str(db), "demo", "--cases", "300", "--no-tui", "--at",
-               format_instant(parse_instant(real_now) - 3600), now=real_now)[0] == 0
+    assert (
+        run(
+            capsys,
+            "--db",
+            str(db),
+            "demo",
+            "--cases",
+            "300",
+            "--no-tui",
+            "--at",
+            format_instant(parse_instant(real_now) - 3600),
+            now=real_now,
+        )[0]
+        == 0
+    )
     clock.freeze(None)
     handle = first_screen.start(str(db), None)
     opened = handle.next(timeout=60)
-    assert opened is not None and opened[0] == "opened"
+    assert opened is not None
+    assert opened[0] == "opened"
     message = handle.next(timeout=60)
     handle.close()
-    assert message is not None and message[0] == "rows"
+    assert message is not None
+    assert message[0] == "rows"
     _, rows, names, at = message
     with open_store(str(db)) as store, store.connection() as conn:
         expected = load_queue(conn, load_book(conn), at)
-    assert [r.id for r in rows] == [r.id for r in expected[:len(rows)]]
+    assert [r.id for r in rows] == [r.id for r in expected[: len(rows)]]
     assert len(rows) == min(first_screen.TOP_ROWS, len(expected))
     assert [r.current(at).clocks for r in rows[:20]] == [r.eval.clocks for r in expected[:20]]
-    assert all(r.terms is None for r in rows) and names
+    assert all(r.terms is None for r in rows)
+    assert names
 
     bad = first_screen.start(str(tmp_path / "no-such-dir" / "x.db"), None)
     message = bad.next(timeout=60)
     bad.close()
-    assert message is not None and message[0] == "error" and message[2] == 2
+    assert message is not None
+    assert message[0] == "error"
+    assert message[2] == 2
 
 
 def test_instants_in_the_exported_shape_parse_as_the_general_path_does():
@@ -318,8 +395,13 @@ def test_instants_in_the_exported_shape_parse_as_the_general_path_does():
         text = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         assert parse_utc_z(text) == ts
         assert parse_instant(text) == ts
-    for text in ("2026-02-30T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-01 00:00:00Z",
-                 "+026-01-01T00:00:00Z", "2026-01-01T00:00:00+01:00"):
+    for text in (
+        "2026-02-30T00:00:00Z",
+        "2026-13-01T00:00:00Z",
+        "2026-01-01 00:00:00Z",
+        "+026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00+01:00",
+    ):
         assert parse_utc_z(text) is None
     assert parse_instant("2026-01-01T00:00:00+01:00") == parse_instant("2025-12-31T23:00:00Z")
     assert time.gmtime(parse_instant("2024-02-29T12:00:00Z")).tm_mday == 29

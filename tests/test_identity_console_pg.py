@@ -50,11 +50,15 @@ async def _open_case(pilot, case_id: str) -> None:
 def _terminated(desk) -> None:
     """A subscriber whose users are due for purge (so the purge key reaches the database)."""
     with desk.owner() as conn:
-        conn.execute("INSERT INTO subscriber (id, name, plan, coverage, term_start, term_end, "
-                     "terminated_at, targets) VALUES ('gone', 'Gone Ltd', 'basic', 'business', "
-                     "'2025-01-01', '2025-12-31', 1748736000, '{}')")
-        conn.execute("INSERT INTO support_user (id, subscriber_id, name, email, admin) "
-                     "VALUES ('gone-u1', 'gone', 'Gus Gone', 'gus@gone.example', true)")
+        conn.execute(
+            "INSERT INTO subscriber (id, name, plan, coverage, term_start, term_end, "
+            "terminated_at, targets) VALUES ('gone', 'Gone Ltd', 'basic', 'business', "
+            "'2025-01-01', '2025-12-31', 1748736000, '{}')"
+        )
+        conn.execute(
+            "INSERT INTO support_user (id, subscriber_id, name, email, admin) "
+            "VALUES ('gone-u1', 'gone', 'Gus Gone', 'gus@gone.example', true)"
+        )
 
 
 def test_the_engineers_console_refuses_every_lead_only_key(desk, monkeypatch):
@@ -66,7 +70,10 @@ def test_the_engineers_console_refuses_every_lead_only_key(desk, monkeypatch):
     async def body(pilot, app):
         await to_meters(pilot)
         await open_sub(pilot, "acme")
-        for key, words in (("S", "suspending a subscriber"), ("L", "lifting a subscriber's suspension")):
+        for key, words in (
+            ("S", "suspending a subscriber"),
+            ("L", "lifting a subscriber's suspension"),
+        ):
             await pilot.press(key)
             await settle(pilot)
             assert f"not allowed: {words} needs the lead role {me}" in flat(screen_text(app)), key
@@ -75,7 +82,9 @@ def test_the_engineers_console_refuses_every_lead_only_key(desk, monkeypatch):
         await _open_case(pilot, "I-1")
         await pilot.press("S")
         await settle(pilot)
-        assert f"not allowed: suspending a case's SLA needs the lead role {me}" in flat(screen_text(app))
+        assert f"not allowed: suspending a case's SLA needs the lead role {me}" in flat(
+            screen_text(app)
+        )
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("4")
@@ -121,7 +130,8 @@ def test_the_database_refuses_a_console_whose_check_is_bypassed(desk, monkeypatc
         await pilot.press("y")
         await settle(pilot)
         text = flat(screen_text(app))
-        assert "not allowed: purging needs the lead role" in text and "nothing written" in text
+        assert "not allowed: purging needs the lead role" in text
+        assert "nothing written" in text
         for leak in ("INSERT", "SELECT", "Traceback", "psycopg"):
             assert leak not in screen_text(app)
 

@@ -122,11 +122,13 @@ def test_a_burst_of_writes_coalesces_into_few_refreshes(tmp_path: Path):
 
     t = threading.Thread(target=consumer)
     t.start()
-    burst = ("import sqlite3, sys\n"
-             "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
-             "con.execute('CREATE TABLE IF NOT EXISTS burst (n INTEGER)')\n"
-             "for i in range(1000):\n"
-             "    con.execute('INSERT INTO burst VALUES (?)', (i,))\n")
+    burst = (
+        "import sqlite3, sys\n"
+        "con = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "con.execute('CREATE TABLE IF NOT EXISTS burst (n INTEGER)')\n"
+        "for i in range(1000):\n"
+        "    con.execute('INSERT INTO burst VALUES (?)', (i,))\n"
+    )
     try:
         started = time.monotonic()
         subprocess.run([sys.executable, "-c", burst, str(db)], check=True, timeout=120)
@@ -163,8 +165,14 @@ def test_postgres_feed_notify_and_reconnect(pg_server, pg_url: str):
     try:
         assert rec.wait(lambda: (True, "") in rec.status)
         with open_store(pg_url) as store:
-            append_event(store, "CS-1102", "acknowledged", at=T0 + 5 * 3600, by="e",
-                         recorded_at=T0 + 5 * 3600)
+            append_event(
+                store,
+                "CS-1102",
+                "acknowledged",
+                at=T0 + 5 * 3600,
+                by="e",
+                recorded_at=T0 + 5 * 3600,
+            )
         assert rec.wait(lambda: {"CS-1102"} in rec.changes)
         pg_server.stop()
         assert rec.wait(lambda: any(not online for online, _ in rec.status), timeout=15)
@@ -184,22 +192,44 @@ def test_killed_import_leaves_the_database_as_it_was(tmp_path: Path):
     db = tmp_path / "k.db"
     url = f"sqlite:///{db}"
     policy = default_policy()
-    seed_doc = {"subscribers": [{"id": "zz-kept", "name": "Kept", "plan": "basic", "term_start": "2026-01-01",
-                                 "term_end": "2026-12-31"}],
-                "cases": [{"id": "K-1", "subscriber": "zz-kept", "type": "query", "title": "kept",
-                           "reported_at": "2026-02-03T15:00:00Z"}]}
+    seed_doc = {
+        "subscribers": [
+            {
+                "id": "zz-kept",
+                "name": "Kept",
+                "plan": "basic",
+                "term_start": "2026-01-01",
+                "term_end": "2026-12-31",
+            }
+        ],
+        "cases": [
+            {
+                "id": "K-1",
+                "subscriber": "zz-kept",
+                "type": "query",
+                "title": "kept",
+                "reported_at": "2026-02-03T15:00:00Z",
+            }
+        ],
+    }
     with open_store(url) as store:
         with store.connection() as conn:
             prep = validate(seed_doc, policy, existing_ids(conn, policy), NOW)
         with store.write() as s:
             write(s, prep, NOW)
     big = tmp_path / "big.json"
-    big.write_text(json.dumps(generate(20000, seed=3, now=parse_instant("2026-11-24T15:00:00Z"))), "utf-8")
+    big.write_text(
+        json.dumps(generate(20000, seed=3, now=parse_instant("2026-11-24T15:00:00Z"))), "utf-8"
+    )
     con = sqlite3.connect(db)
     before = con.execute("SELECT count(*) FROM support_case").fetchone()[0]
     con.close()
-    proc = subprocess.Popen([sys.executable, "-m", "console", "--db", str(db), "import", str(big)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "console", "--db", str(db), "import", str(big)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     # Wait until the import holds the write lock (it is writing), then kill it.
     deadline = time.monotonic() + 60
     locked = False

@@ -52,15 +52,31 @@ def desk(db_url: str, tmp_path: Path, capsys) -> str:
         code, _, err = run(capsys, "--db", db_url, "sweep", "--at", AT, "--no-notify")
         assert code == 0, err
         code, out, _ = run(capsys, "--db", db_url, "queue", "--json", "--at", AT)
-        query = next(c["id"] for c in json.loads(out)["cases"]
-                     if c["type"] == "query" and c["status"] == "open")
-        code, _, err = run(capsys, "--db", db_url, "event", query, "time_logged", "--hours", "3.5",
-                           "--at", "2026-11-24T13:00:00Z")
+        query = next(
+            c["id"]
+            for c in json.loads(out)["cases"]
+            if c["type"] == "query" and c["status"] == "open"
+        )
+        code, _, err = run(
+            capsys,
+            "--db",
+            db_url,
+            "event",
+            query,
+            "time_logged",
+            "--hours",
+            "3.5",
+            "--at",
+            "2026-11-24T13:00:00Z",
+        )
         assert code == 0, err
         rid = add_receiver(db_url, "json://127.0.0.1:9/x", ("breach",), at=AT)
         with open_store(db_url) as store, store.write() as s:
-            insert_messages(s, [Message(rid, "breach", "X-1", "update", i, 0, "t", "b")
-                                for i in range(2)], now=1)
+            insert_messages(
+                s,
+                [Message(rid, "breach", "X-1", "update", i, 0, "t", "b") for i in range(2)],
+                now=1,
+            )
             s.execute(O.update().where(O.c.period == 1).values(status="failed"))
     return db_url
 
@@ -71,30 +87,46 @@ def test_metrics_agree_with_queue_escalations_and_meters(desk: str, capsys):
     assert out.endswith("# EOF\n")
     got = samples(parse_om(out))
     queue = json.loads(run(capsys, "--db", desk, "queue", "--json", "--at", AT)[1])["cases"]
-    board = json.loads(run(capsys, "--db", desk, "escalations", "--json", "--at", AT)[1])["escalations"]
+    board = json.loads(run(capsys, "--db", desk, "escalations", "--json", "--at", AT)[1])[
+        "escalations"
+    ]
     meters = json.loads(run(capsys, "--db", desk, "meters", "--json", "--at", AT)[1])["subscribers"]
 
     open_cases = [c for c in queue if c["status"] == "open"]
-    by_group = collections.Counter((c["priority"] or "none", str(c["risk_group"])) for c in open_cases)
-    metric = {(dict(k)["priority"], dict(k)["risk_group"]): v
-              for (name, k), v in got.items() if name == "support_open_cases"}
+    by_group = collections.Counter(
+        (c["priority"] or "none", str(c["risk_group"])) for c in open_cases
+    )
+    metric = {
+        (dict(k)["priority"], dict(k)["risk_group"]): v
+        for (name, k), v in got.items()
+        if name == "support_open_cases"
+    }
     assert {k: v for k, v in metric.items() if v} == by_group
     assert sum(metric.values()) == len(open_cases) > 0
 
-    breached = collections.Counter(name for c in open_cases for name, st in c["clocks"].items()
-                                   if st["breached"])
-    metric = {dict(k)["clock"]: v for (name, k), v in got.items() if name == "support_breached_clocks"}
-    assert {k: v for k, v in metric.items() if v} == breached and breached
+    breached = collections.Counter(
+        name for c in open_cases for name, st in c["clocks"].items() if st["breached"]
+    )
+    metric = {
+        dict(k)["clock"]: v for (name, k), v in got.items() if name == "support_breached_clocks"
+    }
+    assert {k: v for k, v in metric.items() if v} == breached
+    assert breached
 
     from console.rules.timeutil import parse_instant
 
-    dues = [parse_instant(st["due"]) for c in open_cases for st in c["clocks"].values()
-            if st["breached"] and st["state"] == "running"]
+    dues = [
+        parse_instant(st["due"])
+        for c in open_cases
+        for st in c["clocks"].values()
+        if st["breached"] and st["state"] == "running"
+    ]
     assert got[("support_oldest_breach_age_seconds", ())] == parse_instant(AT) - min(dues)
 
     columns = collections.Counter(e["column"] for e in board)
     metric = {dict(k)["column"]: v for (name, k), v in got.items() if name == "support_escalations"}
-    assert {k: v for k, v in metric.items() if v} == columns and columns
+    assert {k: v for k, v in metric.items() if v} == columns
+    assert columns
     late = sum(1 for e in board if e["update_overdue"])
     assert got[("support_late_status_updates", ())] == late > 0
 
@@ -120,19 +152,25 @@ def test_textfile_is_written_whole_for_node_exporter(desk: str, tmp_path: Path, 
     assert "# EOF" not in text  # the classic text format node_exporter reads
     om = samples(parse_om(run(capsys, "--db", desk, "metrics", "--at", AT)[1]))
     age = ("support_notify_oldest_waiting_age_seconds", ())  # read a moment later
-    assert {k: v for k, v in samples(parse_text(text)).items() if k != age} == \
-        {k: v for k, v in om.items() if k != age}
+    assert {k: v for k, v in samples(parse_text(text)).items() if k != age} == {
+        k: v for k, v in om.items() if k != age
+    }
     code, _, err = run(capsys, "--db", desk, "metrics", "--textfile", str(tmp_path / "nowhere"))
-    assert code == 1 and err.strip() == f"--textfile: no such directory: {tmp_path / 'nowhere'}"
+    assert code == 1
+    assert err.strip() == f"--textfile: no such directory: {tmp_path / 'nowhere'}"
 
 
 def test_served_on_loopback_by_prometheus_client(desk: str, tmp_path: Path):
     log = tmp_path / "serve.log"
     with processes() as procs:
         fh = log.open("wb")
-        proc = subprocess.Popen(console_cmd("metrics", "--serve", "127.0.0.1:0"),
-                                env=env_for(desk, AT), stdout=fh, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            console_cmd("metrics", "--serve", "127.0.0.1:0"),
+            env=env_for(desk, AT),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         fh.close()
         procs.append(proc)
         port = None
@@ -147,8 +185,10 @@ def test_served_on_loopback_by_prometheus_client(desk: str, tmp_path: Path):
 
             time.sleep(0.05)
         assert port, log.read_text()
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
-                                     headers={"Accept": "application/openmetrics-text; version=1.0.0"})
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/metrics",
+            headers={"Accept": "application/openmetrics-text; version=1.0.0"},
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             body = resp.read().decode("utf-8")
             assert resp.headers["Content-Type"].startswith("application/openmetrics-text")
@@ -163,7 +203,9 @@ def test_served_on_loopback_by_prometheus_client(desk: str, tmp_path: Path):
 def test_bad_listen_address_and_missing_database(tmp_path: Path, capsys):
     assert run(capsys, "--db", str(tmp_path / "x.db"), "init")[0] == 0
     code, _, err = run(capsys, "--db", str(tmp_path / "x.db"), "metrics", "--serve", "localhost")
-    assert code == 1 and "--serve: expected HOST:PORT" in err
+    assert code == 1
+    assert "--serve: expected HOST:PORT" in err
     code, _, err = run(capsys, "--db", str(tmp_path / "no" / "such" / "x.db"), "metrics")
-    assert code == 2 and "no database at" in err
+    assert code == 2
+    assert "no database at" in err
     assert not (tmp_path / "no").exists()

@@ -11,16 +11,37 @@ from cli_support import run
 
 from console.cli import main
 
-COMMANDS = [["queue"], ["queue", "--json"], ["case", "CS-1"], ["check"], ["sweep"],
-            ["escalations"], ["meters"], ["export"], ["event", "CS-1", "acknowledged"],
-            ["take", "CS-1"], ["assign", "CS-1", "ana"], ["unassign", "CS-1"],
-            ["operators"], ["policy", "history"], ["products"], ["rebuild"], ["metrics"],
-            ["purge", "--dry-run"], ["notify", "list"], ["classify", "--list"]]
+COMMANDS = [
+    ["queue"],
+    ["queue", "--json"],
+    ["case", "CS-1"],
+    ["check"],
+    ["sweep"],
+    ["escalations"],
+    ["meters"],
+    ["export"],
+    ["event", "CS-1", "acknowledged"],
+    ["take", "CS-1"],
+    ["assign", "CS-1", "ana"],
+    ["unassign", "CS-1"],
+    ["operators"],
+    ["policy", "history"],
+    ["products"],
+    ["rebuild"],
+    ["metrics"],
+    ["purge", "--dry-run"],
+    ["notify", "list"],
+    ["classify", "--list"],
+]
 
 
 def _nothing_at(path: Path) -> None:
-    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
-              path.with_name(path.name + "-journal")):
+    for p in (
+        path,
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+        path.with_name(path.name + "-journal"),
+    ):
         assert not p.exists(), p
     assert not path.parent.exists() or not any(path.parent.iterdir())
 
@@ -39,8 +60,10 @@ def test_a_missing_sqlite_path_exits_2_and_creates_nothing(tmp_path: Path, capsy
 def test_the_issues_own_line(tmp_path: Path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "--db", "/no/such/file.db", "queue")
-    assert (code, err.strip()) == (2, "no database at /no/such/file.db (`support-console init` "
-                                      "creates one)")
+    assert (code, err.strip()) == (
+        2,
+        "no database at /no/such/file.db (`support-console init` creates one)",
+    )
     assert not Path("/no/such").exists()
 
 
@@ -48,7 +71,9 @@ def test_the_default_database_is_not_created_either(tmp_path: Path, capsys, monk
     monkeypatch.delenv("SUPPORT_CONSOLE_DB")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
     code, _, err = run(capsys, "queue")
-    assert code == 2 and "no database at" in err and "support-console init" in err
+    assert code == 2
+    assert "no database at" in err
+    assert "support-console init" in err
     assert not (tmp_path / "share").exists()
     assert run(capsys, "init")[0] == 0  # init creates it, directory included
     assert (tmp_path / "share" / "support-console" / "support.db").is_file()
@@ -67,8 +92,9 @@ def test_an_empty_file_is_no_database_and_is_left_untouched(tmp_path: Path, caps
     path.touch()
     code, _, err = run(capsys, "--db", str(path), "queue")
     assert code == 2
-    assert err.strip() == (f"no support-console database at {path} (`support-console init` "
-                           "creates one)")
+    assert err.strip() == (
+        f"no support-console database at {path} (`support-console init` creates one)"
+    )
     assert path.stat().st_size == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
 
@@ -77,11 +103,13 @@ def test_init_and_demo_create_and_then_every_command_opens_it(tmp_path: Path, ca
     a, b = tmp_path / "a.db", tmp_path / "b.db"
     assert run(capsys, "--db", str(a), "init")[0] == 0
     assert run(capsys, "--db", str(a), "queue")[0] == 0
-    code, _, err = run(capsys, "--db", str(b), "demo", "--cases", "20", "--no-tui",
-                       "--at", "2026-11-24T15:00:00Z")
+    code, _, err = run(
+        capsys, "--db", str(b), "demo", "--cases", "20", "--no-tui", "--at", "2026-11-24T15:00:00Z"
+    )
     assert code == 0, err
     code, out, _ = run(capsys, "--db", str(b), "queue", "--json", now="2026-11-24T15:00:00Z")
-    assert code == 0 and '"cases": [' in out
+    assert code == 0
+    assert '"cases": [' in out
 
 
 @pytest.mark.pg
@@ -90,7 +118,8 @@ def test_a_postgresql_database_without_the_schema_is_refused_until_init(pg_url: 
 
     code, _, err = run(capsys, "--db", pg_url, "queue")
     assert code == 2
-    assert "no support-console database at" in err and "`support-console init` creates one" in err
+    assert "no support-console database at" in err
+    assert "`support-console init` creates one" in err
     engine = create_engine(pg_url)
     try:
         assert inspect(engine).get_table_names() == []  # nothing was created

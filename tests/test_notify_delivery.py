@@ -44,12 +44,15 @@ def _case_of(text: str) -> str:
 
 
 def _logs(tmp_path: Path) -> str:
-    return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')}" for p in sorted(tmp_path.glob("*.log")))
+    return "\n".join(
+        f"--- {p.name}\n{p.read_text(errors='replace')}" for p in sorted(tmp_path.glob("*.log"))
+    )
 
 
 @pytest.mark.slow
 def test_three_followers_and_two_sweeps_deliver_each_escalation_exactly_once(
-        db_url: str, tmp_path: Path):
+    db_url: str, tmp_path: Path
+):
     load(db_url, incidents_doc(20))
     with Hook(fail_first=2) as hook:
         add_receiver(db_url, hook.url())
@@ -58,8 +61,10 @@ def test_three_followers_and_two_sweeps_deliver_each_escalation_exactly_once(
             for i in range(3):
                 start(procs, console_cmd("notify", "--follow"), env, tmp_path / f"follow{i}.log")
             time.sleep(1.0)  # the followers are starting (imports) while the sweeps start
-            sweeps = [start(procs, console_cmd("sweep"), env, tmp_path / f"sweep{i}.log")
-                      for i in range(2)]
+            sweeps = [
+                start(procs, console_cmd("sweep"), env, tmp_path / f"sweep{i}.log")
+                for i in range(2)
+            ]
             for s in sweeps:
                 assert s.wait(timeout=120) == 0, _logs(tmp_path)
             got = hook.wait(lambda h: len({_case_of(r.text) for r in h.delivered()}) >= 20, 90)
@@ -74,13 +79,17 @@ def test_three_followers_and_two_sweeps_deliver_each_escalation_exactly_once(
     for r in delivered:  # in words, with the case, subscriber, priority and local time
         title, body = r.doc["title"], r.doc["message"]
         case = _case_of(title)
-        assert title == f"{case} P1 alder-finance: escalated to the war team, workaround target missed"
-        assert f"{case} (P1 incident of alder-finance, \"Payments outage" in body
+        assert (
+            title == f"{case} P1 alder-finance: escalated to the war team, workaround target missed"
+        )
+        assert f'{case} (P1 incident of alder-finance, "Payments outage' in body
         assert "missed its workaround target of 24 h at Wed 04 Feb 2026 17:00 EST" in body
-        assert "board column \"escalated\"" in body
+        assert 'board column "escalated"' in body
     with open_store(db_url) as store, store.connection() as conn:
         rows = conn.execute(select(O.c.status, O.c.attempts)).all()
-        assert conn.execute(select(func.count()).select_from(Escalation.__table__)).scalar_one() == 20
+        assert (
+            conn.execute(select(func.count()).select_from(Escalation.__table__)).scalar_one() == 20
+        )
     # Every row was sent; the two refusals cost two more attempts, on one row or on two.
     assert [status for status, _ in rows] == ["sent"] * 20
     assert sum(attempts for _, attempts in rows) == 22
@@ -88,7 +97,8 @@ def test_three_followers_and_two_sweeps_deliver_each_escalation_exactly_once(
 
 @pytest.mark.slow
 def test_a_deliverer_killed_mid_send_loses_nothing_and_repeats_only_the_message_in_flight(
-        db_url: str, tmp_path: Path):
+    db_url: str, tmp_path: Path
+):
     from console.escalation import sweep
     from console.rules.timeutil import parse_instant
 
@@ -108,8 +118,10 @@ def test_a_deliverer_killed_mid_send_loses_nothing_and_repeats_only_the_message_
             hook.release()
             assert [_case_of(r.text) for r in hook.received[:3]] == ["INC-00", "INC-01", "INC-02"]
             start(procs, console_cmd("notify", "--follow"), env, tmp_path / "second.log")
-            assert hook.wait(lambda h: len({_case_of(r.text) for r in h.received}) == 8
-                             and len(h.received) >= 9, 60), _logs(tmp_path)
+            assert hook.wait(
+                lambda h: len({_case_of(r.text) for r in h.received}) == 8 and len(h.received) >= 9,
+                60,
+            ), _logs(tmp_path)
             time.sleep(1.5)
     per_case = collections.Counter(_case_of(r.text) for r in hook.received)
     assert per_case == {f"INC-{i:02d}": (2 if f"INC-{i:02d}" == in_flight else 1) for i in range(8)}

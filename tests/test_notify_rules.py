@@ -30,8 +30,17 @@ REF = CaseRef("CS-1", "acme", "P1", "incident", "Gateway down")
 
 
 def _receiver(**kw) -> Receiver:
-    base = dict(id=1, url="json://127.0.0.1/x", kinds=("escalation", "forecast"), subscribers=None,
-                priorities=None, lead_time=1800, timezone="UTC", created_at=0, created_by="lead")
+    base = dict(
+        id=1,
+        url="json://127.0.0.1/x",
+        kinds=("escalation", "forecast"),
+        subscribers=None,
+        priorities=None,
+        lead_time=1800,
+        timezone="UTC",
+        created_at=0,
+        created_by="lead",
+    )
     base.update(kw)
     return Receiver(**base)
 
@@ -55,40 +64,81 @@ def test_until_never_says_less_than_the_time_left(seconds: int):
 
 
 def test_escalation_message_in_words_in_the_receivers_zone():
-    title, body = messages.escalation(REF, missed="workaround", target=24 * 3600,
-                                      missed_at=T("2026-02-04T22:00:00Z"), overdue=65 * 60,
-                                      column="escalated", tz=NY)
+    title, body = messages.escalation(
+        REF,
+        missed="workaround",
+        target=24 * 3600,
+        missed_at=T("2026-02-04T22:00:00Z"),
+        overdue=65 * 60,
+        column="escalated",
+        tz=NY,
+    )
     assert title == "CS-1 P1 acme: escalated to the war team, workaround target missed"
-    assert body == ('CS-1 (P1 incident of acme, "Gateway down") missed its workaround target of '
-                    "24 h at Wed 04 Feb 2026 17:00 EST and is 1 h 05 min over it (counted time). "
-                    'It has been escalated to the war team; its card is in the board column "escalated".')
-    _, body = messages.escalation(REF, missed="workaround", target=24 * 3600,
-                                  missed_at=T("2026-02-04T22:00:00Z"), overdue=0, column="escalated",
-                                  tz=TOKYO)
+    assert body == (
+        'CS-1 (P1 incident of acme, "Gateway down") missed its workaround target of '
+        "24 h at Wed 04 Feb 2026 17:00 EST and is 1 h 05 min over it (counted time). "
+        'It has been escalated to the war team; its card is in the board column "escalated".'
+    )
+    _, body = messages.escalation(
+        REF,
+        missed="workaround",
+        target=24 * 3600,
+        missed_at=T("2026-02-04T22:00:00Z"),
+        overdue=0,
+        column="escalated",
+        tz=TOKYO,
+    )
     assert "Thu 05 Feb 2026 07:00 JST" in body
 
 
 def test_manual_escalation_names_the_lead_and_reason():
-    title, body = messages.escalation(REF, missed="manual", target=None,
-                                      missed_at=T("2026-02-04T15:00:00Z"), overdue=0,
-                                      column="escalated", tz=NY, by="ana", reason="CEO called")
+    title, body = messages.escalation(
+        REF,
+        missed="manual",
+        target=None,
+        missed_at=T("2026-02-04T15:00:00Z"),
+        overdue=0,
+        column="escalated",
+        tz=NY,
+        by="ana",
+        reason="CEO called",
+    )
     assert title == "CS-1 P1 acme: escalated to the war team by a lead"
     assert "escalated to the war team by ana at Wed 04 Feb 2026 10:00 EST" in body
     assert "Reason: CEO called." in body
 
 
 def test_breach_forecast_and_late_update_messages():
-    title, body = messages.breach(REF, clock="response", target=3600,
-                                  missed_at=T("2026-02-04T15:00:00Z"), over=600, state="running", tz=NY)
+    title, body = messages.breach(
+        REF,
+        clock="response",
+        target=3600,
+        missed_at=T("2026-02-04T15:00:00Z"),
+        over=600,
+        state="running",
+        tz=NY,
+    )
     assert title == "CS-1 P1 acme: response target breached"
     assert "breached its response target of 1 h, reached at Wed 04 Feb 2026 10:00 EST" in body
     assert "10 min over (counted time) and it is still running" in body
-    title, body = messages.forecast(REF, clock="workaround", target=24 * 3600,
-                                    due=T("2026-02-04T22:00:00Z"), at=T("2026-02-04T21:30:00Z"), tz=NY)
+    title, body = messages.forecast(
+        REF,
+        clock="workaround",
+        target=24 * 3600,
+        due=T("2026-02-04T22:00:00Z"),
+        at=T("2026-02-04T21:30:00Z"),
+        tz=NY,
+    )
     assert title == "CS-1 P1 acme: workaround breaches in 30 min"
     assert "reaches its 24 h target at Wed 04 Feb 2026 17:00 EST, in 30 min" in body
-    title, body = messages.late_update(REF, due=T("2026-02-05T18:00:00Z"), last=T("2026-02-04T22:00:00Z"),
-                                       frequency=4 * 3600, column="mitigating", tz=NY)
+    title, body = messages.late_update(
+        REF,
+        due=T("2026-02-05T18:00:00Z"),
+        last=T("2026-02-04T22:00:00Z"),
+        frequency=4 * 3600,
+        column="mitigating",
+        tz=NY,
+    )
     assert title == "CS-1 P1 acme: war-team status update late"
     assert "owed a status update at Thu 05 Feb 2026 13:00 EST (every 4 h" in body
     assert 'Board column: "mitigating"' in body
@@ -96,9 +146,11 @@ def test_breach_forecast_and_late_update_messages():
 
 def test_subscriber_text_is_inert_in_messages():
     evil = CaseRef("CS-2", "acme\x1b]52;c;aGk=\x07", None, "query", "Title \x1b[31mred\x1b[0m")
-    title, body = messages.breach(evil, clock="response", target=3600, missed_at=0, over=60,
-                                  state="running", tz=NY)
-    assert "\x1b" not in title + body and "\x07" not in title + body
+    title, body = messages.breach(
+        evil, clock="response", target=3600, missed_at=0, over=60, state="running", tz=NY
+    )
+    assert "\x1b" not in title + body
+    assert "\x07" not in title + body
     assert "^[[31mred" in body
     assert title.startswith("CS-2 acme^[]52;c;aGk=^G: response")  # no priority: none shown
 
@@ -148,5 +200,6 @@ def test_settings_from_the_environment(monkeypatch):
 def test_urls_are_masked_by_apprise():
     assert mask("json://user:s3cret@127.0.0.1:8080/hook") == "json://user:****@127.0.0.1:8080/hook"
     slack = mask("slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general")
-    assert "TIiajkdnlazkcOXrIdevi7FQ" not in slack and slack.startswith("slack://")
+    assert "TIiajkdnlazkcOXrIdevi7FQ" not in slack
+    assert slack.startswith("slack://")
     assert mask("nonsense") == "?://****"

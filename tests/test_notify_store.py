@@ -48,9 +48,14 @@ def _count(url: str, table=O, *where) -> int:
 
 def _outbox(url: str) -> list[tuple]:
     with open_store(url) as store, store.connection() as conn:
-        return [tuple(r) for r in conn.execute(
-            select(O.c.receiver_id, O.c.kind, O.c.case_id, O.c.clock, O.c.period, O.c.status)
-            .order_by(O.c.receiver_id, O.c.kind, O.c.case_id, O.c.clock, O.c.period))]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                select(
+                    O.c.receiver_id, O.c.kind, O.c.case_id, O.c.clock, O.c.period, O.c.status
+                ).order_by(O.c.receiver_id, O.c.kind, O.c.case_id, O.c.clock, O.c.period)
+            )
+        ]
 
 
 # -- receivers, roles, bad input ------------------------------------------------------------
@@ -62,50 +67,92 @@ def test_leads_manage_receivers_engineers_are_refused_and_nothing_is_written(db_
     sqlite = db_url.startswith("sqlite")  # on PostgreSQL the operator is the database login
     with frozen(ACKED):
         if sqlite:
-            code, _, err = run(capsys, "--db", db_url, "notify", "add", secret,
-                               "--on", "escalation", login="eng-bo")
-            assert code == 1 and err.strip() == (
+            code, _, err = run(
+                capsys,
+                "--db",
+                db_url,
+                "notify",
+                "add",
+                secret,
+                "--on",
+                "escalation",
+                login="eng-bo",
+            )
+            assert code == 1
+            assert err.strip() == (
                 "refused: not allowed: adding a notification receiver needs the lead role "
-                "(eng-bo is an engineer)")
+                "(eng-bo is an engineer)"
+            )
             assert _count(db_url, R) == 0
         bad = {
             ("--on", "escalation,pager"): "refused: --on: unknown kind pager: one or more of "
-                                          "escalation, breach, forecast, late_update",
-            ("--on", "breach", "--subscriber", "nobody"): "refused: --subscriber: unknown subscriber nobody",
+            "escalation, breach, forecast, late_update",
+            (
+                "--on",
+                "breach",
+                "--subscriber",
+                "nobody",
+            ): "refused: --subscriber: unknown subscriber nobody",
             ("--on", "breach", "--priority", "P7"): "refused: --priority: unknown priority P7: "
-                                                    "one or more of P0, P1, P2, P3",
+            "one or more of P0, P1, P2, P3",
             ("--on", "forecast", "--lead-time", "soon"): "refused: --lead-time: not a duration "
-                                                         "(e.g. 30m, 2h): 'soon'",
+            "(e.g. 30m, 2h): 'soon'",
             ("--on", "breach", "--timezone", "Mars/Olympus"): "refused: --timezone: unknown time "
-                                                               "zone: 'Mars/Olympus'",
+            "zone: 'Mars/Olympus'",
         }
         for opts, message in bad.items():
             code, _, err = run(capsys, "--db", db_url, "notify", "add", secret, *opts, login=LEAD)
             assert (code, err.strip()) == (1, message)
-        code, _, err = run(capsys, "--db", db_url, "notify", "add",
-                           "nosuch://x/y", "--on", "breach", login=LEAD)
-        assert code == 1 and "apprise cannot use this URL (nosuch://…)" in err
+        code, _, err = run(
+            capsys, "--db", db_url, "notify", "add", "nosuch://x/y", "--on", "breach", login=LEAD
+        )
+        assert code == 1
+        assert "apprise cannot use this URL (nosuch://…)" in err
         assert _count(db_url, R) == 0
-        code, out, err = run(capsys, "--db", db_url, "notify", "add", secret,
-                             "--on", "escalation,breach", "--subscriber", "alder-finance",
-                             "--priority", "P0,P1", "--timezone", "Europe/Lisbon", login=LEAD)
-        assert code == 0 and out.strip() == "1"
+        code, out, err = run(
+            capsys,
+            "--db",
+            db_url,
+            "notify",
+            "add",
+            secret,
+            "--on",
+            "escalation,breach",
+            "--subscriber",
+            "alder-finance",
+            "--priority",
+            "P0,P1",
+            "--timezone",
+            "Europe/Lisbon",
+            login=LEAD,
+        )
+        assert code == 0
+        assert out.strip() == "1"
         assert "s3cret" not in err
         code, out, _ = run(capsys, "--db", db_url, "notify", "list", login="eng-bo")
-        assert code == 0 and "s3cret" not in out and "json://hook:****@127.0.0.1:9/pager" in out
+        assert code == 0
+        assert "s3cret" not in out
+        assert "json://hook:****@127.0.0.1:9/pager" in out
         assert "escalation,breach for alder-finance, P0,P1; times in Europe/Lisbon" in out
         if sqlite:
-            code, out, err = run(capsys, "--db", db_url, "notify", "list", "--reveal", login="eng-bo")
-            assert code == 1 and out == "" and "revealing receivers' URLs needs the lead role" in err
+            code, out, err = run(
+                capsys, "--db", db_url, "notify", "list", "--reveal", login="eng-bo"
+            )
+            assert code == 1
+            assert out == ""
+            assert "revealing receivers' URLs needs the lead role" in err
         code, out, _ = run(capsys, "--db", db_url, "notify", "list", "--reveal", login=LEAD)
-        assert code == 0 and secret in out
+        assert code == 0
+        assert secret in out
         if sqlite:
             code, _, err = run(capsys, "--db", db_url, "notify", "remove", "1", login="eng-bo")
-            assert code == 1 and "needs the lead role" in err
+            assert code == 1
+            assert "needs the lead role" in err
         code, _, err = run(capsys, "--db", db_url, "notify", "remove", "7", login=LEAD)
         assert (code, err.strip()) == (1, "refused: no receiver 7 (see notify list)")
         code, _, err = run(capsys, "--db", db_url, "notify", "remove", "1", login=LEAD)
-        assert code == 0 and "receiver 1 removed" in err
+        assert code == 0
+        assert "receiver 1 removed" in err
         code, out, _ = run(capsys, "--db", db_url, "notify", "list", login=LEAD)
         assert out == ""
 
@@ -116,14 +163,21 @@ def test_notify_test_sends_at_once_and_says_why_not(db_url, capsys):
         rid = add_receiver(db_url, hook.url())
         if db_url.startswith("sqlite"):  # on PostgreSQL the operator is the database login
             code, _, err = run(capsys, "--db", db_url, "notify", "test", str(rid), login="eng-bo")
-            assert code == 1 and "testing a notification receiver needs the lead role" in err
+            assert code == 1
+            assert "testing a notification receiver needs the lead role" in err
         code, _, err = run(capsys, "--db", db_url, "notify", "test", str(rid), login=LEAD)
         assert code == 1
-        assert err.strip() == (f"receiver {rid} (json://127.0.0.1:{hook.port}/hook): not delivered: "
-                               "Failed to send JSON POST notification: Internal server error., error=500.")
+        assert err.strip() == (
+            f"receiver {rid} (json://127.0.0.1:{hook.port}/hook): not delivered: "
+            "Failed to send JSON POST notification: Internal server error., error=500."
+        )
         code, _, err = run(capsys, "--db", db_url, "notify", "test", str(rid), login=LEAD)
-        assert code == 0 and "test message delivered" in err
-        assert hook.received[-1].doc["title"] == f"support-console: test notification to receiver {rid}"
+        assert code == 0
+        assert "test message delivered" in err
+        assert (
+            hook.received[-1].doc["title"]
+            == f"support-console: test notification to receiver {rid}"
+        )
         assert "at Mon 02 Feb 2026 09:00 EST" in hook.received[-1].doc["message"]
     assert _count(db_url) == 0  # a test goes straight out, not through the outbox
 
@@ -135,28 +189,40 @@ def test_escalation_messages_commit_with_the_escalation_or_not_at_all(db_url):
     load(db_url, incidents_doc(2))
     everyone = add_receiver(db_url, "json://127.0.0.1:9/all")
     add_receiver(db_url, "json://127.0.0.1:9/p0", priorities=("P0",))
-    add_receiver(db_url, "json://127.0.0.1:9/other", subscribers=("alder-finance",),
-                 kinds=("breach",))
+    add_receiver(
+        db_url, "json://127.0.0.1:9/other", subscribers=("alder-finance",), kinds=("breach",)
+    )
     default_policy()
     with frozen(SWEEP_AT), open_store(db_url) as store:
-        with pytest.raises(RuntimeError), store.write() as session:
-            append_in(session, store.is_sqlite, "INC-00", "escalated",
-                      at=T("2026-02-04T22:00:00Z"), by="sweep", data={"missed": "workaround"},
-                      recorded_at=T(SWEEP_AT))
+        with pytest.raises(RuntimeError), store.write() as session:  # noqa: PT012 (the block is the transaction)
+            append_in(
+                session,
+                store.is_sqlite,
+                "INC-00",
+                "escalated",
+                at=T("2026-02-04T22:00:00Z"),
+                by="sweep",
+                data={"missed": "workaround"},
+                recorded_at=T(SWEEP_AT),
+            )
             assert session.execute(select(func.count()).select_from(O)).scalar_one() == 1
             raise RuntimeError("the host died before the commit")
-        assert _count(db_url) == 0 and _count(db_url, Escalation.__table__) == 0
+        assert _count(db_url) == 0
+        assert _count(db_url, Escalation.__table__) == 0
         made = sweep(store, T(SWEEP_AT), recorded_at=T(SWEEP_AT))
     assert [e.case_id for e in made] == ["INC-00", "INC-01"]
-    assert _outbox(db_url) == [(everyone, "escalation", "INC-00", "workaround", 0, "pending"),
-                               (everyone, "escalation", "INC-01", "workaround", 0, "pending")]
+    assert _outbox(db_url) == [
+        (everyone, "escalation", "INC-00", "workaround", 0, "pending"),
+        (everyone, "escalation", "INC-01", "workaround", 0, "pending"),
+    ]
 
 
 def test_timed_messages_are_enqueued_once_whoever_detects_them(db_url):
     load(db_url, incidents_doc(2))
     rid = add_receiver(db_url, "json://127.0.0.1:9/x", kinds=("breach", "forecast", "late_update"))
-    late = add_receiver(db_url, "json://127.0.0.1:9/late", kinds=("breach",),
-                        at="2026-02-04T21:00:00Z")  # added after the update clocks breached
+    late = add_receiver(
+        db_url, "json://127.0.0.1:9/late", kinds=("breach",), at="2026-02-04T21:00:00Z"
+    )  # added after the update clocks breached
     policy = default_policy()
     with open_store(db_url) as store:
         # Wed 16:40 New York: the workaround is due at 17:00 (a forecast); the status-update
@@ -169,7 +235,8 @@ def test_timed_messages_are_enqueued_once_whoever_detects_them(db_url):
             (rid, "breach", "INC-00", "update", update_missed, "pending"),
             (rid, "breach", "INC-01", "update", update_missed, "pending"),
             (rid, "forecast", "INC-00", "workaround", T("2026-02-04T22:00:00Z"), "pending"),
-            (rid, "forecast", "INC-01", "workaround", T("2026-02-04T22:00:00Z"), "pending")]
+            (rid, "forecast", "INC-01", "workaround", T("2026-02-04T22:00:00Z"), "pending"),
+        ]
         # Thu 10:00: the workarounds have breached; escalated (no war-team messages yet).
         at = T(SWEEP_AT)
         results: list[int] = []
@@ -188,20 +255,30 @@ def test_timed_messages_are_enqueued_once_whoever_detects_them(db_url):
         # Thu 13:00:01 New York: the war teams owe their first status update.
         at = T("2026-02-05T18:00:01Z")
         assert detect(store, policy, at, recorded_at=at) == 2
-        append_event(store, "INC-00", "status_update", at=at + 60, by="eng",
-                     data={"note": "still on it"}, recorded_at=at + 60)
+        append_event(
+            store,
+            "INC-00",
+            "status_update",
+            at=at + 60,
+            by="eng",
+            data={"note": "still on it"},
+            recorded_at=at + 60,
+        )
         assert detect(store, policy, at + 120, recorded_at=at + 120) == 0
     rows = _outbox(db_url)
     escalated = T("2026-02-04T22:00:00Z")
     assert [r for r in rows if r[1] == "late_update"] == [
         (rid, "late_update", "INC-00", "update", escalated, "pending"),
-        (rid, "late_update", "INC-01", "update", escalated, "pending")]
+        (rid, "late_update", "INC-01", "update", escalated, "pending"),
+    ]
     assert [r for r in rows if r[0] == late] == [
         (late, "breach", "INC-00", "workaround", 0, "pending"),
-        (late, "breach", "INC-01", "workaround", 0, "pending")]
+        (late, "breach", "INC-01", "workaround", 0, "pending"),
+    ]
     with open_store(db_url) as store, store.connection() as conn:
-        title, body = conn.execute(select(O.c.title, O.c.body).where(
-            O.c.kind == "late_update", O.c.case_id == "INC-01")).one()
+        title, body = conn.execute(
+            select(O.c.title, O.c.body).where(O.c.kind == "late_update", O.c.case_id == "INC-01")
+        ).one()
     assert title == "INC-01 P1 alder-finance: war-team status update late"
     assert "owed a status update at Thu 05 Feb 2026 13:00 EST" in body
 
@@ -223,8 +300,14 @@ def test_the_same_message_key_is_written_once(db_url):
 
 def _enqueue(url: str, n: int, rid: int) -> None:
     with open_store(url) as store, store.write() as s:
-        insert_messages(s, [Message(rid, "breach", f"INC-{i:02d}", "update", i, i, f"m{i}", "b")
-                            for i in range(n)], now=1)
+        insert_messages(
+            s,
+            [
+                Message(rid, "breach", f"INC-{i:02d}", "update", i, i, f"m{i}", "b")
+                for i in range(n)
+            ],
+            now=1,
+        )
 
 
 def test_racing_deliverers_never_send_one_message_twice(db_url):
@@ -259,8 +342,12 @@ def test_failed_sends_back_off_then_fail_and_a_lead_can_queue_them_again(db_url,
     now = [1000.0]
     settings = Settings(attempts=3, backoff=10, max_backoff=100)
     with open_store(db_url) as store:
-        d = Deliverer(store, settings, sender=lambda *a: (False, "HTTP 503 from the pager"),
-                      now=lambda: now[0])
+        d = Deliverer(
+            store,
+            settings,
+            sender=lambda *a: (False, "HTTP 503 from the pager"),
+            now=lambda: now[0],
+        )
         assert d.deliver_due().retrying == 1
         assert d.deliver_due().handled == 0  # the first retry waits 10 s
         now[0] += 10
@@ -275,7 +362,9 @@ def test_failed_sends_back_off_then_fail_and_a_lead_can_queue_them_again(db_url,
             (row,) = failed_messages(conn)
         assert (row.attempts, row.last_error) == (3, "HTTP 503 from the pager")
     code, out, _ = run(capsys, "--db", db_url, "notify", "failed")
-    assert code == 0 and "3 tries; last: HTTP 503 from the pager" in out and "#1 " in out
+    assert code == 0
+    assert "3 tries; last: HTTP 503 from the pager" in out
+    assert "#1 " in out
     with open_store(db_url) as store:
         with pytest.raises(ReceiverRefused, match="needs the lead role"):
             retry_failed(store, None, actor="eng-bo")
@@ -294,10 +383,12 @@ def test_a_lapsed_lease_is_claimed_again_and_the_old_claim_cannot_record(db_url)
     settings = Settings(lease=10)
     with open_store(db_url) as store:
         first = claim(store, now=100, lease=10, me="a")
-        assert first is not None and first.attempts == 1
+        assert first is not None
+        assert first.attempts == 1
         assert claim(store, now=105, lease=10, me="b") is None  # held by a
         second = claim(store, now=112, lease=10, me="b")  # a died: its lease ran out
-        assert second is not None and (second.id, second.attempts) == (first.id, 2)
+        assert second is not None
+        assert (second.id, second.attempts) == (first.id, 2)
         assert record(store, first, True, None, now=113, settings=settings) is None
         assert record(store, second, True, None, now=113, settings=settings) == "sent"
 

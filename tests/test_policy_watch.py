@@ -34,15 +34,23 @@ def test_edited_policy_applies_and_broken_one_is_refused_naming_the_line(tmp_pat
     watch.start()
     try:
         time.sleep(0.5)
-        path.write_text(_shipped().replace('"incident.P1.response" = "1h"', '"incident.P1.response" = "45m"', 1), "utf-8")
+        path.write_text(
+            _shipped().replace(
+                '"incident.P1.response" = "1h"', '"incident.P1.response" = "45m"', 1
+            ),
+            "utf-8",
+        )
         assert seen.wait(10)
-        assert got and got[-1].plans["enterprise"].targets["incident.P1.response"] == "45m"
+        assert got
+        assert got[-1].plans["enterprise"].targets["incident.P1.response"] == "45m"
         seen.clear()
         broken = _shipped().splitlines()
         broken[20] = "this is = = not toml"
         path.write_text("\n".join(broken), "utf-8")
         assert seen.wait(10)
-        assert errors and "line 21" in errors[-1] and "last good one stays in force" in errors[-1]
+        assert errors
+        assert "line 21" in errors[-1]
+        assert "last good one stays in force" in errors[-1]
         assert len(got) == 1  # the broken file never replaced the good policy
     finally:
         watch.stop()
@@ -50,10 +58,14 @@ def test_edited_policy_applies_and_broken_one_is_refused_naming_the_line(tmp_pat
 
 def test_policy_with_a_bad_duration_is_refused(tmp_path: Path):
     path = tmp_path / "policy.toml"
-    path.write_text(_shipped().replace('"incident.P2.response" = "4h"', '"incident.P2.response" = "4 hours"'), "utf-8")
+    path.write_text(
+        _shipped().replace('"incident.P2.response" = "4h"', '"incident.P2.response" = "4 hours"'),
+        "utf-8",
+    )
     errors: list[str] = []
     FileWatch(path, None, lambda p: None, lambda c: None, errors.append).reload(path)
-    assert "incident.P2.response" in errors[0] and "not a duration" in errors[0]
+    assert "incident.P2.response" in errors[0]
+    assert "not a duration" in errors[0]
 
 
 def test_config_file_and_environment(tmp_path: Path, monkeypatch):

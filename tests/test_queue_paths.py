@@ -32,11 +32,27 @@ YEAR_ENDS = [int(datetime(y, 1, 1, tzinfo=UTC).timestamp()) for y in (2025, 2026
 TERMS = {
     "ent": Terms(POLICY, SubscriptionFacts("ent", "enterprise", term_start=None, term_end=None)),
     "bas": Terms(POLICY, SubscriptionFacts("bas", "basic", term_start=None, term_end=None)),
-    "all": Terms(POLICY, SubscriptionFacts("all", "enterprise", coverage="24x7", timezone="Europe/Lisbon",
-                                           term_start=None, term_end=None)),
+    "all": Terms(
+        POLICY,
+        SubscriptionFacts(
+            "all",
+            "enterprise",
+            coverage="24x7",
+            timezone="Europe/Lisbon",
+            term_start=None,
+            term_end=None,
+        ),
+    ),
 }
-KINDS = ["acknowledged", "awaiting_subscriber", "subscriber_responded", "workaround_provided",
-         "status_update", "resolved", "reopened"]
+KINDS = [
+    "acknowledged",
+    "awaiting_subscriber",
+    "subscriber_responded",
+    "workaround_provided",
+    "status_update",
+    "resolved",
+    "reopened",
+]
 
 
 @st.composite
@@ -59,25 +75,36 @@ def _legal(events: list[Event]) -> list[Event]:
     out, acked, awaiting, resolved = [], False, False, False
     for e in events:
         k = e.kind
-        ok = ((k == "acknowledged" and not acked) or (k == "awaiting_subscriber" and not awaiting
-              and not resolved) or (k == "subscriber_responded" and awaiting)
-              or (k == "workaround_provided" and acked and not resolved)
-              or k == "status_update" or (k == "resolved" and not resolved)
-              or (k == "reopened" and resolved))
+        ok = (
+            (k == "acknowledged" and not acked)
+            or (k == "awaiting_subscriber" and not awaiting and not resolved)
+            or (k == "subscriber_responded" and awaiting)
+            or (k == "workaround_provided" and acked and not resolved)
+            or k == "status_update"
+            or (k == "resolved" and not resolved)
+            or (k == "reopened" and resolved)
+        )
         if not ok:
             continue
         acked |= k == "acknowledged"
-        awaiting = (awaiting or k == "awaiting_subscriber") and k not in ("subscriber_responded", "resolved")
+        awaiting = (awaiting or k == "awaiting_subscriber") and k not in (
+            "subscriber_responded",
+            "resolved",
+        )
         resolved = (resolved or k == "resolved") and k != "reopened"
         out.append(e)
     return out
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(stories=st.lists(st.integers(0, 10**6), min_size=1, max_size=8).flatmap(
-           lambda xs: st.tuples(*[case_story(i) for i in range(len(xs))])),
-       at_offset=st.integers(-3 * 86400, 3 * 86400), year=st.sampled_from(YEAR_ENDS),
-       order=st.randoms())
+@given(
+    stories=st.lists(st.integers(0, 10**6), min_size=1, max_size=8).flatmap(
+        lambda xs: st.tuples(*[case_story(i) for i in range(len(xs))])
+    ),
+    at_offset=st.integers(-3 * 86400, 3 * 86400),
+    year=st.sampled_from(YEAR_ENDS),
+    order=st.randoms(),
+)
 def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, year, order):
     at = year + at_offset // 60 * 60
     stories = list(stories)
@@ -89,16 +116,43 @@ def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, yea
         row = project(facts, ordered, terms)
         if not usable(row["anchor_at"], row["valid_until"], at) or row["status"] == "closed":
             continue
-        fast = _carry(json.dumps(row["clocks"]), terms, row["type"], row["priority"], row["level"],
-                      row["status"], row["anchor_at"], row["valid_until"], at)
+        fast = _carry(
+            json.dumps(row["clocks"]),
+            terms,
+            row["type"],
+            row["priority"],
+            row["level"],
+            row["status"],
+            row["anchor_at"],
+            row["valid_until"],
+            at,
+        )
         full = evaluate(facts, ordered, terms, at)
         assert fast.clocks == full.clocks, (facts, at)
         # The risk key straight from the stored columns, and the breach marking (policy
         # §13, §14), equal the evaluation's.
-        qrow = QueueRow((facts.id, sub, row["status"], row["type"], row["priority"],
-                         row["level"], facts.reported_at, row["anchor_at"], row["valid_until"],
-                         row["next_due"], json.dumps(row["clocks"]), "", None,
-                         row["escalated"], row["recorded_upto"], None), terms, at)
+        qrow = QueueRow(
+            (
+                facts.id,
+                sub,
+                row["status"],
+                row["type"],
+                row["priority"],
+                row["level"],
+                facts.reported_at,
+                row["anchor_at"],
+                row["valid_until"],
+                row["next_due"],
+                json.dumps(row["clocks"]),
+                "",
+                None,
+                row["escalated"],
+                row["recorded_upto"],
+                None,
+            ),
+            terms,
+            at,
+        )
         qrow.key = key_at(qrow, at)
         assert qrow.key == risk_key(facts.id, full.priority, facts.reported_at, full.clocks)
         assert qrow.marked == any(st.breached for st in full.clocks.values())
@@ -109,18 +163,49 @@ def _history_doc(n: int, seed: int) -> dict:
     """A desk with cases reported over three years (2024-2026)."""
     rnd = random.Random(seed)
     subs = [
-        {"id": "ent", "name": "Ent", "plan": "enterprise", "term_start": "2024-01-01",
-         "term_end": "2027-12-31"},
-        {"id": "bas", "name": "Bas", "plan": "basic", "term_start": "2024-01-01",
-         "term_end": "2027-12-31",
-         # Summaries written before a boundary cannot be carried past it: evaluated apart.
-         "suspensions": [{"reason": "usage_limit_exceeded", "from": "2025-06-01T00:00:00Z",
-                          "until": "2026-01-02T00:00:00Z"}]},
-        {"id": "all", "name": "All", "plan": "enterprise", "coverage": "24x7",
-         "timezone": "Asia/Tokyo", "term_start": "2024-01-01", "term_end": "2027-12-31"},
+        {
+            "id": "ent",
+            "name": "Ent",
+            "plan": "enterprise",
+            "term_start": "2024-01-01",
+            "term_end": "2027-12-31",
+        },
+        {
+            "id": "bas",
+            "name": "Bas",
+            "plan": "basic",
+            "term_start": "2024-01-01",
+            "term_end": "2027-12-31",
+            # Summaries written before a boundary cannot be carried past it: evaluated apart.
+            "suspensions": [
+                {
+                    "reason": "usage_limit_exceeded",
+                    "from": "2025-06-01T00:00:00Z",
+                    "until": "2026-01-02T00:00:00Z",
+                }
+            ],
+        },
+        {
+            "id": "all",
+            "name": "All",
+            "plan": "enterprise",
+            "coverage": "24x7",
+            "timezone": "Asia/Tokyo",
+            "term_start": "2024-01-01",
+            "term_end": "2027-12-31",
+        },
     ]
-    deps = [{"id": f"{s['id']}-prod", "subscriber": s["id"], "environment": "production",
-             "managed": False, "product": "gateway", "version": "4.2.0"} for s in subs]
+    deps = [
+        {
+            "id": f"{s['id']}-prod",
+            "subscriber": s["id"],
+            "environment": "production",
+            "managed": False,
+            "product": "gateway",
+            "version": "4.2.0",
+        }
+        for s in subs
+    ]
     cases = []
     for i in range(n):
         sub = rnd.choice(subs)["id"]
@@ -132,9 +217,18 @@ def _history_doc(n: int, seed: int) -> dict:
                 break
             at += rnd.randrange(60, 30 * 86400) // 60 * 60
             evs.append({"at": _iso(at), "kind": kind, "by": "e"})
-        cases.append({"id": f"H-{i:04d}", "subscriber": sub, "deployment": f"{sub}-prod",
-                      "type": "incident", "priority": rnd.choice(["P1", "P2", "P3"]),
-                      "title": f"case {i}", "reported_at": _iso(reported), "events": evs})
+        cases.append(
+            {
+                "id": f"H-{i:04d}",
+                "subscriber": sub,
+                "deployment": f"{sub}-prod",
+                "type": "incident",
+                "priority": rnd.choice(["P1", "P2", "P3"]),
+                "title": f"case {i}",
+                "reported_at": _iso(reported),
+                "events": evs,
+            }
+        )
     return {"subscribers": subs, "deployments": deps, "cases": cases}
 
 
@@ -142,8 +236,9 @@ def _iso(ts: int) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(tmp_path: Path, capsys,
-                                                                         monkeypatch):
+def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(
+    tmp_path: Path, capsys, monkeypatch
+):
     from sqlalchemy import select
 
     from console import queue
@@ -162,8 +257,13 @@ def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(tmp_pa
         book = load_book(conn)
         rows = conn.execute(select(C)).all()
         events = load_events(conn, [r.id for r in rows])
-        for text in ("2024-12-31T23:30:00Z", "2025-01-01T00:30:00Z", "2025-12-31T23:59:00Z",
-                     "2026-01-05T15:00:00Z", "2027-01-01T00:00:00Z"):
+        for text in (
+            "2024-12-31T23:30:00Z",
+            "2025-01-01T00:30:00Z",
+            "2025-12-31T23:59:00Z",
+            "2026-01-05T15:00:00Z",
+            "2027-01-01T00:00:00Z",
+        ):
             at = int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
             calendar_for.cache_clear()
             fast = load_queue(conn, book, at)
@@ -171,17 +271,22 @@ def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(tmp_pa
             terms = load_terms(conn, book)
             full = []
             for r in rows:
-                ev = evaluate(case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at), at)
+                ev = evaluate(
+                    case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at), at
+                )
                 if ev.listed and r.reported_at <= at:
                     full.append((risk_key(r.id, ev.priority, r.reported_at, ev.clocks), r.id, ev))
             full.sort(key=lambda x: x[0])
             assert [r.id for r in fast] == [i for _, i, _ in full], text
             assert {r.id: r.eval.clocks for r in fast} == {i: e.clocks for _, i, e in full}, text
             assert [r.marked for r in fast] == [
-                any(st.breached for st in e.clocks.values()) or any(
-                    x.kind == "escalated" and x.at <= at for x in events[i]) for _, i, e in full]
+                any(st.breached for st in e.clocks.values())
+                or any(x.kind == "escalated" and x.at <= at for x in events[i])
+                for _, i, e in full
+            ]
             # queue --json's text straight from the stored summary is the evaluated row's.
             from console.output import case_fragment, row_fragment
+
             for r in fast:
                 assert json.loads(row_fragment(r)) == json.loads(case_fragment(r, {})), (text, r.id)
             # The console's first screen: exactly the queue's first rows, however few.

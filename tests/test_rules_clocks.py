@@ -45,7 +45,7 @@ def ny(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=NY).timestamp())
 
 
-def T(text: str) -> int:
+def utc(text: str) -> int:
     return parse_instant(text)
 
 
@@ -59,8 +59,15 @@ ENT = terms()
 class Story:
     """A case and its history, in recorded order (``Event.seq`` = list index)."""
 
-    def __init__(self, ctype: str = "incident", prio: str | None = "P1", reported: int | str = 0,
-                 aware: int | None = None, t: Terms = ENT, id: str = "C-1") -> None:
+    def __init__(
+        self,
+        ctype: str = "incident",
+        prio: str | None = "P1",
+        reported: int | str = 0,
+        aware: int | None = None,
+        t: Terms = ENT,
+        id: str = "C-1",
+    ) -> None:
         reported = ny(reported) if isinstance(reported, str) else reported
         self.case = CaseFacts(id, t.facts.id, ctype, prio, reported, aware)
         self.terms = t
@@ -76,8 +83,9 @@ class Story:
         return evaluate(self.case, sort_events(self.events), self.terms, when)
 
 
-def shows(c: ClockState, state: str, elapsed: int, due: int | str | None = None,
-          breached: bool = False) -> None:
+def shows(
+    c: ClockState, state: str, elapsed: int, due: int | str | None = None, breached: bool = False
+) -> None:
     due = ny(due) if isinstance(due, str) else due
     got = (c.state, c.elapsed, format_instant(c.due), c.breached)
     assert got == (state, elapsed, format_instant(due), breached)
@@ -106,7 +114,8 @@ def test_clocks_are_pending_before_acknowledged():
     for name, target in (("workaround", 24 * H), ("resolution", 48 * H), ("update", 4 * H)):
         c = ev.clocks[name]
         assert c == ClockState("pending", target, 0, target, None, False)
-    assert not ev.acknowledged and ev.status == "open"
+    assert not ev.acknowledged
+    assert ev.status == "open"
 
 
 def test_acknowledged_stops_response_and_starts_the_others():
@@ -123,11 +132,18 @@ def test_acknowledged_stops_response_and_starts_the_others():
 def test_status_update_before_acknowledged_changes_nothing():
     plain = Story(prio="P2", reported="2026-02-02 09:00").on("2026-02-02 09:40", "acknowledged")
     noisy = Story(prio="P2", reported="2026-02-02 09:00")
-    noisy.on("2026-02-02 09:20", "status_update", note="looking").on("2026-02-02 09:40", "acknowledged")
+    noisy.on("2026-02-02 09:20", "status_update", note="looking").on(
+        "2026-02-02 09:40", "acknowledged"
+    )
     for when in ("2026-02-02 09:30", "2026-02-02 15:00", "2026-02-03 10:00"):
         assert noisy.at(when) == plain.at(when)
-    shows(noisy.at("2026-02-02 15:00").clocks["update"], "running", 5 * H + 20 * M,
-          "2026-02-02 13:40", breached=True)
+    shows(
+        noisy.at("2026-02-02 15:00").clocks["update"],
+        "running",
+        5 * H + 20 * M,
+        "2026-02-02 13:40",
+        breached=True,
+    )
 
 
 def test_update_clock_restarts_at_each_status_update_and_its_breach_clears():
@@ -135,15 +151,21 @@ def test_update_clock_restarts_at_each_status_update_and_its_breach_clears():
     s.on("2026-02-02 11:00", "status_update", note="first")
     shows(s.at("2026-02-02 14:00").clocks["update"], "running", 3 * H, "2026-02-02 15:00")
     # No update by 15:00: breached, due in the past at the instant it reached 4 h.
-    shows(s.at("2026-02-02 16:30").clocks["update"], "running", 5 * H + 30 * M,
-          "2026-02-02 15:00", breached=True)
+    shows(
+        s.at("2026-02-02 16:30").clocks["update"],
+        "running",
+        5 * H + 30 * M,
+        "2026-02-02 15:00",
+        breached=True,
+    )
     s.on("2026-02-02 16:45", "status_update", note="second")
     # 3h55m left at 16:50: 10 min on Monday, 3h45m on Tuesday.
     shows(s.at("2026-02-02 16:50").clocks["update"], "running", 5 * M, "2026-02-03 12:45")
     shows(s.at("2026-02-03 09:30").clocks["update"], "running", 45 * M, "2026-02-03 12:45")
     # The other clocks did not restart.
-    shows(s.at("2026-02-02 16:50").clocks["workaround"], "running", 7 * H + 50 * M,
-          "2026-02-09 17:00")
+    shows(
+        s.at("2026-02-02 16:50").clocks["workaround"], "running", 7 * H + 50 * M, "2026-02-09 17:00"
+    )
 
 
 def test_status_update_while_paused_restarts_the_update_clock():
@@ -217,7 +239,8 @@ def test_events_after_the_instant_asked_about_are_ignored():
     s.on("2026-02-02 12:00", "resolved")
     ev = s.at("2026-02-02 10:00")
     shows(ev.clocks["response"], "running", 1 * H, "2026-02-02 10:00")
-    assert ev.status == "open" and not ev.acknowledged
+    assert ev.status == "open"
+    assert not ev.acknowledged
 
 
 def test_resolved_stops_clocks_and_reopened_restarts_only_those():
@@ -225,7 +248,8 @@ def test_resolved_stops_clocks_and_reopened_restarts_only_those():
     s.on("2026-02-02 11:00", "workaround_provided").on("2026-02-02 12:00", "status_update")
     s.on("2026-02-02 13:00", "resolved")
     mid = s.at("2026-02-02 15:00")
-    assert mid.status == "resolved" and mid.listed
+    assert mid.status == "resolved"
+    assert mid.listed
     assert {c.state for c in mid.clocks.values()} == {"stopped"}
     shows(mid.clocks["resolution"], "stopped", 4 * H)
     s.on("2026-02-03 09:00", "reopened")
@@ -242,7 +266,8 @@ def test_closed_stops_like_resolved_and_fix_eta_is_not_restarted():
     s.on("2026-02-02 10:00", "fix_eta_agreed").on("2026-02-02 12:00", "status_update")
     s.on("2026-02-02 13:00", "closed")
     mid = s.at("2026-02-02 15:00")
-    assert mid.status == "closed" and not mid.listed
+    assert mid.status == "closed"
+    assert not mid.listed
     assert {c.state for c in mid.clocks.values()} == {"stopped"}
     assert mid.clocks["workaround"].elapsed == 4 * H
     s.on("2026-02-03 09:00", "reopened")
@@ -291,7 +316,13 @@ def test_stopped_breach_is_for_good():
     s = Story(prio="P1", reported="2026-02-02 09:00").on("2026-02-02 11:00", "acknowledged")
     for when in ("2026-02-02 11:00", "2026-02-20 11:00", "2027-02-02 11:00"):
         c = s.at(when).clocks["response"]
-        assert (c.state, c.elapsed, c.remaining, c.breached, c.due) == ("stopped", 2 * H, -H, True, None)
+        assert (c.state, c.elapsed, c.remaining, c.breached, c.due) == (
+            "stopped",
+            2 * H,
+            -H,
+            True,
+            None,
+        )
 
 
 # --- §3 state precedence, breach, due --------------------------------------------------
@@ -309,9 +340,12 @@ def test_state_precedence_stopped_pending_suspended_paused_running():
     shows(ev.clocks["workaround"], "stopped", 1 * H)
     shows(ev.clocks["resolution"], "suspended", 2 * H)
     shows(ev.clocks["update"], "suspended", 30 * M)
-    assert ev.suspended and ev.awaiting
+    assert ev.suspended
+    assert ev.awaiting
     # Pending beats suspended.
-    p = Story(prio="P1", reported="2026-02-02 09:00").on("2026-02-02 09:30", "suspended", reason="abuse")
+    p = Story(prio="P1", reported="2026-02-02 09:00").on(
+        "2026-02-02 09:30", "suspended", reason="abuse"
+    )
     ev = p.at("2026-02-02 10:30")
     shows(ev.clocks["response"], "suspended", 30 * M)
     assert [c.state for c in ev.clocks.values()][1:] == ["pending"] * 3
@@ -339,8 +373,13 @@ def test_at_target_over_the_weekend_is_not_breached():
 
 def test_due_of_a_breached_clock_is_when_it_reached_its_target():
     s = Story(prio="P1", reported="2026-02-02 16:30")
-    shows(s.at("2026-02-03 10:00").clocks["response"], "running", 90 * M, "2026-02-03 09:30",
-          breached=True)
+    shows(
+        s.at("2026-02-03 10:00").clocks["response"],
+        "running",
+        90 * M,
+        "2026-02-03 09:30",
+        breached=True,
+    )
     assert s.at("2026-02-03 10:00").clocks["response"].remaining == -30 * M
 
 
@@ -354,7 +393,13 @@ def test_best_efforts_never_breaches_and_has_no_due():
     s = Story("query", None, reported="2026-02-02 09:00").on("2026-02-02 09:30", "acknowledged")
     for when in ("2026-02-02 10:00", "2026-06-02 10:00", "2027-02-02 10:00"):
         c = s.at(when).clocks["resolution"]
-        assert (c.state, c.target, c.remaining, c.due, c.breached) == ("running", None, None, None, False)
+        assert (c.state, c.target, c.remaining, c.due, c.breached) == (
+            "running",
+            None,
+            None,
+            None,
+            False,
+        )
     assert s.at("2026-02-03 09:30").clocks["resolution"].elapsed == 8 * H
     assert risk_group(s.at("2026-02-03 10:00").clocks) == (4, None)
     # Before acknowledged it is pending with no remaining.
@@ -370,9 +415,9 @@ def test_query_response_one_business_day():
     shows(s.at("2026-02-02 16:00").clocks["response"], "running", 1 * H, "2026-02-03 15:00")
     assert s.at("2026-02-02 16:00").clocks["response"].target == 8 * H
     # Basic: 12 h business day, fixed -03:00. Friday 18:00 -> Monday 18:00.
-    b = Story("query", None, reported=T("2026-02-06T18:00:00-03:00"), t=terms("basic"))
-    c = b.at(T("2026-02-06T19:00:00-03:00")).clocks["response"]
-    assert (c.target, c.elapsed, c.due) == (12 * H, H, T("2026-02-09T18:00:00-03:00"))
+    b = Story("query", None, reported=utc("2026-02-06T18:00:00-03:00"), t=terms("basic"))
+    c = b.at(utc("2026-02-06T19:00:00-03:00")).clocks["response"]
+    assert (c.target, c.elapsed, c.due) == (12 * H, H, utc("2026-02-09T18:00:00-03:00"))
     # 24x7: 24 h on business days. Friday 20:00 -> 4 h Friday, 20 h Monday.
     f = Story("query", None, reported="2026-02-06 20:00", t=terms(coverage="24x7"))
     c = f.at("2026-02-07 12:00").clocks["response"]
@@ -393,7 +438,9 @@ def test_p3_resolution_one_business_week_is_forty_covered_hours():
 
 
 def test_security_report_two_business_weeks_skips_holidays():
-    s = Story("security_report", None, reported="2026-02-09 08:30").on("2026-02-09 09:00", "acknowledged")
+    s = Story("security_report", None, reported="2026-02-09 08:30").on(
+        "2026-02-09 09:00", "acknowledged"
+    )
     ev = s.at("2026-02-09 09:00")
     shows(ev.clocks["response"], "stopped", 0)
     # 10 business days from Monday 9 Feb, 16 Feb being Washington's Birthday.
@@ -416,13 +463,13 @@ def test_24x7_with_a_business_week_target():
 
 def test_basic_plan_clocks():
     b = terms("basic")
-    s = Story(prio="P2", reported=T("2026-02-02T19:00:00-03:00"), t=b)
-    s.on(T("2026-02-03T08:30:00-03:00"), "acknowledged")
-    ev = s.at(T("2026-02-03T10:00:00-03:00"))
+    s = Story(prio="P2", reported=utc("2026-02-02T19:00:00-03:00"), t=b)
+    s.on(utc("2026-02-03T08:30:00-03:00"), "acknowledged")
+    ev = s.at(utc("2026-02-03T10:00:00-03:00"))
     assert set(ev.clocks) == {"response", "workaround"}
     assert (ev.clocks["response"].state, ev.clocks["response"].elapsed) == ("stopped", 90 * M)
     c = ev.clocks["workaround"]
-    assert (c.target, c.elapsed, c.due) == (24 * H, 90 * M, T("2026-02-05T08:30:00-03:00"))
+    assert (c.target, c.elapsed, c.due) == (24 * H, 90 * M, utc("2026-02-05T08:30:00-03:00"))
     for ctype in ("security_report", "service_request", "change_request"):
         e = Story(ctype, None, reported="2026-02-02 09:00", t=b).at("2026-02-03 09:00")
         assert e.clocks == {}
@@ -431,20 +478,36 @@ def test_basic_plan_clocks():
 
 def test_change_requests_have_no_clocks_on_enterprise():
     e = Story("change_request", None, reported="2026-02-02 09:00").at("2026-02-05 09:00")
-    assert e.clocks == {} and e.listed
+    assert e.clocks == {}
+    assert e.listed
 
 
 def test_order_form_overrides_targets():
     t = terms(targets={"incident.P1.response": "30m", "incident.P1.workaround": None})
     s = Story(prio="P1", reported="2026-02-02 09:00", t=t)
-    shows(s.at("2026-02-02 09:31").clocks["response"], "running", 31 * M, "2026-02-02 09:30",
-          breached=True)
+    shows(
+        s.at("2026-02-02 09:31").clocks["response"],
+        "running",
+        31 * M,
+        "2026-02-02 09:30",
+        breached=True,
+    )
     s.on("2026-02-02 09:45", "acknowledged")
     w = s.at("2027-02-02 09:45").clocks["workaround"]
     assert (w.target, w.remaining, w.due, w.breached) == (None, None, None, False)
     best = terms(targets={"incident.P1.response": None})
-    r = Story(prio="P1", reported="2026-02-02 09:00", t=best).at("2026-02-03 09:00").clocks["response"]
-    assert (r.state, r.target, r.elapsed, r.breached, r.due) == ("running", None, 8 * H, False, None)
+    r = (
+        Story(prio="P1", reported="2026-02-02 09:00", t=best)
+        .at("2026-02-03 09:00")
+        .clocks["response"]
+    )
+    assert (r.state, r.target, r.elapsed, r.breached, r.due) == (
+        "running",
+        None,
+        8 * H,
+        False,
+        None,
+    )
 
 
 # --- §4 reclassification ---------------------------------------------------------------
@@ -484,8 +547,13 @@ def test_reclassification_changes_the_calendar_too():
     s = Story("query", None, reported="2026-02-06 20:00", t=t)
     shows(s.at("2026-02-07 20:00").clocks["response"], "running", 4 * H, "2026-02-09 20:00")
     s.on("2026-02-07 20:00", "reclassified", type="incident", priority="P2", reason="outage")
-    shows(s.at("2026-02-07 20:00").clocks["response"], "running", 24 * H, "2026-02-07 00:00",
-          breached=True)
+    shows(
+        s.at("2026-02-07 20:00").clocks["response"],
+        "running",
+        24 * H,
+        "2026-02-07 00:00",
+        breached=True,
+    )
 
 
 def test_type_change_makes_clocks_disappear():
@@ -510,7 +578,9 @@ def test_query_raised_to_incident_gets_incident_clocks():
 
 
 def test_level_changes_are_tracked():
-    s = Story(prio="P2", reported="2026-02-02 09:00").on("2026-02-02 10:00", "level_changed", level="L3")
+    s = Story(prio="P2", reported="2026-02-02 09:00").on(
+        "2026-02-02 10:00", "level_changed", level="L3"
+    )
     assert s.at("2026-02-02 09:30").level == "L1"
     assert s.at("2026-02-02 10:00").level == "L3"
 
@@ -534,7 +604,13 @@ def test_breach_from_before_a_suspension_stays():
     s = Story(prio="P1", reported="2026-02-02 09:00")
     s.on("2026-02-02 11:00", "suspended", reason="license_noncompliance")
     c = s.at("2026-02-05 12:00").clocks["response"]
-    assert (c.state, c.elapsed, c.breached, c.due, c.remaining) == ("suspended", 2 * H, True, None, -H)
+    assert (c.state, c.elapsed, c.breached, c.due, c.remaining) == (
+        "suspended",
+        2 * H,
+        True,
+        None,
+        -H,
+    )
     # Engine's choice (as written in §13): a suspended breached clock sorts in group 3.
     assert risk_group(s.at("2026-02-05 12:00").clocks) == (3, None)
 
@@ -561,8 +637,12 @@ def test_open_ended_subscriber_suspension():
 
 def test_suspension_before_the_case_and_one_starting_later():
     # A suspension that ended before the case was reported changes nothing.
-    t = terms(suspensions=((ny("2026-01-05 09:00"), ny("2026-01-06 09:00")),
-                           (ny("2026-02-02 12:00"), None)))
+    t = terms(
+        suspensions=(
+            (ny("2026-01-05 09:00"), ny("2026-01-06 09:00")),
+            (ny("2026-02-02 12:00"), None),
+        )
+    )
     s = Story(prio="P3", reported="2026-02-02 09:00", t=t)
     ev = s.at("2026-02-02 10:00")
     # A suspension that starts later is not foreseen by due.
@@ -580,29 +660,37 @@ def test_case_reported_during_a_subscriber_suspension():
 def test_lapse_from_midnight_new_york_after_term_end():
     # 24x7 so that the night counts: term ends Thursday 5 Feb; lapse from Friday 00:00 EST.
     t = terms(coverage="24x7", term_end=date(2026, 2, 5))
-    assert t.lapse_from == T("2026-02-06T05:00:00Z")
-    q = Story("query", None, reported=T("2026-02-05T22:00:00Z"), t=t)
-    shows(q.at(T("2026-02-06T04:59:59Z")).clocks["response"], "running", 7 * H - 1,
-          "2026-02-06 17:00")  # the lapse is not foreseen
-    shows(q.at(T("2026-02-06T05:00:00Z")).clocks["response"], "suspended", 7 * H)
-    shows(q.at(T("2026-03-06T05:00:00Z")).clocks["response"], "suspended", 7 * H)
+    assert t.lapse_from == utc("2026-02-06T05:00:00Z")
+    q = Story("query", None, reported=utc("2026-02-05T22:00:00Z"), t=t)
+    shows(
+        q.at(utc("2026-02-06T04:59:59Z")).clocks["response"],
+        "running",
+        7 * H - 1,
+        "2026-02-06 17:00",
+    )  # the lapse is not foreseen
+    shows(q.at(utc("2026-02-06T05:00:00Z")).clocks["response"], "suspended", 7 * H)
+    shows(q.at(utc("2026-03-06T05:00:00Z")).clocks["response"], "suspended", 7 * H)
     # A breach from before the lapse stays.
-    p = Story(prio="P2", reported=T("2026-02-05T22:00:00Z"), t=t)
-    c = p.at(T("2026-02-10T00:00:00Z")).clocks["response"]
+    p = Story(prio="P2", reported=utc("2026-02-05T22:00:00Z"), t=t)
+    c = p.at(utc("2026-02-10T00:00:00Z")).clocks["response"]
     assert (c.state, c.elapsed, c.breached) == ("suspended", 7 * H, True)
     # The term extended: no lapse.
     t2 = terms(coverage="24x7", term_end=date(2026, 12, 31))
-    q2 = Story("query", None, reported=T("2026-02-05T22:00:00Z"), t=t2)
-    assert q2.at(T("2026-02-06T10:00:00Z")).clocks["response"].state == "running"
+    q2 = Story("query", None, reported=utc("2026-02-05T22:00:00Z"), t=t2)
+    assert q2.at(utc("2026-02-06T10:00:00Z")).clocks["response"].state == "running"
 
 
 def test_lapse_from_midnight_minus_three_after_term_end():
     t = terms("basic", coverage="24x7", term_end=date(2026, 2, 5))
-    assert t.lapse_from == T("2026-02-06T03:00:00Z")
-    q = Story("query", None, reported=T("2026-02-05T22:00:00Z"), t=t)
-    shows(q.at(T("2026-02-06T02:59:00Z")).clocks["response"], "running", 4 * H + 59 * M,
-          T("2026-02-06T22:00:00Z"))
-    shows(q.at(T("2026-02-06T03:00:00Z")).clocks["response"], "suspended", 5 * H)
+    assert t.lapse_from == utc("2026-02-06T03:00:00Z")
+    q = Story("query", None, reported=utc("2026-02-05T22:00:00Z"), t=t)
+    shows(
+        q.at(utc("2026-02-06T02:59:00Z")).clocks["response"],
+        "running",
+        4 * H + 59 * M,
+        utc("2026-02-06T22:00:00Z"),
+    )
+    shows(q.at(utc("2026-02-06T03:00:00Z")).clocks["response"], "suspended", 5 * H)
 
 
 def test_lapse_on_8x5_shows_suspended_on_the_next_business_day():
@@ -610,7 +698,8 @@ def test_lapse_on_8x5_shows_suspended_on_the_next_business_day():
     s = Story(prio="P3", reported="2026-02-05 16:00", t=t)
     ev = s.at("2026-02-06 12:00")
     shows(ev.clocks["response"], "suspended", 1 * H)
-    assert ev.suspended and ev.next_boundary is None
+    assert ev.suspended
+    assert ev.next_boundary is None
 
 
 # --- §13 risk order --------------------------------------------------------------------
@@ -621,7 +710,9 @@ def _order(stories: list[Story], at: str) -> list[str]:
     for s in stories:
         ev = s.at(at)
         if ev.listed:
-            rows.append((risk_key(s.case.id, ev.priority, s.case.reported_at, ev.clocks), s.case.id))
+            rows.append(
+                (risk_key(s.case.id, ev.priority, s.case.reported_at, ev.clocks), s.case.id)
+            )
     return [cid for _, cid in sorted(rows)]
 
 
@@ -630,19 +721,36 @@ def test_risk_order_groups():
     long_overdue = Story(prio="P3", reported="2026-02-02 09:00", id="A")  # due Mon 15:00
     just_overdue = Story(prio="P0", reported="2026-02-03 11:00", id="B")  # due Tue 11:30
     soon = Story(prio="P2", reported="2026-02-03 10:00", id="C")  # due Tue 14:00
-    later = Story(prio="P0", reported="2026-02-02 09:00", id="D").on("2026-02-02 09:10", "acknowledged")
+    later = Story(prio="P0", reported="2026-02-02 09:00", id="D").on(
+        "2026-02-02 09:10", "acknowledged"
+    )
     later.on("2026-02-03 11:30", "status_update")  # workaround (4 h) breached at Mon 13:10
-    paused = Story(prio="P1", reported="2026-02-02 09:00", id="E").on("2026-02-02 09:30", "acknowledged")
+    paused = Story(prio="P1", reported="2026-02-02 09:00", id="E").on(
+        "2026-02-02 09:30", "acknowledged"
+    )
     paused.on("2026-02-02 10:00", "awaiting_subscriber")
     suspended = Story("query", None, reported="2026-02-02 09:00", id="F")
     suspended.on("2026-02-02 09:30", "suspended", reason="abuse")
-    resolved = Story(prio="P0", reported="2026-02-02 09:00", id="G").on("2026-02-02 09:10", "acknowledged")
+    resolved = Story(prio="P0", reported="2026-02-02 09:00", id="G").on(
+        "2026-02-02 09:10", "acknowledged"
+    )
     resolved.on("2026-02-02 09:20", "resolved")
     best = Story("service_request", None, reported="2026-02-02 09:00", id="H")
     best.on("2026-02-02 10:00", "acknowledged")
     change = Story("change_request", None, reported="2026-02-01 09:00", id="I")
     closed = Story(prio="P1", reported="2026-02-02 09:00", id="J").on("2026-02-02 09:10", "closed")
-    stories = [later, closed, change, best, resolved, suspended, paused, soon, just_overdue, long_overdue]
+    stories = [
+        later,
+        closed,
+        change,
+        best,
+        resolved,
+        suspended,
+        paused,
+        soon,
+        just_overdue,
+        long_overdue,
+    ]
     groups = {s.case.id: risk_group(s.at(at).clocks)[0] for s in stories}
     assert groups == dict(A=1, B=1, C=2, D=1, E=3, F=3, G=4, H=4, I=4, J=4)
     # D: P0 workaround (4 h from Mon 09:10) breached at Mon 13:10, before A's Mon 15:00.
@@ -668,18 +776,28 @@ def test_risk_order_ties_priority_then_reported_then_id():
         Story(prio="P0", reported="2026-02-02 09:50", t=t, id="P0"),
     ]
     assert {risk_group(s.at("2026-02-03 12:00").clocks)[0] for s in stories} == {3}
-    assert _order(stories, "2026-02-03 12:00") == ["P0", "P1-a", "P1-b", "P2-early", "P2-late", "P3", "Q"]
+    assert _order(stories, "2026-02-03 12:00") == [
+        "P0",
+        "P1-a",
+        "P1-b",
+        "P2-early",
+        "P2-late",
+        "P3",
+        "Q",
+    ]
 
 
 def test_risk_key_ties_in_group_four():
     stopped = {"response": ClockState("stopped", 3600, 10, 3590, None, False)}
-    keys = sorted([
-        risk_key("z", None, 100, {}),
-        risk_key("b", "P2", 100, stopped),
-        risk_key("a", "P2", 100, stopped),
-        risk_key("c", "P2", 50, {}),
-        risk_key("d", "P0", 200, {}),
-    ])
+    keys = sorted(
+        [
+            risk_key("z", None, 100, {}),
+            risk_key("b", "P2", 100, stopped),
+            risk_key("a", "P2", 100, stopped),
+            risk_key("c", "P2", 50, {}),
+            risk_key("d", "P0", 200, {}),
+        ]
+    )
     assert [k[-1] for k in keys] == ["d", "c", "a", "b", "z"]
     assert {k[0] for k in keys} == {4}
 
@@ -687,7 +805,10 @@ def test_risk_key_ties_in_group_four():
 def test_equal_due_in_group_one_breaks_ties_by_priority():
     a = Story(prio="P1", reported="2026-02-02 09:00", id="A")
     b = Story(prio="P0", reported="2026-02-02 09:30", id="B")  # both due 10:00
-    assert a.at("2026-02-02 11:00").clocks["response"].due == b.at("2026-02-02 11:00").clocks["response"].due
+    assert (
+        a.at("2026-02-02 11:00").clocks["response"].due
+        == b.at("2026-02-02 11:00").clocks["response"].due
+    )
     assert _order([a, b], "2026-02-02 11:00") == ["B", "A"]
 
 
@@ -695,7 +816,8 @@ def test_paused_breached_clock_is_group_three():
     s = Story(prio="P1", reported="2026-02-02 09:00").on("2026-02-02 09:30", "acknowledged")
     s.on("2026-02-02 09:40", "status_update").on("2026-02-02 14:00", "awaiting_subscriber")
     ev = s.at("2026-02-04 12:00")
-    assert ev.clocks["update"].breached and ev.clocks["update"].state == "paused"
+    assert ev.clocks["update"].breached
+    assert ev.clocks["update"].state == "paused"
     assert risk_group(ev.clocks) == (3, None)
 
 
@@ -710,7 +832,8 @@ def _load_example(path: Path):
     for s in d["subscribers"]:
         hol = s.get("holidays")
         spans = tuple(
-            (T(x["from"]), T(x["until"]) if x.get("until") else None) for x in s.get("suspensions") or []
+            (utc(x["from"]), utc(x["until"]) if x.get("until") else None)
+            for x in s.get("suspensions") or []
         )
         facts = SubscriptionFacts(
             id=s["id"],
@@ -728,16 +851,26 @@ def _load_example(path: Path):
     cases = []
     for c in d["cases"]:
         facts = CaseFacts(
-            c["id"], c["subscriber"], c["type"], c.get("priority"), T(c["reported_at"]),
-            T(c["aware_at"]) if c.get("aware_at") else None, c.get("level", "L1"),
+            c["id"],
+            c["subscriber"],
+            c["type"],
+            c.get("priority"),
+            utc(c["reported_at"]),
+            utc(c["aware_at"]) if c.get("aware_at") else None,
+            c.get("level", "L1"),
         )
         events = [
-            Event(T(e["at"]), e["kind"], e.get("by"),
-                  {k: v for k, v in e.items() if k not in ("at", "kind", "by")}, i)
+            Event(
+                utc(e["at"]),
+                e["kind"],
+                e.get("by"),
+                {k: v for k, v in e.items() if k not in ("at", "kind", "by")},
+                i,
+            )
             for i, e in enumerate(c["events"])
         ]
         cases.append((facts, sort_events(events), subs[c["subscriber"]]))
-    return T(d["at"]), cases, d["expected"]
+    return utc(d["at"]), cases, d["expected"]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
@@ -748,19 +881,32 @@ def test_worked_example(path):
         check_history(facts, events, POLICY, lambda ctype, prio: [])
         ev = evaluate(facts, events, t, at)
         if ev.listed:
-            rows.append((risk_key(facts.id, ev.priority, facts.reported_at, ev.clocks), facts.id, ev))
+            rows.append(
+                (risk_key(facts.id, ev.priority, facts.reported_at, ev.clocks), facts.id, ev)
+            )
     rows.sort(key=lambda r: r[0])
     assert [r[1] for r in rows] == [c["id"] for c in expected["cases"]]
     for (_, cid, ev), want in zip(rows, expected["cases"], strict=True):
         assert (ev.type, ev.priority, ev.status, ev.level) == (
-            want["type"], want["priority"], want["status"], want["level"]), cid
+            want["type"],
+            want["priority"],
+            want["status"],
+            want["level"],
+        ), cid
         got = {
-            name: dict(state=c.state, target=c.target, elapsed=c.elapsed, remaining=c.remaining,
-                       due=c.due, breached=c.breached)
+            name: dict(
+                state=c.state,
+                target=c.target,
+                elapsed=c.elapsed,
+                remaining=c.remaining,
+                due=c.due,
+                breached=c.breached,
+            )
             for name, c in ev.clocks.items()
         }
         exp = {
-            name: {**c, "due": T(c["due"]) if c["due"] else None} for name, c in want["clocks"].items()
+            name: {**c, "due": utc(c["due"]) if c["due"] else None}
+            for name, c in want["clocks"].items()
         }
         assert got == exp, cid
 
@@ -773,10 +919,20 @@ def test_examples_are_all_there():
 
 # Weighted so that random histories get past acknowledged and closed often enough.
 KINDS = [
-    *["acknowledged"] * 3, *["awaiting_subscriber"] * 3, *["subscriber_responded"] * 3,
-    *["status_update"] * 3, *["workaround_provided"] * 2, *["fix_eta_agreed"] * 2,
-    *["resolved"] * 2, "closed", *["reopened"] * 2, *["suspended"] * 2, "unsuspended",
-    "reclassified", *["awaiting_vendor"] * 3, *["vendor_responded"] * 3,
+    *["acknowledged"] * 3,
+    *["awaiting_subscriber"] * 3,
+    *["subscriber_responded"] * 3,
+    *["status_update"] * 3,
+    *["workaround_provided"] * 2,
+    *["fix_eta_agreed"] * 2,
+    *["resolved"] * 2,
+    "closed",
+    *["reopened"] * 2,
+    *["suspended"] * 2,
+    "unsuspended",
+    "reclassified",
+    *["awaiting_vendor"] * 3,
+    *["vendor_responded"] * 3,
 ]
 SETUPS = [  # plan, coverage, type, priority, subscriber time zone[, component named]
     ("enterprise", "business", "incident", "P0", None, "postgres"),
@@ -794,14 +950,25 @@ SETUPS = [  # plan, coverage, type, priority, subscriber time zone[, component n
     ("basic", "24x7", "incident", "P3", "America/Sao_Paulo"),
 ]
 # Mondays of weeks with DST changes and holidays, as whole minutes.
-ANCHORS = [ny(d) for d in ("2026-03-02 00:00", "2026-06-29 00:00", "2026-10-26 00:00",
-                           "2026-11-23 00:00", "2026-02-02 00:00")]
+ANCHORS = [
+    ny(d)
+    for d in (
+        "2026-03-02 00:00",
+        "2026-06-29 00:00",
+        "2026-10-26 00:00",
+        "2026-11-23 00:00",
+        "2026-02-02 00:00",
+    )
+]
 
 
 def _data(kind: str, draw, plan: str) -> dict:
     if kind == "reclassified":
-        prio = draw(st.sampled_from(["P0", "P1", "P2", "P3"] if plan == "enterprise" else
-                                    ["P1", "P2", "P3"]))
+        prio = draw(
+            st.sampled_from(
+                ["P0", "P1", "P2", "P3"] if plan == "enterprise" else ["P1", "P2", "P3"]
+            )
+        )
         data = {"priority": prio, "reason": "agreed"}
         if prio == "P0" and draw(st.booleans()):
             data["component"] = draw(st.sampled_from(["postgres", "kafka"]))
@@ -815,8 +982,13 @@ VENDOR_SETUPS = [s for s in SETUPS if len(s) > 5]
 
 
 @st.composite
-def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_first: bool = False,
-              setups: list[tuple] = SETUPS):
+def histories(
+    draw,
+    max_events: int = 16,
+    span_minutes: int = 5 * 24 * 60,
+    ack_first: bool = False,
+    setups: list[tuple] = SETUPS,
+):
     """A lifecycle-legal, whole-minute history and a subscription for it."""
     plan, coverage, ctype, prio, tz, *named = draw(st.sampled_from(setups))
     reported = draw(st.sampled_from(ANCHORS)) + 60 * draw(st.integers(0, 3 * 24 * 60))
@@ -833,8 +1005,9 @@ def histories(draw, max_events: int = 16, span_minutes: int = 5 * 24 * 60, ack_f
         lapse_day = reported + 60 * draw(st.integers(0, span_minutes))
         term_end = datetime.fromtimestamp(lapse_day, NY).date()
     t = terms(plan, coverage=coverage, timezone=tz, suspensions=suspensions, term_end=term_end)
-    case = CaseFacts("C-1", "s", ctype, prio, reported, aware,
-                     component=named[0] if named else None)
+    case = CaseFacts(
+        "C-1", "s", ctype, prio, reported, aware, component=named[0] if named else None
+    )
     events: list[Event] = []
     now = reported
     if ack_first:
@@ -881,7 +1054,13 @@ def test_clocks_match_the_minute_by_minute_twin(h, after):
     for name, c in ev.clocks.items():
         w = twin[name]
         assert (c.state, c.target, c.elapsed, c.remaining, c.due, c.breached) == (
-            w.state, w.target, w.elapsed, w.remaining, w.due, w.breached), name
+            w.state,
+            w.target,
+            w.elapsed,
+            w.remaining,
+            w.due,
+            w.breached,
+        ), name
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -894,8 +1073,19 @@ def test_vendor_pauses_match_the_minute_by_minute_twin(h, after):
 
 def _view(ev: CaseEval) -> tuple:
     """What advance() carries forward (evaluate may add more, e.g. breach instants)."""
-    return (ev.at, ev.type, ev.priority, ev.level, ev.status, ev.acknowledged, ev.awaiting,
-            ev.suspended, ev.clocks, ev.next_boundary, ev.awaiting_vendor)
+    return (
+        ev.at,
+        ev.type,
+        ev.priority,
+        ev.level,
+        ev.status,
+        ev.acknowledged,
+        ev.awaiting,
+        ev.suspended,
+        ev.clocks,
+        ev.next_boundary,
+        ev.awaiting_vendor,
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -913,13 +1103,20 @@ def test_advance_equals_evaluate_over_event_free_spans(h, gap0, gap1):
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(histories(max_events=6, ack_first=True), st.integers(0, 3 * 24 * 60),
-       st.integers(1, 2 * 24 * 60), st.integers(0, 6 * 24 * 60))
+@given(
+    histories(max_events=6, ack_first=True),
+    st.integers(0, 3 * 24 * 60),
+    st.integers(1, 2 * 24 * 60),
+    st.integers(0, 6 * 24 * 60),
+)
 def test_pausing_never_makes_a_due_earlier(h, start_off, length, at_off):
     case, events, t = h
     pause_from = case.reported_at + 60 * start_off
-    paused = [*events, Event(pause_from, "awaiting_subscriber", "eng", {}, 100),
-              Event(pause_from + 60 * length, "subscriber_responded", "eng", {}, 101)]
+    paused = [
+        *events,
+        Event(pause_from, "awaiting_subscriber", "eng", {}, 100),
+        Event(pause_from + 60 * length, "subscriber_responded", "eng", {}, 101),
+    ]
     paused = sort_events(paused)
     try:
         check_history(case, paused, POLICY, lambda ctype, prio: [])
@@ -938,15 +1135,24 @@ def test_pausing_never_makes_a_due_earlier(h, start_off, length, at_off):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(histories(max_events=6, ack_first=True, setups=VENDOR_SETUPS), st.integers(0, 3 * 24 * 60),
-       st.integers(1, 2 * 24 * 60), st.integers(0, 6 * 24 * 60))
+@given(
+    histories(max_events=6, ack_first=True, setups=VENDOR_SETUPS),
+    st.integers(0, 3 * 24 * 60),
+    st.integers(1, 2 * 24 * 60),
+    st.integers(0, 6 * 24 * 60),
+)
 def test_waiting_for_the_vendor_never_makes_a_due_earlier(h, start_off, length, at_off):
     """A vendor wait only ever holds the resolution clock back; every other clock is exactly
     as without it."""
     case, events, t = h
     pause_from = case.reported_at + 60 * start_off
-    paused = sort_events([*events, Event(pause_from, "awaiting_vendor", "eng", {}, 100),
-                          Event(pause_from + 60 * length, "vendor_responded", "eng", {}, 101)])
+    paused = sort_events(
+        [
+            *events,
+            Event(pause_from, "awaiting_vendor", "eng", {}, 100),
+            Event(pause_from + 60 * length, "vendor_responded", "eng", {}, 101),
+        ]
+    )
     try:
         check_history(case, paused, POLICY, lambda ctype, prio: [])
     except IllegalEvent:

@@ -30,7 +30,8 @@ def test_p0_on_managed_enterprise(dep):
 def test_p0_refused_on_unmanaged_deployment():
     problems = check("enterprise", PROD, "incident", "P0")
     assert fields(problems) == ["priority"]
-    assert "managed" in problems[0][1] and "d-prod" in problems[0][1]
+    assert "managed" in problems[0][1]
+    assert "d-prod" in problems[0][1]
 
 
 def test_p0_refused_on_basic_plan_even_managed():
@@ -97,12 +98,15 @@ def test_service_request_needs_a_managed_deployment():
 def test_change_request_needs_a_service_request_link_or_konneqt_initiated():
     problems = check("enterprise", PROD_MANAGED, "change_request", None)
     assert fields(problems) == ["links"]
-    assert check("enterprise", PROD_MANAGED, "change_request", None,
-                 linked_types=("service_request",)) == []
+    assert (
+        check("enterprise", PROD_MANAGED, "change_request", None, linked_types=("service_request",))
+        == []
+    )
     assert check("enterprise", PROD_MANAGED, "change_request", None, konneqt_initiated=True) == []
     # A link to something other than a service request does not count.
-    assert fields(check("enterprise", PROD_MANAGED, "change_request", None,
-                        linked_types=("incident",))) == ["links"]
+    assert fields(
+        check("enterprise", PROD_MANAGED, "change_request", None, linked_types=("incident",))
+    ) == ["links"]
 
 
 def test_change_request_needs_a_managed_deployment():
@@ -110,27 +114,36 @@ def test_change_request_needs_a_managed_deployment():
     for dep in (PROD, PRE):
         problems = check("enterprise", dep, "change_request", None, konneqt_initiated=True)
         assert fields(problems) == ["deployment"]
-        assert f"a change request needs a managed deployment ({dep.id} is not managed)" == problems[0][1]
+        assert (
+            f"a change request needs a managed deployment ({dep.id} is not managed)"
+            == problems[0][1]
+        )
     problems = check("enterprise", None, "change_request", None, linked_types=("service_request",))
     assert fields(problems) == ["deployment"]
     assert check("enterprise", PRE_MANAGED, "change_request", None, konneqt_initiated=True) == []
 
 
-WITH_COMPONENTS = DeploymentFacts("d-mgd", "acme", "production", managed=True,
-                                  components=("postgres", "kafka"))
+WITH_COMPONENTS = DeploymentFacts(
+    "d-mgd", "acme", "production", managed=True, components=("postgres", "kafka")
+)
 
 
 def test_a_p0_incident_may_name_a_listed_component():
     assert check("enterprise", WITH_COMPONENTS, "incident", "P0", component="kafka") == []
     problems = check("enterprise", WITH_COMPONENTS, "incident", "P0", component="redis")
     assert fields(problems) == ["component"]
-    assert problems[0][1] == "d-mgd lists no managed third-party component 'redis' (it lists: postgres, kafka)"
+    assert (
+        problems[0][1]
+        == "d-mgd lists no managed third-party component 'redis' (it lists: postgres, kafka)"
+    )
     problems = check("enterprise", PROD_MANAGED, "incident", "P0", component="kafka")
     assert "(it lists: none)" in problems[0][1]
 
 
-@pytest.mark.parametrize("ctype,prio", [("incident", "P1"), ("incident", "P3"), ("query", None),
-                                        ("security_report", None)])
+@pytest.mark.parametrize(
+    ("ctype", "prio"),
+    [("incident", "P1"), ("incident", "P3"), ("query", None), ("security_report", None)],
+)
 def test_only_a_p0_incident_names_a_component(ctype, prio):
     problems = check("enterprise", WITH_COMPONENTS, ctype, prio, component="kafka")
     assert fields(problems) == ["component"]

@@ -76,7 +76,7 @@ def test_enterprise_queries_security_reports_service_requests():
 
 
 @pytest.mark.parametrize(
-    "prio,expected",
+    ("prio", "expected"),
     [
         ("P1", dict(response=2 * H, workaround=12 * H)),
         ("P2", dict(response=4 * H, workaround=24 * H)),
@@ -128,7 +128,8 @@ def test_24x7_business_week_target_counts_on_business_days():
     assert res.target == 5 * 24 * H
     assert res.calendar is t.business_calendar
     work = t.specs("incident", "P3")["workaround"]
-    assert work.target == 72 * H and work.calendar is t.coverage_calendar
+    assert work.target == 72 * H
+    assert work.calendar is t.coverage_calendar
     assert t.specs("security_report", None)["resolution"].target == 10 * 24 * H
     # 1bw from Monday 00:00 New York under 24x7 ends Saturday 00:00.
     mon = parse_instant("2026-02-02T00:00:00-05:00")
@@ -180,8 +181,12 @@ def test_order_form_any_key_overrides_every_priority():
 
 
 def test_order_form_can_add_clocks_a_plan_lacks():
-    t = terms("basic", targets={"incident.P2.resolution": "5bd", "service_request.any.response": "4h"})
-    assert targets(t, "incident", "P2") == dict(response=4 * H, workaround=24 * H, resolution=60 * H)
+    t = terms(
+        "basic", targets={"incident.P2.resolution": "5bd", "service_request.any.response": "4h"}
+    )
+    assert targets(t, "incident", "P2") == dict(
+        response=4 * H, workaround=24 * H, resolution=60 * H
+    )
     assert targets(t, "service_request", None) == dict(response=4 * H)
 
 
@@ -207,7 +212,7 @@ def test_plan_zone_and_subscriber_override():
 
 
 @pytest.mark.parametrize(
-    "plan,tz,term_end,lapse",
+    ("plan", "tz", "term_end", "lapse"),
     [
         ("enterprise", None, "2026-12-31", "2027-01-01T05:00:00Z"),  # EST
         ("enterprise", None, "2026-06-30", "2026-07-01T04:00:00Z"),  # EDT
@@ -234,7 +239,7 @@ def test_no_term_end_no_lapse_and_intervals_sorted():
 
 
 @pytest.mark.parametrize(
-    "text,hours,expected",
+    ("text", "hours", "expected"),
     [
         ("30m", 8, (1800, False)),
         ("45min", 8, (2700, False)),
@@ -280,7 +285,8 @@ def test_shipped_policy_file_loads():
     assert POLICY.priorities == ("P0", "P1", "P2", "P3")
     assert "subscription_lapsed" in POLICY.suspension_reasons
     assert POLICY.default_update_frequency == 4 * H
-    assert POLICY.plan("enterprise").p0_allowed and not POLICY.plan("basic").p0_allowed
+    assert POLICY.plan("enterprise").p0_allowed
+    assert not POLICY.plan("basic").p0_allowed
     assert POLICY.plan("basic").incident_environments == ("production",)
     with pytest.raises(BadValue):
         POLICY.plan("gold")
@@ -301,16 +307,21 @@ def test_business_day_with_half_hours_is_what_the_window_covers():
     t = Terms(pol, SubscriptionFacts(id="s", plan="enterprise"))
     assert t.business_day_hours == 8.5
     assert t.specs("query", None)["response"].target == 8 * H + 30 * M
-    day = t.coverage_calendar.elapsed(parse_instant("2026-02-02T00:00:00-05:00"),
-                                      parse_instant("2026-02-03T00:00:00-05:00"))
+    day = t.coverage_calendar.elapsed(
+        parse_instant("2026-02-02T00:00:00-05:00"), parse_instant("2026-02-03T00:00:00-05:00")
+    )
     assert day == t.specs("query", None)["response"].target
 
 
 @pytest.mark.parametrize(
-    "old,new,needle",
+    ("old", "new", "needle"),
     [
         ('hours = "09:00-17:00"', 'hours = "nine to five"', "hours"),
-        ('"incident.P1.response" = "1h"', '"incident.P1.response" = "soon"', "incident.P1.response"),
+        (
+            '"incident.P1.response" = "1h"',
+            '"incident.P1.response" = "soon"',
+            "incident.P1.response",
+        ),
         ('"incident.P1.response" = "1h"', '"incident.P9.response" = "1h"', "P9"),
         ('"incident.P1.response" = "1h"', '"incident.P1.reaction" = "1h"', "reaction"),
         ('version = "2025-02-26"', "", "version"),

@@ -51,12 +51,14 @@ class Desk:
 
     def setup(self) -> None:
         # README, "One shared database", as root:
-        for cmd in (["groupadd", self.group],
-                    ["useradd", "-M", "-s", "/usr/sbin/nologin", self.ana],
-                    ["useradd", "-M", "-s", "/usr/sbin/nologin", self.ben],
-                    ["usermod", "-aG", self.group, self.ana],
-                    ["usermod", "-aG", self.group, self.ben],
-                    ["install", "-d", "-m", "2770", "-g", self.group, str(self.dir)]):
+        for cmd in (
+            ["groupadd", self.group],
+            ["useradd", "-M", "-s", "/usr/sbin/nologin", self.ana],
+            ["useradd", "-M", "-s", "/usr/sbin/nologin", self.ben],
+            ["usermod", "-aG", self.group, self.ana],
+            ["usermod", "-aG", self.group, self.ben],
+            ["install", "-d", "-m", "2770", "-g", self.group, str(self.dir)],
+        ):
             proc = _sh(*cmd)
             assert proc.returncode == 0, (cmd, proc.stderr)
         self.python, self.env = self._interpreter()
@@ -66,30 +68,47 @@ class Desk:
         """A Python the throwaway users can run, with this checkout's packages: the venv's,
         or (the venv's interpreter lives where they cannot reach, e.g. pyenv under /root) a
         system Python of the same version given the venv's site-packages."""
-        base = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(self.root), "LANG": "C.UTF-8",
-                "PYTHONDONTWRITEBYTECODE": "1", "SUPPORT_CONSOLE_LIVE": "0",
-                "SUPPORT_CONSOLE_CONFIG": str(self.root / "none.toml"), "TZ": "UTC"}
+        base = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": str(self.root),
+            "LANG": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "SUPPORT_CONSOLE_LIVE": "0",
+            "SUPPORT_CONSOLE_CONFIG": str(self.root / "none.toml"),
+            "TZ": "UTC",
+        }
         probe = "import console.cli, sqlalchemy, textual"
-        if _sh("runuser", "-u", self.ana, "--", sys.executable, "-c", probe,
-               env=base).returncode == 0:
+        if (
+            _sh("runuser", "-u", self.ana, "--", sys.executable, "-c", probe, env=base).returncode
+            == 0
+        ):
             return [sys.executable], base
         site = next(p for p in sys.path if p.endswith("site-packages") and p.startswith(sys.prefix))
         minor = f"python{sys.version_info.major}.{sys.version_info.minor}"
         for exe in (f"/usr/bin/{minor}", f"/usr/local/bin/{minor}"):
             env = {**base, "PYTHONPATH": f"{REPO}{os.pathsep}{site}"}
-            if os.path.exists(exe) and _sh("runuser", "-u", self.ana, "--", exe, "-c", probe,
-                                           env=env).returncode == 0:
+            if (
+                os.path.exists(exe)
+                and _sh("runuser", "-u", self.ana, "--", exe, "-c", probe, env=env).returncode == 0
+            ):
                 return [exe], env
         _unavailable(f"no {minor} interpreter the throwaway users may run with this checkout")
         raise AssertionError("unreachable")
 
     def cli(self, user: str, *argv: str) -> subprocess.CompletedProcess:
         """``support-console ARGV`` as OS user ``user``, with a plain umask (022)."""
-        code = ("import sys; from console import clock; clock.freeze(sys.argv[1]); "
-                "from console.cli import main; sys.exit(main(sys.argv[2:]))")
-        return subprocess.run(["runuser", "-u", user, "--", *self.python, "-c", code, NOW, *argv],
-                              capture_output=True, text=True, timeout=120, env=self.env,
-                              umask=0o022)
+        code = (
+            "import sys; from console import clock; clock.freeze(sys.argv[1]); "
+            "from console.cli import main; sys.exit(main(sys.argv[2:]))"
+        )
+        return subprocess.run(
+            ["runuser", "-u", user, "--", *self.python, "-c", code, NOW, *argv],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=self.env,
+            umask=0o022,
+        )
 
     def teardown(self) -> None:
         for user in (self.ana, self.ben):
@@ -115,19 +134,46 @@ def desk():
 
 def _doc() -> dict:
     return {
-        "subscribers": [{"id": "acme", "name": "Acme", "plan": "enterprise",
-                         "term_start": "2026-01-01", "term_end": "2026-12-31"}],
-        "deployments": [{"id": "acme-prod", "subscriber": "acme", "environment": "production",
-                         "managed": True, "product": "gateway", "version": "4.2.0"}],
-        "cases": [{"id": "I-1", "subscriber": "acme", "deployment": "acme-prod",
-                   "type": "incident", "priority": "P2", "title": "Gateway slow",
-                   "reported_at": "2026-11-24T14:00:00Z"}],
+        "subscribers": [
+            {
+                "id": "acme",
+                "name": "Acme",
+                "plan": "enterprise",
+                "term_start": "2026-01-01",
+                "term_end": "2026-12-31",
+            }
+        ],
+        "deployments": [
+            {
+                "id": "acme-prod",
+                "subscriber": "acme",
+                "environment": "production",
+                "managed": True,
+                "product": "gateway",
+                "version": "4.2.0",
+            }
+        ],
+        "cases": [
+            {
+                "id": "I-1",
+                "subscriber": "acme",
+                "deployment": "acme-prod",
+                "type": "incident",
+                "priority": "P2",
+                "title": "Gateway slow",
+                "reported_at": "2026-11-24T14:00:00Z",
+            }
+        ],
     }
 
 
 def _mode(path: Path) -> tuple[str, str, bool]:
     st = os.stat(path)
-    return oct(stat.S_IMODE(st.st_mode)), grp.getgrgid(st.st_gid).gr_name, bool(st.st_mode & stat.S_ISGID)
+    return (
+        oct(stat.S_IMODE(st.st_mode)),
+        grp.getgrgid(st.st_gid).gr_name,
+        bool(st.st_mode & stat.S_ISGID),
+    )
 
 
 def test_two_os_users_share_the_database_as_the_readme_says(desk: Desk):
@@ -146,18 +192,27 @@ def test_two_os_users_share_the_database_as_the_readme_says(desk: Desk):
     done = desk.cli(ben, "event", "I-1", "acknowledged", "--at", "2026-11-24T14:30:00Z")
     assert done.returncode == 0, done.stderr
     # ... and while ben holds it open, the -wal and -shm are the group's too.
-    probe = ("import os, stat, sys; from console.store.engine import open_store; "
-             "s = open_store(None); c = s.engine.connect(); c.exec_driver_sql('SELECT 1 FROM case_event'); "
-             "db = sys.argv[1]; print(' '.join(oct(stat.S_IMODE(os.stat(db + x).st_mode)) + ':' "
-             "+ str(os.stat(db + x).st_gid) for x in ('-wal', '-shm')))")
-    seen = subprocess.run(["runuser", "-u", ben, "--", *desk.python, "-c", probe, str(desk.db)],
-                          capture_output=True, text=True, timeout=60, env=desk.env, umask=0o022)
+    probe = (
+        "import os, stat, sys; from console.store.engine import open_store; "
+        "s = open_store(None); c = s.engine.connect(); c.exec_driver_sql('SELECT 1 FROM case_event'); "
+        "db = sys.argv[1]; print(' '.join(oct(stat.S_IMODE(os.stat(db + x).st_mode)) + ':' "
+        "+ str(os.stat(db + x).st_gid) for x in ('-wal', '-shm')))"
+    )
+    seen = subprocess.run(
+        ["runuser", "-u", ben, "--", *desk.python, "-c", probe, str(desk.db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=desk.env,
+        umask=0o022,
+    )
     assert seen.returncode == 0, seen.stderr
     gid = grp.getgrnam(desk.group).gr_gid
     assert seen.stdout.split() == [f"0o660:{gid}", f"0o660:{gid}"]
     # The first user writes again (it failed once another user's -wal was left behind).
-    done = desk.cli(ana, "event", "I-1", "status_update", "--note", "on it", "--at",
-                    "2026-11-24T14:40:00Z")
+    done = desk.cli(
+        ana, "event", "I-1", "status_update", "--note", "on it", "--at", "2026-11-24T14:40:00Z"
+    )
     assert done.returncode == 0, done.stderr
     done = desk.cli(ben, "attach", "I-1", str(src))
     assert done.returncode == 0, done.stderr
@@ -169,14 +224,19 @@ def test_two_os_users_share_the_database_as_the_readme_says(desk: Desk):
     done = desk.cli(ana, "case", "I-1", "--json")
     assert done.returncode == 0, done.stderr
     history = json.loads(done.stdout)["history"]
-    assert [(e["kind"], e["by"]) for e in history] == [("acknowledged", ben), ("status_update", ana)]
+    assert [(e["kind"], e["by"]) for e in history] == [
+        ("acknowledged", ben),
+        ("status_update", ana),
+    ]
     # Roles hold in the engine (advisory on SQLite: the README says so).
     done = desk.cli(ben, "suspend", "acme", "--reason", "abuse")
     assert done.returncode == 1
-    assert done.stderr.strip() == (f"not allowed: suspending a subscriber needs the lead role "
-                                   f"({ben} is an engineer)")
+    assert done.stderr.strip() == (
+        f"not allowed: suspending a subscriber needs the lead role ({ben} is an engineer)"
+    )
     done = desk.cli(ben, "init", "--lead", ben)
-    assert done.returncode == 1 and "has a lead already" in done.stderr
+    assert done.returncode == 1
+    assert "has a lead already" in done.stderr
     done = desk.cli(ana, "suspend", "acme", "--reason", "abuse")
     assert done.returncode == 0, done.stderr
     assert _mode(desk.db) == ("0o660", desk.group, False)

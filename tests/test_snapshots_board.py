@@ -42,8 +42,13 @@ def _board_data(url: str) -> None:
         ev("CS-1101", "war_team_member", 88, name="Rosa Klein", role="subscriber_rep")
         ev("CS-1101", "board_moved", 87, column="team_formed")
         ev("CS-1101", "plan_updated", 80, part="assessment", text="FX cache not invalidated")
-        ev("CS-1101", "plan_updated", 60, part="assessment",
-           text="FX cache not invalidated after the rates feed fails over")
+        ev(
+            "CS-1101",
+            "plan_updated",
+            60,
+            part="assessment",
+            text="FX cache not invalidated after the rates feed fails over",
+        )
         ev("CS-1101", "plan_updated", 59, part="mitigation", text="Flush the cache every 5 min")
         ev("CS-1101", "plan_updated", 58, part="resources", text="Two SREs, one DBA")
         ev("CS-1101", "plan_updated", 57, part="update_frequency", text="2h")

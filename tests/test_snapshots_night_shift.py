@@ -59,7 +59,9 @@ def keys_on_queue(*keys: str):
 
 @pytest.mark.parametrize(("size", "mode"), CASES, ids=IDS)
 def test_key_help_with_the_legend(make_app, snap_compare, size, mode):
-    assert snap_compare(make_app(mode), terminal_size=size, run_before=keys_on_queue("question_mark"))
+    assert snap_compare(
+        make_app(mode), terminal_size=size, run_before=keys_on_queue("question_mark")
+    )
 
 
 @pytest.mark.parametrize(("size", "mode"), CASES, ids=IDS)

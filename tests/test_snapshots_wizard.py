@@ -61,21 +61,26 @@ def test_wizard_type_step_with_unavailable_choices(app, snap_compare):
 
 
 def test_wizard_priority_step_managed(app, snap_compare):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=new_case(*"wiz-managed", "enter", "1", "n", "n"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=new_case(*"wiz-managed", "enter", "1", "n", "n")
+    )
 
 
 def test_wizard_priority_step_p0_not_asked(app, snap_compare):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=new_case(*"wiz-unmanaged", "enter", "1", "n"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=new_case(*"wiz-unmanaged", "enter", "1", "n")
+    )
 
 
 def test_wizard_summary_new_p1(app, snap_compare):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=new_case(*"wiz-unmanaged", "enter", "1", "p", "y",
-                                            *"Gateway down"))
+    assert snap_compare(
+        app,
+        terminal_size=SIZE,
+        run_before=new_case(*"wiz-unmanaged", "enter", "1", "p", "y", *"Gateway down"),
+    )
 
 
 def test_wizard_summary_reclassify_breaches_at_once(app, snap_compare):
-    assert snap_compare(app, terminal_size=SIZE,
-                        run_before=reclassify("W-300", "enter", "y", *"customer outage"))
+    assert snap_compare(
+        app, terminal_size=SIZE, run_before=reclassify("W-300", "enter", "y", *"customer outage")
+    )

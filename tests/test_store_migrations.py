@@ -13,12 +13,18 @@ def test_database_at_0001_upgrades_with_its_data(db_url: str):
     engine = create_engine(url)
     with engine.begin() as conn:
         command.upgrade(alembic_config(conn), "0001_initial")
-        conn.execute(text(
-            "INSERT INTO subscriber (id, name, plan, coverage, term_start, term_end, targets) "
-            "VALUES ('old', 'Old Co', 'basic', 'business', '2026-01-01', '2026-12-31', '{}')"))
-        conn.execute(text(
-            "INSERT INTO support_case (id, subscriber_id, type, title, reported_at, level, "
-            "konneqt_initiated, version) VALUES ('C-1', 'old', 'query', 'q', 1767268800, 'L1', false, 1)"))
+        conn.execute(
+            text(
+                "INSERT INTO subscriber (id, name, plan, coverage, term_start, term_end, targets) "
+                "VALUES ('old', 'Old Co', 'basic', 'business', '2026-01-01', '2026-12-31', '{}')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO support_case (id, subscriber_id, type, title, reported_at, level, "
+                "konneqt_initiated, version) VALUES ('C-1', 'old', 'query', 'q', 1767268800, 'L1', false, 1)"
+            )
+        )
     engine.dispose()
     with open_store(db_url) as store, store.connection() as conn:
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
@@ -50,8 +56,9 @@ def test_0011_fills_the_queue_columns_of_a_database_at_0010(db_url: str):
             with store.write() as s:
                 write(s, prep, now)
             with store.connection() as conn:
-                expected = sorted(tuple(r) for r in conn.execute(text(
-                    f"SELECT {columns} FROM case_state")))
+                expected = sorted(
+                    tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM case_state"))
+                )
         assert any(r[3] is not None for r in expected)  # incidents due for escalation
         engine = create_engine(resolve_url(db_url))
         with engine.begin() as conn:
@@ -59,8 +66,7 @@ def test_0011_fills_the_queue_columns_of_a_database_at_0010(db_url: str):
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
         with engine.connect() as conn:
-            got = sorted(tuple(r) for r in conn.execute(text(
-                f"SELECT {columns} FROM case_state")))
+            got = sorted(tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM case_state")))
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         engine.dispose()
     finally:

@@ -1,14 +1,14 @@
 """``support-console notify ...``: receivers (leads), failed messages, and the deliverer.
 
-    notify [list] [--reveal] [--json]      receivers, URLs masked (--reveal: leads)
-    notify add URL --on KINDS [--subscriber S,..] [--priority P0,..] [--lead-time 30m]
-               [--timezone ZONE]          a receiver (leads)
-    notify remove ID                       leads; its pending messages are cancelled
-    notify test ID                         send a test message now (leads)
-    notify failed [--json]                 messages given up after their last try
-    notify retry ID,..|all                 queue failed messages again (leads)
-    notify --follow                        deliver as messages arrive, until stopped
-    notify --once                          deliver what is due now, then exit
+notify [list] [--reveal] [--json]      receivers, URLs masked (--reveal: leads)
+notify add URL --on KINDS [--subscriber S,..] [--priority P0,..] [--lead-time 30m]
+           [--timezone ZONE]          a receiver (leads)
+notify remove ID                       leads; its pending messages are cancelled
+notify test ID                         send a test message now (leads)
+notify failed [--json]                 messages given up after their last try
+notify retry ID,..|all                 queue failed messages again (leads)
+notify --follow                        deliver as messages arrive, until stopped
+notify --once                          deliver what is due now, then exit
 """
 
 from __future__ import annotations
@@ -31,8 +31,14 @@ def run(args: argparse.Namespace) -> int:
         return _deliver(args)
     action = args.action or "list"
     try:
-        return {"list": _list, "add": _add, "remove": _remove, "test": _test,
-                "failed": _failed, "retry": _retry}[action](args)
+        return {
+            "list": _list,
+            "add": _add,
+            "remove": _remove,
+            "test": _test,
+            "failed": _failed,
+            "retry": _retry,
+        }[action](args)
     except ReceiverRefused as exc:
         raise CliError(f"refused: {exc}") from None
 
@@ -65,11 +71,18 @@ def _list(args: argparse.Namespace) -> int:
         receivers = load_receivers(conn, include_removed=args.all)
         counts: dict[int, dict[str, int]] = {}
         for rid, status, n in conn.execute(
-                select(O.c.receiver_id, O.c.status, func.count()).group_by(O.c.receiver_id, O.c.status)):
+            select(O.c.receiver_id, O.c.status, func.count()).group_by(O.c.receiver_id, O.c.status)
+        ):
             counts.setdefault(rid, {})[status] = int(n)
     if args.json:
-        _dump({"receivers": [receiver_json(r, reveal=args.reveal, counts=counts.get(r.id, {}))
-                             for r in receivers]})
+        _dump(
+            {
+                "receivers": [
+                    receiver_json(r, reveal=args.reveal, counts=counts.get(r.id, {}))
+                    for r in receivers
+                ]
+            }
+        )
         return EXIT_OK
     if not receivers:
         err("no receivers: a lead adds one with `notify add URL --on escalation,breach`")
@@ -78,8 +91,10 @@ def _list(args: argparse.Namespace) -> int:
         gone = f"  REMOVED by {r.removed_by}" if not r.active else ""
         print(f"{r.id:>4}  {r.url if args.reveal else mask(r.url)}{gone}")
         print(f"      {describe(r)}")
-        print(f"      sent {c.get('sent', 0)}, waiting {c.get('pending', 0) + c.get('sending', 0)}, "
-              f"failed {c.get('failed', 0)}; added by {r.created_by or '?'}")
+        print(
+            f"      sent {c.get('sent', 0)}, waiting {c.get('pending', 0) + c.get('sending', 0)}, "
+            f"failed {c.get('failed', 0)}; added by {r.created_by or '?'}"
+        )
     return EXIT_OK
 
 
@@ -99,18 +114,30 @@ def _add(args: argparse.Namespace) -> int:
     if not args.target:
         raise CliError("notify add: give the receiver's apprise URL (e.g. json://host/path)")
     if not args.on:
-        raise CliError("notify add: --on is required: one or more of escalation, breach, "
-                       "forecast, late_update")
+        raise CliError(
+            "notify add: --on is required: one or more of escalation, breach, forecast, late_update"
+        )
     kinds = parse_kinds(args.on)
     prios = parse_priorities(args.priority)
     lead = parse_lead_time(args.lead_time)
     subs = None
     if args.subscriber:
-        subs = tuple(dict.fromkeys(s.strip() for s in args.subscriber.split(",") if s.strip())) or None
+        subs = (
+            tuple(dict.fromkeys(s.strip() for s in args.subscriber.split(",") if s.strip())) or None
+        )
     zone_name = check_zone(args.timezone or default_zone_name())
     store = _open(args)
-    r = add_receiver(store, args.target, kinds=kinds, subscribers=subs, priorities=prios,
-                     lead_time=lead, timezone=zone_name, actor=operator(store), now=clock.now())
+    r = add_receiver(
+        store,
+        args.target,
+        kinds=kinds,
+        subscribers=subs,
+        priorities=prios,
+        lead_time=lead,
+        timezone=zone_name,
+        actor=operator(store),
+        now=clock.now(),
+    )
     print(r.id)
     err(f"receiver {r.id} added: {mask(r.url)}; {describe(r)}")
     return EXIT_OK
@@ -162,8 +189,10 @@ def _failed(args: argparse.Namespace) -> int:
     if not rows:
         err("no failed notifications")
     for r in rows:
-        print(f"#{r.id:<6} {format_instant(r.created_at)}  receiver {r.receiver_id}  {r.kind:<11} "
-              f"{r.title}")
+        print(
+            f"#{r.id:<6} {format_instant(r.created_at)}  receiver {r.receiver_id}  {r.kind:<11} "
+            f"{r.title}"
+        )
         print(f"        {r.attempts} tries; last: {r.last_error or '?'}")
     return EXIT_OK
 

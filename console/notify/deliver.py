@@ -66,10 +66,14 @@ class Settings:
             return value
 
         d = cls()
-        return cls(attempts=max(1, int(num("ATTEMPTS", d.attempts))),
-                   backoff=num("BACKOFF", d.backoff), max_backoff=num("MAX_BACKOFF", d.max_backoff),
-                   lease=num("LEASE", d.lease), poll=num("POLL", d.poll),
-                   sweep_budget=num("SWEEP_BUDGET", d.sweep_budget))
+        return cls(
+            attempts=max(1, int(num("ATTEMPTS", d.attempts))),
+            backoff=num("BACKOFF", d.backoff),
+            max_backoff=num("MAX_BACKOFF", d.max_backoff),
+            lease=num("LEASE", d.lease),
+            poll=num("POLL", d.poll),
+            sweep_budget=num("SWEEP_BUDGET", d.sweep_budget),
+        )
 
     def retry_after(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed try."""
@@ -107,12 +111,26 @@ def deliverer_name() -> str:
 
 def claim(store: Any, *, now: float, lease: float, me: str) -> Claimed | None:
     """Take the oldest message due (or whose claim's lease ran out), or None."""
-    due = or_(and_(O.c.status == "pending", O.c.next_attempt_at <= now),
-              and_(O.c.status == "sending", O.c.lease_until <= now))
-    q = (select(O.c.id, O.c.receiver_id, O.c.case_id, O.c.title, O.c.body, O.c.attempts,
-                R.c.url, R.c.removed_at)
-         .join(R, R.c.id == O.c.receiver_id).where(due)
-         .order_by(O.c.next_attempt_at, O.c.id).limit(1))
+    due = or_(
+        and_(O.c.status == "pending", O.c.next_attempt_at <= now),
+        and_(O.c.status == "sending", O.c.lease_until <= now),
+    )
+    q = (
+        select(
+            O.c.id,
+            O.c.receiver_id,
+            O.c.case_id,
+            O.c.title,
+            O.c.body,
+            O.c.attempts,
+            R.c.url,
+            R.c.removed_at,
+        )
+        .join(R, R.c.id == O.c.receiver_id)
+        .where(due)
+        .order_by(O.c.next_attempt_at, O.c.id)
+        .limit(1)
+    )
     with store.write() as session:
         mark_quiet(session)
         if not store.is_sqlite:
@@ -122,41 +140,67 @@ def claim(store: Any, *, now: float, lease: float, me: str) -> Claimed | None:
             if row is None:
                 return None
             if row.removed_at is not None:  # its receiver went away meanwhile
-                session.execute(update(O).where(O.c.id == row.id).values(
-                    status="cancelled", last_error="receiver removed", lease_until=None))
+                session.execute(
+                    update(O)
+                    .where(O.c.id == row.id)
+                    .values(status="cancelled", last_error="receiver removed", lease_until=None)
+                )
                 continue
             token = uuid.uuid4().hex
-            session.execute(update(O).where(O.c.id == row.id).values(
-                status="sending", attempts=row.attempts + 1, lease_until=int(now + lease) + 1,
-                claim_token=token, claimed_by=me))
-            return Claimed(row.id, row.receiver_id, row.url, row.title, row.body,
-                           row.attempts + 1, token, row.case_id)
+            session.execute(
+                update(O)
+                .where(O.c.id == row.id)
+                .values(
+                    status="sending",
+                    attempts=row.attempts + 1,
+                    lease_until=int(now + lease) + 1,
+                    claim_token=token,
+                    claimed_by=me,
+                )
+            )
+            return Claimed(
+                row.id,
+                row.receiver_id,
+                row.url,
+                row.title,
+                row.body,
+                row.attempts + 1,
+                token,
+                row.case_id,
+            )
 
 
-def record(store: Any, c: Claimed, ok: bool, error: str | None, *, now: float,
-           settings: Settings) -> str | None:
+def record(
+    store: Any, c: Claimed, ok: bool, error: str | None, *, now: float, settings: Settings
+) -> str | None:
     """Record a send's outcome; returns the new status, or None when the claim was lost."""
     if ok:
         values: dict[str, Any] = {"status": "sent", "sent_at": int(now), "last_error": None}
     elif c.attempts >= settings.attempts:
         values = {"status": "failed", "last_error": error}
     else:
-        values = {"status": "pending", "last_error": error,
-                  "next_attempt_at": int(now + settings.retry_after(c.attempts))}
+        values = {
+            "status": "pending",
+            "last_error": error,
+            "next_attempt_at": int(now + settings.retry_after(c.attempts)),
+        }
     values.update(lease_until=None)
     with store.write() as session:
         mark_quiet(session)
         if values["status"] == "failed" and c.case_id:
             mark_changed(session, c.case_id)  # consoles re-read it, and their failed count
-        res = session.execute(update(O).where(O.c.id == c.id, O.c.claim_token == c.token)
-                              .values(**values))
+        res = session.execute(
+            update(O).where(O.c.id == c.id, O.c.claim_token == c.token).values(**values)
+        )
         return values["status"] if res.rowcount else None
 
 
 def next_wake(store: Any) -> float | None:
     """The machine-clock instant something next falls due (a retry, a lapsed lease)."""
     with store.connection() as conn:
-        a = conn.execute(select(func.min(O.c.next_attempt_at)).where(O.c.status == "pending")).scalar()
+        a = conn.execute(
+            select(func.min(O.c.next_attempt_at)).where(O.c.status == "pending")
+        ).scalar()
         b = conn.execute(select(func.min(O.c.lease_until)).where(O.c.status == "sending")).scalar()
     vals = [v for v in (a, b) if v is not None]
     return float(min(vals)) if vals else None
@@ -167,9 +211,16 @@ class Deliverer:
     runs (``follow``). ``sender`` is apprise (``console.notify.send.send``) unless a test
     gives another; ``now`` is the machine clock."""
 
-    def __init__(self, store: Any, settings: Settings | None = None, *,
-                 sender: Sender | None = None, name: str | None = None,
-                 log: Log | None = None, now: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Any,
+        settings: Settings | None = None,
+        *,
+        sender: Sender | None = None,
+        name: str | None = None,
+        log: Log | None = None,
+        now: Callable[[], float] = time.time,
+    ) -> None:
         if sender is None:
             from console.notify.send import send as sender
         self.store = store
@@ -192,11 +243,13 @@ class Deliverer:
                 break
             except Exception as exc:  # noqa: BLE001 - StoreUnavailable and driver errors alike
                 if attempt == 4:
-                    self.log(f"#{c.id}: could not record the outcome ({exc}); it will be "
-                             "claimed again when its lease ends")
+                    self.log(
+                        f"#{c.id}: could not record the outcome ({exc}); it will be "
+                        "claimed again when its lease ends"
+                    )
                     stats.lost_claims += 1
                     return True
-                time.sleep(0.2 * 2 ** attempt)
+                time.sleep(0.2 * 2**attempt)
         if status is None:
             stats.lost_claims += 1
             self.log(f"#{c.id}: the claim had lapsed before the outcome was recorded")
@@ -205,16 +258,21 @@ class Deliverer:
             self.log(f"sent #{c.id} to receiver {c.receiver_id}: {c.title}")
         elif status == "failed":
             stats.failed += 1
-            self.log(f"FAILED #{c.id} to receiver {c.receiver_id} after {c.attempts} tries: {error}")
+            self.log(
+                f"FAILED #{c.id} to receiver {c.receiver_id} after {c.attempts} tries: {error}"
+            )
         else:
             stats.retrying += 1
             wait = self.settings.retry_after(c.attempts)
-            self.log(f"retry #{c.id} to receiver {c.receiver_id} in {wait:g} s (try {c.attempts} "
-                     f"of {self.settings.attempts}): {error}")
+            self.log(
+                f"retry #{c.id} to receiver {c.receiver_id} in {wait:g} s (try {c.attempts} "
+                f"of {self.settings.attempts}): {error}"
+            )
         return True
 
-    def deliver_due(self, *, budget: float | None = None,
-                    stop: threading.Event | None = None) -> Stats:
+    def deliver_due(
+        self, *, budget: float | None = None, stop: threading.Event | None = None
+    ) -> Stats:
         """Send what is due now, until nothing is, ``budget`` seconds pass or ``stop``."""
         stats = Stats()
         began = time.monotonic()
@@ -225,8 +283,12 @@ class Deliverer:
                 break
         return stats
 
-    def follow(self, stop: threading.Event, *, on_status: Callable[[bool, str], None] | None = None,
-               ) -> None:
+    def follow(
+        self,
+        stop: threading.Event,
+        *,
+        on_status: Callable[[bool, str], None] | None = None,
+    ) -> None:
         """Deliver until ``stop``: woken by the change feed (SQLite: the file's change
         feed; PostgreSQL: LISTEN on the outbox channel), by a retry or a lapsed lease
         falling due, and at least every ``settings.poll`` seconds."""
@@ -237,10 +299,15 @@ class Deliverer:
         warm_up()
 
         wake = threading.Event()
-        threading.Thread(target=lambda: (stop.wait(), wake.set()), name="notify-stop",
-                         daemon=True).start()
-        feed = feed_for(self.store.url, lambda ids: wake.set(),
-                        on_status or (lambda online, msg: None), channel=OUTBOX_CHANNEL)
+        threading.Thread(
+            target=lambda: (stop.wait(), wake.set()), name="notify-stop", daemon=True
+        ).start()
+        feed = feed_for(
+            self.store.url,
+            lambda ids: wake.set(),
+            on_status or (lambda online, msg: None),
+            channel=OUTBOX_CHANNEL,
+        )
         feed.start()
         try:
             while not stop.is_set():

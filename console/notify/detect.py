@@ -46,7 +46,9 @@ def detect(store: Any, policy: Policy | PolicyBook, at: int, *, recorded_at: int
     return insert_detected(store, planned, now=recorded_at)
 
 
-def plan(conn: Conn, policy: Policy | PolicyBook, at: int, receivers: Sequence[Receiver]) -> list[Message]:
+def plan(
+    conn: Conn, policy: Policy | PolicyBook, at: int, receivers: Sequence[Receiver]
+) -> list[Message]:
     """Every timed message due by ``at`` for ``receivers`` (written or not)."""
     from console.queue import load_queue
 
@@ -68,8 +70,9 @@ def _ref(row: Any) -> CaseRef:
     return CaseRef(row.id, row.subscriber, row.eval.priority, row.eval.type, row.title)
 
 
-def _breaches(conn: Conn, terms: Any, rows: Sequence[Any], at: int,
-              receivers: Sequence[Receiver]) -> list[Message]:
+def _breaches(
+    conn: Conn, terms: Any, rows: Sequence[Any], at: int, receivers: Sequence[Receiver]
+) -> list[Message]:
     """First breaches. A running breached clock's ``due`` is the instant it was missed; a
     breached clock that has stopped, paused or been suspended since needs the case's
     history, read only when something changed on the case after the oldest receiver came."""
@@ -88,14 +91,21 @@ def _breaches(conn: Conn, terms: Any, rows: Sequence[Any], at: int,
         ids = list(others)
         anchors = {}
         for i in range(0, len(ids), 900):
-            anchors.update(conn.execute(select(CS.c.case_id, CS.c.anchor_at)
-                                        .where(CS.c.case_id.in_(ids[i : i + 900]))).all())
+            anchors.update(
+                conn.execute(
+                    select(CS.c.case_id, CS.c.anchor_at).where(CS.c.case_id.in_(ids[i : i + 900]))
+                ).all()
+            )
         recent = [cid for cid in ids if anchors.get(cid, at) >= since or others[cid].eval.suspended]
         events = load_events(conn, recent)
         for i in range(0, len(recent), 900):
             for crow in conn.execute(select(C).where(C.c.id.in_(recent[i : i + 900]))):
-                ev = evaluate(case_facts(crow), events[crow.id],
-                              terms.case(crow.subscriber_id, crow.reported_at), at)
+                ev = evaluate(
+                    case_facts(crow),
+                    events[crow.id],
+                    terms.case(crow.subscriber_id, crow.reported_at),
+                    at,
+                )
                 row = others[crow.id]
                 for name, st in row.eval.clocks.items():
                     if st.breached and st.state != RUNNING and name in ev.missed_at:
@@ -107,9 +117,15 @@ def _breaches(conn: Conn, terms: Any, rows: Sequence[Any], at: int,
         for r in receivers:
             if missed < r.created_at or not r.wants("breach", row.subscriber, row.eval.priority):
                 continue
-            title, body = words.breach(_ref(row), clock=name, target=st.target or 0,
-                                       missed_at=missed, over=-(st.remaining or 0),
-                                       state=st.state, tz=r.tz)
+            title, body = words.breach(
+                _ref(row),
+                clock=name,
+                target=st.target or 0,
+                missed_at=missed,
+                over=-(st.remaining or 0),
+                state=st.state,
+                tz=r.tz,
+            )
             out.append(Message(r.id, "breach", row.id, name, period, missed, title, body))
     return out
 
@@ -120,21 +136,31 @@ def _forecasts(rows: Sequence[Any], at: int, receivers: Sequence[Receiver]) -> l
     out = []
     for row in rows:
         for name, st in row.eval.clocks.items():
-            if (st.state != RUNNING or st.breached or st.target is None or st.due is None
-                    or not 0 < st.due - at <= horizon):
+            if (
+                st.state != RUNNING
+                or st.breached
+                or st.target is None
+                or st.due is None
+                or not 0 < st.due - at <= horizon
+            ):
                 continue
             for r in receivers:
-                if (st.due - at > r.lead_time or st.due <= r.created_at
-                        or not r.wants("forecast", row.subscriber, row.eval.priority)):
+                if (
+                    st.due - at > r.lead_time
+                    or st.due <= r.created_at
+                    or not r.wants("forecast", row.subscriber, row.eval.priority)
+                ):
                     continue
-                title, body = words.forecast(_ref(row), clock=name, target=st.target, due=st.due,
-                                             at=at, tz=r.tz)
+                title, body = words.forecast(
+                    _ref(row), clock=name, target=st.target, due=st.due, at=at, tz=r.tz
+                )
                 out.append(Message(r.id, "forecast", row.id, name, st.due, st.due, title, body))
     return out
 
 
-def _late_updates(conn: Conn, policy: Policy | PolicyBook, at: int,
-                  receivers: Sequence[Receiver]) -> list[Message]:
+def _late_updates(
+    conn: Conn, policy: Policy | PolicyBook, at: int, receivers: Sequence[Receiver]
+) -> list[Message]:
     """Escalated incidents whose war team owes a status update (policy §7)."""
     from console.escalation import load_board
 
@@ -146,14 +172,30 @@ def _late_updates(conn: Conn, policy: Policy | PolicyBook, at: int,
         last = team.last_update_at if team.last_update_at is not None else card.escalated_at
         ref = CaseRef(card.case_id, card.subscriber, card.priority, "incident", card.title)
         for r in receivers:
-            if (card.next_update_due < r.created_at
-                    or not r.wants("late_update", card.subscriber, card.priority)):
+            if card.next_update_due < r.created_at or not r.wants(
+                "late_update", card.subscriber, card.priority
+            ):
                 continue
-            title, body = words.late_update(ref, due=card.next_update_due, last=last,
-                                            frequency=team.update_frequency, column=card.column,
-                                            tz=r.tz)
-            out.append(Message(r.id, "late_update", card.case_id, "update", last,
-                               card.next_update_due, title, body))
+            title, body = words.late_update(
+                ref,
+                due=card.next_update_due,
+                last=last,
+                frequency=team.update_frequency,
+                column=card.column,
+                tz=r.tz,
+            )
+            out.append(
+                Message(
+                    r.id,
+                    "late_update",
+                    card.case_id,
+                    "update",
+                    last,
+                    card.next_update_due,
+                    title,
+                    body,
+                )
+            )
     return out
 
 
@@ -166,6 +208,7 @@ def _not_yet_written(conn: Conn, planned: list[Message]) -> list[Message]:
     have: set[tuple] = set()
     for i in range(0, len(cases), 900):
         q = select(O.c.receiver_id, O.c.case_id, O.c.clock, O.c.kind, O.c.period).where(
-            O.c.case_id.in_(cases[i : i + 900]), O.c.kind.in_(TIMED_KINDS))
+            O.c.case_id.in_(cases[i : i + 900]), O.c.kind.in_(TIMED_KINDS)
+        )
         have.update(tuple(r) for r in conn.execute(q))
     return [m for m in planned if m.key not in have]

@@ -63,11 +63,24 @@ def insert_messages(session: Any, messages: Iterable[Message], *, now: int) -> i
     made = 0
     for m in messages:
         stmt = dialect_insert(O).values(
-            receiver_id=m.receiver_id, kind=m.kind, case_id=m.case_id, clock=m.clock,
-            period=m.period, event_at=m.event_at, created_at=now, title=m.title, body=m.body,
-            status="pending", attempts=0, next_attempt_at=0)
-        res = session.execute(stmt.on_conflict_do_nothing(
-            index_elements=["receiver_id", "case_id", "clock", "kind", "period"]).returning(O.c.id))
+            receiver_id=m.receiver_id,
+            kind=m.kind,
+            case_id=m.case_id,
+            clock=m.clock,
+            period=m.period,
+            event_at=m.event_at,
+            created_at=now,
+            title=m.title,
+            body=m.body,
+            status="pending",
+            attempts=0,
+            next_attempt_at=0,
+        )
+        res = session.execute(
+            stmt.on_conflict_do_nothing(
+                index_elements=["receiver_id", "case_id", "clock", "kind", "period"]
+            ).returning(O.c.id)
+        )
         made += res.first() is not None  # (rowcount is not reliable with RETURNING)
     if made:
         wake_deliverers(session)
@@ -84,8 +97,18 @@ def insert_detected(store: Any, messages: Sequence[Message], *, now: int) -> int
         return insert_messages(session, messages, now=now)
 
 
-def enqueue_escalation(session: Any, *, case_id: str, subscriber: str, title: str, ev: Any,
-                       at: int, data: dict[str, Any], by: str | None, recorded_at: int) -> int:
+def enqueue_escalation(
+    session: Any,
+    *,
+    case_id: str,
+    subscriber: str,
+    title: str,
+    ev: Any,
+    at: int,
+    data: dict[str, Any],
+    by: str | None,
+    recorded_at: int,
+) -> int:
     """The messages of a new escalation, inside the escalation's transaction.
 
     ``ev`` is the case evaluated just after the escalation (``append_in``): its priority and
@@ -94,7 +117,9 @@ def enqueue_escalation(session: Any, *, case_id: str, subscriber: str, title: st
     from console.notify import messages as words
     from console.notify.messages import CaseRef
 
-    receivers = [r for r in load_receivers(session) if r.wants("escalation", subscriber, ev.priority)]
+    receivers = [
+        r for r in load_receivers(session) if r.wants("escalation", subscriber, ev.priority)
+    ]
     if not receivers:
         return 0
     missed = str(data.get("missed", "manual"))
@@ -104,8 +129,16 @@ def enqueue_escalation(session: Any, *, case_id: str, subscriber: str, title: st
     out = []
     for r in receivers:
         head, body = words.escalation(
-            ref, missed=missed, target=clock.target if clock is not None else None, missed_at=at,
-            overdue=overdue, column="escalated", tz=r.tz, by=by, reason=data.get("reason"))
+            ref,
+            missed=missed,
+            target=clock.target if clock is not None else None,
+            missed_at=at,
+            overdue=overdue,
+            column="escalated",
+            tz=r.tz,
+            by=by,
+            reason=data.get("reason"),
+        )
         out.append(Message(r.id, "escalation", case_id, missed, 0, at, head, body))
     return insert_messages(session, out, now=recorded_at)
 
@@ -122,32 +155,48 @@ def status_counts(conn: Conn) -> dict[str, int]:
 
 
 def failed_count(conn: Conn) -> int:
-    return int(conn.execute(select(func.count()).select_from(O).where(O.c.status == "failed"))
-               .scalar_one())
+    return int(
+        conn.execute(select(func.count()).select_from(O).where(O.c.status == "failed")).scalar_one()
+    )
 
 
 def oldest_waiting(conn: Conn) -> int | None:
     """``created_at`` of the oldest message not yet delivered nor given up (or None)."""
-    return conn.execute(select(func.min(O.c.created_at))
-                        .where(O.c.status.in_(("pending", "sending")))).scalar()
+    return conn.execute(
+        select(func.min(O.c.created_at)).where(O.c.status.in_(("pending", "sending")))
+    ).scalar()
 
 
 def failed_messages(conn: Conn, limit: int = 200) -> list[Any]:
     """Messages given up after their last try, newest first, with their receiver's URL."""
-    q = (select(O, R.c.url, R.c.removed_at.label("receiver_removed_at"))
-         .join(R, R.c.id == O.c.receiver_id)
-         .where(O.c.status == "failed").order_by(O.c.id.desc()).limit(limit))
+    q = (
+        select(O, R.c.url, R.c.removed_at.label("receiver_removed_at"))
+        .join(R, R.c.id == O.c.receiver_id)
+        .where(O.c.status == "failed")
+        .order_by(O.c.id.desc())
+        .limit(limit)
+    )
     return list(conn.execute(q))
 
 
 def message_json(row: Any) -> dict[str, Any]:
     from console.rules.timeutil import format_instant
 
-    return {"id": row.id, "receiver": row.receiver_id, "url": mask(row.url), "kind": row.kind,
-            "case": row.case_id or None, "clock": row.clock or None,
-            "event_at": format_instant(row.event_at), "created_at": format_instant(row.created_at),
-            "status": row.status, "attempts": row.attempts, "last_error": row.last_error,
-            "title": row.title, "body": row.body}
+    return {
+        "id": row.id,
+        "receiver": row.receiver_id,
+        "url": mask(row.url),
+        "kind": row.kind,
+        "case": row.case_id or None,
+        "clock": row.clock or None,
+        "event_at": format_instant(row.event_at),
+        "created_at": format_instant(row.created_at),
+        "status": row.status,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "title": row.title,
+        "body": row.body,
+    }
 
 
 def retry_failed(store: Any, ids: Sequence[int] | None, *, actor: str | None) -> int:
@@ -164,8 +213,12 @@ def retry_failed(store: Any, ids: Sequence[int] | None, *, actor: str | None) ->
         live = select(R.c.id).where(R.c.removed_at.is_(None))
         q = update(O).where(O.c.status == "failed", O.c.receiver_id.in_(live))
         if ids is not None:
-            found = {r[0] for r in session.execute(
-                select(O.c.id).where(O.c.id.in_(list(ids)), O.c.status == "failed"))}
+            found = {
+                r[0]
+                for r in session.execute(
+                    select(O.c.id).where(O.c.id.in_(list(ids)), O.c.status == "failed")
+                )
+            }
             missing = [str(i) for i in ids if i not in found]
             if missing:
                 raise ReceiverRefused(f"no failed message {', '.join(missing)} (see notify failed)")
@@ -175,8 +228,11 @@ def retry_failed(store: Any, ids: Sequence[int] | None, *, actor: str | None) ->
             cases = cases.where(O.c.id.in_(list(ids)))
         # Consoles re-read these cases, and with them their count of failed messages.
         mark_changed(session, *sorted({r[0] for r in session.execute(cases)}))
-        res = session.execute(q.values(status="pending", attempts=0, next_attempt_at=0,
-                                       lease_until=None, claim_token=None))
+        res = session.execute(
+            q.values(
+                status="pending", attempts=0, next_attempt_at=0, lease_until=None, claim_token=None
+            )
+        )
         n = int(res.rowcount or 0)
         if n:
             wake_deliverers(session)

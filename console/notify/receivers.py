@@ -71,11 +71,18 @@ class Receiver:
 
 def receiver_of(row: Any) -> Receiver:
     return Receiver(
-        id=row.id, url=row.url, kinds=tuple(row.kinds or ()),
+        id=row.id,
+        url=row.url,
+        kinds=tuple(row.kinds or ()),
         subscribers=None if row.subscribers is None else tuple(row.subscribers),
         priorities=None if row.priorities is None else tuple(row.priorities),
-        lead_time=int(row.lead_time), timezone=row.timezone, created_at=row.created_at,
-        created_by=row.created_by, removed_at=row.removed_at, removed_by=row.removed_by)
+        lead_time=int(row.lead_time),
+        timezone=row.timezone,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        removed_at=row.removed_at,
+        removed_by=row.removed_by,
+    )
 
 
 # -- settings in words -------------------------------------------------------------------
@@ -85,8 +92,9 @@ def parse_kinds(text: str) -> tuple[str, ...]:
     kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
     bad = [k for k in kinds if k not in KINDS]
     if not kinds or bad:
-        raise ReceiverRefused(f"--on: unknown kind {', '.join(bad) or '(none)'}: "
-                              f"one or more of {', '.join(KINDS)}")
+        raise ReceiverRefused(
+            f"--on: unknown kind {', '.join(bad) or '(none)'}: one or more of {', '.join(KINDS)}"
+        )
     return kinds
 
 
@@ -96,8 +104,10 @@ def parse_priorities(text: str | None) -> tuple[str, ...] | None:
     prios = tuple(dict.fromkeys(p.strip().upper() for p in text.split(",") if p.strip()))
     bad = [p for p in prios if p not in PRIORITIES]
     if not prios or bad:
-        raise ReceiverRefused(f"--priority: unknown priority {', '.join(bad) or '(none)'}: "
-                              f"one or more of {', '.join(PRIORITIES)}")
+        raise ReceiverRefused(
+            f"--priority: unknown priority {', '.join(bad) or '(none)'}: "
+            f"one or more of {', '.join(PRIORITIES)}"
+        )
     return prios
 
 
@@ -170,16 +180,19 @@ def check_url(url: str) -> None:
 
     url = url.strip()
     if "://" not in url:
-        raise ReceiverRefused(f"not a notification URL (e.g. json://host/path, slack://...): "
-                              f"{mask(url)}")
+        raise ReceiverRefused(
+            f"not a notification URL (e.g. json://host/path, slack://...): {mask(url)}"
+        )
     try:
         obj = apprise.Apprise.instantiate(url)
     except Exception:  # noqa: BLE001 - apprise raises various errors for bad URLs
         obj = None
     if obj is None:
         scheme = url.split("://", 1)[0]
-        raise ReceiverRefused(f"apprise cannot use this URL ({scheme}://…): unknown service or "
-                              "missing part; see https://github.com/caronc/apprise/wiki")
+        raise ReceiverRefused(
+            f"apprise cannot use this URL ({scheme}://…): unknown service or "
+            "missing part; see https://github.com/caronc/apprise/wiki"
+        )
 
 
 # -- store -------------------------------------------------------------------------------
@@ -194,11 +207,18 @@ def _require(conn: Conn, actor: str | None, action: str) -> None:
         raise ReceiverRefused(str(exc)) from None
 
 
-def add_receiver(store: Any, url: str, *, kinds: tuple[str, ...],
-                 subscribers: tuple[str, ...] | None = None,
-                 priorities: tuple[str, ...] | None = None,
-                 lead_time: int = DEFAULT_LEAD_TIME, timezone: str = "UTC",
-                 actor: str | None, now: int) -> Receiver:
+def add_receiver(
+    store: Any,
+    url: str,
+    *,
+    kinds: tuple[str, ...],
+    subscribers: tuple[str, ...] | None = None,
+    priorities: tuple[str, ...] | None = None,
+    lead_time: int = DEFAULT_LEAD_TIME,
+    timezone: str = "UTC",
+    actor: str | None,
+    now: int,
+) -> Receiver:
     """Add a receiver (leads), in one transaction. Subscribers must exist."""
     from console.records import S
 
@@ -212,10 +232,18 @@ def add_receiver(store: Any, url: str, *, kinds: tuple[str, ...],
             missing = [s for s in subscribers if s not in known]
             if missing:
                 raise ReceiverRefused(f"--subscriber: unknown subscriber {', '.join(missing)}")
-        res = session.execute(insert(R).values(
-            url=url, kinds=list(kinds), subscribers=None if subscribers is None else list(subscribers),
-            priorities=None if priorities is None else list(priorities), lead_time=lead_time,
-            timezone=timezone, created_at=now, created_by=actor))
+        res = session.execute(
+            insert(R).values(
+                url=url,
+                kinds=list(kinds),
+                subscribers=None if subscribers is None else list(subscribers),
+                priorities=None if priorities is None else list(priorities),
+                lead_time=lead_time,
+                timezone=timezone,
+                created_at=now,
+                created_by=actor,
+            )
+        )
         rid = int(res.inserted_primary_key[0])
         row = session.execute(select(R).where(R.c.id == rid)).one()
     return receiver_of(row)
@@ -244,8 +272,11 @@ def remove_receiver(store: Any, rid: int, *, actor: str | None, now: int) -> tup
         if not r.active:
             raise ReceiverRefused(f"receiver {rid} was already removed by {r.removed_by or '?'}")
         session.execute(update(R).where(R.c.id == rid).values(removed_at=now, removed_by=actor))
-        res = session.execute(update(O).where(O.c.receiver_id == rid, O.c.status == "pending")
-                              .values(status="cancelled", last_error="receiver removed"))
+        res = session.execute(
+            update(O)
+            .where(O.c.receiver_id == rid, O.c.status == "pending")
+            .values(status="cancelled", last_error="receiver removed")
+        )
         return get_receiver(session, rid), int(res.rowcount or 0)
 
 
@@ -256,17 +287,26 @@ def may_reveal(conn: Conn, actor: str | None) -> None:
     _require(conn, actor, "notify_reveal")
 
 
-def receiver_json(r: Receiver, *, reveal: bool = False, counts: dict[str, int] | None = None,
-                  ) -> dict[str, Any]:
+def receiver_json(
+    r: Receiver,
+    *,
+    reveal: bool = False,
+    counts: dict[str, int] | None = None,
+) -> dict[str, Any]:
     from console.rules.timeutil import format_instant
 
     out: dict[str, Any] = {
-        "id": r.id, "url": r.url if reveal else mask(r.url), "on": list(r.kinds),
+        "id": r.id,
+        "url": r.url if reveal else mask(r.url),
+        "on": list(r.kinds),
         "subscribers": None if r.subscribers is None else list(r.subscribers),
         "priorities": None if r.priorities is None else list(r.priorities),
-        "lead_time": r.lead_time, "timezone": r.timezone,
-        "created_at": format_instant(r.created_at), "created_by": r.created_by,
-        "removed_at": format_instant(r.removed_at), "removed_by": r.removed_by,
+        "lead_time": r.lead_time,
+        "timezone": r.timezone,
+        "created_at": format_instant(r.created_at),
+        "created_by": r.created_by,
+        "removed_at": format_instant(r.removed_at),
+        "removed_by": r.removed_by,
     }
     if counts is not None:
         out["messages"] = counts

@@ -31,8 +31,9 @@ def send(url: str, title: str, body: str) -> tuple[bool, str | None]:
             if level in ("WARNING", "ERROR", "CRITICAL") or "WARN" in level or "ERR" in level:
                 said.append(str(getattr(entry, "message", entry)).strip())
 
-        result = ap.notify(body=body, title=title, body_format=apprise.NotifyFormat.TEXT,
-                           log_callback=log)
+        result = ap.notify(
+            body=body, title=title, body_format=apprise.NotifyFormat.TEXT, log_callback=log
+        )
     except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the deliverer
         return False, f"{type(exc).__name__}: {exc}"
     if result:

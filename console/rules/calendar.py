@@ -49,8 +49,7 @@ def _country_class(country: str) -> Any:
 
     for module, names in COUNTRIES.items():
         if country in names[1:]:
-            found = getattr(importlib.import_module(f"holidays.countries.{module}"), country,
-                            None)
+            found = getattr(importlib.import_module(f"holidays.countries.{module}"), country, None)
             if found is not None:
                 return found
     return lambda **kw: holidays_lib.country_holidays(country, **kw)
@@ -105,9 +104,10 @@ class Calendar:
 
     def _day_window(self, day: date) -> tuple[int, int] | None:
         rule = self.rule
-        if rule.business_days_only:
-            if day.weekday() >= 5 or day in holiday_dates(rule.holidays, day.year):
-                return None
+        if rule.business_days_only and (
+            day.weekday() >= 5 or day in holiday_dates(rule.holidays, day.year)
+        ):
+            return None
         start = datetime.combine(day, rule.opens, self._tz)
         if rule.closes is None:
             end = datetime.combine(day + timedelta(days=1), time(0), self._tz)

@@ -19,8 +19,17 @@ from console.rules.eligibility import ENVIRONMENTS, DeploymentFacts
 from console.rules.policy import Policy, check_target_key
 from console.rules.timeutil import BadValue, parse_date, parse_duration, parse_instant, zone
 
-SUBSCRIBER_FACTS = ("plan", "coverage", "timezone", "holidays", "targets", "query_hour_limit",
-                    "term_start", "term_end", "terminated_at")
+SUBSCRIBER_FACTS = (
+    "plan",
+    "coverage",
+    "timezone",
+    "holidays",
+    "targets",
+    "query_hour_limit",
+    "term_start",
+    "term_end",
+    "terminated_at",
+)
 DEPLOYMENT_FACTS = ("environment", "managed", "product", "version", "components")
 COVERAGES = ("business", "24x7")
 
@@ -73,14 +82,17 @@ def _check_subscriber_value(key: str, value: Any, policy: Policy) -> None:
                     raise BadValue(f"target {k!r}: a duration string (30m, 4h, 1bd) or null")
                 parse_duration(v, 8)
     elif key == "query_hour_limit":
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
-                                  or not math.isfinite(value) or value < 0):
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+            or value < 0
+        ):
             raise BadValue(f"a number of hours from 0, not {value!r}")
     elif key in ("term_start", "term_end"):
         parse_date(value)
-    elif key == "terminated_at":
-        if value is not None:
-            parse_instant(value)
+    elif key == "terminated_at" and value is not None:
+        parse_instant(value)
 
 
 def deployment_problems(facts: Mapping[str, Any]) -> list[tuple[str, str]]:
@@ -137,13 +149,20 @@ def decode_subscriber(facts: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def deployment_at(base: DeploymentFacts, changes: Sequence[tuple[int, Mapping[str, Any]]],
-                  ts: int | None) -> DeploymentFacts:
+def deployment_at(
+    base: DeploymentFacts, changes: Sequence[tuple[int, Mapping[str, Any]]], ts: int | None
+) -> DeploymentFacts:
     """A deployment's facts in force at ``ts`` (None: as last recorded)."""
     out = base
     for effective, change in sorted(changes, key=lambda c: c[0]):
         if ts is not None and effective > ts:
             break
-        out = replace(out, **{k: (tuple(v) if k == "components" else v)
-                              for k, v in change.items() if k in DEPLOYMENT_FACTS})
+        out = replace(
+            out,
+            **{
+                k: (tuple(v) if k == "components" else v)
+                for k, v in change.items()
+                if k in DEPLOYMENT_FACTS
+            },
+        )
     return out

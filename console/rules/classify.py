@@ -32,7 +32,9 @@ def p0_applies(plan: PlanPolicy, deployment: DeploymentFacts | None) -> bool:
     return plan.p0_allowed and deployment is not None and deployment.managed
 
 
-def questions(policy: Policy, plan: PlanPolicy, deployment: DeploymentFacts | None) -> list[Criterion]:
+def questions(
+    policy: Policy, plan: PlanPolicy, deployment: DeploymentFacts | None
+) -> list[Criterion]:
     """The criteria the wizard asks, in order: P0 ones only where P0 can apply."""
     return [c for c in policy.criteria if c.priority != "P0" or p0_applies(plan, deployment)]
 
@@ -42,8 +44,14 @@ def unknown_answers(policy: Policy, answers: Mapping[str, bool]) -> list[str]:
     return [k for k in answers if k not in keys]
 
 
-def classify(policy: Policy, plan: PlanPolicy, subscriber: str, deployment: DeploymentFacts | None,
-             ctype: str, answers: Mapping[str, bool]) -> Classification:
+def classify(
+    policy: Policy,
+    plan: PlanPolicy,
+    subscriber: str,
+    deployment: DeploymentFacts | None,
+    ctype: str,
+    answers: Mapping[str, bool],
+) -> Classification:
     if ctype != "incident":
         problems = check_classification(policy, plan, subscriber, deployment, ctype, None)
         return Classification(ctype, None, None, [], problems)
@@ -56,7 +64,9 @@ def classify(policy: Policy, plan: PlanPolicy, subscriber: str, deployment: Depl
         if c.priority == "P0" and not p0_applies(plan, deployment):
             priority = "P1"
             if not plan.p0_allowed:
-                notes.append(f"P0 criterion answered on the {plan.name} plan, which has no P0: classified P1")
+                notes.append(
+                    f"P0 criterion answered on the {plan.name} plan, which has no P0: classified P1"
+                )
             else:
                 notes.append("P0 criterion answered on a non-managed deployment: classified P1")
         break

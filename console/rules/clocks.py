@@ -23,7 +23,13 @@ from console.rules.policy import CLOCKS, ClockSpec, Terms
 PRIORITY_RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 NO_PRIORITY_RANK = 4
 
-PENDING, RUNNING, PAUSED, STOPPED, SUSPENDED = "pending", "running", "paused", "stopped", "suspended"
+PENDING, RUNNING, PAUSED, STOPPED, SUSPENDED = (
+    "pending",
+    "running",
+    "paused",
+    "stopped",
+    "suspended",
+)
 # The only clock a vendor's awaited assistance pauses (policy §5).
 VENDOR_CLOCK = "resolution"
 
@@ -364,7 +370,9 @@ def risk_group(clocks: Mapping[str, ClockState]) -> tuple[int, int | None]:
     return (3 if waiting else 4), None
 
 
-def risk_key(case_id: str, priority: str | None, reported_at: int, clocks: Mapping[str, ClockState]) -> tuple:
+def risk_key(
+    case_id: str, priority: str | None, reported_at: int, clocks: Mapping[str, ClockState]
+) -> tuple:
     group, due = risk_group(clocks)
     return (
         group,

@@ -32,8 +32,10 @@ def component_problem(deployment: DeploymentFacts | None, component: str) -> str
         return "a managed third-party component is named on a deployment"
     if component not in deployment.components:
         listed = ", ".join(deployment.components) or "none"
-        return (f"{deployment.id} lists no managed third-party component {component!r} "
-                f"(it lists: {listed})")
+        return (
+            f"{deployment.id} lists no managed third-party component {component!r} "
+            f"(it lists: {listed})"
+        )
     return None
 
 
@@ -55,20 +57,30 @@ def check_classification(
         return [("type", f"unknown case type {ctype!r} (one of {', '.join(policy.case_types)})")]
     if deployment is not None and deployment.subscriber != subscriber:
         problems.append(
-            ("deployment", f"deployment {deployment.id} belongs to {deployment.subscriber}, not {subscriber}")
+            (
+                "deployment",
+                f"deployment {deployment.id} belongs to {deployment.subscriber}, not {subscriber}",
+            )
         )
     if ctype == "incident":
         if priority is None:
             problems.append(("priority", "an incident needs a priority (P0-P3)"))
         elif priority not in policy.priorities:
-            problems.append(("priority", f"unknown priority {priority!r} (one of {', '.join(policy.priorities)})"))
+            problems.append(
+                (
+                    "priority",
+                    f"unknown priority {priority!r} (one of {', '.join(policy.priorities)})",
+                )
+            )
         if deployment is None:
             problems.append(("deployment", "an incident names a deployment"))
         if priority == "P0":
             if not plan.p0_allowed:
                 problems.append(("priority", f"P0 is not available on the {plan.name} plan"))
             elif deployment is not None and not deployment.managed:
-                problems.append(("priority", f"P0 needs a managed deployment ({deployment.id} is not managed)"))
+                problems.append(
+                    ("priority", f"P0 needs a managed deployment ({deployment.id} is not managed)")
+                )
         if deployment is not None and deployment.environment not in plan.incident_environments:
             allowed = " or ".join(plan.incident_environments)
             problems.append(
@@ -83,23 +95,40 @@ def check_classification(
     if ctype == "service_request" and (deployment is None or not deployment.managed):
         problems.append(("deployment", "a service request needs a managed deployment"))
     if ctype == "security_report" and deployment is None:
-        problems.append(("deployment", "a security report analysis names the production or "
-                                       "pre-production deployment whose scan it analyses"))
+        problems.append(
+            (
+                "deployment",
+                "a security report analysis names the production or "
+                "pre-production deployment whose scan it analyses",
+            )
+        )
     if ctype == "change_request":
         if deployment is None:
-            problems.append(("deployment", "a change request tracks a change to a managed "
-                                           "deployment: it names one"))
+            problems.append(
+                (
+                    "deployment",
+                    "a change request tracks a change to a managed deployment: it names one",
+                )
+            )
         elif not deployment.managed:
-            problems.append(("deployment", f"a change request needs a managed deployment "
-                                           f"({deployment.id} is not managed)"))
+            problems.append(
+                (
+                    "deployment",
+                    f"a change request needs a managed deployment ({deployment.id} is not managed)",
+                )
+            )
         if not konneqt_initiated and "service_request" not in linked_types:
             problems.append(
-                ("links", "a change request is linked to a service request or marked konneqt_initiated")
+                (
+                    "links",
+                    "a change request is linked to a service request or marked konneqt_initiated",
+                )
             )
     if component is not None:
         if ctype != "incident" or priority != "P0":
-            problems.append(("component", "only a P0 incident names a managed third-party "
-                                          "component"))
+            problems.append(
+                ("component", "only a P0 incident names a managed third-party component")
+            )
         elif deployment is not None:
             why = component_problem(deployment, component)
             if why:

@@ -30,7 +30,9 @@ ESCALATING_CLOCKS = ("workaround", "resolution")
 MANUAL = "manual"
 
 
-def missed_targets(case: CaseFacts, prior: Sequence[Event], terms: Terms, at: int) -> list[tuple[int, str]]:
+def missed_targets(
+    case: CaseFacts, prior: Sequence[Event], terms: Terms, at: int
+) -> list[tuple[int, str]]:
     """``(instant missed, clock)`` of the workaround/resolution targets missed by ``at``,
     earliest first. ``prior``: the case's events before the one being judged, time order."""
     ev = evaluate(case, prior, terms, at)
@@ -46,8 +48,9 @@ def missed_targets(case: CaseFacts, prior: Sequence[Event], terms: Terms, at: in
     return sorted(out)
 
 
-def judge_escalation(case: CaseFacts, prior: Sequence[Event], terms: Terms, at: int,
-                     data: Mapping[str, Any]) -> tuple[str, tuple[str, str] | None]:
+def judge_escalation(
+    case: CaseFacts, prior: Sequence[Event], terms: Terms, at: int, data: Mapping[str, Any]
+) -> tuple[str, tuple[str, str] | None]:
     """(the ``missed`` value to record, a problem ``(field, message)`` or None).
 
     See the module docstring. ``data`` is the event's data as given."""
@@ -58,16 +61,21 @@ def judge_escalation(case: CaseFacts, prior: Sequence[Event], terms: Terms, at: 
     if given in ESCALATING_CLOCKS:
         if given in clocks:
             return str(given), None
-        why = (f"escalated: case {case.id} had not missed its {given} target at {when}"
-               + (f" (it missed {', '.join(clocks)})" if clocks else
-                  "; before a target is missed only a lead escalates, with a reason (manual)"))
+        why = f"escalated: case {case.id} had not missed its {given} target at {when}" + (
+            f" (it missed {', '.join(clocks)})"
+            if clocks
+            else "; before a target is missed only a lead escalates, with a reason (manual)"
+        )
         return str(given), ("missed", why)
     if given == MANUAL:
         if clocks:
             t, first = missed[0]
-            return MANUAL, ("missed", f"escalated: case {case.id} missed its {first} target at "
-                                      f"{format_instant(t)}: the escalation names it "
-                                      f"(missed {first}), it is not manual")
+            return MANUAL, (
+                "missed",
+                f"escalated: case {case.id} missed its {first} target at "
+                f"{format_instant(t)}: the escalation names it "
+                f"(missed {first}), it is not manual",
+            )
         return MANUAL, None
     if given is None:
         return (missed[0][1] if missed else MANUAL), None

@@ -153,8 +153,9 @@ def component_in_force(case: CaseFacts, events: Sequence[Event]) -> str | None:
     return component
 
 
-def criterion_in_force(case: CaseFacts, case_criterion: str | None,
-                       events: Sequence[Event]) -> str | None:
+def criterion_in_force(
+    case: CaseFacts, case_criterion: str | None, events: Sequence[Event]
+) -> str | None:
     """The guideline criterion (policy §9) that decided the case's classification now: the
     latest reclassification's, else the case's own (``case_criterion``). A
     reclassification that changes the type or priority without naming one leaves none (the
@@ -186,8 +187,7 @@ def _eta_problem(eta: Any, at: int) -> str | None:
     except BadValue as exc:
         return f"the fix ETA: {exc}"
     if when < at:
-        return (f"the fix ETA {format_instant(when)} is before the agreement "
-                f"({format_instant(at)})")
+        return f"the fix ETA {format_instant(when)} is before the agreement ({format_instant(at)})"
     return None
 
 
@@ -237,8 +237,13 @@ def check_history(
     ``events`` must be in time order (``sort_events``). ``classify_check(type, priority)``
     applies eligibility (§5) to a reclassification.
     """
-    st = _State(type=case.type, priority=case.priority, level=case.level, team=WarTeam(),
-                component=case.component)
+    st = _State(
+        type=case.type,
+        priority=case.priority,
+        level=case.level,
+        team=WarTeam(),
+        component=case.component,
+    )
     for i, e in enumerate(events):
         _check_one(i, e, st, case, policy, classify_check)
         if e.kind in _TEAM_KINDS:
@@ -250,7 +255,15 @@ def check_history(
 
 
 _TEAM_KINDS = frozenset(
-    {"escalated", "war_team_member", "plan_updated", "board_moved", "resolved", "closed", "reopened"}
+    {
+        "escalated",
+        "war_team_member",
+        "plan_updated",
+        "board_moved",
+        "resolved",
+        "closed",
+        "reopened",
+    }
 )
 
 
@@ -264,7 +277,10 @@ def _check_one(
     if k not in EVENT_KINDS:
         refuse("kind", f"unknown event kind {k!r}")
     if e.at < case.reported_at:
-        refuse("at", f"{k} at {format_instant(e.at)} is before the case was reported ({format_instant(case.reported_at)})")
+        refuse(
+            "at",
+            f"{k} at {format_instant(e.at)} is before the case was reported ({format_instant(case.reported_at)})",
+        )
     if st.status == "closed" and k != "reopened":
         refuse("kind", f"{k}: case {case.id} is closed (reopen it first)")
     resolved = st.status == "resolved"
@@ -325,8 +341,11 @@ def _check_one(
             what = f"a {st.type} {st.priority or ''}".rstrip()
             if st.type == "incident" and st.priority == "P0":
                 what = "a P0 incident that names no managed third-party component"
-            refuse("kind", f"awaiting_vendor: only a P0 incident on a managed third-party "
-                           f"component awaits a vendor; case {case.id} is {what}")
+            refuse(
+                "kind",
+                f"awaiting_vendor: only a P0 incident on a managed third-party "
+                f"component awaits a vendor; case {case.id} is {what}",
+            )
         if resolved:
             refuse("kind", f"awaiting_vendor: case {case.id} is resolved")
         if st.awaiting_vendor:
@@ -338,7 +357,9 @@ def _check_one(
         st.awaiting_vendor = False
     elif k == "reopened":
         if st.status == "open":
-            refuse("kind", f"reopened: case {case.id} is open (only a resolved or closed case reopens)")
+            refuse(
+                "kind", f"reopened: case {case.id} is open (only a resolved or closed case reopens)"
+            )
         st.status = "open"
     elif k == "status_update":
         if d.get("note") is not None and not isinstance(d.get("note"), str):
@@ -368,8 +389,11 @@ def _check_one(
         if new_type == st.type and new_prio == st.priority and new_component == st.component:
             refuse("priority", f"case {case.id} is already {new_type} {new_prio or ''}".rstrip())
         if st.awaiting_vendor and new_component != st.component:
-            refuse("kind", f"reclassified: case {case.id} is awaiting the vendor of "
-                           f"{st.component}; record vendor_responded first")
+            refuse(
+                "kind",
+                f"reclassified: case {case.id} is awaiting the vendor of "
+                f"{st.component}; record vendor_responded first",
+            )
         if d.get("criterion") is not None:
             why = criterion_problem(policy, d["criterion"], new_type, new_prio)
             if why:
@@ -386,8 +410,11 @@ def _check_one(
         if lvl == st.level:
             refuse("level", f"case {case.id} is already at {lvl}")
         if lvl == FIX_LEVEL and not _text(d, "link"):
-            refuse("link", f"moving to {FIX_LEVEL} needs a link to the product update or "
-                           "documentation fix (--link)")
+            refuse(
+                "link",
+                f"moving to {FIX_LEVEL} needs a link to the product update or "
+                "documentation fix (--link)",
+            )
         if "link" in d:
             why = link_problem(d["link"])
             if why:
@@ -395,23 +422,35 @@ def _check_one(
         st.level = lvl
     elif k == "cr_status":
         if st.type != "change_request":
-            refuse("kind", f"cr_status: only change requests have a change-request status; "
-                           f"case {case.id} is a {st.type}")
+            refuse(
+                "kind",
+                f"cr_status: only change requests have a change-request status; "
+                f"case {case.id} is a {st.type}",
+            )
         new = d.get("status")
         if new not in CR_STATUSES:
-            refuse("status", f"change-request status must be one of {', '.join(CR_STATUSES)}, got {new!r}")
+            refuse(
+                "status",
+                f"change-request status must be one of {', '.join(CR_STATUSES)}, got {new!r}",
+            )
         allowed = cr_next_steps(st.cr_status)
         if not allowed:
             refuse("status", f"change request {case.id} is {st.cr_status} (final)")
         if new not in allowed:
-            refuse("status", f"change request {case.id} is {st.cr_status}: next is "
-                             f"{' or '.join(allowed)} (one step at a time: "
-                             f"{' -> '.join(CR_PATH)}, or rejected from proposed/approved)")
+            refuse(
+                "status",
+                f"change request {case.id} is {st.cr_status}: next is "
+                f"{' or '.join(allowed)} (one step at a time: "
+                f"{' -> '.join(CR_PATH)}, or rejected from proposed/approved)",
+            )
         st.cr_status = new
     elif k == "vulnerability_confirmed":
         if st.type != "security_report":
-            refuse("kind", f"vulnerability_confirmed: only a security report analysis confirms a "
-                           f"vulnerability; case {case.id} is a {st.type}")
+            refuse(
+                "kind",
+                f"vulnerability_confirmed: only a security report analysis confirms a "
+                f"vulnerability; case {case.id} is a {st.type}",
+            )
         if st.vulnerability_confirmed:
             refuse("kind", f"case {case.id} already confirmed a vulnerability")
         if not _text(d, "incident"):
@@ -429,7 +468,10 @@ def _check_one(
     elif k == "suspended":
         reason = d.get("reason")
         if reason not in policy.suspension_reasons:
-            refuse("reason", f"suspension reason {reason!r} is not one of {', '.join(policy.suspension_reasons)}")
+            refuse(
+                "reason",
+                f"suspension reason {reason!r} is not one of {', '.join(policy.suspension_reasons)}",
+            )
         if st.suspended:
             refuse("kind", f"the SLA of case {case.id} is already suspended")
         st.suspended = True
@@ -460,10 +502,15 @@ def _check_one(
                 refuse("action", f"action is join or leave, got {action!r}")
             role = d.get("role")
             if (action == "join" or role is not None) and role not in policy.war_team_roles:
-                refuse("role", f"role must be one of {', '.join(policy.war_team_roles)}, got {role!r}")
+                refuse(
+                    "role", f"role must be one of {', '.join(policy.war_team_roles)}, got {role!r}"
+                )
         elif k == "plan_updated":
             if d.get("part") not in PLAN_PARTS:
-                refuse("part", f"plan part must be one of {', '.join(PLAN_PARTS)}, got {d.get('part')!r}")
+                refuse(
+                    "part",
+                    f"plan part must be one of {', '.join(PLAN_PARTS)}, got {d.get('part')!r}",
+                )
             if not _text(d, "text"):
                 refuse("text", "a plan part needs text")
             if d["part"] == "update_frequency":
@@ -472,4 +519,7 @@ def _check_one(
                 except BadValue as exc:
                     refuse("text", str(exc))
         elif d.get("column") not in policy.board_columns:
-            refuse("column", f"board column must be one of {', '.join(policy.board_columns)}, got {d.get('column')!r}")
+            refuse(
+                "column",
+                f"board column must be one of {', '.join(policy.board_columns)}, got {d.get('column')!r}",
+            )

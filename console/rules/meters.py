@@ -44,7 +44,8 @@ class Meter:
 def term_bounds(terms: Terms) -> tuple[int, int]:
     """[start, end) of the term in epoch seconds, in the subscription's zone."""
     tz = zone(terms.tz_name)
-    assert terms.facts.term_start is not None and terms.facts.term_end is not None
+    assert terms.facts.term_start is not None
+    assert terms.facts.term_end is not None
     start = datetime.combine(terms.facts.term_start, time(0), tz)
     end = datetime.combine(terms.facts.term_end + timedelta(days=1), time(0), tz)
     return int(start.timestamp()), int(end.timestamp())

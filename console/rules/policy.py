@@ -92,7 +92,9 @@ class Policy:
     @property
     def subscriber_suspension_reasons(self) -> tuple[str, ...]:
         """The reasons a subscriber-wide suspension may give (policy §6)."""
-        return tuple(r for r in self.suspension_reasons if r not in self.case_only_suspension_reasons)
+        return tuple(
+            r for r in self.suspension_reasons if r not in self.case_only_suspension_reasons
+        )
 
     def criterion(self, key: str) -> Criterion | None:
         return next((c for c in self.criteria if c.key == key), None)
@@ -132,7 +134,9 @@ def _system_accounts(raw: Any, source: str) -> tuple[str, ...]:
         raise PolicyError(f"{source}: identity: expected a table")
     names = raw.get("system_accounts", list(DEFAULT_SYSTEM_ACCOUNTS))
     if not isinstance(names, list) or not all(isinstance(n, str) and n.strip() for n in names):
-        raise PolicyError(f"{source}: identity.system_accounts: a list of account names, got {names!r}")
+        raise PolicyError(
+            f"{source}: identity.system_accounts: a list of account names, got {names!r}"
+        )
     return tuple(n.strip() for n in names)
 
 
@@ -219,7 +223,8 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
             system_accounts=_system_accounts(raw.get("identity", {}), source),
             source=source,
             case_only_suspension_reasons=tuple(
-                raw.get("case_only_suspension_reasons", ["custom_extension"])),
+                raw.get("case_only_suspension_reasons", ["custom_extension"])
+            ),
         )
     except KeyError as exc:
         raise PolicyError(f"{source}: missing key {exc}") from None
@@ -232,8 +237,9 @@ def parse_policy(text: str, source: str = "<policy>") -> Policy:
         raise PolicyError(f"{source}: criteria: a key is used twice")
     for r in policy.case_only_suspension_reasons:
         if r not in policy.suspension_reasons:
-            raise PolicyError(f"{source}: case_only_suspension_reasons: {r!r} is not one of "
-                              "suspension_reasons")
+            raise PolicyError(
+                f"{source}: case_only_suspension_reasons: {r!r} is not one of suspension_reasons"
+            )
     for plan in policy.plans.values():
         for key in plan.targets:
             try:
@@ -291,8 +297,17 @@ class SubscriptionFacts:
 
 
 #: The facts a dated subscriber change may set (policy §14).
-SUBSCRIBER_FACTS = ("plan", "coverage", "timezone", "holidays", "targets", "query_hour_limit",
-                    "term_start", "term_end", "terminated_at")
+SUBSCRIBER_FACTS = (
+    "plan",
+    "coverage",
+    "timezone",
+    "holidays",
+    "targets",
+    "query_hour_limit",
+    "term_start",
+    "term_end",
+    "terminated_at",
+)
 
 
 @dataclass(frozen=True)
@@ -393,7 +408,9 @@ class Terms:
                 spans.append((begin, end))
         return tuple(sorted(spans, key=lambda s: s[0]))
 
-    def specs(self, ctype: str, priority: str | None, at: int | None = None) -> dict[str, ClockSpec]:
+    def specs(
+        self, ctype: str, priority: str | None, at: int | None = None
+    ) -> dict[str, ClockSpec]:
         """The clocks a case of this type and priority has at ``at`` (display order): the
         targets in force then, each counting on the calendar in force at every instant (no
         time counts while the subscription's terms give the case no such clock)."""
@@ -412,8 +429,10 @@ class Terms:
             return found
         out = {}
         for clock, spec in here.specs(ctype, priority).items():
-            cals = [None if (s := t.specs(ctype, priority).get(clock)) is None else s.calendar
-                    for _, t in segs[:n]]
+            cals = [
+                None if (s := t.specs(ctype, priority).get(clock)) is None else s.calendar
+                for _, t in segs[:n]
+            ]
             out[clock] = ClockSpec(spec.target, self._piecewise(cals))
         cache[key] = out
         return out
@@ -480,7 +499,9 @@ class SegmentedCalendar:
 _segmented: dict[tuple, SegmentedCalendar] = {}
 
 
-def segmented_calendar(starts: tuple[int, ...], cals: tuple[Calendar | None, ...]) -> SegmentedCalendar:
+def segmented_calendar(
+    starts: tuple[int, ...], cals: tuple[Calendar | None, ...]
+) -> SegmentedCalendar:
     """Shared like the plain calendars: two clocks on the same calendars over the same
     changes get one object (the clock engine computes a shared calendar's time once)."""
     key = (starts, tuple(id(c) for c in cals))
@@ -511,7 +532,9 @@ class TermsAt:
     def coverage_calendar(self) -> Calendar:
         opens, closes = self._window()
         always = self.facts.coverage == "24x7"
-        return calendar_for(CalendarRule(self.tz_name, opens, closes, not always, self.facts.holidays))
+        return calendar_for(
+            CalendarRule(self.tz_name, opens, closes, not always, self.facts.holidays)
+        )
 
     @cached_property
     def business_calendar(self) -> Calendar:
@@ -567,7 +590,9 @@ class TermsAt:
     def at(self, ts: int) -> TermsAt:
         return self
 
-    def specs(self, ctype: str, priority: str | None, at: int | None = None) -> dict[str, ClockSpec]:
+    def specs(
+        self, ctype: str, priority: str | None, at: int | None = None
+    ) -> dict[str, ClockSpec]:
         """The clocks a case of this type and priority has, in display order."""
         key = (ctype, priority)
         cache = self.__dict__.setdefault("_spec_cache", {})

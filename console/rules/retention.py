@@ -105,9 +105,13 @@ class PurgePlan:
         return not self.users and not self.attachments
 
 
-def plan_purge(at: int, terminated: Mapping[str, int | None], users: Iterable[UserRef],
-               attachments: Iterable[AttachmentRef],
-               resolved: Mapping[str, int | None]) -> PurgePlan:
+def plan_purge(
+    at: int,
+    terminated: Mapping[str, int | None],
+    users: Iterable[UserRef],
+    attachments: Iterable[AttachmentRef],
+    resolved: Mapping[str, int | None],
+) -> PurgePlan:
     """What is due at ``at``.
 
     ``terminated``: subscriber -> termination instant (or None); ``resolved``: case ->

@@ -35,15 +35,22 @@ def parse_utc_z(raw: str) -> int | None:
     """``YYYY-MM-DDTHH:MM:SSZ`` (what exports and the JSON outputs write) -> epoch seconds,
     or None for any other shape (then ``parse_instant``'s general path decides). An import
     reads millions of these: the C parser and day arithmetic, no time zone object."""
-    if (len(raw) != 20 or raw[19] != "Z" or raw[4] != "-" or raw[7] != "-" or raw[10] != "T"
-            or raw[13] != ":" or raw[16] != ":" or not raw.isascii()):
+    if (
+        len(raw) != 20
+        or raw[19] != "Z"
+        or raw[4] != "-"
+        or raw[7] != "-"
+        or raw[10] != "T"
+        or raw[13] != ":"
+        or raw[16] != ":"
+        or not raw.isascii()
+    ):
         return None
     try:
         d = _fromisoformat(raw[:19])
     except ValueError:
         return None
-    return ((d.toordinal() - _EPOCH_ORDINAL) * 86400 + d.hour * 3600 + d.minute * 60
-            + d.second)
+    return (d.toordinal() - _EPOCH_ORDINAL) * 86400 + d.hour * 3600 + d.minute * 60 + d.second
 
 
 _fromisoformat = datetime.fromisoformat

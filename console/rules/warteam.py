@@ -113,11 +113,15 @@ def move_problem(team: WarTeam, column: str) -> str | None:
         return f"move one column at a time: next is {COLUMNS[here + 1]}"
     if there > here:  # a step forward has conditions
         if column == "team_formed" and team.missing_roles():
-            return ("team_formed needs at least one engineer, one executive and one subscriber "
-                    f"representative; missing: {', '.join(team.missing_roles())}")
+            return (
+                "team_formed needs at least one engineer, one executive and one subscriber "
+                f"representative; missing: {', '.join(team.missing_roles())}"
+            )
         if team.missing_roles():
-            return (f"the war team is incomplete (missing: {', '.join(team.missing_roles())}): "
-                    f"it cannot move on to {column}")
+            return (
+                f"the war team is incomplete (missing: {', '.join(team.missing_roles())}): "
+                f"it cannot move on to {column}"
+            )
         if column == "plan_agreed" and team.missing_plan_parts():
             return f"plan_agreed needs the plan's {', '.join(team.missing_plan_parts())}"
     return None
@@ -138,7 +142,9 @@ def apply(team: WarTeam, e: Event) -> str | None:
         if action == "leave":
             leaving = [m for m in current if role is None or m.role == role]
             if not leaving:
-                return f"{name} is not on the war team" + (f" as {role}" if role and current else "")
+                return f"{name} is not on the war team" + (
+                    f" as {role}" if role and current else ""
+                )
             for m in leaving:
                 m.left_at = e.at
             if team.incomplete and team.incomplete_since is None:
@@ -200,8 +206,11 @@ def war_team(events: Sequence[Event], calendar: Calendar, default_frequency: int
         if e.kind == "status_update" and team.escalated_at is not None and not team.resolved:
             prev = team.last_update_at if team.last_update_at is not None else team.escalated_at
             gap = calendar.elapsed(prev, e.at)
-            team.updates.append(UpdateLogEntry(e.at, e.by, str(e.data.get("note") or ""),
-                                               gap > team.update_frequency, gap))
+            team.updates.append(
+                UpdateLogEntry(
+                    e.at, e.by, str(e.data.get("note") or ""), gap > team.update_frequency, gap
+                )
+            )
             team.last_update_at = e.at
             continue
         apply(team, e)

@@ -60,11 +60,16 @@ def denial(err: BaseException) -> NotAllowed:
     params = getattr(err, "params", None)
     m = _STMT_RE.match(statement)
     verb = m.group(1).split()[0].upper() if m else ""
-    table = m.group(2) if m else (_TABLE_RE.search(message).group(1)
-                                  if _TABLE_RE.search(message) else "")
+    table = (
+        m.group(2)
+        if m
+        else (_TABLE_RE.search(message).group(1) if _TABLE_RE.search(message) else "")
+    )
     if verb in ("UPDATE", "DELETE") and table not in _TABLE_WORDS:
-        return NotAllowed(f"not allowed: changing or deleting {table or 'these'} records: the "
-                          "history is only ever added to")
+        return NotAllowed(
+            f"not allowed: changing or deleting {table or 'these'} records: the "
+            "history is only ever added to"
+        )
     if verb == "DELETE":
         return NotAllowed(f"not allowed: deleting {table} records needs the database's owner")
     if table == "case_event":
@@ -72,17 +77,20 @@ def denial(err: BaseException) -> NotAllowed:
         if kind in _KIND_WORDS:
             needs = "lead or executive" if kind == "plan_updated" else "lead"
             return NotAllowed(f"not allowed: {_KIND_WORDS[kind]} needs the {needs} role")
-        return NotAllowed("not allowed: recording an event in someone else's name needs the "
-                          "lead or system role")
+        return NotAllowed(
+            "not allowed: recording an event in someone else's name needs the lead or system role"
+        )
     if table == "escalation":
         return NotAllowed(f"not allowed: {_KIND_WORDS['escalated']} needs the lead role")
     if table == "support_case":
-        return NotAllowed("not allowed: opening a case in someone else's name needs the lead "
-                          "or system role")
+        return NotAllowed(
+            "not allowed: opening a case in someone else's name needs the lead or system role"
+        )
     if table in ("time_entry", "attachment"):
-        return NotAllowed(f"not allowed: writing {table.replace('_', ' ')} records in someone "
-                          "else's name needs the lead or system role")
+        return NotAllowed(
+            f"not allowed: writing {table.replace('_', ' ')} records in someone "
+            "else's name needs the lead or system role"
+        )
     if table in _TABLE_WORDS:
         return NotAllowed(f"not allowed: {_TABLE_WORDS[table]} needs the lead role")
-    return NotAllowed(f"not allowed: the database refused this change for your login "
-                      f"({message})")
+    return NotAllowed(f"not allowed: the database refused this change for your login ({message})")

@@ -93,8 +93,11 @@ _STORAGE_FAULTS = (
     ("readonly database", "the database is read-only"),
     ("read-only", "the database is read-only"),
     ("disk i/o error", "the database file cannot be written (was it deleted or moved?)"),
-    ("no such table", "the database file is not a support-console database any more "
-                      "(was it deleted or replaced?)"),
+    (
+        "no such table",
+        "the database file is not a support-console database any more "
+        "(was it deleted or replaced?)",
+    ),
     ("unable to open database", "the database file cannot be opened"),
 )
 
@@ -188,8 +191,9 @@ class Store:
             with self._translating():
                 yield session
                 session.commit()
-                if not self.is_sqlite and not (session.info.get("quiet")
-                                               and not session.info.get("changed")):
+                if not self.is_sqlite and not (
+                    session.info.get("quiet") and not session.info.get("changed")
+                ):
                     _notify(conn, session.info.get("changed"))
                 trans.commit()
         except BaseException:
@@ -421,8 +425,12 @@ def _sqlite_engine(url: Any, busy_timeout: float, cache_kib: int | None = None) 
 
 
 def open_store(
-    url: str | None = None, *, create: bool = True, existing: bool = False,
-    busy_timeout: float = BUSY_TIMEOUT, cache_kib: int | None = None,
+    url: str | None = None,
+    *,
+    create: bool = True,
+    existing: bool = False,
+    busy_timeout: float = BUSY_TIMEOUT,
+    cache_kib: int | None = None,
 ) -> Store:
     """Open (and by default create or upgrade) the database named by ``resolve_url(url)``.
 
@@ -444,8 +452,14 @@ def open_store(
             missing = bool(path) and path != ":memory:" and not Path(path).exists()
             if missing and existing:
                 raise NoDatabase(str(path))
-            if existing and not missing and path and path != ":memory:" \
-                    and Path(path).is_file() and Path(path).stat().st_size == 0:
+            if (
+                existing
+                and not missing
+                and path
+                and path != ":memory:"
+                and Path(path).is_file()
+                and Path(path).stat().st_size == 0
+            ):
                 raise NoDatabase(str(path), other=True)  # an empty file: left untouched
             if missing and not create:
                 raise StoreUnavailable(f"no database at {safe}")

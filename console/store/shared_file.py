@@ -13,6 +13,7 @@ the database is private: 0600.
 
 from __future__ import annotations
 
+import contextlib
 import grp
 import os
 import stat
@@ -49,10 +50,8 @@ def create_file(path: Path) -> None:
         if group_shared(directory):
             gid = os.stat(directory).st_gid
             if os.fstat(fd).st_gid != gid:
-                try:
+                with contextlib.suppress(PermissionError):  # not in the group: advice() says so
                     os.fchown(fd, -1, gid)
-                except PermissionError:
-                    pass  # not a member of the group: advice() says so
     finally:
         os.close(fd)
 
@@ -67,10 +66,8 @@ def make_dir(path: Path, like: Path) -> None:
         os.chmod(path, 0o2770)
         gid = os.stat(like).st_gid
         if os.stat(path).st_gid != gid:
-            try:
+            with contextlib.suppress(PermissionError):
                 os.chown(path, -1, gid)
-            except PermissionError:
-                pass
     else:
         os.chmod(path, 0o700)
 
@@ -93,18 +90,24 @@ def advice(path: Path) -> list[str]:
     if not group_shared(directory):
         return out  # a private database: nothing to share
     if not dst.st_mode & stat.S_ISGID:
-        out.append(f"{directory} is group-writable but not setgid: the -wal/-shm files another "
-                   f"user creates there get that user's own group and lock the others out; "
-                   f"run `chmod g+s {directory}`")
+        out.append(
+            f"{directory} is group-writable but not setgid: the -wal/-shm files another "
+            f"user creates there get that user's own group and lock the others out; "
+            f"run `chmod g+s {directory}`"
+        )
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         try:
             st = os.stat(p)
         except OSError:
             continue
         if not st.st_mode & stat.S_IWGRP:
-            out.append(f"{p} is not group-writable: the other members of the group cannot "
-                       f"write it; run `chmod g+w {p}`")
+            out.append(
+                f"{p} is not group-writable: the other members of the group cannot "
+                f"write it; run `chmod g+w {p}`"
+            )
         if st.st_gid != dst.st_gid:
-            out.append(f"{p} does not belong to the directory's group: run "
-                       f"`chgrp {_group(dst.st_gid)} {p}`")
+            out.append(
+                f"{p} does not belong to the directory's group: run "
+                f"`chgrp {_group(dst.st_gid)} {p}`"
+            )
     return out

@@ -31,7 +31,9 @@ def upgrade() -> None:
         sa.Column("escalated_at", sa.BigInteger(), nullable=False),
         sa.Column("recorded_at", sa.BigInteger(), nullable=False),
         sa.Column("by", sa.String(), nullable=True),
-        sa.ForeignKeyConstraint(["case_id"], ["support_case.id"], name="fk_escalation_case_id_support_case"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["support_case.id"], name="fk_escalation_case_id_support_case"
+        ),
         sa.PrimaryKeyConstraint("case_id", name="pk_escalation"),
     )
     op.create_index("ix_escalation_subscriber_id", "escalation", ["subscriber_id"])

@@ -33,7 +33,9 @@ def upgrade() -> None:
         sa.Column("path", sa.String(), nullable=False),
         sa.Column("added_at", sa.BigInteger(), nullable=False),
         sa.Column("added_by", sa.String(), nullable=True),
-        sa.ForeignKeyConstraint(["case_id"], ["support_case.id"], name="fk_attachment_case_id_support_case"),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["support_case.id"], name="fk_attachment_case_id_support_case"
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_attachment"),
     )
     op.create_index("ix_attachment_case_id", "attachment", ["case_id"])

@@ -27,17 +27,24 @@ def upgrade() -> None:
         batch.add_column(sa.Column("recorded_at", sa.BigInteger(), nullable=True))
     op.execute("UPDATE support_case SET recorded_at = reported_at")
     with op.batch_alter_table("case_state") as batch:
-        batch.add_column(sa.Column("escalated", sa.Boolean(), nullable=False,
-                                   server_default=sa.text("false")))
+        batch.add_column(
+            sa.Column("escalated", sa.Boolean(), nullable=False, server_default=sa.text("false"))
+        )
         batch.add_column(sa.Column("recorded_upto", sa.BigInteger(), nullable=True))
-    op.execute("UPDATE case_state SET escalated = EXISTS "
-               "(SELECT 1 FROM escalation e WHERE e.case_id = case_state.case_id)")
-    op.execute("UPDATE case_state SET recorded_upto = "
-               "(SELECT MAX(e.recorded_at) FROM case_event e WHERE e.case_id = case_state.case_id)")
-    op.execute("UPDATE case_state SET recorded_upto = "
-               "(SELECT c.recorded_at FROM support_case c WHERE c.id = case_state.case_id) "
-               "WHERE recorded_upto IS NULL OR recorded_upto < "
-               "(SELECT c.recorded_at FROM support_case c WHERE c.id = case_state.case_id)")
+    op.execute(
+        "UPDATE case_state SET escalated = EXISTS "
+        "(SELECT 1 FROM escalation e WHERE e.case_id = case_state.case_id)"
+    )
+    op.execute(
+        "UPDATE case_state SET recorded_upto = "
+        "(SELECT MAX(e.recorded_at) FROM case_event e WHERE e.case_id = case_state.case_id)"
+    )
+    op.execute(
+        "UPDATE case_state SET recorded_upto = "
+        "(SELECT c.recorded_at FROM support_case c WHERE c.id = case_state.case_id) "
+        "WHERE recorded_upto IS NULL OR recorded_upto < "
+        "(SELECT c.recorded_at FROM support_case c WHERE c.id = case_state.case_id)"
+    )
     table = op.create_table(
         "policy_version",
         sa.Column("number", sa.Integer(), nullable=False),
@@ -50,14 +57,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("number", name="pk_policy_version"),
     )
     text = resources.files("console.rules").joinpath("policy.toml").read_text("utf-8")
-    op.bulk_insert(table, [{
-        "number": 1, "effective_at": FIRST_EFFECTIVE, "text": text,
-        "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        "reason": "the policy shipped with support-console (first version)",
-        # Version 1 judges every case from the start: it is known from its effective
-        # instant, so that what the desk "knew" at any instant always includes a policy.
-        "by": "support-console", "recorded_at": FIRST_EFFECTIVE,
-    }])
+    op.bulk_insert(
+        table,
+        [
+            {
+                "number": 1,
+                "effective_at": FIRST_EFFECTIVE,
+                "text": text,
+                "sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+                "reason": "the policy shipped with support-console (first version)",
+                # Version 1 judges every case from the start: it is known from its effective
+                # instant, so that what the desk "knew" at any instant always includes a policy.
+                "by": "support-console",
+                "recorded_at": FIRST_EFFECTIVE,
+            }
+        ],
+    )
 
 
 def downgrade() -> None:

@@ -52,14 +52,19 @@ def upgrade() -> None:
         sa.Column("claimed_by", sa.String(), nullable=True),
         sa.Column("last_error", sa.String(), nullable=True),
         sa.Column("sent_at", sa.BigInteger(), nullable=True),
-        sa.ForeignKeyConstraint(["receiver_id"], ["notify_receiver.id"],
-                                name="fk_notify_outbox_receiver_id_notify_receiver"),
+        sa.ForeignKeyConstraint(
+            ["receiver_id"],
+            ["notify_receiver.id"],
+            name="fk_notify_outbox_receiver_id_notify_receiver",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_notify_outbox"),
-        sa.UniqueConstraint("receiver_id", "case_id", "clock", "kind", "period",
-                            name="uq_notify_outbox_message"),
+        sa.UniqueConstraint(
+            "receiver_id", "case_id", "clock", "kind", "period", name="uq_notify_outbox_message"
+        ),
     )
-    op.create_index("ix_notify_outbox_status_next_attempt_at", "notify_outbox",
-                    ["status", "next_attempt_at"])
+    op.create_index(
+        "ix_notify_outbox_status_next_attempt_at", "notify_outbox", ["status", "next_attempt_at"]
+    )
 
 
 def downgrade() -> None:

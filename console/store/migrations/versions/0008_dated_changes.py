@@ -27,8 +27,9 @@ def _table(name: str, owner: str, owner_table: str) -> None:
         sa.Column("reason", sa.String(), nullable=False),
         sa.Column("by", sa.String(), nullable=True),
         sa.Column("recorded_at", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint([owner], [f"{owner_table}.id"],
-                                name=f"fk_{name}_{owner}_{owner_table}"),
+        sa.ForeignKeyConstraint(
+            [owner], [f"{owner_table}.id"], name=f"fk_{name}_{owner}_{owner_table}"
+        ),
         sa.PrimaryKeyConstraint("id", name=f"pk_{name}"),
     )
     op.create_index(f"ix_{name}_{owner}", name, [owner])
@@ -40,6 +41,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for name, owner in (("deployment_change", "deployment_id"), ("subscriber_change", "subscriber_id")):
+    for name, owner in (
+        ("deployment_change", "deployment_id"),
+        ("subscriber_change", "subscriber_id"),
+    ):
         op.drop_index(f"ix_{name}_{owner}", table_name=name)
         op.drop_table(name)

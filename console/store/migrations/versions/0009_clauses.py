@@ -19,8 +19,9 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("deployment") as batch:
-        batch.add_column(sa.Column("components", sa.JSON(), nullable=False,
-                                   server_default=sa.text("'[]'")))
+        batch.add_column(
+            sa.Column("components", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
+        )
     with op.batch_alter_table("support_case") as batch:
         batch.add_column(sa.Column("component", sa.String(), nullable=True))
 

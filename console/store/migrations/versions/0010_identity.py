@@ -49,16 +49,36 @@ depends_on: str | Sequence[str] | None = None
 #: The event kinds only a lead records (console.operators.ACTIONS; keep in step).
 LEAD_KINDS = ("suspended", "unsuspended")
 #: Tables whose rows are history, audit or change records: no UPDATE or DELETE but the owner's.
-HISTORY = ("case_event", "escalation", "time_entry", "case_link", "attachment", "purge_audit",
-           "policy_version", "subscriber_suspension", "suspension_lift", "subscriber_change",
-           "deployment_change")
+HISTORY = (
+    "case_event",
+    "escalation",
+    "time_entry",
+    "case_link",
+    "attachment",
+    "purge_audit",
+    "policy_version",
+    "subscriber_suspension",
+    "suspension_lift",
+    "subscriber_change",
+    "deployment_change",
+)
 #: ``by``-like columns: their default is the session's login.
-BY_COLUMNS = (("case_event", "by"), ("time_entry", "by"), ("escalation", "by"),
-              ("attachment", "added_by"), ("support_case", "opened_by"),
-              ("subscriber_suspension", "by"), ("suspension_lift", "by"),
-              ("policy_version", "by"), ("product_version", "updated_by"),
-              ("operator", "updated_by"), ("purge_audit", "by"), ("support_user", "added_by"),
-              ("subscriber_change", "by"), ("deployment_change", "by"))
+BY_COLUMNS = (
+    ("case_event", "by"),
+    ("time_entry", "by"),
+    ("escalation", "by"),
+    ("attachment", "added_by"),
+    ("support_case", "opened_by"),
+    ("subscriber_suspension", "by"),
+    ("suspension_lift", "by"),
+    ("policy_version", "by"),
+    ("product_version", "updated_by"),
+    ("operator", "updated_by"),
+    ("purge_audit", "by"),
+    ("support_user", "added_by"),
+    ("subscriber_change", "by"),
+    ("deployment_change", "by"),
+)
 
 _ROLES = """
 DO $$
@@ -431,8 +451,11 @@ def upgrade() -> None:
         sa.Column("at", sa.BigInteger(), nullable=False),
         sa.Column("by", sa.String(), nullable=True),
         sa.Column("recorded_at", sa.BigInteger(), nullable=False),
-        sa.ForeignKeyConstraint(["suspension_id"], ["subscriber_suspension.id"],
-                                name="fk_suspension_lift_suspension_id_subscriber_suspension"),
+        sa.ForeignKeyConstraint(
+            ["suspension_id"],
+            ["subscriber_suspension.id"],
+            name="fk_suspension_lift_suspension_id_subscriber_suspension",
+        ),
         sa.PrimaryKeyConstraint("id", name="pk_suspension_lift"),
     )
     op.create_index("ix_suspension_lift_suspension_id", "suspension_lift", ["suspension_id"])
@@ -478,10 +501,12 @@ DROP FUNCTION IF EXISTS support_console_is_system();
 DROP FUNCTION IF EXISTS support_console_is_lead();
 """)
     # A lift becomes the suspension's end again.
-    op.execute("UPDATE subscriber_suspension SET until_at = (SELECT MIN(l.at) FROM suspension_lift l "
-               "WHERE l.suspension_id = subscriber_suspension.id) WHERE EXISTS (SELECT 1 FROM "
-               "suspension_lift l WHERE l.suspension_id = subscriber_suspension.id AND "
-               "(subscriber_suspension.until_at IS NULL OR l.at < subscriber_suspension.until_at))")
+    op.execute(
+        "UPDATE subscriber_suspension SET until_at = (SELECT MIN(l.at) FROM suspension_lift l "
+        "WHERE l.suspension_id = subscriber_suspension.id) WHERE EXISTS (SELECT 1 FROM "
+        "suspension_lift l WHERE l.suspension_id = subscriber_suspension.id AND "
+        "(subscriber_suspension.until_at IS NULL OR l.at < subscriber_suspension.until_at))"
+    )
     with op.batch_alter_table("case_event") as batch:
         batch.drop_column("recorded_by")
     op.drop_index("ix_suspension_lift_suspension_id", table_name="suspension_lift")

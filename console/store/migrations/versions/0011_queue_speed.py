@@ -48,16 +48,20 @@ INDEXES = (
 
 def upgrade() -> None:
     with op.batch_alter_table("case_state") as batch:
-        batch.add_column(sa.Column("rev", sa.BigInteger(), nullable=False,
-                                   server_default=sa.text("0")))
-        batch.add_column(sa.Column("title", sa.String(), nullable=False,
-                                   server_default=sa.text("''")))
+        batch.add_column(
+            sa.Column("rev", sa.BigInteger(), nullable=False, server_default=sa.text("0"))
+        )
+        batch.add_column(
+            sa.Column("title", sa.String(), nullable=False, server_default=sa.text("''"))
+        )
         batch.add_column(sa.Column("deployment_id", sa.String(), nullable=True))
         batch.add_column(sa.Column("escalate_at", sa.BigInteger(), nullable=True))
-    op.execute("UPDATE case_state SET "
-               "title = (SELECT c.title FROM support_case c WHERE c.id = case_state.case_id), "
-               "deployment_id = (SELECT c.deployment_id FROM support_case c "
-               "WHERE c.id = case_state.case_id)")
+    op.execute(
+        "UPDATE case_state SET "
+        "title = (SELECT c.title FROM support_case c WHERE c.id = case_state.case_id), "
+        "deployment_id = (SELECT c.deployment_id FROM support_case c "
+        "WHERE c.id = case_state.case_id)"
+    )
     for name, table, columns in INDEXES:
         op.create_index(name, table, columns)
     op.create_index("ix_case_state_rev", "case_state", ["rev"])
@@ -99,25 +103,38 @@ def _fill_escalate_at(conn: sa.Connection) -> None:
     from console.records import case_facts, load_events, load_terms
     from console.rules.clocks import evaluate
 
-    ids = [r[0] for r in conn.execute(sa.text(
-        "SELECT case_id FROM case_state WHERE listed = :t AND type = 'incident' "
-        "AND escalated = :f"), {"t": True, "f": False})]
+    ids = [
+        r[0]
+        for r in conn.execute(
+            sa.text(
+                "SELECT case_id FROM case_state WHERE listed = :t AND type = 'incident' "
+                "AND escalated = :f"
+            ),
+            {"t": True, "f": False},
+        )
+    ]
     if not ids:
         return
     terms = load_terms(conn, load_book(conn))
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         events = load_events(conn, chunk)
-        rows = conn.execute(sa.text("SELECT * FROM support_case WHERE id IN :ids")
-                            .bindparams(sa.bindparam("ids", expanding=True)), {"ids": chunk})
+        rows = conn.execute(
+            sa.text("SELECT * FROM support_case WHERE id IN :ids").bindparams(
+                sa.bindparam("ids", expanding=True)
+            ),
+            {"ids": chunk},
+        )
         for r in rows:
             if r.subscriber_id not in terms:
                 continue
             facts, evs = case_facts(r), events[r.id]
             t = terms.case(r.subscriber_id, r.reported_at)
             value = escalate_at(evaluate(facts, evs, t, anchor_of(facts, evs)), t)
-            conn.execute(sa.text("UPDATE case_state SET escalate_at = :e WHERE case_id = :c"),
-                         {"e": value, "c": r.id})
+            conn.execute(
+                sa.text("UPDATE case_state SET escalate_at = :e WHERE case_id = :c"),
+                {"e": value, "c": r.id},
+            )
 
 
 def downgrade() -> None:

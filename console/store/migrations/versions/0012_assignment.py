@@ -29,13 +29,17 @@ def upgrade() -> None:
     # A plain ADD COLUMN, not a batch (SQLite's batch copies and renames case_state, which
     # the title-copy trigger of 0011_queue_speed on support_case refuses mid-way).
     op.add_column("case_state", sa.Column("assignee", sa.String(), nullable=True))
-    to = ("json_extract(e.data, '$.to')" if op.get_bind().dialect.name == "sqlite"
-          else "(e.data ->> 'to')")
+    to = (
+        "json_extract(e.data, '$.to')"
+        if op.get_bind().dialect.name == "sqlite"
+        else "(e.data ->> 'to')"
+    )
     op.execute(
         "UPDATE case_state SET assignee = ("
         f"SELECT NULLIF(TRIM({to}), '') FROM case_event e "
         "WHERE e.case_id = case_state.case_id AND e.kind = 'assigned' "
-        "ORDER BY e.at DESC, e.id DESC LIMIT 1)")
+        "ORDER BY e.at DESC, e.id DESC LIMIT 1)"
+    )
 
 
 def downgrade() -> None:
