@@ -1,8 +1,14 @@
 """A key legend that wraps instead of scrolling off the edge.
 
 Textual's Footer is one line; at 80 columns the case view's keys would be cut. This bar
-lists every key (``key label``) and wraps onto further lines, never between a key and its
-label (it packs whole entries into lines of the bar's width).
+lists keys (``key label``) and wraps onto further lines, never between a key and its label
+(it packs whole entries into lines of the bar's width).
+
+``KeyBar()`` draws the active bindings of its screen that are shown (``show=True``), with
+their ``key_display`` (else the key) and ``description``: the bindings are the one source of
+the keys, and a screen's ``check_action`` hides what does not apply. It redraws when the
+screen's bindings change (``refresh_bindings``). ``KeyBar(keys)`` draws a fixed list (kept
+only while screens move to their bindings).
 """
 
 from __future__ import annotations
@@ -11,11 +17,14 @@ from pathlib import Path
 
 from rich.cells import cell_len
 from rich.text import Text
+from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Static
 
 
-def pack(keys: list[tuple[str, str]], width: int) -> Text:
-    """The entries in lines of at most ``width`` cells, one space apart."""
+def pack(keys: list[tuple[str, str]], width: int, dim: frozenset[str] = frozenset()) -> Text:
+    """The entries in lines of at most ``width`` cells, one space apart; entries whose key is
+    in ``dim`` (disabled for now) are drawn dim."""
     text = Text()
     used = 0
     for key, label in keys:
@@ -26,25 +35,59 @@ def pack(keys: list[tuple[str, str]], width: int) -> Text:
         elif used:
             text.append(" ")
             used += 1
-        text.append(key, style="bold reverse")
-        text.append(" " + label)
+        text.append(key, style="dim reverse" if key in dim else "bold reverse")
+        text.append(" " + label, style="dim" if key in dim else "")
         used += size
     return text
+
+
+def shown_bindings(screen: Screen[object]) -> list[tuple[str, Binding, bool]]:
+    """The screen's active bindings that a key bar shows, in binding order, one entry per
+    action (a binding on several keys is one entry): ``(key shown, binding, enabled)``."""
+    seen: set[tuple[int, str]] = set()
+    out: list[tuple[str, Binding, bool]] = []
+    for _key, active in screen.active_bindings.items():
+        binding = active.binding
+        if not binding.show or not binding.description:
+            continue
+        mark = (id(active.node), binding.action)
+        if mark in seen:
+            continue
+        seen.add(mark)
+        shown = binding.key_display or screen.app.get_key_display(binding)
+        out.append((shown, binding, active.enabled))
+    return out
 
 
 class KeyBar(Static):
     DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
-    def __init__(self, keys: list[tuple[str, str]], *, id: str | None = None) -> None:
+    def __init__(self, keys: list[tuple[str, str]] | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)
         self.keys = keys
 
     def on_mount(self) -> None:
+        if self.keys is None:
+            self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self._pack()
+
+    def on_unmount(self) -> None:
+        if self.keys is None:
+            self.screen.bindings_updated_signal.unsubscribe(self)
 
     def on_resize(self) -> None:
         self._pack()
 
+    def _bindings_changed(self, _screen: Screen[object]) -> None:
+        self._pack()
+
     def _pack(self) -> None:
-        if self.keys:
-            self.update(pack(self.keys, max(20, self.content_size.width or 78)))
+        width = max(20, self.content_size.width or 78)
+        if self.keys is not None:
+            if self.keys:
+                self.update(pack(self.keys, width))
+            return
+        entries = shown_bindings(self.screen)
+        keys = [(shown, binding.description) for shown, binding, _ in entries]
+        dim = frozenset(shown for shown, _, enabled in entries if not enabled)
+        self.update(pack(keys, width, dim))
