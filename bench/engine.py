@@ -56,7 +56,7 @@ def main() -> None:
 
     from console.policy_store import load_book
     from console.queue import split_points
-    from console.records import C, case_facts, load_events, load_terms
+    from console.records import case_facts, case_table, load_events, load_terms
     from console.rules.clocks import evaluate
     from console.store.engine import open_store
 
@@ -65,7 +65,7 @@ def main() -> None:
     with store.connection() as conn:
         book = load_book(conn)
         terms = load_terms(conn, book)
-        rows = conn.execute(select(C)).all()
+        rows = conn.execute(select(case_table)).all()
         events = load_events(conn, [r.id for r in rows])
         cuts = split_points(conn, at, 2)
         shares = (

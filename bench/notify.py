@@ -47,16 +47,20 @@ def make_db(url: str, cases: int) -> None:
 def open_incidents(url: str, n: int) -> list[str]:
     from sqlalchemy import select
 
-    from console.records import CS
+    from console.records import case_state_table
     from console.store.engine import open_store
     from models import Escalation
 
     with open_store(url) as store, store.connection() as conn:
         q = (
-            select(CS.c.case_id)
-            .where(CS.c.type == "incident", CS.c.status == "open", CS.c.listed.is_(True))
-            .where(~CS.c.case_id.in_(select(Escalation.__table__.c.case_id)))
-            .order_by(CS.c.case_id)
+            select(case_state_table.c.case_id)
+            .where(
+                case_state_table.c.type == "incident",
+                case_state_table.c.status == "open",
+                case_state_table.c.listed.is_(True),
+            )
+            .where(~case_state_table.c.case_id.in_(select(Escalation.__table__.c.case_id)))
+            .order_by(case_state_table.c.case_id)
             .limit(n)
         )
         return [r[0] for r in conn.execute(q)]

@@ -18,18 +18,18 @@ from console.errors import Conflict, NotAllowed, Refused
 from console.importer import time_entry_row
 from console.projection import project
 from console.records import (
-    CS,
-    TE,
-    C,
-    E,
     case_facts,
+    case_state_table,
+    case_table,
     event_of,
+    event_table,
     linked_types,
     load_deployment,
     load_events,
     load_links,
     load_terms,
     next_rev,
+    time_entry_table,
 )
 from console.rules.clocks import CaseEval, Event, evaluate, sort_events
 from console.rules.eligibility import check_classification, component_problem
@@ -174,7 +174,7 @@ def append_in(
     data = {k: v for k, v in (data or {}).items() if v is not None}
     require(session, actor, kind)
     _refuse_instants(case_id, at, recorded_at)
-    q = select(C).where(C.c.id == case_id)
+    q = select(case_table).where(case_table.c.id == case_id)
     if not is_sqlite:
         q = q.with_for_update()
     row = session.execute(q).first()
@@ -182,9 +182,9 @@ def append_in(
         raise Refused(f"unknown case {case_id!r}")
     if expected_version is not None and row.version != expected_version:
         last = session.execute(
-            select(E.c.by, E.c.recorded_at)
-            .where(E.c.case_id == case_id)
-            .order_by(E.c.id.desc())
+            select(event_table.c.by, event_table.c.recorded_at)
+            .where(event_table.c.case_id == case_id)
+            .order_by(event_table.c.id.desc())
             .limit(1)
         ).first()
         who, when = (
@@ -254,7 +254,7 @@ def append_in(
     ):
         raise Refused(f"{case_id}: already escalated")
     res = session.execute(
-        insert(E).values(
+        insert(event_table).values(
             case_id=case_id,
             at=at,
             kind=kind,
@@ -271,15 +271,19 @@ def append_in(
     ]
     state = project(facts, sort_events(stored), terms)
     session.execute(
-        update(CS)
-        .where(CS.c.case_id == case_id)
+        update(case_state_table)
+        .where(case_state_table.c.case_id == case_id)
         .values(**{k: v for k, v in state.items() if k != "case_id"}, rev=next_rev(session))
     )
     if kind == "time_logged":
         session.execute(
-            insert(TE).values(**time_entry_row(event_id, case_id, row.subscriber_id, at, by, data))
+            insert(time_entry_table).values(
+                **time_entry_row(event_id, case_id, row.subscriber_id, at, by, data)
+            )
         )
-    session.execute(update(C).where(C.c.id == case_id).values(version=row.version + 1))
+    session.execute(
+        update(case_table).where(case_table.c.id == case_id).values(version=row.version + 1)
+    )
     mark_changed(session, case_id)
     ev = evaluate(facts, sort_events(stored), terms, max(at, recorded_at))
     if kind == "escalated":  # its notifications commit with it, or not at all
@@ -360,7 +364,9 @@ def record_escalation(
 def next_case_id(session: Any, prefix: str = "CS-") -> str:
     """The next free ``CS-<n>`` id (called inside the creating transaction)."""
     best = 10000
-    for (cid,) in session.execute(select(C.c.id).where(C.c.id.like(f"{prefix}%"))):
+    for (cid,) in session.execute(
+        select(case_table.c.id).where(case_table.c.id.like(f"{prefix}%"))
+    ):
         tail = cid[len(prefix) :]
         if tail.isdigit():
             best = max(best, int(tail))
@@ -448,7 +454,7 @@ def create_case_in(
     ago) but not more than the future tolerance ahead of ``recorded_at`` (policy §14).
     """
     from console.policy_store import load_book
-    from console.records import L, S, load_terms
+    from console.records import case_link_table, load_terms, subscriber_table
     from console.rules.classify import criterion_problem
     from console.rules.limits import title_problem
     from console.rules.timeutil import BadValue, check_instant
@@ -477,7 +483,12 @@ def create_case_in(
         raise Refused(f"unknown level {level!r}")
     if criterion is not None and criterion not in {c.key for c in policy.criteria}:
         raise Refused(f"criterion: unknown guideline criterion {criterion!r}")
-    if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
+    if (
+        session.execute(
+            select(subscriber_table.c.id).where(subscriber_table.c.id == subscriber)
+        ).first()
+        is None
+    ):
         raise Refused(f"unknown subscriber {subscriber!r}")
     terms = load_terms(session, book, [subscriber]).case(subscriber, reported_at)
     # Eligibility against the facts in force now, when the case is opened (policy §14).
@@ -515,7 +526,7 @@ def create_case_in(
         raise Refused("; ".join(f"{f}: {m}" for f, m in problems))
     cid = case_id or next_case_id(session)
     session.execute(
-        insert(C).values(
+        insert(case_table).values(
             id=cid,
             subscriber_id=subscriber,
             deployment_id=deployment,
@@ -534,9 +545,11 @@ def create_case_in(
         )
     )
     for lk in links:
-        session.execute(insert(L).values(case_id=cid, linked_case_id=lk))
-    facts = case_facts(session.execute(select(C).where(C.c.id == cid)).one())
-    session.execute(insert(CS).values(**project(facts, [], terms), rev=next_rev(session)))
+        session.execute(insert(case_link_table).values(case_id=cid, linked_case_id=lk))
+    facts = case_facts(session.execute(select(case_table).where(case_table.c.id == cid)).one())
+    session.execute(
+        insert(case_state_table).values(**project(facts, [], terms), rev=next_rev(session))
+    )
     mark_changed(session, cid)
     return cid
 
@@ -547,14 +560,14 @@ def reproject(session: Any, subscriber: str) -> int:
     from console.policy_store import load_book
 
     terms = load_terms(session, load_book(session), [subscriber])
-    rows = session.execute(select(C).where(C.c.subscriber_id == subscriber)).all()
+    rows = session.execute(select(case_table).where(case_table.c.subscriber_id == subscriber)).all()
     events = load_events(session, [r.id for r in rows])
     rev = next_rev(session)
     for i, r in enumerate(rows):
         state = project(case_facts(r), events[r.id], terms.case(subscriber, r.reported_at))
         session.execute(
-            update(CS)
-            .where(CS.c.case_id == r.id)
+            update(case_state_table)
+            .where(case_state_table.c.case_id == r.id)
             .values(**{k: v for k, v in state.items() if k != "case_id"}, rev=rev + i)
         )
     return len(rows)
@@ -568,21 +581,25 @@ def rebuild(store: Any, progress: Callable[[int], None] | None = None, batch: in
     n = 0
     with store.write() as session:
         terms = load_terms(session, load_book(session))
-        ids = [r[0] for r in session.execute(select(C.c.id).order_by(C.c.id))]
+        ids = [r[0] for r in session.execute(select(case_table.c.id).order_by(case_table.c.id))]
         rev = next_rev(session)
         for i in range(0, len(ids), batch):
             chunk = ids[i : i + batch]
             events = load_events(session, chunk)
-            rows = session.execute(select(C).where(C.c.id.in_(chunk))).all()
+            rows = session.execute(select(case_table).where(case_table.c.id.in_(chunk))).all()
             for r in rows:
                 facts = case_facts(r)
                 state = project(facts, events[r.id], terms.case(r.subscriber_id, r.reported_at))
                 values = {k: v for k, v in state.items() if k != "case_id"}
                 values["rev"] = rev
                 rev += 1
-                res = session.execute(update(CS).where(CS.c.case_id == r.id).values(**values))
+                res = session.execute(
+                    update(case_state_table)
+                    .where(case_state_table.c.case_id == r.id)
+                    .values(**values)
+                )
                 if res.rowcount == 0:
-                    session.execute(insert(CS).values(**state, rev=values["rev"]))
+                    session.execute(insert(case_state_table).values(**state, rev=values["rev"]))
             n += len(rows)
             if progress:
                 progress(len(rows))
@@ -590,7 +607,7 @@ def rebuild(store: Any, progress: Callable[[int], None] | None = None, batch: in
 
 
 def count_cases(conn: Any) -> int:
-    return int(conn.execute(select(func.count()).select_from(C)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(case_table)).scalar_one())
 
 
 __all__ = ["Appended", "Conflict", "Refused", "append_event", "rebuild", "count_cases", "event_of"]

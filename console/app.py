@@ -350,14 +350,17 @@ class ConsoleApp(App[int]):
             self._open()
             from sqlalchemy import select
 
-            from console.records import S, load_terms
+            from console.records import load_terms, subscriber_table
 
             at = clock.now()
             with self.store.connection() as conn:
                 rev = _max_rev(conn)  # first: anything written after it is re-read later
                 self._read_book(conn)
                 terms = load_terms(conn, self.policy)
-                names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
+                names = {
+                    r.id: r.name
+                    for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.name))
+                }
                 from console.operators import role_of
 
                 self._hand_over(self._role_read, role_of(conn, self.user))

@@ -25,7 +25,7 @@ import platformdirs
 from sqlalchemy import insert, select
 
 from console.actions import Refused
-from console.records import C, Conn
+from console.records import Conn, case_table
 from console.rules.timeutil import format_instant
 from models import Attachment
 
@@ -127,7 +127,10 @@ def add_attachment(
     final = directory / uuid.uuid4().hex
     try:
         with store.write() as session:
-            if session.execute(select(C.c.id).where(C.c.id == case_id)).first() is None:
+            if (
+                session.execute(select(case_table.c.id).where(case_table.c.id == case_id)).first()
+                is None
+            ):
                 raise Refused(f"unknown case {case_id!r}")
             res = session.execute(
                 insert(A).values(

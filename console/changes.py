@@ -17,7 +17,17 @@ from typing import Any
 from sqlalchemy import insert, select
 
 from console.errors import Refused
-from console.records import DC, SC, C, Conn, D, S, case_facts, load_events, load_terms
+from console.records import (
+    Conn,
+    case_facts,
+    case_table,
+    deployment_change_table,
+    deployment_table,
+    load_events,
+    load_terms,
+    subscriber_change_table,
+    subscriber_table,
+)
 from console.rules.changes import (
     decode_subscriber,
     deployment_problems,
@@ -83,15 +93,27 @@ def change_subscriber(
         reason = _check_common(
             session, actor, "change_subscriber", effective_at, recorded_at, reason
         )
-        if session.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
+        if (
+            session.execute(
+                select(subscriber_table.c.id).where(subscriber_table.c.id == subscriber)
+            ).first()
+            is None
+        ):
             raise Refused(f"unknown subscriber {subscriber!r}")
         policy = load_book(session).at(effective_at)
         problems = subscriber_problems(facts, policy)
         if problems:
             raise Refused("; ".join(f"{k}: {m}" for k, m in problems))
-        _check_order(session, SC, SC.c.subscriber_id, subscriber, facts, effective_at)
+        _check_order(
+            session,
+            subscriber_change_table,
+            subscriber_change_table.c.subscriber_id,
+            subscriber,
+            facts,
+            effective_at,
+        )
         res = session.execute(
-            insert(SC).values(
+            insert(subscriber_change_table).values(
                 subscriber_id=subscriber,
                 effective_at=effective_at,
                 facts=facts,
@@ -118,12 +140,24 @@ def change_deployment(
         reason = _check_common(
             session, actor, "change_deployment", effective_at, recorded_at, reason
         )
-        if session.execute(select(D.c.id).where(D.c.id == deployment)).first() is None:
+        if (
+            session.execute(
+                select(deployment_table.c.id).where(deployment_table.c.id == deployment)
+            ).first()
+            is None
+        ):
             raise Refused(f"unknown deployment {deployment!r}")
         problems = deployment_problems(facts)
         if problems:
             raise Refused("; ".join(f"{k}: {m}" for k, m in problems))
-        _check_order(session, DC, DC.c.deployment_id, deployment, facts, effective_at)
+        _check_order(
+            session,
+            deployment_change_table,
+            deployment_change_table.c.deployment_id,
+            deployment,
+            facts,
+            effective_at,
+        )
         # Only a managed deployment carries managed third-party components (policy §5):
         # judged on the facts this change leaves in force.
         from console.records import load_deployment
@@ -138,7 +172,7 @@ def change_deployment(
                 f"components ({deployment} is not managed then)"
             )
         res = session.execute(
-            insert(DC).values(
+            insert(deployment_change_table).values(
                 deployment_id=deployment,
                 effective_at=effective_at,
                 facts=facts,
@@ -241,11 +275,15 @@ def history(conn: Conn, table: Any, owner_col: Any, owner: str) -> list[dict[str
 
 
 def subscriber_history(conn: Conn, subscriber: str) -> list[dict[str, Any]]:
-    return history(conn, SC, SC.c.subscriber_id, subscriber)
+    return history(
+        conn, subscriber_change_table, subscriber_change_table.c.subscriber_id, subscriber
+    )
 
 
 def deployment_history(conn: Conn, deployment: str) -> list[dict[str, Any]]:
-    return history(conn, DC, DC.c.deployment_id, deployment)
+    return history(
+        conn, deployment_change_table, deployment_change_table.c.deployment_id, deployment
+    )
 
 
 @dataclass(frozen=True)
@@ -294,7 +332,10 @@ def preview(
     with_change = replace(base, changes=(*base.changes, (effective_at, decode_subscriber(facts))))
 
     out: list[Effect] = []
-    rows = {r.id: r for r in conn.execute(select(C).where(C.c.subscriber_id == subscriber))}
+    rows = {
+        r.id: r
+        for r in conn.execute(select(case_table).where(case_table.c.subscriber_id == subscriber))
+    }
     listed = load_queue(conn, policy, at, terms=terms, case_ids=list(rows))
     open_ids = [r.id for r in listed if r.eval.status == "open"]
     events = load_events(conn, open_ids)

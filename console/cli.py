@@ -1128,9 +1128,9 @@ def cmd_deployment(args: argparse.Namespace) -> int:
 def _select_id(table: str, value: str) -> Any:
     from sqlalchemy import select
 
-    from console.records import D, S
+    from console.records import deployment_table, subscriber_table
 
-    t = S if table == "subscriber" else D
+    t = subscriber_table if table == "subscriber" else deployment_table
     return select(t.c.id).where(t.c.id == value)
 
 

@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import select
 
 from console.actions import Refused
-from console.records import Conn, D, deployment_facts
+from console.records import Conn, deployment_facts, deployment_table
 from console.rules.eligibility import DeploymentFacts
 
 
 def load(conn: Conn, deployment_id: str) -> DeploymentFacts:
-    row = conn.execute(select(D).where(D.c.id == deployment_id)).first()
+    row = conn.execute(
+        select(deployment_table).where(deployment_table.c.id == deployment_id)
+    ).first()
     if row is None:
         raise Refused(f"unknown deployment {deployment_id!r}")
     return deployment_facts(row)

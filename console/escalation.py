@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from console.records import C, Conn, case_facts, load_events, load_terms
+from console.records import Conn, case_facts, case_table, load_events, load_terms
 from console.rules.clocks import evaluate
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
@@ -63,18 +63,19 @@ def load_board(
     those closed after a past ``at``), so years of closed escalations cost nothing."""
     from sqlalchemy import and_, false, true, union_all
 
-    from console.records import CS
+    from console.records import case_state_table
 
     def part(*cond: Any) -> Any:
         q = (
             select(*ESC.c)
-            .join(CS, CS.c.case_id == ESC.c.case_id)
-            .where(*cond, CS.c.escalated == true(), ESC.c.escalated_at <= at)
+            .join(case_state_table, case_state_table.c.case_id == ESC.c.case_id)
+            .where(*cond, case_state_table.c.escalated == true(), ESC.c.escalated_at <= at)
         )
         return q.where(ESC.c.recorded_at <= known_at) if known_at is not None else q
 
     q = union_all(
-        part(CS.c.listed == true()), part(and_(CS.c.listed == false(), CS.c.anchor_at > at))
+        part(case_state_table.c.listed == true()),
+        part(and_(case_state_table.c.listed == false(), case_state_table.c.anchor_at > at)),
     )
     escs = {r.case_id: r for r in conn.execute(q)}
     if not escs:
@@ -84,7 +85,7 @@ def load_board(
     events = load_events(conn, ids, known_at=known_at)
     cards = []
     for i in range(0, len(ids), 900):
-        for row in conn.execute(select(C).where(C.c.id.in_(ids[i : i + 900]))):
+        for row in conn.execute(select(case_table).where(case_table.c.id.in_(ids[i : i + 900]))):
             t = terms.case(row.subscriber_id, row.reported_at)
             evs = [e for e in events[row.id] if e.at <= at]
             ev = evaluate(case_facts(row), evs, t, at)

@@ -20,7 +20,17 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from console.records import DC, SC, C, Conn, D, E, L, S, suspension_rows
+from console.records import (
+    Conn,
+    case_link_table,
+    case_table,
+    deployment_change_table,
+    deployment_table,
+    event_table,
+    subscriber_change_table,
+    subscriber_table,
+    suspension_rows,
+)
 from console.rules.timeutil import format_instant
 from models import Attachment, Operator, PolicyVersionRow, ProductVersion, SupportUser
 
@@ -65,14 +75,14 @@ def write_export(conn: Conn, out: TextIO, progress: Callable[[int], None] | None
 def count_cases(conn: Conn) -> int:
     from sqlalchemy import func
 
-    return int(conn.execute(select(func.count()).select_from(C)).scalar_one())
+    return int(conn.execute(select(func.count()).select_from(case_table)).scalar_one())
 
 
 def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
     """(name, items) of the document in order; every section but ``cases`` is small."""
     yield "policy_versions", _policy_versions(conn)
     yield "subscribers", _subscribers(conn)
-    dep_changes = _changes(conn, DC, "deployment_id")
+    dep_changes = _changes(conn, deployment_change_table, "deployment_id")
     yield (
         "deployments",
         [
@@ -86,7 +96,7 @@ def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
                 "changes": dep_changes.get(r.id, []),
                 "components": list(r.components or []),
             }
-            for r in conn.execute(select(D).order_by(D.c.id))
+            for r in conn.execute(select(deployment_table).order_by(deployment_table.c.id))
         ],
     )
     su = SupportUser.__table__
@@ -168,7 +178,7 @@ def _subscribers(conn: Conn) -> list[dict[str, Any]]:
                 }
             )
         susp.setdefault(r.subscriber_id, []).append(item)
-    changes = _changes(conn, SC, "subscriber_id")
+    changes = _changes(conn, subscriber_change_table, "subscriber_id")
     return [
         {
             "id": r.id,
@@ -185,7 +195,7 @@ def _subscribers(conn: Conn) -> list[dict[str, Any]]:
             "suspensions": susp.get(r.id, []),
             "changes": changes.get(r.id, []),
         }
-        for r in conn.execute(select(S).order_by(S.c.id))
+        for r in conn.execute(select(subscriber_table).order_by(subscriber_table.c.id))
     ]
 
 
@@ -209,7 +219,7 @@ def _cases(conn: Conn) -> Iterator[dict[str, Any]]:
     """Every case in (reported_at, id) order, read through one streamed query; events,
     links and attachments a chunk at a time (index reads by case id)."""
     rows = conn.execution_options(yield_per=CHUNK).execute(
-        select(C).order_by(C.c.reported_at, C.c.id)
+        select(case_table).order_by(case_table.c.reported_at, case_table.c.id)
     )
     for chunk in rows.partitions():
         yield from _chunk(conn, chunk)
@@ -223,12 +233,14 @@ def _chunk(conn: Conn, rows: list[Any]) -> Iterator[dict[str, Any]]:
     at_t = Attachment.__table__
     for i in range(0, len(ids), 900):
         part = ids[i : i + 900]
-        for r in conn.execute(select(E).where(E.c.case_id.in_(part)).order_by(E.c.id)):
+        for r in conn.execute(
+            select(event_table).where(event_table.c.case_id.in_(part)).order_by(event_table.c.id)
+        ):
             item = {"at": format_instant(r.at), "kind": r.kind, "by": r.by}
             item.update(r.data or {})
             item["recorded_at"] = format_instant(r.recorded_at)
             events.setdefault(r.case_id, []).append(item)
-        for r in conn.execute(select(L).where(L.c.case_id.in_(part))):
+        for r in conn.execute(select(case_link_table).where(case_link_table.c.case_id.in_(part))):
             links.setdefault(r.case_id, []).append(r.linked_case_id)
         for r in conn.execute(select(at_t).where(at_t.c.case_id.in_(part)).order_by(at_t.c.id)):
             attachments.setdefault(r.case_id, []).append(

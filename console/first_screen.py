@@ -106,7 +106,7 @@ def _child(fd: int, db: str | None, policy_path: str | None) -> None:
         from sqlalchemy import select
 
         from console.queue import load_queue
-        from console.records import S, load_terms
+        from console.records import load_terms, subscriber_table
         from console.rules.policy_book import PolicyBook
 
         with store.connection() as conn:
@@ -119,7 +119,10 @@ def _child(fd: int, db: str | None, policy_path: str | None) -> None:
 
                 book = load_book(conn)
             terms = load_terms(conn, book)
-            names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
+            names = {
+                r.id: r.name
+                for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.name))
+            }
             at = clock.now()
             rows = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)[:TOP_ROWS]
         for row in rows:  # their clocks now; their terms stay here

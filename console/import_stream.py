@@ -43,7 +43,14 @@ from console.importer import (
     write_tail,
 )
 from console.projection import project
-from console.records import CS, TE, C, E, L, next_rev
+from console.records import (
+    case_link_table,
+    case_state_table,
+    case_table,
+    event_table,
+    next_rev,
+    time_entry_table,
+)
 from console.rules.clocks import sort_events
 from console.rules.policy import Records
 from console.rules.policy_book import PolicyBook
@@ -512,10 +519,12 @@ def _write_part(
             [],
             [p for p in part.pending if p.facts.id not in dups],
         )
-    bulk_insert(session, C, part.cases)
-    bulk_insert(session, E, part.events)
+    bulk_insert(session, case_table, part.cases)
+    bulk_insert(session, event_table, part.events)
     rev = next_rev(session)
-    bulk_insert(session, CS, [dict(st, rev=rev + j) for j, st in enumerate(part.states)])
+    bulk_insert(
+        session, case_state_table, [dict(st, rev=rev + j) for j, st in enumerate(part.states)]
+    )
     if part.attachments:
         bulk_insert(session, Attachment.__table__, part.attachments)
     if part.escalations:
@@ -523,14 +532,14 @@ def _write_part(
     _time_entries(session, part.logged)
     counts["cases"] += len(part.cases)
     counts["events"] += len(part.events)
-    bulk_insert(session, L, part.links)
+    bulk_insert(session, case_link_table, part.links)
     # Cases linking to cases of other batches: checked once those are written.
     pending = waiting + part.pending
     if pending:
         v.out = Prepared()
         named = {lk for pend in pending for lk in pend.links}
         pending = v.resolve(pending, _stored_types(session, named))
-        bulk_insert(session, L, v.out.links)
+        bulk_insert(session, case_link_table, v.out.links)
     return pending
 
 
@@ -542,14 +551,18 @@ def _time_entries(session: Any, logged: list[tuple[str, str]]) -> None:
     ids = list(sub_of)
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
-        q = select(E.c.id, E.c.case_id, E.c.at, E.c.by, E.c.data).where(
-            E.c.case_id.in_(chunk), E.c.kind == "time_logged"
-        )
+        q = select(
+            event_table.c.id,
+            event_table.c.case_id,
+            event_table.c.at,
+            event_table.c.by,
+            event_table.c.data,
+        ).where(event_table.c.case_id.in_(chunk), event_table.c.kind == "time_logged")
         rows = [
             time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
             for r in session.execute(q)
         ]
-        bulk_insert(session, TE, rows)
+        bulk_insert(session, time_entry_table, rows)
 
 
 #: Secondary indexes an import into an empty database builds once at the end (a sort)
@@ -585,6 +598,9 @@ def _stored_types(session: Any, ids: set[str]) -> dict[str, str]:
     for i in range(0, len(listed), 900):
         chunk = listed[i : i + 900]
         out.update(
-            (r[0], r[1]) for r in session.execute(select(C.c.id, C.c.type).where(C.c.id.in_(chunk)))
+            (r[0], r[1])
+            for r in session.execute(
+                select(case_table.c.id, case_table.c.type).where(case_table.c.id.in_(chunk))
+            )
         )
     return out

@@ -18,19 +18,19 @@ from sqlalchemy.orm import Session
 
 from console.projection import project
 from console.records import (
-    CS,
-    SS,
-    TE,
-    C,
     Conn,
-    D,
-    E,
-    L,
-    S,
+    case_link_table,
+    case_state_table,
+    case_table,
     deployment_facts,
+    deployment_table,
+    event_table,
     holiday_spec,
     load_terms,
     next_rev,
+    subscriber_table,
+    suspension_table,
+    time_entry_table,
 )
 from console.rules.calendar import check_holiday_spec
 from console.rules.changes import (
@@ -1202,10 +1202,14 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
     streamed import asks the database about each batch's ids instead)."""
     ex = Existing()
     ex.subscribers = load_terms(conn, policy)
-    from console.records import DC, SC, load_deployment_changes
+    from console.records import (
+        deployment_change_table,
+        load_deployment_changes,
+        subscriber_change_table,
+    )
 
     dchanges = load_deployment_changes(conn)
-    for r in conn.execute(select(D)):
+    for r in conn.execute(select(deployment_table)):
         base = deployment_facts(r)
         mine = dchanges.get(r.id, [])
         ex.deployments[r.id] = deployment_at(base, mine, None)
@@ -1220,23 +1224,34 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
             tuple(
                 (eff, json.dumps(f, sort_keys=True))
                 for eff, f in conn.execute(
-                    select(DC.c.effective_at, DC.c.facts)
-                    .where(DC.c.deployment_id == r.id)
-                    .order_by(DC.c.id)
+                    select(deployment_change_table.c.effective_at, deployment_change_table.c.facts)
+                    .where(deployment_change_table.c.deployment_id == r.id)
+                    .order_by(deployment_change_table.c.id)
                 )
             ),
         )
     susp: dict[str, list[tuple]] = {}
-    for r in conn.execute(select(SS.c.subscriber_id, SS.c.reason, SS.c.from_at, SS.c.until_at)):
+    for r in conn.execute(
+        select(
+            suspension_table.c.subscriber_id,
+            suspension_table.c.reason,
+            suspension_table.c.from_at,
+            suspension_table.c.until_at,
+        )
+    ):
         susp.setdefault(r.subscriber_id, []).append((r.reason, r.from_at, r.until_at))
     sch: dict[str, list[dict]] = {}
     for r in conn.execute(
-        select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)
+        select(
+            subscriber_change_table.c.subscriber_id,
+            subscriber_change_table.c.effective_at,
+            subscriber_change_table.c.facts,
+        ).order_by(subscriber_change_table.c.id)
     ):
         sch.setdefault(r.subscriber_id, []).append(
             {"effective_at": r.effective_at, "facts": dict(r.facts or {})}
         )
-    for r in conn.execute(select(S)):
+    for r in conn.execute(select(subscriber_table)):
         row = {
             "name": r.name,
             "plan": r.plan,
@@ -1256,8 +1271,10 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
 
     ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
     if cases:
-        ex.cases = {r[0]: r[1] for r in conn.execute(select(C.c.id, C.c.type))}
-    ex.has_cases = bool(ex.cases) or conn.execute(select(C.c.id).limit(1)).first() is not None
+        ex.cases = {r[0]: r[1] for r in conn.execute(select(case_table.c.id, case_table.c.type))}
+    ex.has_cases = (
+        bool(ex.cases) or conn.execute(select(case_table.c.id).limit(1)).first() is not None
+    )
     from models import ProductVersion
 
     pv = ProductVersion.__table__
@@ -1309,22 +1326,24 @@ def write_head(conn: Conn, prep: Prepared) -> None:
             conn.execute(delete(PolicyVersionRow.__table__))
         conn.execute(insert(PolicyVersionRow.__table__), prep.policy_versions)
     if prep.subscribers:
-        conn.execute(insert(S), prep.subscribers)
+        conn.execute(insert(subscriber_table), prep.subscribers)
     if prep.subscriber_changes:
         from models import SubscriberChange
 
         conn.execute(insert(SubscriberChange.__table__), prep.subscriber_changes)
     if prep.suspensions:
-        from console.records import SL
+        from console.records import suspension_lift_table
 
         for row, lift in zip(prep.suspensions, prep.lifts, strict=True):
-            res = conn.execute(insert(SS).values(**row))
+            res = conn.execute(insert(suspension_table).values(**row))
             if lift is not None:
                 conn.execute(
-                    insert(SL).values(suspension_id=int(res.inserted_primary_key[0]), **lift)
+                    insert(suspension_lift_table).values(
+                        suspension_id=int(res.inserted_primary_key[0]), **lift
+                    )
                 )
     if prep.deployments:
-        conn.execute(insert(D), prep.deployments)
+        conn.execute(insert(deployment_table), prep.deployments)
     if prep.deployment_changes:
         from models import DeploymentChange
 
@@ -1354,7 +1373,7 @@ def write_cases(
     for k in range(0, len(prep.cases), batch):
         cases = prep.cases[k : k + batch]
         hist = prep.histories[k : k + batch]
-        bulk_insert(conn, C, cases)
+        bulk_insert(conn, case_table, cases)
         ev_rows: list[dict[str, Any]] = []
         for facts, events, _ in hist:
             for e in events:  # record order, so ids keep it
@@ -1370,7 +1389,7 @@ def write_cases(
                     }
                 )
         if ev_rows:
-            bulk_insert(conn, E, ev_rows)
+            bulk_insert(conn, event_table, ev_rows)
         n_events += len(ev_rows)
         rev = next_rev(conn)
         rows = (
@@ -1378,7 +1397,7 @@ def write_cases(
             if states is not None
             else [project(f, sort_events(ev), t) for f, ev, t in hist]
         )
-        bulk_insert(conn, CS, [dict(r, rev=rev + j) for j, r in enumerate(rows)])
+        bulk_insert(conn, case_state_table, [dict(r, rev=rev + j) for j, r in enumerate(rows)])
         if progress:
             progress(len(cases))
     if prep.attachments:
@@ -1395,15 +1414,19 @@ def write_cases(
         sub_of = {f.id: f.subscriber for f, _, _ in prep.histories}
         for i in range(0, len(logged), 900):
             chunk = logged[i : i + 900]
-            q = select(E.c.id, E.c.case_id, E.c.at, E.c.by, E.c.data).where(
-                E.c.case_id.in_(chunk), E.c.kind == "time_logged"
-            )
+            q = select(
+                event_table.c.id,
+                event_table.c.case_id,
+                event_table.c.at,
+                event_table.c.by,
+                event_table.c.data,
+            ).where(event_table.c.case_id.in_(chunk), event_table.c.kind == "time_logged")
             rows = [
                 time_entry_row(r.id, r.case_id, sub_of[r.case_id], r.at, r.by, r.data)
                 for r in conn.execute(q)
             ]
             if rows:
-                bulk_insert(conn, TE, rows)
+                bulk_insert(conn, time_entry_table, rows)
     return n_events
 
 
@@ -1445,7 +1468,7 @@ def write_tail(conn: Conn, prep: Prepared) -> None:
     from console.operators import is_postgres
 
     if prep.links:
-        conn.execute(insert(L), prep.links)
+        conn.execute(insert(case_link_table), prep.links)
     if prep.operators and is_postgres(conn):
         # A role on PostgreSQL is a login's membership: each operator becomes (or stays) a
         # login with that role, through the lead's grant function.

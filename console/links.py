@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError
 
 from console.actions import Refused, append_in, create_case, create_case_in
 from console.records import (
-    C,
     Conn,
     case_facts,
+    case_table,
     load_deployment,
     load_events,
     load_links,
@@ -83,7 +83,7 @@ def create_change_request(
             konneqt_initiated=True,
         )
     with store.connection() as conn:
-        row = conn.execute(select(C).where(C.c.id == sr_id)).first()
+        row = conn.execute(select(case_table).where(case_table.c.id == sr_id)).first()
         if row is None:
             raise Refused(f"unknown case {sr_id!r}")
         ctype = _current_type(conn, row)
@@ -153,7 +153,7 @@ def _confirm(
     note: str | None,
 ) -> Confirmed:
     with store.write() as session:
-        q = select(C).where(C.c.id == sra_id)
+        q = select(case_table).where(case_table.c.id == sra_id)
         row = session.execute(q if store.is_sqlite else q.with_for_update()).first()
         if row is None:
             raise Refused(f"unknown case {sra_id!r}")

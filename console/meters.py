@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from console.records import CS, TE, Conn, E, load_terms
+from console.records import Conn, case_state_table, event_table, load_terms, time_entry_table
 from console.rules.meters import Entry, Meter, closeness, meter, term_bounds
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
@@ -19,15 +19,21 @@ def load_entries(
 ) -> dict[str, list[Entry]]:
     """Time entries by subscriber; ``since``: only those at or after it (the earliest
     current term's start: years of history are not read, through ``ix_time_entry_at``)."""
-    q = select(TE.c.subscriber_id, TE.c.at, TE.c.hours, TE.c.exempt, CS.c.type).join(
-        CS, CS.c.case_id == TE.c.case_id
-    )
+    q = select(
+        time_entry_table.c.subscriber_id,
+        time_entry_table.c.at,
+        time_entry_table.c.hours,
+        time_entry_table.c.exempt,
+        case_state_table.c.type,
+    ).join(case_state_table, case_state_table.c.case_id == time_entry_table.c.case_id)
     if subscriber is not None:
-        q = q.where(TE.c.subscriber_id == subscriber)
+        q = q.where(time_entry_table.c.subscriber_id == subscriber)
     if since is not None:
-        q = q.where(TE.c.at >= since)
+        q = q.where(time_entry_table.c.at >= since)
     if known_at is not None:
-        q = q.join(E, E.c.id == TE.c.event_id).where(E.c.recorded_at <= known_at)
+        q = q.join(event_table, event_table.c.id == time_entry_table.c.event_id).where(
+            event_table.c.recorded_at <= known_at
+        )
     out: dict[str, list[Entry]] = {}
     for sid, at, hours, exempt, ctype in conn.execute(q):
         out.setdefault(sid, []).append(Entry(at, float(hours), bool(exempt), ctype))

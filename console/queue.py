@@ -38,7 +38,7 @@ from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows a
     running_breaches,
     usable,
 )
-from console.records import C, Conn, case_facts, load_events, load_terms
+from console.records import Conn, case_facts, case_table, load_events, load_terms
 from console.rules.clocks import NO_PRIORITY_RANK, PRIORITY_RANK, evaluate
 from console.rules.lifecycle import assignee_of
 from console.rules.policy import Policy
@@ -360,7 +360,7 @@ def _evaluate(
     events = load_events(conn, ids, known_at=known_at)
     out = []
     for i in range(0, len(ids), 900):
-        for r in conn.execute(select(C).where(C.c.id.in_(ids[i : i + 900]))):
+        for r in conn.execute(select(case_table).where(case_table.c.id.in_(ids[i : i + 900]))):
             if r.subscriber_id not in terms:
                 continue
             evs = events[r.id]
@@ -377,7 +377,7 @@ def evaluate_case(
     conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
 ) -> tuple | None:
     """(case row, CaseEval, events) for one case, from its events (exact at any instant)."""
-    row = conn.execute(select(C).where(C.c.id == case_id)).first()
+    row = conn.execute(select(case_table).where(case_table.c.id == case_id)).first()
     if row is None:
         return None
     terms = load_terms(conn, policy, [row.subscriber_id], known_at=known_at)

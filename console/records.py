@@ -34,17 +34,17 @@ from models import (
 
 Conn = Connection | Session
 
-S = Subscriber.__table__
-SS = SubscriberSuspension.__table__
-SL = SuspensionLift.__table__
-D = Deployment.__table__
-C = Case.__table__
-E = CaseEvent.__table__
-CS = CaseState.__table__
-L = CaseLink.__table__
-TE = TimeEntry.__table__
-SC = SubscriberChange.__table__
-DC = DeploymentChange.__table__
+subscriber_table = Subscriber.__table__
+suspension_table = SubscriberSuspension.__table__
+suspension_lift_table = SuspensionLift.__table__
+deployment_table = Deployment.__table__
+case_table = Case.__table__
+event_table = CaseEvent.__table__
+case_state_table = CaseState.__table__
+case_link_table = CaseLink.__table__
+time_entry_table = TimeEntry.__table__
+subscriber_change_table = SubscriberChange.__table__
+deployment_change_table = DeploymentChange.__table__
 
 
 def holiday_spec(value: Any) -> str | tuple[str, ...] | None:
@@ -92,10 +92,10 @@ def load_terms(
     book = as_book(policy)
     if known_at is not None:
         book = book.known_at(known_at)
-    q = select(S)
+    q = select(subscriber_table)
     if ids is not None:
         ids = list(ids)
-        q = q.where(S.c.id.in_(ids))
+        q = q.where(subscriber_table.c.id.in_(ids))
     susp: dict[str, list[tuple[int, int | None]]] = {}
     for r in suspension_rows(conn, ids, known_at=known_at):
         susp.setdefault(r.subscriber_id, []).append((r.from_at, r.until_at))
@@ -113,11 +113,15 @@ def load_subscriber_changes(
     conn: Conn, ids: Iterable[str] | None = None, *, known_at: int | None = None
 ) -> dict[str, list[tuple[int, dict]]]:
     """Subscriber id -> [(effective_at, facts)] in record order."""
-    q = select(SC.c.subscriber_id, SC.c.effective_at, SC.c.facts).order_by(SC.c.id)
+    q = select(
+        subscriber_change_table.c.subscriber_id,
+        subscriber_change_table.c.effective_at,
+        subscriber_change_table.c.facts,
+    ).order_by(subscriber_change_table.c.id)
     if ids is not None:
-        q = q.where(SC.c.subscriber_id.in_(list(ids)))
+        q = q.where(subscriber_change_table.c.subscriber_id.in_(list(ids)))
     if known_at is not None:
-        q = q.where(SC.c.recorded_at <= known_at)
+        q = q.where(subscriber_change_table.c.recorded_at <= known_at)
     out: dict[str, list[tuple[int, dict]]] = {}
     for sid, eff, facts in conn.execute(q):
         out.setdefault(sid, []).append((eff, dict(facts or {})))
@@ -127,9 +131,13 @@ def load_subscriber_changes(
 def load_deployment_changes(
     conn: Conn, ids: Iterable[str] | None = None
 ) -> dict[str, list[tuple[int, dict]]]:
-    q = select(DC.c.deployment_id, DC.c.effective_at, DC.c.facts).order_by(DC.c.id)
+    q = select(
+        deployment_change_table.c.deployment_id,
+        deployment_change_table.c.effective_at,
+        deployment_change_table.c.facts,
+    ).order_by(deployment_change_table.c.id)
     if ids is not None:
-        q = q.where(DC.c.deployment_id.in_(list(ids)))
+        q = q.where(deployment_change_table.c.deployment_id.in_(list(ids)))
     out: dict[str, list[tuple[int, dict]]] = {}
     for did, eff, facts in conn.execute(q):
         out.setdefault(did, []).append((eff, dict(facts or {})))
@@ -143,7 +151,7 @@ def load_deployments(conn: Conn, at: int | None = None) -> dict[str, DeploymentF
     changes = load_deployment_changes(conn)
     return {
         r.id: deployment_at(deployment_facts(r), changes.get(r.id, ()), at)
-        for r in conn.execute(select(D))
+        for r in conn.execute(select(deployment_table))
     }
 
 
@@ -170,20 +178,33 @@ def suspension_rows(
 ) -> list[SuspensionRow]:
     """Subscribers' suspensions with their lifts applied (``known_at``: only what was
     recorded by then, the lifts included), by subscriber and start."""
-    sq = select(SS)
-    lq = select(SL.c.suspension_id, SL.c.at, SL.c.by, SL.c.recorded_at).order_by(SL.c.at, SL.c.id)
+    sq = select(suspension_table)
+    lq = select(
+        suspension_lift_table.c.suspension_id,
+        suspension_lift_table.c.at,
+        suspension_lift_table.c.by,
+        suspension_lift_table.c.recorded_at,
+    ).order_by(suspension_lift_table.c.at, suspension_lift_table.c.id)
     if known_at is not None:
-        sq = sq.where(SS.c.recorded_at <= known_at)
-        lq = lq.where(SL.c.recorded_at <= known_at)
+        sq = sq.where(suspension_table.c.recorded_at <= known_at)
+        lq = lq.where(suspension_lift_table.c.recorded_at <= known_at)
     if ids is not None:
         ids = list(ids)
-        sq = sq.where(SS.c.subscriber_id.in_(ids))
-        lq = lq.where(SL.c.suspension_id.in_(select(SS.c.id).where(SS.c.subscriber_id.in_(ids))))
+        sq = sq.where(suspension_table.c.subscriber_id.in_(ids))
+        lq = lq.where(
+            suspension_lift_table.c.suspension_id.in_(
+                select(suspension_table.c.id).where(suspension_table.c.subscriber_id.in_(ids))
+            )
+        )
     lifts: dict[int, tuple[int, str | None, int]] = {}
     for sid, at, by, rec in conn.execute(lq):
         lifts.setdefault(sid, (at, by, rec))  # the earliest lift ends it
     out = []
-    for r in conn.execute(sq.order_by(SS.c.subscriber_id, SS.c.from_at, SS.c.id)):
+    for r in conn.execute(
+        sq.order_by(
+            suspension_table.c.subscriber_id, suspension_table.c.from_at, suspension_table.c.id
+        )
+    ):
         lift = lifts.get(r.id)
         until = r.until_at
         if lift is not None and (until is None or lift[0] < until):
@@ -223,7 +244,7 @@ def case_facts(row: Any) -> CaseFacts:
 
 
 def load_case_row(conn: Conn, case_id: str) -> Any | None:
-    return conn.execute(select(C).where(C.c.id == case_id)).first()
+    return conn.execute(select(case_table).where(case_table.c.id == case_id)).first()
 
 
 def event_of(row: Any) -> Event:
@@ -244,19 +265,21 @@ def load_events(
     out: dict[str, list[Event]] = {cid: [] for cid in case_ids}
     for i in range(0, len(case_ids), 900):
         chunk = case_ids[i : i + 900]
-        q = select(E).where(E.c.case_id.in_(chunk))
+        q = select(event_table).where(event_table.c.case_id.in_(chunk))
         if known_at is not None:
-            q = q.where(E.c.recorded_at <= known_at)
-        for r in conn.execute(q.order_by(E.c.case_id, E.c.at, E.c.id)):
+            q = q.where(event_table.c.recorded_at <= known_at)
+        for r in conn.execute(
+            q.order_by(event_table.c.case_id, event_table.c.at, event_table.c.id)
+        ):
             out[r.case_id].append(event_of(r))
     return out
 
 
 def load_event_rows(conn: Conn, case_id: str, *, known_at: int | None = None) -> list[Any]:
-    q = select(E).where(E.c.case_id == case_id)
+    q = select(event_table).where(event_table.c.case_id == case_id)
     if known_at is not None:
-        q = q.where(E.c.recorded_at <= known_at)
-    return list(conn.execute(q.order_by(E.c.at, E.c.id)))
+        q = q.where(event_table.c.recorded_at <= known_at)
+    return list(conn.execute(q.order_by(event_table.c.at, event_table.c.id)))
 
 
 def deployment_facts(row: Any) -> DeploymentFacts:
@@ -279,7 +302,7 @@ def load_deployment(
 
     if dep_id is None:
         return None
-    row = conn.execute(select(D).where(D.c.id == dep_id)).first()
+    row = conn.execute(select(deployment_table).where(deployment_table.c.id == dep_id)).first()
     if row is None:
         return None
     return deployment_at(
@@ -289,15 +312,27 @@ def load_deployment(
 
 def load_links(conn: Conn, case_id: str) -> tuple[list[str], list[str]]:
     """(cases this one links to, cases linking to this one)."""
-    out = [r[0] for r in conn.execute(select(L.c.linked_case_id).where(L.c.case_id == case_id))]
-    back = [r[0] for r in conn.execute(select(L.c.case_id).where(L.c.linked_case_id == case_id))]
+    out = [
+        r[0]
+        for r in conn.execute(
+            select(case_link_table.c.linked_case_id).where(case_link_table.c.case_id == case_id)
+        )
+    ]
+    back = [
+        r[0]
+        for r in conn.execute(
+            select(case_link_table.c.case_id).where(case_link_table.c.linked_case_id == case_id)
+        )
+    ]
     return out, back
 
 
 def linked_types(conn: Conn, ids: Sequence[str]) -> tuple[str, ...]:
     if not ids:
         return ()
-    return tuple(r[0] for r in conn.execute(select(C.c.type).where(C.c.id.in_(list(ids)))))
+    return tuple(
+        r[0] for r in conn.execute(select(case_table.c.type).where(case_table.c.id.in_(list(ids))))
+    )
 
 
 def next_rev(conn: Conn) -> int:
@@ -305,4 +340,7 @@ def next_rev(conn: Conn) -> int:
     index read). Writers on SQLite are serialized (BEGIN IMMEDIATE), so revs grow in commit
     order there, which is what its change feed relies on; PostgreSQL's feed names the
     changed cases in its notifications and uses revs only as a backstop."""
-    return int(conn.execute(select(func.coalesce(func.max(CS.c.rev), 0))).scalar_one()) + 1
+    return (
+        int(conn.execute(select(func.coalesce(func.max(case_state_table.c.rev), 0))).scalar_one())
+        + 1
+    )

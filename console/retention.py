@@ -37,7 +37,15 @@ from sqlalchemy import Text, cast, delete, insert, or_, select, text, update
 
 from console.actions import Refused
 from console.operators import require
-from console.records import SL, SS, TE, C, Conn, E, S
+from console.records import (
+    Conn,
+    case_table,
+    event_table,
+    subscriber_table,
+    suspension_lift_table,
+    suspension_table,
+    time_entry_table,
+)
 from console.rules.clocks import Event
 from console.rules.retention import (
     AttachmentRef,
@@ -88,7 +96,10 @@ def terminations(conn: Conn, at: int) -> dict[str, int | None]:
     ``terminated_at`` or a dated ``terminate`` effective by then (policy §14)."""
     from console.records import load_subscriber_changes
 
-    out = {r.id: r.terminated_at for r in conn.execute(select(S.c.id, S.c.terminated_at))}
+    out = {
+        r.id: r.terminated_at
+        for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.terminated_at))
+    }
     for sid, changes in load_subscriber_changes(conn).items():
         for effective, facts in sorted(changes, key=lambda c: c[0]):
             if effective <= at and "terminated_at" in facts:
@@ -106,7 +117,9 @@ def plan(conn: Conn, at: int) -> PurgePlan:
     atts = [
         AttachmentRef(r.id, r.case_id, r.subscriber_id)
         for r in conn.execute(
-            select(A.c.id, A.c.case_id, C.c.subscriber_id).join(C, C.c.id == A.c.case_id)
+            select(A.c.id, A.c.case_id, case_table.c.subscriber_id).join(
+                case_table, case_table.c.id == A.c.case_id
+            )
         )
     ]
     case_ids = sorted({a.case_id for a in atts})
@@ -114,8 +127,11 @@ def plan(conn: Conn, at: int) -> PurgePlan:
     for i in range(0, len(case_ids), 900):
         chunk = case_ids[i : i + 900]
         evs: dict[str, list[Event]] = {cid: [] for cid in chunk}
-        q = select(E.c.case_id, E.c.at, E.c.kind, E.c.id).where(
-            E.c.case_id.in_(chunk), E.c.kind.in_(("resolved", "closed", "reopened"))
+        q = select(
+            event_table.c.case_id, event_table.c.at, event_table.c.kind, event_table.c.id
+        ).where(
+            event_table.c.case_id.in_(chunk),
+            event_table.c.kind.in_(("resolved", "closed", "reopened")),
         )
         for r in conn.execute(q):
             evs[r.case_id].append(Event(at=r.at, kind=r.kind, seq=r.id))
@@ -307,13 +323,17 @@ def _forget_users(session: Any, user_ids: list[str]) -> tuple[list[str], int]:
     touched: set[str] = set()
     fields = 0
     for table, key, kw in (
-        (C, "id", {"texts": ("title",), "bys": ("opened_by",), "case_col": "id"}),
-        (E, "id", {"bys": ("by", "recorded_by"), "jsons": ("data",), "case_col": "case_id"}),
-        (TE, "id", {"texts": ("note",), "bys": ("by",), "case_col": "case_id"}),
+        (case_table, "id", {"texts": ("title",), "bys": ("opened_by",), "case_col": "id"}),
+        (
+            event_table,
+            "id",
+            {"bys": ("by", "recorded_by"), "jsons": ("data",), "case_col": "case_id"},
+        ),
+        (time_entry_table, "id", {"texts": ("note",), "bys": ("by",), "case_col": "case_id"}),
         (ESC, "case_id", {"bys": ("by",), "case_col": "case_id"}),
         (A, "id", {"texts": ("name",), "bys": ("added_by",), "case_col": "case_id"}),
-        (SS, "id", {"bys": ("by",)}),
-        (SL, "id", {"bys": ("by",)}),
+        (suspension_table, "id", {"bys": ("by",)}),
+        (suspension_lift_table, "id", {"bys": ("by",)}),
         # Notifications quote case titles (PostgreSQL: migration 0013's trigger).
         (OUT, "id", {"texts": ("title", "body", "last_error")}),
     ):

@@ -17,12 +17,19 @@ from sqlalchemy import insert, select
 from console.actions import Refused, reproject
 from console.operators import require
 from console.policy_store import load_book
-from console.records import SL, SS, S, suspension_rows
+from console.records import (
+    subscriber_table,
+    suspension_lift_table,
+    suspension_rows,
+    suspension_table,
+)
 from console.rules.timeutil import BadValue, check_instant, format_instant
 
 
 def _subscriber(session: Any, subscriber: str) -> Any:
-    row = session.execute(select(S).where(S.c.id == subscriber)).first()
+    row = session.execute(
+        select(subscriber_table).where(subscriber_table.c.id == subscriber)
+    ).first()
     if row is None:
         raise Refused(f"unknown subscriber {subscriber!r}")
     return row
@@ -74,7 +81,7 @@ def suspend(
                     f" ({r.reason}); lift that first"
                 )
         res = session.execute(
-            insert(SS).values(
+            insert(suspension_table).values(
                 subscriber_id=subscriber,
                 reason=reason,
                 from_at=from_at,
@@ -105,7 +112,7 @@ def lift(
             raise Refused(f"{subscriber} has no suspension in force at {format_instant(at)}")
         for r in rows:
             session.execute(
-                insert(SL).values(
+                insert(suspension_lift_table).values(
                     suspension_id=r.id,
                     at=at,
                     by=actor,

@@ -116,13 +116,15 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
         return [], next_due
     from sqlalchemy import select
 
-    from console.records import C, case_facts, load_events
+    from console.records import case_facts, case_table, load_events
     from console.rules.clocks import evaluate
 
     events = load_events(conn, candidates)
     out = []
     for i in range(0, len(candidates), 900):
-        for row in conn.execute(select(C).where(C.c.id.in_(candidates[i : i + 900]))):
+        for row in conn.execute(
+            select(case_table).where(case_table.c.id.in_(candidates[i : i + 900]))
+        ):
             ev = evaluate(
                 case_facts(row), events[row.id], terms.case(row.subscriber_id, row.reported_at), at
             )

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, update
 
 from console.actions import Refused
 from console.operators import require
-from console.records import Conn, S
+from console.records import Conn, subscriber_table
 from console.rules.timeutil import format_instant
 from models import SupportUser
 
@@ -63,7 +63,12 @@ def list_users(
     conn: Conn, subscriber: str, *, include_removed: bool = True
 ) -> list[SupportUserInfo]:
     """A subscriber's support users by id (removed ones too unless ``include_removed=False``)."""
-    if conn.execute(select(S.c.id).where(S.c.id == subscriber)).first() is None:
+    if (
+        conn.execute(
+            select(subscriber_table.c.id).where(subscriber_table.c.id == subscriber)
+        ).first()
+        is None
+    ):
         raise Refused(f"unknown subscriber {subscriber!r}")
     q = select(U).where(U.c.subscriber_id == subscriber).order_by(U.c.id)
     users = [_info(r) for r in conn.execute(q)]
@@ -94,7 +99,7 @@ def _authorize(session: Any, actor: str | None) -> str | None:
 def _subscriber(session: Any, subscriber: str, lock: bool) -> Any:
     """The subscriber's row; ``lock`` (PostgreSQL) serializes changes to its users, as
     BEGIN IMMEDIATE does on SQLite (the last-admin check must see the other removals)."""
-    q = select(S).where(S.c.id == subscriber)
+    q = select(subscriber_table).where(subscriber_table.c.id == subscriber)
     row = session.execute(q.with_for_update() if lock else q).first()
     if row is None:
         raise Refused(f"unknown subscriber {subscriber!r}")

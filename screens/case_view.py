@@ -132,13 +132,13 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
     from console.lifespan import case_support
     from console.queue import evaluate_case
     from console.records import (
-        C,
-        S,
         case_facts,
+        case_table,
         load_deployment,
         load_event_rows,
         load_links,
         load_terms,
+        subscriber_table,
     )
     from console.rules.lifecycle import assignee_of, component_in_force, criterion_in_force
 
@@ -155,7 +155,9 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         history = load_event_rows(conn, case_id)
         # The deployment's facts in force at ``at`` (dated changes applied).
         dep = load_deployment(conn, row.deployment_id, at)
-        sub = conn.execute(select(S).where(S.c.id == row.subscriber_id)).first()
+        sub = conn.execute(
+            select(subscriber_table).where(subscriber_table.c.id == row.subscriber_id)
+        ).first()
         terms = load_terms(conn, policy, [row.subscriber_id]).case(
             row.subscriber_id, row.reported_at
         )
@@ -164,7 +166,12 @@ def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None
         attachments = list_attachments(conn, case_id)
         linked = links[0] + links[1]
         types = (
-            {r.id: r.type for r in conn.execute(select(C.c.id, C.c.type).where(C.c.id.in_(linked)))}
+            {
+                r.id: r.type
+                for r in conn.execute(
+                    select(case_table.c.id, case_table.c.type).where(case_table.c.id.in_(linked))
+                )
+            }
             if linked
             else {}
         )

@@ -201,13 +201,13 @@ class EscalationWatch:
         from sqlalchemy import func, select
 
         from console.escalation import ESC
-        from console.records import C, E, load_events
+        from console.records import case_table, event_table, load_events
 
         at = clock.now() if at is None else at
         with store.connection() as conn:
             if self.seen is None:
                 self.seen = listed_escalated_ids(conn)
-            event_id = conn.execute(select(func.max(E.c.id))).scalar()
+            event_id = conn.execute(select(func.max(event_table.c.id))).scalar()
         if (
             self.last is not None
             and event_id == self.seen_event_id
@@ -226,7 +226,7 @@ class EscalationWatch:
             self.swept_at = at
             self.sweeps += 1
             with store.connection() as conn:  # our own escalated events count as seen
-                self.swept_event_id = conn.execute(select(func.max(E.c.id))).scalar()
+                self.swept_event_id = conn.execute(select(func.max(event_table.c.id))).scalar()
         with store.connection() as conn:
             ids = listed_escalated_ids(conn)
             fresh = sorted(ids - self.seen)
@@ -234,8 +234,8 @@ class EscalationWatch:
             for i in range(0, len(fresh), 900):
                 chunk = fresh[i : i + 900]
                 rows = conn.execute(
-                    select(ESC.c.case_id, ESC.c.subscriber_id, ESC.c.missed, C.c.priority)
-                    .join(C, C.c.id == ESC.c.case_id)
+                    select(ESC.c.case_id, ESC.c.subscriber_id, ESC.c.missed, case_table.c.priority)
+                    .join(case_table, case_table.c.id == ESC.c.case_id)
                     .where(ESC.c.case_id.in_(chunk))
                 )
                 events = load_events(conn, chunk)
@@ -253,7 +253,7 @@ class EscalationWatch:
         changed = signature != self.signature
         self.seen, self.signature = ids, signature
         with store.connection() as conn:
-            self.seen_event_id = conn.execute(select(func.max(E.c.id))).scalar()
+            self.seen_event_id = conn.execute(select(func.max(event_table.c.id))).scalar()
         made_ids = {e.case_id for e in made}
         result = CheckResult(new, sum(1 for n in new if n.case_id in made_ids), changed, at)
         self.last = result

@@ -77,13 +77,17 @@ def load_matrix_data(store: Any, at: int, user: str | None) -> MatrixData:
 
     from console.lifespan import load_matrix
     from console.operators import role_of
-    from console.records import D
+    from console.records import deployment_table
 
     with store.connection() as conn:
         matrix = load_matrix(conn)
         dep_version = {
             r.id: (r.product, r.version)
-            for r in conn.execute(select(D.c.id, D.c.product, D.c.version))
+            for r in conn.execute(
+                select(
+                    deployment_table.c.id, deployment_table.c.product, deployment_table.c.version
+                )
+            )
         }
         role = role_of(conn, user)
     rows = [

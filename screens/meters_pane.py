@@ -49,11 +49,14 @@ def load_rows(store: Any, policy: Any, at: int) -> list[MeterRow]:
     from sqlalchemy import select
 
     from console.meters import load_meters
-    from console.records import S, load_terms
+    from console.records import load_terms, subscriber_table
 
     with store.connection() as conn:
         meters = load_meters(conn, policy, at)
-        names = {r.id: r.name for r in conn.execute(select(S.c.id, S.c.name))}
+        names = {
+            r.id: r.name
+            for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.name))
+        }
         terms = load_terms(conn, policy)
     out = []
     for m in meters:

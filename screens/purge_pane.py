@@ -56,13 +56,19 @@ def load_purge(store: Any, at: int, user: str | None) -> PurgeData:
     from sqlalchemy import select
 
     from console.operators import role_of
-    from console.records import S
+    from console.records import subscriber_table
     from console.retention import PA, plan
 
     with store.connection() as conn:
         now = plan(conn, at)
         ahead = plan(conn, at + AHEAD_DAYS * DAY)
-        subs = list(conn.execute(select(S.c.id, S.c.name, S.c.terminated_at)))
+        subs = list(
+            conn.execute(
+                select(
+                    subscriber_table.c.id, subscriber_table.c.name, subscriber_table.c.terminated_at
+                )
+            )
+        )
         last = conn.execute(select(PA).order_by(PA.c.id.desc()).limit(1)).first()
         role = role_of(conn, user)
     due_users = {str(d.id) for d in now.users}

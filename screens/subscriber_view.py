@@ -92,11 +92,19 @@ def load_subscriber(
     from console.meters import load_entries
     from console.operators import role_of
     from console.queue import load_queue
-    from console.records import TE, C, S, load_terms, suspension_rows
+    from console.records import (
+        case_table,
+        load_terms,
+        subscriber_table,
+        suspension_rows,
+        time_entry_table,
+    )
     from console.rules.meters import meter, term_bounds
 
     with store.connection() as conn:
-        row = conn.execute(select(S).where(S.c.id == subscriber)).first()
+        row = conn.execute(
+            select(subscriber_table).where(subscriber_table.c.id == subscriber)
+        ).first()
         if row is None:
             return None
         terms = load_terms(conn, policy, [subscriber])
@@ -111,20 +119,23 @@ def load_subscriber(
         entries = list(
             conn.execute(
                 select(
-                    TE.c.at,
-                    TE.c.hours,
-                    TE.c.exempt,
-                    TE.c.note,
-                    TE.c.by,
-                    TE.c.case_id,
-                    C.c.type.label("case_type"),
-                    C.c.title,
+                    time_entry_table.c.at,
+                    time_entry_table.c.hours,
+                    time_entry_table.c.exempt,
+                    time_entry_table.c.note,
+                    time_entry_table.c.by,
+                    time_entry_table.c.case_id,
+                    case_table.c.type.label("case_type"),
+                    case_table.c.title,
                 )
-                .join(C, C.c.id == TE.c.case_id)
+                .join(case_table, case_table.c.id == time_entry_table.c.case_id)
                 .where(
-                    TE.c.subscriber_id == subscriber, TE.c.at >= start, TE.c.at < end, TE.c.at <= at
+                    time_entry_table.c.subscriber_id == subscriber,
+                    time_entry_table.c.at >= start,
+                    time_entry_table.c.at < end,
+                    time_entry_table.c.at <= at,
                 )
-                .order_by(TE.c.at.desc(), TE.c.id.desc())
+                .order_by(time_entry_table.c.at.desc(), time_entry_table.c.id.desc())
             )
         )
         listed = load_queue(conn, policy, at, terms=terms, subscriber=subscriber)

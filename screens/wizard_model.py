@@ -380,12 +380,21 @@ def load_targets(store: Any, policy: Policy, at: int) -> list[Target]:
     """Every subscriber, each followed by its deployments, by subscriber name."""
     from sqlalchemy import select
 
-    from console.records import D, S, deployment_facts, load_terms
+    from console.records import deployment_facts, deployment_table, load_terms, subscriber_table
 
     with store.connection() as conn:
         terms = load_terms(conn, policy)
-        subs = list(conn.execute(select(S.c.id, S.c.name).order_by(S.c.name, S.c.id)))
-        deps = [deployment_facts(r) for r in conn.execute(select(D).order_by(D.c.id))]
+        subs = list(
+            conn.execute(
+                select(subscriber_table.c.id, subscriber_table.c.name).order_by(
+                    subscriber_table.c.name, subscriber_table.c.id
+                )
+            )
+        )
+        deps = [
+            deployment_facts(r)
+            for r in conn.execute(select(deployment_table).order_by(deployment_table.c.id))
+        ]
     support = support_by_deployment(store, at)
     by_sub: dict[str, list[DeploymentFacts]] = {}
     for d in deps:
@@ -405,7 +414,6 @@ def load_reclass_case(store: Any, policy: Policy, case_id: str, at: int) -> Recl
     from sqlalchemy import select
 
     from console.records import (
-        S,
         case_facts,
         linked_types,
         load_case_row,
@@ -413,6 +421,7 @@ def load_reclass_case(store: Any, policy: Policy, case_id: str, at: int) -> Recl
         load_events,
         load_links,
         load_terms,
+        subscriber_table,
     )
 
     with store.connection() as conn:
@@ -423,7 +432,7 @@ def load_reclass_case(store: Any, policy: Policy, case_id: str, at: int) -> Recl
             row.subscriber_id, row.reported_at
         )
         name = conn.execute(
-            select(S.c.name).where(S.c.id == row.subscriber_id)
+            select(subscriber_table.c.name).where(subscriber_table.c.id == row.subscriber_id)
         ).scalar_one_or_none()
         dep = load_deployment(conn, row.deployment_id)
         events = sort_events(load_events(conn, [case_id])[case_id])

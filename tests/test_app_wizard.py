@@ -521,12 +521,14 @@ def test_subscriber_text_is_inert(db):
     async def body(pilot):
         from sqlalchemy import update
 
-        from console.records import S
+        from console.records import subscriber_table
 
         await settle(pilot)
         with pilot.app.store.write() as session:
             session.execute(
-                update(S).where(S.c.id == "wiz-ent").values(name="Evil [red]x[/] \x1b[31mred\x07")
+                update(subscriber_table)
+                .where(subscriber_table.c.id == "wiz-ent")
+                .values(name="Evil [red]x[/] \x1b[31mred\x07")
             )
         w = await start_new(pilot)
         text = await choose(pilot, "wiz-managed")

@@ -421,7 +421,7 @@ def test_queue_fast_path_equals_full_evaluation(tmp_path: Path, capsys):
     from sqlalchemy import select
 
     from console.queue import load_queue
-    from console.records import C, case_facts, load_events, load_terms
+    from console.records import case_facts, case_table, load_events, load_terms
     from console.rules.clocks import evaluate
     from console.rules.policy import default_policy
     from console.rules.timeutil import parse_instant
@@ -437,7 +437,7 @@ def test_queue_fast_path_equals_full_evaluation(tmp_path: Path, capsys):
         with store.connection() as conn:
             fast = load_queue(conn, policy, t)
             terms = load_terms(conn, policy)
-            rows = conn.execute(select(C)).all()
+            rows = conn.execute(select(case_table)).all()
             events = load_events(conn, [r.id for r in rows])
         full = []
         for r in rows:

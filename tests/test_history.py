@@ -219,7 +219,7 @@ def test_sweep_reads_incidents_by_escalate_at_as_evaluating_every_one_would(tmp_
 
     from console.escalation import ESCALATING_CLOCKS, scan
     from console.policy_store import load_book
-    from console.records import C, case_facts, load_events, load_terms
+    from console.records import case_facts, case_table, load_events, load_terms
     from console.rules.clocks import evaluate
     from console.store.engine import open_store
 
@@ -231,7 +231,7 @@ def test_sweep_reads_incidents_by_escalate_at_as_evaluating_every_one_would(tmp_
     with open_store(str(db)) as store, store.connection() as conn:
         book = load_book(conn)
         terms = load_terms(conn, book)
-        rows = conn.execute(select(C)).all()
+        rows = conn.execute(select(case_table)).all()
         events = load_events(conn, [r.id for r in rows])
         for text in ("2025-03-03T12:00:00Z", "2026-01-05T15:00:00Z", "2027-06-29T00:00:00Z"):
             at = parse_instant(text)

@@ -244,7 +244,7 @@ def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(
     from console import queue
     from console.policy_store import load_book
     from console.queue import load_queue
-    from console.records import C, case_facts, load_events, load_terms
+    from console.records import case_facts, case_table, load_events, load_terms
     from console.store.engine import open_store
 
     db = tmp_path / "history.db"
@@ -255,7 +255,7 @@ def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(
     assert code == 0, err
     with open_store(str(db)) as store, store.connection() as conn:
         book = load_book(conn)
-        rows = conn.execute(select(C)).all()
+        rows = conn.execute(select(case_table)).all()
         events = load_events(conn, [r.id for r in rows])
         for text in (
             "2024-12-31T23:30:00Z",

@@ -25,7 +25,7 @@ from console.notify import messages as words
 from console.notify.messages import CaseRef
 from console.notify.outbox import Message, insert_detected
 from console.notify.receivers import O, Receiver, load_receivers
-from console.records import CS, C, Conn, case_facts, load_events, load_terms
+from console.records import Conn, case_facts, case_state_table, case_table, load_events, load_terms
 from console.rules.clocks import RUNNING, evaluate
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
@@ -93,13 +93,17 @@ def _breaches(
         for i in range(0, len(ids), 900):
             anchors.update(
                 conn.execute(
-                    select(CS.c.case_id, CS.c.anchor_at).where(CS.c.case_id.in_(ids[i : i + 900]))
+                    select(case_state_table.c.case_id, case_state_table.c.anchor_at).where(
+                        case_state_table.c.case_id.in_(ids[i : i + 900])
+                    )
                 ).all()
             )
         recent = [cid for cid in ids if anchors.get(cid, at) >= since or others[cid].eval.suspended]
         events = load_events(conn, recent)
         for i in range(0, len(recent), 900):
-            for crow in conn.execute(select(C).where(C.c.id.in_(recent[i : i + 900]))):
+            for crow in conn.execute(
+                select(case_table).where(case_table.c.id.in_(recent[i : i + 900]))
+            ):
                 ev = evaluate(
                     case_facts(crow),
                     events[crow.id],

@@ -220,7 +220,7 @@ def add_receiver(
     now: int,
 ) -> Receiver:
     """Add a receiver (leads), in one transaction. Subscribers must exist."""
-    from console.records import S
+    from console.records import subscriber_table
 
     url = url.strip()
     check_url(url)
@@ -228,7 +228,12 @@ def add_receiver(
     with store.write() as session:
         _require(session, actor, "notify_add")
         if subscribers is not None:
-            known = {r[0] for r in session.execute(select(S.c.id).where(S.c.id.in_(subscribers)))}
+            known = {
+                r[0]
+                for r in session.execute(
+                    select(subscriber_table.c.id).where(subscriber_table.c.id.in_(subscribers))
+                )
+            }
             missing = [s for s in subscribers if s not in known]
             if missing:
                 raise ReceiverRefused(f"--subscriber: unknown subscriber {', '.join(missing)}")
