@@ -21,6 +21,7 @@ from console.records import (
     case_facts,
     case_state_table,
     case_table,
+    escalation_table,
     event_of,
     event_table,
     linked_types,
@@ -37,9 +38,6 @@ from console.rules.lifecycle import IllegalEvent, check_history
 from console.rules.policy import Policy
 from console.rules.timeutil import format_instant
 from console.store.engine import mark_changed
-from models import Escalation
-
-ESC = Escalation.__table__
 
 
 @dataclass(frozen=True)
@@ -349,7 +347,7 @@ def record_escalation(
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    stmt = dialect_insert(ESC).values(
+    stmt = dialect_insert(escalation_table).values(
         case_id=case_id,
         subscriber_id=subscriber,
         missed=missed,

@@ -14,7 +14,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from console.records import Conn, case_facts, case_table, load_events, load_terms
+from console.records import (
+    Conn,
+    case_facts,
+    case_table,
+    escalation_table,
+    load_events,
+    load_terms,
+)
 from console.rules.clocks import evaluate
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
@@ -28,13 +35,10 @@ from console.sweep import (  # noqa: F401 - the sweep's names, where they used t
     sweep,
     sweep_and_next,
 )
-from models import Escalation
-
-ESC = Escalation.__table__
 
 
 def escalated_ids(conn: Conn) -> set[str]:
-    return {r[0] for r in conn.execute(select(ESC.c.case_id))}
+    return {r[0] for r in conn.execute(select(escalation_table.c.case_id))}
 
 
 @dataclass
@@ -67,11 +71,13 @@ def load_board(
 
     def part(*cond: Any) -> Any:
         q = (
-            select(*ESC.c)
-            .join(case_state_table, case_state_table.c.case_id == ESC.c.case_id)
-            .where(*cond, case_state_table.c.escalated == true(), ESC.c.escalated_at <= at)
+            select(*escalation_table.c)
+            .join(case_state_table, case_state_table.c.case_id == escalation_table.c.case_id)
+            .where(
+                *cond, case_state_table.c.escalated == true(), escalation_table.c.escalated_at <= at
+            )
         )
-        return q.where(ESC.c.recorded_at <= known_at) if known_at is not None else q
+        return q.where(escalation_table.c.recorded_at <= known_at) if known_at is not None else q
 
     q = union_all(
         part(case_state_table.c.listed == true()),

@@ -25,6 +25,7 @@ from models import (
     CaseState,
     Deployment,
     DeploymentChange,
+    Escalation,
     Subscriber,
     SubscriberChange,
     SubscriberSuspension,
@@ -45,6 +46,7 @@ case_link_table = CaseLink.__table__
 time_entry_table = TimeEntry.__table__
 subscriber_change_table = SubscriberChange.__table__
 deployment_change_table = DeploymentChange.__table__
+escalation_table = Escalation.__table__
 
 
 def holiday_spec(value: Any) -> str | tuple[str, ...] | None:

@@ -40,6 +40,7 @@ from console.operators import require
 from console.records import (
     Conn,
     case_table,
+    escalation_table,
     event_table,
     subscriber_table,
     suspension_lift_table,
@@ -57,12 +58,11 @@ from console.rules.retention import (
 from console.rules.timeutil import format_instant, parse_instant
 from console.scrub import Scrubber
 from console.store.engine import mark_changed
-from models import Attachment, Escalation, NotifyOutbox, PurgeAudit, SupportUser
+from models import Attachment, NotifyOutbox, PurgeAudit, SupportUser
 
 A = Attachment.__table__
 U = SupportUser.__table__
 PA = PurgeAudit.__table__
-ESC = Escalation.__table__
 OUT = NotifyOutbox.__table__
 #: Tables a purge rewrites or deletes from: vacuumed after it on PostgreSQL.
 TOUCHED_TABLES = (
@@ -330,7 +330,7 @@ def _forget_users(session: Any, user_ids: list[str]) -> tuple[list[str], int]:
             {"bys": ("by", "recorded_by"), "jsons": ("data",), "case_col": "case_id"},
         ),
         (time_entry_table, "id", {"texts": ("note",), "bys": ("by",), "case_col": "case_id"}),
-        (ESC, "case_id", {"bys": ("by",), "case_col": "case_id"}),
+        (escalation_table, "case_id", {"bys": ("by",), "case_col": "case_id"}),
         (A, "id", {"texts": ("name",), "bys": ("added_by",), "case_col": "case_id"}),
         (suspension_table, "id", {"bys": ("by",)}),
         (suspension_lift_table, "id", {"bys": ("by",)}),

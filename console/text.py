@@ -85,9 +85,10 @@ def breaches_at(terms: Any, ev: Any, name: str, st: ClockState | None) -> int | 
     return spec.calendar.add(ev.at, 1)
 
 
-def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
+def local_time(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
+    """An instant in the subscriber's zone ``tz`` as ``fmt`` says; ``—`` when there is none."""
     if ts is None:
-        return ""
+        return "—"
     return datetime.fromtimestamp(ts, tz).strftime(fmt)
 
 

@@ -34,6 +34,7 @@ from textual.widgets import Static
 
 from console import clock
 from console.errors import fault_text
+from console.rich_text import inert_rich as _t
 from console.text import hm, inert
 from screens.notice import notice_text
 from screens.offline import failed_text
@@ -64,11 +65,6 @@ KEYS = [
     ("r", "reload"),
     ("?", "keys"),
 ]
-
-
-def _t(value: Any, style: str = "") -> Text:
-    """Subscriber- or operator-supplied text: literal, control characters made visible."""
-    return Text(inert("" if value is None else str(value)), style=style)
 
 
 def _one_line(value: Any) -> str:

@@ -32,7 +32,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console.errors import fault_text
+from console.rich_text import inert_rich as _t
 from console.text import breaches_at, hm, inert
+from console.text import local_time as _local
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.offline import failed_text
@@ -221,23 +223,12 @@ def more_note(d: CaseData, aid: str, needs: str | None) -> str:
     return ""
 
 
-def _t(value: Any) -> Text:
-    """Subscriber-supplied text as inert, literal Text (no markup, no control codes)."""
-    return Text(inert("" if value is None else str(value)))
-
-
 def _size(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
             return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024  # type: ignore[assignment]
     return f"{n} B"
-
-
-def _local(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
-    if ts is None:
-        return "—"
-    return datetime.fromtimestamp(ts, tz).strftime(fmt)
 
 
 class CaseView(Screen[None]):

@@ -200,8 +200,7 @@ class EscalationWatch:
         never by this console's operator; a what-if console (read-only store) only looks."""
         from sqlalchemy import func, select
 
-        from console.escalation import ESC
-        from console.records import case_table, event_table, load_events
+        from console.records import case_table, escalation_table, event_table, load_events
 
         at = clock.now() if at is None else at
         with store.connection() as conn:
@@ -234,9 +233,14 @@ class EscalationWatch:
             for i in range(0, len(fresh), 900):
                 chunk = fresh[i : i + 900]
                 rows = conn.execute(
-                    select(ESC.c.case_id, ESC.c.subscriber_id, ESC.c.missed, case_table.c.priority)
-                    .join(case_table, case_table.c.id == ESC.c.case_id)
-                    .where(ESC.c.case_id.in_(chunk))
+                    select(
+                        escalation_table.c.case_id,
+                        escalation_table.c.subscriber_id,
+                        escalation_table.c.missed,
+                        case_table.c.priority,
+                    )
+                    .join(case_table, case_table.c.id == escalation_table.c.case_id)
+                    .where(escalation_table.c.case_id.in_(chunk))
                 )
                 events = load_events(conn, chunk)
                 new.extend(

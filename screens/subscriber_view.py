@@ -31,9 +31,11 @@ from textual.widgets import Static
 
 from console import clock
 from console.errors import fault_text
+from console.rich_text import inert_rich as _t
 from console.rules.policy_book import as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
+from console.text import local_time as _local
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
@@ -196,16 +198,6 @@ def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> N
         app.switch_screen(view)  # ctrl+p from a view: the new one takes its place
     else:
         app.push_screen(view)
-
-
-def _t(value: Any) -> Text:
-    return Text(inert("" if value is None else str(value)))
-
-
-def _local(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %Y %H:%M %Z") -> str:
-    if ts is None:
-        return "—"
-    return datetime.fromtimestamp(ts, tz).strftime(fmt)
 
 
 def _section(title: str, extra: str = "") -> Text:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,9 @@ from textual.widgets.option_list import Option
 
 from console import clock
 from console.errors import fault_text
+from console.rich_text import inert_rich as _t
 from console.text import hm, inert
+from console.text import local_time as _local
 from screens.key_bar import KeyBar
 from screens.offline import failed_text
 from screens.wizard_model import (
@@ -75,17 +77,6 @@ class WizardDone:
     case_id: str
     message: str
     created: bool
-
-
-def _t(value: Any, style: str = "") -> Text:
-    """Subscriber-supplied text as inert, literal Text."""
-    return Text(inert("" if value is None else str(value)), style=style)
-
-
-def _local(ts: int | None, tz: tzinfo, fmt: str = "%a %d %b %H:%M") -> str:
-    if ts is None:
-        return "—"
-    return datetime.fromtimestamp(ts, tz).strftime(fmt)
 
 
 def duration(seconds: int | None) -> str:
@@ -850,7 +841,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
             st = ln.after
             if ln.name == "response":
                 due = (
-                    _local(st.due, self.tz)
+                    _local(st.due, self.tz, "%a %d %b %H:%M")
                     if st is not None and st.due
                     else (st.state if st is not None else "—")
                 )
@@ -864,7 +855,11 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 else:
                     t.add_row(ln.name, duration(ln.target), due, f"running from {since}")
             else:
-                due = _local(ln.due_if_ack_now, self.tz) if ln.due_if_ack_now else "—"
+                due = (
+                    _local(ln.due_if_ack_now, self.tz, "%a %d %b %H:%M")
+                    if ln.due_if_ack_now
+                    else "—"
+                )
                 t.add_row(
                     ln.name,
                     duration(ln.target),
