@@ -830,7 +830,7 @@ def cmd_operators(args: argparse.Namespace) -> int:
 def cmd_grant(args: argparse.Namespace) -> int:
     """``grant LOGIN --role R [--password]`` (leads): a PostgreSQL login per person."""
     from console import clock
-    from console.grants import grant
+    from console.operators import grant
 
     password = _read_password(args.login) if args.password else None
     store = _open(args)
@@ -1228,8 +1228,8 @@ def cmd_attach(args: argparse.Namespace) -> int:
 
 
 def cmd_products(args: argparse.Namespace) -> int:
-    from console.lifespan import support_report
     from console.rules.timeutil import format_instant
+    from console.support_report import support_report
 
     at = _at(args)
     store = _open(args)

@@ -1,5 +1,6 @@
 """PostgreSQL logins: one database login per person, its role a membership of
-``support_engineer``, ``support_lead`` or ``support_system`` (``support-console grant``).
+``support_engineer``, ``support_lead`` or ``support_system`` (``support-console grant``;
+the grant itself is ``console.operators.grant``, beside the other ways of naming a role).
 
 A lead calls the database function ``support_console_grant`` (SECURITY DEFINER, created by
 migration 0010_identity): it checks that the caller is a lead (or the database's owner
@@ -20,9 +21,6 @@ import hmac
 import os
 import re
 import unicodedata
-from typing import Any
-
-from sqlalchemy import text
 
 from console.errors import NotAllowed, Refused
 
@@ -57,40 +55,4 @@ def check_login(name: str) -> str:
     return name
 
 
-def grant(
-    store: Any,
-    actor: str | None,
-    login: str,
-    role: str,
-    *,
-    now: int,
-    password: str | None = None,
-    first: bool = False,
-) -> None:
-    """Create or change ``login`` with ``role`` (engineer, lead, executive, system), in one
-    transaction, as a lead or the database's owner. ``first``: the creator naming the first
-    lead (``init --lead``)."""
-    from console.operators import ROLES, require
-
-    if store.is_sqlite:
-        raise Refused(
-            "grant manages PostgreSQL logins; this desk's database is SQLite, where "
-            "roles are advisory: `support-console operators set NAME ROLE`"
-        )
-    login = check_login(login)
-    if role not in ROLES:
-        raise Refused(f"--role: one of {', '.join(ROLES)}, got {role!r}")
-    verifier = scram_verifier(password) if password else None
-    from console.identity import is_creator
-
-    with store.write() as session:
-        # The database's owner may too (as the function allows): it names the first lead.
-        if not first and not is_creator(store, session):
-            require(session, actor, "grant")
-        session.execute(
-            text("SELECT support_console_grant(:login, :role, :verifier, :now)"),
-            {"login": login, "role": role, "verifier": verifier, "now": now},
-        )
-
-
-__all__ = ["NotAllowed", "check_login", "grant", "scram_verifier"]
+__all__ = ["NotAllowed", "check_login", "scram_verifier"]

@@ -1,4 +1,4 @@
-"""The product support matrix (policy §12) in the store: read, edit (leads), report.
+"""The product support matrix (policy §12) in the store: read and edit (leads).
 
 The rule itself (end of support, the flag) is pure, in ``console.rules.lifespan``. Here:
 
@@ -6,9 +6,10 @@ The rule itself (end of support, the flag) is pure, in ``console.rules.lifespan`
 - ``deployment_support``: deployment id -> (end of support, past it at ``at``), one query
   for all deployments, so a queue of 100k cases pays one dict lookup per row;
 - ``case_support``: the same for one case's deployment (the case view);
-- ``set_version``: a lead adds or changes a version (``product set``);
-- ``support_report``: versions ordered by end of support with their open cases
-  (``products --json``; the panes' product view).
+- ``set_version``: a lead adds or changes a version (``product set``).
+
+The report of versions with their open cases (``products``) reads the queue, which reads
+``deployment_support`` from here: it is ``console.support_report``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from console.errors import Refused
 from console.operators import require
 from console.records import Conn, load_deployment, load_deployments
 from console.rules.lifespan import end_of_support, past_end_of_support
-from console.rules.policy import Policy
-from console.rules.policy_book import PolicyBook
 from console.rules.timeutil import format_instant
 from models import ProductVersion
 
@@ -144,53 +143,3 @@ def version_json(v: VersionSupport, at: int) -> dict[str, Any]:
         "updated_at": format_instant(v.updated_at),
         "updated_by": v.updated_by,
     }
-
-
-def support_report(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[dict[str, Any]]:
-    """Versions by end of support (soonest first; then product, version) with their open
-    cases at ``at``: the cases listed in the queue (reported, not closed; a resolved case
-    awaiting closure counts) whose deployment runs that version.
-
-    Deployed versions missing from the matrix come last with ``end_of_support`` null, so
-    a gap in the matrix is visible.
-    """
-    from console.queue import load_queue
-
-    matrix = load_matrix(conn)
-    dep_version = {did: (d.product, d.version) for did, d in load_deployments(conn, at).items()}
-    cases: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for row in load_queue(conn, policy, at):
-        key = dep_version.get(row.deployment) if row.deployment else None
-        if key is None:
-            continue
-        cases.setdefault(key, []).append(
-            {
-                "id": row.id,
-                "subscriber": row.subscriber,
-                "deployment": row.deployment,
-                "type": row.type,
-                "priority": row.priority,
-                "status": row.status,
-                "title": row.title,
-            }
-        )
-    out = []
-    for v in sorted(matrix.values(), key=lambda v: (v.end_of_support, v.product, v.version)):
-        item = version_json(v, at)
-        item["open_cases"] = sorted(cases.get((v.product, v.version), []), key=lambda c: c["id"])
-        out.append(item)
-    for key in sorted(set(dep_version.values()) - set(matrix)):
-        out.append(
-            {
-                "product": key[0],
-                "version": key[1],
-                "released": None,
-                "discontinuation_notice": None,
-                "end_of_support": None,
-                "past_end_of_support": False,
-                "updated_at": None,
-                "updated_by": None,
-                "open_cases": sorted(cases.get(key, []), key=lambda c: c["id"]),
-            }
-        )
-    return out

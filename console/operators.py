@@ -21,7 +21,9 @@ from typing import Any
 
 from sqlalchemy import insert, select, text, update
 
-from console.errors import NotAllowed
+from console.errors import NotAllowed, Refused
+from console.grants import check_login, scram_verifier
+from console.identity import is_creator
 from console.records import Conn
 from models import Operator
 
@@ -153,8 +155,6 @@ def lead_exists(conn: Conn) -> bool:
 def require_import(store: Any, conn: Conn, actor: str | None) -> None:
     """An import is a lead's migration; while a database has no lead yet, its creator fills
     it (as ``demo`` does) and names the first lead."""
-    from console.identity import is_creator
-
     if lead_exists(conn):
         require(conn, actor, "import")
     elif actor is not None and not is_creator(store, conn):
@@ -180,12 +180,42 @@ def _store_role(session: Any, actor: str | None, name: str, role: str, now: int)
         session.execute(insert(OP).values(name=name, role=role, updated_at=now, updated_by=actor))
 
 
+def grant(
+    store: Any,
+    actor: str | None,
+    login: str,
+    role: str,
+    *,
+    now: int,
+    password: str | None = None,
+    first: bool = False,
+) -> None:
+    """Create or change ``login`` with ``role`` (engineer, lead, executive, system), in one
+    transaction, as a lead or the database's owner. ``first``: the creator naming the first
+    lead (``init --lead``)."""
+    if store.is_sqlite:
+        raise Refused(
+            "grant manages PostgreSQL logins; this desk's database is SQLite, where "
+            "roles are advisory: `support-console operators set NAME ROLE`"
+        )
+    login = check_login(login)
+    if role not in ROLES:
+        raise Refused(f"--role: one of {', '.join(ROLES)}, got {role!r}")
+    verifier = scram_verifier(password) if password else None
+    with store.write() as session:
+        # The database's owner may too (as the function allows): it names the first lead.
+        if not first and not is_creator(store, session):
+            require(session, actor, "grant")
+        session.execute(
+            text("SELECT support_console_grant(:login, :role, :verifier, :now)"),
+            {"login": login, "role": role, "verifier": verifier, "now": now},
+        )
+
+
 def set_role(store: Any, actor: str, name: str, role: str, now: int) -> None:
     """A lead sets ``name``'s role (on PostgreSQL: the login and its role membership)."""
     _check_role(role)
     if not store.is_sqlite:
-        from console.grants import grant
-
         grant(store, actor, name, role, now=now)
         return
     with store.write() as session:
@@ -201,8 +231,6 @@ def set_role(store: Any, actor: str, name: str, role: str, now: int) -> None:
 def first_lead(store: Any, actor: str, name: str, now: int) -> None:
     """``init --lead NAME``: the database's creator names its first lead, and only while
     it has none."""
-    from console.identity import is_creator
-
     name = (name or "").strip()
     if not name:
         raise NotAllowed("init --lead: name the lead (a login name)")
@@ -218,8 +246,6 @@ def first_lead(store: Any, actor: str, name: str, now: int) -> None:
                 f"lead; {actor} did not create it"
             )
     if not store.is_sqlite:
-        from console.grants import grant
-
         grant(store, actor, name, "lead", now=now, first=True)
         return
     with store.write() as session:

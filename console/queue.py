@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from console.lifespan import deployment_support
 from console.operators import dialect_name
 from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows and order
     QueueRow,
@@ -343,8 +344,6 @@ def _load_top(conn: Conn, terms: TermsMap, at: int, n: int) -> list[QueueRow]:
 
 def _add_support(conn: Conn, rows: list[QueueRow], at: int) -> None:
     """Each row's end-of-support flag: one query for all deployments, a lookup per row."""
-    from console.lifespan import deployment_support
-
     support = deployment_support(conn, at)
     if not any(past or eos for eos, past in support.values()):
         return
