@@ -27,9 +27,9 @@ from sqlalchemy import insert, select
 from console.actions import Refused
 from console.records import Conn, case_table
 from console.rules.timeutil import format_instant
-from models import Attachment
+from models import Attachment, table_of
 
-A = Attachment.__table__
+A = table_of(Attachment)
 _CHUNK = 1 << 20
 ENV_VAR = "SUPPORT_CONSOLE_ATTACHMENTS"
 _INCOMING = ".incoming-"

@@ -32,7 +32,7 @@ from console.records import (
     suspension_rows,
 )
 from console.rules.timeutil import format_instant
-from models import Attachment, Operator, PolicyVersionRow, ProductVersion, SupportUser
+from models import Attachment, Operator, PolicyVersionRow, ProductVersion, SupportUser, table_of
 
 CHUNK = 1000  # cases whose events are read at once
 
@@ -99,7 +99,7 @@ def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
             for r in conn.execute(select(deployment_table).order_by(deployment_table.c.id))
         ],
     )
-    su = SupportUser.__table__
+    su = table_of(SupportUser)
     yield (
         "users",
         [
@@ -117,7 +117,7 @@ def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
             for r in conn.execute(select(su).order_by(su.c.id))
         ],
     )
-    op = Operator.__table__
+    op = table_of(Operator)
     yield (
         "operators",
         [
@@ -125,7 +125,7 @@ def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
             for r in conn.execute(select(op).order_by(op.c.name))
         ],
     )
-    pv = ProductVersion.__table__
+    pv = table_of(ProductVersion)
     yield (
         "products",
         [
@@ -144,7 +144,7 @@ def sections(conn: Conn) -> Iterator[tuple[str, Iterable[dict[str, Any]]]]:
 
 
 def _policy_versions(conn: Conn) -> list[dict[str, Any]]:
-    pvt = PolicyVersionRow.__table__
+    pvt = table_of(PolicyVersionRow)
     return [
         {
             "number": r.number,
@@ -230,7 +230,7 @@ def _chunk(conn: Conn, rows: list[Any]) -> Iterator[dict[str, Any]]:
     events: dict[str, list[dict[str, Any]]] = {}
     links: dict[str, list[str]] = {}
     attachments: dict[str, list[dict[str, Any]]] = {}
-    at_t = Attachment.__table__
+    at_t = table_of(Attachment)
     for i in range(0, len(ids), 900):
         part = ids[i : i + 900]
         for r in conn.execute(

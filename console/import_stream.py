@@ -54,7 +54,7 @@ from console.records import (
 from console.rules.clocks import sort_events
 from console.rules.policy import Records
 from console.rules.policy_book import PolicyBook
-from models import Attachment, Escalation
+from models import Attachment, Escalation, table_of
 
 BATCH = 2000
 #: A file this small that does not parse is parsed again by the standard library, whose
@@ -526,9 +526,9 @@ def _write_part(
         session, case_state_table, [dict(st, rev=rev + j) for j, st in enumerate(part.states)]
     )
     if part.attachments:
-        bulk_insert(session, Attachment.__table__, part.attachments)
+        bulk_insert(session, table_of(Attachment), part.attachments)
     if part.escalations:
-        bulk_insert(session, Escalation.__table__, part.escalations)
+        bulk_insert(session, table_of(Escalation), part.escalations)
     _time_entries(session, part.logged)
     counts["cases"] += len(part.cases)
     counts["events"] += len(part.events)

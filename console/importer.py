@@ -62,6 +62,7 @@ from console.rules.timeutil import (
     parse_utc_z,
     zone,
 )
+from models import table_of
 
 SUPPORT_USERS = "support_user"
 _EVENT_FIELDS = frozenset(("at", "kind", "by", "recorded_at"))
@@ -1269,7 +1270,7 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
         )
     from models import SupportUser
 
-    ex.users = {r[0] for r in conn.execute(select(SupportUser.__table__.c.id))}
+    ex.users = {r[0] for r in conn.execute(select(table_of(SupportUser).c.id))}
     if cases:
         ex.cases = {r[0]: r[1] for r in conn.execute(select(case_table.c.id, case_table.c.type))}
     ex.has_cases = (
@@ -1277,11 +1278,11 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
     )
     from models import ProductVersion
 
-    pv = ProductVersion.__table__
+    pv = table_of(ProductVersion)
     ex.products = {(r[0], r[1]) for r in conn.execute(select(pv.c.product, pv.c.version))}
     from models import Operator
 
-    ex.operators = {r[0] for r in conn.execute(select(Operator.__table__.c.name))}
+    ex.operators = {r[0] for r in conn.execute(select(table_of(Operator).c.name))}
     return ex
 
 
@@ -1323,14 +1324,14 @@ def write_head(conn: Conn, prep: Prepared) -> None:
             # policy_version is never deleted but by its owner's function.
             conn.execute(text("SELECT support_console_reset_policy()"))
         elif prep.replace_policy:
-            conn.execute(delete(PolicyVersionRow.__table__))
-        conn.execute(insert(PolicyVersionRow.__table__), prep.policy_versions)
+            conn.execute(delete(table_of(PolicyVersionRow)))
+        conn.execute(insert(table_of(PolicyVersionRow)), prep.policy_versions)
     if prep.subscribers:
         conn.execute(insert(subscriber_table), prep.subscribers)
     if prep.subscriber_changes:
         from models import SubscriberChange
 
-        conn.execute(insert(SubscriberChange.__table__), prep.subscriber_changes)
+        conn.execute(insert(table_of(SubscriberChange)), prep.subscriber_changes)
     if prep.suspensions:
         from console.records import suspension_lift_table
 
@@ -1347,13 +1348,13 @@ def write_head(conn: Conn, prep: Prepared) -> None:
     if prep.deployment_changes:
         from models import DeploymentChange
 
-        conn.execute(insert(DeploymentChange.__table__), prep.deployment_changes)
+        conn.execute(insert(table_of(DeploymentChange)), prep.deployment_changes)
     if prep.users:
-        conn.execute(insert(SupportUser.__table__), prep.users)
+        conn.execute(insert(table_of(SupportUser)), prep.users)
     if prep.products:
         from models import ProductVersion
 
-        conn.execute(insert(ProductVersion.__table__), prep.products)
+        conn.execute(insert(table_of(ProductVersion)), prep.products)
 
 
 def write_cases(
@@ -1403,11 +1404,11 @@ def write_cases(
     if prep.attachments:
         from models import Attachment
 
-        bulk_insert(conn, Attachment.__table__, prep.attachments)
+        bulk_insert(conn, table_of(Attachment), prep.attachments)
     if prep.escalations:
         from models import Escalation
 
-        bulk_insert(conn, Escalation.__table__, prep.escalations)
+        bulk_insert(conn, table_of(Escalation), prep.escalations)
     # Time entries need the events' ids.
     logged = [f.id for f, evs, _ in prep.histories if any(e.kind == "time_logged" for e in evs)]
     if logged:
@@ -1482,7 +1483,7 @@ def write_tail(conn: Conn, prep: Prepared) -> None:
     elif prep.operators:
         from models import Operator
 
-        conn.execute(insert(Operator.__table__), prep.operators)
+        conn.execute(insert(table_of(Operator)), prep.operators)
 
 
 def time_entry_row(

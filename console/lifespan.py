@@ -25,9 +25,9 @@ from console.operators import require
 from console.records import Conn, load_deployment, load_deployments
 from console.rules.lifespan import end_of_support, past_end_of_support
 from console.rules.timeutil import format_instant
-from models import ProductVersion
+from models import ProductVersion, table_of
 
-PV = ProductVersion.__table__
+PV = table_of(ProductVersion)
 
 
 @dataclass(frozen=True, slots=True)

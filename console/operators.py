@@ -25,9 +25,9 @@ from console.errors import NotAllowed, Refused
 from console.grants import check_login, scram_verifier
 from console.identity import is_creator
 from console.records import Conn
-from models import Operator
+from models import Operator, table_of
 
-OP = Operator.__table__
+OP = table_of(Operator)
 ROLES = ("engineer", "lead", "executive", "system")
 
 # Which roles may do what, and the words for it (checked in the engine: the CLI, the

@@ -18,9 +18,9 @@ from sqlalchemy import func, insert, select
 from console.rules.policy import Policy, PolicyError, default_policy, parse_policy
 from console.rules.policy_book import PolicyBook, PolicyVersion
 from console.rules.timeutil import BadValue, check_instant, format_instant
-from models import PolicyVersionRow
+from models import PolicyVersionRow, table_of
 
-PV = PolicyVersionRow.__table__
+PV = table_of(PolicyVersionRow)
 
 _parsed: dict[str, Policy] = {}
 _lock = threading.Lock()

@@ -31,22 +31,23 @@ from models import (
     SubscriberSuspension,
     SuspensionLift,
     TimeEntry,
+    table_of,
 )
 
 Conn = Connection | Session
 
-subscriber_table = Subscriber.__table__
-suspension_table = SubscriberSuspension.__table__
-suspension_lift_table = SuspensionLift.__table__
-deployment_table = Deployment.__table__
-case_table = Case.__table__
-event_table = CaseEvent.__table__
-case_state_table = CaseState.__table__
-case_link_table = CaseLink.__table__
-time_entry_table = TimeEntry.__table__
-subscriber_change_table = SubscriberChange.__table__
-deployment_change_table = DeploymentChange.__table__
-escalation_table = Escalation.__table__
+subscriber_table = table_of(Subscriber)
+suspension_table = table_of(SubscriberSuspension)
+suspension_lift_table = table_of(SuspensionLift)
+deployment_table = table_of(Deployment)
+case_table = table_of(Case)
+event_table = table_of(CaseEvent)
+case_state_table = table_of(CaseState)
+case_link_table = table_of(CaseLink)
+time_entry_table = table_of(TimeEntry)
+subscriber_change_table = table_of(SubscriberChange)
+deployment_change_table = table_of(DeploymentChange)
+escalation_table = table_of(Escalation)
 
 
 def holiday_spec(value: Any) -> str | tuple[str, ...] | None:

@@ -58,12 +58,12 @@ from console.rules.retention import (
 from console.rules.timeutil import format_instant, parse_instant
 from console.scrub import Scrubber
 from console.store.engine import mark_changed
-from models import Attachment, NotifyOutbox, PurgeAudit, SupportUser
+from models import Attachment, NotifyOutbox, PurgeAudit, SupportUser, table_of
 
-A = Attachment.__table__
-U = SupportUser.__table__
-PA = PurgeAudit.__table__
-OUT = NotifyOutbox.__table__
+A = table_of(Attachment)
+U = table_of(SupportUser)
+PA = table_of(PurgeAudit)
+OUT = table_of(NotifyOutbox)
 #: Tables a purge rewrites or deletes from: vacuumed after it on PostgreSQL.
 TOUCHED_TABLES = (
     "support_user",

@@ -23,9 +23,9 @@ from console.actions import Refused
 from console.operators import require
 from console.records import Conn, subscriber_table
 from console.rules.timeutil import format_instant
-from models import SupportUser
+from models import SupportUser, table_of
 
-U = SupportUser.__table__
+U = table_of(SupportUser)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,9 +21,11 @@ from models.tables import (
     SupportUser,
     SuspensionLift,
     TimeEntry,
+    table_of,
 )
 
 __all__ = [
+    "table_of",
     "Attachment",
     "Case",
     "CaseEvent",

@@ -10,7 +10,17 @@ batch migrations can only drop or alter constraints they can name.
 from datetime import date
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Integer, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    Table,
+    UniqueConstraint,
+    inspect,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 SQLModel.metadata.naming_convention = {
@@ -25,6 +35,15 @@ SQLModel.metadata.naming_convention = {
 def _json(*, nullable: bool) -> Any:
     """A fresh JSON column (a Column object can belong to one table only)."""
     return Column(JSON, nullable=nullable)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """A table model's Core ``Table`` (what SQLModel sets as ``__table__``, which its typing
+    does not declare), for the Core queries of the hot paths."""
+    table = inspect(model).local_table
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not a table model")
+    return table
 
 
 class Subscriber(SQLModel, table=True):

@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 
 from console.records import Conn
-from models import NotifyOutbox, NotifyReceiver
+from models import NotifyOutbox, NotifyReceiver, table_of
 
-R = NotifyReceiver.__table__
-O = NotifyOutbox.__table__  # noqa: E741 - the outbox table, as R is the receivers'
+R = table_of(NotifyReceiver)
+O = table_of(NotifyOutbox)  # noqa: E741 - the outbox table, as R is the receivers'
 
 KINDS = ("escalation", "breach", "forecast", "late_update")
 PRIORITIES = ("P0", "P1", "P2", "P3")

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import holidays as holidays_lib
 
@@ -79,6 +79,17 @@ class CalendarRule:
         if self.closes is None:
             return 24 - self.opens.hour
         return self.closes.hour - self.opens.hour
+
+
+class CountingCalendar(Protocol):
+    """What a clock counts on: a ``Calendar``, or one that changes at dated instants
+    (``console.rules.policy.SegmentedCalendar``)."""
+
+    def elapsed(self, start: int, end: int) -> int: ...
+
+    def add(self, start: int, seconds: int) -> int: ...
+
+    def is_open(self, ts: int) -> bool: ...
 
 
 class Calendar:

@@ -157,12 +157,10 @@ def deployment_at(
     for effective, change in sorted(changes, key=lambda c: c[0]):
         if ts is not None and effective > ts:
             break
-        out = replace(
-            out,
-            **{
-                k: (tuple(v) if k == "components" else v)
-                for k, v in change.items()
-                if k in DEPLOYMENT_FACTS
-            },
-        )
+        facts: dict[str, Any] = {
+            k: (tuple(v) if k == "components" else v)
+            for k, v in change.items()
+            if k in DEPLOYMENT_FACTS
+        }
+        out = replace(out, **facts)
     return out

@@ -176,11 +176,11 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
         points.sort(key=lambda p: (p[0], p[1]))
         merged: list[tuple[int, int, int, Event | None]] = []
         i = 0
-        for e in evs:
-            while i < len(points) and points[i][0] <= e.at:
+        for event in evs:
+            while i < len(points) and points[i][0] <= event.at:
                 merged.append(points[i])
                 i += 1
-            merged.append((e.at, 1, 0, e))
+            merged.append((event.at, 1, 0, event))
         merged.extend(points[i:])
     else:
         merged = [(e.at, 1, 0, e) for e in evs]
@@ -282,7 +282,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
         if state == RUNNING and tgt is not None:
             due = cross[c] if cross[c] is not None else spec.calendar.add(at, tgt - elapsed)
         clocks[c] = ClockState(state, tgt, elapsed, remaining, due, breached)
-    missed = {c: cross[c] for c, st in clocks.items() if st.breached and cross[c] is not None}
+    missed = {c: due for c, st in clocks.items() if st.breached and (due := cross[c]) is not None}
     return CaseEval(
         at=at,
         type=ctype,
@@ -370,9 +370,14 @@ def risk_group(clocks: Mapping[str, ClockState]) -> tuple[int, int | None]:
     return (3 if waiting else 4), None
 
 
+#: A case's place in the queue (policy §13): (risk group, due or 0, priority rank,
+#: reported at, case id); tuples compare in C.
+RiskKey = tuple[int, int, int, int, str]
+
+
 def risk_key(
     case_id: str, priority: str | None, reported_at: int, clocks: Mapping[str, ClockState]
-) -> tuple:
+) -> RiskKey:
     group, due = risk_group(clocks)
     return (
         group,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from console.rules.classify import criterion_problem
 from console.rules.clocks import CaseFacts, Event
@@ -270,7 +270,7 @@ _TEAM_KINDS = frozenset(
 def _check_one(
     i: int, e: Event, st: _State, case: CaseFacts, policy: Policy, classify_check: ClassifyCheck
 ) -> None:
-    def refuse(field: str, msg: str) -> None:
+    def refuse(field: str, msg: str) -> NoReturn:
         raise IllegalEvent(i, field, msg)
 
     k, d = e.kind, dict(e.data)
@@ -405,7 +405,7 @@ def _check_one(
         st.type, st.priority, st.component = new_type, new_prio, new_component
     elif k == "level_changed":
         lvl = d.get("level")
-        if lvl not in policy.levels:
+        if not isinstance(lvl, str) or lvl not in policy.levels:
             refuse("level", f"unknown level {lvl!r} (one of {', '.join(policy.levels)})")
         if lvl == st.level:
             refuse("level", f"case {case.id} is already at {lvl}")
@@ -428,7 +428,7 @@ def _check_one(
                 f"case {case.id} is a {st.type}",
             )
         new = d.get("status")
-        if new not in CR_STATUSES:
+        if not isinstance(new, str) or new not in CR_STATUSES:
             refuse(
                 "status",
                 f"change-request status must be one of {', '.join(CR_STATUSES)}, got {new!r}",

@@ -118,6 +118,6 @@ def meter(terms: Terms, entries: Iterable[Entry], at: int, warn_percent: float =
     )
 
 
-def closeness(m: Meter) -> tuple:
+def closeness(m: Meter) -> tuple[float, str]:
     """Sort key: closest to (or furthest over) the limit first."""
     return (-m.percent, m.subscriber)

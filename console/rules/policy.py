@@ -12,7 +12,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from console.rules.calendar import Calendar, CalendarRule, HolidaySpec, calendar_for
+from console.rules.calendar import (
+    Calendar,
+    CalendarRule,
+    CountingCalendar,
+    HolidaySpec,
+    calendar_for,
+)
 from console.rules.timeutil import MAX_INSTANT, BadValue, parse_duration, zone
 
 CLOCKS = ("response", "workaround", "resolution", "update")
@@ -30,7 +36,7 @@ class ClockSpec:
     """One clock of a case: its target (None = best efforts) and the calendar it counts on."""
 
     target: int | None
-    calendar: Calendar
+    calendar: CountingCalendar
 
 
 @dataclass(frozen=True)
@@ -383,12 +389,12 @@ class Terms:
     # -- over time ---------------------------------------------------------------------------
 
     @cached_property
-    def coverage_calendar(self) -> Calendar | SegmentedCalendar:
+    def coverage_calendar(self) -> CountingCalendar:
         """The coverage calendar in force at each instant (the war team's cadence)."""
         return self._piecewise([t.coverage_calendar for _, t in self.segments])
 
     @cached_property
-    def business_calendar(self) -> Calendar | SegmentedCalendar:
+    def business_calendar(self) -> CountingCalendar:
         return self._piecewise([t.business_calendar for _, t in self.segments])
 
     @cached_property
@@ -423,6 +429,7 @@ class Terms:
         n = len(segs) if at is None else max(bisect.bisect_right(self._starts, at), 1)
         here = segs[n - 1][1]
         key = (ctype, priority, n)
+        cache: dict[tuple[str, str | None, int], dict[str, ClockSpec]]
         cache = self.__dict__.setdefault("_spec_cache", {})
         found = cache.get(key)
         if found is not None:
@@ -437,7 +444,7 @@ class Terms:
         cache[key] = out
         return out
 
-    def _piecewise(self, cals: list[Calendar | None]) -> Calendar | SegmentedCalendar:
+    def _piecewise(self, cals: list[CountingCalendar | None]) -> CountingCalendar:
         first = cals[0]
         if first is not None and all(c is first for c in cals):
             return first
@@ -454,7 +461,7 @@ class SegmentedCalendar:
 
     __slots__ = ("starts", "cals")
 
-    def __init__(self, starts: tuple[int, ...], cals: tuple[Calendar | None, ...]) -> None:
+    def __init__(self, starts: tuple[int, ...], cals: tuple[CountingCalendar | None, ...]) -> None:
         self.starts, self.cals = starts, cals
 
     def _end(self, i: int) -> int | None:
@@ -496,11 +503,11 @@ class SegmentedCalendar:
         return cal is not None and cal.is_open(ts)
 
 
-_segmented: dict[tuple, SegmentedCalendar] = {}
+_segmented: dict[tuple[tuple[int, ...], tuple[int, ...]], SegmentedCalendar] = {}
 
 
 def segmented_calendar(
-    starts: tuple[int, ...], cals: tuple[Calendar | None, ...]
+    starts: tuple[int, ...], cals: tuple[CountingCalendar | None, ...]
 ) -> SegmentedCalendar:
     """Shared like the plain calendars: two clocks on the same calendars over the same
     changes get one object (the clock engine computes a shared calendar's time once)."""
@@ -595,6 +602,7 @@ class TermsAt:
     ) -> dict[str, ClockSpec]:
         """The clocks a case of this type and priority has, in display order."""
         key = (ctype, priority)
+        cache: dict[tuple[str, str | None], dict[str, ClockSpec]]
         cache = self.__dict__.setdefault("_spec_cache", {})
         found = cache.get(key)
         if found is not None:

@@ -121,7 +121,7 @@ def zone(name: str) -> tzinfo:
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|min|h|bd|bw)\s*$")
 
 
-def parse_duration(text: str, business_day_hours: int) -> tuple[int, bool]:
+def parse_duration(text: str, business_day_hours: float) -> tuple[int, bool]:
     """A policy duration -> (seconds of counted time, counts on the business-day calendar).
 
     ``30m``, ``4h`` count on the coverage calendar; ``1bd`` and ``2bw`` on the business-day

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from console.rules.calendar import Calendar
+from console.rules.calendar import CountingCalendar
 from console.rules.clocks import Event
 from console.rules.timeutil import BadValue, parse_duration
 
@@ -199,7 +199,9 @@ def replay_moves(team: WarTeam) -> str:
     return team.column
 
 
-def war_team(events: Sequence[Event], calendar: Calendar, default_frequency: int) -> WarTeam:
+def war_team(
+    events: Sequence[Event], calendar: CountingCalendar, default_frequency: int
+) -> WarTeam:
     """The team as of the end of ``events`` (sorted, already cut at the instant asked)."""
     team = WarTeam(update_frequency=default_frequency)
     for e in events:
@@ -217,14 +219,14 @@ def war_team(events: Sequence[Event], calendar: Calendar, default_frequency: int
     return team
 
 
-def next_update_due(team: WarTeam, calendar: Calendar) -> int | None:
+def next_update_due(team: WarTeam, calendar: CountingCalendar) -> int | None:
     if team.escalated_at is None or team.resolved:
         return None
     base = team.last_update_at if team.last_update_at is not None else team.escalated_at
     return calendar.add(base, team.update_frequency)
 
 
-def update_overdue(team: WarTeam, calendar: Calendar, at: int) -> bool:
+def update_overdue(team: WarTeam, calendar: CountingCalendar, at: int) -> bool:
     """Overdue once more counted time than the team's frequency has passed since the last
     update (or the escalation): strictly greater, as for every clock."""
     if team.escalated_at is None or team.resolved:
