@@ -9,6 +9,7 @@ from datetime import date
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
 from typing import Any
 
+from console.queue_rows import QueueRow, StoredSummary
 from console.rules.clocks import PAUSED, CaseEval, ClockState, Event, paused_for, risk_group
 from console.rules.timeutil import format_instant
 
@@ -84,14 +85,18 @@ def _str(v: str | None) -> str:
     return q if v.isascii() and "\x7f" not in v else q.translate(_C1)
 
 
-def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
+#: A clock's JSON text depends on these: (name, state), and why it is paused when it is.
+_ClockKey = tuple[str, ClockState] | tuple[str, ClockState, str | None]
+
+
+def case_fragment(r: QueueRow, frags: dict[_ClockKey, str]) -> str:
     """One queue row as JSON text (``frags`` caches identical clocks across rows)."""
     ev = r.eval
     parts = []
     for name, st in ev.clocks.items():
         if st.state == PAUSED:  # rare: only then does the reason vary for the same clock
             why = paused_for(ev, name)
-            key: tuple = (name, st, why)
+            key: _ClockKey = (name, st, why)
         else:
             why, key = None, (name, st)
         frag = frags.get(key)
@@ -119,14 +124,14 @@ def case_fragment(r: Any, frags: dict[tuple, str]) -> str:
 _DECODE = _json.JSONDecoder().raw_decode
 
 
-def row_fragment(r: Any) -> str:
+def row_fragment(r: QueueRow) -> str:
     """One queue row (``console.queue.QueueRow``) at the queue's instant as JSON text,
     straight from its stored summary: the same text as ``case_fragment`` (a test holds them
     equal) without building clock objects, the bulk of ``queue --json``'s time."""
     raw = r.raw
     if raw is None or r.snap is not None:
         return case_fragment(r, {})
-    data = _DECODE(raw)[0] if isinstance(raw, str) else raw
+    data: StoredSummary = _DECODE(raw)[0] if isinstance(raw, str) else raw
     at, anchor = r.at, r.anchor_at
     specs = None
     parts = []
@@ -135,6 +140,7 @@ def row_fragment(r: Any) -> str:
             return case_fragment(r, {})
         if state == "running" and at != anchor:
             if specs is None:
+                assert r.terms is not None  # (a row read in another process is not written)
                 specs = r.terms.specs(r.type, r.priority, at)
             elapsed += specs[name].calendar.elapsed(anchor, at)
             breached = target is not None and elapsed > target

@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import Row, select, text
 from sqlalchemy.orm import Session
 
 from console.lifespan import deployment_support
@@ -40,7 +40,14 @@ from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows a
     usable,
 )
 from console.records import Conn, case_facts, case_table, load_events, load_terms
-from console.rules.clocks import NO_PRIORITY_RANK, PRIORITY_RANK, evaluate
+from console.rules.clocks import (
+    NO_PRIORITY_RANK,
+    PRIORITY_RANK,
+    CaseEval,
+    Event,
+    RiskKey,
+    evaluate,
+)
 from console.rules.lifecycle import assignee_of
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, TermsMap
@@ -97,12 +104,12 @@ def _listed_sql(where: str = "", *, scan: bool = False, sqlite: bool = True) -> 
 _PARAM = re.compile(r":(\w+)")
 
 
-def _raw(conn: Conn, sql: str, params: dict[str, Any]) -> list[tuple]:
+def _raw(conn: Conn, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     """Rows of ``sql`` (``:name`` parameters) as the driver's plain tuples (see ``_stream``)."""
     return list(_stream(conn, sql, params))
 
 
-def _stream(conn: Conn, sql: str, params: dict[str, Any]) -> Iterator[tuple]:
+def _stream(conn: Conn, sql: str, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """Rows of ``sql`` as the driver's plain tuples, a batch at a time, inside the
     connection's transaction: SQLAlchemy's row objects would cost 2.7 µs a row, a quarter
     of a 100k-row queue read, and a list of 100k tuples 40 MB the console does not need."""
@@ -110,7 +117,9 @@ def _stream(conn: Conn, sql: str, params: dict[str, Any]) -> Iterator[tuple]:
         conn = conn.connection()
     if not conn.in_transaction():
         conn.begin()  # the snapshot the other reads of this connection see (closed with it)
-    cur = conn.connection.dbapi_connection.cursor()
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None  # (None only once the connection is closed)
+    cur = dbapi.cursor()
     try:
         if dialect_name(conn) == "sqlite":
             cur.execute(sql, params)  # sqlite3 takes :name parameters as they are
@@ -130,10 +139,10 @@ def _mostly_listed(conn: Conn) -> bool:
     table beats the index? Two index reads: the listed count, the largest rowid."""
     if dialect_name(conn) != "sqlite":
         return False  # PostgreSQL's planner has statistics (autovacuum's ANALYZE)
-    listed = conn.execute(
+    listed: int = conn.execute(
         text("SELECT count(*) FROM case_state WHERE listed = :t"), {"t": True}
     ).scalar_one()
-    total = conn.execute(text("SELECT max(rowid) FROM case_state")).scalar() or 0
+    total: int = conn.execute(text("SELECT max(rowid) FROM case_state")).scalar() or 0
     return listed * 3 > total
 
 
@@ -238,7 +247,8 @@ def _rows(
     risk key (a running due still ahead) built inline."""
     rows: list[QueueRow] = []
     stale: list[str] = []
-    keep = {}.setdefault
+    shared: dict[str | None, Any] = {}  # one string per distinct value (the driver's own)
+    keep = shared.setdefault
     case_terms = terms.case
     one_version = len(terms.book.versions) == 1
     by_sub: dict[str, Any] = {}
@@ -374,7 +384,7 @@ def _evaluate(
 
 def evaluate_case(
     conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
-) -> tuple | None:
+) -> tuple[Row[Any], CaseEval, list[Event]] | None:
     """(case row, CaseEval, events) for one case, from its events (exact at any instant)."""
     row = conn.execute(select(case_table).where(case_table.c.id == case_id)).first()
     if row is None:
@@ -419,7 +429,7 @@ def _share_fragments(
     at: int,
     reported: tuple[int | None, int | None],
     known_at: int | None,
-) -> list[tuple[tuple, str]]:
+) -> list[tuple[RiskKey, str]]:
     """One worker's share of ``queue --json``: (risk key, JSON text) in risk order."""
     import gc
 

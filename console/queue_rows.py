@@ -22,7 +22,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NotRequired, Protocol, TypedDict
 
 from console.rules.clocks import (
     NO_PRIORITY_RANK,
@@ -30,14 +30,47 @@ from console.rules.clocks import (
     RUNNING,
     CaseEval,
     ClockState,
+    RiskKey,
     advance,
     risk_key,
+)
+from console.rules.policy import Terms
+
+#: One stored clock (``console.projection.encode``), a JSON array read as
+#: ``[state, target, elapsed, due, breached]``.
+StoredClock = tuple[str, int | None, int, int | None, bool]
+
+#: A case's stored clock summary (``case_state.clocks``; ``console.projection.encode``).
+StoredSummary = TypedDict(
+    "StoredSummary",
+    {
+        "c": dict[str, StoredClock],
+        "ack": NotRequired[bool],
+        "await": NotRequired[bool],
+        "susp": NotRequired[bool],
+        "vwait": NotRequired[bool],
+    },
 )
 
 #: A stored clock whose breached flag is set: ``[state, target, elapsed, due, true]``.
 _BREACHED = "true]"
 _WAITING = re.compile(r'"(?:paused|pending|suspended)",\s*-?\d')
 _DECODE = json.JSONDecoder().raw_decode  # no whitespace regex passes: stored text is compact
+
+
+class CaseRow(Protocol):
+    """What ``QueueRow.evaluated`` reads of a ``support_case`` row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def subscriber_id(self) -> str: ...
+    @property
+    def reported_at(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def deployment_id(self) -> str | None: ...
 
 
 class QueueRow:
@@ -71,7 +104,36 @@ class QueueRow:
         "_hay",
     )
 
-    def __init__(self, row: Sequence[Any], terms: Any, at: int) -> None:
+    id: str
+    subscriber: str
+    status: str
+    type: str
+    priority: str | None
+    level: str
+    reported_at: int
+    anchor_at: int
+    valid_until: int | None
+    next_due: int | None
+    raw: str | StoredSummary | None  # SQLite gives the JSON text, psycopg a dict
+    title: str
+    deployment: str | None
+    escalated: bool
+    stored_breach: bool
+    #: The risk key at the queue's instant: set by whoever builds the row (``evaluated``,
+    #: ``console.queue._rows``), which knows the cheap way to it.
+    key: RiskKey
+    terms: Terms | None  # the Terms the case is judged by (None: read in another process)
+    at: int
+    snap: CaseEval | None  # an exact evaluation (from events), if made
+    #: (end of support, past it at the queue's instant) of the deployment's product version
+    #: (policy §12); (None, False) without a deployment or a matrix entry.
+    support: tuple[date | None, bool]
+    terminated: bool  # the subscriber's contract has terminated (flagged, §14)
+    assignee: str | None
+    _cur: CaseEval | None
+    _hay: str | None
+
+    def __init__(self, row: Sequence[Any], terms: Terms | None, at: int) -> None:
         (
             self.id,
             self.subscriber,
@@ -90,25 +152,27 @@ class QueueRow:
             _,
             self.assignee,
         ) = row
-        self.raw: str | dict | None = raw  # SQLite gives the JSON text, psycopg a dict
+        self.raw = raw
         self.escalated = bool(escalated)
         # A clock was already breached when the summary was written (any state: a breach
         # stays a breach while paused, suspended or stopped, policy §14).
         self.stored_breach = raw is not None and _stored_breach(raw)
-        self.terms = terms  # the Terms the case is judged by
+        self.terms = terms
         self.at = at
-        self.key: tuple = ()
-        self.snap: CaseEval | None = None  # an exact evaluation (from events), if made
-        # (end of support, past it at the queue's instant) of the deployment's product
-        # version (policy §12); (None, False) without a deployment or a matrix entry.
-        self.support: tuple[date | None, bool] = (None, False)
-        self.terminated = False  # the subscriber's contract has terminated (flagged, §14)
+        self.snap = None
+        self.support = (None, False)
+        self.terminated = False
         self._cur: CaseEval | None = None
         self._hay: str | None = None
 
     @classmethod
     def evaluated(
-        cls, case_row: Any, ev: CaseEval, terms: Any, escalated: bool, assignee: str | None = None
+        cls,
+        case_row: CaseRow,
+        ev: CaseEval,
+        terms: Terms,
+        escalated: bool,
+        assignee: str | None = None,
     ) -> QueueRow:
         """A row evaluated from its events at ``ev.at`` (no usable projection)."""
         self = cls.__new__(cls)
@@ -207,13 +271,13 @@ class QueueRow:
         return h
 
 
-def _stored_breach(raw: str | dict) -> bool:
+def _stored_breach(raw: str | StoredSummary) -> bool:
     if isinstance(raw, str):
         return _BREACHED in raw
     return any(c[4] for c in raw["c"].values())
 
 
-def _waiting(raw: str | dict) -> bool:
+def _waiting(raw: str | StoredSummary) -> bool:
     """Some clock with a target is paused, pending or suspended (risk group 3)."""
     if isinstance(raw, str):
         return _WAITING.search(raw) is not None
@@ -226,7 +290,7 @@ def _prio(priority: str | None) -> int:
     return PRIORITY_RANK.get(priority or "", NO_PRIORITY_RANK)
 
 
-def key_at(row: QueueRow, at: int) -> tuple:
+def key_at(row: QueueRow, at: int) -> RiskKey:
     """The risk key (policy §13) of ``row`` at ``at``."""
     if row.snap is None and row.raw is not None:
         nd = row.next_due
@@ -240,11 +304,12 @@ def key_at(row: QueueRow, at: int) -> tuple:
     return risk_key(row.id, ev.priority, row.reported_at, ev.clocks)
 
 
-def _past_due_key(row: QueueRow, at: int) -> tuple:
+def _past_due_key(row: QueueRow, at: int) -> RiskKey:
     """Exact key when the earliest due has passed, without building clock objects."""
     raw = row.raw
     assert raw is not None
     clocks = (_DECODE(raw)[0] if isinstance(raw, str) else raw)["c"]
+    assert row.terms is not None  # only a row read in another process has none
     specs = row.terms.specs(row.type, row.priority, at)
     breached_due: int | None = None
     running_due: int | None = None
@@ -264,8 +329,8 @@ def _past_due_key(row: QueueRow, at: int) -> tuple:
 
 
 def _carry(
-    raw: str | dict,
-    terms: Any,
+    raw: str | StoredSummary,
+    terms: Terms | None,
     ctype: str,
     prio: str | None,
     level: str,
@@ -280,9 +345,12 @@ def _carry(
     the calendar (a position cached across cases goes stale when a case far in the past
     makes the shared calendar lay itself out further back).
     """
-    data = _DECODE(raw)[0] if isinstance(raw, str) else raw
-    specs = terms.specs(ctype, prio, at) if at != anchor else None
-    clocks = {}
+    data: StoredSummary = _DECODE(raw)[0] if isinstance(raw, str) else raw
+    specs = None
+    if at != anchor:
+        assert terms is not None  # carrying needs the calendars; the anchor itself does not
+        specs = terms.specs(ctype, prio, at)
+    clocks: dict[str, ClockState] = {}
     for name, (state, target, elapsed, due, breached) in data["c"].items():
         if specs is not None and state == RUNNING:
             elapsed += specs[name].calendar.elapsed(anchor, at)
@@ -310,8 +378,12 @@ def usable(anchor_at: int, valid_until: int | None, at: int) -> bool:
     return anchor_at <= at and (valid_until is None or at < valid_until)
 
 
-def _key(row: QueueRow) -> tuple:
+def _key(row: QueueRow) -> RiskKey:
     return row.key
+
+
+def _group(row: QueueRow) -> int:
+    return row.key[0]
 
 
 # -- the order as time passes (the console) ---------------------------------------------------
@@ -320,7 +392,7 @@ def _key(row: QueueRow) -> tuple:
 def retick(rows: list[QueueRow], at: int) -> bool:
     """Carry the order to a later ``at``: only group-2 cases whose due has passed can move
     (to group 1). Re-sorts in place; returns whether anything moved."""
-    start = bisect_left(rows, (2,), key=_key)
+    start = bisect_left(rows, 2, key=_group)
     changed = False
     i = start
     while i < len(rows):
@@ -346,7 +418,7 @@ def earliest_boundary(rows: Iterable[QueueRow]) -> int | None:
 
 def running_breaches(rows: Sequence[QueueRow]) -> int:
     """Cases with a breached running clock (they lead the risk order)."""
-    return bisect_left(rows, (2,), key=_key)
+    return bisect_left(rows, 2, key=_group)
 
 
 def breach_count(rows: Iterable[QueueRow]) -> int:

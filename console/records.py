@@ -50,7 +50,8 @@ deployment_change_table = table_of(DeploymentChange)
 escalation_table = table_of(Escalation)
 
 
-def holiday_spec(value: Any) -> str | tuple[str, ...] | None:
+def holiday_spec(value: str | list[str] | None) -> str | tuple[str, ...] | None:
+    """A holiday calendar as stored (a name, or a JSON list of names) as the rules take it."""
     if isinstance(value, list):
         return tuple(value)
     return value
@@ -114,7 +115,7 @@ def load_terms(
 
 def load_subscriber_changes(
     conn: Conn, ids: Iterable[str] | None = None, *, known_at: int | None = None
-) -> dict[str, list[tuple[int, dict]]]:
+) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     """Subscriber id -> [(effective_at, facts)] in record order."""
     q = select(
         subscriber_change_table.c.subscriber_id,
@@ -125,7 +126,7 @@ def load_subscriber_changes(
         q = q.where(subscriber_change_table.c.subscriber_id.in_(list(ids)))
     if known_at is not None:
         q = q.where(subscriber_change_table.c.recorded_at <= known_at)
-    out: dict[str, list[tuple[int, dict]]] = {}
+    out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for sid, eff, facts in conn.execute(q):
         out.setdefault(sid, []).append((eff, dict(facts or {})))
     return out
@@ -133,7 +134,7 @@ def load_subscriber_changes(
 
 def load_deployment_changes(
     conn: Conn, ids: Iterable[str] | None = None
-) -> dict[str, list[tuple[int, dict]]]:
+) -> dict[str, list[tuple[int, dict[str, Any]]]]:
     q = select(
         deployment_change_table.c.deployment_id,
         deployment_change_table.c.effective_at,
@@ -141,7 +142,7 @@ def load_deployment_changes(
     ).order_by(deployment_change_table.c.id)
     if ids is not None:
         q = q.where(deployment_change_table.c.deployment_id.in_(list(ids)))
-    out: dict[str, list[tuple[int, dict]]] = {}
+    out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for did, eff, facts in conn.execute(q):
         out.setdefault(did, []).append((eff, dict(facts or {})))
     return out

@@ -6,7 +6,16 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 from typing import Any
 
-from console.rules.clocks import PAUSED, PENDING, RUNNING, STOPPED, SUSPENDED, ClockState
+from console.rules.clocks import (
+    PAUSED,
+    PENDING,
+    RUNNING,
+    STOPPED,
+    SUSPENDED,
+    CaseEval,
+    ClockState,
+)
+from console.rules.policy import Terms
 from console.rules.timeutil import format_instant
 
 STATE_MARK = {RUNNING: "", PAUSED: "⏸ ", PENDING: "… ", STOPPED: "■ ", SUSPENDED: "⊘ "}
@@ -25,10 +34,10 @@ def hm(seconds: int | None) -> str:
 def worst_clock(clocks: dict[str, ClockState]) -> tuple[str, ClockState] | None:
     """The clock most at risk: a breached running one, else the running one due first,
     else one waiting with a target, else any."""
-    best: tuple[tuple, str, ClockState] | None = None
+    best: tuple[tuple[int, int], str, ClockState] | None = None
     for name, st in clocks.items():
         if st.target is None:
-            rank: tuple = (5, 0)
+            rank: tuple[int, int] = (5, 0)
         elif st.state == RUNNING and st.breached:
             rank = (0, st.due or 0)
         elif st.state == RUNNING:
@@ -64,7 +73,7 @@ def clock_text(st: ClockState) -> str:
     return f"{mark}{STATE_MARK.get(st.state, '')}{hm(st.remaining if st.target is not None else st.elapsed)}"
 
 
-def breaches_at(terms: Any, ev: Any, name: str, st: ClockState | None) -> int | None:
+def breaches_at(terms: Terms | None, ev: CaseEval, name: str, st: ClockState | None) -> int | None:
     """When a running clock at its target breaches, if its due has passed without a
     breach: its target was reached as a coverage window closed (17:00), and it breaches one
     counted second after the next window opens (policy §3). None for any other clock."""
@@ -151,7 +160,7 @@ def case_lines(case: dict[str, Any]) -> Iterable[str]:
             f"  left {hm(c['remaining'])}  due {c['due'] or '—'}{flag}"
         )
     for e in case.get("history", []):
-        extra = {
+        fields = {
             k: v
             for k, v in e.items()
             if k not in ("at", "kind", "by", "seq", "recorded_at", "late", "cleared")
@@ -162,7 +171,7 @@ def case_lines(case: dict[str, Any]) -> Iterable[str]:
             late = f" LATE ENTRY recorded {e.get('recorded_at')}; breaches cleared: {cleared}"
         yield (
             f"  {e['at']}  {inert(str(e['kind'])):<22} {inert(e['by'] or ''):<12} "
-            f"{inert(json_inline(extra))}{late}"
+            f"{inert(json_inline(fields))}{late}"
         )
 
 

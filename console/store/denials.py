@@ -60,11 +60,11 @@ def denial(err: BaseException) -> NotAllowed:
     params = getattr(err, "params", None)
     m = _STMT_RE.match(statement)
     verb = m.group(1).split()[0].upper() if m else ""
-    table = (
-        m.group(2)
-        if m
-        else (_TABLE_RE.search(message).group(1) if _TABLE_RE.search(message) else "")
-    )
+    if m:
+        table = m.group(2)
+    else:
+        named = _TABLE_RE.search(message)
+        table = named.group(1) if named else ""
     if verb in ("UPDATE", "DELETE") and table not in _TABLE_WORDS:
         return NotAllowed(
             f"not allowed: changing or deleting {table or 'these'} records: the "

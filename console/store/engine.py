@@ -448,7 +448,7 @@ def open_store(
         sa_url = make_url(resolved)
         backend = sa_url.get_backend_name()
         if backend == "sqlite":
-            path = sa_url.database
+            path = sa_url.database or ""  # (none: an in-memory database, as ":memory:")
             missing = bool(path) and path != ":memory:" and not Path(path).exists()
             if missing and existing:
                 raise NoDatabase(str(path))

@@ -5,7 +5,10 @@ inside a transaction that serializes upgrades; ``sqlalchemy.url`` is the fallbac
 running ``alembic`` by hand.
 """
 
+from typing import Any, Literal
+
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy import Connection, create_engine, pool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
@@ -16,19 +19,28 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Autogenerate writes SQLModel's AutoString as sa.String(): migrations stay plain."""
     if type_ == "type" and isinstance(obj, AutoString):
         return "sa.String()"
     return False
 
 
-def _configure(**kwargs: object) -> None:
+def _configure(
+    *,
+    connection: Connection | None = None,
+    url: str | None = None,
+    literal_binds: bool = False,
+    render_as_batch: bool = False,
+) -> None:
     context.configure(
+        connection=connection,
+        url=url,
+        literal_binds=literal_binds,
+        render_as_batch=render_as_batch,
         target_metadata=target_metadata,
         compare_type=True,
         render_item=_render_item,
-        **kwargs,
     )
 
 
@@ -42,7 +54,7 @@ def _run(connection: Connection) -> None:
 def run() -> None:
     url = config.get_main_option("sqlalchemy.url")
     if context.is_offline_mode():
-        _configure(url=url, literal_binds=True, render_as_batch=url.startswith("sqlite"))
+        _configure(url=url, literal_binds=True, render_as_batch=(url or "").startswith("sqlite"))
         with context.begin_transaction():
             context.run_migrations()
         return

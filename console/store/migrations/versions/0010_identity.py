@@ -440,7 +440,9 @@ GRANT EXECUTE ON FUNCTION support_console_reset_policy() TO support_engineer;
 
 def _pg(sql: str) -> None:
     """Run SQL text as it is (no bind-parameter parsing: ``[[:alnum:]]``, ``%I``)."""
-    op.get_bind().connection.driver_connection.execute(sql)
+    driver = op.get_bind().connection.driver_connection
+    assert driver is not None  # (None only once the connection is closed)
+    driver.execute(sql)
 
 
 def upgrade() -> None:

@@ -54,7 +54,9 @@ CREATE TRIGGER support_user_forget_outbox AFTER DELETE ON support_user
 def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         # As it is, no bind-parameter parsing (``[[:alnum:]_]``).
-        op.get_bind().connection.driver_connection.execute(_PG)
+        driver = op.get_bind().connection.driver_connection
+        assert driver is not None  # (None only once the connection is closed)
+        driver.execute(_PG)
 
 
 def downgrade() -> None:
