@@ -84,11 +84,19 @@ def test_help_lists_every_command_of_every_area_once():
 
 
 def _imports(path: Path) -> list[tuple[str, str | None]]:
-    """(module imported, the function importing it or None at module level) in ``path``."""
+    """(module imported, the function importing it or None at module level) in ``path``;
+    imports under ``if TYPE_CHECKING:`` are for the type checker only and not counted."""
     found: list[tuple[str, str | None]] = []
 
     def visit(node: ast.AST, function: str | None) -> None:
         for child in ast.iter_child_nodes(node):
+            if (
+                isinstance(child, ast.If)
+                and isinstance(child.test, ast.Name)
+                and child.test.id == "TYPE_CHECKING"
+            ):
+                visit(ast.Module(body=child.orelse, type_ignores=[]), function)
+                continue
             if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
                 visit(child, function or child.name)
                 continue

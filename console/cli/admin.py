@@ -9,7 +9,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Any
+from typing import TextIO
 
 from console.cli.common import (
     EXIT_BAD_INPUT,
@@ -185,7 +185,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _file_offset(stream: Any) -> int | None:
+def _file_offset(stream: TextIO) -> int | None:
     """Where ``stream`` stands, when it is a regular file (else None: a pipe, a tty)."""
     import stat
 

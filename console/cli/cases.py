@@ -8,7 +8,7 @@ import argparse
 import contextlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.cli.common import (
     EXIT_BAD_INPUT,
@@ -32,6 +32,10 @@ from console.cli.common import (
     say,
     signed_by,
 )
+
+if TYPE_CHECKING:
+    from console.rules.policy_book import PolicyBook
+    from console.store.engine import Store
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
@@ -66,7 +70,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def _queue_filtered(
-    args: argparse.Namespace, store: Any, policy: Any, at: int, known: int | None
+    args: argparse.Namespace, store: Store, policy: PolicyBook, at: int, known: int | None
 ) -> int:
     """``queue --mine`` (assigned to the operator) or ``--unassigned`` (policy §10), in
     risk order; the assignee as of ``--at``."""
@@ -296,6 +300,7 @@ def cmd_event(args: argparse.Namespace) -> int:
             from console.records import load_case_row
 
             row = load_case_row(conn, args.id)
+            assert row is not None  # the event was just recorded on it
             eos, past = case_support(conn, row.deployment_id, res.eval.at)
         dump_json(
             case_json(
@@ -389,20 +394,21 @@ def cmd_classify(args: argparse.Namespace) -> int:
     if args.type not in policy.case_types:
         raise CliError(f"--type: one of {', '.join(policy.case_types)}")
     result = classify(policy, plan, subscriber, dep, args.type, answers)
+    problems = [f"{f}: {m}" for f, m in result.problems]
     out = {
         "type": result.type,
         "priority": result.priority,
         "decided_by": result.decided_by,
         "notes": result.notes,
         "eligible": result.eligible,
-        "problems": [f"{f}: {m}" for f, m in result.problems],
+        "problems": problems,
         "asked": [c.key for c in questions(policy, plan, dep)] if args.type == "incident" else [],
     }
     if args.json:
         dump_json(out)
     else:
         say(f"{out['type']} {out['priority'] or ''}  decided by {out['decided_by'] or '-'}")
-        for n in out["notes"] + out["problems"]:
+        for n in [*result.notes, *problems]:
             say(f"  {n}")
     return EXIT_OK if result.eligible else EXIT_BAD_INPUT
 
@@ -439,7 +445,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _sweep_notifications(store: Any, at: int) -> None:
+def _sweep_notifications(store: Store, at: int) -> None:
     """The sweep's share of notifying: enqueue the breaches, forecasts and late status
     updates due by ``at`` (once each, whoever sweeps), then deliver what is due."""
     from console import clock

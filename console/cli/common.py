@@ -13,7 +13,15 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, TypeVar, overload
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from console.rules.policy_book import PolicyBook
+    from console.store.engine import Store
+
+T = TypeVar("T")
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_UNREACHABLE, EXIT_BREACHES = 0, 1, 2, 3
 
@@ -25,6 +33,8 @@ KNOWN_AT_HELP = (
 
 
 class CliError(Exception):
+    """What a command says on stderr before it exits with ``code`` (1 unless said)."""
+
     def __init__(self, message: str, code: int = EXIT_BAD_INPUT) -> None:
         super().__init__(message)
         self.code = code
@@ -52,7 +62,7 @@ def say(msg: str) -> None:
     print(_lines(msg))
 
 
-def operator(store: Any) -> str:
+def operator(store: Store) -> str:
     """Who is acting: the OS login (SQLite) or the database login (PostgreSQL); never a
     name typed on the command line (``console.identity``)."""
     from console.identity import operator_of
@@ -60,10 +70,10 @@ def operator(store: Any) -> str:
     return operator_of(store)
 
 
-def signed_by(args: argparse.Namespace, store: Any, actor: str) -> str:
+def signed_by(args: argparse.Namespace, store: Store, actor: str) -> str:
     """``--by NAME``: only a system account of the policy data, for a login with the
     system role; else the operator."""
-    by = getattr(args, "by", None)
+    by: str | None = getattr(args, "by", None)
     if not by:
         return actor
     from console import clock
@@ -111,7 +121,7 @@ def what_if(args: argparse.Namespace) -> str | None:
     return getattr(args, "policy", None)
 
 
-def policy_book(args: argparse.Namespace, store: Any) -> Any:
+def policy_book(args: argparse.Namespace, store: Store) -> PolicyBook:
     """The desk's policy versions from the database, or with ``--policy FILE`` a what-if
     book of that file (reading commands only: nothing is ever written under it)."""
     from console.rules.policy import PolicyError, load_policy
@@ -161,10 +171,10 @@ def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         yield lambda n: bar.advance(task, n)
 
 
-_OPENED: list[Any] = []
+_OPENED: list[Store] = []
 
 
-def open_db(args: argparse.Namespace, *, create: bool = False) -> Any:
+def open_db(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The database of ``--db``; only ``init`` and ``demo`` create one (``create``): any
     other command on a missing path says so and exits 2, creating nothing."""
     from console.store.engine import StoreUnavailable, open_store
@@ -188,7 +198,7 @@ def close_all() -> None:
 _JSON_CONTROLS = {c: f"\\u{c:04x}" for c in range(0x7F, 0xA0)}
 
 
-def dump_json(obj: Any) -> None:
+def dump_json(obj: object) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=1).translate(_JSON_CONTROLS))
     sys.stdout.write("\n")
 
@@ -200,7 +210,7 @@ def refusal_line(exc: BaseException) -> str:
     return str(exc) if isinstance(exc, NotAllowed) else f"refused: {exc}"
 
 
-def refusing(fn: Callable[[], Any]) -> Any:
+def refusing(fn: Callable[[], T]) -> T:
     """Run a write action; its Refused becomes exit 1 with the message."""
     from console.actions import Refused
 
@@ -219,7 +229,14 @@ def effective_and_now(args: argparse.Namespace) -> tuple[int, int]:
     return (instant_option(raw, "--effective") if raw else now), now
 
 
-def date_option(value: str | None, name: str) -> Any:
+@overload
+def date_option(value: str, name: str) -> date: ...
+@overload
+def date_option(value: None, name: str) -> None: ...
+@overload
+def date_option(value: str | None, name: str) -> date | None: ...
+def date_option(value: str | None, name: str) -> date | None:
+    """The date of option ``name`` (YYYY-MM-DD); None when it was not given."""
     from console.rules.timeutil import BadValue, parse_date
 
     if value is None:

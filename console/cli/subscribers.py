@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.cli.common import (
     EXIT_OK,
@@ -26,6 +26,9 @@ from console.cli.common import (
     refusing,
     say,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
 
 
 def cmd_subscriber(args: argparse.Namespace) -> int:
@@ -105,7 +108,7 @@ def _key_values(items: list[str] | None, option: str) -> dict[str, str | None]:
     return out
 
 
-def _select_id(table: str, value: str) -> Any:
+def _select_id(table: str, value: str) -> Select[Any]:
     from sqlalchemy import select
 
     from console.records import D, S
@@ -195,7 +198,7 @@ def cmd_deployment(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _suspension_cmd(fn: Callable[[], Any]) -> int:
+def _suspension_cmd(fn: Callable[[], object]) -> int:
     refusing(fn)
     return EXIT_OK
 
