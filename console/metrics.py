@@ -192,7 +192,10 @@ def parse_listen(value: str) -> tuple[str, int]:
 def run(args: argparse.Namespace) -> int:
     """``support-console metrics`` (see the module docstring)."""
     from console import clock
-    from console.cli import EXIT_OK, EXIT_UNREACHABLE, CliError, _at, _book, _open, err
+    from console.cli.common import EXIT_OK, EXIT_UNREACHABLE, CliError, err
+    from console.cli.common import at_instant as _at
+    from console.cli.common import open_db as _open
+    from console.cli.common import policy_book as _book
 
     fixed = _at(args) if getattr(args, "at", None) else None
     listen = None
@@ -235,7 +238,7 @@ def _serve(registry: Any, collector: DeskCollector, host: str, port: int) -> int
     """prometheus_client's own HTTP server (OpenMetrics when the scraper asks for it)."""
     from prometheus_client import start_http_server
 
-    from console.cli import EXIT_OK, CliError, err
+    from console.cli.common import EXIT_OK, CliError, err
 
     try:
         server, thread = start_http_server(port, addr=host, registry=registry)

@@ -19,7 +19,9 @@ import sys
 import threading
 from typing import Any
 
-from console.cli import EXIT_OK, CliError, _dump, _open, err, operator
+from console.cli.common import EXIT_OK, CliError, err, operator
+from console.cli.common import dump_json as _dump
+from console.cli.common import open_db as _open
 
 
 def run(args: argparse.Namespace) -> int:
