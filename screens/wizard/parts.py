@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import Static
+from textual.binding import BindingType
+from textual.widgets import Input, Static
 
 from console.text import inert
 from console.views.wizard import Target
@@ -27,6 +28,14 @@ class Themed(Static):
     def look(self, name: str) -> Style:
         """The style of one of ``LOOKS`` under the current theme."""
         return self.get_component_rich_style(name, partial=True)
+
+
+class TextBox(Input, inherit_bindings=False):
+    """A one-line box with Input's own keys only: without the scrolling keys it inherits
+    (↑↓ PgUp PgDn, which it cannot use), the wizard's bindings for them are the active
+    ones, so its key bar shows them."""
+
+    BINDINGS: ClassVar[list[BindingType]] = list(Input.BINDINGS)
 
 
 def inert_text(value: object, style: str | Style = "") -> Text:

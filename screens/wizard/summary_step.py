@@ -27,11 +27,11 @@ from screens.wizard.model import (
     new_case_clocks,
     reclass_clocks,
 )
-from screens.wizard.parts import Themed, duration, inert_text
+from screens.wizard.parts import TextBox, Themed, duration, inert_text
 
 
 def _box(id_: str, placeholder: str) -> Input:
-    box = Input(id=id_, compact=True, placeholder=placeholder, select_on_focus=False)
+    box = TextBox(id=id_, compact=True, placeholder=placeholder, select_on_focus=False)
     box.cursor_blink = False
     return box
 
@@ -54,7 +54,7 @@ class SummaryStep(Vertical):
                 yield Static(Text("Aware at", style="bold"), classes="wiz-when-label")
                 yield _box("wiz-aware", "now, or YYYY-MM-DD HH:MM")
         yield Static(id="wiz-text-label", markup=False)
-        box = Input(id="wiz-text", compact=True, placeholder="type here")
+        box = TextBox(id="wiz-text", compact=True, placeholder="type here")
         box.cursor_blink = False
         yield box
 

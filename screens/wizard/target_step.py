@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from console.views.wizard import Target
 from screens.wizard.model import filter_targets
-from screens.wizard.parts import Themed, inert_text, target_lines
+from screens.wizard.parts import TextBox, Themed, inert_text, target_lines
 
 
 def target_option(t: Target) -> Text:
@@ -51,7 +51,7 @@ class TargetStep(Vertical):
         self.chosen: Target | None = None  # the target chosen before, highlighted again
 
     def compose(self) -> ComposeResult:
-        box = Input(
+        box = TextBox(
             placeholder="search: subscriber, deployment, product, plan…",
             id="wiz-search",
             compact=True,
