@@ -6,11 +6,12 @@ Apart from console/text.py so that the CLI, which imports that module, does not 
 
 from __future__ import annotations
 
+from rich.style import Style
 from rich.text import Text
 
 from console.text import inert
 
 
-def inert_rich(value: object, style: str = "") -> Text:
+def inert_rich(value: object, style: str | Style = "") -> Text:
     """``value`` (None as empty) as literal, inert Text in ``style``."""
     return Text(inert("" if value is None else str(value)), style=style)

@@ -865,7 +865,7 @@ class CaseView(Screen[None]):
     def more_confirm_vulnerability(self) -> None:
         from screens.governance_prompts import ChoiceMenu
         from screens.prompts import TextPrompt
-        from screens.wizard_model import PRIORITY_LABELS
+        from screens.wizard import PRIORITY_LABELS
 
         # The policy's own names, as the wizard shows them (policy §9).
         prios = [
