@@ -96,7 +96,7 @@ class BoardPane(Vertical, can_focus=True):
         Binding("x", "member_leaves", "leave", tooltip="a member leaves the war team"),
         Binding("e", "edit_plan", "plan", tooltip="edit the plan (leads and executives)"),
         Binding("u", "post_update", "update", tooltip="post a status update"),
-        Binding("enter", "open_case", "case", tooltip="open the case"),
+        Binding("enter", "open_case", "case", key_display="enter", tooltip="open the case"),
         Binding(
             "pagedown", "detail(1)", "detail", key_display="pgup/dn", tooltip="scroll the detail"
         ),
@@ -350,7 +350,8 @@ class BoardPane(Vertical, can_focus=True):
 
     def _look(self) -> Look:
         styles = BoardStyles.read(lambda name: self.get_component_rich_style(name, partial=True))
-        return Look(styles, self.tz, self.at, self.has_focus)
+        # The app's focus, not has_focus: that is set after this pane's on_focus/on_blur ran.
+        return Look(styles, self.tz, self.at, self.app.focused is self)
 
     def _render_all(self) -> None:
         if not self.is_mounted:
