@@ -91,6 +91,7 @@ def operator_zone() -> tzinfo:
 class ConsoleApp(App[int]):
     TITLE = "support-console"
     COMMANDS = App.COMMANDS | {JumpProvider}
+    CSS_PATH = [f"../screens/{name}.tcss" for name in ("board_pane", "board_prompts")]
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }

@@ -14,14 +14,14 @@ ctrl+g or Escape cancels (Escape alone is slow through tmux).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -30,7 +30,7 @@ from console.text import inert
 from screens.offline import failed_text
 from screens.words import refusal_text
 
-_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+ValueT = TypeVar("ValueT")
 
 ROLES = (
     ("engineer", "support engineer"),
@@ -39,23 +39,37 @@ ROLES = (
 )
 
 
-def _input(**kw: Any) -> Input:
-    box = Input(**kw)
+def _input(*, placeholder: str, id: str) -> Input:
+    box = Input(placeholder=placeholder, id=id)
     box.cursor_blink = False
     return box
 
 
-class _BoardModal(ModalScreen[Any]):
-    DEFAULT_CSS = _CSS
+class BoardModal(ModalScreen[str | None], Generic[ValueT]):
+    """What the board's modals share: cancel keys, the error line, the write in a worker
+    (``save(value)``), whose outcome comes back as a ``Written`` message. Each closes with a
+    message for the board (or the part picked, for the plan's part picker), None when
+    cancelled."""
+
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing written"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing written"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing written"),
     ]
 
-    def __init__(self, save: Callable[[Any], str] | None = None) -> None:
-        super().__init__()
+    class Written(Message):
+        """The save's outcome: ``message`` to close with, else why it was refused."""
+
+        bubble = False
+
+        def __init__(self, message: str | None, refused: str | None) -> None:
+            super().__init__()
+            self.message = message
+            self.refused = refused
+
+    def __init__(self, save: Callable[[ValueT], str] | None = None) -> None:
+        super().__init__(classes="board-prompt")
         self.save = save
         self.busy = False
 
@@ -69,26 +83,31 @@ class _BoardModal(ModalScreen[Any]):
     def _error_box(self) -> Static:
         return Static(id="board-prompt-error", classes="prompt-error", markup=False)
 
-    def submit(self, value: Any) -> None:
+    def submit(self, value: ValueT) -> None:
         if self.busy or self.save is None:
             return
         self.busy = True
         self.error("")
-        self._write(value)
+        self._write(self.save, value)
 
-    @work(thread=True, group="board-modal")
-    def _write(self, value: Any) -> None:
+    @work(thread=True, exit_on_error=False, group="board-modal")
+    def _write(self, save: Callable[[ValueT], str], value: ValueT) -> None:
         from console.actions import Refused
 
         try:
-            message = self.save(value)  # type: ignore[misc]
+            outcome = self.Written(save(value), None)
         except Refused as exc:
-            self.app.call_from_thread(self._refused, refusal_text(exc))
-            return
+            outcome = self.Written(None, refusal_text(exc))
         except Exception as exc:
-            self.app.call_from_thread(self._refused, failed_text(self.app, exc))
-            return
-        self.app.call_from_thread(self._saved, message)
+            outcome = self.Written(None, failed_text(self.app, exc))
+        self.post_message(outcome)
+
+    @on(Written)
+    def _written(self, outcome: Written) -> None:
+        if outcome.message is not None:
+            self._saved(outcome.message)
+        else:
+            self._refused(outcome.refused or "not recorded")
 
     def _refused(self, message: str) -> None:
         self.busy = False
@@ -99,13 +118,19 @@ class _BoardModal(ModalScreen[Any]):
         self.dismiss(message)
 
 
-class MemberJoin(_BoardModal):
+class MemberJoin(BoardModal[dict[str, str]]):
     """A member joins the war team: a name, then a role (1-3 or enter)."""
 
     BINDINGS = [
-        Binding("1", "role(0)", show=False),
-        Binding("2", "role(1)", show=False),
-        Binding("3", "role(2)", show=False),
+        Binding("1", "role(0)", "engineer", show=False, tooltip="role: support engineer"),
+        Binding("2", "role(1)", "executive", show=False, tooltip="role: executive"),
+        Binding(
+            "3",
+            "role(2)",
+            "subscriber rep",
+            show=False,
+            tooltip="role: subscriber representative",
+        ),
     ]
 
     def __init__(self, case_id: str, save: Callable[[dict[str, str]], str]) -> None:
@@ -159,7 +184,7 @@ class MemberJoin(_BoardModal):
         self.submit({"name": name, "role": role})
 
 
-class MemberLeave(_BoardModal):
+class MemberLeave(BoardModal[tuple[str, str]]):
     """A current member leaves the war team (their role history keeps the time)."""
 
     def __init__(
@@ -193,15 +218,15 @@ class MemberLeave(_BoardModal):
         self.submit(self.members[int(str(event.option.id))])
 
 
-class PlanPartPick(_BoardModal):
+class PlanPartPick(BoardModal[str]):
     """Which part of the response plan to edit (a, m, r, f or ↑↓ enter)."""
 
-    KEYS = {"assessment": "a", "mitigation": "m", "resources": "r", "update_frequency": "f"}
+    LETTERS = {"assessment": "a", "mitigation": "m", "resources": "r", "update_frequency": "f"}
     BINDINGS = [
-        Binding("a", "pick('assessment')", show=False),
-        Binding("m", "pick('mitigation')", show=False),
-        Binding("r", "pick('resources')", show=False),
-        Binding("f", "pick('update_frequency')", show=False),
+        Binding("a", "pick('assessment')", "assessment", show=False),
+        Binding("m", "pick('mitigation')", "mitigation", show=False),
+        Binding("r", "pick('resources')", "resources", show=False),
+        Binding("f", "pick('update_frequency')", "update frequency", show=False),
     ]
 
     def __init__(
@@ -216,7 +241,7 @@ class PlanPartPick(_BoardModal):
         options = []
         for part, label in self.parts:
             text = Text(no_wrap=True, overflow="ellipsis")
-            text.append(f"{self.KEYS[part]}  {label}", style="bold")
+            text.append(f"{self.LETTERS[part]}  {label}", style="bold")
             now = " ".join((self.current.get(part) or "—").split())
             text.append(f"  {inert(now)}", style="dim")
             options.append(Option(text, id=part))
@@ -240,10 +265,10 @@ class PlanPartPick(_BoardModal):
         self.dismiss(str(event.option.id))
 
 
-class PlanEdit(_BoardModal):
+class PlanEdit(BoardModal[str]):
     """One part of the plan in a text area; ctrl+s saves a new version."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save", priority=True)]
+    BINDINGS = [Binding("ctrl+s", "save", "save", priority=True, tooltip="save a new version")]
 
     def __init__(
         self,
@@ -312,7 +337,7 @@ class PlanEdit(_BoardModal):
         self.dismiss(None)
 
 
-class UpdatePost(_BoardModal):
+class UpdatePost(BoardModal[str]):
     """A status update to the subscriber, logged against the team's cadence."""
 
     def __init__(self, case_id: str, due: str, save: Callable[[str], str]) -> None:

@@ -1,7 +1,8 @@
 """The console's escalation watcher (policy §7): sweep, notice new escalations, tell.
 
 Every few seconds the app runs ``run_check`` from a timer; it starts one thread worker
-(never two at once: a slow database skips a beat instead of piling up sweeps) which
+(never two at once: while the last check's worker runs, a beat is skipped instead of
+piling up sweeps) which
 
 1. runs a sweep (recorded by the system user ``sweep``, never the operator), so a running
    console records an escalation the moment its target is missed (the database keeps it
@@ -31,20 +32,40 @@ console then notices within a beat.
 
 The app wires it with ``start_watch(self)`` once the whole queue is shown (``SUPPORT_CONSOLE_SWEEP=0``
 turns it off); tests, whose clock is frozen, call ``run_check(app)`` (or
-``EscalationWatch.check``) themselves after moving the clock.
+``EscalationWatch.check``) themselves after moving the clock. The database reads are
+``console.views.board``'s; the board hears of each check through the watcher's ``checked``
+signal (this module knows nothing of the board).
 """
 
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from textual.dom import DOMNode
+from textual.signal import Signal
 
 from console import clock
 from console.errors import fault_text
+from console.sweep import Escalated
+from console.text import inert
+from console.views.board import (
+    NewEscalation,
+    escalation_news,
+    listed_escalated_ids,
+    newest_event_id,
+)
+
+if TYPE_CHECKING:
+    from console.app import ConsoleApp
+    from console.store.engine import Store
+
+__all__ = ["CheckResult", "EscalationWatch", "NewEscalation", "run_check", "watcher_of"]
 
 ENV_BELL = "SUPPORT_CONSOLE_BELL"
 INTERVAL = 5.0  # seconds between sweeps of a running console
@@ -52,19 +73,20 @@ SWEEP_COST_FACTOR = 10  # sweep at most once per this many times its last cost
 SWEEP_BACKSTOP = 300  # seconds: sweep at least this often whatever the signals say
 SHOWN = 3  # escalations named in one notification; the rest are counted
 NOTICE_SECONDS = 5  # a new escalation's notice; the header keeps counting it
+GROUP = "escalation-watch"  # the checks' worker group (and the timer's name)
 
 
-Sweeper = Callable[[Any, int], tuple[list[Any], int | None]]
+Sweeper = Callable[["Store", int], tuple[list[Escalated], int | None]]
 
 
-def sweep_in_process(store: Any, at: int) -> tuple[list[Any], int | None]:
+def sweep_in_process(store: Store, at: int) -> tuple[list[Escalated], int | None]:
     """``console.escalation.sweep_and_next`` here (tests: the clock is frozen)."""
     from console.sweep import sweep_and_next
 
     return sweep_and_next(store, at, recorded_at=clock.now())
 
 
-def sweep_in_child(store: Any, at: int) -> tuple[list[Any], int | None]:
+def sweep_in_child(store: Store, at: int) -> tuple[list[Escalated], int | None]:
     """``support-console sweep --at AT --json --no-notify`` in a child process at nice 10,
     as cron runs it (its own interpreter, on the other core). The database URL goes by environment,
     not argv, so a password never shows in ``ps``."""
@@ -73,7 +95,6 @@ def sweep_in_child(store: Any, at: int) -> tuple[list[Any], int | None]:
     import sys
 
     from console.rules.timeutil import format_instant, parse_instant
-    from console.sweep import Escalated
 
     env = dict(os.environ, SUPPORT_CONSOLE_DB=store.url)
     proc = subprocess.run(
@@ -117,57 +138,27 @@ def bell_from_env() -> bool:
 
 
 @dataclass(frozen=True)
-class NewEscalation:
-    case_id: str
-    subscriber: str
-    priority: str | None
-    missed: str
-
-
-@dataclass
 class CheckResult:
-    new: list[NewEscalation] = field(default_factory=list)
+    """One check: the escalations not seen before (by case id), how many of them this
+    console's sweep recorded, whether anything on the board changed, or why it failed."""
+
+    new: tuple[NewEscalation, ...] = ()
     recorded: int = 0  # how many of them this console's sweep recorded
     changed: bool = False  # the board's content changed since the last check
     at: int = 0
     error: str | None = None
 
 
-def board_signature(conn: Any) -> tuple[int, int, int]:
-    """Changes whenever an escalation or any event of an escalated case still on the board
-    is written (by any console or host): (escalated listed cases, their events, the newest
-    such event id). Read through case_state's ``listed`` index: closed history is not."""
-    from sqlalchemy import text
-
-    n_esc, n_ev, last = conn.execute(
-        text(
-            "SELECT COUNT(DISTINCT s.case_id), COUNT(e.id), COALESCE(MAX(e.id), 0) "
-            "FROM case_state s JOIN case_event e ON e.case_id = s.case_id "
-            "WHERE s.listed = :t AND s.escalated = :t"
-        ),
-        {"t": True},
-    ).one()
-    return int(n_esc), int(n_ev), int(last)
-
-
-def listed_escalated_ids(conn: Any) -> set[str]:
-    """The escalated cases still listed (a new escalation always is)."""
-    from sqlalchemy import text
-
-    return {
-        r[0]
-        for r in conn.execute(
-            text("SELECT case_id FROM case_state WHERE listed = :t AND escalated = :t"), {"t": True}
-        )
-    }
-
-
 class EscalationWatch:
-    """State kept between checks: the ids seen, the board's signature, the bell switch."""
+    """State kept between checks: the ids seen, the board's signature, the bell switch.
+
+    ``checked`` (made by ``watcher_of`` for the app's one watcher) is published on the
+    app's thread after every check; the board subscribes to it."""
 
     def __init__(self, *, bell: bool | None = None, sweeper: Sweeper | None = None) -> None:
         self.bell = bell_from_env() if bell is None else bell
         self.sweeper: Sweeper = sweeper or sweep_in_process
+        self.checked: Signal[CheckResult] | None = None
         self.seen: set[str] | None = None
         self.signature: tuple[int, int, int] | None = None
         self.last: CheckResult | None = None
@@ -178,7 +169,6 @@ class EscalationWatch:
         self.seen_event_id: int | None = None  # the newest event when it last looked
         self.sweeps = 0
         self.announced = False  # the first check's result was told (start-up)
-        self._running = threading.Lock()
 
     def sweep_due(self, at: int, event_id: int | None = None) -> bool:
         if self.swept_at is None:
@@ -193,20 +183,15 @@ class EscalationWatch:
 
     # -- the check (a worker thread; no Textual here) ---------------------------------------
 
-    def check(self, store: Any, *, at: int | None = None) -> CheckResult:
+    def check(self, store: Store, *, at: int | None = None) -> CheckResult:
         """Sweep as of ``at`` (now), then report escalations not seen before.
 
         The sweep's escalations are recorded by the system user ``sweep`` (policy §14),
         never by this console's operator; a what-if console (read-only store) only looks."""
-        from sqlalchemy import func, select
-
-        from console.records import case_table, escalation_table, event_table, load_events
-
         at = clock.now() if at is None else at
-        with store.connection() as conn:
-            if self.seen is None:
-                self.seen = listed_escalated_ids(conn)
-            event_id = conn.execute(select(func.max(event_table.c.id))).scalar()
+        if self.seen is None:
+            self.seen = set(listed_escalated_ids(store))
+        event_id = newest_event_id(store)
         if (
             self.last is not None
             and event_id == self.seen_event_id
@@ -214,67 +199,38 @@ class EscalationWatch:
         ):
             # Nothing written since the last check and no escalation can be due: done (an
             # idle console costs one indexed query per beat).
-            result = CheckResult([], 0, False, at)
+            result = CheckResult((), 0, False, at)
             self.last = result
             return result
-        made = []
-        if self.sweep_due(at, event_id) and not getattr(store, "read_only", None):
+        made: list[Escalated] = []
+        if self.sweep_due(at, event_id) and not store.read_only:
             began = time.perf_counter()
             made, self.next_due = self.sweeper(store, at)
             self.sweep_cost = time.perf_counter() - began
             self.swept_at = at
             self.sweeps += 1
-            with store.connection() as conn:  # our own escalated events count as seen
-                self.swept_event_id = conn.execute(select(func.max(event_table.c.id))).scalar()
-        with store.connection() as conn:
-            ids = listed_escalated_ids(conn)
-            fresh = sorted(ids - self.seen)
-            new: list[NewEscalation] = []
-            for i in range(0, len(fresh), 900):
-                chunk = fresh[i : i + 900]
-                rows = conn.execute(
-                    select(
-                        escalation_table.c.case_id,
-                        escalation_table.c.subscriber_id,
-                        escalation_table.c.missed,
-                        case_table.c.priority,
-                    )
-                    .join(case_table, case_table.c.id == escalation_table.c.case_id)
-                    .where(escalation_table.c.case_id.in_(chunk))
-                )
-                events = load_events(conn, chunk)
-                new.extend(
-                    NewEscalation(
-                        r.case_id,
-                        r.subscriber_id,
-                        _priority(r.priority, events.get(r.case_id, [])),
-                        r.missed,
-                    )
-                    for r in rows
-                )
-            signature = board_signature(conn)
-        new.sort(key=lambda n: n.case_id)
-        changed = signature != self.signature
-        self.seen, self.signature = ids, signature
-        with store.connection() as conn:
-            self.seen_event_id = conn.execute(select(func.max(event_table.c.id))).scalar()
+            self.swept_event_id = newest_event_id(store)  # our own escalations count as seen
+        news = escalation_news(store, self.seen)
+        changed = news.signature != self.signature
+        self.seen, self.signature = set(news.ids), news.signature
+        self.seen_event_id = news.newest_event_id
         made_ids = {e.case_id for e in made}
-        result = CheckResult(new, sum(1 for n in new if n.case_id in made_ids), changed, at)
+        recorded = sum(1 for n in news.new if n.case_id in made_ids)
+        result = CheckResult(news.new, recorded, changed, at)
         self.last = result
         return result
 
     # -- telling the operator (the app's thread) ------------------------------------------
 
-    def announce(self, app: Any, result: CheckResult) -> None:
+    def announce(self, app: ConsoleApp, result: CheckResult) -> None:
         """New escalations: the header counts them (``⚑ N escalated``, until the board is
         looked at) and the bell rings; after start-up a short notice names them too. The
         first check's (a console opening on a desk no sweep had reached) is only counted:
         a notice then would cover the queue's due times and titles while the operator
-        reads them. The board re-reads."""
+        reads them. The board hears of every check (``checked``) and re-reads."""
         if result.new:
-            header = getattr(app, "header", None)
-            if header is not None:
-                header.set_state(escalated=header.escalated + len(result.new))
+            header = app.header
+            header.set_state(escalated=header.escalated + len(result.new))
             if self.announced:
                 app.notify(
                     notification_text(result.new),
@@ -286,29 +242,18 @@ class EscalationWatch:
             if self.bell:
                 app.bell()
         self.announced = True
-        board = find_board(app)
-        if board is not None:
-            board.watch_result(result)
+        if self.checked is not None:
+            self.checked.publish(result)
 
 
-def _priority(priority: str | None, events: list[Any]) -> str | None:
-    """The priority as of the last reclassification."""
-    for e in events:
-        if e.kind == "reclassified" and e.data.get("priority"):
-            priority = e.data["priority"]
-    return priority
-
-
-def notification_title(new: list[NewEscalation]) -> str:
+def notification_title(new: Sequence[NewEscalation]) -> str:
     n = len(new)
     return "Escalated to the war team" if n == 1 else f"{n} incidents escalated to the war team"
 
 
-def notification_text(new: list[NewEscalation]) -> str:
+def notification_text(new: Sequence[NewEscalation]) -> str:
     """Plain text (shown with markup off; control characters made visible), short enough
     for a toast at 80 columns: one escalation in full, several one id a line."""
-    from console.text import inert
-
     if len(new) == 1:
         n = new[0]
         missed = "escalated by hand" if n.missed == "manual" else f"{n.missed} missed"
@@ -319,51 +264,44 @@ def notification_text(new: list[NewEscalation]) -> str:
     return "\n".join(lines)
 
 
-def find_board(app: Any) -> Any:
-    from screens.board_pane import BoardPane
-
-    for board in app.query(BoardPane):
-        return board
-    return None
+_WATCHERS: WeakKeyDictionary[DOMNode, EscalationWatch] = WeakKeyDictionary()
 
 
-def watcher_of(app: Any) -> EscalationWatch:
-    """The app's one watcher (made on first use)."""
-    watch = getattr(app, "escalation_watch", None)
+def watcher_of(app: DOMNode) -> EscalationWatch:
+    """The app's one watcher (made on first use, with its ``checked`` signal)."""
+    watch = _WATCHERS.get(app)
     if watch is None:
         watch = EscalationWatch()
-        app.escalation_watch = watch
+        watch.checked = Signal(app, "escalation-checked")
+        _WATCHERS[app] = watch
     return watch
 
 
-def run_check(app: Any) -> None:
-    """Timer callback: start one check in a thread worker unless one is still running or
-    the store is not open yet."""
+def _check(app: ConsoleApp, watch: EscalationWatch) -> None:
+    """One check (a thread worker); a failure is said on the board, never raised."""
+    try:
+        result = watch.check(app.store)
+    except Exception as exc:  # database unreachable or locked: say so on the board
+        result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {fault_text(exc)}")
+    if app.is_running:
+        app.call_from_thread(watch.announce, app, result)
+
+
+def run_check(app: ConsoleApp) -> None:
+    """Timer callback: start one check in a thread worker, unless the last check's worker
+    is still running (a slow database skips a beat instead of piling up sweeps, and the
+    watcher's state has one writer) or the store is not open yet."""
     watch = watcher_of(app)
-    if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
+    if app.store is None or app.policy is None:
         return
-    if not watch._running.acquire(blocking=False):
+    if any(w.group == GROUP and not w.is_finished for w in app.workers):
         return
-
-    def work() -> None:
-        try:
-            try:
-                result = watch.check(app.store)
-            except Exception as exc:  # database unreachable or locked: say so on the board
-                result = CheckResult(
-                    at=clock.now(), error=f"escalation sweep failed: {fault_text(exc)}"
-                )
-            if app.is_running:
-                app.call_from_thread(watch.announce, app, result)
-        finally:
-            watch._running.release()
-
     app.run_worker(
-        work, thread=True, group="escalation-watch", exit_on_error=False, name="escalation-watch"
+        partial(_check, app, watch), thread=True, group=GROUP, exit_on_error=False, name=GROUP
     )
 
 
-def start_watch(app: Any, every: float = INTERVAL) -> EscalationWatch:
+def start_watch(app: ConsoleApp, every: float = INTERVAL) -> EscalationWatch:
     """Check every ``every`` seconds from now on (call once the app is mounted).
 
     Not started when SUPPORT_CONSOLE_SWEEP=0, nor when a test froze the clock with
@@ -374,6 +312,6 @@ def start_watch(app: Any, every: float = INTERVAL) -> EscalationWatch:
     if os.environ.get("SUPPORT_CONSOLE_SWEEP", "1").strip() == "0" or clock._frozen is not None:
         return watch
     watch.sweeper = sweep_in_child
-    app.set_interval(every, lambda: run_check(app), name="escalation-watch")
+    app.set_interval(every, partial(run_check, app), name=GROUP)
     app.call_later(run_check, app)
     return watch
