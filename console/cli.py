@@ -1541,7 +1541,7 @@ def _run_app(args: argparse.Namespace, db: str | None) -> int:
         raise CliError(f"config: {exc}") from None
     policy = getattr(args, "policy", None) or cfg.policy
     first = first_screen.start(db, policy)  # before Textual is imported: in parallel
-    from console.app import run
+    from screens.app import run
 
     # Who is acting is the login the first-screen process opened the database with.
     return run(

@@ -270,7 +270,7 @@ class EscalationWatch:
         if result.new:
             header = getattr(app, "header", None)
             if header is not None:
-                header.set_state(escalated=header.escalated + len(result.new))
+                header.escalated += len(result.new)
             if self.announced:
                 app.notify(
                     notification_text(result.new),

@@ -8,7 +8,6 @@ pane only filters and redraws.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -34,8 +33,6 @@ def _next(cycle: tuple, value: Any) -> Any:
 
 
 class QueuePane(Vertical):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
-
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("m", "toggle_mine", "Mine"),
