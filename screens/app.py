@@ -487,9 +487,7 @@ class ConsoleApp(App[int]):
         to re-read and the time by the app, through the methods they have."""
         out: list[Any] = []
         for p in PANES:
-            out.extend(
-                w for w in self.query(f"#{p.id}") if not isinstance(w, Pane | QueuePane)
-            )
+            out.extend(w for w in self.query(f"#{p.id}") if not isinstance(w, Pane | QueuePane))
         return out
 
     def _loaded(
