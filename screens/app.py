@@ -30,7 +30,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import datetime, tzinfo
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from textual import on, work
@@ -50,6 +50,7 @@ from screens.panes import PANES
 from screens.queue_pane import QueuePane
 from screens.queue_table import QueueTable
 from screens.status_header import StatusHeader
+from screens.suspend_prompt import ConfirmPrompt
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -64,6 +65,10 @@ if TYPE_CHECKING:
 
 #: More changed cases than this in one refresh: re-read the whole queue instead.
 MAX_CHANGED = 20_000
+
+
+class QuitPrompt(ConfirmPrompt):
+    """The question before quitting: ``q`` on it stays, as ``n`` does."""
 
 
 @runtime_checkable
@@ -115,7 +120,7 @@ class ConsoleApp(App[int]):
     TITLE = "support-console"
     COMMANDS = App.COMMANDS | {JumpProvider}
     #: Every stylesheet of the screens, so that ``textual run --dev`` reloads them.
-    CSS_PATH: ClassVar[list[str | Path]] = sorted(Path(__file__).parent.glob("**/*.tcss"))
+    CSS_PATH: ClassVar[list[str | PurePath]] = sorted(Path(__file__).parent.glob("**/*.tcss"))
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
@@ -277,20 +282,17 @@ class ConsoleApp(App[int]):
         ask once before quitting (``y`` quits; ``q`` again, ``n`` or Esc stays)."""
         from textual.screen import ModalScreen
 
-        from screens.suspend_prompt import ConfirmPrompt
-
         top = self.screen
         if top is not self.screen_stack[0]:
             back: Callable[[], object] | None = getattr(top, "action_back", None)
-            if isinstance(top, ConfirmPrompt) and top.quit_prompt:
+            if isinstance(top, QuitPrompt):
                 top.dismiss(None)
             elif back is not None:
                 back()
             elif isinstance(top, ModalScreen):
                 top.dismiss(None)
             return
-        prompt = ConfirmPrompt("Quit support-console?", yes="quit")
-        prompt.quit_prompt = True
+        prompt = QuitPrompt("Quit support-console?", yes="quit")
 
         def done(ok: bool | None) -> None:
             if ok:
@@ -405,6 +407,8 @@ class ConsoleApp(App[int]):
 
     def _take_first_screen(self) -> None:
         first, self._first = self._first, None
+        if first is None:
+            return
         try:
             message = first.next()
         finally:

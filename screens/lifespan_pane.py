@@ -21,7 +21,7 @@ change and at each UTC day boundary, whether shown or not.
 from __future__ import annotations
 
 from datetime import date, tzinfo
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -36,7 +36,7 @@ from console.store.engine import Store
 from console.text import inert
 from console.views.lifespan import MatrixData, VersionRow, matrix_data, with_cases
 from screens.notice import notice_text
-from screens.pane import Pane
+from screens.pane import Pane, QueueHost
 from screens.words import refusal_text
 
 WIDE = 110
@@ -45,15 +45,6 @@ MISSING = "?"
 LEGEND = (
     f"{PAST} past end of support: flagged, not refused  {MISSING} not in matrix  ⏎ cases  e edit"
 )
-
-
-@runtime_checkable
-class HoldsQueue(Protocol):
-    """The app: its queue (the open cases counted here) and opening a case."""
-
-    def queue_items(self) -> list[QueueRow]: ...
-
-    def open_case(self, case_id: str, *, replace: bool = False) -> None: ...
 
 
 def _cell(text: str, width: int) -> str:
@@ -155,13 +146,13 @@ class LifespanPane(Pane[MatrixData]):
         yield Static(id="life-legend", markup=False)
         yield Static(id="life-notice", markup=False)
 
+    def _queue_items(self) -> list[QueueRow]:
+        app = self.app
+        return list(app.queue_items()) if isinstance(app, QueueHost) else []
+
     @property
     def list(self) -> OptionList:
         return self.query_one("#life-list", OptionList)
-
-    def _queue_items(self) -> list[QueueRow]:
-        app = self.app
-        return list(app.queue_items()) if isinstance(app, HoldsQueue) else []
 
     # -- data ------------------------------------------------------------------------------
 
@@ -279,7 +270,7 @@ class LifespanPane(Pane[MatrixData]):
         title = f"{r.product} {r.version}: {end} · {len(r.cases)} open case(s)"
 
         def chosen(case_id: str | None) -> None:
-            if case_id and isinstance(self.app, HoldsQueue):
+            if case_id and isinstance(self.app, QueueHost):
                 self.app.open_case(case_id)
 
         self.app.push_screen(

@@ -232,19 +232,20 @@ class MetersPane(Pane[MeterReading]):
         width = self.size.width or 80
         self.query_one("#meters-head", Static).update(header_text(width))
         flag = self.query_one("#meters-flag", Static)
-        over = [r.meter for r in self.rows if r.meter.state == "over"]
+        over_meters = [r.meter for r in self.rows if r.meter.state == "over"]
         text = Text(no_wrap=False)
         text.append(LEGEND, style="dim")
-        if over:
+        if over_meters:
             text.append("\n")
             text.append("! OVER LIMIT: ", style="bold red")
             text.append(
                 ", ".join(
-                    f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%" for m in over[:4]
+                    f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%"
+                    for m in over_meters[:4]
                 )
             )
-            if len(over) > 4:
-                text.append(f" and {len(over) - 4} more")
+            if len(over_meters) > 4:
+                text.append(f" and {len(over_meters) - 4} more")
             text.append(f" — a lead may suspend for {SUGGESTED_REASON} (enter, then S)")
         flag.update(text)
 

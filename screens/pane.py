@@ -33,6 +33,7 @@ from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
 from console import clock
+from console.queue_rows import QueueRow
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
 from console.store.engine import Store
@@ -50,6 +51,18 @@ class PaneHost(Protocol):
     user: str
     load_done: threading.Event
     offline: str | None
+
+
+@runtime_checkable
+class QueueHost(Protocol):
+    """The app's queue and names (the lifespan pane counts the open cases; the palette
+    searches them) and opening a case."""
+
+    subscriber_names: dict[str, str]
+
+    def queue_items(self) -> list[QueueRow]: ...
+
+    def open_case(self, case_id: str, *, replace: bool = False) -> None: ...
 
 
 class DataRead(Message, Generic[DataT]):

@@ -161,19 +161,18 @@ class QueuePane(Vertical):
             pos = f"{self.table.cursor + 1:,}/{n:,}" if n else "0"
             total = f" of {len(self.items):,}" if f.active else ""
             line.append(f"  │ {pos}{total}")
-            ev = self.table.current_eval() if n else None
-            if ev is not None and ev.awaiting_vendor:
+            row = self.table.current if n else None
+            ev = self.table.current_eval() if row is not None else None
+            if row is not None and ev is not None and ev.awaiting_vendor:
                 line.append("  │ ")
-                line.append(
-                    f"{inert(self.table.current.id)}: resolution paused (vendor)", style="bold"
-                )
-            pending = self.table.current_breach() if n else None
-            if pending is not None:
+                line.append(f"{inert(row.id)}: resolution paused (vendor)", style="bold")
+            pending = self.table.current_breach() if row is not None else None
+            if row is not None and pending is not None:
                 name, when = pending
                 local = datetime.fromtimestamp(when, self.tz).strftime("%a %H:%M")
                 line.append("  │ ")
                 line.append(
-                    f"{inert(self.table.current.id)}: {name} at its target, breaches "
+                    f"{inert(row.id)}: {name} at its target, breaches "
                     f"{local} when counting resumes",
                     style="bold",
                 )
