@@ -52,7 +52,7 @@ def cpu_seconds() -> float:
 async def measure(url: str, writes: int, idle: float) -> None:
     from zoneinfo import ZoneInfo
 
-    from console.app import ConsoleApp
+    from screens.app import ConsoleApp
 
     app = ConsoleApp(url, user="bench", tz=ZoneInfo("America/New_York"), live=True)
     async with app.run_test(size=(80, 24)) as pilot:

@@ -183,7 +183,7 @@ async def keys(db: Path) -> dict[str, str]:
 
     from textual import events
 
-    from console.app import ConsoleApp
+    from screens.app import ConsoleApp
 
     os.environ["SUPPORT_CONSOLE_SWEEP"] = "1"
     app = ConsoleApp(str(db), user="eng-bwalsh", tz=ZoneInfo("UTC"))

@@ -35,3 +35,38 @@ def fault_text(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None)
     lines = str(orig if orig is not None else exc).strip().splitlines()
     return lines[0].strip() if lines else type(exc).__name__
+
+
+def database_fault(error: BaseException) -> str | None:
+    """The words for a database that cannot be used now (deleted, moved, full, a stopped
+    server, a lost connection), or None for any other error, which is a bug. A worker's
+    error arrives wrapped (Textual's ``WorkerFailed``, its ``error`` the cause): unwrapped
+    by name, so that this module needs nothing of Textual."""
+    import sqlite3
+
+    from sqlalchemy import exc as sa_exc
+
+    from console.store.engine import StoreUnavailable
+
+    seen = 0
+    while seen < 5 and type(error).__name__ == "WorkerFailed":
+        inner = getattr(error, "error", None)
+        if not isinstance(inner, BaseException):
+            break
+        error = inner
+        seen += 1
+    if isinstance(error, StoreUnavailable):
+        return str(error)
+    if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError) or (
+        isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    ):
+        return f"the database cannot be reached: {fault_text(error)}"
+    if isinstance(error, sqlite3.OperationalError | sqlite3.InterfaceError):
+        return f"the database cannot be reached: {fault_text(error)}"
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return None
+    if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
+        return f"the database cannot be reached: {fault_text(error)}"
+    return None

@@ -25,6 +25,9 @@ from typing import Any
 
 TOP_ROWS = 200
 
+#: One message through the pipe (see the module docstring for the three kinds).
+Message = tuple[Any, ...]
+
 
 class FirstScreen:
     """The console's handle on the child reading the first screen."""
@@ -34,7 +37,7 @@ class FirstScreen:
         self._fd = fd
         self.url: str | None = None
 
-    def next(self, timeout: float | None = None) -> tuple | None:
+    def next(self, timeout: float | None = None) -> Message | None:
         """The child's next message (None: none within ``timeout``, or the child is gone)."""
         if timeout is not None:  # poll, not select: a descriptor may lie past 1023
             poller = select.poll()
@@ -45,7 +48,10 @@ class FirstScreen:
         if head is None:
             return None
         body = _read(self._fd, struct.unpack("!I", head)[0])
-        return None if body is None else pickle.loads(body)
+        if body is None:
+            return None
+        message: Message = pickle.loads(body)
+        return message
 
     def close(self) -> None:
         with contextlib.suppress(OSError):
@@ -82,7 +88,7 @@ def start(db: str | None, policy_path: str | None) -> FirstScreen:
         os._exit(code)
 
 
-def _send(fd: int, message: tuple) -> None:
+def _send(fd: int, message: Message) -> None:
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     os.write(fd, struct.pack("!I", len(body)))
     view = memoryview(body)
@@ -103,26 +109,22 @@ def _child(fd: int, db: str | None, policy_path: str | None) -> None:
         from console.identity import operator_of
 
         _send(fd, ("opened", store.url, operator_of(store)))
-        from sqlalchemy import select
-
         from console.queue import load_queue
-        from console.records import load_terms, subscriber_table
+        from console.records import load_terms
         from console.rules.policy_book import PolicyBook
+        from console.views.queue import subscriber_names
 
         with store.connection() as conn:
             if policy_path:
                 from console.rules.policy import load_policy
 
-                book: Any = PolicyBook.of(load_policy(policy_path), what_if=policy_path)
+                book = PolicyBook.of(load_policy(policy_path), what_if=policy_path)
             else:
                 from console.policy_store import load_book
 
                 book = load_book(conn)
             terms = load_terms(conn, book)
-            names = {
-                r.id: r.name
-                for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.name))
-            }
+            names = subscriber_names(conn)
             at = clock.now()
             rows = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)[:TOP_ROWS]
         for row in rows:  # their clocks now; their terms stay here

@@ -60,10 +60,10 @@ from screens.offline import failed_text
 from screens.words import COLUMN_WORDS, refusal_text
 
 if TYPE_CHECKING:
-    from console.app import ConsoleApp
     from console.rules.policy import Policy
     from console.rules.policy_book import PolicyBook
     from console.store.engine import Store
+    from screens.app import ConsoleApp
 
 WIDE = 140  # from this width the five columns stand side by side
 

@@ -17,7 +17,6 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
 
 from rich.text import Text
 from textual.reactive import reactive
@@ -150,8 +149,6 @@ def chart_lines(d: BurnData, width: int, height: int = 5) -> list[Text]:
 
 class BurnChart(Widget):
     """The chart, redrawn to the widget's width."""
-
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     data: reactive[BurnData | None] = reactive(None, layout=True)
 

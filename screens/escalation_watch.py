@@ -62,8 +62,8 @@ from console.views.board import (
 )
 
 if TYPE_CHECKING:
-    from console.app import ConsoleApp
     from console.store.engine import Store
+    from screens.app import ConsoleApp
 
 __all__ = ["CheckResult", "EscalationWatch", "NewEscalation", "run_check", "watcher_of"]
 
@@ -230,7 +230,7 @@ class EscalationWatch:
         reads them. The board hears of every check (``checked``) and re-reads."""
         if result.new:
             header = app.header
-            header.set_state(escalated=header.escalated + len(result.new))
+            header.escalated += len(result.new)
             if self.announced:
                 app.notify(
                     notification_text(result.new),

@@ -20,23 +20,23 @@ change and at each UTC day boundary, whether shown or not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.errors import fault_text
+from console.queue_rows import QueueRow
+from console.store.engine import Store
 from console.text import inert
+from console.views.lifespan import MatrixData, VersionRow, matrix_data, with_cases
 from screens.notice import notice_text
-from screens.pane_read import ReadState, read_for_pane
+from screens.pane import Pane, QueueHost
 from screens.words import refusal_text
 
 WIDE = 110
@@ -45,84 +45,6 @@ MISSING = "?"
 LEGEND = (
     f"{PAST} past end of support: flagged, not refused  {MISSING} not in matrix  ⏎ cases  e edit"
 )
-
-
-@dataclass
-class VersionRow:
-    product: str
-    version: str
-    released: date | None
-    notice: date | None
-    end: date | None
-    past: bool
-    updated_by: str | None = None
-    cases: list[Any] = field(default_factory=list)  # queue items on this version
-
-    @property
-    def key(self) -> str:
-        return f"{self.product}\x00{self.version}"
-
-
-@dataclass
-class MatrixData:
-    at: int
-    versions: list[VersionRow]
-    dep_version: dict[str, tuple[str, str]]
-    past_deployments: frozenset[str]
-    role: str
-
-
-def load_matrix_data(store: Any, at: int, user: str | None) -> MatrixData:
-    from sqlalchemy import select
-
-    from console.lifespan import load_matrix
-    from console.operators import role_of
-    from console.records import deployment_table
-
-    with store.connection() as conn:
-        matrix = load_matrix(conn)
-        dep_version = {
-            r.id: (r.product, r.version)
-            for r in conn.execute(
-                select(
-                    deployment_table.c.id, deployment_table.c.product, deployment_table.c.version
-                )
-            )
-        }
-        role = role_of(conn, user)
-    rows = [
-        VersionRow(
-            v.product,
-            v.version,
-            v.released,
-            v.discontinuation_notice,
-            v.end_of_support,
-            v.past(at),
-            v.updated_by,
-        )
-        for v in sorted(matrix.values(), key=lambda v: (v.end_of_support, v.product, v.version))
-    ]
-    for product, version in sorted(set(dep_version.values()) - set(matrix)):
-        rows.append(VersionRow(product, version, None, None, None, False))
-    past_versions = {(r.product, r.version) for r in rows if r.past}
-    past = frozenset(d for d, pv in dep_version.items() if pv in past_versions)
-    return MatrixData(at, rows, dep_version, past, role)
-
-
-def count_cases(data: MatrixData, items: list[Any]) -> None:
-    """Put each listed case (queue item) under its deployment's version."""
-    by_key = {(r.product, r.version): r for r in data.versions}
-    for r in data.versions:
-        r.cases = []
-    for it in items:
-        if it.deployment is None or it.status == "closed":
-            continue
-        pv = data.dep_version.get(it.deployment)
-        row = by_key.get(pv) if pv is not None else None
-        if row is not None:
-            row.cases.append(it)
-    for r in data.versions:
-        r.cases.sort(key=lambda it: it.id)
 
 
 def _cell(text: str, width: int) -> str:
@@ -184,7 +106,7 @@ def row_text(r: VersionRow, width: int) -> Text:
     return line
 
 
-def case_line(it: Any) -> str:
+def case_line(it: QueueRow) -> str:
     from screens.queue_table import TYPE_SHORT
 
     prio = it.priority or "-"
@@ -192,23 +114,30 @@ def case_line(it: Any) -> str:
     return f"{it.subscriber:<16} {kind:<3} {prio:<2} {it.status:<8} {' '.join(it.title.split())}"
 
 
-class LifespanPane(ReadState, Vertical):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+class LifespanPane(Pane[MatrixData]):
+    what = "the support matrix"
 
-    BINDINGS = [
-        Binding("enter", "cases", "Cases"),
-        Binding("e", "edit", "Edit dates"),
-        Binding("r", "reload", "Reload"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "cases",
+            "Cases",
+            tooltip="List the version's open cases (Enter there opens one).",
+        ),
+        Binding(
+            "e",
+            "edit",
+            "Edit dates",
+            tooltip="Edit the version's release and discontinuation-notice dates (leads).",
+        ),
+        Binding("r", "reload", "Reload", tooltip="Read the support matrix again."),
     ]
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.tz = tz
-        self.data: MatrixData | None = None
-        self.reading = True
-        self.error: str | None = None
+        super().__init__(tz=tz, id=id)
         self.notice = Text("")
         self._shown: list[str] = []
+        self._items: list[QueueRow] = []  # the queue's cases, copied for the read
 
     def compose(self) -> ComposeResult:
         yield Static(id="life-status", markup=False)
@@ -217,8 +146,9 @@ class LifespanPane(ReadState, Vertical):
         yield Static(id="life-legend", markup=False)
         yield Static(id="life-notice", markup=False)
 
-    def on_mount(self) -> None:
-        self._show_status()
+    def _queue_items(self) -> list[QueueRow]:
+        app = self.app
+        return list(app.queue_items()) if isinstance(app, QueueHost) else []
 
     @property
     def list(self) -> OptionList:
@@ -231,34 +161,25 @@ class LifespanPane(ReadState, Vertical):
         self.refresh_data()
 
     def refresh_data(self) -> None:
-        self._load(list(getattr(self.app, "queue_items", lambda: [])()))
+        """Read the matrix; the queue's cases (a copy of the list taken here, on the app's
+        thread) are put under their versions in the worker: 100k cases are no work for a
+        key press to wait behind."""
+        self._items = self._queue_items()
+        super().refresh_data()
 
-    def tick(self, at: int) -> None:
+    def on_time(self, now: int) -> None:
         """Past end of support turns at a UTC day boundary: re-read then."""
         from console.rules.lifespan import utc_date
 
-        if self.data is None or utc_date(at) != utc_date(self.data.at):
+        if self.data is None or utc_date(now) != utc_date(self.data.at):
             self.refresh_data()
 
-    @work(thread=True, exclusive=True, group="lifespan-read")
-    def _load(self, items: list[Any]) -> None:
-        """Read the matrix and put the queue's cases (a copy of the list taken on the
-        app's thread) under their versions, here: 100k cases are no work for a key press
-        to wait behind."""
-
-        def load(store: Any, at: int, user: str) -> MatrixData:
-            data = load_matrix_data(store, at, user)
-            count_cases(data, items)
-            return data
-
-        read_for_pane(self, load, "the support matrix")
+    def load(self, store: Store, now: int, user: str) -> MatrixData:
+        return with_cases(matrix_data(store, now, user), self._items)
 
     def show_data(self, data: MatrixData) -> None:
         from screens.queue_table import QueueTable
 
-        self.data = data
-        self.reading = False
-        self.error = None
         for table in self.app.query(QueueTable):
             table.set_past(data.past_deployments)
         self._redraw()
@@ -284,9 +205,9 @@ class LifespanPane(ReadState, Vertical):
             if ids:
                 box.highlighted = ids.index(current) if current in ids else 0
             self._shown = [t.plain for t in lines]
-        self._show_status()
+        self.show_status()
 
-    def _show_status(self) -> None:
+    def show_status(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
@@ -349,8 +270,8 @@ class LifespanPane(ReadState, Vertical):
         title = f"{r.product} {r.version}: {end} · {len(r.cases)} open case(s)"
 
         def chosen(case_id: str | None) -> None:
-            if case_id:
-                self.app.open_case(case_id)  # type: ignore[attr-defined]
+            if case_id and isinstance(self.app, QueueHost):
+                self.app.open_case(case_id)
 
         self.app.push_screen(
             CaseListPrompt(title, [(it.id, case_line(it)) for it in r.cases]), chosen
@@ -365,9 +286,7 @@ class LifespanPane(ReadState, Vertical):
         if self.data.role != "lead":
             from console.operators import not_allowed
 
-            self._say(
-                refusal_text(not_allowed("product", self._user(), self.data.role)), error=True
-            )
+            self._say(refusal_text(not_allowed("product", self.user, self.data.role)), error=True)
             return
 
         def done(answer: tuple[date, date | None] | None) -> None:
@@ -382,15 +301,17 @@ class LifespanPane(ReadState, Vertical):
         from console.actions import Refused
         from console.lifespan import set_version
 
-        app: Any = self.app
+        host, app = self.host, self.app
+        if host is None or host.store is None:
+            return
         try:
             v = set_version(
-                app.store,
+                host.store,
                 product=product,
                 version=version,
                 released=released,
                 notice=notice,
-                actor=self._user(),
+                actor=self.user,
                 now=clock.now(),
             )
         except Refused as exc:
@@ -403,9 +324,7 @@ class LifespanPane(ReadState, Vertical):
         app.call_from_thread(
             self._say, f"{v.product} {v.version}: end of support {v.end_of_support}{past}"
         )
-        data = load_matrix_data(app.store, clock.now(), self._user())
-        count_cases(data, app.call_from_thread(lambda: list(app.queue_items())))
-        app.call_from_thread(self.show_data, data)
+        app.call_from_thread(self.refresh_data)
 
     def action_reload(self) -> None:
         self.refresh_data()

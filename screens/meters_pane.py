@@ -8,63 +8,33 @@ suspended now. An over-limit subscriber is flagged with the suggestion to suspen
 ``usage_limit_exceeded``; the console never suspends by itself. Enter opens the
 subscriber's view.
 
-The pane reads in a worker when it is shown and when time passes (``tick``); it needs
-the app's store and policy (``app.store``/``app.policy``, opened by the app's first read).
+The pane (a ``screens.pane.Pane``) reads ``console.views.meters`` in a worker when it is
+shown and when the day changes; it needs the app's store and policy, opened by the app's
+first read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.errors import fault_text
+from console.rules.meters import Meter
+from console.store.engine import Store
 from console.text import inert
+from console.views.meters import MeterReading, MeterRow, meter_rows
 from screens.burn_chart import hours, meter_bar, whole_percent
-from screens.pane_read import ReadState
+from screens.pane import Pane
 
 WIDE = 110
 SUGGESTED_REASON = "usage_limit_exceeded"
 LEGEND = "! over limit  ⊘ SLA suspended  ⚑ day the limit was reached  → forecast day"
-
-
-@dataclass(frozen=True)
-class MeterRow:
-    meter: Any  # console.rules.meters.Meter
-    name: str
-    suspended: bool
-
-
-def load_rows(store: Any, policy: Any, at: int) -> list[MeterRow]:
-    """Meters in closeness order, with each subscriber's name and suspension now."""
-    from sqlalchemy import select
-
-    from console.meters import load_meters
-    from console.records import load_terms, subscriber_table
-
-    with store.connection() as conn:
-        meters = load_meters(conn, policy, at)
-        names = {
-            r.id: r.name
-            for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.name))
-        }
-        terms = load_terms(conn, policy)
-    out = []
-    for m in meters:
-        t = terms.now(m.subscriber, at) if m.subscriber in terms else None
-        spans = t.suspension_intervals if t is not None else ()
-        suspended = any(f <= at and (u is None or at < u) for f, u in spans)
-        out.append(MeterRow(m, names.get(m.subscriber, m.subscriber), suspended))
-    return out
 
 
 def _day(d: date | None, wide: bool) -> str:
@@ -73,7 +43,7 @@ def _day(d: date | None, wide: bool) -> str:
     return d.isoformat() if wide else d.strftime("%b %d")
 
 
-def forecast_text(m: Any, wide: bool) -> str:
+def forecast_text(m: Meter, wide: bool) -> str:
     if m.reached_on is not None:
         return (
             f"limit reached {_day(m.reached_on, True)}"
@@ -161,21 +131,23 @@ def row_text(row: MeterRow, width: int) -> Text:
     return line
 
 
-class MetersPane(ReadState, Vertical):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+class MetersPane(Pane[MeterReading]):
+    what = "the meters"
 
-    BINDINGS = [
-        Binding("enter", "open", "Open"),
-        Binding("r", "reload", "Reload"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "enter",
+            "open",
+            "Open",
+            tooltip="Open the highlighted subscriber's view (its meter, burn chart, cases).",
+        ),
+        Binding("r", "reload", "Reload", tooltip="Read the meters again."),
     ]
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.tz = tz
-        self.rows: list[MeterRow] = []
+        super().__init__(tz=tz, id=id)
+        self.rows: tuple[MeterRow, ...] = ()
         self.at = 0
-        self.reading = True
-        self.error: str | None = None
         self._shown: list[Text] = []
 
     def compose(self) -> ComposeResult:
@@ -183,9 +155,6 @@ class MetersPane(ReadState, Vertical):
         yield Static(id="meters-head", markup=False)
         yield OptionList(id="meters-list")
         yield Static(id="meters-flag", markup=False)
-
-    def on_mount(self) -> None:
-        self._show_status()
 
     @property
     def list(self) -> OptionList:
@@ -197,47 +166,30 @@ class MetersPane(ReadState, Vertical):
         self.list.focus()
         self.refresh_data()
 
-    def refresh_data(self) -> None:
-        self._load()
-
     def data_changed(self) -> None:
         """Another process wrote: re-read now if shown (showing the pane re-reads too); a
         sweep recording thousands of escalations should not re-read hidden meters each
         second."""
         if self.display:
-            self._load()
+            self.refresh_data()
 
-    def tick(self, at: int) -> None:
+    def on_time(self, now: int) -> None:
+        """The meters' forecasts move by the day: re-read at a day boundary."""
         if (
             self.display
-            and datetime.fromtimestamp(at, self.tz).date()
-            != datetime.fromtimestamp(self.at or at, self.tz).date()
+            and datetime.fromtimestamp(now, self.tz).date()
+            != datetime.fromtimestamp(self.at or now, self.tz).date()
         ):
-            self._load()
+            self.refresh_data()
 
-    @work(thread=True, exclusive=True, group="meters")
-    def _load(self) -> None:
-        from console import clock
+    def load(self, store: Store, now: int, user: str) -> MeterReading:
+        host = self.host
+        if host is None or host.policy is None:
+            raise LookupError("the policy is not read yet")
+        return meter_rows(store, host.policy, now)
 
-        app: Any = self.app
-        done = getattr(app, "load_done", None)
-        if done is not None:
-            done.wait(60)
-        if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
-            app.call_from_thread(self._failed, "the database is not open")
-            return
-        at = clock.now()
-        try:
-            rows = load_rows(app.store, app.policy, at)
-        except Exception as exc:  # database trouble: say so, keep the pane
-            app.call_from_thread(self._failed, f"cannot read the meters: {fault_text(exc)}")
-            return
-        app.call_from_thread(self.show_rows, rows, at)
-
-    def show_rows(self, rows: list[MeterRow], at: int) -> None:
-        self.rows, self.at = rows, at
-        self.reading = False
-        self.error = None
+    def show_data(self, data: MeterReading) -> None:
+        self.rows, self.at = data.rows, data.at
         self._redraw()
 
     def _redraw(self) -> None:
@@ -259,9 +211,9 @@ class MetersPane(ReadState, Vertical):
             if ids:
                 box.highlighted = ids.index(current) if current in ids else 0
             self._shown = lines
-        self._show_status()
+        self.show_status()
 
-    def _show_status(self) -> None:
+    def show_status(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         if self.error:
             line.append("✖ " + self.error, style="bold red")
@@ -280,19 +232,20 @@ class MetersPane(ReadState, Vertical):
         width = self.size.width or 80
         self.query_one("#meters-head", Static).update(header_text(width))
         flag = self.query_one("#meters-flag", Static)
-        over = [r.meter for r in self.rows if r.meter.state == "over"]
+        over_meters = [r.meter for r in self.rows if r.meter.state == "over"]
         text = Text(no_wrap=False)
         text.append(LEGEND, style="dim")
-        if over:
+        if over_meters:
             text.append("\n")
             text.append("! OVER LIMIT: ", style="bold red")
             text.append(
                 ", ".join(
-                    f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%" for m in over[:4]
+                    f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%"
+                    for m in over_meters[:4]
                 )
             )
-            if len(over) > 4:
-                text.append(f" and {len(over) - 4} more")
+            if len(over_meters) > 4:
+                text.append(f" and {len(over_meters) - 4} more")
             text.append(f" — a lead may suspend for {SUGGESTED_REASON} (enter, then S)")
         flag.update(text)
 
@@ -319,4 +272,4 @@ class MetersPane(ReadState, Vertical):
                 open_subscriber(self.app, sid)
 
     def action_reload(self) -> None:
-        self._load()
+        self.refresh_data()

@@ -13,82 +13,54 @@ Titles and errors quote subscribers' text and remote services: shown inert, as t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.widgets import Static
 
+from console.store.engine import Store
 from console.text import inert
+from console.views.notify import NotifyData, notify_data
 from screens.notice import notice_text
-from screens.pane_read import ReadState, read_for_pane
+from screens.pane import Pane
 from screens.words import refusal_text
 
 LEGEND = "R retry the failed (leads) · r re-read · receivers: `notify add` (CLI)"
-SHOWN_FAILED = 100
-
-
-@dataclass
-class NotifyData:
-    at: int
-    counts: dict[str, int]
-    failed: list[dict[str, Any]]
-    receivers: list[Any]  # console.notify.receivers.Receiver
-    masked: dict[int, str]
-    role: str
-
-
-def load_notify(store: Any, at: int, user: str | None) -> NotifyData:
-    from console.notify.outbox import failed_messages, status_counts
-    from console.notify.receivers import load_receivers, mask
-    from console.operators import role_of
-
-    with store.connection() as conn:
-        counts = status_counts(conn)
-        rows = failed_messages(conn, limit=SHOWN_FAILED)
-        receivers = load_receivers(conn)
-        role = role_of(conn, user)
-    failed = [
-        {
-            "id": r.id,
-            "receiver": r.receiver_id,
-            "kind": r.kind,
-            "created_at": r.created_at,
-            "title": r.title,
-            "attempts": r.attempts,
-            "error": r.last_error or "?",
-            "gone": r.receiver_removed_at is not None,
-        }
-        for r in rows
-    ]
-    return NotifyData(at, counts, failed, receivers, {r.id: mask(r.url) for r in receivers}, role)
 
 
 def _when(ts: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%a %d %b %H:%M")
 
 
-class NotifyPane(ReadState, Vertical):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+class NotifyPane(Pane[NotifyData]):
+    class FailedCounted(Message):
+        """The failed messages were counted (the header's ``✉ N failed``)."""
 
-    BINDINGS = [
-        Binding("R", "retry", "Retry failed"),
-        Binding("r", "reload", "Reload"),
+        def __init__(self, failed: int) -> None:
+            super().__init__()
+            self.failed = failed
+
+    what = "the notifications"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "R",
+            "retry",
+            "Retry failed",
+            tooltip="Queue every failed message again, their tries counted afresh (leads).",
+        ),
+        Binding("r", "reload", "Reload", tooltip="Read the notifications again."),
     ]
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.tz = tz
-        self.data: NotifyData | None = None
-        self.reading = True
-        self.error: str | None = None
+        super().__init__(tz=tz, id=id)
         self.notice = Text("")
 
     def compose(self) -> ComposeResult:
@@ -98,36 +70,25 @@ class NotifyPane(ReadState, Vertical):
         yield Static(LEGEND, id="notify-legend", markup=False)
         yield Static(id="notify-notice", markup=False)
 
-    def on_mount(self) -> None:
-        self._show_status()
-
     def on_show(self) -> None:
         self.query_one("#notify-body").focus()
         self.refresh_data()
 
-    def refresh_data(self) -> None:
-        if self.display:
-            self._load()
+    def reads_now(self) -> bool:
+        return self.display
 
-    def tick(self, at: int) -> None:
-        if self.display:
-            self._load()
+    def on_time(self, now: int) -> None:
+        self.refresh_data()
 
-    @work(thread=True, exclusive=True, group="notify-read")
-    def _load(self) -> None:
-        read_for_pane(self, load_notify, "the notifications")
+    def load(self, store: Store, now: int, user: str) -> NotifyData:
+        return notify_data(store, now, user)
 
     def show_data(self, data: NotifyData) -> None:
-        self.data = data
-        self.reading = False
-        self.error = None
         self.query_one("#notify-list", Static).update(self._body(data))
-        self._show_status()
-        set_failed = getattr(self.app, "set_notify_failed", None)
-        if set_failed is not None:
-            set_failed(data.counts.get("failed", 0))
+        self.show_status()
+        self.post_message(self.FailedCounted(data.counts.get("failed", 0)))
 
-    def _show_status(self) -> None:
+    def show_status(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
@@ -153,22 +114,22 @@ class NotifyPane(ReadState, Vertical):
         self.query_one("#notify-notice", Static).update(self.notice)
 
     def _body(self, d: NotifyData) -> Group:
-        parts: list[Any] = []
+        parts: list[RenderableType] = []
         head = Text("Failed: not delivered after the last try", style="bold underline")
         parts.append(head)
         if not d.failed:
             parts.append(Text("  none", style="italic"))
         for f in d.failed:
             t = Text(no_wrap=True, overflow="ellipsis")
-            t.append(f"! #{f['id']}", style="bold red")
+            t.append(f"! #{f.id}", style="bold red")
             t.append(
-                f"  {_when(f['created_at'], self.tz)}  to {f['receiver']}"
-                f"{' (removed)' if f['gone'] else ''}  {f['kind']}  "
+                f"  {_when(f.created_at, self.tz)}  to {f.receiver}"
+                f"{' (removed)' if f.gone else ''}  {f.kind}  "
             )
-            t.append(inert(f["title"]))
+            t.append(inert(f.title))
             parts.append(t)
             why = Text(no_wrap=True, overflow="ellipsis", style="dim")
-            why.append(f"    {f['attempts']} tries; last: {inert(f['error'])}")
+            why.append(f"    {f.attempts} tries; last: {inert(f.error)}")
             parts.append(why)
         parts.append(Text(""))
         parts.append(Text("Receivers", style="bold underline"))
@@ -199,14 +160,14 @@ class NotifyPane(ReadState, Vertical):
     # -- actions ---------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self._load()
+        self.refresh_data()
 
     def action_retry(self) -> None:
         from screens.suspend_prompt import ConfirmPrompt, refusal
 
-        app: Any = self.app
-        if getattr(app, "store", None) is None or self.data is None:
-            offline = getattr(app, "offline", None)  # never read: say why, not "loading"
+        host, app = self.host, self.app
+        if host is None or host.store is None or self.data is None:
+            offline = host.offline if host is not None else None  # never read: say why
             self._say(
                 f"the notifications cannot be read: {offline}; nothing written"
                 if offline
@@ -214,7 +175,7 @@ class NotifyPane(ReadState, Vertical):
                 error=True,
             )
             return
-        why = refusal(app.store, self._user(), "notify_retry", self.app)
+        why = refusal(host.store, self.user, "notify_retry", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
@@ -240,9 +201,11 @@ class NotifyPane(ReadState, Vertical):
         from console.notify.outbox import retry_failed
         from console.notify.receivers import ReceiverRefused
 
-        app: Any = self.app
+        host, app = self.host, self.app
+        if host is None or host.store is None:
+            return
         try:
-            n = retry_failed(app.store, None, actor=self._user())
+            n = retry_failed(host.store, None, actor=self.user)
         except ReceiverRefused as exc:
             app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
@@ -250,4 +213,4 @@ class NotifyPane(ReadState, Vertical):
             app.call_from_thread(self._say, f"not queued: {exc}", error=True)
             return
         app.call_from_thread(self._say, f"{n} failed message(s) queued again")
-        app.call_from_thread(self._load)
+        app.call_from_thread(self.refresh_data)

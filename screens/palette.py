@@ -11,20 +11,24 @@ costs a scan of plain strings, not a database query. An exact case id that is no
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
 
 from rich.text import Text
+from textual.app import App
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from console.queue_rows import QueueRow
 from console.text import inert
+from screens.pane import QueueHost
 from screens.subscriber_view import open_subscriber
 
 MAX_HITS = 25
 
 
-def _open_case(app: Any, case_id: str) -> None:
+def _open_case(app: QueueHost, case_id: str) -> None:
     """A case from the palette: it replaces a case or subscriber view on top."""
-    if type(app.screen).__name__ == "SubscriberView":
+    from screens.subscriber_view import SubscriberView
+
+    if isinstance(app, App) and isinstance(app.screen, SubscriberView):
         app.pop_screen()
     app.open_case(case_id, replace=True)
 
@@ -32,14 +36,14 @@ def _open_case(app: Any, case_id: str) -> None:
 class JumpProvider(Provider):
     """Cases and subscribers."""
 
-    def _sources(self) -> tuple[list[Any], dict[str, str]]:
-        app: Any = self.app
-        items = getattr(app, "queue_items", lambda: [])()
-        subs = getattr(app, "subscriber_names", {})
-        return items, subs
+    def _sources(self) -> tuple[list[QueueRow], dict[str, str]]:
+        app = self.app
+        if not isinstance(app, QueueHost):
+            return [], {}
+        return app.queue_items(), app.subscriber_names
 
     async def discover(self) -> Hits:
-        app: Any = self.app
+        app = self.app
         for sid, name in list(self._sources()[1].items())[:10]:
             yield DiscoveryHit(
                 Text(f"subscriber {inert(sid)} · {inert(name)}"),
@@ -48,9 +52,9 @@ class JumpProvider(Provider):
             )
 
     async def search(self, query: str) -> Hits:
-        app: Any = self.app
+        app = self.app
         q = query.strip().lower()
-        if not q:
+        if not q or not isinstance(app, QueueHost):
             return
         items, subs = self._sources()
         n = 0

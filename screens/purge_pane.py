@@ -16,103 +16,49 @@ Symbols read without colour: ``●`` due now, ``○`` due within 30 days.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import ClassVar
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from console.errors import fault_text
+from console.retention import PurgeResult
+from console.rules.retention import Due
+from console.store.engine import Store
 from console.text import inert
+from console.views.purge import AHEAD_DAYS, DAY, PurgeAuditEntry, PurgeData, purge_audit, purge_data
 from screens.notice import notice_text
-from screens.pane_read import ReadState, read_for_pane
+from screens.pane import Pane
 from screens.words import refusal_text
 
-AHEAD_DAYS = 30
-DAY = 86_400
 LEGEND = "● due now  ○ due within 30 days  · ids only, never PII · P purge (leads)"
-
-
-@dataclass
-class PurgeData:
-    at: int
-    now: Any  # console.rules.retention.PurgePlan at ``at``
-    soon: list[tuple[str, Any]]  # ("user" | "attachment", Due) due in (at, at + 30 days]
-    names: dict[str, str]
-    terminated: dict[str, int | None]
-    last_audit: dict[str, Any] | None
-    role: str
-
-
-def load_purge(store: Any, at: int, user: str | None) -> PurgeData:
-    from sqlalchemy import select
-
-    from console.operators import role_of
-    from console.records import subscriber_table
-    from console.retention import PA, plan
-
-    with store.connection() as conn:
-        now = plan(conn, at)
-        ahead = plan(conn, at + AHEAD_DAYS * DAY)
-        subs = list(
-            conn.execute(
-                select(
-                    subscriber_table.c.id, subscriber_table.c.name, subscriber_table.c.terminated_at
-                )
-            )
-        )
-        last = conn.execute(select(PA).order_by(PA.c.id.desc()).limit(1)).first()
-        role = role_of(conn, user)
-    due_users = {str(d.id) for d in now.users}
-    due_atts = {str(d.id) for d in now.attachments}
-    soon = [("user", d) for d in ahead.users if str(d.id) not in due_users]
-    soon += [("attachment", d) for d in ahead.attachments if str(d.id) not in due_atts]
-    audit = None
-    if last is not None:
-        audit = {
-            "id": last.id,
-            "at": last.at,
-            "by": last.by,
-            "counts": last.counts or {},
-            "ids": last.ids or {},
-        }
-    return PurgeData(
-        at,
-        now,
-        soon,
-        {r.id: r.name for r in subs},
-        {r.id: r.terminated_at for r in subs},
-        audit,
-        role,
-    )
 
 
 def _day(ts: int | None, tz: tzinfo) -> str:
     return "—" if ts is None else datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d")
 
 
-def _ids(kind: str, dues: list[Any]) -> str:
+def _ids(kind: str, dues: list[Due]) -> str:
     if kind == "user":
         return ", ".join(inert(str(d.id)) for d in dues)
     return ", ".join(f"#{d.id} ({inert(d.case_id or '')})" for d in dues)
 
 
-def audit_text(audit: dict[str, Any], tz: tzinfo) -> Text:
+def audit_text(audit: PurgeAuditEntry, tz: tzinfo) -> Text:
     """One purge's audit entry: counts and ids, never PII."""
-    c, ids = audit["counts"], audit["ids"]
+    c, ids = audit.counts, audit.ids
     t = Text()
-    t.append(f"Purge audit #{audit['id']}", style="bold")
+    t.append(f"Purge audit #{audit.id}", style="bold")
     t.append(
-        f" · {datetime.fromtimestamp(audit['at'], tz).strftime('%Y-%m-%d %H:%M %Z')}"
-        f" by {inert(audit['by'] or 'system')}: removed {c.get('user_pii', 0)} support "
+        f" · {datetime.fromtimestamp(audit.at, tz).strftime('%Y-%m-%d %H:%M %Z')}"
+        f" by {inert(audit.by or 'system')}: removed {c.get('user_pii', 0)} support "
         f"user(s) (PII and accounts), {c.get('attachments', 0)} attachment(s)"
     )
     for key, label in (
@@ -127,22 +73,23 @@ def audit_text(audit: dict[str, Any], tz: tzinfo) -> Text:
     return t
 
 
-class PurgePane(ReadState, Vertical):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+class PurgePane(Pane[PurgeData]):
+    what = "the purge plan"
 
-    BINDINGS = [
-        Binding("P", "purge", "Purge"),
-        Binding("r", "reload", "Reload"),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "P",
+            "purge",
+            "Purge",
+            tooltip="Purge what is due now, after a y (leads; one transaction, audited).",
+        ),
+        Binding("r", "reload", "Reload", tooltip="Read the purge plan again."),
     ]
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.tz = tz
-        self.data: PurgeData | None = None
-        self.reading = True
-        self.error: str | None = None
+        super().__init__(tz=tz, id=id)
         self.notice = Text("")
-        self.audit: dict[str, Any] | None = None  # the audit of a purge run from here
+        self.audit: PurgeAuditEntry | None = None  # the audit of a purge run from here
 
     def compose(self) -> ComposeResult:
         yield Static(id="purge-status", markup=False)
@@ -151,40 +98,32 @@ class PurgePane(ReadState, Vertical):
         yield Static(id="purge-audit", markup=False)
         yield Static(id="purge-notice", markup=False)
 
-    def on_mount(self) -> None:
-        self._show_status()
-
     # -- data ------------------------------------------------------------------------------
 
     def on_show(self) -> None:
         self.query_one("#purge-body").focus()
         self.refresh_data()
 
-    def refresh_data(self) -> None:
-        if self.display:
-            self._load()
+    def reads_now(self) -> bool:
+        return self.display
 
-    def tick(self, at: int) -> None:
+    def on_time(self, now: int) -> None:
+        """What is due changes by the day: re-read at a day boundary."""
         if (
-            self.display
-            and self.data is not None
-            and datetime.fromtimestamp(at, self.tz).date()
+            self.data is not None
+            and datetime.fromtimestamp(now, self.tz).date()
             != datetime.fromtimestamp(self.data.at, self.tz).date()
         ):
-            self._load()
+            self.refresh_data()
 
-    @work(thread=True, exclusive=True, group="purge-read")
-    def _load(self) -> None:
-        read_for_pane(self, load_purge, "the purge plan")
+    def load(self, store: Store, now: int, user: str) -> PurgeData:
+        return purge_data(store, now, user)
 
     def show_data(self, data: PurgeData) -> None:
-        self.data = data
-        self.reading = False
-        self.error = None
         self.query_one("#purge-list", Static).update(self._list(data))
-        self._show_status()
+        self.show_status()
 
-    def _show_status(self) -> None:
+    def show_status(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
@@ -218,7 +157,7 @@ class PurgePane(ReadState, Vertical):
         self.query_one("#purge-notice", Static).update(self.notice)
 
     def _list(self, d: PurgeData) -> Group | Text:
-        groups: dict[str, list[tuple[bool, str, Any]]] = {}
+        groups: dict[str, list[tuple[bool, str, Due]]] = {}
         for kind, items in (("user", d.now.users), ("attachment", d.now.attachments)):
             for due in items:
                 groups.setdefault(due.subscriber, []).append((True, kind, due))
@@ -228,7 +167,7 @@ class PurgePane(ReadState, Vertical):
             return Text(
                 f"Nothing is due for purge now, nor within {AHEAD_DAYS} days.", style="italic"
             )
-        parts: list[Any] = []
+        parts: list[RenderableType] = []
         for sub in sorted(groups, key=lambda s: (not any(n for n, _, _ in groups[s]), s)):
             head = Text(no_wrap=True, overflow="ellipsis")
             head.append(inert(sub), style="bold underline")
@@ -243,7 +182,7 @@ class PurgePane(ReadState, Vertical):
             t.add_column(no_wrap=True, width=17)
             t.add_column(ratio=1, overflow="fold")
             # One row per (now/soon, kind, due day, reason): ids of the same day together.
-            rows: dict[tuple, list[Any]] = {}
+            rows: dict[tuple[bool, str, str, str], list[Due]] = {}
             for now, kind, due in groups[sub]:
                 key = (not now, kind, _day(due.due, self.tz), due.reason)
                 rows.setdefault(key, []).append(due)
@@ -273,14 +212,14 @@ class PurgePane(ReadState, Vertical):
     # -- actions -----------------------------------------------------------------------------
 
     def action_reload(self) -> None:
-        self._load()
+        self.refresh_data()
 
     def action_purge(self) -> None:
         from screens.suspend_prompt import ConfirmPrompt, refusal
 
-        app: Any = self.app
-        if getattr(app, "store", None) is None or self.data is None:
-            offline = getattr(app, "offline", None)  # never read: say why, not "loading"
+        host, app = self.host, self.app
+        if host is None or host.store is None or self.data is None:
+            offline = host.offline if host is not None else None  # never read: say why
             self._say(
                 f"the purge plan cannot be read: {offline}; nothing written"
                 if offline
@@ -288,7 +227,7 @@ class PurgePane(ReadState, Vertical):
                 error=True,
             )
             return
-        why = refusal(app.store, self._user(), "purge", self.app)
+        why = refusal(host.store, self.user, "purge", self.app)
         if why is not None:
             self._say(refusal_text(why), error=True)
             return
@@ -315,35 +254,29 @@ class PurgePane(ReadState, Vertical):
     def _purge(self) -> None:
         from console import clock
         from console.actions import Refused
-        from console.retention import PA, purge
+        from console.retention import purge
 
-        app: Any = self.app
+        host, app = self.host, self.app
+        if host is None or host.store is None:
+            return
         now = clock.now()
         try:
-            res = purge(app.store, now, actor=self._user(), recorded_at=now)
+            res = purge(host.store, now, actor=self.user, recorded_at=now)
         except Refused as exc:
             app.call_from_thread(self._say, refusal_text(exc), error=True)
             return
         except Exception as exc:
             app.call_from_thread(self._say, f"not purged: {fault_text(exc)}", error=True)
             return
-        from sqlalchemy import select
-
-        with app.store.connection() as conn:
-            row = conn.execute(select(PA).where(PA.c.id == res.audit_id)).one()
-        audit = {
-            "id": row.id,
-            "at": row.at,
-            "by": row.by,
-            "counts": row.counts or {},
-            "ids": row.ids or {},
-        }
-        data = load_purge(app.store, clock.now(), self._user())
+        audit = purge_audit(host.store, res.audit_id)
+        data = purge_data(host.store, clock.now(), self.user)
         app.call_from_thread(self._purged, audit, data, res)
 
-    def _purged(self, audit: dict[str, Any], data: PurgeData, res: Any) -> None:
+    def _purged(self, audit: PurgeAuditEntry | None, data: PurgeData, res: PurgeResult) -> None:
         self.audit = audit
         files = f"; {len(res.paths)} attachment file(s) removed" if res.paths else ""
         later = f" ({'; '.join(res.problems)})" if res.problems else ""
-        self._say(f"purged: audit #{audit['id']} recorded{files}{later}", error=bool(res.problems))
+        number = audit.id if audit is not None else res.audit_id
+        self._say(f"purged: audit #{number} recorded{files}{later}", error=bool(res.problems))
+        self.data, self.error, self.reading = data, None, False
         self.show_data(data)

@@ -8,7 +8,6 @@ pane only filters and redraws.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -34,8 +33,6 @@ def _next(cycle: tuple, value: Any) -> Any:
 
 
 class QueuePane(Vertical):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
-
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("m", "toggle_mine", "Mine"),
@@ -164,19 +161,18 @@ class QueuePane(Vertical):
             pos = f"{self.table.cursor + 1:,}/{n:,}" if n else "0"
             total = f" of {len(self.items):,}" if f.active else ""
             line.append(f"  │ {pos}{total}")
-            ev = self.table.current_eval() if n else None
-            if ev is not None and ev.awaiting_vendor:
+            row = self.table.current if n else None
+            ev = self.table.current_eval() if row is not None else None
+            if row is not None and ev is not None and ev.awaiting_vendor:
                 line.append("  │ ")
-                line.append(
-                    f"{inert(self.table.current.id)}: resolution paused (vendor)", style="bold"
-                )
-            pending = self.table.current_breach() if n else None
-            if pending is not None:
+                line.append(f"{inert(row.id)}: resolution paused (vendor)", style="bold")
+            pending = self.table.current_breach() if row is not None else None
+            if row is not None and pending is not None:
                 name, when = pending
                 local = datetime.fromtimestamp(when, self.tz).strftime("%a %H:%M")
                 line.append("  │ ")
                 line.append(
-                    f"{inert(self.table.current.id)}: {name} at its target, breaches "
+                    f"{inert(row.id)}: {name} at its target, breaches "
                     f"{local} when counting resumes",
                     style="bold",
                 )

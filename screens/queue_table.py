@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -162,8 +161,6 @@ def row_cells(
 
 class QueueTable(ScrollView, can_focus=True):
     """Virtual table of queue items with a row cursor."""
-
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
     COMPONENT_CLASSES = {
         "queue-table--cursor",

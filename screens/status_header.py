@@ -4,20 +4,33 @@ last looked at the board, and ``✉ N failed`` while notifications have been giv
 their last try.
 
 It shows the console's clock (``console.clock``), not the machine's, so a frozen clock
-in tests and snapshots gives a fixed header. Updated once a minute by the app's tick.
+in tests and snapshots gives a fixed header. Its state is reactive: ``now`` and
+``offline`` are bound to the app's (``data_bind``), the breach count follows the app's
+``breaches``; the app sets ``current``, ``role``, ``notify_failed`` and ``escalated``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import Static
+from textual.reactive import reactive
+from textual.widget import Widget
 
 
-class StatusHeader(Static):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+class StatusHeader(Widget):
+    """The top line (see the module docstring)."""
+
+    #: The instant shown (the app's ``now``).
+    now: reactive[int] = reactive(0)
+    #: The breach count; None until the whole queue was read once ("…").
+    breaches: reactive[int | None] = reactive(None)
+    #: Why the database cannot be used (the app's ``offline``): ``⚠ OFFLINE``.
+    offline: reactive[str | None] = reactive(None)
+    current: reactive[str] = reactive("")
+    notify_failed: reactive[int] = reactive(0)
+    role: reactive[str | None] = reactive(None)
+    escalated: reactive[int] = reactive(0)  # new escalations not yet seen on the board
 
     def __init__(
         self,
@@ -28,46 +41,22 @@ class StatusHeader(Static):
         id: str | None = None,
         mode: str | None = None,
     ) -> None:
-        super().__init__(id=id, markup=False)
+        super().__init__(id=id)
         self.mode = mode  # "WHAT-IF": a console under a policy file, which writes nothing
         self.tz = tz
         self.panes = panes  # (key, id, title)
         self.user = user
-        self.current = panes[0][1] if panes else ""
-        self.at = 0
-        self.breaches: int | None = None
-        self.notify_failed = 0
-        self.role: str | None = None
-        self.escalated = 0  # new escalations not yet seen on the board
+        self.set_reactive(StatusHeader.current, panes[0][1] if panes else "")
 
-    notice: str | None = None  # e.g. "OFFLINE": shown before the breach count
+    def on_mount(self) -> None:
+        if hasattr(self.app, "breaches"):
+            self.watch(self.app, "breaches", self._breaches_counted, init=False)
 
-    def set_state(
-        self,
-        *,
-        at: int | None = None,
-        breaches: int | None = None,
-        current: str | None = None,
-        notice: str | None | bool = False,
-        notify_failed: int | None = None,
-        role: str | None = None,
-        escalated: int | None = None,
-    ) -> None:
-        if notify_failed is not None:
-            self.notify_failed = notify_failed
-        if role is not None:
-            self.role = role
-        if escalated is not None:
-            self.escalated = escalated
-        if notice is not False:
-            self.notice = notice or None
-        if at is not None:
-            self.at = at
-        if breaches is not None:
-            self.breaches = breaches
-        if current is not None:
-            self.current = current
-        self.update(self._line())
+    def _breaches_counted(self, count: int) -> None:
+        self.breaches = count
+
+    def render(self) -> Text:
+        return self._line()
 
     def _right(self, width: int, short: bool, dated: bool = True, role: bool = True) -> Text:
         """Notices, counts and the time; ``short`` spells the counts and the date tersely;
@@ -76,8 +65,8 @@ class StatusHeader(Static):
         if self.mode:
             right.append(f" {self.mode} ", style="bold reverse")
             right.append(" ")
-        if self.notice:
-            right.append(f"⚠ {self.notice} ", style="bold reverse red")
+        if self.offline:
+            right.append("⚠ OFFLINE ", style="bold reverse red")
             right.append(" ")
         if self.escalated:
             right.append(f"⚑ {self.escalated}" + ("" if short else " escalated"), style="bold red")
@@ -91,8 +80,8 @@ class StatusHeader(Static):
             right.append(f"! {self.breaches:,} breached", style="bold red")
         else:
             right.append("✓ 0 breached", style="green")
-        if self.at:
-            when = datetime.fromtimestamp(self.at, self.tz)
+        if self.now:
+            when = datetime.fromtimestamp(self.now, self.tz)
             fmt = (
                 ("%a %d %b %H:%M %Z" if dated else "%d %b %H:%M %Z")
                 if width >= 70 and not short
@@ -134,6 +123,3 @@ class StatusHeader(Static):
         line.append_text(right)
         line.truncate(width)
         return line
-
-    def on_resize(self) -> None:
-        self.update(self._line())

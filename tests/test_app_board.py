@@ -12,7 +12,7 @@ import pytest
 from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 from screens.escalation_watch import (
     EscalationWatch,
     bell_from_env,

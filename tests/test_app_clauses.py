@@ -26,8 +26,8 @@ import pytest
 from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
 
 from console import clock
-from console.app import ConsoleApp
 from console.rules.timeutil import format_instant, parse_instant
+from screens.app import ConsoleApp
 
 ACK = format_instant(parse_instant(NOW) - 3600)
 

@@ -22,7 +22,7 @@ from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
 from sqlalchemy import event
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 
 @pytest.fixture

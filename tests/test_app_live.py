@@ -14,8 +14,8 @@ import pytest
 from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
 
 from console import clock
-from console.app import ConsoleApp
 from console.rules.policy import default_policy
+from screens.app import ConsoleApp
 
 ROOT = Path(__file__).resolve().parents[1]
 

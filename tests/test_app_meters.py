@@ -19,7 +19,7 @@ from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
 from rich.console import Console
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 LEAD = "lead-lena"
 EVIL_NAME = "Ada [b]Love[/b]lace \x1b]52;c;aGk=\x07"

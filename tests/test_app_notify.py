@@ -15,10 +15,10 @@ from cli_support import make_lead
 from sqlalchemy import select
 
 from console import clock
-from console.app import ConsoleApp
 from console.notify.outbox import Message, insert_messages
 from console.notify.receivers import O, add_receiver
 from console.store.engine import open_store
+from screens.app import ConsoleApp
 
 LEAD = "lead-lena"
 SECRET = "json://pager:s3cret@127.0.0.1:9/oncall"

@@ -19,7 +19,7 @@ from rich.text import Text
 from test_snapshots_board import _board_data
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 GONE = "is gone (deleted or moved)"
 

@@ -10,10 +10,10 @@ import pytest
 from app_support import EVIL_TITLE, NOW, TZ, USER, make_db, screen_text, settle
 
 from console import clock
-from console.app import ConsoleApp
 from console.queue import load_queue
 from console.rules.policy import load_policy
 from console.store.engine import open_store
+from screens.app import ConsoleApp
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ import pytest
 from app_support import NOW, TZ, USER, make_db, screen_text, settle
 
 from console import clock
-from console.app import ConsoleApp
 from console.rules.timeutil import parse_instant
+from screens.app import ConsoleApp
 from screens.wizard import ClassifyWizard, open_new_case_wizard, open_reclassify_wizard
 
 

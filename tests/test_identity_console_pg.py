@@ -14,7 +14,7 @@ from test_app_meters import flat, open_sub, to_meters
 from test_identity_pg import NOW, close_desk, desk_doc, open_desk
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 pytestmark = pytest.mark.pg
 

@@ -10,7 +10,7 @@ import pytest
 from app_support import NOW, TZ, USER, make_db, settle
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 SIZES = [(80, 24), (160, 48)]
 MIN = 60

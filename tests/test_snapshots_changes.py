@@ -11,7 +11,7 @@ from app_support import NOW, TZ, settle
 from test_app_meters import LEAD, make_meters_db, open_sub, to_meters
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 SIZES = [(80, 24), (160, 48)]
 

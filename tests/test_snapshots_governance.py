@@ -13,7 +13,7 @@ from app_support import NOW, TZ, USER, settle
 from test_app_governance import LEAD, make_gov_db
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 SIZES = [(80, 24), (160, 48)]
 

@@ -12,7 +12,7 @@ import pytest
 from app_support import NOW, TZ, USER, make_db, settle
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 CASES = [(size, mode) for mode in ("colour", "no_color") for size in ((80, 24), (160, 48))]
 IDS = [f"{w}x{h}-{mode}" for (w, h), mode in CASES]

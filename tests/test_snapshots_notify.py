@@ -11,7 +11,7 @@ from app_support import NOW, TZ, USER, settle
 from test_app_notify import make_notify_db
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from app_support import NOW, TZ, USER, settle
 from test_app_wizard import make_wizard_db
 
 from console import clock
-from console.app import ConsoleApp
+from screens.app import ConsoleApp
 from screens.wizard import open_new_case_wizard, open_reclassify_wizard
 
 SIZE = (80, 24)

@@ -27,7 +27,7 @@ def run_app(args: argparse.Namespace, db: str | None) -> int:
         raise CliError(f"config: {exc}") from None
     policy = getattr(args, "policy", None) or cfg.policy
     first = first_screen.start(db, policy)  # before Textual is imported: in parallel
-    from console.app import ConsoleApp
+    from screens.app import ConsoleApp
 
     tz = zone(cfg.timezone) if cfg.timezone else None
     message = first.next()

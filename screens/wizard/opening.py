@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from screens.wizard.screen import ClassifyWizard, WizardDone
 
 if TYPE_CHECKING:
-    from console.app import ConsoleApp
+    from screens.app import ConsoleApp
 
 
 @runtime_checkable

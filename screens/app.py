@@ -14,6 +14,12 @@ Time: the queue ticks at the resolution it shows (minutes). A timer fires at eac
 boundary of ``console.clock.now()``; ``action_tick`` carries the visible rows forward and
 re-sorts when a case's due has passed (a clock that breaches moves up and turns red).
 Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
+
+Shared state is carried by reactives: ``now`` (the instant the screens show),
+``breaches`` (the header's count) and ``offline`` (None, or why the database cannot be
+used). The header is bound to them; panes (``screens.pane.Pane``) watch ``now``. Workers
+run with ``exit_on_error=False``; the one ``on_worker_state_changed`` handler turns a
+failed one into OFFLINE (a database gone) and a sentence, never an exit.
 """
 
 from __future__ import annotations
@@ -22,45 +28,65 @@ import contextlib
 import os
 import sys
 import threading
+from collections.abc import Callable
 from datetime import datetime, tzinfo
-from typing import Any
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.widgets import ContentSwitcher, Footer
+from textual.worker import Worker, WorkerState
 
 from console import clock
-from console.errors import fault_text
-from console.first_screen import TOP_ROWS  # first screenful, read before the whole queue
+from console.errors import database_fault, fault_text
+from console.first_screen import TOP_ROWS, FirstScreen  # first screenful, read apart
+from screens.notify_pane import NotifyPane
 from screens.palette import JumpProvider
+from screens.pane import Pane
 from screens.panes import PANES
 from screens.queue_pane import QueuePane
 from screens.queue_table import QueueTable
 from screens.status_header import StatusHeader
+from screens.suspend_prompt import ConfirmPrompt
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from console.config import Config
+    from console.live import Coalescer, PostgresFeed, SqliteFeed
+    from console.policy_watch import FileWatch
+    from console.queue_rows import QueueRow
+    from console.rules.policy import Policy
+    from console.rules.policy_book import PolicyBook, TermsMap
+    from console.store.engine import Store
 
 #: More changed cases than this in one refresh: re-read the whole queue instead.
 MAX_CHANGED = 20_000
 
 
-def _max_rev(conn: Any) -> int:
-    from sqlalchemy import text
-
-    return int(conn.execute(text("SELECT COALESCE(MAX(rev), 0) FROM case_state")).scalar_one())
+class QuitPrompt(ConfirmPrompt):
+    """The question before quitting: ``q`` on it stays, as ``n`` does."""
 
 
-def _changed_since(conn: Any, rev: int) -> set[str]:
-    """The cases whose summary was written after ``rev`` (listed or not: a case closed
-    meanwhile leaves the queue). An index range read on ``case_state.rev``."""
-    from sqlalchemy import text
+@runtime_checkable
+class Ticks(Protocol):
+    """A widget or screen not yet watching ``ConsoleApp.now`` itself (the board, the case
+    and subscriber views, the wizard): told the time by the app until it does."""
 
-    return {
-        r[0]
-        for r in conn.execute(text("SELECT case_id FROM case_state WHERE rev > :r"), {"r": rev})
-    }
+    def tick(self, at: int) -> None: ...
 
 
-def _book_key(terms: Any) -> tuple:
+@runtime_checkable
+class Rereads(Protocol):
+    """A screen on top that re-reads its data after another process wrote (``reload``)."""
+
+    def reload(self) -> None: ...
+
+
+def _book_key(terms: TermsMap | None) -> tuple[object, ...]:
     """What the queue's order depends on besides the cases: the policy versions."""
     book = getattr(terms, "book", None)
     if book is None:
@@ -89,19 +115,50 @@ def operator_zone() -> tzinfo:
 
 
 class ConsoleApp(App[int]):
+    """The console: a header, the panes of ``screens.panes`` and a footer."""
+
     TITLE = "support-console"
     COMMANDS = App.COMMANDS | {JumpProvider}
-    CSS_PATH = [f"../screens/{name}.tcss" for name in ("board_pane", "board_prompts")]
+    #: Every stylesheet of the screens, so that ``textual run --dev`` reloads them.
+    CSS_PATH: ClassVar[list[str | PurePath]] = sorted(Path(__file__).parent.glob("**/*.tcss"))
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
     """
 
-    BINDINGS = [
-        Binding("q", "close_or_quit", "Quit"),
-        Binding("question_mark,f1", "key_help", "Keys"),
-        *[Binding(p.key, f"switch_pane('{p.id}')", p.title, show=False) for p in PANES],
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "q",
+            "close_or_quit",
+            "Quit",
+            tooltip="Close the view on top; on the main screen ask once, then quit.",
+        ),
+        Binding(
+            "question_mark,f1",
+            "key_help",
+            "Keys",
+            key_display="?",
+            tooltip="Every key of the screen under it, and the legend of the marks.",
+        ),
+        *[
+            Binding(
+                p.key,
+                f"switch_pane('{p.id}')",
+                p.title,
+                show=False,
+                tooltip=f"Show the {p.title.lower()} pane.",
+            )
+            for p in PANES
+        ],
     ]
+
+    #: The instant the screens show (epoch seconds; moves on once a minute).
+    now: reactive[int] = reactive(0, init=False)
+    #: The breached cases in the queue, for the header (set after every read; the header
+    #: shows "…" until the whole queue was read once).
+    breaches: reactive[int] = reactive(0, always_update=True, init=False)
+    #: None while the database answers, else why it cannot be used, in words.
+    offline: reactive[str | None] = reactive(None, init=False)
 
     def __init__(
         self,
@@ -110,24 +167,26 @@ class ConsoleApp(App[int]):
         policy_path: str | None = None,
         user: str = "unknown",
         tz: tzinfo | None = None,
-        store: Any = None,
-        policy: Any = None,
+        store: Store | None = None,
+        policy: Policy | PolicyBook | None = None,
         animations: bool = False,
         live: bool | None = None,
         bell: bool = True,
-        first: Any = None,
+        first: FirstScreen | None = None,
     ) -> None:
         super().__init__()
-        self._first = first  # console.first_screen.FirstScreen: the first rows, read apart
+        self._first = first  # the first rows, read apart by console.first_screen
         # Follow other processes' writes; SUPPORT_CONSOLE_LIVE=0 switches it off (the
         # test suite does, except in the tests of the live feed, for stable snapshots).
         self.live = live if live is not None else os.environ.get("SUPPORT_CONSOLE_LIVE", "1") != "0"
         self.bell_enabled = bell
-        self._feed: Any = None
-        self._watch: Any = None
-        self._changes: Any = None
+        self._feed: SqliteFeed | PostgresFeed | None = None
+        self._watch: FileWatch | None = None
+        self._changes: Coalescer | None = None
+        # One live refresh at a time, the signals of its run coalesced for the next: a
+        # thread worker cannot be stopped, so an "exclusive" one would read alongside the
+        # one it replaced and drop the case ids that one took from the coalescer.
         self._refreshing = False
-        self.offline: str | None = None
         self.requeries = 0  # refreshes caused by the change feed (bench/live.py reads it)
         self.role: str | None = None  # the operator's role, read with the queue
         self.url = url
@@ -139,12 +198,12 @@ class ConsoleApp(App[int]):
         # a policy given here (tests) or a what-if file (``--policy``) stays fixed.
         self.policy = policy
         self._policy_fixed = policy is not None
-        self.terms: Any = {}
+        self.terms: TermsMap | None = None
         self.subscriber_names: dict[str, str] = {}
-        self.at = clock.now()
+        self.set_reactive(ConsoleApp.now, clock.now())
         self.loaded = False
         self.rev = 0  # the newest case_state.rev the queue shown has read
-        self._book_key: tuple = ()  # the policy versions the queue was read under
+        self._book_key: tuple[object, ...] = ()  # the policy versions the queue was read under
         self._started = False  # the feed, the watcher and the other panes are running
         self._shown_first = False  # the first screen came from console.first_screen
         self.panes_ready = False  # the other panes may read (the queue came first)
@@ -159,6 +218,11 @@ class ConsoleApp(App[int]):
 
         install(self)  # NO_COLOR: urgency bold and reversed, never a dimmed grey
 
+    @property
+    def at(self) -> int:
+        """``now``, by its older name."""
+        return self.now
+
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
@@ -168,14 +232,13 @@ class ConsoleApp(App[int]):
             user=self.user,
             id="status",
             mode="WHAT-IF" if self.policy_path else None,
-        )
+        ).data_bind(now=ConsoleApp.now, offline=ConsoleApp.offline)
         with ContentSwitcher(initial=PANES[0].id, id="panes"):
             for p in PANES:
                 yield p.factory(self.tz)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.header.set_state(at=self.at)
         self.query_one(QueueTable).focus()
         self._mounted.set()
         self._arm_tick()
@@ -188,18 +251,29 @@ class ConsoleApp(App[int]):
     def queue(self) -> QueuePane:
         return self.query_one(QueuePane)
 
-    def queue_items(self) -> list[Any]:
+    def queue_items(self) -> list[QueueRow]:
         return self.queue.items
+
+    def panes(self) -> list[Pane[Any]]:
+        """The panes reading their own data (all but the queue, which the app reads)."""
+        return [p for p in self.query(Pane) if not isinstance(p, QueuePane)]
+
+    def refresh_panes(self) -> None:
+        """Re-read every pane (a screen calls it after its write)."""
+        for pane in self.panes():
+            pane.refresh_data()
+        for widget in self._not_yet_panes():
+            widget.refresh_data()
 
     def action_switch_pane(self, pane_id: str) -> None:
         if self.screen is not self.screen_stack[0]:
             return
         self.query_one(ContentSwitcher).current = pane_id
-        self.header.set_state(current=pane_id)
+        self.header.current = pane_id
         if pane_id == "queue":
             self.query_one(QueueTable).focus()
         if pane_id == "board":
-            self.header.set_state(escalated=0)  # the operator is looking at them now
+            self.header.escalated = 0  # the operator is looking at them now
 
     # -- keys that close, quit and explain ------------------------------------------------
 
@@ -208,19 +282,17 @@ class ConsoleApp(App[int]):
         ask once before quitting (``y`` quits; ``q`` again, ``n`` or Esc stays)."""
         from textual.screen import ModalScreen
 
-        from screens.suspend_prompt import ConfirmPrompt
-
         top = self.screen
         if top is not self.screen_stack[0]:
-            if isinstance(top, ConfirmPrompt) and getattr(top, "quit_prompt", False):
+            back: Callable[[], object] | None = getattr(top, "action_back", None)
+            if isinstance(top, QuitPrompt):
                 top.dismiss(None)
-            elif hasattr(top, "action_back"):
-                top.action_back()
+            elif back is not None:
+                back()
             elif isinstance(top, ModalScreen):
                 top.dismiss(None)
             return
-        prompt = ConfirmPrompt("Quit support-console?", yes="quit")
-        prompt.quit_prompt = True
+        prompt = QuitPrompt("Quit support-console?", yes="quit")
 
         def done(ok: bool | None) -> None:
             if ok:
@@ -246,8 +318,6 @@ class ConsoleApp(App[int]):
     def _handle_exception(self, error: Exception) -> None:
         """A database that went away mid-action is said in words (OFFLINE in the header,
         a notice), never an exit: every other error stays fatal, as Textual makes it."""
-        from screens.offline import database_fault
-
         why = database_fault(error)
         if why is None or not self.is_running:
             super()._handle_exception(error)
@@ -259,6 +329,29 @@ class ConsoleApp(App[int]):
         self._offline_by_fault = True
         self._set_offline(why)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a failed worker is said: a database gone puts the console
+        OFFLINE; a pane's read says why on its status line and keeps what it showed;
+        another worker's failure becomes a notice. Never an exit."""
+        worker = event.worker
+        if event.state != WorkerState.ERROR or worker.error is None:
+            return
+        error = worker.error
+        why = database_fault(error)
+        if why is not None and self.loaded:
+            self.went_offline(why)
+        pane = next((p for p in self.panes() if p.id == worker.group), None)
+        if pane is not None:
+            pane.worker_failed(worker, fault_text(error))
+        elif why is None:
+            self.notify(
+                f"{worker.name or 'a background task'} failed: {fault_text(error)}",
+                title="Error",
+                severity="error",
+                timeout=8,
+                markup=False,
+            )
+
     # -- loading --------------------------------------------------------------------------
 
     @property
@@ -266,7 +359,7 @@ class ConsoleApp(App[int]):
         """The policy file this console shows "what if" under (it writes nothing), or None."""
         return self.policy_path
 
-    def _open(self) -> None:
+    def _open(self) -> Store:
         """Runs in a worker: import the database layer and open the store."""
         from console.rules.policy import load_policy
         from console.rules.policy_book import PolicyBook, as_book
@@ -285,15 +378,17 @@ class ConsoleApp(App[int]):
             )
         elif self.policy is not None:
             self.policy = as_book(self.policy)
+        return self.store
 
-    def _read_book(self, conn: Any) -> None:
+    def _read_book(self, conn: Connection) -> Policy | PolicyBook:
         """The desk's policy versions, as stored now (a new version applies live)."""
-        if not self._policy_fixed:
+        if not self._policy_fixed or self.policy is None:
             from console.policy_store import load_book
 
             self.policy = load_book(conn)
+        return self.policy
 
-    @work(thread=True, exclusive=True, group="load")
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def load(self) -> None:
         """(Re)read the whole queue in a worker."""
         self._read_queue()
@@ -312,6 +407,8 @@ class ConsoleApp(App[int]):
 
     def _take_first_screen(self) -> None:
         first, self._first = self._first, None
+        if first is None:
+            return
         try:
             message = first.next()
         finally:
@@ -330,7 +427,7 @@ class ConsoleApp(App[int]):
         if self._first_painted.wait(3):
             time.sleep(0.03)
 
-    def _hand_over(self, fn: Any, *args: Any) -> None:
+    def _hand_over(self, fn: Callable[..., object], *args: Any) -> None:
         """Run ``fn`` on the app's thread once the app is mounted."""
         self._mounted.wait()
         if self.is_running:
@@ -348,20 +445,16 @@ class ConsoleApp(App[int]):
         # millisecond (not Python's default 5 ms) meanwhile.
         sys.setswitchinterval(0.001)
         try:
-            self._open()
-            from sqlalchemy import select
-
-            from console.records import load_terms, subscriber_table
+            store = self._open()
+            from console.records import load_terms
+            from console.views.queue import queue_rev, subscriber_names
 
             at = clock.now()
-            with self.store.connection() as conn:
-                rev = _max_rev(conn)  # first: anything written after it is re-read later
-                self._read_book(conn)
-                terms = load_terms(conn, self.policy)
-                names = {
-                    r.id: r.name
-                    for r in conn.execute(select(subscriber_table.c.id, subscriber_table.c.name))
-                }
+            with store.connection() as conn:
+                rev = queue_rev(conn)  # first: anything written after it is re-read later
+                policy = self._read_book(conn)
+                terms = load_terms(conn, policy)
+                names = subscriber_names(conn)
                 from console.operators import role_of
 
                 self._hand_over(self._role_read, role_of(conn, self.user))
@@ -383,8 +476,6 @@ class ConsoleApp(App[int]):
         self._hand_over(self._loaded, rows, terms, names, at, False, rev, breaches)
 
     def _load_failed(self, msg: str, exc: Exception) -> None:
-        from screens.offline import database_fault
-
         if not self.queue.items:  # nothing shown yet: the queue says why
             self.queue.show_error(msg)
         why = database_fault(exc)
@@ -393,20 +484,20 @@ class ConsoleApp(App[int]):
 
     def _role_read(self, role: str) -> None:
         self.role = role
-        self.header.set_state(role=role)
+        self.header.role = role
 
-    def _other_panes(self) -> list[Any]:
-        """The registered panes other than the queue (they tick and refresh themselves)."""
-        out = []
+    def _not_yet_panes(self) -> list[Any]:
+        """The registered panes not built on ``Pane`` yet (the board, until it moves): told
+        to re-read and the time by the app, through the methods they have."""
+        out: list[Any] = []
         for p in PANES:
-            if p.id != "queue":
-                out.extend(self.query(f"#{p.id}"))
+            out.extend(w for w in self.query(f"#{p.id}") if not isinstance(w, Pane | QueuePane))
         return out
 
     def _loaded(
         self,
-        items: list[Any],
-        terms: Any,
+        items: list[QueueRow],
+        terms: TermsMap | None,
         names: dict[str, str],
         at: int,
         partial: bool,
@@ -435,9 +526,10 @@ class ConsoleApp(App[int]):
             if retick(items, now):
                 breaches = None  # (counted again when asked)
             at = now
-        self.at = max(self.at, at)
+        self.now = max(self.now, at)
         self.queue.show_items(items, at, partial=partial, breaches=breaches)
-        self.header.set_state(at=self.at, breaches=None if partial else self.queue.breaches)
+        if not partial:
+            self.breaches = self.queue.breaches
         if self.first_paint_at is None and items:
             self.call_after_refresh(self._painted)
         if not partial and not self._started:
@@ -461,10 +553,7 @@ class ConsoleApp(App[int]):
             if not self._refreshing:  # catch up with writes made since the queue was read
                 self._refreshing = True
                 self._apply_changes(None, views=False)
-        for pane in self._other_panes():
-            refresh = getattr(pane, "refresh_data", None)
-            if refresh is not None:
-                refresh()
+        self.refresh_panes()
         from screens.escalation_watch import start_watch
 
         start_watch(self)
@@ -477,6 +566,7 @@ class ConsoleApp(App[int]):
         from console.live import Coalescer, feed_for
         from console.policy_watch import FileWatch
 
+        assert self.store is not None
         self._changes = Coalescer()
         self._feed = feed_for(self.store.url, self._feed_changed, self._feed_status)
         self._feed.start()
@@ -492,14 +582,15 @@ class ConsoleApp(App[int]):
         )
         self._watch.start()
 
-    def _from_thread(self, fn: Any, *args: Any) -> None:
+    def _from_thread(self, fn: Callable[..., object], *args: Any) -> None:
         if self.is_running:
             with contextlib.suppress(RuntimeError):  # the app is shutting down
                 self.call_from_thread(fn, *args)
 
     def _feed_changed(self, ids: set[str] | None) -> None:
         """Feed thread: something changed; coalesce, and let the app thread drain it."""
-        self._changes.signal(ids)
+        if self._changes is not None:
+            self._changes.signal(ids)
         self._from_thread(self.drain_changes)
 
     def _feed_status(self, online: bool, message: str) -> None:
@@ -508,9 +599,10 @@ class ConsoleApp(App[int]):
     _offline_by_fault = False
 
     def _set_offline(self, message: str | None) -> None:
-        was = self.offline
         self.offline = message
-        self.header.set_state(notice="OFFLINE" if message else None)
+
+    def watch_offline(self, was: str | None, message: str | None) -> None:
+        """Said once when it goes and once when it is back (the header shows OFFLINE)."""
         if message and not was:
             self.notify(
                 f"{message}. Showing what was last read; actions are refused until it is back.",
@@ -528,12 +620,12 @@ class ConsoleApp(App[int]):
         if self._refreshing or self._changes is None:
             return
         ids = self._changes.take()
-        if ids is False:
+        if ids is False or ids is True:
             return
         self._refreshing = True
         self._apply_changes(ids)
 
-    @work(thread=True, group="live")
+    @work(thread=True, group="live", exit_on_error=False)
     def _apply_changes(self, ids: set[str] | None, views: bool = True) -> None:
         """Re-read what changed: the cases named (PostgreSQL's notifications), else those
         whose summary was written since the last read (``case_state.rev``); the whole
@@ -544,20 +636,18 @@ class ConsoleApp(App[int]):
         try:
             from console.queue import load_queue
             from console.records import load_terms
+            from console.views.queue import changed_since, queue_rev
 
             at = clock.now()
-            with self.store.connection() as conn:
-                rev = _max_rev(conn)
-                if not self._policy_fixed:
-                    from console.policy_store import load_book
-
-                    self.policy = load_book(conn)
-                terms = load_terms(conn, self.policy)
+            store = self._open()
+            with store.connection() as conn:
+                rev = queue_rev(conn)
+                terms = load_terms(conn, self._read_book(conn))
                 if _book_key(terms) != self._book_key:
                     fresh = None
                 else:
                     if ids is None:
-                        ids = _changed_since(conn, self.rev)
+                        ids = changed_since(conn, self.rev)
                     fresh = (
                         load_queue(conn, None, at, terms=terms, case_ids=sorted(ids))
                         if ids and len(ids) <= MAX_CHANGED
@@ -568,7 +658,7 @@ class ConsoleApp(App[int]):
             elif ids:
                 self._from_thread(self._replace_cases, set(ids), fresh, at, terms, rev)
             else:
-                self._from_thread(setattr, self, "rev", max(self.rev, rev))
+                self._from_thread(self._read_up_to, rev)
             if views or fresh is None or ids:
                 self._from_thread(self._refresh_views)
         except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
@@ -576,34 +666,36 @@ class ConsoleApp(App[int]):
         finally:
             self._from_thread(self._refresh_done)
 
+    def _read_up_to(self, rev: int) -> None:
+        self.rev = max(self.rev, rev)
+
     def _refresh_done(self) -> None:
         self._refreshing = False
         self.drain_changes()
 
     def _refresh_views(self) -> None:
         """The other panes and an open screen (case view, subscriber view) re-read (a pane
-        with ``data_changed`` decides itself, e.g. re-reads only once shown)."""
+        decides itself in ``data_changed``, e.g. re-reads only once shown)."""
         self._read_notify_failed()
-        for pane in self._other_panes():
-            refresh = getattr(pane, "data_changed", None) or getattr(pane, "refresh_data", None)
-            if refresh is not None:
-                refresh()
-        if self.screen is not self.screen_stack[0]:
-            reload = getattr(self.screen, "reload", None)
-            if reload is not None:
-                reload()
+        for pane in self.panes():
+            pane.data_changed()
+        for widget in self._not_yet_panes():
+            widget.data_changed()
+        if self.screen is not self.screen_stack[0] and isinstance(self.screen, Rereads):
+            self.screen.reload()
 
-    def _policy_changed(self, policy: Any) -> None:
+    def _policy_changed(self, policy: Policy) -> None:
         from console.rules.calendar import calendar_for
         from console.rules.policy_book import PolicyBook
 
         self.policy = PolicyBook.of(policy, what_if=self.what_if)
         calendar_for.cache_clear()
         self.notify(f"what-if policy reloaded from {policy.source}", title="Policy", timeout=4)
-        self._changes.signal(None)
+        if self._changes is not None:
+            self._changes.signal(None)
         self.drain_changes()
 
-    def _config_changed(self, cfg: Any) -> None:
+    def _config_changed(self, cfg: Config) -> None:
         self.bell_enabled = cfg.bell
         self.notify(
             "config reloaded (a new timezone applies on restart)", title="Config", timeout=4
@@ -625,30 +717,23 @@ class ConsoleApp(App[int]):
         """An action wrote to ``case_id``: re-read its row and put it in its place."""
         self._refresh_case(case_id)
 
-    @work(thread=True, group="refresh")
+    @work(thread=True, group="refresh", exit_on_error=False)
     def _refresh_case(self, case_id: str) -> None:
+        """A database gone after the write: the screen stays, OFFLINE is said (the
+        handler of failed workers)."""
         from console.queue import load_queue
 
         at = clock.now()
-        try:
-            with self.store.connection() as conn:
-                fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
-        except Exception as exc:  # the database went away after the write: keep the screen
-            from screens.offline import database_fault
-
-            why = database_fault(exc)
-            if why is None:
-                raise
-            self.call_from_thread(self.went_offline, why)
-            return
+        with self._open().connection() as conn:
+            fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
         self.call_from_thread(self._replace_cases, {case_id}, fresh, at)
 
     def _replace_cases(
         self,
         case_ids: set[str],
-        fresh: list[Any],
+        fresh: list[QueueRow],
         at: int,
-        terms: Any = None,
+        terms: TermsMap | None = None,
         rev: int | None = None,
     ) -> None:
         """Put re-read rows in their places; the cursor stays on the case it was on."""
@@ -661,15 +746,14 @@ class ConsoleApp(App[int]):
         items = [it for it in self.queue.items if it.id not in case_ids]
         items.extend(fresh)
         items.sort(key=lambda it: it.key)
-        if at < self.at:
-            at = self.at
+        at = max(at, self.now)
         retick(items, at)
         self.queue.show_items(items, at, partial=not self.loaded)
-        self.header.set_state(breaches=self.queue.breaches)
+        self.breaches = self.queue.breaches
 
     # -- notifications ----------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="notify-count")
+    @work(thread=True, exclusive=True, group="notify-count", exit_on_error=False)
     def _read_notify_failed(self) -> None:
         """Count the notifications given up after their last try, for the header."""
         if self.store is None:
@@ -684,7 +768,11 @@ class ConsoleApp(App[int]):
         self._from_thread(self.set_notify_failed, n)
 
     def set_notify_failed(self, n: int) -> None:
-        self.header.set_state(notify_failed=n)
+        self.header.notify_failed = n
+
+    @on(NotifyPane.FailedCounted)
+    def _failed_counted(self, event: NotifyPane.FailedCounted) -> None:
+        self.set_notify_failed(event.failed)
 
     # -- time -----------------------------------------------------------------------------
 
@@ -697,12 +785,11 @@ class ConsoleApp(App[int]):
         self._arm_tick()
 
     def action_tick(self) -> None:
-        """Time passed: tick the remaining times, re-sort what breached, update the header."""
+        """Time passed: ``now`` moves on (the header and the panes watch it); the queue's
+        remaining times tick and what breached moves up."""
         at = clock.now()
-        if at == self.at:
+        if at == self.now:
             return
-        self.at = at
-        self.header.set_state(at=at)
         if self.loaded:
             from console.queue_rows import earliest_boundary
 
@@ -711,16 +798,13 @@ class ConsoleApp(App[int]):
                 self.load()  # a suspension began or ended: re-read the projections
             else:
                 self.queue.tick(at)
-            self.header.set_state(breaches=self.queue.breaches)
+        self.now = at
+        if self.loaded:
+            self.breaches = self.queue.breaches
         self._read_notify_failed()
-        for pane in self._other_panes():
-            tick = getattr(pane, "tick", None)
-            if tick is not None:
-                tick(at)
-        for screen in self.screen_stack[1:]:
-            tick = getattr(screen, "tick", None)
-            if tick is not None:
-                tick(at)
+        for widget in [*self._not_yet_panes(), *self.screen_stack[1:]]:
+            if isinstance(widget, Ticks):
+                widget.tick(at)
 
     # -- navigation -------------------------------------------------------------------------
 
@@ -750,45 +834,3 @@ class ConsoleApp(App[int]):
         self.action_switch_pane("queue")
         self.queue.set_filters(self.queue.filters.with_(subscriber=subscriber_id))
         self.query_one(QueueTable).focus()
-
-
-def run(
-    db: str | None,
-    *,
-    policy_path: str | None = None,
-    mouse: bool = True,
-    first: Any = None,
-    cfg: Any = None,
-) -> int:
-    """Open the console (``support-console``); returns the exit code.
-
-    The first screen of the queue is read by a forked process (``console.first_screen``)
-    while this one imports Textual and lays out the screen; a database that cannot be
-    opened exits 2 before the screen starts, as every command does."""
-    from console.config import ConfigError, load_config
-
-    if cfg is None:
-        try:
-            cfg = load_config()
-        except ConfigError as exc:
-            print(f"config: {exc}", file=sys.stderr)
-            return 1
-    policy_path = policy_path or cfg.policy
-    if first is None:
-        from console import first_screen
-
-        first = first_screen.start(db, policy_path)
-    from console.rules.timeutil import zone
-
-    tz = zone(cfg.timezone) if cfg.timezone else None
-    message = first.next()
-    if message is None or message[0] == "error":
-        first.close()
-        print(message[1] if message else "cannot open the database", file=sys.stderr)
-        return message[2] if message and message[2] else 2
-    # The operator is the login the database was opened with (console.identity).
-    app = ConsoleApp(
-        message[1], policy_path=policy_path, user=message[2], tz=tz, bell=cfg.bell, first=first
-    )
-    app.run(mouse=mouse and cfg.mouse)
-    return 0

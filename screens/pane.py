@@ -1,0 +1,171 @@
+"""``Pane``: what every pane of the main screen repeats, written once.
+
+A pane shows data read from the database and keeps it current. Subclasses write three
+things and inherit the rest:
+
+- ``load(store, now, user) -> DataT``: the read, a ``console.views`` function (it runs in
+  a thread: no widget is touched there);
+- ``show_data(data)``: draw what was read (the app's thread);
+- ``show_status()``: draw the pane's status line from ``self.error`` and ``self.reading``.
+
+and may override ``on_time(now)`` (a minute passed: re-read at a day boundary, say) and
+``reads_now()`` (e.g. a hidden pane does not read). ``what`` names the data in the words
+of a failed read ("cannot read the meters: ...").
+
+``refresh_data()`` starts the read: a thread worker on the app (``exclusive=True``: only
+the latest read matters, an older one's result is dropped; ``exit_on_error=False``: a
+failure never ends the app; group = the pane's id) which waits for the app's first read
+to open the store, calls ``load`` and posts ``DataRead`` to the pane; the pane keeps the
+data and calls ``show_data``. A read that raises is turned into words by the one handler
+for failed workers (``ConsoleApp.on_worker_state_changed``): OFFLINE when the database
+went away, and always ``read_failed(message)`` here, said on the pane's status line while
+the pane keeps what it showed. ``ConsoleApp.now`` changing calls ``on_time(now)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import tzinfo
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from textual.message import Message
+from textual.widget import Widget
+from textual.worker import Worker, get_current_worker
+
+from console import clock
+from console.queue_rows import QueueRow
+from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
+from console.store.engine import Store
+
+DataT = TypeVar("DataT")
+
+
+@runtime_checkable
+class PaneHost(Protocol):
+    """What a pane needs of its app (``screens.app.ConsoleApp``), typed without importing
+    it (the app imports the panes)."""
+
+    store: Store | None
+    policy: Policy | PolicyBook | None
+    user: str
+    load_done: threading.Event
+    offline: str | None
+
+
+@runtime_checkable
+class QueueHost(Protocol):
+    """The app's queue and names (the lifespan pane counts the open cases; the palette
+    searches them) and opening a case."""
+
+    subscriber_names: dict[str, str]
+
+    def queue_items(self) -> list[QueueRow]: ...
+
+    def open_case(self, case_id: str, *, replace: bool = False) -> None: ...
+
+
+class DataRead(Message, Generic[DataT]):
+    """A pane's background read finished: ``data`` is what ``load`` returned."""
+
+    def __init__(self, data: DataT) -> None:
+        super().__init__()
+        self.data = data
+
+
+class Pane(Widget, Generic[DataT]):
+    """A pane reading its data in the background (see the module docstring)."""
+
+    #: The data in words, for a failed read: "cannot read {what}: why".
+    what: ClassVar[str] = "the data"
+
+    def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.tz = tz
+        self.data: DataT | None = None
+        self.reading = True  # no read has finished yet
+        self.error: str | None = None  # the last read's failure, said on the status line
+
+    # -- what subclasses write ---------------------------------------------------------
+
+    def load(self, store: Store, now: int, user: str) -> DataT:
+        """Read the pane's data (in a worker thread)."""
+        raise NotImplementedError
+
+    def show_data(self, data: DataT) -> None:
+        """Draw ``data`` (on the app's thread)."""
+        raise NotImplementedError
+
+    def show_status(self) -> None:
+        """Draw the status line from ``error`` and ``reading``."""
+        raise NotImplementedError
+
+    def data_changed(self) -> None:
+        """Another process wrote: by default re-read (a pane may wait until shown)."""
+        self.refresh_data()
+
+    def on_time(self, now: int) -> None:
+        """``ConsoleApp.now`` moved on (once a minute): by default nothing."""
+
+    def reads_now(self) -> bool:
+        """Whether ``refresh_data`` reads now (by default always)."""
+        return True
+
+    # -- the machinery -------------------------------------------------------------------
+
+    @property
+    def host(self) -> PaneHost | None:
+        """The console app, or None in an app that is not one (a bare test app)."""
+        app = self.app
+        return app if isinstance(app, PaneHost) else None
+
+    @property
+    def user(self) -> str:
+        host = self.host
+        return host.user if host is not None and host.user else "unknown"
+
+    def on_mount(self) -> None:
+        if self.host is not None:
+            self.watch(self.app, "now", self.on_time, init=False)
+        self.show_status()
+
+    def refresh_data(self) -> None:
+        """Start the background read (a newer one replaces one still running)."""
+        if self.reads_now():
+            self.app.run_worker(
+                self._read,
+                name=f"read {self.what}",
+                group=self.id or type(self).__name__,
+                thread=True,
+                exclusive=True,
+                exit_on_error=False,
+            )
+
+    def _read(self) -> None:
+        """The worker: wait for the store, read, post the result to the pane."""
+        host = self.host
+        if host is not None:
+            host.load_done.wait(60)
+        if host is None or host.store is None:
+            self.app.call_from_thread(self.read_failed, "the database is not open")
+            return
+        data = self.load(host.store, clock.now(), self.user)
+        if not get_current_worker().is_cancelled:
+            self.post_message(DataRead(data))
+
+    def on_data_read(self, message: DataRead[DataT]) -> None:
+        message.stop()
+        self.data = message.data
+        self.reading = False
+        self.error = None
+        self.show_data(message.data)
+
+    def read_failed(self, message: str) -> None:
+        """Say a failed read on the status line; what was shown stays."""
+        self.error = message
+        self.reading = False
+        self.show_status()
+
+    def worker_failed(self, worker: Worker[Any], why: str) -> None:
+        """The app's handler for failed workers: this pane's read failed with ``why``."""
+        self.read_failed(f"cannot read {self.what}: {why}")
