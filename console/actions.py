@@ -313,7 +313,8 @@ def _judge_escalation(
 ) -> None:
     """An escalation names a target really missed by ``at``, or is a lead's manual one
     (policy §7): fills in ``data["missed"]``; the reason is ``check_history``'s to demand."""
-    from console.operators import NotAllowed, require
+    from console.errors import NotAllowed
+    from console.operators import require
     from console.rules.escalation import MANUAL, judge_escalation
 
     prior = [e for e in sort_events(events) if e.at <= at]
@@ -346,7 +347,8 @@ def record_escalation(
     if is_sqlite:
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        # (each dialect's insert() has its own Insert class; both have on_conflict_do_nothing)
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
     stmt = dialect_insert(escalation_table).values(
         case_id=case_id,
         subscriber_id=subscriber,

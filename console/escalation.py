@@ -23,11 +23,11 @@ from console.records import (
     load_terms,
 )
 from console.rules.clocks import evaluate
+from console.rules.escalation import ESCALATING_CLOCKS  # noqa: F401 - where it used to be
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
 from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_team
 from console.sweep import (  # noqa: F401 - the sweep's names, where they used to be
-    ESCALATING_CLOCKS,
     SWEEP_ACTOR,
     Escalated,
     due_escalations,

@@ -15,10 +15,11 @@ subscriber's text in a backup stays inert when the file is shown on a terminal.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
 from console.records import (
     Conn,
@@ -218,6 +219,8 @@ def _changes(conn: Conn, table: Any, col: str) -> dict[str, list[dict[str, Any]]
 def _cases(conn: Conn) -> Iterator[dict[str, Any]]:
     """Every case in (reported_at, id) order, read through one streamed query; events,
     links and attachments a chunk at a time (index reads by case id)."""
+    if isinstance(conn, Session):
+        conn = conn.connection()  # (the session's own: streaming is a Connection's option)
     rows = conn.execution_options(yield_per=CHUNK).execute(
         select(case_table).order_by(case_table.c.reported_at, case_table.c.id)
     )
@@ -225,7 +228,7 @@ def _cases(conn: Conn) -> Iterator[dict[str, Any]]:
         yield from _chunk(conn, chunk)
 
 
-def _chunk(conn: Conn, rows: list[Any]) -> Iterator[dict[str, Any]]:
+def _chunk(conn: Conn, rows: Sequence[Row[Any]]) -> Iterator[dict[str, Any]]:
     ids = [r.id for r in rows]
     events: dict[str, list[dict[str, Any]]] = {}
     links: dict[str, list[str]] = {}

@@ -409,7 +409,7 @@ _END = object()
 
 def _case_indexes(batch: list[Any], start: int, prepared: list[dict[str, Any]]) -> list[int]:
     """The file index of each prepared case (prepared cases keep the batch's order)."""
-    where = {}
+    where: dict[str, int] = {}
     for i, c in enumerate(batch):
         if isinstance(c, dict) and isinstance(c.get("id"), str):
             where.setdefault(c["id"], start + i)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, insert, select
+from sqlalchemy import JSON, CursorResult, insert, select
 from sqlalchemy.orm import Session
 
 from console.projection import project
@@ -50,7 +50,14 @@ from console.rules.eligibility import (
 from console.rules.escalation import judge_escalation
 from console.rules.lifecycle import EVENT_KINDS, IllegalEvent, check_history
 from console.rules.limits import data_problem, json_depth, text_problem, title_problem
-from console.rules.policy import Policy, Records, SubscriptionFacts, Terms, check_target_key
+from console.rules.policy import (
+    PlanPolicy,
+    Policy,
+    Records,
+    SubscriptionFacts,
+    Terms,
+    check_target_key,
+)
 from console.rules.policy_book import PolicyBook, TermsMap, as_book
 from console.rules.timeutil import (
     MIN_INSTANT,
@@ -65,6 +72,10 @@ from console.rules.timeutil import (
 from models import table_of
 
 SUPPORT_USERS = "support_user"
+
+#: A subscriber's or deployment's record as stored (its values, its suspensions and dated
+#: changes), compared to tell "the same record again" from a clash.
+StoredRecord = tuple[object, ...]
 _EVENT_FIELDS = frozenset(("at", "kind", "by", "recorded_at"))
 
 
@@ -114,9 +125,9 @@ class Existing:
     products: set[tuple[str, str]] = field(default_factory=set)  # (product, version)
     operators: set[str] = field(default_factory=set)
     # What an import may find again unchanged (the same record is no duplicate).
-    subscriber_records: dict[str, tuple] = field(default_factory=dict)
-    deployment_records: dict[str, tuple] = field(default_factory=dict)
-    deployment_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict]]]] = field(
+    subscriber_records: dict[str, StoredRecord] = field(default_factory=dict)
+    deployment_records: dict[str, StoredRecord] = field(default_factory=dict)
+    deployment_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict[str, Any]]]]] = field(
         default_factory=dict
     )
 
@@ -154,10 +165,10 @@ class _Checker:
 
     def get(
         self,
-        obj: dict,
+        obj: Mapping[str, Any],
         key: str,
         path: str,
-        kind: type | tuple,
+        kind: type | tuple[type, ...],
         *,
         required: bool = True,
         default: Any = None,
@@ -204,7 +215,7 @@ class _Checker:
             return None
 
 
-def _list(doc: dict, key: str, chk: _Checker) -> list:
+def _list(doc: Mapping[str, Any], key: str, chk: _Checker) -> list[Any]:
     v = doc.get(key, [])
     if v is None:
         return []
@@ -239,7 +250,7 @@ class _Pending:
     path: str
     facts: CaseFacts
     ordered: list[Event]
-    plan: str
+    plan: PlanPolicy
     deployment: DeploymentFacts | None
     konneqt_initiated: bool
     links: list[str]
@@ -483,7 +494,7 @@ class Validation:
         deps: dict[str, DeploymentFacts] = dict(existing.deployments)
         self.deps = deps
         # Each deployment's facts over time: a case is checked against those of its report.
-        dep_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict]]]] = dict(
+        dep_lines: dict[str, tuple[DeploymentFacts, list[tuple[int, dict[str, Any]]]]] = dict(
             existing.deployment_lines
         )
         self.dep_lines = dep_lines
@@ -805,9 +816,9 @@ class Validation:
                 if by is not None and not isinstance(by, str):
                     chk.add(f"{ep}.by", f"expected a user id, got {by!r}")
                 data = {k: v for k, v in e.items() if k not in ("at", "kind", "by", "recorded_at")}
-                why = data_problem(data, records)
-                if why:
-                    chk.add(f"{ep}.{why[0]}", why[1])
+                bad = data_problem(data, records)
+                if bad:
+                    chk.add(f"{ep}.{bad[0]}", bad[1])
                     continue
                 if at is not None and at > horizon:
                     chk.add(f"{ep}.at", f"{format_instant(at)} lies in the future")
@@ -846,12 +857,12 @@ class Validation:
             def classify_check(
                 t: str,
                 pr: str | None,
-                _sid=sid,
-                _dep=dep,
-                _plan=plan,
-                _k=kinit,
-                _links=links,
-                _pol=policy_c,
+                _sid: str = sid,
+                _dep: DeploymentFacts | None = dep,
+                _plan: PlanPolicy = plan,
+                _k: bool = kinit,
+                _links: list[str] = links,
+                _pol: Policy = policy_c,
             ) -> list[tuple[str, str]]:
                 return check_classification(
                     _pol,
@@ -991,11 +1002,11 @@ class Validation:
 
 
 def _changes(
-    obj: dict,
+    obj: Mapping[str, Any],
     p: str,
     chk: _Checker,
     horizon: int,
-    problems: Callable[[dict, int], list[tuple[str, str]]],
+    problems: Callable[[dict[str, Any], int], list[tuple[str, str]]],
 ) -> list[dict[str, Any]]:
     """A subscriber's or deployment's ``changes`` list: dated records (policy §14)."""
     rows = []
@@ -1031,8 +1042,10 @@ def _changes(
 
 
 def _canonical_subscriber(
-    row: dict[str, Any], suspensions: list[tuple], changes: list[dict]
-) -> tuple:
+    row: Mapping[str, Any],
+    suspensions: list[tuple[str, int, int | None]],
+    changes: list[dict[str, Any]],
+) -> StoredRecord:
     """A subscriber record as stored, for telling "the same record" from a clash."""
     return (
         row["name"],
@@ -1051,7 +1064,7 @@ def _canonical_subscriber(
 
 
 def _with_file_versions(
-    book: PolicyBook, doc: dict, chk: _Checker, out: Prepared, now: int, fresh: bool
+    book: PolicyBook, doc: Mapping[str, Any], chk: _Checker, out: Prepared, now: int, fresh: bool
 ) -> PolicyBook:
     """The file's ``policy_versions`` (an export's). Into an empty database (a migration)
     they replace the stored history; otherwise a number already stored must hold the same
@@ -1161,7 +1174,7 @@ def _judge_events(
     return ok
 
 
-def _attachments(c: dict, p: str, cid: str, chk: _Checker) -> list[dict[str, Any]]:
+def _attachments(c: Mapping[str, Any], p: str, cid: str, chk: _Checker) -> list[dict[str, Any]]:
     """A case's optional ``attachments``: [{name, size, sha256, path, added_at, added_by}]."""
     rows = []
     for j, a in enumerate(chk.get(c, "attachments", p, list, required=False, default=[]) or []):
@@ -1231,7 +1244,7 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
                 )
             ),
         )
-    susp: dict[str, list[tuple]] = {}
+    susp: dict[str, list[tuple[str, int, int | None]]] = {}
     for r in conn.execute(
         select(
             suspension_table.c.subscriber_id,
@@ -1241,7 +1254,7 @@ def existing_ids(conn: Conn, policy: Policy | PolicyBook, *, cases: bool = True)
         )
     ):
         susp.setdefault(r.subscriber_id, []).append((r.reason, r.from_at, r.until_at))
-    sch: dict[str, list[dict]] = {}
+    sch: dict[str, list[dict[str, Any]]] = {}
     for r in conn.execute(
         select(
             subscriber_change_table.c.subscriber_id,
@@ -1338,6 +1351,9 @@ def write_head(conn: Conn, prep: Prepared) -> None:
         for row, lift in zip(prep.suspensions, prep.lifts, strict=True):
             res = conn.execute(insert(suspension_table).values(**row))
             if lift is not None:
+                # (a Session's result too, for an INSERT; one row: its key is known)
+                assert isinstance(res, CursorResult)
+                assert res.inserted_primary_key is not None
                 conn.execute(
                     insert(suspension_lift_table).values(
                         suspension_id=int(res.inserted_primary_key[0]), **lift
@@ -1457,7 +1473,9 @@ def bulk_insert(conn: Conn, table: Any, rows: list[dict[str, Any]]) -> None:
         ]
     else:
         params = [tuple(r[c] for c in cols) for r in rows]
-    cur = conn.connection.dbapi_connection.cursor()
+    dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None  # (None only once the connection is closed)
+    cur = dbapi.cursor()
     try:
         cur.executemany(sql, params)
     finally:

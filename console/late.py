@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from console.escalation import SWEEP_ACTOR
 from console.output import event_json
 from console.records import Conn, case_facts, event_of, load_event_rows, load_terms
 from console.rules.clocks import Event, evaluate, sort_events
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
+from console.sweep import SWEEP_ACTOR
 
 
 def is_late(e: Event, window: int) -> bool:
@@ -79,8 +79,8 @@ def late_entries(
     facts = case_facts(row)
     out = {}
     for e in late:
-        terms = load_terms(conn, book, [row.subscriber_id], known_at=e.recorded_at)
-        out[e.seq] = cleared_by(facts, events, e, terms.case(row.subscriber_id, row.reported_at))
+        known = load_terms(conn, book, [row.subscriber_id], known_at=e.recorded_at)
+        out[e.seq] = cleared_by(facts, events, e, known.case(row.subscriber_id, row.reported_at))
     terms = load_terms(conn, book, [row.subscriber_id]).case(row.subscriber_id, row.reported_at)
     ids = set(out)
     without = evaluate(facts, sort_events([e for e in events if e.seq not in ids]), terms, at)

@@ -24,8 +24,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    import psycopg  # (imported where it listens: the SQLite-only console never loads it)
 
 CHANNEL = "support_console"
 OnChange = Callable[[set[str] | None], None]
@@ -110,9 +114,9 @@ class SqliteFeed:
                 raise sqlite3.OperationalError(
                     f"the database file {self.path} is gone (deleted or moved)"
                 ) from None
-            replaced = self._conn is not None and (st.st_dev, st.st_ino) != self._ident
-            if replaced:
-                self._conn.close()  # replaced (a restore): follow the new file, re-read all
+            old = self._conn
+            if old is not None and (st.st_dev, st.st_ino) != self._ident:
+                old.close()  # replaced (a restore): follow the new file, re-read all
                 self._conn = None
                 self._version = None
                 self.on_change(None)
@@ -205,7 +209,7 @@ class PostgresFeed:
         self.max_backoff = max_backoff
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._conn = None
+        self._conn: psycopg.Connection[tuple[Any, ...]] | None = None
         self.online = False
 
     def _conninfo(self) -> str:

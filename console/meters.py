@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from console.records import Conn, case_state_table, event_table, load_terms, time_entry_table
@@ -62,7 +64,7 @@ def load_meters(
     return sorted(meters, key=closeness)
 
 
-def meter_json(m: Meter) -> dict:
+def meter_json(m: Meter) -> dict[str, Any]:
     return {
         "id": m.subscriber,
         "plan": m.plan,

@@ -176,7 +176,8 @@ def registry_for(store: Any, policy: Policy, at: Callable[[], int]) -> tuple[Any
 def openmetrics_text(registry: Any) -> str:
     from prometheus_client.openmetrics.exposition import generate_latest
 
-    return generate_latest(registry).decode("utf-8")
+    text: bytes = generate_latest(registry)  # type: ignore[no-untyped-call]  # (unannotated)
+    return text.decode("utf-8")
 
 
 def parse_listen(value: str) -> tuple[str, int]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, text, update
+from sqlalchemy.orm import Session
 
 from console.errors import NotAllowed, Refused
 from console.grants import check_login, scram_verifier
@@ -73,10 +74,9 @@ _ARTICLE = {
 
 def dialect_name(conn: Conn) -> str:
     """ "sqlite" or "postgresql", from a Connection or a Session."""
-    dialect = getattr(conn, "dialect", None)
-    if dialect is None:
-        dialect = conn.get_bind().dialect  # a Session
-    return dialect.name
+    if isinstance(conn, Session):
+        return conn.get_bind().dialect.name
+    return conn.dialect.name
 
 
 def is_postgres(conn: Conn) -> bool:

@@ -14,13 +14,15 @@ a console runs it in a child process, and with nothing due it reads three index 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from console.rules.escalation import ESCALATING_CLOCKS
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook
 
-Conn = Any
+if TYPE_CHECKING:  # (loaded when a sweep runs, not when the CLI starts)
+    from console.records import Conn
+    from console.store.engine import Store
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,9 @@ def due_escalations(conn: Conn, policy: Policy | PolicyBook, at: int) -> list[Es
     return scan(conn, policy, at)[0]
 
 
-def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalated], int | None]:
+def scan(
+    conn: Conn, policy: Policy | PolicyBook | None, at: int
+) -> tuple[list[Escalated], int | None]:
     """(the escalations due by ``at``, the next instant one may fall due with no new event:
     the earliest instant a running workaround or resolution clock of an incident not yet
     escalated first exceeds its target). A console need not sweep again before that
@@ -107,6 +111,7 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
             for c in ESCALATING_CLOCKS:
                 st = ev.clocks.get(c)
                 if st is not None and st.state == "running" and st.remaining is not None:
+                    assert r.terms is not None  # (read here, with its terms)
                     breach_at = r.terms.specs(ev.type, ev.priority, at)[c].calendar.add(
                         at, st.remaining + 1
                     )
@@ -143,12 +148,14 @@ def scan(conn: Conn, policy: Policy | PolicyBook, at: int) -> tuple[list[Escalat
 SWEEP_ACTOR = "sweep"
 
 
-def sweep(store: Any, at: int, *, recorded_at: int) -> list[Escalated]:
+def sweep(store: Store, at: int, *, recorded_at: int) -> list[Escalated]:
     """Record every escalation due by ``at``; returns those this call recorded."""
     return sweep_and_next(store, at, recorded_at=recorded_at)[0]
 
 
-def sweep_and_next(store: Any, at: int, *, recorded_at: int) -> tuple[list[Escalated], int | None]:
+def sweep_and_next(
+    store: Store, at: int, *, recorded_at: int
+) -> tuple[list[Escalated], int | None]:
     """``sweep``, plus the next instant an escalation may fall due (see ``scan``).
 
     The clocks are judged by the policy stored in the database (never a what-if file).

@@ -77,7 +77,7 @@ class Settings:
 
     def retry_after(self, attempts: int) -> float:
         """Seconds to wait after the ``attempts``-th failed try."""
-        return min(self.max_backoff, self.backoff * 2 ** max(0, attempts - 1))
+        return min(self.max_backoff, self.backoff * (1 << max(0, attempts - 1)))
 
 
 @dataclass(frozen=True)
@@ -222,10 +222,12 @@ class Deliverer:
         now: Callable[[], float] = time.time,
     ) -> None:
         if sender is None:
-            from console.notify.send import send as sender
+            from console.notify.send import send
+
+            sender = send
         self.store = store
         self.settings = settings or Settings.from_env()
-        self.sender = sender
+        self.sender: Sender = sender
         self.name = name or deliverer_name()
         self.log = log or (lambda line: None)
         self.now = now
@@ -299,9 +301,12 @@ class Deliverer:
         warm_up()
 
         wake = threading.Event()
-        threading.Thread(
-            target=lambda: (stop.wait(), wake.set()), name="notify-stop", daemon=True
-        ).start()
+
+        def wake_on_stop() -> None:
+            stop.wait()
+            wake.set()
+
+        threading.Thread(target=wake_on_stop, name="notify-stop", daemon=True).start()
         feed = feed_for(
             self.store.url,
             lambda ids: wake.set(),

@@ -89,7 +89,7 @@ def _breaches(
                 others[row.id] = row
     if others:
         ids = list(others)
-        anchors = {}
+        anchors: dict[str, int] = {}
         for i in range(0, len(ids), 900):
             anchors.update(
                 conn.execute(
@@ -209,7 +209,7 @@ def _not_yet_written(conn: Conn, planned: list[Message]) -> list[Message]:
     if not planned:
         return planned
     cases = sorted({m.case_id for m in planned})
-    have: set[tuple] = set()
+    have: set[tuple[int, str, str, str, int]] = set()
     for i in range(0, len(cases), 900):
         q = select(O.c.receiver_id, O.c.case_id, O.c.clock, O.c.kind, O.c.period).where(
             O.c.case_id.in_(cases[i : i + 900]), O.c.kind.in_(TIMED_KINDS)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select, text, update
+from sqlalchemy.orm import Session
 
 from console.notify.receivers import O, R, ReceiverRefused, load_receivers, mask
 from console.records import Conn
@@ -43,7 +44,7 @@ class Message:
         return (self.receiver_id, self.case_id, self.clock, self.kind, self.period)
 
 
-def _dialect(session: Any) -> str:
+def _dialect(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
@@ -59,7 +60,8 @@ def insert_messages(session: Any, messages: Iterable[Message], *, now: int) -> i
     if _dialect(session) == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        # (each dialect's insert() has its own Insert class; both have on_conflict_do_nothing)
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
     made = 0
     for m in messages:
         stmt = dialect_insert(O).values(
@@ -202,7 +204,8 @@ def message_json(row: Any) -> dict[str, Any]:
 def retry_failed(store: Any, ids: Sequence[int] | None, *, actor: str | None) -> int:
     """Put failed messages back in the queue, tries counted afresh (leads). ``ids=None``:
     every failed message of a receiver still in place."""
-    from console.operators import NotAllowed, require
+    from console.errors import NotAllowed
+    from console.operators import require
     from console.store.engine import mark_changed
 
     with store.write() as session:

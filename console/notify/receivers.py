@@ -164,7 +164,7 @@ def mask(url: str) -> str:
 
         obj = apprise.Apprise.instantiate(url)
         if obj is not None:
-            shown = str(obj.url(privacy=True))
+            shown = str(obj.url(privacy=True))  # type: ignore[no-untyped-call]  # (apprise: unannotated)
             # apprise spells out its defaults (?method=POST&retry=0...): keep the URL as
             # the lead wrote it when it had no query of its own.
             return shown.split("?", 1)[0] if "?" not in url else shown
@@ -199,7 +199,8 @@ def check_url(url: str) -> None:
 
 
 def _require(conn: Conn, actor: str | None, action: str) -> None:
-    from console.operators import NotAllowed, require
+    from console.errors import NotAllowed
+    from console.operators import require
 
     try:
         require(conn, actor, action)

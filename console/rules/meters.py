@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
 
-from console.rules.policy import Terms
+from console.rules.policy import Terms, TermsAt
 from console.rules.timeutil import zone
 
 
@@ -41,7 +41,7 @@ class Meter:
     reached_on: date | None  # the day the limit was reached, when it has been
 
 
-def term_bounds(terms: Terms) -> tuple[int, int]:
+def term_bounds(terms: Terms | TermsAt) -> tuple[int, int]:
     """[start, end) of the term in epoch seconds, in the subscription's zone."""
     tz = zone(terms.tz_name)
     assert terms.facts.term_start is not None
@@ -76,7 +76,9 @@ def shown_percent(used: Fraction, limit: Fraction) -> float:
     return (math.ceil(tenths) if used > limit else math.floor(tenths)) / 10
 
 
-def meter(terms: Terms, entries: Iterable[Entry], at: int, warn_percent: float = 80.0) -> Meter:
+def meter(
+    terms: Terms | TermsAt, entries: Iterable[Entry], at: int, warn_percent: float = 80.0
+) -> Meter:
     start, end = term_bounds(terms)
     tz = zone(terms.tz_name)
     used = exempt = Fraction(0)
