@@ -62,9 +62,8 @@ class KeyRow:
 @dataclass
 class _Entry:
     keys: list[str]
-    words: str
+    words: list[str]
     enabled: bool
-    fixed: bool  # the binding's key_display (or its group's) names every key already
 
 
 @cache
@@ -98,16 +97,23 @@ def key_rows(screen: Screen[Any]) -> tuple[list[KeyRow], list[KeyRow]]:
         words = _words(binding)
         if binding.system or not words or binding in textual_bindings(type(active.node)):
             continue
-        mark = (id(active.node), binding.group or binding.action)
+        mark = (id(active.node), binding.group or binding.action.partition("(")[0])
         shown = binding.key_display or app.get_key_display(binding)
         entry = entries.get(mark)
         if entry is None:
-            entries[mark] = _Entry([shown], words, active.enabled, binding.key_display is not None)
+            entries[mark] = _Entry([shown], [words], active.enabled)
             if active.node is app:
                 of_app.append(mark)
-        elif not entry.fixed and shown not in entry.keys:
+            continue
+        if shown not in entry.keys:
             entry.keys.append(shown)
-    rows = {mark: KeyRow(" ".join(e.keys), e.words, e.enabled) for mark, e in entries.items()}
+        if words not in entry.words:
+            entry.words.append(words)
+        entry.enabled = entry.enabled or active.enabled
+    rows = {
+        mark: KeyRow(" ".join(e.keys), " / ".join(e.words), e.enabled)
+        for mark, e in entries.items()
+    }
     own = [row for mark, row in rows.items() if mark not in of_app]
     return own, [rows[mark] for mark in of_app]
 
