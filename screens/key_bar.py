@@ -13,8 +13,6 @@ only while screens move to their bindings).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from rich.cells import cell_len
 from rich.text import Text
 from textual.binding import Binding
@@ -60,7 +58,15 @@ def shown_bindings(screen: Screen[object]) -> list[tuple[str, Binding, bool]]:
 
 
 class KeyBar(Static):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+    # Its few rules here, not in a .tcss, so a bar mounted in any App (a test's too) looks right.
+    DEFAULT_CSS = """
+    KeyBar {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $panel;
+    }
+    """
 
     def __init__(self, keys: list[tuple[str, str]] | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id, markup=False)

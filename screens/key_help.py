@@ -1,129 +1,34 @@
 """The key help (``?``, F1, or "Keys" in the palette): the keys of what is on screen, the
 keys that work everywhere, and the legend of the marks the screens use. Esc, ``q``, ``?``
-or F1 close it."""
+or F1 close it.
+
+The keys come from the bindings, the one source the key bars draw from too: the active
+bindings of the screen under the help (on the main screen, the focused widget's chain: the
+pane shown), each with its ``tooltip`` (else its ``description``) and its ``key_display``
+(else its keys), then the app's own bindings. A binding a screen's ``check_action`` hides is
+not listed; one it disables is listed dim. A section is titled by the nearest node's
+``BINDING_GROUP_TITLE``, else the pane's title, else the screen's class name in words.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+import re
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-KEYS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "queue": (
-        "Queue",
-        [
-            ("↑↓ j k", "move; PgUp/PgDn a page; Home/g, End/G first and last"),
-            ("enter", "open the case under the cursor"),
-            ("n", "new case (the classification wizard)"),
-            ("/", "search id, subscriber, title (enter: keep; esc: drop)"),
-            ("m", "assigned to me (again: all)"),
-            ("u", "unassigned (again: all)"),
-            ("b", "breached only"),
-            ("p", "priority: P0 → P3 → all"),
-            ("t", "type: incident → … → all"),
-            ("s", "one subscriber"),
-            ("x", "clear every filter"),
-            ("r", "read again"),
-        ],
-    ),
-    "board": (
-        "War-team board",
-        [
-            ("← → h l", "column"),
-            ("↑ ↓", "card"),
-            ("> <", "move the card on or back"),
-            ("a", "a member joins"),
-            ("x", "a member leaves"),
-            ("e", "edit the plan (leads and executives)"),
-            ("u", "post a status update"),
-            ("enter", "open the case"),
-            ("PgUp/PgDn", "scroll the detail"),
-            ("b", "escalation bell on/off"),
-            ("r", "read again"),
-        ],
-    ),
-    "meters": (
-        "Query-hour meters",
-        [("↑ ↓", "move"), ("enter", "open the subscriber"), ("r", "read again")],
-    ),
-    "purge": (
-        "Retention purges",
-        [("P", "purge what is due now (leads; asks y/n)"), ("r", "read again")],
-    ),
-    "lifespan": (
-        "Product lifespans",
-        [
-            ("↑ ↓", "move"),
-            ("enter", "the version's cases"),
-            ("e", "edit release and notice dates (leads)"),
-            ("r", "read again"),
-        ],
-    ),
-    "notify": (
-        "Notifications",
-        [("R", "queue the failed ones again (leads; asks y/n)"), ("r", "read again")],
-    ),
-    "case": (
-        "Case view",
-        [
-            ("a", "acknowledge"),
-            ("w", "awaiting the subscriber (a note)"),
-            ("s", "the subscriber responded"),
-            ("o", "workaround provided"),
-            ("f", "fix ETA agreed (asks the ETA)"),
-            ("u", "status update (a note)"),
-            ("t", "log time"),
-            ("l", "level (L4 asks for the link to the fix)"),
-            ("c", "reclassify (the wizard)"),
-            ("T", "take the case (assign it to me)"),
-            ("H", "hand over to another engineer (empty: unassign)"),
-            ("R", "resolve (asks, with an optional note)"),
-            ("C", "close (asks, with an optional note)"),
-            ("O", "reopen"),
-            ("S U", "suspend or lift the case's SLA (leads)"),
-            (".", "more: change request, vulnerability, CR status, vendor, attach"),
-            ("A", "apply again an action refused because the case changed"),
-            ("PgUp/PgDn ↑↓", "scroll"),
-            ("q esc", "back"),
-        ],
-    ),
-    "subscriber": (
-        "Subscriber view",
-        [
-            ("E", "change a fact, dated (leads)"),
-            ("S L", "suspend or lift its SLA (leads)"),
-            ("c", "its cases in the queue"),
-            ("r", "read again"),
-            ("q esc", "back"),
-        ],
-    ),
-    "wizard": (
-        "Classification wizard",
-        [
-            ("1-9 ↑↓", "choose"),
-            ("y n", "answer a guideline question"),
-            ("enter →", "next"),
-            ("PgUp ←", "back, answers kept"),
-            ("tab", "next field"),
-            ("esc ctrl+g", "cancel, nothing written"),
-        ],
-    ),
-}
-EVERYWHERE = [
-    ("1-6", "panes: queue, board, meters, purge, lifespans, notifications"),
-    ("ctrl+p", "jump to a case or subscriber (replaces the case view shown)"),
-    ("? F1", "this help"),
-    ("q", "close the view on top; on the main screen: quit? y/n"),
-    ("esc", "close the view or prompt on top"),
-]
+from screens.panes import PANES
+
 LEGEND = [
     ("!", "breached: a clock went over its target (marked in any state), or escalated"),
     ("-0:42", "time over the target, in counted time; 3:15 is time left"),
@@ -142,61 +47,130 @@ LEGEND = [
     ("⚠ OFFLINE", "the database cannot be reached: what is shown is the last read"),
     ("✖ / ✔", "an action refused (nothing written) / recorded"),
 ]
+PANE_TITLES = {p.id: p.title for p in PANES}
 
 
-def context_of(app: Any) -> str:
-    """Which keys to show: the view under the help, else the pane shown."""
-    from textual.widgets import ContentSwitcher
+@dataclass(frozen=True)
+class KeyRow:
+    """One line of the help: the keys as shown, what they do, and whether they apply now."""
 
-    stack = [s for s in app.screen_stack if not isinstance(s, KeyHelp)]
-    top = stack[-1] if stack else None
-    name = type(top).__name__
-    if name == "CaseView":
-        return "case"
-    if name == "SubscriberView":
-        return "subscriber"
-    if name == "ClassifyWizard":
-        return "wizard"
-    try:
-        return app.query_one("#panes", ContentSwitcher).current or "queue"
-    except Exception:
-        return "queue"
+    keys: str
+    words: str
+    enabled: bool = True
 
 
-def _table(rows: list[tuple[str, str]], title: str) -> Table:
+@dataclass
+class _Entry:
+    keys: list[str]
+    words: list[str]
+    enabled: bool
+
+
+@cache
+def textual_bindings(cls: type[DOMNode]) -> frozenset[Binding]:
+    """The bindings ``cls`` inherits from Textual's own classes (scrolling, focus, copy,
+    ctrl+q): generic keys the help leaves out. A screen that wants one listed declares it
+    in its own ``BINDINGS`` with its words."""
+    return frozenset(
+        binding
+        for base in cls.__mro__
+        if base.__module__.startswith("textual.")
+        for binding in Binding.make_bindings(base.__dict__.get("BINDINGS", []))
+    )
+
+
+def _words(binding: Binding) -> str:
+    if binding.group is not None and binding.group.description:
+        return binding.group.description
+    return binding.tooltip or binding.description
+
+
+def key_rows(screen: Screen[Any]) -> tuple[list[KeyRow], list[KeyRow]]:
+    """The described active bindings of ``screen``: those of the screen and its focused
+    widgets, then the app's. One row per action of a node (or per binding group): a binding
+    on several keys is one row. System bindings and undescribed ones are left out."""
+    app = screen.app
+    entries: dict[tuple[int, object], _Entry] = {}
+    of_app: list[tuple[int, object]] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        words = _words(binding)
+        if binding.system or not words or binding in textual_bindings(type(active.node)):
+            continue
+        mark = (id(active.node), binding.group or binding.action.partition("(")[0])
+        shown = binding.key_display or app.get_key_display(binding)
+        entry = entries.get(mark)
+        if entry is None:
+            entries[mark] = _Entry([shown], [words], active.enabled)
+            if active.node is app:
+                of_app.append(mark)
+            continue
+        if shown not in entry.keys:
+            entry.keys.append(shown)
+        if words not in entry.words:
+            entry.words.append(words)
+        entry.enabled = entry.enabled or active.enabled
+    rows = {
+        mark: KeyRow(" ".join(e.keys), " / ".join(e.words), e.enabled)
+        for mark, e in entries.items()
+    }
+    own = [row for mark, row in rows.items() if mark not in of_app]
+    return own, [rows[mark] for mark in of_app]
+
+
+def section_title(screen: Screen[Any]) -> str:
+    """What the screen under the help is called: the ``BINDING_GROUP_TITLE`` of the node
+    nearest the focus that has one, else the title of the pane shown, else the screen's class
+    name in words (``CaseView``: "Case view")."""
+    nodes: list[DOMNode] = list(screen.focused.ancestors_with_self) if screen.focused else []
+    nodes = [n for n in nodes if n is not screen.app] or [screen]
+    for node in nodes:
+        if node.BINDING_GROUP_TITLE:
+            return node.BINDING_GROUP_TITLE
+        if node.id in PANE_TITLES:
+            return PANE_TITLES[node.id]
+    name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(screen).__name__)
+    return name[:1] + name[1:].lower()
+
+
+def _table(rows: list[KeyRow], title: str) -> Group:
     t = Table.grid(padding=(0, 2))
     t.add_column(no_wrap=True, style="bold")
     t.add_column()
-    for key, words in rows:
-        t.add_row(key, words)
-    return Group(Text(title, style="bold underline"), t)  # type: ignore[return-value]
+    for row in rows:
+        style = "" if row.enabled else "dim"
+        t.add_row(Text(row.keys, style=style), Text(row.words, style=style))
+    return Group(Text(title, style="bold underline"), t)
 
 
 class KeyHelp(ModalScreen[None]):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+    CSS_PATH = "key_help.tcss"
     BINDINGS = [
         Binding("escape,q,question_mark,f1,ctrl+g", "close", "Close", show=False),
-        Binding("up,k", "scroll(-1)", show=False),
-        Binding("down,j", "scroll(1)", show=False),
-        Binding("pageup", "scroll(-10)", show=False),
-        Binding("pagedown,space", "scroll(10)", show=False),
+        Binding("up,k", "scroll(-1)", "Up", show=False),
+        Binding("down,j", "scroll(1)", "Down", show=False),
+        Binding("pageup", "scroll(-10)", "Page up", show=False),
+        Binding("pagedown,space", "scroll(10)", "Page down", show=False),
     ]
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: App[Any]) -> None:
+        """``app``: the app whose top screen (the one under the help) has its keys shown."""
         super().__init__()
-        self.context = context_of(app)
+        under = [s for s in app.screen_stack if not isinstance(s, KeyHelp)]
+        self.under = under[-1] if under else app.screen
 
     def compose(self) -> ComposeResult:
-        title, keys = KEYS.get(self.context, KEYS["queue"])
+        own, everywhere = key_rows(self.under)
+        legend = [KeyRow(mark, words) for mark, words in LEGEND]
         with Vertical(id="help-box"):
             with VerticalScroll(id="help-body", can_focus=False):
                 yield Static(
                     Group(
-                        _table(keys, f"Keys: {title}"),
+                        _table(own, f"Keys: {section_title(self.under)}"),
                         Text(""),
-                        _table(EVERYWHERE, "Everywhere"),
+                        _table(everywhere, "Everywhere"),
                         Text(""),
-                        _table(LEGEND, "Marks"),
+                        _table(legend, "Marks"),
                     ),
                     id="help-text",
                 )

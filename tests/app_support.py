@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,13 @@ async def settle(pilot: Any) -> None:
         with contextlib.suppress(WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+
+
+async def wait_for(pilot: Any, predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    """Whether ``predicate`` holds within ``timeout`` seconds of the app running on."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        await pilot.pause(0.1)
+    return predicate()

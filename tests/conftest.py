@@ -1,4 +1,10 @@
-"""Shared fixtures: an isolated default database and a throwaway PostgreSQL 15 server."""
+"""Shared fixtures: an isolated default database, a throwaway PostgreSQL 15 server, and the
+console under test (its environment and clock, the test desk, the app over it).
+
+A test file that needs another desk overrides ``db`` (or defines its own fixture) on top of
+``console_env``; ``app`` then runs over that desk."""
+
+from __future__ import annotations
 
 import os
 import shutil
@@ -8,8 +14,12 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from screens.app import ConsoleApp
 
 PG_BIN = Path(os.environ.get("SUPPORT_CONSOLE_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
@@ -23,6 +33,42 @@ def _isolated_default_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch) 
     # developer's own config file; tests of the live feed switch it on themselves.
     monkeypatch.setenv("SUPPORT_CONSOLE_LIVE", "0")
     monkeypatch.setenv("SUPPORT_CONSOLE_CONFIG", str(default.with_name("no-config.toml")))
+
+
+@pytest.fixture
+def console_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The console under test: the desk's zone (app_support.TZ), nothing forced from the
+    developer's shell (an instant, the bell, colours), the clock frozen at app_support.NOW."""
+    from app_support import NOW, TZ
+
+    from console import clock
+
+    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
+    for name in ("SUPPORT_CONSOLE_NOW", "SUPPORT_CONSOLE_BELL", "NO_COLOR", "TEXTUAL_COLOR_SYSTEM"):
+        monkeypatch.delenv(name, raising=False)
+    clock.freeze(NOW)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def db(console_env: None, tmp_path: Path) -> str:
+    """The URL of the console's test desk (app_support.make_db) in a fresh SQLite file."""
+    from app_support import make_db
+
+    return make_db(tmp_path / "console.db")
+
+
+@pytest.fixture
+def app(db: str) -> ConsoleApp:
+    """The console over ``db``, as app_support.USER in app_support.TZ (not yet running)."""
+    from zoneinfo import ZoneInfo
+
+    from app_support import TZ, USER
+
+    from screens.app import ConsoleApp
+
+    return ConsoleApp(db, user=USER, tz=ZoneInfo(TZ))
 
 
 def _free_port() -> int:

@@ -8,8 +8,7 @@ import asyncio
 import sqlite3
 from zoneinfo import ZoneInfo
 
-import pytest
-from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
+from app_support import NOW, TZ, USER, events_of, screen_text, settle
 
 from console import clock
 from screens.app import ConsoleApp
@@ -22,17 +21,6 @@ from screens.escalation_watch import (
 )
 
 HOUR = 3600
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("SUPPORT_CONSOLE_BELL", raising=False)
-    clock.freeze(NOW)
-    url = make_db(tmp_path / "console.db")
-    yield url
-    clock.freeze(None)
 
 
 def _store_do(url: str, fn) -> None:

@@ -84,15 +84,11 @@ def kestrel_doc() -> dict[str, Any]:
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
+def db(console_env, tmp_path):
     from console.importer import existing_ids, validate, write
     from console.rules.policy import load_policy
     from console.store.engine import open_store
 
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("SUPPORT_CONSOLE_BELL", raising=False)
-    clock.freeze(NOW)
     url = make_db(tmp_path / "console.db")
     policy = load_policy(None)
     store = open_store(url)
@@ -101,8 +97,7 @@ def db(tmp_path, monkeypatch):
     with store.write() as session:
         write(session, prep, clock.now())
     store.dispose()
-    yield url
-    clock.freeze(None)
+    return url
 
 
 def flat(text: str) -> str:

@@ -13,32 +13,14 @@ from __future__ import annotations
 import asyncio
 import shutil
 import sqlite3
-import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
+from app_support import TZ, USER, events_of, screen_text, settle, wait_for
 from sqlalchemy import event
 
-from console import clock
 from screens.app import ConsoleApp
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    clock.freeze(NOW)
-    yield make_db(tmp_path / "faults.db")
-    clock.freeze(None)
-
-
-async def wait_for(pilot, predicate, timeout: float = 15.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
 
 
 async def open_z101(app, pilot) -> None:

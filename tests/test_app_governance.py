@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
+from app_support import TZ, USER, events_of, make_db, screen_text, settle
 from rich.console import Console
 
 from console import clock
@@ -256,13 +256,8 @@ def make_gov_db(path: Path) -> str:
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    clock.freeze(NOW)
-    url = make_gov_db(tmp_path / "console.db")
-    yield url
-    clock.freeze(None)
+def db(console_env, tmp_path):
+    return make_gov_db(tmp_path / "console.db")
 
 
 def rows(url: str, sql: str, *args: Any) -> list[tuple]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
+from app_support import NOW, TZ, USER, events_of, screen_text, settle, wait_for
 
 from console import clock
 from console.rules.policy import default_policy
@@ -35,22 +35,6 @@ with open_store(url) as store:
 def write_elsewhere(url: str, case: str, kind: str, at: int, note: str | None = None) -> None:
     args = [sys.executable, "-c", WRITE, url, case, kind, str(at)] + ([note] if note else [])
     subprocess.run(args, check=True, cwd=ROOT, timeout=60)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> str:
-    clock.freeze(NOW)
-    yield make_db(tmp_path / "live.db")
-    clock.freeze(None)
-
-
-async def wait_for(pilot, predicate, timeout: float = 10.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
 
 
 def test_another_process_write_shows_without_a_key(db: str):

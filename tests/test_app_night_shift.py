@@ -10,20 +10,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, events_of, make_db, screen_text, settle
+from app_support import TZ, USER, events_of, screen_text, settle
 
 from console import clock
 from screens.app import ConsoleApp
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    clock.freeze(NOW)
-    url = make_db(tmp_path / "console.db")
-    yield url
-    clock.freeze(None)
 
 
 def app_for(url: str, **kw) -> ConsoleApp:

@@ -10,7 +10,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import EVIL_TITLE, NOW, TZ, USER, make_db, screen_text, settle
+from app_support import EVIL_TITLE, TZ, USER, make_db, screen_text, settle
 from cli_support import make_lead
 from sqlalchemy import select
 
@@ -79,10 +79,8 @@ def make_notify_db(path: Path) -> str:
 
 
 @pytest.fixture
-def url(tmp_path: Path):
-    clock.freeze(NOW)
-    yield make_notify_db(tmp_path / "console.db")
-    clock.freeze(None)
+def url(console_env, tmp_path: Path):
+    return make_notify_db(tmp_path / "console.db")
 
 
 def _statuses(url: str) -> list[str]:

@@ -8,13 +8,12 @@ SQLite: the file is deleted. PostgreSQL: the server is stopped (marker ``pg``).
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, make_db, screen_text, settle
+from app_support import NOW, TZ, USER, make_db, screen_text, settle, wait_for
 from rich.text import Text
 from test_snapshots_board import _board_data
 
@@ -25,23 +24,10 @@ GONE = "is gone (deleted or moved)"
 
 
 @pytest.fixture
-def db(tmp_path: Path, monkeypatch) -> str:
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    clock.freeze(NOW)
+def db(console_env, tmp_path: Path) -> str:
     url = make_db(tmp_path / "night.db")
     _board_data(url)  # escalated cards with a team and a plan
-    yield url
-    clock.freeze(None)
-
-
-async def wait_for(pilot, predicate, timeout: float = 20.0) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        await pilot.pause(0.1)
-    return predicate()
+    return url
 
 
 def _owner(app: ConsoleApp) -> Any:

@@ -6,24 +6,13 @@ from __future__ import annotations
 import asyncio
 from zoneinfo import ZoneInfo
 
-import pytest
-from app_support import EVIL_TITLE, NOW, TZ, USER, make_db, screen_text, settle
+from app_support import EVIL_TITLE, NOW, TZ, USER, screen_text, settle
 
 from console import clock
 from console.queue import load_queue
 from console.rules.policy import load_policy
 from console.store.engine import open_store
 from screens.app import ConsoleApp
-
-
-@pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    clock.freeze(NOW)
-    url = make_db(tmp_path / "console.db")
-    yield url
-    clock.freeze(None)
 
 
 def make_app(url: str) -> ConsoleApp:

@@ -96,13 +96,8 @@ def make_wizard_db(path: Any) -> str:
 
 
 @pytest.fixture
-def db(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    clock.freeze(NOW)
-    url = make_wizard_db(tmp_path / "console.db")
-    yield url
-    clock.freeze(None)
+def db(console_env, tmp_path):
+    return make_wizard_db(tmp_path / "console.db")
 
 
 def query(url: str, sql: str, *args: Any) -> list[tuple]:

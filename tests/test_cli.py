@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import os
 from pathlib import Path
 
 import pytest
-from cli_support import init_db, run
+from cli_support import fingerprint, init_db, run
 from examples_data import EXAMPLE_FILES
 
 EXAMPLES = EXAMPLE_FILES
@@ -20,15 +19,6 @@ COMPARED = ("state", "target", "elapsed", "remaining", "due", "breached")
 def write_json(path: Path, doc: dict) -> Path:
     path.write_text(json.dumps(doc), encoding="utf-8")
     return path
-
-
-def fingerprint(db: Path) -> str:
-    """Bytes of the database and its WAL: 'unchanged' means unchanged on disk."""
-    h = hashlib.sha256()
-    for p in (db, db.with_name(db.name + "-wal")):
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 def test_examples_are_found():

@@ -8,12 +8,11 @@ real clock agree), as an operator at the desk would record it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from cli_support import init_db, run
+from cli_support import fingerprint, init_db, run
 
 from console import clock
 
@@ -115,14 +114,6 @@ DOC = {
     ],
     "operators": [{"name": "lena", "role": "lead"}],
 }
-
-
-def fingerprint(db: Path) -> str:
-    h = hashlib.sha256()
-    for p in (db, db.with_name(db.name + "-wal")):
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture

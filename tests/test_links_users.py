@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
-from cli_support import init_db, make_lead, run
+from cli_support import fingerprint, init_db, make_lead, run
 from sqlalchemy import func, select
 
 from console.actions import Refused
@@ -280,14 +279,6 @@ def test_a_confirmation_refused_by_the_sra_history_writes_no_incident(db_url: st
 
 
 # -- through the CLI -----------------------------------------------------------------------
-
-
-def fingerprint(db: Path) -> str:
-    h = hashlib.sha256()
-    for p in (db, db.with_name(db.name + "-wal")):
-        if p.exists():
-            h.update(p.read_bytes())
-    return h.hexdigest()
 
 
 @pytest.fixture

@@ -7,24 +7,12 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, make_db, settle
+from app_support import TZ, USER, settle
 
 from console import clock
 from screens.app import ConsoleApp
 
 SIZES = [(80, 24), (160, 48)]
-
-
-@pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
-    clock.freeze(NOW)
-    url = make_db(tmp_path / "console.db")
-    yield ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
-    clock.freeze(None)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
@@ -70,15 +58,9 @@ def test_case_view(app, snap_compare, size):
 
 
 @pytest.fixture
-def app_no_color(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
+def app_no_color(db, monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
-    clock.freeze(NOW)
-    url = make_db(tmp_path / "console.db")
-    yield ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
-    clock.freeze(None)
+    return ConsoleApp(db, user=USER, tz=ZoneInfo(TZ))
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -63,17 +63,10 @@ def _board_data(url: str) -> None:
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
-    monkeypatch.delenv("SUPPORT_CONSOLE_BELL", raising=False)
-    clock.freeze(NOW)
+def db(console_env, tmp_path):
     url = make_db(tmp_path / "console.db")
     _board_data(url)
-    yield ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
-    clock.freeze(None)
+    return url
 
 
 async def _open_board(pilot) -> None:

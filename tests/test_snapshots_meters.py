@@ -8,24 +8,17 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, settle
+from app_support import TZ, USER, settle
 from test_app_meters import LEAD, make_meters_db, open_sub, to_meters
 
-from console import clock
 from screens.app import ConsoleApp
 
 SIZES = [(80, 24), (160, 48)]
 
 
 @pytest.fixture
-def url(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
-    clock.freeze(NOW)
-    yield make_meters_db(tmp_path / "console.db")
-    clock.freeze(None)
+def url(console_env, tmp_path):
+    return make_meters_db(tmp_path / "console.db")
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

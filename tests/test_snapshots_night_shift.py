@@ -9,9 +9,8 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 import pytest
-from app_support import NOW, TZ, USER, make_db, settle
+from app_support import TZ, USER, settle
 
-from console import clock
 from screens.app import ConsoleApp
 
 CASES = [(size, mode) for mode in ("colour", "no_color") for size in ((80, 24), (160, 48))]
@@ -19,22 +18,15 @@ IDS = [f"{w}x{h}-{mode}" for (w, h), mode in CASES]
 
 
 @pytest.fixture
-def make_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
-    clock.freeze(NOW)
-    url = make_db(tmp_path / "console.db")
-
+def make_app(db, monkeypatch):
     def make(mode: str) -> ConsoleApp:
         if mode == "no_color":
             monkeypatch.setenv("NO_COLOR", "1")
         else:
             monkeypatch.delenv("NO_COLOR", raising=False)
-        return ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
+        return ConsoleApp(db, user=USER, tz=ZoneInfo(TZ))
 
-    yield make
-    clock.freeze(None)
+    return make
 
 
 def keys_on_case(*keys: str):

@@ -4,29 +4,18 @@ checking the new pictures."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 import pytest
-from app_support import NOW, TZ, USER, settle
+from app_support import settle
 from test_app_wizard import make_wizard_db
 
-from console import clock
-from screens.app import ConsoleApp
 from screens.wizard import open_new_case_wizard, open_reclassify_wizard
 
 SIZE = (80, 24)
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
-    monkeypatch.setenv("SUPPORT_CONSOLE_TZ", TZ)
-    monkeypatch.delenv("SUPPORT_CONSOLE_NOW", raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.delenv("TEXTUAL_COLOR_SYSTEM", raising=False)
-    clock.freeze(NOW)
-    url = make_wizard_db(tmp_path / "console.db")
-    yield ConsoleApp(url, user=USER, tz=ZoneInfo(TZ))
-    clock.freeze(None)
+def db(console_env, tmp_path):
+    return make_wizard_db(tmp_path / "console.db")
 
 
 def new_case(*keys: str):
