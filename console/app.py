@@ -22,6 +22,7 @@ import contextlib
 import os
 import sys
 import threading
+from pathlib import Path
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -91,6 +92,7 @@ def operator_zone() -> tzinfo:
 class ConsoleApp(App[int]):
     TITLE = "support-console"
     COMMANDS = App.COMMANDS | {JumpProvider}
+    CSS_PATH = sorted((Path(__file__).parent.parent / "screens").glob("**/*.tcss"))
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
