@@ -22,8 +22,8 @@ import contextlib
 import os
 import sys
 import threading
-from pathlib import Path
 from datetime import datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
