@@ -10,11 +10,11 @@ is slow through tmux, so each modal names a plain-key way out as well).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -24,16 +24,15 @@ from textual.widgets.option_list import Option
 
 from console.text import inert
 
-_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
-
 
 class _Modal(ModalScreen[Any]):
-    DEFAULT_CSS = _CSS
+    """The modals' common keys; each returns its own kind of answer (or None)."""
+
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
     ]
 
     def action_cancel(self) -> None:
@@ -43,6 +42,9 @@ class _Modal(ModalScreen[Any]):
 class ChoiceMenu(_Modal):
     """Pick one of a few lettered choices: ``(key, id, label, note)``. A choice with a
     note that starts with ``"✖"`` is shown but not available (the note says why)."""
+
+    #: Styles of the text drawn in code, from the theme (governance_prompts.tcss).
+    COMPONENT_CLASSES = {"choice-menu--key", "choice-menu--off"}
 
     def __init__(
         self, title: str, choices: list[tuple[str, str, str, str]], *, current: str | None = None
@@ -56,13 +58,15 @@ class ChoiceMenu(_Modal):
         with Vertical(classes="gov"):
             yield Static(Text(inert(self.title_text)), classes="gov-title")
             options = []
+            key_style = self.get_component_rich_style("choice-menu--key", partial=True)
+            off_style = self.get_component_rich_style("choice-menu--off", partial=True)
             for key, cid, label, note in self.choices:
                 line = Text(no_wrap=True, overflow="ellipsis")
                 off = note.startswith("✖")
-                line.append(f"{key}  ", style="bold" if not off else "dim")
-                line.append(label, style="dim" if off else "")
+                line.append(f"{key}  ", style=off_style if off else key_style)
+                line.append(label, style=off_style if off else Style())
                 if note:
-                    line.append(f"  {inert(note)}", style="dim")
+                    line.append(f"  {inert(note)}", style=off_style)
                 options.append(Option(line, id=cid, disabled=off))
             yield OptionList(*options, id="gov-choices")
             keys = "/".join(k for k, _, _, n in self.choices if not n.startswith("✖"))
@@ -76,7 +80,7 @@ class ChoiceMenu(_Modal):
             box.highlighted = all_ids.index(self.current if self.current in ids else ids[0])
         box.focus()
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         for key, cid, _, note in self.choices:
             if event.character == key and not note.startswith("✖"):
                 event.stop()

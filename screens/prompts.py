@@ -8,7 +8,6 @@ through tmux, so every prompt also names a plain-key way out).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from rich.text import Text
@@ -22,10 +21,8 @@ from textual.widgets.option_list import Option
 
 from console.text import inert
 
-_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
-
-def _input(**kw: Any) -> Input:
+def _input(**kw: Any) -> Input:  # Input's own keyword arguments
     """An Input that does not blink (a blinking cursor costs bytes on a slow link)."""
     box = Input(**kw)
     box.cursor_blink = False
@@ -33,12 +30,13 @@ def _input(**kw: Any) -> Input:
 
 
 class _Prompt(ModalScreen[Any]):
-    DEFAULT_CSS = _CSS
+    """The prompts' common keys; each returns its own kind of answer (or None)."""
+
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
     ]
 
     def action_cancel(self) -> None:
@@ -151,10 +149,10 @@ class LevelPrompt(_Prompt):
     )
 
     BINDINGS = [
-        Binding("1", "pick('L1')", show=False),
-        Binding("2", "pick('L2')", show=False),
-        Binding("3", "pick('L3')", show=False),
-        Binding("4", "pick('L4')", show=False),
+        Binding("1", "pick('L1')", "L1", show=False, tooltip="L1: initial handling"),
+        Binding("2", "pick('L2')", "L2", show=False, tooltip="L2: diagnosis, known solutions"),
+        Binding("3", "pick('L3')", "L3", show=False, tooltip="L3: advanced troubleshooting"),
+        Binding("4", "pick('L4')", "L4", show=False, tooltip="L4: product update or doc fix"),
     ]
 
     def __init__(self, current: str) -> None:

@@ -46,10 +46,10 @@ REASON_TEXT = {
 
 class _Modal(ModalScreen[Any]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
     ]
 
     def action_cancel(self) -> None:
@@ -58,6 +58,9 @@ class _Modal(ModalScreen[Any]):
 
 class SuspendPrompt(_Modal):
     """Pick the reason for a suspension; returns the reason key (None: cancelled)."""
+
+    #: Styles of the text drawn in code, from the theme (suspend_prompt.tcss).
+    COMPONENT_CLASSES = {"suspend-prompt--key", "suspend-prompt--hint"}
 
     def __init__(
         self,
@@ -81,12 +84,14 @@ class SuspendPrompt(_Modal):
             if self.note:
                 yield Static(Text(inert(self.note)), classes="suspend-note")
             options = []
+            key_style = self.get_component_rich_style("suspend-prompt--key", partial=True)
+            hint_style = self.get_component_rich_style("suspend-prompt--hint", partial=True)
             for i, r in enumerate(self.reasons):
                 label = Text(no_wrap=True, overflow="ellipsis")
-                label.append(f"{i + 1}  {r}", style="bold")
+                label.append(f"{i + 1}  {r}", style=key_style)
                 if r == self.suggested:
                     label.append("  (suggested)")
-                label.append(f"  {REASON_TEXT.get(r, '')}", style="dim")
+                label.append(f"  {REASON_TEXT.get(r, '')}", style=hint_style)
                 options.append(Option(label, id=r))
             yield OptionList(*options, id="suspend-reasons")
             yield Static(
@@ -116,8 +121,8 @@ class ConfirmPrompt(_Modal):
     """A yes/no question; returns True, or None when refused or cancelled."""
 
     BINDINGS = [
-        Binding("y", "yes", "Yes", show=False),
-        Binding("n", "cancel", "No", show=False),
+        Binding("y", "yes", "yes", show=False, tooltip="yes: do it"),
+        Binding("n", "cancel", "no", show=False, tooltip="no: cancel, nothing written"),
     ]
 
     def __init__(self, question: str, *, yes: str = "yes") -> None:
