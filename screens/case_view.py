@@ -814,9 +814,18 @@ class CaseView(Screen[None]):
             note = more_note(self.data, aid, needs)
             choices.append((key, aid, label, note))
 
+        more: dict[str, Callable[[], None]] = {
+            "change_request": self.more_change_request,
+            "confirm_vulnerability": self.more_confirm_vulnerability,
+            "cr_status": self.more_cr_status,
+            "awaiting_vendor": self.more_awaiting_vendor,
+            "vendor_responded": self.more_vendor_responded,
+            "attach": self.more_attach,
+        }
+
         def chosen(aid: str | None) -> None:
             if aid:
-                getattr(self, f"more_{aid}")()
+                more[aid]()
 
         self.app.push_screen(
             ChoiceMenu(f"More on {self.case_id} ({TYPE_WORDS.get(ctype, ctype)})", choices), chosen

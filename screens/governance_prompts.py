@@ -10,7 +10,7 @@ is slow through tmux, so each modal names a plain-key way out as well).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TypeVar
 
 from rich.style import Style
 from rich.text import Text
@@ -24,8 +24,10 @@ from textual.widgets.option_list import Option
 
 from console.text import inert
 
+ResultT = TypeVar("ResultT")
 
-class _Modal(ModalScreen[Any]):
+
+class _Modal(ModalScreen[ResultT]):
     """The modals' common keys; each returns its own kind of answer (or None)."""
 
     BINDINGS = [
@@ -39,7 +41,7 @@ class _Modal(ModalScreen[Any]):
         self.dismiss(None)
 
 
-class ChoiceMenu(_Modal):
+class ChoiceMenu(_Modal[str | None]):
     """Pick one of a few lettered choices: ``(key, id, label, note)``. A choice with a
     note that starts with ``"✖"`` is shown but not available (the note says why)."""
 
@@ -98,7 +100,7 @@ def _parse(raw: str) -> date:
     return parse_date(raw)
 
 
-class DatesPrompt(_Modal):
+class DatesPrompt(_Modal[tuple[date, date | None] | None]):
     """A product version's release and discontinuation-notice dates (YYYY-MM-DD; an
     empty notice: none). Returns ``(released, notice)``."""
 
@@ -162,7 +164,7 @@ def _input(value: str, id: str) -> Input:
     return box
 
 
-class CaseListPrompt(_Modal):
+class CaseListPrompt(_Modal[str | None]):
     """A list of cases (id, one line of facts); enter opens the highlighted one
     (returns its id)."""
 

@@ -8,7 +8,7 @@ through tmux, so every prompt also names a plain-key way out).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -29,7 +29,10 @@ def _input(**kw: Any) -> Input:  # Input's own keyword arguments
     return box
 
 
-class _Prompt(ModalScreen[Any]):
+ResultT = TypeVar("ResultT")
+
+
+class _Prompt(ModalScreen[ResultT]):
     """The prompts' common keys; each returns its own kind of answer (or None)."""
 
     BINDINGS = [
@@ -43,7 +46,7 @@ class _Prompt(ModalScreen[Any]):
         self.dismiss(None)
 
 
-class TextPrompt(_Prompt):
+class TextPrompt(_Prompt[str | None]):
     """One line of text: a note, a filter value, a link, a time.
 
     ``required``: what to say when it is left empty (``True``: "a note is needed");
@@ -106,7 +109,7 @@ class Tickbox(Checkbox):
         return "X" if self.value else " "
 
 
-class HoursPrompt(_Prompt):
+class HoursPrompt(_Prompt[dict[str, Any] | None]):
     """Time logged: hours, exempt from the query-hour limit, note."""
 
     def compose(self) -> ComposeResult:
@@ -138,7 +141,7 @@ class HoursPrompt(_Prompt):
         self.dismiss({"hours": hours, "exempt": exempt, "note": note or None})
 
 
-class LevelPrompt(_Prompt):
+class LevelPrompt(_Prompt[str | None]):
     """Pick a support level (policy §10)."""
 
     LEVELS = (

@@ -12,7 +12,7 @@ goes through the view's own ``record`` (the engine's ``append_event``).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from rich.text import Text
 from textual import events, on
@@ -44,7 +44,10 @@ REASON_TEXT = {
 }
 
 
-class _Modal(ModalScreen[Any]):
+ResultT = TypeVar("ResultT")
+
+
+class _Modal(ModalScreen[ResultT]):
     BINDINGS = [
         Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
         Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
@@ -56,7 +59,7 @@ class _Modal(ModalScreen[Any]):
         self.dismiss(None)
 
 
-class SuspendPrompt(_Modal):
+class SuspendPrompt(_Modal[str | None]):
     """Pick the reason for a suspension; returns the reason key (None: cancelled)."""
 
     #: Styles of the text drawn in code, from the theme (suspend_prompt.tcss).
@@ -117,7 +120,7 @@ class SuspendPrompt(_Modal):
         self.dismiss(event.option.id)
 
 
-class ConfirmPrompt(_Modal):
+class ConfirmPrompt(_Modal[bool | None]):
     """A yes/no question; returns True, or None when refused or cancelled."""
 
     BINDINGS = [
