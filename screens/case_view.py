@@ -229,7 +229,8 @@ class CaseView(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """``A`` only while a refused action is kept; on a closed case only what the engine
-        takes there (reopen, reclassify, more); suspend and lift for the roles allowed."""
+        takes there (reopen, reclassify, more). Suspend and lift (leads) stay enabled for an
+        engineer: pressing one says the engine's refusal in words, online or offline."""
         if action == "apply_again":
             return self.pending_retry is not None
         d = self.data
@@ -238,8 +239,6 @@ class CaseView(Screen[None]):
         if action == "event" and parameters[:1] == ("reopened",):
             return True
         if d.eval.status == "closed" and action in NOT_WHEN_CLOSED:
-            return None
-        if action in ("suspend_sla", "lift_sla") and not d.may_suspend:
             return None
         return True
 
@@ -263,7 +262,7 @@ class CaseView(Screen[None]):
     def reload(self) -> None:
         at = self._now()
         try:
-            data = load_case(self.store, self.policy, self.case_id, at, self.user)
+            data = load_case(self.store, self.policy, self.case_id, at)
         except Exception as exc:  # database trouble: say so, keep the screen
             self.app.call_from_thread(self._say, f"cannot read case: {fault_text(exc)}", error=True)
             return
@@ -284,7 +283,7 @@ class CaseView(Screen[None]):
                 lambda: self.query_one("#case-body", VerticalScroll).scroll_end(animate=False)
             )
         self.data = data
-        self.refresh_bindings()  # what applies follows the case (closed, the role)
+        self.refresh_bindings()  # what applies follows the case (closed or not)
         r, ev = data.row, data.eval
         urgent, strong = self._style("urgent"), self._style("strong")
         head = Text(no_wrap=True, overflow="ellipsis")
@@ -995,7 +994,7 @@ class CaseView(Screen[None]):
         except Exception as exc:
             self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
             return
-        data_now = load_case(self.store, self.policy, self.case_id, self._now(), self.user)
+        data_now = load_case(self.store, self.policy, self.case_id, self._now())
         self.app.call_from_thread(self._show, data_now)
         self.app.call_from_thread(self._say, message)
         for cid in (self.case_id, new):
@@ -1055,7 +1054,7 @@ class CaseView(Screen[None]):
             self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
             return
         try:
-            data_now = load_case(self.store, self.policy, self.case_id, self._now(), self.user)
+            data_now = load_case(self.store, self.policy, self.case_id, self._now())
         except Exception as exc:  # written, but the database went away just after
             self.app.call_from_thread(
                 self._say,

@@ -34,11 +34,8 @@ from console.errors import fault_text
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
 from console.rules.timeutil import zone
-from console.store.engine import Store
 from console.text import clock_text, inert, worst_clock
-from console.views.subscriber import SubscriberData, load_subscriber
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
-from screens.change_form import ChangeForm
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.suspend_prompt import ConfirmPrompt, SuspendPrompt, refusal
@@ -46,6 +43,12 @@ from screens.words import refusal_text
 
 if TYPE_CHECKING:
     from console.app import ConsoleApp
+    from console.store.engine import Store
+    from console.views.subscriber import SubscriberData
+
+# The command palette imports this module as the app starts; the database side
+# (``console.views.subscriber``, SQLAlchemy) is imported when a subscriber is first read, so
+# that the queue's first screenful is not kept waiting (see ``console/app.py``).
 
 SUGGESTED_REASON = "usage_limit_exceeded"
 MAX_ENTRIES = 200
@@ -167,6 +170,8 @@ class SubscriberView(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sub-read")
     def reload(self) -> None:
+        from console.views.subscriber import load_subscriber
+
         at = self._now()
         try:
             data = load_subscriber(self.store, self.policy, self.subscriber_id, at, self.user)
@@ -524,6 +529,8 @@ class SubscriberView(Screen[None]):
 
     def action_change(self) -> None:
         """A dated change of the subscription (leads): the form, with its preview."""
+        from screens.change_form import ChangeForm
+
         if self._unread():
             return
         why = refusal(self.store, self.user, "change_subscriber", self.app)
@@ -624,6 +631,7 @@ class SubscriberView(Screen[None]):
     def write(self, what: str, reason: str | None) -> None:
         from console.actions import Refused
         from console.suspensions import lift, suspend
+        from console.views.subscriber import load_subscriber
 
         now = self._now()
         try:

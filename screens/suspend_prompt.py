@@ -25,13 +25,16 @@ from textual.widgets.option_list import Option
 
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
-from console.store.engine import Store
 from console.text import inert
-from console.views.case import CaseData, action_refusal
 from screens.words import refusal_text
 
 if TYPE_CHECKING:
     from console.app import ConsoleApp
+    from console.store.engine import Store
+    from console.views.case import CaseData
+
+# The app imports this module for its quit prompt: the database side (the role check in
+# ``console.views.case``) is imported when a refusal is first asked for.
 
 REASON_TEXT = {
     "subscription_lapsed": "term ended (normally automatic)",
@@ -168,6 +171,7 @@ class CaseTarget(Protocol):
 def refusal(store: Store, user: str, action: str, app: App[Any] | None = None) -> str | None:
     """The engine's refusal for ``user`` doing ``action`` (None when allowed). A database
     that cannot be reached refuses too, in words (and ``app`` goes OFFLINE)."""
+    from console.views.case import action_refusal
     from screens.offline import database_fault
 
     try:

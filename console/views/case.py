@@ -1,6 +1,6 @@
 """The case view's data: one case read in one go (its clocks now and without its late
-entries, facts, history, links, attachments and the operator's role), and the names the
-hand-over prompt offers."""
+entries, facts, history, links, attachments), the names the hand-over prompt offers, and
+the engine's refusal of an operator's action before its prompt opens."""
 
 from __future__ import annotations
 
@@ -68,8 +68,6 @@ class CaseData:
     terms: Terms
     links: tuple[tuple[str, ...], tuple[str, ...]]  # (cases it came from, cases opened from it)
     at: int
-    role: str  # the operator's role (engineer, lead, ...)
-    may_suspend: bool = False  # the operator's role may suspend and lift the case's SLA
     support: tuple[date | None, bool] = (None, False)  # (end of support, past it at ``at``)
     attachments: tuple[AttachmentInfo, ...] = ()
     link_types: Mapping[str, str] | None = None  # linked case -> its type
@@ -120,12 +118,8 @@ def _entry(row: Any) -> HistoryEntry:
     )
 
 
-def load_case(
-    store: Store, policy: Policy | PolicyBook, case_id: str, at: int, user: str | None = None
-) -> CaseData | None:
+def load_case(store: Store, policy: Policy | PolicyBook, case_id: str, at: int) -> CaseData | None:
     """The case ``case_id`` as of ``at`` (None: no such case), read on one connection."""
-    from console.operators import ALLOWED, role_of
-
     with store.connection() as conn:
         found = evaluate_case(conn, policy, case_id, at)
         if found is None:
@@ -156,7 +150,6 @@ def load_case(
         support = case_support(conn, row.deployment_id, at)
         attachments = tuple(list_attachments(conn, case_id))
         flags = case_flags(conn, policy, row, ev, at)
-        role = role_of(conn, user)
     return CaseData(
         row=CaseRecord(
             id=row.id,
@@ -174,8 +167,6 @@ def load_case(
         terms=terms,
         links=(tuple(out), tuple(back)),
         at=at,
-        role=role,
-        may_suspend=role in ALLOWED["suspended"] and role in ALLOWED["unsuspended"],
         support=support,
         attachments=attachments,
         link_types=types,
