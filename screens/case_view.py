@@ -15,13 +15,12 @@ function as its ``support-console`` command, with the operator as actor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from dataclasses import field as dc_field
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import work
@@ -33,34 +32,22 @@ from textual.widgets import Static
 
 from console.errors import fault_text
 from console.rich_text import inert_rich as _t
+from console.rules.clocks import CaseEval, ClockState
+from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
+from console.store.engine import Store
 from console.text import breaches_at, hm, inert
 from console.text import local_time as _local
+from console.views.case import CaseData, engineer_names, load_case
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.offline import failed_text
+from screens.suspend_prompt import ConfirmPrompt, lift_case, suspend_case
 from screens.words import done_text, event_details, event_label, refusal_text
 
-# Two lines at 80 columns; ``?`` lists every key in full (S/U: suspend/lift the SLA).
-KEYS = [
-    ("a", "ack"),
-    ("w", "await"),
-    ("s", "replied"),
-    ("o", "workaround"),
-    ("f", "ETA"),
-    ("u", "update"),
-    ("t", "time"),
-    ("l", "level"),
-    ("c", "reclass"),
-    ("T", "take"),
-    ("H", "hand over"),
-    ("R", "resolve"),
-    ("C", "close"),
-    ("O", "reopen"),
-    ("S/U", "suspend"),
-    (".", "more"),
-    ("?", "keys"),
-    ("q", "back"),
-]
+if TYPE_CHECKING:
+    from screens.app import ConsoleApp
+
 #: Below this width the clock table drops to its compact columns (the full ones need 80
 #: columns and a spare one for the scroll bar).
 NARROW = 82
@@ -87,118 +74,23 @@ TYPE_WORDS = {
     "change_request": "change request",
 }
 TYPE_SHORT = {"service_request": "SR", "security_report": "SRA", "change_request": "CR"}
-
-
-@dataclass
-class CaseData:
-    """Everything the view shows, read in one go."""
-
-    row: Any
-    eval: Any
-    history: list[Any]
-    deployment: Any | None
-    subscriber: Any | None
-    terms: Any
-    links: tuple[list[str], list[str]]
-    at: int
-    support: tuple[Any, bool] = (None, False)  # (end of support, past it at ``at``)
-    attachments: list[Any] = dc_field(default_factory=list)
-    link_types: dict[str, str] = dc_field(default_factory=dict)  # linked case -> its type
-    # Late entries (policy §14): event id -> the clocks each cleared; and the clocks as
-    # they would stand without them, shown beside the clocks with them.
-    late: dict[int, list[str]] = dc_field(default_factory=dict)
-    without_late: Any | None = None
-    # What later dated changes say (policy §14): termination, eligibility now.
-    flags: dict[str, Any] = dc_field(default_factory=dict)
-    component: str | None = None  # the managed third-party component in force (policy §5)
-    criterion: str | None = None  # the §9 criterion in force (policy §5, §9)
-    assignee: str | None = None  # who holds the case (policy §10)
-
-    @property
-    def cr_status(self) -> str:
-        """A change request's status: its last ``cr_status`` event (policy lifecycle)."""
-        from console.rules.lifecycle import CR_STATUSES
-
-        status = CR_STATUSES[0]
-        for e in sorted(self.history, key=lambda e: (e.at, e.id)):
-            if e.kind == "cr_status" and (e.data or {}).get("status") in CR_STATUSES:
-                status = e.data["status"]
-        return status
-
-
-def load_case(store: Any, policy: Any, case_id: str, at: int) -> CaseData | None:
-    from sqlalchemy import select
-
-    from console.attachments import list_attachments
-    from console.late import late_entries
-    from console.lifespan import case_support
-    from console.queue import evaluate_case
-    from console.records import (
-        case_facts,
-        case_table,
-        load_deployment,
-        load_event_rows,
-        load_links,
-        load_terms,
-        subscriber_table,
-    )
-    from console.rules.lifecycle import assignee_of, component_in_force, criterion_in_force
-
-    with store.connection() as conn:
-        found = evaluate_case(conn, policy, case_id, at)
-        if found is None:
-            return None
-        row, ev, _events = found
-        late, without = late_entries(conn, policy, row, _events, at)
-        happened = [e for e in _events if e.at <= at]
-        component = component_in_force(case_facts(row), happened)
-        criterion = criterion_in_force(case_facts(row), row.criterion, happened)
-        assignee = assignee_of(happened)
-        history = load_event_rows(conn, case_id)
-        # The deployment's facts in force at ``at`` (dated changes applied).
-        dep = load_deployment(conn, row.deployment_id, at)
-        sub = conn.execute(
-            select(subscriber_table).where(subscriber_table.c.id == row.subscriber_id)
-        ).first()
-        terms = load_terms(conn, policy, [row.subscriber_id]).case(
-            row.subscriber_id, row.reported_at
-        )
-        links = load_links(conn, case_id)
-        support = case_support(conn, row.deployment_id, at)
-        attachments = list_attachments(conn, case_id)
-        linked = links[0] + links[1]
-        types = (
-            {
-                r.id: r.type
-                for r in conn.execute(
-                    select(case_table.c.id, case_table.c.type).where(case_table.c.id.in_(linked))
-                )
-            }
-            if linked
-            else {}
-        )
-        from console.changes import case_flags
-
-        flags = case_flags(conn, policy, row, ev, at)
-    return CaseData(
-        row,
-        ev,
-        history,
-        dep,
-        sub,
-        terms,
-        links,
-        at,
-        support,
-        attachments,
-        types,
-        late,
-        without,
-        flags,
-        component,
-        criterion,
-        assignee,
-    )
+#: Actions the engine refuses on a closed case (every event but ``reopened``): their keys
+#: are shown disabled there.
+NOT_WHEN_CLOSED = frozenset(
+    {
+        "event",
+        "awaiting",
+        "fix_eta",
+        "status_update",
+        "finish",
+        "take",
+        "hand_over",
+        "log_time",
+        "level",
+        "suspend_sla",
+        "lift_sla",
+    }
+)
 
 
 def more_note(d: CaseData, aid: str, needs: str | None) -> str:
@@ -224,41 +116,87 @@ def more_note(d: CaseData, aid: str, needs: str | None) -> str:
 
 
 def _size(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
+        if size < 1024 or unit == "GB":
+            return f"{n} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     return f"{n} B"
 
 
 class CaseView(Screen[None]):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+    """One case; its keys are its bindings (the key bar and ``?`` draw them)."""
+
+    #: Styles of the text drawn in code, from the theme (case_view.tcss).
+    COMPONENT_CLASSES = {
+        "case-view--urgent",  # a breach, an escalation, a version past its end of support
+        "case-view--strong",
+        "case-view--hint",
+        "case-view--aside",
+        "case-view--tag",  # LATE beside a late entry
+    }
 
     BINDINGS = [
-        Binding("q,backspace", "back", "Back", show=False),
-        Binding("escape", "back", "Back", show=False),
-        Binding("a", "event('acknowledged')", "Ack"),
-        Binding("w", "awaiting", "Await"),
-        Binding("s", "event('subscriber_responded')", "Responded"),
-        Binding("o", "event('workaround_provided')", "Workaround"),
-        Binding("f", "fix_eta", "Fix ETA"),
-        Binding("u", "status_update", "Update"),
-        Binding("R", "finish('resolved')", "Resolve"),
-        Binding("C", "finish('closed')", "Close"),
-        Binding("T", "take", "Take"),
-        Binding("H", "hand_over", "Hand over"),
-        Binding("O", "event('reopened')", "Reopen"),
-        Binding("t", "log_time", "Time"),
-        Binding("l", "level", "Level"),
-        Binding("c", "reclassify", "Reclass"),
-        Binding("A", "apply_again", "Apply again", show=False),
-        Binding("S", "suspend_sla", "Suspend"),
-        Binding("U", "lift_sla", "Lift SLA"),
-        Binding("full_stop", "more", "More"),
+        Binding("a", "event('acknowledged')", "ack", tooltip="acknowledge"),
+        Binding("w", "awaiting", "await", tooltip="awaiting the subscriber (a note)"),
+        Binding(
+            "s", "event('subscriber_responded')", "replied", tooltip="the subscriber responded"
+        ),
+        Binding("o", "event('workaround_provided')", "workaround", tooltip="workaround provided"),
+        Binding("f", "fix_eta", "ETA", tooltip="fix ETA agreed (asks the ETA)"),
+        Binding("u", "status_update", "update", tooltip="status update (a note)"),
+        Binding("t", "log_time", "time", tooltip="log time"),
+        Binding("l", "level", "level", tooltip="level (L4 asks for the link to the fix)"),
+        Binding("c", "reclassify", "reclass", tooltip="reclassify (the wizard)"),
+        Binding("T", "take", "take", tooltip="take the case (assign it to me)"),
+        Binding(
+            "H", "hand_over", "hand over", tooltip="hand over to another engineer (empty: unassign)"
+        ),
+        Binding(
+            "R", "finish('resolved')", "resolve", tooltip="resolve (asks, with an optional note)"
+        ),
+        Binding("C", "finish('closed')", "close", tooltip="close (asks, with an optional note)"),
+        Binding("O", "event('reopened')", "reopen", tooltip="reopen"),
+        Binding(
+            "S",
+            "suspend_sla",
+            "suspend",
+            key_display="S/U",
+            tooltip="suspend (S) or lift (U) the case's SLA (leads)",
+        ),
+        Binding(
+            "U",
+            "lift_sla",
+            "lift SLA",
+            show=False,
+            tooltip="lift the case's SLA suspension (leads)",
+        ),
+        Binding(
+            "A",
+            "apply_again",
+            "apply again",
+            tooltip="apply again an action refused because the case changed",
+        ),
+        Binding(
+            "full_stop",
+            "more",
+            "more",
+            key_display=".",
+            tooltip="more: change request, vulnerability, CR status, vendor, attach",
+        ),
+        Binding("q,backspace", "back", "back", key_display="q", tooltip="back"),
+        Binding("escape", "back", "back", show=False),
     ]
 
     def __init__(
-        self, case_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Any
+        self,
+        case_id: str,
+        *,
+        store: Store,
+        policy: Policy | PolicyBook,
+        user: str,
+        tz: tzinfo,
+        now: Callable[[], int],
     ) -> None:
         super().__init__()
         self.case_id = case_id
@@ -269,6 +207,31 @@ class CaseView(Screen[None]):
         self._now = now
         self.data: CaseData | None = None
         self.notice: Text = Text("")
+        #: The action a stale-version refusal kept (``A`` applies it again).
+        self.pending_retry: tuple[str, dict[str, Any]] | None = None
+
+    @property
+    def console_app(self) -> ConsoleApp:
+        """The app, typed (the case view runs only in the console)."""
+        return cast("ConsoleApp", self.app)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"case-view--{name}", partial=True)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """``A`` only while a refused action is kept; on a closed case only what the engine
+        takes there (reopen, reclassify, more). Suspend and lift (leads) stay enabled for an
+        engineer: pressing one says the engine's refusal in words, online or offline."""
+        if action == "apply_again":
+            return self.pending_retry is not None
+        d = self.data
+        if d is None:
+            return True
+        if action == "event" and parameters[:1] == ("reopened",):
+            return True
+        if d.eval.status == "closed" and action in NOT_WHEN_CLOSED:
+            return None
+        return True
 
     def compose(self) -> ComposeResult:
         yield Static(id="case-head", markup=False)
@@ -277,7 +240,7 @@ class CaseView(Screen[None]):
             yield Static(id="case-clocks", markup=False)
             yield Static(id="case-history", markup=False)
         yield Static(id="case-notice", markup=False)
-        yield KeyBar(KEYS, id="case-keys")
+        yield KeyBar(id="case-keys")
 
     def on_mount(self) -> None:
         self.query_one("#case-head", Static).update(Text(f"{self.case_id}  loading…"))
@@ -311,58 +274,60 @@ class CaseView(Screen[None]):
                 lambda: self.query_one("#case-body", VerticalScroll).scroll_end(animate=False)
             )
         self.data = data
+        self.refresh_bindings()  # what applies follows the case (closed or not)
         r, ev = data.row, data.eval
+        urgent, strong = self._style("urgent"), self._style("strong")
         head = Text(no_wrap=True, overflow="ellipsis")
         # A breach stays marked whatever the clock's state now, and an escalated incident
         # is always marked (policy §14).
         breached = any(c.breached for c in ev.clocks.values())
-        escalated = any(h.kind == "escalated" and h.at <= data.at for h in data.history)
         if breached:
-            head.append("! BREACHED  ", style="bold red")
-        if escalated:
-            head.append(("" if breached else "! ") + "ESCALATED  ", style="bold red")
-        head.append(inert(r.id), style="bold")
+            head.append("! BREACHED  ", style=urgent)
+        if data.escalated:
+            head.append(("" if breached else "! ") + "ESCALATED  ", style=urgent)
+        head.append(inert(r.id), style=strong)
         head.append(f"  {ev.type} {ev.priority or ''}  {ev.status}  {ev.level}  ")
-        head.append(_t(r.subscriber_id))
-        self.query_one("#case-head", Static).update(Group(head, Text(inert(r.title), style="bold")))
+        head.append_text(_t(r.subscriber_id))
+        self.query_one("#case-head", Static).update(Group(head, Text(inert(r.title), style=strong)))
         self.query_one("#case-facts", Static).update(self._facts(data))
         self.query_one("#case-clocks", Static).update(self._clocks(data))
         self.query_one("#case-history", Static).update(self._history(data))
 
     def _facts(self, d: CaseData) -> Table:
+        urgent, strong, hint = self._style("urgent"), self._style("strong"), self._style("hint")
+        flags = d.flags or {}
         t = Table.grid(padding=(0, 1))
-        t.add_column(style="bold", no_wrap=True)
+        t.add_column(style=strong, no_wrap=True)
         t.add_column()
         ev, r = d.eval, d.row
         held = Text()
         if d.assignee:
             held.append_text(_t(d.assignee))
-            held.append(" (you)" if d.assignee == self.user else "", style="bold")
-            held.append("  · H: hand over", style="dim")
+            held.append(" (you)" if d.assignee == self.user else "", style=strong)
+            held.append("  · H: hand over", style=hint)
         else:
-            held.append("nobody", style="bold")
-            held.append("  · T: take it", style="dim")
+            held.append("nobody", style=strong)
+            held.append("  · T: take it", style=hint)
         t.add_row("Assigned", held)
-        sub = d.subscriber
-        if sub is not None:
+        if d.subscriber_name is not None:
             now = d.terms.at(d.at)  # the subscription as in force at the instant shown
             f = now.facts
             s = Text()
-            s.append_text(_t(sub.name))
+            s.append_text(_t(d.subscriber_name))
             s.append(
-                f" ({inert(sub.id)}) · {f.plan} · {f.coverage} · {now.tz_name}"
+                f" ({inert(r.subscriber_id)}) · {f.plan} · {f.coverage} · {now.tz_name}"
                 f" · term {f.term_start}–{f.term_end}"
             )
-            if d.flags.get("subscriber_terminated") and f.terminated_at:
-                s.append(f" · TERMINATED {_local(f.terminated_at, self.tz)}", style="bold")
+            if flags.get("subscriber_terminated") and f.terminated_at:
+                s.append(f" · TERMINATED {_local(f.terminated_at, self.tz)}", style=strong)
             t.add_row("Subscriber", s)
-        for problem in d.flags.get("eligibility") or []:
+        for problem in flags.get("eligibility") or []:
             t.add_row(
                 "Flagged",
                 Text(
                     f"not eligible under today's facts: {inert(problem)} "
                     "(open cases are flagged, not refused)",
-                    style="bold",
+                    style=strong,
                 ),
             )
         dep = d.deployment
@@ -381,40 +346,41 @@ class CaseView(Screen[None]):
             line = Text()
             line.append_text(_t(f"version {dep.product} {dep.version}: end of support {end}"))
             if past:
-                line.append(" — † past, flagged (not refused)", style="bold red")
+                line.append(" — † past, flagged (not refused)", style=urgent)
             else:
                 days = (end - datetime.fromtimestamp(d.at, self.tz).date()).days
                 line.append(f" ({days} days left)" if days >= 0 else "")
             t.add_row("Support", line)
         if d.component:
             comp = _t(d.component)
-            comp.append(" (managed third-party component)", style="dim")
+            comp.append(" (managed third-party component)", style=hint)
             if ev.awaiting_vendor:
-                comp.append(" · ⏸ awaiting its vendor: resolution paused (vendor)", style="bold")
+                comp.append(" · ⏸ awaiting its vendor: resolution paused (vendor)", style=strong)
             t.add_row("Component", comp)
         if ev.type == "incident":
             crit = d.terms.policy.criterion(d.criterion) if d.criterion else None
             line = Text()
             if crit is not None:
-                line.append(crit.key, style="bold")
+                line.append(crit.key, style=strong)
                 line.append(f" ({crit.priority}) — {crit.text}")
             else:
-                line.append(inert(d.criterion) if d.criterion else "— none recorded", style="dim")
+                line.append(inert(d.criterion) if d.criterion else "— none recorded", style=hint)
             t.add_row("Criterion", line)
-        flags = []
+        states = []
         if ev.acknowledged:
-            flags.append("acknowledged")
+            states.append("acknowledged")
         if ev.awaiting:
-            flags.append("⏸ awaiting subscriber")
+            states.append("⏸ awaiting subscriber")
         if ev.awaiting_vendor:
-            flags.append("⏸ awaiting vendor")
+            states.append("⏸ awaiting vendor")
         if ev.suspended:
-            flags.append("⊘ SLA suspended")
+            states.append("⊘ SLA suspended")
         rep = _local(r.reported_at, self.tz)
         if r.aware_at is not None:
             rep += f" (aware {_local(r.aware_at, self.tz)})"
-        t.add_row("Reported", Text(rep + ("  · " + ", ".join(flags) if flags else "")))
+        t.add_row("Reported", Text(rep + ("  · " + ", ".join(states) if states else "")))
         out, back = d.links
+        types = d.link_types or {}
         if out or back:
             links = Text()
             for arrow, ids, how in (("→ ", out, "came from"), ("← ", back, "opened from this")):
@@ -422,16 +388,16 @@ class CaseView(Screen[None]):
                     continue
                 if links.cell_len:
                     links.append("  ")
-                links.append(arrow, style="bold")
+                links.append(arrow, style=strong)
                 links.append_text(
                     _t(
                         ", ".join(
-                            f"{c} ({TYPE_WORDS.get(d.link_types.get(c, ''), d.link_types.get(c, '?'))})"
+                            f"{c} ({TYPE_WORDS.get(types.get(c, ''), types.get(c, '?'))})"
                             for c in sorted(ids)
                         )
                     )
                 )
-                links.append(f" {how}", style="dim")
+                links.append(f" {how}", style=hint)
             t.add_row("Links", links)
         if ev.type == "change_request":
             from console.rules.lifecycle import CR_PATH, cr_next_steps
@@ -440,29 +406,29 @@ class CaseView(Screen[None]):
             path: tuple[str, ...] = CR_PATH
             if d.cr_status == "rejected":  # the steps it took, then rejected
                 taken = [
-                    (e.data or {}).get("status")
+                    e.data.get("status")
                     for e in sorted(d.history, key=lambda e: (e.at, e.id))
                     if e.kind == "cr_status"
                 ]
-                path = (CR_PATH[0], *[t for t in taken if isinstance(t, str)])
+                path = (CR_PATH[0], *[s for s in taken if isinstance(s, str)])
             for i, st in enumerate(path):
                 if i:
-                    cr.append(" → ", style="dim")
+                    cr.append(" → ", style=hint)
                 cr.append(
                     f"[{st}]" if st == d.cr_status else st,
-                    style="bold" if st == d.cr_status else "dim",
+                    style=strong if st == d.cr_status else hint,
                 )
             nxt = cr_next_steps(d.cr_status)
-            cr.append(f"  · next: {' or '.join(nxt)}" if nxt else "  · final", style="dim")
+            cr.append(f"  · next: {' or '.join(nxt)}" if nxt else "  · final", style=hint)
             if r.konneqt_initiated:
-                cr.append("  · Konneqt-initiated", style="dim")
+                cr.append("  · Konneqt-initiated", style=hint)
             t.add_row("CR status", cr)
         if d.attachments:
             att = Text()
             for i, a in enumerate(d.attachments):
                 if i:
                     att.append("\n")
-                att.append(f"#{a.id} ", style="bold")
+                att.append(f"#{a.id} ", style=strong)
                 att.append_text(_t(a.name))
                 att.append(
                     f" · {_size(a.size)} · sha256 {a.sha256[:12]}… · "
@@ -486,18 +452,23 @@ class CaseView(Screen[None]):
                         f" as covered hours ended: it breaches "
                         f"{_local(when, self.tz, '%a %d %b %H:%M')}, when counting "
                         "resumes",
-                        style="bold",
+                        style=self._style("strong"),
                     )
                 )
         if d.without_late is not None:
             # Policy §14: a case with late entries shows its clocks with and without them.
             parts += [
-                Text("Without the late entries (as before they were recorded):", style="italic"),
+                Text(
+                    "Without the late entries (as before they were recorded):",
+                    style=self._style("aside"),
+                ),
                 self._clock_table(d.without_late.clocks, d.without_late, dues=False),
             ]
         return parts[0] if len(parts) == 1 else Group(*parts)
 
-    def _clock_table(self, clocks: dict[str, Any], ev: Any = None, *, dues: bool = True) -> Table:
+    def _clock_table(
+        self, clocks: Mapping[str, ClockState], ev: CaseEval | None = None, *, dues: bool = True
+    ) -> Table:
         """Every clock: state, counted/target, left, due. Below ``NARROW`` cells (60×20
         over SSH) the columns shorten so that each clock stays on one readable line."""
         narrow = (self.size.width or 80) < NARROW
@@ -505,9 +476,10 @@ class CaseView(Screen[None]):
             box=None,
             padding=(0, 1, 0, 0) if narrow else (0, 1),
             show_edge=False,
-            header_style="bold",
+            header_style=self._style("strong"),
             expand=False,
         )
+        heads: tuple[tuple[str, dict[str, Any]], ...]
         if narrow:  # the time left and the target; counted = target - left
             heads = (
                 ("CLOCK", {}),
@@ -532,7 +504,7 @@ class CaseView(Screen[None]):
         from console.text import STATE_MARK, state_label
 
         for name, st in clocks.items():
-            style = "bold red" if st.breached else ""
+            style = self._style("urgent") if st.breached else Style()
             mark = "! " if st.breached else "  "
             best = "best eff." if narrow else "best efforts"
             target = hm(st.target) if st.target is not None else best
@@ -560,14 +532,16 @@ class CaseView(Screen[None]):
         return t
 
     def _history(self, d: CaseData) -> Table:
+        strong = self._style("strong")
+        late = d.late or {}
         t = Table(
             box=None,
             padding=(0, 1),
             show_edge=False,
-            header_style="bold",
+            header_style=strong,
             title="History",
             title_justify="left",
-            title_style="bold",
+            title_style=strong,
             expand=True,
         )
         t.add_column("WHEN (local)", no_wrap=True)
@@ -576,16 +550,16 @@ class CaseView(Screen[None]):
         t.add_column("DETAILS", ratio=1, overflow="fold")
         t.add_row(_local(d.row.reported_at, self.tz, "%d %b %H:%M"), "reported", "", "")
         for e in d.history:
-            details = Text(event_details(e.kind, dict(e.data or {}), by=e.by, tz=self.tz))
+            details = Text(event_details(e.kind, dict(e.data), by=e.by, tz=self.tz))
             kind = Text(event_label(e.kind))
-            if e.id in d.late:
-                cleared = ", ".join(d.late[e.id]) or "no breach"
-                kind = Text.assemble(kind, (" LATE", "bold reverse"))
+            if e.id in late:
+                cleared = ", ".join(late[e.id]) or "no breach"
+                kind = Text.assemble(kind, (" LATE", self._style("tag")))
                 details = Text.assemble(
                     (
                         f"recorded {_local(e.recorded_at, self.tz, '%d %b %H:%M')}, cleared "
                         f"{cleared}; ",
-                        "bold",
+                        strong,
                     ),
                     details,
                 )
@@ -677,7 +651,6 @@ class CaseView(Screen[None]):
         if held is None:
             self.record("assigned", {"to": self.user})
             return
-        from screens.suspend_prompt import ConfirmPrompt
 
         def done(ok: bool | None) -> None:
             if ok:
@@ -694,17 +667,14 @@ class CaseView(Screen[None]):
 
     @work(thread=True, exclusive=True, group="case-read-names")
     def _hand_over_prompt(self) -> None:
-        from console.assignment import known_engineers
-
         try:
-            with self.store.connection() as conn:
-                names = known_engineers(conn)
+            names = engineer_names(self.store)
         except Exception as exc:  # the database went away: refuse in words, write nothing
             self.app.call_from_thread(self._say, refusal_text(fault_text(exc)), error=True)
             return
         self.app.call_from_thread(self._ask_hand_over, names)
 
-    def _ask_hand_over(self, names: list[str]) -> None:
+    def _ask_hand_over(self, names: tuple[str, ...]) -> None:
         from screens.prompts import TextPrompt
 
         held = self.data.assignee if self.data is not None else None
@@ -800,8 +770,6 @@ class CaseView(Screen[None]):
         current = self.data.eval.level if self.data else "L1"
         self.app.push_screen(LevelPrompt(current), chosen)
 
-    pending_retry: tuple[str, dict[str, Any]] | None = None
-
     def action_apply_again(self) -> None:
         """Re-record the action a stale-version refusal kept, against the reloaded case."""
         if self.pending_retry is None:
@@ -809,6 +777,7 @@ class CaseView(Screen[None]):
             return
         kind, data = self.pending_retry
         self.pending_retry = None
+        self.refresh_bindings()
         self.record(kind, data)
 
     def action_reclassify(self) -> None:
@@ -817,13 +786,9 @@ class CaseView(Screen[None]):
         open_reclassify_wizard(self.app, self.case_id)
 
     def action_suspend_sla(self) -> None:
-        from screens.suspend_prompt import suspend_case
-
         suspend_case(self)
 
     def action_lift_sla(self) -> None:
-        from screens.suspend_prompt import lift_case
-
         lift_case(self)
 
     # -- governance: the "more" menu (policy §5, attachments) ------------------------------
@@ -834,14 +799,23 @@ class CaseView(Screen[None]):
         if self.data is None:
             return
         ctype = self.data.eval.type
-        choices = []
+        choices: list[tuple[str, str, str, str]] = []
         for key, aid, label, needs in MORE:
             note = more_note(self.data, aid, needs)
             choices.append((key, aid, label, note))
 
+        more: dict[str, Callable[[], None]] = {
+            "change_request": self.more_change_request,
+            "confirm_vulnerability": self.more_confirm_vulnerability,
+            "cr_status": self.more_cr_status,
+            "awaiting_vendor": self.more_awaiting_vendor,
+            "vendor_responded": self.more_vendor_responded,
+            "attach": self.more_attach,
+        }
+
         def chosen(aid: str | None) -> None:
             if aid:
-                getattr(self, f"more_{aid}")()
+                more[aid]()
 
         self.app.push_screen(
             ChoiceMenu(f"More on {self.case_id} ({TYPE_WORDS.get(ctype, ctype)})", choices), chosen
@@ -924,7 +898,8 @@ class CaseView(Screen[None]):
                 self.record("cr_status", {"status": status})
 
         self.app.push_screen(
-            ChoiceMenu(f"Change request {self.case_id} is {now}: move it to", choices), chosen
+            ChoiceMenu(f"Change request {self.case_id} is {now}: move it to", choices),
+            chosen,
         )
 
     def more_awaiting_vendor(self) -> None:
@@ -1013,22 +988,16 @@ class CaseView(Screen[None]):
         data_now = load_case(self.store, self.policy, self.case_id, self._now())
         self.app.call_from_thread(self._show, data_now)
         self.app.call_from_thread(self._say, message)
-        changed = getattr(self.app, "case_changed", None)
-        if changed is not None:
-            for cid in (self.case_id, new):
-                if cid is not None:
-                    self.app.call_from_thread(changed, cid)
+        for cid in (self.case_id, new):
+            if cid is not None:
+                self.app.call_from_thread(self.console_app.case_changed, cid)
         if what == "confirm_vulnerability" and new is not None:
             self.app.call_from_thread(self._offer_open, new)
 
     def _offer_open(self, case_id: str) -> None:
-        from screens.suspend_prompt import ConfirmPrompt
-
         def done(ok: bool | None) -> None:
             if ok:
-                opener = getattr(self.app, "open_case", None)
-                if opener is not None:
-                    opener(case_id)
+                self.console_app.open_case(case_id)
 
         self.app.push_screen(
             ConfirmPrompt(
@@ -1038,7 +1007,9 @@ class CaseView(Screen[None]):
         )
 
     @work(thread=True, exclusive=True, group="case-write")
-    def record(self, kind: str, data: dict[str, Any]) -> None:
+    def record(self, kind: str, data: dict[str, Any], *, said: str | None = None) -> None:
+        """Record one event through the engine as the operator; ``said``: the words for it
+        done (else ``done_text``)."""
         from console.actions import Conflict, Refused, append_event
 
         now = self._now()
@@ -1058,6 +1029,7 @@ class CaseView(Screen[None]):
         except Conflict as exc:
             # Keep what the operator entered (a note, hours) to apply again on the fresh case.
             self.pending_retry = (kind, data)
+            self.app.call_from_thread(self.refresh_bindings)
             kept = " (your input is kept)" if data else ""
             self.app.call_from_thread(
                 self._say,
@@ -1077,12 +1049,10 @@ class CaseView(Screen[None]):
         except Exception as exc:  # written, but the database went away just after
             self.app.call_from_thread(
                 self._say,
-                f"{done_text(kind, data, user=self.user)}; "
+                f"{said or done_text(kind, data, user=self.user)}; "
                 f"cannot read the case again: {fault_text(exc)}",
             )
             return
         self.app.call_from_thread(self._show, data_now, True)
-        self.app.call_from_thread(self._say, done_text(kind, data, user=self.user))
-        changed = getattr(self.app, "case_changed", None)
-        if changed is not None:
-            self.app.call_from_thread(changed, self.case_id)
+        self.app.call_from_thread(self._say, said or done_text(kind, data, user=self.user))
+        self.app.call_from_thread(self.console_app.case_changed, self.case_id)

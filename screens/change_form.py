@@ -11,10 +11,11 @@ Changing any field after a preview asks for a new preview. Escape or ctrl+g canc
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import datetime, tzinfo
-from pathlib import Path
 from typing import Any
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,15 +25,21 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
+from console.changes import FORM_KINDS, Effect, change_subscriber
+from console.errors import Refused
+from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
 from console.rules.timeutil import format_instant
+from console.store.engine import Store
 from console.text import hm, inert
+from console.views.subscriber import preview_change
 from screens.words import refusal_text
 
 LOCAL = "%Y-%m-%d %H:%M"
 PREVIEW_LINES = 8
 
 
-def _input(**kw: Any) -> Input:
+def _input(**kw: Any) -> Input:  # Input's own keyword arguments
     box = Input(compact=True, **kw)
     box.cursor_blink = False
     return box
@@ -41,29 +48,37 @@ def _input(**kw: Any) -> Input:
 class ChangeForm(ModalScreen[str | None]):
     """Returns a one-line description of the recorded change, or None (cancelled)."""
 
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+    #: Styles of the text drawn in code, from the theme (change_form.tcss).
+    COMPONENT_CLASSES = {"change-form--strong", "change-form--aside", "change-form--next"}
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing written"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing written"),
     ]
 
     def __init__(
-        self, subscriber: str, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Any
+        self,
+        subscriber: str,
+        *,
+        store: Store,
+        policy: Policy | PolicyBook,
+        user: str,
+        tz: tzinfo,
+        now: Callable[[], int],
     ) -> None:
         super().__init__()
         self.subscriber = subscriber
         self.store, self.policy, self.user, self.tz, self._now = store, policy, user, tz, now
-        self.previewed: tuple | None = None  # (kind, value, effective, facts) last previewed
+        # (kind, value, effective, facts) last previewed
+        self.previewed: tuple[str, str, int | None, Mapping[str, Any]] | None = None
         self.busy = False
 
-    def compose(self) -> ComposeResult:
-        from console.changes import FORM_KINDS
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"change-form--{name}", partial=True)
 
+    def compose(self) -> ComposeResult:
         with Vertical(classes="change"):
             yield Static(
-                Text(
-                    f"Change {inert(self.subscriber)}: a dated record, never the past", style="bold"
-                ),
+                Text(f"Change {inert(self.subscriber)}: a dated record, never the past"),
                 classes="change-title",
             )
             yield OptionList(
@@ -97,14 +112,10 @@ class ChangeForm(ModalScreen[str | None]):
     # -- fields --------------------------------------------------------------------------
 
     def _kind(self) -> str:
-        from console.changes import FORM_KINDS
-
         index = self.query_one("#change-kind", OptionList).highlighted or 0
         return FORM_KINDS[index][0]
 
     def _hint(self) -> None:
-        from console.changes import FORM_KINDS
-
         hint = dict((k, h) for k, _, h in FORM_KINDS)[self._kind()]
         self.query_one("#change-hint", Static).update(Text(hint))
 
@@ -121,7 +132,7 @@ class ChangeForm(ModalScreen[str | None]):
     def _stale(self) -> None:
         if self.previewed is not None:
             self.previewed = None
-            self._show(Text("changed: enter previews again", style="italic"))
+            self._show(Text("changed: enter previews again", style=self._style("aside")))
 
     def _show(self, text: Text) -> None:
         self.query_one("#change-preview", Static).update(text)
@@ -153,15 +164,15 @@ class ChangeForm(ModalScreen[str | None]):
         try:
             effective = self._effective()
         except ValueError as exc:
-            self._show(Text("✖ " + str(exc), style="bold"))
+            self._show(Text("✖ " + str(exc), style=self._style("strong")))
             return
         if not reason:
-            self._show(Text("✖ a reason is needed", style="bold"))
+            self._show(Text("✖ a reason is needed", style=self._style("strong")))
             return
         key = (kind, value, effective)
         self.busy = True
         if self.previewed is not None and self.previewed[:3] == key:
-            self._record(self.previewed[3], effective, reason, kind)
+            self._record(dict(self.previewed[3]), effective, reason, kind)
         else:
             self._preview(kind, value, effective)
 
@@ -169,40 +180,35 @@ class ChangeForm(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="change-form")
     def _preview(self, kind: str, value: str, when: int | None) -> None:
-        from console.changes import form_facts, preview
-        from console.errors import Refused
-        from console.records import load_terms
-
         effective = self._now() if when is None else when
         try:
-            with self.store.connection() as conn:
-                terms = load_terms(conn, self.policy, [self.subscriber])
-                current = terms[self.subscriber].at(effective)
-                facts = form_facts(kind, value, current, effective)
-                at, effects = preview(
-                    conn,
-                    self.policy,
-                    self.subscriber,
-                    facts,
-                    effective_at=effective,
-                    now=self._now(),
-                )
+            shown = preview_change(
+                self.store,
+                self.policy,
+                self.subscriber,
+                kind,
+                value,
+                effective_at=effective,
+                now=self._now(),
+            )
         except Refused as exc:
-            self.app.call_from_thread(self._done_busy, Text("✖ " + inert(str(exc)), style="bold"))
+            self.app.call_from_thread(
+                self._done_busy, Text("✖ " + inert(str(exc)), style=self._style("strong"))
+            )
             return
         except Exception as exc:  # the database went away: say so, keep the form
             self.app.call_from_thread(self._done_busy, Text(f"✖ cannot preview: {inert(str(exc))}"))
             return
-        self.previewed = (kind, value, when, facts)
-        self.app.call_from_thread(self._done_busy, self._effects_text(at, effects))
+        self.previewed = (kind, value, when, shown.facts)
+        self.app.call_from_thread(self._done_busy, self._effects_text(shown.at, shown.effects))
 
-    def _effects_text(self, at: int, effects: list[Any]) -> Text:
+    def _effects_text(self, at: int, effects: tuple[Effect, ...]) -> Text:
         when = datetime.fromtimestamp(at, self.tz).strftime("%a %d %b %H:%M")
         out = Text()
         if not effects:
             out.append(f"At {when}: no open case's clock breaches, clears, appears or goes.\n")
         else:
-            out.append(f"At {when} this change:\n", style="bold")
+            out.append(f"At {when} this change:\n", style=self._style("strong"))
             for e in effects[:PREVIEW_LINES]:
                 words = e.words
                 mark = "! " if words in ("breaches", "appears breached") else "  "
@@ -215,11 +221,11 @@ class ChangeForm(ModalScreen[str | None]):
                     target = f" (target {hm(e.before.target)} → {hm(e.after.target)})"
                 out.append(
                     f"{mark}{inert(e.case_id)} {e.clock}: {words}{target}\n",
-                    style="bold" if mark.strip() else "",
+                    style=self._style("strong") if mark.strip() else Style(),
                 )
             if len(effects) > PREVIEW_LINES:
                 out.append(f"  … and {len(effects) - PREVIEW_LINES} more\n")
-        out.append("enter again to record it", style="bold reverse")
+        out.append("enter again to record it", style=self._style("next"))
         return out
 
     def _done_busy(self, text: Text) -> None:
@@ -228,9 +234,6 @@ class ChangeForm(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="change-form")
     def _record(self, facts: dict[str, Any], when: int | None, reason: str, kind: str) -> None:
-        from console.changes import change_subscriber
-        from console.errors import Refused
-
         now = self._now()
         effective = now if when is None else when
         if kind == "terminate":  # the termination instant is the effective one
@@ -247,17 +250,15 @@ class ChangeForm(ModalScreen[str | None]):
             )
         except Refused as exc:
             self.app.call_from_thread(
-                self._done_busy, Text("✖ " + inert(refusal_text(exc)), style="bold")
+                self._done_busy, Text("✖ " + inert(refusal_text(exc)), style=self._style("strong"))
             )
             return
         except Exception as exc:
             self.app.call_from_thread(self._done_busy, Text(f"✖ not recorded: {inert(str(exc))}"))
             return
-        when = datetime.fromtimestamp(effective, self.tz).strftime("%a %d %b %H:%M")
-        from console.changes import FORM_KINDS
-
+        said = datetime.fromtimestamp(effective, self.tz).strftime("%a %d %b %H:%M")
         what = {k: label for k, label, _ in FORM_KINDS}.get(kind, kind)
-        self.app.call_from_thread(self.dismiss, f"{self.subscriber}: {what} changed from {when}")
+        self.app.call_from_thread(self.dismiss, f"{self.subscriber}: {what} changed from {said}")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

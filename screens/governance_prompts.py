@@ -10,11 +10,11 @@ is slow through tmux, so each modal names a plain-key way out as well).
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
+from rich.style import Style
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -24,25 +24,29 @@ from textual.widgets.option_list import Option
 
 from console.text import inert
 
-_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+ResultT = TypeVar("ResultT")
 
 
-class _Modal(ModalScreen[Any]):
-    DEFAULT_CSS = _CSS
+class _Modal(ModalScreen[ResultT]):
+    """The modals' common keys; each returns its own kind of answer (or None)."""
+
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
     ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class ChoiceMenu(_Modal):
+class ChoiceMenu(_Modal[str | None]):
     """Pick one of a few lettered choices: ``(key, id, label, note)``. A choice with a
     note that starts with ``"✖"`` is shown but not available (the note says why)."""
+
+    #: Styles of the text drawn in code, from the theme (governance_prompts.tcss).
+    COMPONENT_CLASSES = {"choice-menu--key", "choice-menu--off"}
 
     def __init__(
         self, title: str, choices: list[tuple[str, str, str, str]], *, current: str | None = None
@@ -56,13 +60,15 @@ class ChoiceMenu(_Modal):
         with Vertical(classes="gov"):
             yield Static(Text(inert(self.title_text)), classes="gov-title")
             options = []
+            key_style = self.get_component_rich_style("choice-menu--key", partial=True)
+            off_style = self.get_component_rich_style("choice-menu--off", partial=True)
             for key, cid, label, note in self.choices:
                 line = Text(no_wrap=True, overflow="ellipsis")
                 off = note.startswith("✖")
-                line.append(f"{key}  ", style="bold" if not off else "dim")
-                line.append(label, style="dim" if off else "")
+                line.append(f"{key}  ", style=off_style if off else key_style)
+                line.append(label, style=off_style if off else Style())
                 if note:
-                    line.append(f"  {inert(note)}", style="dim")
+                    line.append(f"  {inert(note)}", style=off_style)
                 options.append(Option(line, id=cid, disabled=off))
             yield OptionList(*options, id="gov-choices")
             keys = "/".join(k for k, _, _, n in self.choices if not n.startswith("✖"))
@@ -76,7 +82,7 @@ class ChoiceMenu(_Modal):
             box.highlighted = all_ids.index(self.current if self.current in ids else ids[0])
         box.focus()
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         for key, cid, _, note in self.choices:
             if event.character == key and not note.startswith("✖"):
                 event.stop()
@@ -94,7 +100,7 @@ def _parse(raw: str) -> date:
     return parse_date(raw)
 
 
-class DatesPrompt(_Modal):
+class DatesPrompt(_Modal[tuple[date, date | None] | None]):
     """A product version's release and discontinuation-notice dates (YYYY-MM-DD; an
     empty notice: none). Returns ``(released, notice)``."""
 
@@ -158,7 +164,7 @@ def _input(value: str, id: str) -> Input:
     return box
 
 
-class CaseListPrompt(_Modal):
+class CaseListPrompt(_Modal[str | None]):
     """A list of cases (id, one line of facts); enter opens the highlighted one
     (returns its id)."""
 

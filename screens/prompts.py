@@ -8,8 +8,7 @@ through tmux, so every prompt also names a plain-key way out).
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.text import Text
 from textual import on
@@ -22,30 +21,32 @@ from textual.widgets.option_list import Option
 
 from console.text import inert
 
-_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
 
-
-def _input(**kw: Any) -> Input:
+def _input(**kw: Any) -> Input:  # Input's own keyword arguments
     """An Input that does not blink (a blinking cursor costs bytes on a slow link)."""
     box = Input(**kw)
     box.cursor_blink = False
     return box
 
 
-class _Prompt(ModalScreen[Any]):
-    DEFAULT_CSS = _CSS
+ResultT = TypeVar("ResultT")
+
+
+class _Prompt(ModalScreen[ResultT]):
+    """The prompts' common keys; each returns its own kind of answer (or None)."""
+
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
     ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class TextPrompt(_Prompt):
+class TextPrompt(_Prompt[str | None]):
     """One line of text: a note, a filter value, a link, a time.
 
     ``required``: what to say when it is left empty (``True``: "a note is needed");
@@ -108,7 +109,7 @@ class Tickbox(Checkbox):
         return "X" if self.value else " "
 
 
-class HoursPrompt(_Prompt):
+class HoursPrompt(_Prompt[dict[str, Any] | None]):
     """Time logged: hours, exempt from the query-hour limit, note."""
 
     def compose(self) -> ComposeResult:
@@ -140,7 +141,7 @@ class HoursPrompt(_Prompt):
         self.dismiss({"hours": hours, "exempt": exempt, "note": note or None})
 
 
-class LevelPrompt(_Prompt):
+class LevelPrompt(_Prompt[str | None]):
     """Pick a support level (policy §10)."""
 
     LEVELS = (
@@ -151,10 +152,10 @@ class LevelPrompt(_Prompt):
     )
 
     BINDINGS = [
-        Binding("1", "pick('L1')", show=False),
-        Binding("2", "pick('L2')", show=False),
-        Binding("3", "pick('L3')", show=False),
-        Binding("4", "pick('L4')", show=False),
+        Binding("1", "pick('L1')", "L1", show=False, tooltip="L1: initial handling"),
+        Binding("2", "pick('L2')", "L2", show=False, tooltip="L2: diagnosis, known solutions"),
+        Binding("3", "pick('L3')", "L3", show=False, tooltip="L3: advanced troubleshooting"),
+        Binding("4", "pick('L4')", "L4", show=False, tooltip="L4: product update or doc fix"),
     ]
 
     def __init__(self, current: str) -> None:

@@ -14,16 +14,16 @@ palette use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, tzinfo
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -32,166 +32,45 @@ from textual.widgets import Static
 from console import clock
 from console.errors import fault_text
 from console.rich_text import inert_rich as _t
-from console.rules.policy_book import as_book
+from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook, as_book
 from console.rules.timeutil import zone
 from console.text import clock_text, inert, worst_clock
 from console.text import local_time as _local
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
+from screens.suspend_prompt import ConfirmPrompt, SuspendPrompt, refusal
 from screens.words import refusal_text
 
-KEYS = [
-    ("E", "change"),
-    ("S", "suspend"),
-    ("L", "lift"),
-    ("c", "cases in queue"),
-    ("r", "reload"),
-    ("?", "keys"),
-    ("q", "back"),
-]
+if TYPE_CHECKING:
+    from console.store.engine import Store
+    from console.views.subscriber import SubscriberData
+    from screens.app import ConsoleApp
+
+# The command palette imports this module as the app starts; the database side
+# (``console.views.subscriber``, SQLAlchemy) is imported when a subscriber is first read, so
+# that the queue's first screenful is not kept waiting (see ``console/app.py``).
+
 SUGGESTED_REASON = "usage_limit_exceeded"
 MAX_ENTRIES = 200
 MAX_CASES = 50
 STAMP = "%Y-%m-%d %H:%M %Z"
 
 
-@dataclass
-class SubscriberData:
-    """Everything the view shows, read in one go."""
-
-    row: Any
-    terms: Any
-    meter: Any
-    term_bounds: tuple[int, int]
-    entries: list[Any]  # time_entry rows of the term joined with their case's type and title
-    cases: list[Any]  # console.queue.QueueRow, open, risk order
-    resolved: int  # listed but resolved (not shown)
-    suspensions: list[Any]
-    users: list[dict[str, Any]]
-    role: str
-    at: int
-    changes: list[dict[str, Any]] = field(default_factory=list)  # dated changes (policy §14)
-
-    @property
-    def in_force(self) -> tuple[str, int, int | None, bool] | None:
-        """(reason, from, until, automatic) of the suspension in force now, if any; a
-        lead's suspension first, else the automatic lapse after the term's end."""
-        for s in self.suspensions:
-            if s.from_at <= self.at and (s.until_at is None or self.at < s.until_at):
-                return s.reason, s.from_at, s.until_at, False
-        lapse = self.terms.lapse_from
-        if lapse is not None and lapse <= self.at:
-            return "subscription_lapsed", lapse, None, True
-        return None
-
-
-def load_subscriber(
-    store: Any, policy: Any, subscriber: str, at: int, user: str | None
-) -> SubscriberData | None:
-    from sqlalchemy import select, text
-
-    from console.meters import load_entries
-    from console.operators import role_of
-    from console.queue import load_queue
-    from console.records import (
-        case_table,
-        load_terms,
-        subscriber_table,
-        suspension_rows,
-        time_entry_table,
-    )
-    from console.rules.meters import meter, term_bounds
-
-    with store.connection() as conn:
-        row = conn.execute(
-            select(subscriber_table).where(subscriber_table.c.id == subscriber)
-        ).first()
-        if row is None:
-            return None
-        terms = load_terms(conn, policy, [subscriber])
-        t = terms.now(subscriber, at)
-        start, end = term_bounds(t)
-        m = meter(
-            t,
-            load_entries(conn, subscriber, since=start).get(subscriber, []),
-            at,
-            terms.book.at(at).meter_warn_percent,
-        )
-        entries = list(
-            conn.execute(
-                select(
-                    time_entry_table.c.at,
-                    time_entry_table.c.hours,
-                    time_entry_table.c.exempt,
-                    time_entry_table.c.note,
-                    time_entry_table.c.by,
-                    time_entry_table.c.case_id,
-                    case_table.c.type.label("case_type"),
-                    case_table.c.title,
-                )
-                .join(case_table, case_table.c.id == time_entry_table.c.case_id)
-                .where(
-                    time_entry_table.c.subscriber_id == subscriber,
-                    time_entry_table.c.at >= start,
-                    time_entry_table.c.at < end,
-                    time_entry_table.c.at <= at,
-                )
-                .order_by(time_entry_table.c.at.desc(), time_entry_table.c.id.desc())
-            )
-        )
-        listed = load_queue(conn, policy, at, terms=terms, subscriber=subscriber)
-        suspensions = sorted(suspension_rows(conn, [subscriber]), key=lambda r: -r.from_at)
-        # SELECT *: the support_user table gains columns over time; show what is there.
-        users = [
-            dict(r._mapping)
-            for r in conn.execute(
-                text("SELECT * FROM support_user WHERE subscriber_id = :s"), {"s": subscriber}
-            )
-        ]
-        role = role_of(conn, user)
-        from console.changes import subscriber_history
-
-        changes = subscriber_history(conn, subscriber)
-    users.sort(
-        key=lambda u: (
-            bool(u.get("removed_at")),
-            not u.get("admin"),
-            (u.get("name") or "").lower(),
-            str(u.get("id")),
-        )
-    )
-    cases = [r for r in listed if r.status == "open"]
-    return SubscriberData(
-        row,
-        t,
-        m,
-        (start, end),
-        entries,
-        cases,
-        len(listed) - len(cases),
-        suspensions,
-        users,
-        role,
-        at,
-        changes,
-    )
-
-
-def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> None:
+def open_subscriber(app: App[Any], subscriber_id: str, *, replace: bool = False) -> None:
     """Push the subscriber's view (for the meters pane and the command palette);
     ``replace``: a case or subscriber view on top is replaced, not stacked (ctrl+p)."""
-    from console import clock
-
-    if getattr(app, "store", None) is None or getattr(app, "policy", None) is None:
+    console = cast("ConsoleApp", app)
+    if console.store is None or console.policy is None:
         app.notify("the database is still opening", severity="warning")
         return
     view = SubscriberView(
         subscriber_id,
-        store=app.store,
-        policy=app.policy,
-        user=getattr(app, "user", None) or "unknown",
-        tz=app.tz,
+        store=console.store,
+        policy=console.policy,
+        user=console.user or "unknown",
+        tz=console.tz,
         now=clock.now,
     )
     if replace and type(app.screen).__name__ in ("CaseView", "SubscriberView"):
@@ -200,29 +79,39 @@ def open_subscriber(app: Any, subscriber_id: str, *, replace: bool = False) -> N
         app.push_screen(view)
 
 
-def _section(title: str, extra: str = "") -> Text:
-    t = Text(no_wrap=True, overflow="ellipsis")
-    t.append(title, style="bold underline")
-    if extra:
-        t.append("  " + extra, style="dim")
-    return t
-
-
 class SubscriberView(Screen[None]):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+    """One subscriber; its keys are its bindings (the key bar and ``?`` draw them)."""
 
+    #: Styles of the text drawn in code, from the theme (subscriber_view.tcss).
+    COMPONENT_CLASSES = {
+        "subscriber-view--urgent",  # over the limit, a breached case
+        "subscriber-view--strong",
+        "subscriber-view--hint",
+        "subscriber-view--aside",
+        "subscriber-view--section",  # a section's title
+    }
+
+    # The lead-only keys (E, S, L) stay enabled for an engineer: pressing one says the
+    # engine's refusal in words and writes nothing, as before.
     BINDINGS = [
-        Binding("q,backspace", "back", "Back", show=False),
-        Binding("escape", "back", "Back", show=False),
-        Binding("E", "change", "Change"),
-        Binding("S", "suspend", "Suspend"),
-        Binding("L", "lift", "Lift"),
-        Binding("c", "cases", "Cases"),
-        Binding("r", "reload", "Reload", show=False),
+        Binding("E", "change", "change", tooltip="change a fact, dated (leads)"),
+        Binding("S", "suspend", "suspend", tooltip="suspend its SLA (leads)"),
+        Binding("L", "lift", "lift", tooltip="lift its SLA suspension (leads)"),
+        Binding("c", "cases", "cases in queue", tooltip="its cases in the queue"),
+        Binding("r", "reload", "reload", tooltip="read again"),
+        Binding("q,backspace", "back", "back", key_display="q", tooltip="back"),
+        Binding("escape", "back", "back", show=False),
     ]
 
     def __init__(
-        self, subscriber_id: str, *, store: Any, policy: Any, user: str, tz: tzinfo, now: Any
+        self,
+        subscriber_id: str,
+        *,
+        store: Store,
+        policy: Policy | PolicyBook,
+        user: str,
+        tz: tzinfo,
+        now: Callable[[], int],
     ) -> None:
         super().__init__()
         self.subscriber_id = subscriber_id
@@ -233,6 +122,21 @@ class SubscriberView(Screen[None]):
         self._now = now
         self.data: SubscriberData | None = None
         self.notice: Text = Text("")
+
+    @property
+    def console_app(self) -> ConsoleApp:
+        """The app, typed (the subscriber view runs only in the console)."""
+        return cast("ConsoleApp", self.app)
+
+    def _style(self, name: str) -> Style:
+        return self.get_component_rich_style(f"subscriber-view--{name}", partial=True)
+
+    def _section(self, title: str, extra: str = "") -> Text:
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(title, style=self._style("section"))
+        if extra:
+            t.append("  " + extra, style=self._style("hint"))
+        return t
 
     def compose(self) -> ComposeResult:
         yield Static(id="sub-head", markup=False)
@@ -246,7 +150,7 @@ class SubscriberView(Screen[None]):
             yield Static(id="sub-entries", markup=False)
             yield Static(id="sub-users", markup=False)
         yield Static(id="sub-notice", markup=False)
-        yield KeyBar(KEYS, id="sub-keys")
+        yield KeyBar(id="sub-keys")
 
     def on_mount(self) -> None:
         self.query_one("#sub-head", Static).update(_t(f"{self.subscriber_id}  loading…"))
@@ -258,6 +162,8 @@ class SubscriberView(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sub-read")
     def reload(self) -> None:
+        from console.views.subscriber import load_subscriber
+
         at = self._now()
         try:
             data = load_subscriber(self.store, self.policy, self.subscriber_id, at, self.user)
@@ -302,22 +208,22 @@ class SubscriberView(Screen[None]):
     def _head(self, d: SubscriberData) -> Text:
         head = Text(no_wrap=True, overflow="ellipsis")
         if d.in_force is not None:
-            head.append("⊘ SUSPENDED  ", style="bold")
+            head.append("⊘ SUSPENDED  ", style=self._style("strong"))
         head.append_text(_t(d.row.name))
-        head.append(f" ({inert(d.row.id)})", style="bold")
+        head.append(f" ({inert(d.row.id)})", style=self._style("strong"))
         head.append(f"  {d.row.plan}")
         right = f"operator {inert(self.user)} · {d.role}"
         width = self.size.width or 80
         pad = width - 2 - head.cell_len - len(right)
         head.append(" " * max(2, pad))
-        head.append(right, style="bold" if d.role == "lead" else "")
+        head.append(right, style=self._style("strong") if d.role == "lead" else Style())
         return head
 
     def _flag(self, d: SubscriberData) -> Text | None:
         if d.meter.state != "over":
             return None
         t = Text()
-        t.append("! OVER LIMIT ", style="bold red")
+        t.append("! OVER LIMIT ", style=self._style("urgent"))
         t.append(
             f"{hours(d.meter.used_hours)}/{hours(d.meter.limit_hours)} h "
             f"({whole_percent(d.meter.percent, d.meter.state)}%)"
@@ -330,8 +236,9 @@ class SubscriberView(Screen[None]):
         return t
 
     def _facts(self, d: SubscriberData) -> Table:
+        strong = self._style("strong")
         t = Table.grid(padding=(0, 1))
-        t.add_column(style="bold", no_wrap=True)
+        t.add_column(style=strong, no_wrap=True)
         t.add_column()
         # The facts in force now (dated changes applied, policy §14), not the first record.
         r, m = d.terms.facts, d.meter
@@ -341,12 +248,14 @@ class SubscriberView(Screen[None]):
             else {"enterprise": "8×5", "basic": "12×5"}.get(r.plan, r.coverage)
         )
         t.add_row("Plan", _t(f"{r.plan} · {cov} coverage · {d.terms.tz_name}"))
-        days_left = (r.term_end - datetime.fromtimestamp(d.at, self.tz).date()).days
+        # A stored subscription has its term (the meter's bounds were read from it).
+        end = r.term_end or datetime.fromtimestamp(d.term_bounds[1], self.tz).date()
+        days_left = (end - datetime.fromtimestamp(d.at, self.tz).date()).days
         left = f"{days_left} days left" if days_left >= 0 else f"ended {-days_left} days ago"
         term = Text(f"{r.term_start} – {r.term_end} ({left})")
         if r.terminated_at and r.terminated_at <= d.at:
             term.append(
-                f" · TERMINATED {_local(r.terminated_at, self.tz, '%Y-%m-%d')}", style="bold"
+                f" · TERMINATED {_local(r.terminated_at, self.tz, '%Y-%m-%d')}", style=strong
             )
         t.add_row("Term", term)
         if r.targets:
@@ -361,7 +270,7 @@ class SubscriberView(Screen[None]):
             meter_line.append(f"  +{hours(m.exempt_hours)} h exempt")
         t.add_row("Query hours", meter_line)
         if m.reached_on is not None:
-            fc = Text(f"limit reached on {m.reached_on}", style="bold red")
+            fc = Text(f"limit reached on {m.reached_on}", style=self._style("urgent"))
         elif m.forecast_limit_date is not None:
             fc = Text(f"at this term's rate the limit is reached ~{m.forecast_limit_date}")
         elif not m.used_hours:
@@ -371,7 +280,7 @@ class SubscriberView(Screen[None]):
         t.add_row("Forecast", fc)
         if d.in_force is not None:
             reason, since, until, automatic = d.in_force
-            s = Text(f"⊘ suspended ({reason}) since {_local(since, self.tz, STAMP)}", style="bold")
+            s = Text(f"⊘ suspended ({reason}) since {_local(since, self.tz, STAMP)}", style=strong)
             s.append(
                 f" until {_local(until, self.tz, STAMP)}"
                 if until
@@ -386,8 +295,14 @@ class SubscriberView(Screen[None]):
 
     def _changes(self, d: SubscriberData) -> Group:
         if not d.changes:
-            return Group(Text(""), _section("Changes", "none recorded · E: change (leads)"))
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+            return Group(Text(""), self._section("Changes", "none recorded · E: change (leads)"))
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style=self._style("strong"),
+            expand=True,
+        )
         t.add_column("FROM (local)", no_wrap=True)
         t.add_column("CHANGE", ratio=1, overflow="fold")
         t.add_column("BY", no_wrap=True)
@@ -400,12 +315,18 @@ class SubscriberView(Screen[None]):
             facts = facts_text(c["facts"])
             when = Text(_local(eff, self.tz, "%Y-%m-%d %H:%M"))
             if eff > d.at:
-                when.append(" planned", style="bold")
+                when.append(" planned", style=self._style("strong"))
             t.add_row(when, _t(facts), _t(c["by"] or ""), _t(c["reason"]))
-        return Group(Text(""), _section("Changes", f"{len(d.changes)} · E: change (leads)"), t)
+        return Group(Text(""), self._section("Changes", f"{len(d.changes)} · E: change (leads)"), t)
 
     def _suspensions(self, d: SubscriberData) -> Group:
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style=self._style("strong"),
+            expand=False,
+        )
         for name in ("REASON", "FROM", "UNTIL", "BY", ""):
             t.add_column(name, no_wrap=True)
         rows = 0
@@ -416,7 +337,7 @@ class SubscriberView(Screen[None]):
                 _local(lapse, self.tz, STAMP),
                 "term extended",
                 "automatic",
-                Text("in force", style="bold"),
+                Text("in force", style=self._style("strong")),
             )
             rows += 1
         for s in d.suspensions:
@@ -427,10 +348,10 @@ class SubscriberView(Screen[None]):
                 _local(s.from_at, self.tz, STAMP),
                 _local(s.until_at, self.tz, STAMP) if s.until_at else "(open)",
                 _t(s.by or ""),
-                Text(state, style="bold" if now_in else "dim"),
+                Text(state, style=self._style("strong" if now_in else "hint")),
             )
             rows += 1
-        title = _section("SLA suspensions", f"{rows}" if rows else "none")
+        title = self._section("SLA suspensions", f"{rows}" if rows else "none")
         return Group(Text(""), title, t) if rows else Group(Text(""), title)
 
     def _cases(self, d: SubscriberData) -> Group:
@@ -438,7 +359,13 @@ class SubscriberView(Screen[None]):
         if d.resolved:
             extra += f", {d.resolved} resolved"
         extra += " · c: show in the queue"
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style=self._style("strong"),
+            expand=True,
+        )
         t.add_column("CASE", no_wrap=True)
         t.add_column("TYPE", no_wrap=True)
         t.add_column("PRI", no_wrap=True)
@@ -450,7 +377,7 @@ class SubscriberView(Screen[None]):
             w = worst_clock(r.eval.clocks)
             name, st = w if w else ("—", None)
             breached = r.marked  # a breach in any clock state, or escalated (policy §14)
-            style = "bold red" if breached else ""
+            style = self._style("urgent") if breached else Style()
             t.add_row(
                 Text(("!" if breached else " ") + inert(r.id), style=style),
                 r.eval.type,
@@ -461,14 +388,14 @@ class SubscriberView(Screen[None]):
                 Text(" ".join(inert(r.title).split())),
             )
         if not d.cases:
-            return Group(Text(""), _section("Open cases", extra))
-        parts: list[Any] = [Text(""), _section("Open cases", extra), t]
+            return Group(Text(""), self._section("Open cases", extra))
+        parts: list[RenderableType] = [Text(""), self._section("Open cases", extra), t]
         if len(d.cases) > MAX_CASES:
             parts.append(
                 Text(
                     f"… {len(d.cases) - MAX_CASES} more, less at risk (c: all of them "
                     "in the queue)",
-                    style="dim",
+                    style=self._style("hint"),
                 )
             )
         return Group(*parts)
@@ -477,8 +404,14 @@ class SubscriberView(Screen[None]):
         counted = sum(float(e.hours) for e in d.entries if e.case_type == "query" and not e.exempt)
         extra = f"{len(d.entries)} this term · {hours(counted)} h counted"
         if not d.entries:
-            return Group(Text(""), _section("Time entries", "none this term"))
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=True)
+            return Group(Text(""), self._section("Time entries", "none this term"))
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style=self._style("strong"),
+            expand=True,
+        )
         t.add_column("WHEN (local)", no_wrap=True)
         t.add_column("CASE", no_wrap=True)
         t.add_column("HOURS", no_wrap=True, justify="right")
@@ -487,9 +420,9 @@ class SubscriberView(Screen[None]):
         t.add_column("NOTE / CASE TITLE", ratio=1, no_wrap=True, overflow="ellipsis")
         for e in d.entries[:MAX_ENTRIES]:
             if e.case_type != "query":
-                counts = Text(f"no ({e.case_type})", style="dim")
+                counts = Text(f"no ({e.case_type})", style=self._style("hint"))
             elif e.exempt:
-                counts = Text("exempt", style="italic")
+                counts = Text("exempt", style=self._style("aside"))
             else:
                 counts = Text("yes")
             note = " ".join(inert(e.note or e.title or "").split())
@@ -501,17 +434,26 @@ class SubscriberView(Screen[None]):
                 _t(e.by or ""),
                 Text(note),
             )
-        parts: list[Any] = [Text(""), _section("Time entries", extra), t]
+        parts: list[RenderableType] = [Text(""), self._section("Time entries", extra), t]
         if len(d.entries) > MAX_ENTRIES:
             parts.append(
-                Text(f"… {len(d.entries) - MAX_ENTRIES} older entries not shown", style="dim")
+                Text(
+                    f"… {len(d.entries) - MAX_ENTRIES} older entries not shown",
+                    style=self._style("hint"),
+                )
             )
         return Group(*parts)
 
     def _users(self, d: SubscriberData) -> Group:
         if not d.users:
-            return Group(Text(""), _section("Support users", "none"))
-        t = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold", expand=False)
+            return Group(Text(""), self._section("Support users", "none"))
+        t = Table(
+            box=None,
+            padding=(0, 1),
+            show_edge=False,
+            header_style=self._style("strong"),
+            expand=False,
+        )
         t.add_column("NAME", no_wrap=True)
         t.add_column("E-MAIL", no_wrap=True)
         t.add_column("ADMIN", no_wrap=True)
@@ -519,18 +461,22 @@ class SubscriberView(Screen[None]):
         t.add_column("REMOVED", no_wrap=True)
         for u in d.users:
             removed = u.get("removed_at")
-            style = "dim" if removed else ""
+            style = self._style("hint") if removed else Style()
             t.add_row(
                 Text(inert(u.get("name") or "(removed)"), style=style),
                 Text(inert(u.get("email") or ""), style=style),
-                Text("admin", style="bold" if not removed else "dim") if u.get("admin") else "",
+                Text("admin", style=self._style("hint" if removed else "strong"))
+                if u.get("admin")
+                else "",
                 self._who(u.get("added_at"), u.get("added_by")),
                 self._who(removed, u.get("removed_by"), "removed ")
                 if removed or u.get("removed_by")
                 else "",
             )
         active = sum(1 for u in d.users if not u.get("removed_at"))
-        return Group(Text(""), _section("Support users", f"{len(d.users)} ({active} active)"), t)
+        return Group(
+            Text(""), self._section("Support users", f"{len(d.users)} ({active} active)"), t
+        )
 
     def _who(self, at: int | None, by: str | None, prefix: str = "") -> Text:
         """When and by whom (an administrator's user id or a lead's operator name)."""
@@ -539,7 +485,10 @@ class SubscriberView(Screen[None]):
             parts.append(_local(at, self.tz, "%Y-%m-%d"))
         if by:
             parts.append(f"by {by}")
-        return Text(inert(prefix + " ".join(parts)) if parts else "", style="dim" if prefix else "")
+        return Text(
+            inert(prefix + " ".join(parts)) if parts else "",
+            style=self._style("hint") if prefix else Style(),
+        )
 
     def _say(self, message: str, *, error: bool = False) -> None:
         text = notice_text(message, error=error)
@@ -558,7 +507,7 @@ class SubscriberView(Screen[None]):
         """Whether the subscriber is not read (yet); if so, say so rather than nothing."""
         if self.data is not None:
             return False
-        offline = getattr(self.app, "offline", None)
+        offline = self.console_app.offline
         self._say(
             f"the subscriber cannot be read: {offline}; nothing written"
             if offline
@@ -568,14 +517,11 @@ class SubscriberView(Screen[None]):
         return True
 
     def action_cases(self) -> None:
-        show = getattr(self.app, "filter_subscriber", None)
-        if show is not None:
-            show(self.subscriber_id)
+        self.console_app.filter_subscriber(self.subscriber_id)
 
     def action_change(self) -> None:
         """A dated change of the subscription (leads): the form, with its preview."""
         from screens.change_form import ChangeForm
-        from screens.suspend_prompt import refusal
 
         if self._unread():
             return
@@ -603,9 +549,7 @@ class SubscriberView(Screen[None]):
         )
 
     def action_suspend(self) -> None:
-        from screens.suspend_prompt import SuspendPrompt, refusal
-
-        if self._unread():
+        if self._unread() or self.data is None:
             return
         why = refusal(self.store, self.user, "suspend_subscriber", self.app)
         if why is not None:
@@ -637,7 +581,7 @@ class SubscriberView(Screen[None]):
         self.app.push_screen(
             SuspendPrompt(
                 f"subscriber {self.subscriber_id}",
-                as_book(self.policy).at(clock.now()).subscriber_suspension_reasons,
+                as_book(self.policy).at(self._now()).subscriber_suspension_reasons,
                 suggested=SUGGESTED_REASON if over else None,
                 note=note,
             ),
@@ -645,9 +589,7 @@ class SubscriberView(Screen[None]):
         )
 
     def action_lift(self) -> None:
-        from screens.suspend_prompt import ConfirmPrompt, refusal
-
-        if self._unread():
+        if self._unread() or self.data is None:
             return
         why = refusal(self.store, self.user, "lift_subscriber", self.app)
         if why is not None:
@@ -681,6 +623,7 @@ class SubscriberView(Screen[None]):
     def write(self, what: str, reason: str | None) -> None:
         from console.actions import Refused
         from console.suspensions import lift, suspend
+        from console.views.subscriber import load_subscriber
 
         now = self._now()
         try:
@@ -712,10 +655,5 @@ class SubscriberView(Screen[None]):
 
     def _changed(self) -> None:
         """Every clock of the subscriber changed: re-read the queue and the meters."""
-        reload_queue = getattr(self.app, "load", None)
-        if reload_queue is not None:
-            reload_queue()
-        for pane in self.app.screen_stack[0].query("MetersPane"):
-            refresh = getattr(pane, "refresh_data", None)
-            if refresh is not None:
-                refresh()
+        self.console_app.load()
+        self.console_app.refresh_panes()

@@ -6,28 +6,35 @@ Suspending and lifting need the lead role. The engine checks it on every write
 ask the engine's ``require`` before showing a picker, so an engineer sees the refusal at
 once instead of after choosing a reason. Either way nothing is written.
 
-The case view binds ``S``/``U`` to ``suspend_case(self)`` / ``lift_case(self)`` (the lead
-adds those bindings; see the report).
+The case view binds ``S``/``U`` to ``suspend_case(self)`` / ``lift_case(self)``; the write
+goes through the view's own ``record`` (the engine's ``append_event``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
+from textual import events, on
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.rules.policy_book import as_book
+from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook, as_book
 from console.text import inert
-from screens.offline import failed_text
 from screens.words import refusal_text
+
+if TYPE_CHECKING:
+    from console.store.engine import Store
+    from console.views.case import CaseData
+    from screens.app import ConsoleApp
+
+# The app imports this module for its quit prompt: the database side (the role check in
+# ``console.views.case``) is imported when a refusal is first asked for.
 
 REASON_TEXT = {
     "subscription_lapsed": "term ended (normally automatic)",
@@ -40,21 +47,26 @@ REASON_TEXT = {
 }
 
 
-class _Modal(ModalScreen[Any]):
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text("utf-8")
+ResultT = TypeVar("ResultT")
+
+
+class _Modal(ModalScreen[ResultT]):
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", show=False),
-        Binding("ctrl+g", "cancel", "Cancel"),
+        Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
+        Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing chosen"),
         # q closes the view on top, as everywhere (a text box takes it as a letter).
-        Binding("q", "cancel", "Cancel", show=False),
+        Binding("q", "cancel", "cancel", show=False, tooltip="cancel, nothing chosen"),
     ]
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
 
-class SuspendPrompt(_Modal):
+class SuspendPrompt(_Modal[str | None]):
     """Pick the reason for a suspension; returns the reason key (None: cancelled)."""
+
+    #: Styles of the text drawn in code, from the theme (suspend_prompt.tcss).
+    COMPONENT_CLASSES = {"suspend-prompt--key", "suspend-prompt--hint"}
 
     def __init__(
         self,
@@ -78,12 +90,14 @@ class SuspendPrompt(_Modal):
             if self.note:
                 yield Static(Text(inert(self.note)), classes="suspend-note")
             options = []
+            key_style = self.get_component_rich_style("suspend-prompt--key", partial=True)
+            hint_style = self.get_component_rich_style("suspend-prompt--hint", partial=True)
             for i, r in enumerate(self.reasons):
                 label = Text(no_wrap=True, overflow="ellipsis")
-                label.append(f"{i + 1}  {r}", style="bold")
+                label.append(f"{i + 1}  {r}", style=key_style)
                 if r == self.suggested:
                     label.append("  (suggested)")
-                label.append(f"  {REASON_TEXT.get(r, '')}", style="dim")
+                label.append(f"  {REASON_TEXT.get(r, '')}", style=hint_style)
                 options.append(Option(label, id=r))
             yield OptionList(*options, id="suspend-reasons")
             yield Static(
@@ -97,7 +111,7 @@ class SuspendPrompt(_Modal):
             box.highlighted = self.reasons.index(self.suggested)
         box.focus()
 
-    def on_key(self, event: Any) -> None:
+    def on_key(self, event: events.Key) -> None:
         if event.character and event.character.isdigit():
             i = int(event.character) - 1
             if 0 <= i < len(self.reasons):
@@ -109,12 +123,12 @@ class SuspendPrompt(_Modal):
         self.dismiss(event.option.id)
 
 
-class ConfirmPrompt(_Modal):
+class ConfirmPrompt(_Modal[bool | None]):
     """A yes/no question; returns True, or None when refused or cancelled."""
 
     BINDINGS = [
-        Binding("y", "yes", "Yes", show=False),
-        Binding("n", "cancel", "No", show=False),
+        Binding("y", "yes", "yes", show=False, tooltip="yes: do it"),
+        Binding("n", "cancel", "no", show=False, tooltip="no: cancel, nothing written"),
     ]
 
     def __init__(self, question: str, *, yes: str = "yes") -> None:
@@ -134,54 +148,57 @@ class ConfirmPrompt(_Modal):
 # -- the case view's suspend / lift (policy §6, scope: one case) ----------------------------
 
 
-def refusal(store: Any, user: str, action: str, app: Any = None) -> str | None:
+class CaseTarget(Protocol):
+    """What the suspend and lift keys need of the case view (``screens.case_view``, which
+    imports this module: the view is named here by what it offers, not imported)."""
+
+    case_id: str
+    store: Store
+    user: str
+    policy: Policy | PolicyBook
+    data: CaseData | None
+
+    @property
+    def app(self) -> App[Any]: ...
+
+    def _now(self) -> int: ...
+
+    def _say(self, message: str, *, error: bool = False) -> None: ...
+
+    def record(self, kind: str, data: dict[str, Any], *, said: str | None = None) -> object: ...
+
+
+def refusal(store: Store, user: str, action: str, app: App[Any] | None = None) -> str | None:
     """The engine's refusal for ``user`` doing ``action`` (None when allowed). A database
     that cannot be reached refuses too, in words (and ``app`` goes OFFLINE)."""
-    from console.operators import NotAllowed, require
+    from console.views.case import action_refusal
     from screens.offline import database_fault
 
     try:
-        with store.connection() as conn:
-            try:
-                require(conn, user, action)
-            except NotAllowed as exc:
-                return str(exc)
+        return action_refusal(store, user, action)
     except Exception as exc:
         why = database_fault(exc)
         if why is None:
             raise
-        went = getattr(app, "went_offline", None)
-        if went is not None:
-            went(why)
+        if app is not None:
+            cast("ConsoleApp", app).went_offline(why)
         return why
-    return None
 
 
-def _case_suspended_by_event(view: Any) -> bool:
-    """Whether the case's own history has it suspended (a case-level suspension)."""
-    state = False
-    data = getattr(view, "data", None)
-    for e in getattr(data, "history", None) or []:
-        if e.kind == "suspended":
-            state = True
-        elif e.kind == "unsuspended":
-            state = False
-    return state
-
-
-def suspend_case(view: Any) -> None:
+def suspend_case(view: CaseTarget) -> None:
     """For the case view (``S``): pick a reason, record ``suspended`` as the operator."""
     why = refusal(view.store, view.user, "suspended", view.app)
     if why is not None:
         view._say(refusal_text(why), error=True)
         return
-    if _case_suspended_by_event(view):
+    if view.data is not None and view.data.suspended_by_event:
         view._say(f"the SLA of case {view.case_id} is already suspended (U lifts it)", error=True)
         return
 
     def done(reason: str | None) -> None:
         if reason is not None:
-            _record_case(view, "suspended", {"reason": reason})
+            said = f"SLA suspended ({REASON_TEXT.get(reason, reason)})"
+            view.record("suspended", {"reason": reason}, said=said)
 
     reasons = as_book(view.policy).at(view._now()).suspension_reasons
     view.app.push_screen(
@@ -189,7 +206,7 @@ def suspend_case(view: Any) -> None:
     )
 
 
-def lift_case(view: Any) -> None:
+def lift_case(view: CaseTarget) -> None:
     """For the case view (``U``): confirm, record ``unsuspended`` as the operator."""
     why = refusal(view.store, view.user, "unsuspended", view.app)
     if why is not None:
@@ -198,48 +215,8 @@ def lift_case(view: Any) -> None:
 
     def done(ok: bool | None) -> None:
         if ok:
-            _record_case(view, "unsuspended", {})
+            view.record("unsuspended", {}, said="SLA suspension lifted")
 
     view.app.push_screen(
         ConfirmPrompt(f"Lift the SLA suspension of case {view.case_id}?", yes="lift"), done
     )
-
-
-def _record_case(view: Any, kind: str, data: dict[str, Any]) -> None:
-    def write() -> None:
-        from console.actions import Refused, append_event
-        from screens.case_view import load_case
-
-        now = view._now()
-        version = view.data.row.version if getattr(view, "data", None) is not None else None
-        try:
-            append_event(
-                view.store,
-                view.case_id,
-                kind,
-                at=now,
-                by=view.user,
-                data=data,
-                recorded_at=now,
-                expected_version=version,
-                actor=view.user,
-            )
-        except Refused as exc:
-            view.app.call_from_thread(view._say, refusal_text(exc), error=True)
-            return
-        except Exception as exc:
-            view.app.call_from_thread(view._say, failed_text(view.app, exc), error=True)
-            return
-        fresh = load_case(view.store, view.policy, view.case_id, view._now())
-        view.app.call_from_thread(view._show, fresh)
-        label = (
-            f"SLA suspended ({REASON_TEXT.get(data['reason'], data['reason'])})"
-            if kind == "suspended"
-            else "SLA suspension lifted"
-        )
-        view.app.call_from_thread(view._say, label)
-        changed = getattr(view.app, "case_changed", None)
-        if changed is not None:
-            view.app.call_from_thread(changed, view.case_id)
-
-    view.run_worker(write, thread=True, exclusive=True, group="case-write")
