@@ -27,6 +27,7 @@ from typing import Any
 
 from console.rules.clocks import RUNNING
 from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
 from console.rules.warteam import COLUMNS
 
 CLOCK_NAMES = ("response", "workaround", "resolution", "update")
@@ -34,7 +35,7 @@ PRIORITY_LABELS = ("P0", "P1", "P2", "P3", "none")
 TEXTFILE_NAME = "support_console.prom"
 
 
-def desk_families(conn: Any, policy: Policy, at: int, now: float) -> list[Any]:
+def desk_families(conn: Any, policy: Policy | PolicyBook, at: int, now: float) -> list[Any]:
     """Every metric family as of ``at`` (the cases) and ``now`` (the outbox's waiting age)."""
     from prometheus_client.core import GaugeMetricFamily
 
@@ -130,7 +131,7 @@ class DeskCollector:
     def __init__(
         self,
         store: Any,
-        policy: Policy,
+        policy: Policy | PolicyBook,
         at: Callable[[], int],
         now: Callable[[], float] | None = None,
     ) -> None:
@@ -158,7 +159,9 @@ class DeskCollector:
         yield from families
 
 
-def registry_for(store: Any, policy: Policy, at: Callable[[], int]) -> tuple[Any, DeskCollector]:
+def registry_for(
+    store: Any, policy: Policy | PolicyBook, at: Callable[[], int]
+) -> tuple[Any, DeskCollector]:
     from prometheus_client import CollectorRegistry
 
     registry = CollectorRegistry(auto_describe=False)
