@@ -1,10 +1,17 @@
-"""The refusals every layer raises: an action the rules do not allow, a stale view.
+"""The refusals every layer raises (an action the rules do not allow, a stale view) and the
+database that cannot be used now.
 
 They live below the store and the actions so that the store itself can refuse (a what-if
-console never writes) with the same exception the screens already show in words.
+console never writes) with the same exception the screens already show in words, and so
+that telling a database fault from a bug (``database_fault``) needs nothing of the store.
 """
 
 from __future__ import annotations
+
+
+class StoreUnavailable(Exception):
+    """The database cannot be opened or reached; the message is meant for a person. The
+    store raises it (``console.store.engine``)."""
 
 
 class Refused(Exception):
@@ -45,8 +52,6 @@ def database_fault(error: BaseException) -> str | None:
     import sqlite3
 
     from sqlalchemy import exc as sa_exc
-
-    from console.store.engine import StoreUnavailable
 
     seen = 0
     while seen < 5 and type(error).__name__ == "WorkerFailed":

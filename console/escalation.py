@@ -1,10 +1,8 @@
-"""Escalation to the war team (policy §7): the board's content (the sweep is in
-``console.sweep``, re-exported here).
+"""The war-team board (policy §7): each escalated incident as a card, in its column.
 
-``sweep`` finds incidents whose workaround or resolution target was missed by ``at`` and
-records each one's escalation once: the escalation table's primary key is the case, and
-the insert does nothing on conflict, so racing consoles and cron jobs on several hosts
-still write exactly one escalation (and one ``escalated`` event) per case.
+The sweep that records the escalations is ``console.sweep``; this module only reads them,
+so that the notifications (``console.notify.detect``) can read the board without reaching
+the actions the sweep writes through.
 """
 
 from __future__ import annotations
@@ -23,18 +21,9 @@ from console.records import (
     load_terms,
 )
 from console.rules.clocks import evaluate
-from console.rules.escalation import ESCALATING_CLOCKS  # noqa: F401 - where it used to be
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, as_book
 from console.rules.warteam import WarTeam, next_update_due, update_overdue, war_team
-from console.sweep import (  # noqa: F401 - the sweep's names, where they used to be
-    SWEEP_ACTOR,
-    Escalated,
-    due_escalations,
-    scan,
-    sweep,
-    sweep_and_next,
-)
 
 
 def escalated_ids(conn: Conn) -> set[str]:

@@ -99,7 +99,8 @@ def _send(fd: int, message: Message) -> None:
 def _child(fd: int, db: str | None, policy_path: str | None) -> None:
     try:
         from console import clock
-        from console.store.engine import StoreUnavailable, open_store
+        from console.errors import StoreUnavailable
+        from console.store.engine import open_store
 
         try:
             store = open_store(db, existing=True)  # only init and demo create one

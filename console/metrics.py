@@ -1,10 +1,10 @@
 """The desk's numbers for the monitoring stack, through ``prometheus_client``.
 
-``support-console metrics`` prints them in the OpenMetrics text format; ``--textfile DIR``
-writes ``DIR/support_console.prom`` for node_exporter's textfile collector (the library's
-``write_to_textfile``: a temp file renamed into place, so a scrape never reads half a
-file); ``--serve HOST:PORT`` runs the library's own HTTP server, reading the database
-afresh at every scrape. Every figure is a gauge judged at one instant (``--at``, else
+``support-console metrics`` (``console/cli/metrics.py``) prints them in the OpenMetrics
+text format; ``--textfile DIR`` writes ``DIR/support_console.prom`` for node_exporter's
+textfile collector (the library's ``write_to_textfile``: a temp file renamed into place, so
+a scrape never reads half a file); ``--serve HOST:PORT`` runs the library's own HTTP
+server, reading the database afresh at every scrape. Every figure is a gauge judged at one instant (``--at``, else
 now), from the same code as ``queue``, ``escalations`` and ``meters``:
 
 - support_open_cases{priority,risk_group}: open cases (not resolved, not closed) by
@@ -22,17 +22,12 @@ now), from the same code as ``queue``, ``escalations`` and ``meters``:
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
-import signal
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from console.rules.clocks import RUNNING
 from console.rules.policy import Policy
+from console.rules.policy_book import PolicyBook
 from console.rules.warteam import COLUMNS
 
 CLOCK_NAMES = ("response", "workaround", "resolution", "update")
@@ -40,7 +35,7 @@ PRIORITY_LABELS = ("P0", "P1", "P2", "P3", "none")
 TEXTFILE_NAME = "support_console.prom"
 
 
-def desk_families(conn: Any, policy: Policy, at: int, now: float) -> list[Any]:
+def desk_families(conn: Any, policy: Policy | PolicyBook, at: int, now: float) -> list[Any]:
     """Every metric family as of ``at`` (the cases) and ``now`` (the outbox's waiting age)."""
     from prometheus_client.core import GaugeMetricFamily
 
@@ -136,7 +131,7 @@ class DeskCollector:
     def __init__(
         self,
         store: Any,
-        policy: Policy,
+        policy: Policy | PolicyBook,
         at: Callable[[], int],
         now: Callable[[], float] | None = None,
     ) -> None:
@@ -164,7 +159,9 @@ class DeskCollector:
         yield from families
 
 
-def registry_for(store: Any, policy: Policy, at: Callable[[], int]) -> tuple[Any, DeskCollector]:
+def registry_for(
+    store: Any, policy: Policy | PolicyBook, at: Callable[[], int]
+) -> tuple[Any, DeskCollector]:
     from prometheus_client import CollectorRegistry
 
     registry = CollectorRegistry(auto_describe=False)
@@ -178,80 +175,3 @@ def openmetrics_text(registry: Any) -> str:
 
     text: bytes = generate_latest(registry)  # type: ignore[no-untyped-call]  # (unannotated)
     return text.decode("utf-8")
-
-
-def parse_listen(value: str) -> tuple[str, int]:
-    """``HOST:PORT`` (``[::1]:9464`` for IPv6) -> (host, port)."""
-    host, sep, port = value.rpartition(":")
-    host = host.strip("[]")
-    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"--serve: expected HOST:PORT, e.g. 127.0.0.1:9464, not {value!r}")
-    return host, int(port)
-
-
-def run(args: argparse.Namespace) -> int:
-    """``support-console metrics`` (see the module docstring)."""
-    from console import clock
-    from console.cli.common import EXIT_OK, EXIT_UNREACHABLE, CliError, err
-    from console.cli.common import at_instant as _at
-    from console.cli.common import open_db as _open
-    from console.cli.common import policy_book as _book
-
-    fixed = _at(args) if getattr(args, "at", None) else None
-    listen = None
-    if args.serve:
-        try:
-            listen = parse_listen(args.serve)
-        except ValueError as exc:
-            raise CliError(str(exc)) from None
-    if args.textfile and not os.path.isdir(args.textfile):
-        raise CliError(f"--textfile: no such directory: {args.textfile}")
-    store = _open(args)
-    policy = _book(args, store)
-    registry, collector = registry_for(
-        store, policy, lambda: fixed if fixed is not None else clock.now()
-    )
-    if listen is not None:
-        return _serve(registry, collector, *listen)
-    if args.textfile:
-        from prometheus_client import write_to_textfile
-
-        path = os.path.join(args.textfile, TEXTFILE_NAME)
-        write_to_textfile(path, registry)
-        if collector.last_error:
-            err(
-                f"metrics: database unreadable ({collector.last_error}); wrote support_database_up 0"
-            )
-            return EXIT_UNREACHABLE
-        err(f"metrics written to {path}")
-        return EXIT_OK
-    text = openmetrics_text(registry)
-    if collector.last_error:
-        raise CliError(f"metrics: {collector.last_error}", EXIT_UNREACHABLE)
-    with contextlib.suppress(BrokenPipeError):
-        sys.stdout.write(text)
-        sys.stdout.flush()
-    return EXIT_OK
-
-
-def _serve(registry: Any, collector: DeskCollector, host: str, port: int) -> int:
-    """prometheus_client's own HTTP server (OpenMetrics when the scraper asks for it)."""
-    from prometheus_client import start_http_server
-
-    from console.cli.common import EXIT_OK, CliError, err
-
-    try:
-        server, thread = start_http_server(port, addr=host, registry=registry)
-    except OSError as exc:
-        raise CliError(f"--serve: cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    bound = server.server_address[1]
-    shown = f"[{host}]" if ":" in host else host
-    err(f"metrics: serving http://{shown}:{bound}/metrics (stop with ctrl+c or SIGTERM)")
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    stop.wait()
-    server.shutdown()
-    thread.join(timeout=5)
-    err("metrics: stopped")
-    return EXIT_OK

@@ -36,7 +36,7 @@ def _store_do(url: str, fn) -> None:
 
 def swept(url: str) -> str:
     """The fixture's five breached incidents escalated (as cron would have)."""
-    from console.escalation import sweep
+    from console.sweep import sweep
 
     _store_do(url, lambda store, policy: sweep(store, clock.now(), recorded_at=clock.now()))
     return url

@@ -340,8 +340,8 @@ def test_reclassifying_to_p0_on_a_component_names_it(db):
 
 
 def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
-    from console.escalation import sweep
     from console.store.engine import open_store
+    from console.sweep import sweep
 
     store = open_store(db)
     sweep(store, clock.now(), recorded_at=clock.now())
@@ -393,9 +393,9 @@ def test_a_formed_team_that_loses_a_role_is_flagged_on_the_board(db):
 
 def test_the_wide_board_counts_incomplete_teams(db):
     from console.actions import append_event
-    from console.escalation import sweep
     from console.rules.policy import load_policy
     from console.store.engine import open_store
+    from console.sweep import sweep
 
     store = open_store(db)
     load_policy(None)

@@ -86,7 +86,7 @@ def test_no_color_marks_urgency_bold_and_reversed(db, monkeypatch):
         ok = next(i for i, line in enumerate(lines) if line.startswith("  Z-101"))
         assert not segments(app, ok)[0].style.reverse  # a row in time reads plainly
         # The board's overdue figures and LATE (escalated cases owe updates).
-        from console.escalation import sweep
+        from console.sweep import sweep
 
         sweep(app.store, clock.now(), recorded_at=clock.now())
         text = await act(pilot, "2", "r")

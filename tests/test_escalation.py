@@ -11,11 +11,12 @@ from examples_data import E01
 from sqlalchemy import func, select
 
 from console.actions import Refused, append_event
-from console.escalation import load_board, sweep
+from console.escalation import load_board
 from console.importer import existing_ids, validate, write
 from console.rules.policy import default_policy
 from console.rules.timeutil import format_instant, parse_instant
 from console.store.engine import open_store
+from console.sweep import sweep
 from models import CaseEvent, Escalation
 
 T = parse_instant

@@ -217,11 +217,12 @@ def test_sweep_reads_incidents_by_escalate_at_as_evaluating_every_one_would(tmp_
     incident from its events, at instants over three years."""
     from sqlalchemy import select
 
-    from console.escalation import ESCALATING_CLOCKS, scan
     from console.policy_store import load_book
     from console.records import case_facts, case_table, load_events, load_terms
     from console.rules.clocks import evaluate
+    from console.rules.escalation import ESCALATING_CLOCKS
     from console.store.engine import open_store
+    from console.sweep import scan
 
     db = tmp_path / "h.db"
     path = tmp_path / "h.json"

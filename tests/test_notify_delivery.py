@@ -99,8 +99,8 @@ def test_three_followers_and_two_sweeps_deliver_each_escalation_exactly_once(
 def test_a_deliverer_killed_mid_send_loses_nothing_and_repeats_only_the_message_in_flight(
     db_url: str, tmp_path: Path
 ):
-    from console.escalation import sweep
     from console.rules.timeutil import parse_instant
+    from console.sweep import sweep
 
     load(db_url, incidents_doc(8))
     with Hook(hold=4) as hook:

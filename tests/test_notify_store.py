@@ -21,13 +21,13 @@ from sqlalchemy import func, select
 
 from console.actions import append_event, append_in
 from console.cli import main
-from console.escalation import sweep
 from console.notify.deliver import Deliverer, Settings, claim, record
 from console.notify.detect import detect
 from console.notify.outbox import Message, failed_messages, insert_messages, retry_failed
 from console.notify.receivers import O, R, ReceiverRefused
 from console.rules.policy import default_policy
 from console.store.engine import open_store
+from console.sweep import sweep
 from models import Escalation
 
 

@@ -22,9 +22,9 @@ def _board_data(url: str) -> None:
     from cli_support import make_lead
 
     from console.actions import append_event
-    from console.escalation import sweep
     from console.rules.policy import load_policy
     from console.store.engine import open_store
+    from console.sweep import sweep
 
     load_policy(None)
     store = open_store(url)

@@ -8,8 +8,8 @@ The commands live by area, each module holding its handlers and their arguments:
 ``cases`` (queue, case, events, assignment, check, classify, sweep, the board),
 ``subscribers`` (facts, contract, suspensions, meters, support users), ``governance``
 (change requests, vulnerabilities, purge, product lifespans, policy) and ``admin``
-(init, logins, import/export, upkeep, demo, notify, metrics); ``common`` is what they
-share, ``start`` opens the console. A new command goes into its area's ``COMMANDS`` and
+(init, logins, import/export, upkeep, demo, notify, metrics; the last two run from
+``notify`` and ``metrics``); ``common`` is what they share, ``start`` opens the console. A new command goes into its area's ``COMMANDS`` and
 its name into ``HELP_ORDER``.
 """
 
@@ -149,8 +149,7 @@ def _dispatch(fn: Callable[[argparse.Namespace], int], args: argparse.Namespace)
             sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         return EXIT_OK
     except Exception as exc:  # refusals and database errors mid-command: one line each
-        from console.errors import Refused, fault_text
-        from console.store.engine import StoreUnavailable
+        from console.errors import Refused, StoreUnavailable, fault_text
 
         if isinstance(exc, StoreUnavailable):
             err(str(exc))

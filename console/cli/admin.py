@@ -302,13 +302,13 @@ def cmd_operators(args: argparse.Namespace) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from console.notify.commands import run
+    from console.cli.notify import run
 
     return run(args)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    from console.metrics import run
+    from console.cli.metrics import run
 
     return run(args)
 

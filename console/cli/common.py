@@ -177,7 +177,8 @@ _OPENED: list[Store] = []
 def open_db(args: argparse.Namespace, *, create: bool = False) -> Store:
     """The database of ``--db``; only ``init`` and ``demo`` create one (``create``): any
     other command on a missing path says so and exits 2, creating nothing."""
-    from console.store.engine import StoreUnavailable, open_store
+    from console.errors import StoreUnavailable
+    from console.store.engine import open_store
 
     try:
         store = open_store(getattr(args, "db", None), create=create, existing=not create)

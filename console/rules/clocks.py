@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from console.rules.policy import CLOCKS, ClockSpec, Terms
+from console.rules.policy import CLOCKS, ClockSpec, Terms, TermsAt
 
 PRIORITY_RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 NO_PRIORITY_RANK = 4
@@ -136,8 +136,9 @@ def classification(case: CaseFacts, events: Sequence[Event]) -> tuple[str, str |
     return ctype, prio, level, status
 
 
-def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) -> CaseEval:
-    """All clocks of ``case`` at instant ``at``. ``events`` must be in time order."""
+def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms | TermsAt, at: int) -> CaseEval:
+    """All clocks of ``case`` at instant ``at``. ``events`` must be in time order. ``terms``:
+    a subscription's terms over time, or those of one instant (the wizard's new case)."""
     evs = [e for e in events if e.at <= at]
     ctype, prio, level, status = classification(case, evs)
     specs: dict[str, ClockSpec] = terms.specs(ctype, prio, at)
@@ -299,7 +300,7 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) ->
     )
 
 
-def advance(snapshot: CaseEval, terms: Terms, at: int) -> CaseEval:
+def advance(snapshot: CaseEval, terms: Terms | TermsAt, at: int) -> CaseEval:
     """Carry an evaluation forward to a later ``at`` with no event in between.
 
     Valid while ``at < snapshot.next_boundary``: only running clocks move, each by the

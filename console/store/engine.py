@@ -20,6 +20,8 @@ import platformdirs
 from sqlalchemy import Connection, Engine, create_engine, event, exc, text
 from sqlalchemy.engine import RootTransaction, make_url
 
+from console.errors import Refused, StoreUnavailable
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
@@ -39,10 +41,6 @@ _LOCK_ATTEMPTS = 4
 _LOCK_BACKOFF = 0.1
 #: pg_advisory_xact_lock key serializing schema upgrades across processes.
 _PG_SCHEMA_LOCK = 0x5C0_2001
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be opened or reached; the message is meant for a person."""
 
 
 class NoDatabase(StoreUnavailable):
@@ -180,8 +178,6 @@ class Store:
         To undo, raise; do not call ``session.rollback()``.
         """
         if self.read_only:
-            from console.errors import Refused
-
             raise Refused(self.read_only)
         from sqlmodel import Session  # lazy: a read-only command never needs the ORM
 
