@@ -10,32 +10,30 @@ plan and update log below it. From 140 cells wide the five columns stand side by
 This module holds the pane: its keys, its cursor (a column and a case id per column), its
 reads and writes. The drawing is ``screens.board_render`` (and the card views
 ``screens.board_columns``); the read is ``console.views.board.read_board``, run by
-``load`` in an exclusive thread worker whose result comes back as a message
-(``show_data``). Every write goes through ``console.actions.append_event`` with the
+``load`` in the background read every pane has (``screens.pane.Pane``), which hands it
+to ``show_data``; the app's ``now`` moving on reaches ``on_time``. Every write goes through ``console.actions.append_event`` with the
 operator as ``actor`` (the engine checks roles and the board's rules and refuses with the
 reason, which the pane shows). The escalation watcher (``screens.escalation_watch``) tells
 the pane after every check (its ``checked`` signal) and the pane re-reads when the board
-changed.
+changed. The keys are the pane's bindings (the screen's key bar and the help draw them).
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
-from textual.worker import get_current_worker
 
 from console import clock
-from console.errors import fault_text
 from console.escalation import Card
 from console.text import hm
 from console.views.board import Board, read_board
@@ -54,24 +52,36 @@ from screens.board_render import (
     update_text,
 )
 from screens.escalation_watch import CheckResult, watcher_of
-from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.offline import failed_text
+from screens.pane import Pane
 from screens.words import COLUMN_WORDS, refusal_text
 
 if TYPE_CHECKING:
-    from console.rules.policy import Policy
-    from console.rules.policy_book import PolicyBook
     from console.store.engine import Store
     from screens.app import ConsoleApp
 
 WIDE = 140  # from this width the five columns stand side by side
 
 
-class BoardPane(Vertical, can_focus=True):
-    COMPONENT_CLASSES = {f"board--{name}" for name in STYLE_NAMES}
+class BoardPane(Pane[Board], can_focus=True):
+    """The board (see the module docstring): ``Pane`` reads it, this draws it and writes."""
 
-    BINDINGS = [
+    what = "the board"
+
+    # Essential layout (a Pane is a plain Widget); the rest is board_pane.tcss.
+    DEFAULT_CSS = """
+    BoardPane {
+        layout: vertical;
+        width: 1fr;
+        height: 1fr;
+        overflow: hidden hidden;
+    }
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"board--{name}" for name in STYLE_NAMES}
+
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left,h", "column(-1)", "column", show=False, tooltip="the column to the left"),
         Binding("right,l", "column(1)", "column", key_display="←→", tooltip="column (← → h l)"),
         Binding("up,k", "card(-1)", "card", show=False, tooltip="the card above"),
@@ -107,24 +117,6 @@ class BoardPane(Vertical, can_focus=True):
         Binding("r", "reload", "reload", tooltip="read again"),
     ]
 
-    class Read(Message):
-        """The board read by the worker."""
-
-        bubble = False
-
-        def __init__(self, board: Board) -> None:
-            super().__init__()
-            self.board = board
-
-    class ReadFailed(Message):
-        """The board could not be read: why, in words."""
-
-        bubble = False
-
-        def __init__(self, why: str) -> None:
-            super().__init__()
-            self.why = why
-
     class Wrote(Message):
         """A write's outcome from its worker: recorded (``case_id`` set) or refused."""
 
@@ -136,13 +128,11 @@ class BoardPane(Vertical, can_focus=True):
             self.case_id = case_id
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.tz = tz
+        super().__init__(tz=tz, id=id)
         self.cards: tuple[Card, ...] = ()
         self.at = 0
-        self.loaded = False
-        self.stale = False
-        self.error: str | None = None
+        self.loaded = False  # a read succeeded (Pane's ``reading`` also ends on a failure)
+        self.stale = False  # the data changed while hidden: re-read when shown
         self.col = 0  # the chosen column (index into COLUMNS)
         self.chosen: dict[str, str] = {}  # column -> case id under the cursor there
         self.follow: str | None = None  # after a write: put the cursor on this card
@@ -166,16 +156,15 @@ class BoardPane(Vertical, can_focus=True):
         with VerticalScroll(id="board-detail", can_focus=False):
             yield Static(id="board-detail-body", markup=False)
         yield Static(id="board-notice", markup=False)
-        yield KeyBar(id="board-keys")
 
     def on_mount(self) -> None:
+        """(``Pane.on_mount`` runs after this: it watches the app's ``now``.)"""
         checked = watcher_of(self.app).checked
         if checked is not None:
             checked.subscribe(self, self.escalation_checked, immediate=True)
         self._apply_width(self.app.size.width)
         self._render_all()
-        if self._store_ready():
-            self.refresh_data()
+        self.refresh_data()
 
     def on_resize(self) -> None:
         self._apply_width(self.size.width)
@@ -193,7 +182,7 @@ class BoardPane(Vertical, can_focus=True):
 
     def on_show(self) -> None:
         self.call_after_refresh(self.focus)
-        if self._store_ready() and (self.stale or not self.loaded):
+        if self.stale or not self.loaded:
             self.refresh_data()
 
     def on_focus(self) -> None:
@@ -221,48 +210,30 @@ class BoardPane(Vertical, can_focus=True):
             return bool(turn_on) != self._bell()
         return True
 
-    # -- data ------------------------------------------------------------------------------
+    # -- data (the read is Pane's) ---------------------------------------------------------
 
-    def _store_ready(self) -> bool:
+    def reads_now(self) -> bool:
         """The store is open, and the queue (which comes first) is read."""
         app = self.console_app
         return app.store is not None and app.policy is not None and app.panes_ready
 
     def refresh_data(self) -> None:
-        """Re-read the board (an exclusive worker: a newer read replaces a running one);
-        the pane-registry hook."""
-        if not self._store_ready():
-            return
-        self.stale = False
-        app = self.console_app
-        self._read(app.store, clock.now(), app.user)
+        """Re-read the board (a newer read replaces a running one)."""
+        if self.reads_now():
+            self.stale = False
+        super().refresh_data()
 
     def load(self, store: Store, now: int, user: str) -> Board:
         """The board as of ``now`` (a worker thread)."""
-        policy: Policy | PolicyBook = self.console_app.policy
+        policy = self.console_app.policy
+        if policy is None:
+            raise LookupError("the policy is not read yet")
         return read_board(store, policy, now)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="board-read")
-    def _read(self, store: Store, now: int, user: str) -> None:
-        try:
-            board = self.load(store, now, user)
-        except Exception as exc:  # database trouble: say so, keep what is shown
-            message: Message = self.ReadFailed(f"cannot read the board: {fault_text(exc)}")
-        else:
-            message = self.Read(board)
-        if not get_current_worker().is_cancelled:  # a newer read is on its way
-            self.post_message(message)
-
-    def on_board_pane_read(self, message: Read) -> None:
-        self.show_data(message.board)
-
-    def on_board_pane_read_failed(self, message: ReadFailed) -> None:
-        self.show_error(message.why)
 
     def show_data(self, data: Board) -> None:
         """Draw the board read; after a write, the cursor goes to the card written."""
         self.cards, self.at = data.cards, data.at
-        self.loaded, self.error = True, None
+        self.loaded = True
         if self.follow is not None:
             card = self._card(self.follow)
             if card is not None:
@@ -271,18 +242,14 @@ class BoardPane(Vertical, can_focus=True):
             self.follow = None
         self._render_all()
 
-    def show_error(self, message: str) -> None:
-        self.error = message
+    def show_status(self) -> None:
+        """A failed read is said on the strip (``error``); what was shown stays."""
         self._render_all()
 
     def on_time(self, now: int) -> None:
         """Time passed: the overdue figures and late flags move; re-read when shown."""
         if now // 60 != self.at // 60:
             self.data_changed()
-
-    def tick(self, at: int) -> None:
-        """The app's minute tick (until the app's ``now`` reactive calls ``on_time``)."""
-        self.on_time(at)
 
     def escalation_checked(self, result: CheckResult) -> None:
         """From the escalation watcher: re-read if the board changed or a minute passed."""
@@ -445,7 +412,7 @@ class BoardPane(Vertical, can_focus=True):
         self.console_app.case_changed(case_id)
 
     def _need_card(self) -> Card | None:
-        if not self._store_ready():
+        if not self.reads_now():
             self._say("the database is still opening", error=True)
             return None
         card = self.selected
@@ -526,10 +493,10 @@ class BoardPane(Vertical, can_focus=True):
         from screens.board_prompts import PlanPartPick
         from screens.suspend_prompt import refusal
 
-        card = self._need_card()
-        if card is None:
-            return
         app = self.console_app
+        card = self._need_card()
+        if card is None or app.store is None:  # (``_need_card`` said why)
+            return
         why = refusal(app.store, app.user, "plan_updated", app)
         if why is not None:
             self._say(refusal_text(why), error=True)

@@ -14,7 +14,7 @@ ctrl+g or Escape cancels (Escape alone is slow through tmux).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -222,6 +222,8 @@ class PlanPartPick(BoardModal[str]):
     """Which part of the response plan to edit (a, m, r, f or ↑↓ enter)."""
 
     LETTERS = {"assessment": "a", "mitigation": "m", "resources": "r", "update_frequency": "f"}
+    #: The part's letter and name; its text now (board_prompts.tcss).
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"plan-pick--part", "plan-pick--current"}
     BINDINGS = [
         Binding("a", "pick('assessment')", "assessment", show=False),
         Binding("m", "pick('mitigation')", "mitigation", show=False),
@@ -238,24 +240,30 @@ class PlanPartPick(BoardModal[str]):
         self.current = current
 
     def compose(self) -> ComposeResult:
-        options = []
-        for part, label in self.parts:
-            text = Text(no_wrap=True, overflow="ellipsis")
-            text.append(f"{self.LETTERS[part]}  {label}", style="bold")
-            now = " ".join((self.current.get(part) or "—").split())
-            text.append(f"  {inert(now)}", style="dim")
-            options.append(Option(text, id=part))
         with Vertical(classes="prompt"):
             yield Static(
                 Text(f"Edit {inert(self.case_id)}'s response plan"), classes="prompt-title"
             )
-            yield OptionList(*options, id="plan-part")
+            yield OptionList(id="plan-part")
             yield Static(
                 Text("a/m/r/f or ↑↓ enter: edit   ctrl+g/esc: cancel"), classes="prompt-help"
             )
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
+        """The parts, drawn with the stylesheet's component classes (read once mounted)."""
+        part_style = self.get_component_rich_style("plan-pick--part", partial=True)
+        now_style = self.get_component_rich_style("plan-pick--current", partial=True)
+        options = []
+        for part, label in self.parts:
+            text = Text(no_wrap=True, overflow="ellipsis")
+            text.append(f"{self.LETTERS[part]}  {label}", style=part_style)
+            now = " ".join((self.current.get(part) or "—").split())
+            text.append(f"  {inert(now)}", style=now_style)
+            options.append(Option(text, id=part))
+        box = self.query_one(OptionList)
+        box.add_options(options)
+        box.highlighted = 0
+        box.focus()
 
     def action_pick(self, part: str) -> None:
         self.dismiss(part)

@@ -277,10 +277,12 @@ def watcher_of(app: DOMNode) -> EscalationWatch:
     return watch
 
 
-def _check(app: ConsoleApp, watch: EscalationWatch) -> None:
-    """One check (a thread worker); a failure is said on the board, never raised."""
+def _check(app: ConsoleApp, watch: EscalationWatch, store: Store) -> None:
+    """One check (a thread worker); a failure is said on the board, never raised. The
+    result goes to ``announce`` on the app's thread (``call_from_thread``: the watcher is
+    no widget to post a message to, and the app has no handler of its own for one)."""
     try:
-        result = watch.check(app.store)
+        result = watch.check(store)
     except Exception as exc:  # database unreachable or locked: say so on the board
         result = CheckResult(at=clock.now(), error=f"escalation sweep failed: {fault_text(exc)}")
     if app.is_running:
@@ -292,12 +294,17 @@ def run_check(app: ConsoleApp) -> None:
     is still running (a slow database skips a beat instead of piling up sweeps, and the
     watcher's state has one writer) or the store is not open yet."""
     watch = watcher_of(app)
-    if app.store is None or app.policy is None:
+    store = app.store
+    if store is None or app.policy is None:
         return
     if any(w.group == GROUP and not w.is_finished for w in app.workers):
         return
     app.run_worker(
-        partial(_check, app, watch), thread=True, group=GROUP, exit_on_error=False, name=GROUP
+        partial(_check, app, watch, store),
+        thread=True,
+        group=GROUP,
+        exit_on_error=False,
+        name=GROUP,
     )
 
 
