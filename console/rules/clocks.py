@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from console.rules.policy import CLOCKS, ClockSpec, Terms
+from console.rules.policy import CLOCKS, ClockSpec, Terms, TermsAt
 
 PRIORITY_RANK = {"P0": 0, "P1": 1, "P2": 2, "P3": 3}
 NO_PRIORITY_RANK = 4
@@ -136,7 +136,7 @@ def classification(case: CaseFacts, events: Sequence[Event]) -> tuple[str, str |
     return ctype, prio, level, status
 
 
-def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms, at: int) -> CaseEval:
+def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms | TermsAt, at: int) -> CaseEval:
     """All clocks of ``case`` at instant ``at``. ``events`` must be in time order."""
     evs = [e for e in events if e.at <= at]
     ctype, prio, level, status = classification(case, evs)
