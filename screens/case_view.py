@@ -23,12 +23,14 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from console.errors import fault_text
 from console.rich_text import inert_rich as _t
@@ -43,7 +45,13 @@ from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.offline import failed_text
 from screens.suspend_prompt import ConfirmPrompt, lift_case, suspend_case
-from screens.words import done_text, event_details, event_label, refusal_text
+from screens.words import (
+    done_text,
+    event_details,
+    event_label,
+    refusal_text,
+    worker_failed_text,
+)
 
 if TYPE_CHECKING:
     from screens.app import ConsoleApp
@@ -188,6 +196,63 @@ class CaseView(Screen[None]):
         Binding("escape", "back", "back", show=False),
     ]
 
+    # -- what the workers report (posted from their thread, handled on the app's) ------------
+
+    class Read(Message):
+        """The case as read (None: there is no such case); ``to_new_entry``: an action was
+        just recorded, scroll the history to its new last entry."""
+
+        def __init__(self, data: CaseData | None, *, to_new_entry: bool = False) -> None:
+            super().__init__()
+            self.data = data
+            self.to_new_entry = to_new_entry
+
+    class Said(Message):
+        """Words for the notice line: a failed read, a refusal, a failed write."""
+
+        def __init__(self, text: str, *, error: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+
+    class EngineersRead(Message):
+        """The engineers' logins, for the hand-over prompt."""
+
+        def __init__(self, names: tuple[str, ...]) -> None:
+            super().__init__()
+            self.names = names
+
+    class Recorded(Message):
+        """An action was written: ``data`` the case read again, ``said`` the words for it,
+        ``changed`` the cases the queue re-reads, ``offer`` a new incident to offer to
+        open."""
+
+        def __init__(
+            self,
+            data: CaseData | None,
+            said: str,
+            changed: tuple[str, ...],
+            *,
+            to_new_entry: bool = False,
+            offer: str | None = None,
+        ) -> None:
+            super().__init__()
+            self.data = data
+            self.said = said
+            self.changed = changed
+            self.to_new_entry = to_new_entry
+            self.offer = offer
+
+    class Stale(Message):
+        """The case changed since it was shown: nothing written; the action is kept for
+        ``A`` and the case is read again."""
+
+        def __init__(self, kind: str, data: dict[str, Any], text: str) -> None:
+            super().__init__()
+            self.kind = kind
+            self.data = data
+            self.text = text
+
     def __init__(
         self,
         case_id: str,
@@ -245,23 +310,62 @@ class CaseView(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#case-head", Static).update(Text(f"{self.case_id}  loading…"))
         self.query_one("#case-body").focus()
+        self.watch(self.app, "now", self._on_now, init=False)
         self.reload()
 
     # -- data ----------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="case-read")
+    @work(
+        thread=True, exclusive=True, group="case-read", exit_on_error=False, name="reading the case"
+    )
     def reload(self) -> None:
+        """Read the case again (only the latest read is shown)."""
         at = self._now()
         try:
             data = load_case(self.store, self.policy, self.case_id, at)
         except Exception as exc:  # database trouble: say so, keep the screen
-            self.app.call_from_thread(self._say, f"cannot read case: {fault_text(exc)}", error=True)
+            self.post_message(self.Said(f"cannot read case: {fault_text(exc)}", error=True))
             return
-        self.app.call_from_thread(self._show, data)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Read(data))
 
-    def tick(self, at: int) -> None:
+    def _on_now(self, at: int) -> None:
+        """``ConsoleApp.now`` moved on (once a minute): the clocks are read again."""
         if self.data is not None and at != self.data.at:
             self.reload()
+
+    @on(Read)
+    def _read(self, message: Read) -> None:
+        self._show(message.data, message.to_new_entry)
+
+    @on(Said)
+    def _said(self, message: Said) -> None:
+        self._say(message.text, error=message.error)
+
+    @on(Recorded)
+    def _recorded(self, message: Recorded) -> None:
+        if message.data is not None:
+            self._show(message.data, message.to_new_entry)
+        self._say(message.said)
+        for case_id in message.changed:
+            self.console_app.case_changed(case_id)
+        if message.offer is not None:
+            self._offer_open(message.offer)
+
+    @on(Stale)
+    def _stale(self, message: Stale) -> None:
+        # Keep what the operator entered (a note, hours) to apply again on the fresh case.
+        self.pending_retry = (message.kind, message.data)
+        self.refresh_bindings()
+        self._say(message.text, error=True)
+        self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised past its own handling: said on the notice line (a database
+        gone also puts the console OFFLINE), never an exit."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self._say(worker_failed_text(self.app, error, event.worker.name), error=True)
 
     def _show(self, data: CaseData | None, to_new_entry: bool = False) -> None:
         """Draw the case; ``to_new_entry``: an action was just recorded, scroll the history
@@ -665,18 +769,27 @@ class CaseView(Screen[None]):
         """``H``: hand the case over to another engineer (their login; empty: unassign)."""
         self._hand_over_prompt()
 
-    @work(thread=True, exclusive=True, group="case-read-names")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="case-read-names",
+        exit_on_error=False,
+        name="reading the engineers",
+    )
     def _hand_over_prompt(self) -> None:
         try:
             names = engineer_names(self.store)
         except Exception as exc:  # the database went away: refuse in words, write nothing
-            self.app.call_from_thread(self._say, refusal_text(fault_text(exc)), error=True)
+            self.post_message(self.Said(refusal_text(fault_text(exc)), error=True))
             return
-        self.app.call_from_thread(self._ask_hand_over, names)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.EngineersRead(names))
 
-    def _ask_hand_over(self, names: tuple[str, ...]) -> None:
+    @on(EngineersRead)
+    def _ask_hand_over(self, message: EngineersRead) -> None:
         from screens.prompts import TextPrompt
 
+        names = message.names
         held = self.data.assignee if self.data is not None else None
         others = [n for n in names if n != held]
 
@@ -783,7 +896,7 @@ class CaseView(Screen[None]):
     def action_reclassify(self) -> None:
         from screens.wizard import open_reclassify_wizard
 
-        open_reclassify_wizard(self.app, self.case_id)
+        open_reclassify_wizard(self.console_app, self.case_id)
 
     def action_suspend_sla(self) -> None:
         suspend_case(self)
@@ -936,7 +1049,8 @@ class CaseView(Screen[None]):
             done,
         )
 
-    @work(thread=True, exclusive=True, group="case-write")
+    # Writes are not exclusive: every one's result is said.
+    @work(thread=True, group="case-write", exit_on_error=False, name="recording")
     def governance(self, what: str, args: dict[str, Any]) -> None:
         """Create a linked case or attach a file through the engine (as the CLI does)."""
         from console.actions import Refused
@@ -980,19 +1094,26 @@ class CaseView(Screen[None]):
                 info = add_attachment(self.store, self.case_id, args["path"], by=self.user, at=now)
                 message = f"attached {info.name} (#{info.id}, {_size(info.size)})"
         except Refused as exc:
-            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(self.Said(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
+            self.post_message(self.Said(failed_text(self.app, exc), error=True))
             return
-        data_now = load_case(self.store, self.policy, self.case_id, self._now())
-        self.app.call_from_thread(self._show, data_now)
-        self.app.call_from_thread(self._say, message)
-        for cid in (self.case_id, new):
-            if cid is not None:
-                self.app.call_from_thread(self.console_app.case_changed, cid)
-        if what == "confirm_vulnerability" and new is not None:
-            self.app.call_from_thread(self._offer_open, new)
+        try:
+            data_now = load_case(self.store, self.policy, self.case_id, self._now())
+        except Exception as exc:  # written, but the database went away just after
+            self.post_message(
+                self.Said(f"{message}; cannot read the case again: {fault_text(exc)}", error=False)
+            )
+            return
+        self.post_message(
+            self.Recorded(
+                data_now,
+                message,
+                tuple(cid for cid in (self.case_id, new) if cid is not None),
+                offer=new if what == "confirm_vulnerability" else None,
+            )
+        )
 
     def _offer_open(self, case_id: str) -> None:
         def done(ok: bool | None) -> None:
@@ -1006,7 +1127,7 @@ class CaseView(Screen[None]):
             done,
         )
 
-    @work(thread=True, exclusive=True, group="case-write")
+    @work(thread=True, group="case-write", exit_on_error=False, name="recording")
     def record(self, kind: str, data: dict[str, Any], *, said: str | None = None) -> None:
         """Record one event through the engine as the operator; ``said``: the words for it
         done (else ``done_text``)."""
@@ -1027,32 +1148,28 @@ class CaseView(Screen[None]):
                 actor=self.user,
             )
         except Conflict as exc:
-            # Keep what the operator entered (a note, hours) to apply again on the fresh case.
-            self.pending_retry = (kind, data)
-            self.app.call_from_thread(self.refresh_bindings)
             kept = " (your input is kept)" if data else ""
-            self.app.call_from_thread(
-                self._say,
-                f"nothing written: {exc}. Press A to apply your {event_label(kind)}{kept} again.",
-                error=True,
+            self.post_message(
+                self.Stale(
+                    kind,
+                    data,
+                    f"nothing written: {exc}. Press A to apply your {event_label(kind)}{kept} "
+                    "again.",
+                )
             )
-            self.reload()
             return
         except Refused as exc:
-            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(self.Said(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, failed_text(self.app, exc), error=True)
+            self.post_message(self.Said(failed_text(self.app, exc), error=True))
             return
+        words = said or done_text(kind, data, user=self.user)
         try:
             data_now = load_case(self.store, self.policy, self.case_id, self._now())
         except Exception as exc:  # written, but the database went away just after
-            self.app.call_from_thread(
-                self._say,
-                f"{said or done_text(kind, data, user=self.user)}; "
-                f"cannot read the case again: {fault_text(exc)}",
+            self.post_message(
+                self.Said(f"{words}; cannot read the case again: {fault_text(exc)}", error=False)
             )
             return
-        self.app.call_from_thread(self._show, data_now, True)
-        self.app.call_from_thread(self._say, said or done_text(kind, data, user=self.user))
-        self.app.call_from_thread(self.console_app.case_changed, self.case_id)
+        self.post_message(self.Recorded(data_now, words, (self.case_id,), to_new_entry=True))

@@ -21,9 +21,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from console.changes import FORM_KINDS, Effect, change_subscriber
 from console.errors import Refused
@@ -33,7 +35,7 @@ from console.rules.timeutil import format_instant
 from console.store.engine import Store
 from console.text import hm, inert
 from console.views.subscriber import preview_change
-from screens.words import refusal_text
+from screens.words import refusal_text, worker_failed_text
 
 LOCAL = "%Y-%m-%d %H:%M"
 PREVIEW_LINES = 8
@@ -54,6 +56,40 @@ class ChangeForm(ModalScreen[str | None]):
         Binding("escape", "cancel", "cancel", show=False, tooltip="cancel, nothing written"),
         Binding("ctrl+g", "cancel", "cancel", tooltip="cancel, nothing written"),
     ]
+
+    # -- what the workers report (posted from their thread, handled on the app's) ------------
+
+    class Previewed(Message):
+        """What the change would do: ``key`` (kind, value, effective) as typed, ``facts``
+        the subscription after it, ``effects`` on the open cases' clocks at ``at``."""
+
+        def __init__(
+            self,
+            key: tuple[str, str, int | None],
+            facts: Mapping[str, Any],
+            at: int,
+            effects: tuple[Effect, ...],
+        ) -> None:
+            super().__init__()
+            self.key = key
+            self.facts = facts
+            self.at = at
+            self.effects = effects
+
+    class Failed(Message):
+        """Nothing previewed or written: ``text`` says why (``strong``: a refusal)."""
+
+        def __init__(self, text: str, *, strong: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.strong = strong
+
+    class Recorded(Message):
+        """The change was recorded: ``said`` describes it (the form closes with it)."""
+
+        def __init__(self, said: str) -> None:
+            super().__init__()
+            self.said = said
 
     def __init__(
         self,
@@ -178,7 +214,7 @@ class ChangeForm(ModalScreen[str | None]):
 
     # -- preview and record (workers: the database is read and written off the UI thread) --
 
-    @work(thread=True, exclusive=True, group="change-form")
+    @work(thread=True, exclusive=True, group="change-form", exit_on_error=False, name="previewing")
     def _preview(self, kind: str, value: str, when: int | None) -> None:
         effective = self._now() if when is None else when
         try:
@@ -192,15 +228,35 @@ class ChangeForm(ModalScreen[str | None]):
                 now=self._now(),
             )
         except Refused as exc:
-            self.app.call_from_thread(
-                self._done_busy, Text("✖ " + inert(str(exc)), style=self._style("strong"))
-            )
+            self.post_message(self.Failed("✖ " + inert(str(exc)), strong=True))
             return
         except Exception as exc:  # the database went away: say so, keep the form
-            self.app.call_from_thread(self._done_busy, Text(f"✖ cannot preview: {inert(str(exc))}"))
+            self.post_message(self.Failed(f"✖ cannot preview: {inert(str(exc))}", strong=False))
             return
-        self.previewed = (kind, value, when, shown.facts)
-        self.app.call_from_thread(self._done_busy, self._effects_text(shown.at, shown.effects))
+        if not get_current_worker().is_cancelled:
+            self.post_message(
+                self.Previewed((kind, value, when), shown.facts, shown.at, shown.effects)
+            )
+
+    @on(Previewed)
+    def _previewed(self, message: Previewed) -> None:
+        self.previewed = (*message.key, message.facts)
+        self._done_busy(self._effects_text(message.at, message.effects))
+
+    @on(Failed)
+    def _failed(self, message: Failed) -> None:
+        self._done_busy(Text(message.text, style=self._style("strong") if message.strong else ""))
+
+    @on(Recorded)
+    def _recorded(self, message: Recorded) -> None:
+        self.dismiss(message.said)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised past its own handling: said in the form, never an exit."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            why = worker_failed_text(self.app, error, event.worker.name)
+            self._done_busy(Text("✖ " + inert(why)))
 
     def _effects_text(self, at: int, effects: tuple[Effect, ...]) -> Text:
         when = datetime.fromtimestamp(at, self.tz).strftime("%a %d %b %H:%M")
@@ -232,7 +288,8 @@ class ChangeForm(ModalScreen[str | None]):
         self.busy = False
         self._show(text)
 
-    @work(thread=True, exclusive=True, group="change-form")
+    # Not exclusive: a write's result is always said.
+    @work(thread=True, group="change-form", exit_on_error=False, name="recording")
     def _record(self, facts: dict[str, Any], when: int | None, reason: str, kind: str) -> None:
         now = self._now()
         effective = now if when is None else when
@@ -249,16 +306,14 @@ class ChangeForm(ModalScreen[str | None]):
                 recorded_at=now,
             )
         except Refused as exc:
-            self.app.call_from_thread(
-                self._done_busy, Text("✖ " + inert(refusal_text(exc)), style=self._style("strong"))
-            )
+            self.post_message(self.Failed("✖ " + inert(refusal_text(exc)), strong=True))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._done_busy, Text(f"✖ not recorded: {inert(str(exc))}"))
+            self.post_message(self.Failed(f"✖ not recorded: {inert(str(exc))}", strong=False))
             return
         said = datetime.fromtimestamp(effective, self.tz).strftime("%a %d %b %H:%M")
         what = {k: label for k, label, _ in FORM_KINDS}.get(kind, kind)
-        self.app.call_from_thread(self.dismiss, f"{self.subscriber}: {what} changed from {said}")
+        self.post_message(self.Recorded(f"{self.subscriber}: {what} changed from {said}"))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -22,12 +22,14 @@ from rich.console import Group, RenderableType
 from rich.style import Style
 from rich.table import Table
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from console import clock
 from console.errors import fault_text
@@ -41,7 +43,7 @@ from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_perc
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
 from screens.suspend_prompt import ConfirmPrompt, SuspendPrompt, refusal
-from screens.words import refusal_text
+from screens.words import refusal_text, worker_failed_text
 
 if TYPE_CHECKING:
     from console.store.engine import Store
@@ -103,6 +105,32 @@ class SubscriberView(Screen[None]):
         Binding("escape", "back", "back", show=False),
     ]
 
+    # -- what the workers report (posted from their thread, handled on the app's) ------------
+
+    class Read(Message):
+        """The subscriber as read (None: there is no such subscriber)."""
+
+        def __init__(self, data: SubscriberData | None) -> None:
+            super().__init__()
+            self.data = data
+
+    class Said(Message):
+        """Words for the notice line: a failed read, a refusal, a failed write."""
+
+        def __init__(self, text: str, *, error: bool) -> None:
+            super().__init__()
+            self.text = text
+            self.error = error
+
+    class Written(Message):
+        """A suspension was recorded or lifted: ``data`` the subscriber read again,
+        ``said`` the words for it."""
+
+        def __init__(self, data: SubscriberData | None, said: str) -> None:
+            super().__init__()
+            self.data = data
+            self.said = said
+
     def __init__(
         self,
         subscriber_id: str,
@@ -156,27 +184,57 @@ class SubscriberView(Screen[None]):
         self.query_one("#sub-head", Static).update(_t(f"{self.subscriber_id}  loading…"))
         self.query_one("#sub-flag", Static).display = False
         self.query_one("#sub-body").focus()
+        self.watch(self.app, "now", self._on_now, init=False)
         self.reload()
 
     # -- data ------------------------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, group="sub-read")
+    @work(
+        thread=True,
+        exclusive=True,
+        group="sub-read",
+        exit_on_error=False,
+        name="reading the subscriber",
+    )
     def reload(self) -> None:
+        """Read the subscriber again (only the latest read is shown)."""
         from console.views.subscriber import load_subscriber
 
         at = self._now()
         try:
             data = load_subscriber(self.store, self.policy, self.subscriber_id, at, self.user)
         except Exception as exc:  # database trouble: say so, keep the screen
-            self.app.call_from_thread(
-                self._say, f"cannot read subscriber: {fault_text(exc)}", error=True
-            )
+            self.post_message(self.Said(f"cannot read subscriber: {fault_text(exc)}", error=True))
             return
-        self.app.call_from_thread(self._show, data)
+        if not get_current_worker().is_cancelled:
+            self.post_message(self.Read(data))
 
-    def tick(self, at: int) -> None:
+    def _on_now(self, at: int) -> None:
+        """``ConsoleApp.now`` moved on (once a minute): the meter and clocks are read again."""
         if self.data is not None and at != self.data.at:
             self.reload()
+
+    @on(Read)
+    def _read(self, message: Read) -> None:
+        self._show(message.data)
+
+    @on(Said)
+    def _said(self, message: Said) -> None:
+        self._say(message.text, error=message.error)
+
+    @on(Written)
+    def _written(self, message: Written) -> None:
+        if message.data is not None:
+            self._show(message.data)
+        self._say(message.said)
+        self._changed()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that raised past its own handling: said on the notice line (a database
+        gone also puts the console OFFLINE), never an exit."""
+        error = event.worker.error
+        if event.state == WorkerState.ERROR and error is not None:
+            self._say(worker_failed_text(self.app, error, event.worker.name), error=True)
 
     def _show(self, data: SubscriberData | None) -> None:
         if data is None:
@@ -619,7 +677,8 @@ class SubscriberView(Screen[None]):
             done,
         )
 
-    @work(thread=True, exclusive=True, group="sub-write")
+    # Not exclusive: every write's result is said.
+    @work(thread=True, group="sub-write", exit_on_error=False, name="recording")
     def write(self, what: str, reason: str | None) -> None:
         from console.actions import Refused
         from console.suspensions import lift, suspend
@@ -643,15 +702,23 @@ class SubscriberView(Screen[None]):
                 lift(self.store, self.subscriber_id, at=now, actor=self.user, recorded_at=now)
                 done = f"suspension of {self.subscriber_id} lifted"
         except Refused as exc:
-            self.app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(self.Said(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            self.app.call_from_thread(self._say, f"not recorded: {fault_text(exc)}", error=True)
+            self.post_message(self.Said(f"not recorded: {fault_text(exc)}", error=True))
             return
-        data = load_subscriber(self.store, self.policy, self.subscriber_id, self._now(), self.user)
-        self.app.call_from_thread(self._show, data)
-        self.app.call_from_thread(self._say, done)
-        self.app.call_from_thread(self._changed)
+        try:
+            data = load_subscriber(
+                self.store, self.policy, self.subscriber_id, self._now(), self.user
+            )
+        except Exception as exc:  # written, but the database went away just after
+            self.post_message(
+                self.Said(
+                    f"{done}; cannot read the subscriber again: {fault_text(exc)}", error=False
+                )
+            )
+            return
+        self.post_message(self.Written(data, done))
 
     def _changed(self) -> None:
         """Every clock of the subscriber changed: re-read the queue and the meters."""

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 from screens.wizard.screen import ClassifyWizard, WizardDone
 
 if TYPE_CHECKING:
+    from console.rules.policy import Policy
+    from console.rules.policy_book import PolicyBook
+    from console.store.engine import Store
     from screens.app import ConsoleApp
 
 
@@ -21,11 +24,12 @@ class ShowsCase(Protocol):
     def reload(self) -> None: ...
 
 
-def _ready(app: ConsoleApp) -> bool:
+def _ready(app: ConsoleApp) -> tuple[Store, Policy | PolicyBook] | None:
+    """The app's store and policy, or None (said) while the database is still opening."""
     if app.store is None or app.policy is None:
         app.notify("the database is still opening", severity="warning")
-        return False
-    return True
+        return None
+    return app.store, app.policy
 
 
 def _done(app: ConsoleApp) -> Callable[[WizardDone | None], None]:
@@ -44,19 +48,23 @@ def _done(app: ConsoleApp) -> Callable[[WizardDone | None], None]:
 
 def open_new_case_wizard(app: ConsoleApp) -> None:
     """Push the wizard for a new case (bound to ``n`` on the queue pane)."""
-    if _ready(app):
+    ready = _ready(app)
+    if ready is not None:
+        store, policy = ready
         app.push_screen(
-            ClassifyWizard.new(store=app.store, policy=app.policy, user=app.user, tz=app.tz),
+            ClassifyWizard.new(store=store, policy=policy, user=app.user, tz=app.tz),
             _done(app),
         )
 
 
 def open_reclassify_wizard(app: ConsoleApp, case_id: str) -> None:
     """Push the wizard to reclassify ``case_id`` (bound to ``c`` in the case view)."""
-    if _ready(app):
+    ready = _ready(app)
+    if ready is not None:
+        store, policy = ready
         app.push_screen(
             ClassifyWizard.reclassify(
-                case_id, store=app.store, policy=app.policy, user=app.user, tz=app.tz
+                case_id, store=store, policy=policy, user=app.user, tz=app.tz
             ),
             _done(app),
         )

@@ -69,6 +69,11 @@ STEP_ACTIONS: dict[str, frozenset[str]] = {
     "p0_anyway": frozenset({"priority"}),
 }
 
+# The words of the actions bound to several keys (one line each in the help).
+FORWARD = "next: take the highlighted choice, or keep the answer given"
+PICK = "choose by number"
+BACK = "back a question or a step, answers kept"
+
 
 @dataclass(frozen=True)
 class WizardDone:
@@ -82,10 +87,9 @@ class WizardDone:
 class ClassifyWizard(Screen[WizardDone | None]):
     """One screen for both modes: ``ClassifyWizard.new(...)`` and ``.reclassify(...)``."""
 
-    CSS_PATH = "wizard.tcss"
-
     # The first binding of an action that is shown draws it in the key bar; the same keys
-    # bound again with show=False only add keys. Several actions share a key (enter, ↑↓):
+    # bound again with show=False only add keys (with the same words and key_display, so
+    # the help lists the action once). Several actions share a key (enter, ↑↓):
     # ``check_action`` lets through the one of the step shown.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -95,21 +99,20 @@ class ClassifyWizard(Screen[WizardDone | None]):
             key_display="enter",
             tooltip="take the highlighted subscriber or deployment",
         ),
-        Binding(
-            "pagedown",
-            "forward",
-            "next",
-            key_display="enter →",
-            tooltip="next: take the highlighted choice, or keep the answer given",
-        ),
+        Binding("pagedown", "forward", "next", key_display="enter →", tooltip=FORWARD),
         Binding("pagedown", "confirm", "confirm", key_display="enter", tooltip="record it"),
-        Binding("right,enter", "forward", show=False),
+        Binding(
+            "right,enter", "forward", "next", key_display="enter →", tooltip=FORWARD, show=False
+        ),
         Binding("up,k", "move(-1)", "move", key_display="↑↓", tooltip="move the highlight"),
         Binding("down,j", "move(1)", show=False),
         Binding("up,k", "scroll(-1)", "scroll", key_display="↑↓", tooltip="scroll the summary"),
         Binding("down,j", "scroll(1)", show=False),
-        Binding("1", "pick(0)", "choose", key_display="1-9", tooltip="choose by number"),
-        *[Binding(str(i + 1), f"pick({i})", show=False) for i in range(1, 9)],
+        Binding("1", "pick(0)", "choose", key_display="1-9", tooltip=PICK),
+        *[
+            Binding(str(i + 1), f"pick({i})", "choose", key_display="1-9", tooltip=PICK, show=False)
+            for i in range(1, 9)
+        ],
         Binding("y", "answer(True)", "yes", tooltip="yes: this guideline applies (it decides)"),
         Binding("n", "answer(False)", "no", tooltip="no: ask the next guideline"),
         Binding(
@@ -125,14 +128,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
             tooltip="next field: the title, when reported, when Konneqt knew",
         ),
         Binding("tab", "app.focus_next", show=False),
-        Binding(
-            "pageup",
-            "back",
-            "back",
-            key_display="PgUp ←",
-            tooltip="back a question or a step, answers kept",
-        ),
-        Binding("left,b,backspace", "back", show=False),
+        Binding("pageup", "back", "back", key_display="PgUp ←", tooltip=BACK),
+        Binding("left,b,backspace", "back", "back", key_display="PgUp ←", tooltip=BACK, show=False),
         Binding(
             "escape,ctrl+g",
             "cancel",
@@ -267,6 +264,7 @@ class ClassifyWizard(Screen[WizardDone | None]):
 
     def on_mount(self) -> None:
         self.query_one("#wiz-head", Themed).update(Text("loading…"))
+        self.watch(self.app, "now", self._on_now, init=False)
         self.load()
 
     # -- reading (a worker; its answer comes back as a message) ------------------------------
@@ -417,8 +415,8 @@ class ClassifyWizard(Screen[WizardDone | None]):
                 text.append(inert(message))
         notice.update(text)
 
-    def tick(self, at: int) -> None:
-        """Time passed (the app calls this once a minute): due times move on."""
+    def _on_now(self, at: int) -> None:
+        """Time passed (``ConsoleApp.now``, once a minute): due times move on."""
         if self.step == "summary" and self.loaded:
             self._render_summary()
 
