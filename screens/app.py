@@ -37,12 +37,13 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from console import clock
 from console.errors import database_fault, fault_text
 from console.first_screen import TOP_ROWS, FirstScreen  # first screenful, read apart
+from screens.key_bar import KeyBar
 from screens.notify_pane import NotifyPane
 from screens.palette import JumpProvider
 from screens.pane import Pane
@@ -115,7 +116,7 @@ def operator_zone() -> tzinfo:
 
 
 class ConsoleApp(App[int]):
-    """The console: a header, the panes of ``screens.panes`` and a footer."""
+    """The console: a header, the panes of ``screens.panes`` and the key bar."""
 
     TITLE = "support-console"
     COMMANDS = App.COMMANDS | {JumpProvider}
@@ -124,6 +125,7 @@ class ConsoleApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
+    #keys { padding: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -236,7 +238,8 @@ class ConsoleApp(App[int]):
         with ContentSwitcher(initial=PANES[0].id, id="panes"):
             for p in PANES:
                 yield p.factory(self.tz)
-        yield Footer(compact=True)
+        # The keys of the pane shown and the app's (and the command palette's), wrapped.
+        yield KeyBar(id="keys", palette=True)
 
     def on_mount(self) -> None:
         self.query_one(QueueTable).focus()
@@ -274,6 +277,7 @@ class ConsoleApp(App[int]):
             self.query_one(QueueTable).focus()
         if pane_id == "board":
             self.header.escalated = 0  # the operator is looking at them now
+        self.screen.refresh_bindings()  # the key bar shows the keys of the pane shown
 
     # -- keys that close, quit and explain ------------------------------------------------
 
