@@ -68,6 +68,10 @@ if TYPE_CHECKING:
 MAX_CHANGED = 20_000
 
 
+#: The pane keys 1-6: one row in the key help.
+PANE_KEYS = Binding.Group("a pane: " + ", ".join(p.title for p in PANES))
+
+
 class QuitPrompt(ConfirmPrompt):
     """The question before quitting: ``q`` on it stays, as ``n`` does."""
 
@@ -133,14 +137,14 @@ class ConsoleApp(App[int]):
             "q",
             "close_or_quit",
             "Quit",
-            tooltip="Close the view on top; on the main screen ask once, then quit.",
+            tooltip="close the view on top; on the main screen, quit (asks first)",
         ),
         Binding(
             "question_mark,f1",
             "key_help",
             "Keys",
             key_display="?",
-            tooltip="Every key of the screen under it, and the legend of the marks.",
+            tooltip="this help: the keys of the screen under it, the marks",
         ),
         *[
             Binding(
@@ -148,7 +152,7 @@ class ConsoleApp(App[int]):
                 f"switch_pane('{p.id}')",
                 p.title,
                 show=False,
-                tooltip=f"Show the {p.title.lower()} pane.",
+                group=PANE_KEYS,
             )
             for p in PANES
         ],

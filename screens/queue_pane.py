@@ -8,12 +8,12 @@ pane only filters and redraws.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -33,18 +33,23 @@ def _next(cycle: tuple, value: Any) -> Any:
 
 
 class QueuePane(Vertical):
-    BINDINGS = [
-        Binding("slash", "search", "Search"),
-        Binding("m", "toggle_mine", "Mine"),
-        Binding("u", "toggle_unassigned", "Unassigned"),
-        Binding("b", "toggle_breached", "Breach"),
-        # Out of the footer (it fits 80 columns without them); the key help lists them.
-        Binding("p", "cycle_priority", "Prio", show=False),
-        Binding("t", "cycle_type", "Type", show=False),
-        Binding("s", "subscriber", "Sub", show=False),
-        Binding("x", "clear_filters", "Clear", show=False),
-        Binding("n", "new_case", "New"),
-        Binding("r", "reload", "Reload", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="search id, subscriber, title (enter: keep; esc: drop)",
+        ),
+        Binding("m", "toggle_mine", "Mine", tooltip="assigned to me (again: all)"),
+        Binding("u", "toggle_unassigned", "Unassigned", tooltip="unassigned (again: all)"),
+        Binding("b", "toggle_breached", "Breach", tooltip="breached (again: all)"),
+        # Out of the key bar (it fits 80 columns without them); the key help lists them.
+        Binding("p", "cycle_priority", "Prio", show=False, tooltip="priority: P0 → P3 → all"),
+        Binding("t", "cycle_type", "Type", show=False, tooltip="type: incident → … → all"),
+        Binding("s", "subscriber", "Sub", show=False, tooltip="one subscriber"),
+        Binding("x", "clear_filters", "Clear", show=False, tooltip="clear every filter"),
+        Binding("n", "new_case", "New", tooltip="new case (the classification wizard)"),
+        Binding("r", "reload", "Reload", show=False, tooltip="read again"),
     ]
 
     class ReloadRequested(Message):
