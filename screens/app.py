@@ -11,9 +11,10 @@ in a separate process (``support-console sweep``, as cron runs it; see
 the cases written since its last read (``case_state.rev``), never the whole queue.
 
 Time: the queue ticks at the resolution it shows (minutes). A timer fires at each minute
-boundary of ``console.clock.now()``; ``action_tick`` carries the visible rows forward and
-re-sorts when a case's due has passed (a clock that breaches moves up and turns red).
-Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
+boundary of ``console.clock.now()``; ``action_tick`` moves ``now`` on, and the queue pane
+(``QueuePane.on_time``, watching ``now``) carries the rows forward and re-sorts when a case's
+due has passed (a clock that breaches moves up and turns red). Tests freeze the clock,
+``clock.advance(...)`` and call ``action_tick``.
 
 Shared state is carried by reactives: ``now`` (the instant the screens show),
 ``breaches`` (the header's count) and ``offline`` (None, or why the database cannot be
@@ -534,8 +535,9 @@ class ConsoleApp(App[int]):
             if retick(items, now):
                 breaches = None  # (counted again when asked)
             at = now
-        self.now = max(self.now, at)
+        # The rows first: the queue's ``on_time`` then finds them at ``at`` already.
         self.queue.show_items(items, at, partial=partial, breaches=breaches)
+        self.now = max(self.now, at)
         if not partial:
             self.breaches = self.queue.breaches
         if self.first_paint_at is None and items:
@@ -793,20 +795,12 @@ class ConsoleApp(App[int]):
         self._arm_tick()
 
     def action_tick(self) -> None:
-        """Time passed: ``now`` moves on (the header and the panes watch it); the queue's
-        remaining times tick and what breached moves up."""
+        """Time passed: ``now`` moves on (the header, the queue and the panes watch it): the
+        queue's remaining times tick and what breached moves up."""
         at = clock.now()
         if at == self.now:
             return
-        if self.loaded:
-            from console.queue_rows import earliest_boundary
-
-            boundary = earliest_boundary(self.queue.items)
-            if boundary is not None and boundary <= at:
-                self.load()  # a suspension began or ended: re-read the projections
-            else:
-                self.queue.tick(at)
-        self.now = at
+        self.now = at  # the queue ticks (or re-reads) in ``QueuePane.on_time``
         if self.loaded:
             self.breaches = self.queue.breaches
         self._read_notify_failed()

@@ -8,7 +8,7 @@ pane only filters and redraws.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
@@ -22,6 +22,9 @@ from console.queue_filters import Filters, apply_filters
 from console.queue_rows import QueueRow, breach_count, retick
 from console.text import inert
 from screens.queue_table import QueueTable
+
+if TYPE_CHECKING:
+    from screens.app import ConsoleApp
 
 PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
 TYPE_CYCLE = (None, "incident", "query", "security_report", "service_request", "change_request")
@@ -80,10 +83,6 @@ class QueuePane(Vertical):
         yield Static(id="queue-head", markup=False)
         yield QueueTable(tz=self.tz, id="queue-table")
 
-    def on_mount(self) -> None:
-        self.query_one("#queue-search", Input).display = False
-        self._show_status()
-
     @property
     def table(self) -> QueueTable:
         return self.query_one(QueueTable)
@@ -114,6 +113,25 @@ class QueuePane(Vertical):
         self.partial = False
         self._show_status()
 
+    def on_mount(self) -> None:
+        self.query_one("#queue-search", Input).display = False
+        self._show_status()
+        self.watch(self.app, "now", self.on_time, init=False)
+
+    def on_time(self, now: int) -> None:
+        """``ConsoleApp.now`` moved on (once a minute), once the whole queue is read: the
+        remaining times tick and what breached moves up; when a suspension began or ended
+        meanwhile the projections are stale, and the queue is read again instead."""
+        if self.partial or now <= self.at:
+            return
+        from console.queue_rows import earliest_boundary
+
+        boundary = earliest_boundary(self.items)
+        if boundary is not None and boundary <= now:
+            self.post_message(self.ReloadRequested())
+        else:
+            self.tick(now)
+
     def tick(self, at: int) -> bool:
         """Time passed: cases whose due passed may breach and move up. Returns whether the
         order changed."""
@@ -138,15 +156,20 @@ class QueuePane(Vertical):
     def action_new_case(self) -> None:
         from screens.wizard import open_new_case_wizard
 
-        open_new_case_wizard(self.app)
+        open_new_case_wizard(self.console)
 
     def set_filters(self, filters: Filters) -> None:
         self.filters = filters
         self._refilter()
 
     @property
+    def console(self) -> ConsoleApp:
+        """The app (the queue pane lives only in the console)."""
+        return cast("ConsoleApp", self.app)
+
+    @property
     def me(self) -> str | None:
-        return getattr(self.app, "user", None)
+        return self.console.user
 
     def _refilter(self, keep: str | None = None) -> None:
         self.view = apply_filters(self.items, self.filters, self.me)
