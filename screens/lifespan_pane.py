@@ -36,7 +36,7 @@ from console.store.engine import Store
 from console.text import inert
 from console.views.lifespan import MatrixData, VersionRow, matrix_data, with_cases
 from screens.notice import notice_text
-from screens.pane import Pane, QueueHost
+from screens.pane import ActionDone, Pane, QueueHost
 from screens.words import refusal_text
 
 WIDE = 110
@@ -237,7 +237,7 @@ class LifespanPane(Pane[MatrixData]):
         self._shown = []
         self.call_after_refresh(self._redraw)
 
-    def _say(self, message: str, *, error: bool = False) -> None:
+    def say(self, message: str, *, error: bool = False) -> None:
         text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#life-notice", Static).update(text)
@@ -286,7 +286,7 @@ class LifespanPane(Pane[MatrixData]):
         if self.data.role != "lead":
             from console.operators import not_allowed
 
-            self._say(refusal_text(not_allowed("product", self.user, self.data.role)), error=True)
+            self.say(refusal_text(not_allowed("product", self.user, self.data.role)), error=True)
             return
 
         def done(answer: tuple[date, date | None] | None) -> None:
@@ -295,13 +295,13 @@ class LifespanPane(Pane[MatrixData]):
 
         self.app.push_screen(DatesPrompt(r.product, r.version, r.released, r.notice), done)
 
-    @work(thread=True, exclusive=True, group="lifespan-write")
+    @work(thread=True, exclusive=True, group="lifespan-write", exit_on_error=False)
     def _save(self, product: str, version: str, released: date, notice: date | None) -> None:
         from console import clock
         from console.actions import Refused
         from console.lifespan import set_version
 
-        host, app = self.host, self.app
+        host = self.host
         if host is None or host.store is None:
             return
         try:
@@ -315,16 +315,14 @@ class LifespanPane(Pane[MatrixData]):
                 now=clock.now(),
             )
         except Refused as exc:
-            app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(ActionDone(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            app.call_from_thread(self._say, f"not saved: {fault_text(exc)}", error=True)
+            self.post_message(ActionDone(f"not saved: {fault_text(exc)}", error=True))
             return
         past = " — past: its cases are flagged" if v.past(clock.now()) else ""
-        app.call_from_thread(
-            self._say, f"{v.product} {v.version}: end of support {v.end_of_support}{past}"
-        )
-        app.call_from_thread(self.refresh_data)
+        said = f"{v.product} {v.version}: end of support {v.end_of_support}{past}"
+        self.post_message(ActionDone(said, reread=True))
 
     def action_reload(self) -> None:
         self.refresh_data()

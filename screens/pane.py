@@ -8,7 +8,8 @@ things and inherit the rest:
 - ``show_data(data)``: draw what was read (the app's thread);
 - ``show_status()``: draw the pane's status line from ``self.error`` and ``self.reading``.
 
-and may override ``on_time(now)`` (a minute passed: re-read at a day boundary, say) and
+and may override ``say(message, error=...)`` (an action's outcome on the pane's notice line),
+``on_time(now)`` (a minute passed: re-read at a day boundary, say) and
 ``reads_now()`` (e.g. a hidden pane does not read). ``what`` names the data in the words
 of a failed read ("cannot read the meters: ...").
 
@@ -19,7 +20,9 @@ to open the store, calls ``load`` and posts ``DataRead`` to the pane; the pane k
 data and calls ``show_data``. A read that raises is turned into words by the one handler
 for failed workers (``ConsoleApp.on_worker_state_changed``): OFFLINE when the database
 went away, and always ``read_failed(message)`` here, said on the pane's status line while
-the pane keeps what it showed. ``ConsoleApp.now`` changing calls ``on_time(now)``.
+the pane keeps what it showed. ``ConsoleApp.now`` changing calls ``on_time(now)``. A
+pane's write runs in a thread worker too (``exit_on_error=False``) and posts ``ActionDone``
+(the outcome in words; ``reread``: read again) instead of calling back into the app's thread.
 """
 
 from __future__ import annotations
@@ -73,6 +76,17 @@ class DataRead(Message, Generic[DataT]):
         self.data = data
 
 
+class ActionDone(Message):
+    """A pane's write (a thread worker) finished: its outcome in words for the pane's notice
+    line, and whether the pane re-reads its data (something was written)."""
+
+    def __init__(self, notice: str, *, error: bool = False, reread: bool = False) -> None:
+        super().__init__()
+        self.notice = notice
+        self.error = error
+        self.reread = reread
+
+
 class Pane(Widget, Generic[DataT]):
     """A pane reading its data in the background (see the module docstring)."""
 
@@ -99,6 +113,11 @@ class Pane(Widget, Generic[DataT]):
     def show_status(self) -> None:
         """Draw the status line from ``error`` and ``reading``."""
         raise NotImplementedError
+
+    def say(self, message: str, *, error: bool = False) -> None:
+        """Show an action's outcome (by default a notification; a pane with a notice line
+        draws it there)."""
+        self.notify(message, severity="error" if error else "information", markup=False)
 
     def data_changed(self) -> None:
         """Another process wrote: by default re-read (a pane may wait until shown)."""
@@ -159,6 +178,12 @@ class Pane(Widget, Generic[DataT]):
         self.reading = False
         self.error = None
         self.show_data(message.data)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        message.stop()
+        self.say(message.notice, error=message.error)
+        if message.reread:
+            self.refresh_data()
 
     def read_failed(self, message: str) -> None:
         """Say a failed read on the status line; what was shown stays."""
