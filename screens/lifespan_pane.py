@@ -23,10 +23,12 @@ from __future__ import annotations
 from datetime import date, tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -82,11 +84,12 @@ def header_text(width: int) -> Text:
     return Text("".join(parts), no_wrap=True, overflow="crop")
 
 
-def row_text(r: VersionRow, width: int) -> Text:
+def row_text(r: VersionRow, width: int, alarm: Style) -> Text:
+    """One version's line; ``alarm``: the theme's style for a version past its end."""
     lay = _layout(width)
     wide = width >= WIDE
     line = Text(no_wrap=True, overflow="ellipsis")
-    style = "bold red" if r.past else ""
+    style: Style | str = alarm if r.past else ""
     line.append(f"{PAST} " if r.past else (f"{MISSING} " if r.end is None else "  "), style=style)
     line.append(_cell(r.product, lay["product"]), style=style)
     line.append(_cell(r.version, lay["version"]), style=style)
@@ -135,7 +138,7 @@ class LifespanPane(Pane[MatrixData]):
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(tz=tz, id=id)
-        self.notice = Text("")
+        self.notice = Content("")
         self._shown: list[str] = []
         self._items: list[QueueRow] = []  # the queue's cases, copied for the read
 
@@ -188,7 +191,8 @@ class LifespanPane(Pane[MatrixData]):
         if self.data is None:
             return
         width = self.list.scrollable_content_region.width or self.size.width or 80
-        lines = [row_text(r, width) for r in self.data.versions]
+        alarm = self.style_of("alarm")
+        lines = [row_text(r, width, alarm) for r in self.data.versions]
         if [t.plain for t in lines] != self._shown:
             box = self.list
             keep = box.highlighted
@@ -211,7 +215,7 @@ class LifespanPane(Pane[MatrixData]):
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Product lifespans", style="bold")
             if d is not None:
@@ -221,7 +225,7 @@ class LifespanPane(Pane[MatrixData]):
                     n = sum(len(r.cases) for r in past)
                     line.append(
                         f"  {PAST} {len(past)} past end of support, {n} open case(s)",
-                        style="bold red",
+                        style=self.style_of("alarm"),
                     )
                 if (self.size.width or 80) >= 100:
                     line.append(f"  │ you: {d.role}", style="dim")

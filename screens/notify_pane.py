@@ -22,6 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
@@ -61,7 +62,7 @@ class NotifyPane(Pane[NotifyData]):
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(tz=tz, id=id)
-        self.notice = Text("")
+        self.notice = Content("")
 
     def compose(self) -> ComposeResult:
         yield Static(id="notify-status", markup=False)
@@ -92,7 +93,7 @@ class NotifyPane(Pane[NotifyData]):
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Notifications", style="bold")
             if d is not None:
@@ -100,7 +101,8 @@ class NotifyPane(Pane[NotifyData]):
                 line.append(f" │ {len(d.receivers)} receiver(s)")
                 line.append(" │ ")
                 line.append(
-                    f"✉ {c.get('failed', 0)} failed", style="bold red" if c.get("failed") else ""
+                    f"✉ {c.get('failed', 0)} failed",
+                    style=self.style_of("alarm") if c.get("failed") else "",
                 )
                 line.append(
                     f" │ {c.get('pending', 0) + c.get('sending', 0)} waiting"
@@ -121,7 +123,7 @@ class NotifyPane(Pane[NotifyData]):
             parts.append(Text("  none", style="italic"))
         for f in d.failed:
             t = Text(no_wrap=True, overflow="ellipsis")
-            t.append(f"! #{f.id}", style="bold red")
+            t.append(f"! #{f.id}", style=self.style_of("alarm"))
             t.append(
                 f"  {_when(f.created_at, self.tz)}  to {f.receiver}"
                 f"{' (removed)' if f.gone else ''}  {f.kind}  "

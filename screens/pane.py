@@ -31,6 +31,7 @@ import threading
 from datetime import tzinfo
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+from rich.style import Style
 from textual.message import Message
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
@@ -90,6 +91,17 @@ class ActionDone(Message):
 class Pane(Widget, Generic[DataT]):
     """A pane reading its data in the background (see the module docstring)."""
 
+    #: The theme's colours for text a pane builds in code (``style_of("alarm")``), styled in
+    #: ``pane.tcss``: ``alarm`` (over a limit, a failure: bold ``$error``), ``error``,
+    #: ``warning`` (bold ``$warning``), ``caution`` (``$warning``), ``ok`` (``$success``).
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "pane--alarm",
+        "pane--error",
+        "pane--warning",
+        "pane--caution",
+        "pane--ok",
+    }
+
     #: The data in words, for a failed read: "cannot read {what}: why".
     what: ClassVar[str] = "the data"
 
@@ -131,6 +143,10 @@ class Pane(Widget, Generic[DataT]):
         return True
 
     # -- the machinery -------------------------------------------------------------------
+
+    def style_of(self, part: str) -> Style:
+        """The Rich style of ``pane--{part}`` (one of ``COMPONENT_CLASSES``) in the theme."""
+        return self.get_component_rich_style(f"pane--{part}")
 
     @property
     def host(self) -> PaneHost | None:

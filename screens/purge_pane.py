@@ -26,6 +26,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
@@ -99,7 +100,7 @@ class PurgePane(Pane[PurgeData]):
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(tz=tz, id=id)
-        self.notice = Text("")
+        self.notice = Content("")
         self.audit: PurgeAuditEntry | None = None  # the audit of a purge run from here
 
     def compose(self) -> ComposeResult:
@@ -138,7 +139,7 @@ class PurgePane(Pane[PurgeData]):
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Data retention", style="bold")
             if d is not None:
@@ -147,7 +148,7 @@ class PurgePane(Pane[PurgeData]):
                 line.append(" │ ")
                 line.append(
                     f"● now: {len(d.now.users)} user(s), {len(d.now.attachments)} attachment(s)",
-                    style="bold red" if n else "",
+                    style=self.style_of("alarm") if n else "",
                 )
                 line.append(f" │ ○ {len(d.soon)} in {AHEAD_DAYS} d")
                 if (self.size.width or 80) >= 100:
@@ -200,9 +201,9 @@ class PurgePane(Pane[PurgeData]):
             for (soon, kind, day, reason), dues in sorted(rows.items()):
                 if soon:
                     days = max(1, (dues[0].due - d.at) // DAY)
-                    when = Text(f"○ in {days} d", style="yellow")
+                    when = Text(f"○ in {days} d", style=self.style_of("caution"))
                 else:
-                    when = Text("● now", style="bold red")
+                    when = Text("● now", style=self.style_of("alarm"))
                 what = (
                     f"{len(dues)} support user(s)"
                     if kind == "user"

@@ -55,6 +55,9 @@ class QueuePane(Vertical):
         Binding("r", "reload", "Reload", show=False, tooltip="read again"),
     ]
 
+    #: The theme's colour for a failed read on the filter line (``queue_pane.tcss``).
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"queue-pane--error"}
+
     class ReloadRequested(Message):
         pass
 
@@ -181,7 +184,7 @@ class QueuePane(Vertical):
         parts = f.describe()
         line = Text(no_wrap=True, overflow="ellipsis")
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.get_component_rich_style("queue-pane--error"))
         else:
             line.append("Filter: ", style="bold")
             line.append(" · ".join(parts) if parts else "none", style="bold" if parts else "")
