@@ -23,6 +23,20 @@ went away, and always ``read_failed(message)`` here, said on the pane's status l
 the pane keeps what it showed. ``ConsoleApp.now`` changing calls ``on_time(now)``. A
 pane's write runs in a thread worker too (``exit_on_error=False``) and posts ``ActionDone``
 (the outcome in words; ``reread``: read again) instead of calling back into the app's thread.
+
+The queue (``screens.queue_pane.QueuePane``) is the one pane not built on ``Pane``: its
+read is not one ``load`` after the store opened but the console's start-up itself. A plain
+thread, started with the app before it mounts, opens the store (``load_done`` tells the
+panes it is open), shows the first screenful (from the forked first-screen process or
+``load_queue(top=...)``), then the whole queue; afterwards the change feed replaces only the
+cases written (``case_state.rev``), never re-reading 100k rows. So the app reads the queue
+and keeps what the reads share (terms, names, ``rev``), and the pane has the same shape
+otherwise: the reads post typed messages (``QueueRead``, ``CasesRead``,
+``QueueReadFailed``), workers run with ``exit_on_error=False``, and the pane watches
+``ConsoleApp.now`` (``QueuePane.on_time``). The live refresh keeps its own one-at-a-time
+flag (``ConsoleApp._refreshing``): an ``exclusive`` thread worker cannot be stopped, so it
+would read alongside the one it replaced and drop the case ids that one took from the
+coalescer.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """The queue pane: active filters, a search line, the column header and the queue table.
 
-The pane holds the whole list in risk order (``items``) and shows the filtered view.
-Loading and ticking are driven by the app (it owns the store and the clock tick); the
-pane only filters and redraws.
+The pane holds the whole list in risk order (``items``) and shows the filtered view. The
+app reads the queue (it owns the store; see ``screens/pane.py`` on why the queue is not a
+``Pane``) and its reads arrive as typed messages (``QueueRead``, ``CasesRead``,
+``QueueReadFailed``); the pane watches ``ConsoleApp.now`` itself (``on_time``: the remaining
+times tick, what breached moves up), filters and redraws.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from console.text import inert
 from screens.queue_table import QueueTable
 
 if TYPE_CHECKING:
+    from console.rules.policy_book import TermsMap
     from screens.app import ConsoleApp
 
 PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
@@ -33,6 +36,52 @@ TYPE_CYCLE = (None, "incident", "query", "security_report", "service_request", "
 def _next(cycle: tuple, value: Any) -> Any:
     i = cycle.index(value) if value in cycle else 0
     return cycle[(i + 1) % len(cycle)]
+
+
+class QueueRead(Message):
+    """Queue rows read in a thread, for the app's thread (``ConsoleApp`` keeps the terms,
+    the names and ``rev``, and hands the rows to the pane): the first screenful
+    (``partial``), or the whole queue. ``terms`` is None for rows the first-screen process
+    read; ``breaches`` is the count when the reader counted it already."""
+
+    def __init__(
+        self,
+        items: list[QueueRow],
+        terms: TermsMap | None,
+        names: dict[str, str],
+        at: int,
+        *,
+        partial: bool,
+        rev: int,
+        breaches: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.items, self.terms, self.names, self.at = items, terms, names, at
+        self.partial, self.rev, self.breaches = partial, rev, breaches
+
+
+class CasesRead(Message):
+    """Some cases re-read (after a write, or signalled by the change feed): ``fresh`` takes
+    the place of the rows of ``case_ids`` (a case no longer listed leaves the queue)."""
+
+    def __init__(
+        self,
+        case_ids: set[str],
+        fresh: list[QueueRow],
+        at: int,
+        terms: TermsMap | None = None,
+        rev: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.case_ids, self.fresh, self.at, self.terms, self.rev = case_ids, fresh, at, terms, rev
+
+
+class QueueReadFailed(Message):
+    """Reading the queue failed: ``message`` in words, ``error`` to tell a database gone."""
+
+    def __init__(self, message: str, error: Exception) -> None:
+        super().__init__()
+        self.message, self.error = message, error
 
 
 class QueuePane(Vertical):
