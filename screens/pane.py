@@ -91,6 +91,14 @@ class DataRead(Message, Generic[DataT]):
         self.data = data
 
 
+class ReadRefused(Message):
+    """A pane's read could not start (no store): ``why`` for the status line."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why
+
+
 class ActionDone(Message):
     """A pane's write (a thread worker) finished: its outcome in words for the pane's notice
     line, and whether the pane re-reads its data (something was written)."""
@@ -196,7 +204,7 @@ class Pane(Widget, Generic[DataT]):
         if host is not None:
             host.load_done.wait(60)
         if host is None or host.store is None:
-            self.app.call_from_thread(self.read_failed, "the database is not open")
+            self.post_message(ReadRefused("the database is not open"))
             return
         data = self.load(host.store, clock.now(), self.user)
         if not get_current_worker().is_cancelled:
@@ -208,6 +216,10 @@ class Pane(Widget, Generic[DataT]):
         self.reading = False
         self.error = None
         self.show_data(message.data)
+
+    def on_read_refused(self, message: ReadRefused) -> None:
+        message.stop()
+        self.read_failed(message.why)
 
     def on_action_done(self, message: ActionDone) -> None:
         message.stop()
