@@ -3,7 +3,8 @@ the workers that read the database.
 
 Start-up puts the queue first. The screen is composed at once while a plain thread
 imports SQLAlchemy, opens the store and reads exactly the first screenful of the queue
-(``load_queue(top=...)``: a few hundred rows by index), then the whole queue. Nothing
+(``load_queue(top=...)``: a few hundred rows by index), then the whole queue; the rows
+reach the app's thread as messages (``QueueRead``; re-read cases as ``CasesRead``). Nothing
 else the console does competes with that: the other panes' reads, the change feed and the
 escalation watcher start only once the whole queue is shown, and the watcher's sweep runs
 in a separate process (``support-console sweep``, as cron runs it; see
@@ -11,9 +12,10 @@ in a separate process (``support-console sweep``, as cron runs it; see
 the cases written since its last read (``case_state.rev``), never the whole queue.
 
 Time: the queue ticks at the resolution it shows (minutes). A timer fires at each minute
-boundary of ``console.clock.now()``; ``action_tick`` carries the visible rows forward and
-re-sorts when a case's due has passed (a clock that breaches moves up and turns red).
-Tests freeze the clock, ``clock.advance(...)`` and call ``action_tick``.
+boundary of ``console.clock.now()``; ``action_tick`` moves ``now`` on, and the queue pane
+(``QueuePane.on_time``, watching ``now``) carries the rows forward and re-sorts when a case's
+due has passed (a clock that breaches moves up and turns red). Tests freeze the clock,
+``clock.advance(...)`` and call ``action_tick``.
 
 Shared state is carried by reactives: ``now`` (the instant the screens show),
 ``breaches`` (the header's count) and ``offline`` (None, or why the database cannot be
@@ -36,18 +38,20 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, Footer
+from textual.widgets import ContentSwitcher
 from textual.worker import Worker, WorkerState
 
 from console import clock
 from console.errors import database_fault, fault_text
 from console.first_screen import TOP_ROWS, FirstScreen  # first screenful, read apart
+from screens.key_bar import KeyBar
 from screens.notify_pane import NotifyPane
 from screens.palette import JumpProvider
 from screens.pane import Pane
 from screens.panes import PANES
-from screens.queue_pane import QueuePane
+from screens.queue_pane import CasesRead, QueuePane, QueueRead, QueueReadFailed
 from screens.queue_table import QueueTable
 from screens.status_header import StatusHeader
 from screens.suspend_prompt import ConfirmPrompt
@@ -65,6 +69,22 @@ if TYPE_CHECKING:
 
 #: More changed cases than this in one refresh: re-read the whole queue instead.
 MAX_CHANGED = 20_000
+
+
+#: The pane keys 1-6: one row in the key help.
+PANE_KEYS = Binding.Group("a pane: " + ", ".join(p.title for p in PANES))
+
+
+class RoleRead(Message):
+    """The operator's role, read with the queue (for the header)."""
+
+    def __init__(self, role: str) -> None:
+        super().__init__()
+        self.role = role
+
+
+class LiveRefreshDone(Message):
+    """A live refresh (``_apply_changes``) ended: the next may start."""
 
 
 class QuitPrompt(ConfirmPrompt):
@@ -115,7 +135,7 @@ def operator_zone() -> tzinfo:
 
 
 class ConsoleApp(App[int]):
-    """The console: a header, the panes of ``screens.panes`` and a footer."""
+    """The console: a header, the panes of ``screens.panes`` and the key bar."""
 
     TITLE = "support-console"
     COMMANDS = App.COMMANDS | {JumpProvider}
@@ -124,6 +144,7 @@ class ConsoleApp(App[int]):
     CSS = """
     Screen { layout: vertical; }
     #panes { height: 1fr; }
+    #keys { padding: 0; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -131,14 +152,14 @@ class ConsoleApp(App[int]):
             "q",
             "close_or_quit",
             "Quit",
-            tooltip="Close the view on top; on the main screen ask once, then quit.",
+            tooltip="close the view on top; on the main screen, quit (asks first)",
         ),
         Binding(
             "question_mark,f1",
             "key_help",
             "Keys",
             key_display="?",
-            tooltip="Every key of the screen under it, and the legend of the marks.",
+            tooltip="this help: the keys of the screen under it, the marks",
         ),
         *[
             Binding(
@@ -146,7 +167,7 @@ class ConsoleApp(App[int]):
                 f"switch_pane('{p.id}')",
                 p.title,
                 show=False,
-                tooltip=f"Show the {p.title.lower()} pane.",
+                group=PANE_KEYS,
             )
             for p in PANES
         ],
@@ -236,7 +257,8 @@ class ConsoleApp(App[int]):
         with ContentSwitcher(initial=PANES[0].id, id="panes"):
             for p in PANES:
                 yield p.factory(self.tz)
-        yield Footer(compact=True)
+        # The keys of the pane shown and the app's (and the command palette's), wrapped.
+        yield KeyBar(id="keys", palette=True)
 
     def on_mount(self) -> None:
         self.query_one(QueueTable).focus()
@@ -274,6 +296,7 @@ class ConsoleApp(App[int]):
             self.query_one(QueueTable).focus()
         if pane_id == "board":
             self.header.escalated = 0  # the operator is looking at them now
+        self.screen.refresh_bindings()  # the key bar shows the keys of the pane shown
 
     # -- keys that close, quit and explain ------------------------------------------------
 
@@ -416,7 +439,7 @@ class ConsoleApp(App[int]):
         if message is not None and message[0] == "rows":
             _, rows, names, at = message
             self._shown_first = True
-            self._hand_over(self._loaded, rows, None, names, at, True, 0)
+            self._hand_over(QueueRead(rows, None, names, at, partial=True, rev=0))
             self._after_first_paint()
 
     def _after_first_paint(self) -> None:
@@ -427,11 +450,11 @@ class ConsoleApp(App[int]):
         if self._first_painted.wait(3):
             time.sleep(0.03)
 
-    def _hand_over(self, fn: Callable[..., object], *args: Any) -> None:
-        """Run ``fn`` on the app's thread once the app is mounted."""
+    def _hand_over(self, message: Message) -> None:
+        """Post ``message`` (from the reading thread) once the app is mounted."""
         self._mounted.wait()
         if self.is_running:
-            self.call_from_thread(fn, *args)
+            self.post_message(message)
 
     def _read_queue(self) -> None:
         import gc
@@ -457,10 +480,10 @@ class ConsoleApp(App[int]):
                 names = subscriber_names(conn)
                 from console.operators import role_of
 
-                self._hand_over(self._role_read, role_of(conn, self.user))
+                self._hand_over(RoleRead(role_of(conn, self.user)))
                 if not self.loaded and not self._shown_first:
                     top = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)
-                    self._hand_over(self._loaded, top, terms, names, at, True, rev)
+                    self._hand_over(QueueRead(top, terms, names, at, partial=True, rev=rev))
                     if top:
                         self._after_first_paint()
                 rows = load_queue(conn, None, at, terms=terms)
@@ -468,23 +491,43 @@ class ConsoleApp(App[int]):
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {fault_text(exc)}"
             self.panes_ready = True  # the other panes say what they can
-            self._hand_over(self._load_failed, msg, exc)
+            self._hand_over(QueueReadFailed(msg, exc))
             return
         finally:
             sys.setswitchinterval(previous)
             gc.enable()
-        self._hand_over(self._loaded, rows, terms, names, at, False, rev, breaches)
+        self._hand_over(
+            QueueRead(rows, terms, names, at, partial=False, rev=rev, breaches=breaches)
+        )
 
-    def _load_failed(self, msg: str, exc: Exception) -> None:
+    @on(QueueReadFailed)
+    def _load_failed(self, event: QueueReadFailed) -> None:
         if not self.queue.items:  # nothing shown yet: the queue says why
-            self.queue.show_error(msg)
-        why = database_fault(exc)
+            self.queue.show_error(event.message)
+        why = database_fault(event.error)
         if why is not None and self.loaded:
             self.went_offline(why)  # keep the screen, say OFFLINE
 
-    def _role_read(self, role: str) -> None:
-        self.role = role
-        self.header.role = role
+    @on(RoleRead)
+    def _role_read(self, event: RoleRead) -> None:
+        self.role = event.role
+        self.header.role = event.role
+
+    @on(QueueRead)
+    def _queue_read(self, event: QueueRead) -> None:
+        self._loaded(
+            event.items,
+            event.terms,
+            event.names,
+            event.at,
+            event.partial,
+            event.rev,
+            event.breaches,
+        )
+
+    @on(CasesRead)
+    def _cases_read(self, event: CasesRead) -> None:
+        self._replace_cases(event.case_ids, event.fresh, event.at, event.terms, event.rev)
 
     def _not_yet_panes(self) -> list[Any]:
         """The registered panes not built on ``Pane`` yet (the board, until it moves): told
@@ -526,8 +569,9 @@ class ConsoleApp(App[int]):
             if retick(items, now):
                 breaches = None  # (counted again when asked)
             at = now
-        self.now = max(self.now, at)
+        # The rows first: the queue's ``on_time`` then finds them at ``at`` already.
         self.queue.show_items(items, at, partial=partial, breaches=breaches)
+        self.now = max(self.now, at)
         if not partial:
             self.breaches = self.queue.breaches
         if self.first_paint_at is None and items:
@@ -656,7 +700,7 @@ class ConsoleApp(App[int]):
             if fresh is None or (ids and len(ids) > MAX_CHANGED):
                 self._read_queue()
             elif ids:
-                self._from_thread(self._replace_cases, set(ids), fresh, at, terms, rev)
+                self.post_message(CasesRead(set(ids), fresh, at, terms, rev))
             else:
                 self._from_thread(self._read_up_to, rev)
             if views or fresh is None or ids:
@@ -664,11 +708,13 @@ class ConsoleApp(App[int]):
         except Exception as exc:  # the database went away mid-refresh: say so, keep the screen
             self._from_thread(self._set_offline, f"cannot re-read: {fault_text(exc)}")
         finally:
-            self._from_thread(self._refresh_done)
+            # A message, after the rows' (CasesRead): the next refresh starts from their rev.
+            self.post_message(LiveRefreshDone())
 
     def _read_up_to(self, rev: int) -> None:
         self.rev = max(self.rev, rev)
 
+    @on(LiveRefreshDone)
     def _refresh_done(self) -> None:
         self._refreshing = False
         self.drain_changes()
@@ -726,7 +772,7 @@ class ConsoleApp(App[int]):
         at = clock.now()
         with self._open().connection() as conn:
             fresh = load_queue(conn, None, at, terms=self.terms, case_ids=[case_id])
-        self.call_from_thread(self._replace_cases, {case_id}, fresh, at)
+        self.post_message(CasesRead({case_id}, fresh, at))
 
     def _replace_cases(
         self,
@@ -785,20 +831,12 @@ class ConsoleApp(App[int]):
         self._arm_tick()
 
     def action_tick(self) -> None:
-        """Time passed: ``now`` moves on (the header and the panes watch it); the queue's
-        remaining times tick and what breached moves up."""
+        """Time passed: ``now`` moves on (the header, the queue and the panes watch it): the
+        queue's remaining times tick and what breached moves up."""
         at = clock.now()
         if at == self.now:
             return
-        if self.loaded:
-            from console.queue_rows import earliest_boundary
-
-            boundary = earliest_boundary(self.queue.items)
-            if boundary is not None and boundary <= at:
-                self.load()  # a suspension began or ended: re-read the projections
-            else:
-                self.queue.tick(at)
-        self.now = at
+        self.now = at  # the queue ticks (or re-reads) in ``QueuePane.on_time``
         if self.loaded:
             self.breaches = self.queue.breaches
         self._read_notify_failed()

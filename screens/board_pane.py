@@ -29,6 +29,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
@@ -136,7 +137,7 @@ class BoardPane(Pane[Board], can_focus=True):
         self.col = 0  # the chosen column (index into COLUMNS)
         self.chosen: dict[str, str] = {}  # column -> case id under the cursor there
         self.follow: str | None = None  # after a write: put the cursor on this card
-        self.notice = Text("")
+        self.notice = Content("")
         self.drafts: dict[tuple[str, str], str] = {}  # unsaved plan text per (case, part)
         self._reload_on_focus = False
 

@@ -4,7 +4,10 @@ Both read without colour (NO_COLOR, a monochrome terminal, a screen reader's dum
 bar is block characters plus a percentage and a word (``████████░░  83% WARN``); the
 chart is eighth-block columns of the hours used so far, a dotted line at the limit and
 dots for the forecast at the term's burn rate. Colour only repeats what the characters
-already say.
+already say. The colours are the theme's: ``BurnChart``'s component classes
+(``burn-chart--ok``, ``--warning``, ``--over``, styled in ``burn_chart.tcss``), handed to the
+pure functions as Rich styles (``BurnChart.state_styles()``); without them a bar is drawn
+in bold and dim only.
 
 ``chart_lines`` is a pure function of its arguments (no clock, no database), so the
 drawing is tested without a terminal; ``BurnChart`` is the widget that fits it to its
@@ -14,16 +17,20 @@ width.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
+from textual.geometry import Size
 from textual.reactive import reactive
 from textual.widget import Widget
 
 STATE_WORD = {"ok": "ok", "warning": "WARN", "over": "OVER"}
-STATE_STYLE = {"ok": "green", "warning": "bold yellow", "over": "bold red"}
+#: Without the theme's colours: what a state's bar and word keep (bold for the urgent).
+STATE_WEIGHT = {"ok": "", "warning": "bold", "over": "bold"}
 EIGHTHS = " ▁▂▃▄▅▆▇█"
 FULL, EMPTY = "█", "░"
 LIMIT_CH, FORECAST_CH = "┈", "·"
@@ -40,14 +47,20 @@ def whole_percent(percent: float, state: str) -> int:
     return math.ceil(percent) if state == "over" else math.floor(percent)
 
 
-def meter_bar(percent: float, state: str, width: int = 10) -> Text:
-    """``████████░░  83% WARN``: a bar of ``width`` cells, full past 100 %."""
+def meter_bar(
+    percent: float, state: str, width: int = 10, styles: Mapping[str, Style] | None = None
+) -> Text:
+    """``████████░░  83% WARN``: a bar of ``width`` cells, full past 100 %. ``styles``: the
+    state's style by state (``BurnChart.state_styles()``)."""
     filled = max(0, min(width, round(percent / 100 * width)))
+    style: Style | str = STATE_WEIGHT.get(state, "")
+    if styles is not None:
+        style = styles.get(state, style)
     bar = Text(no_wrap=True)
-    bar.append(FULL * filled, style=STATE_STYLE.get(state, ""))
+    bar.append(FULL * filled, style=style)
     bar.append(EMPTY * (width - filled), style="dim")
     bar.append(f" {whole_percent(percent, state):>4d}% ")
-    bar.append(f"{STATE_WORD.get(state, state):<4}", style=STATE_STYLE.get(state, ""))
+    bar.append(f"{STATE_WORD.get(state, state):<4}", style=style)
     return bar
 
 
@@ -63,8 +76,9 @@ class BurnData:
     tz: tzinfo
 
 
-def chart_lines(d: BurnData, width: int, height: int = 5) -> list[Text]:
-    """The chart as ``height`` bar rows, an axis row, a date row and a legend row."""
+def chart_lines(d: BurnData, width: int, height: int = 5, over: Style | str = "") -> list[Text]:
+    """The chart as ``height`` bar rows, an axis row, a date row and a legend row; ``over``
+    styles the blocks above the limit."""
     label_w = 6
     cols = max(10, width - label_w)
     span = max(1, d.end - d.start)
@@ -113,7 +127,7 @@ def chart_lines(d: BurnData, width: int, height: int = 5) -> list[Text]:
             if v is not None:
                 level = int(round(min(8.0, max(0.0, v / ymax * units - base))))
                 if level:
-                    line.append(EIGHTHS[level], style="red" if over_row else "")
+                    line.append(EIGHTHS[level], style=over if over_row else "")
                     continue
             else:
                 p = projected[c]
@@ -150,20 +164,34 @@ def chart_lines(d: BurnData, width: int, height: int = 5) -> list[Text]:
 class BurnChart(Widget):
     """The chart, redrawn to the widget's width."""
 
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "burn-chart--ok",
+        "burn-chart--warning",
+        "burn-chart--over",
+    }
+
     data: reactive[BurnData | None] = reactive(None, layout=True)
 
     def __init__(self, *, rows: int = 5, id: str | None = None) -> None:
         super().__init__(id=id)
         self.rows = rows
 
-    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return self.rows + 3 if self.data is not None else 1
+
+    def state_styles(self) -> dict[str, Style]:
+        """A meter state's style (``ok``, ``warning``, ``over``) from the theme."""
+        return {
+            state: self.get_component_rich_style(f"burn-chart--{state}")
+            for state in ("ok", "warning", "over")
+        }
 
     def render(self) -> Text:
         if self.data is None:
             return Text("")
         width = self.content_region.width or self.size.width or 80
-        return Text("\n").join(chart_lines(self.data, width, self.rows))
+        over = self.get_component_rich_style("burn-chart--over")
+        return Text("\n").join(chart_lines(self.data, width, self.rows, over))
 
 
 def counted_points(

@@ -27,6 +27,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
@@ -271,7 +272,7 @@ class CaseView(Screen[None]):
         self.tz = tz
         self._now = now
         self.data: CaseData | None = None
-        self.notice: Text = Text("")
+        self.notice: Content = Content("")
         #: The action a stale-version refusal kept (``A`` applies it again).
         self.pending_retry: tuple[str, dict[str, Any]] | None = None
 

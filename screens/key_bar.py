@@ -9,6 +9,10 @@ their ``key_display`` (else the key) and ``description``: the bindings are the o
 the keys, and a screen's ``check_action`` hides what does not apply. It redraws when the
 screen's bindings change (``refresh_bindings``). ``KeyBar(keys)`` draws a fixed list (kept
 only while screens move to their bindings).
+
+``KeyBar(palette=True)`` (the main screen's) also shows the app's command palette key at the
+right of its last line, ``▏^p palette``, as Textual's Footer did: that binding is the App's
+own (``show=False``, so that no other key bar lists it).
 """
 
 from __future__ import annotations
@@ -36,6 +40,23 @@ def pack(keys: list[tuple[str, str]], width: int, dim: frozenset[str] = frozense
         text.append(key, style="dim reverse" if key in dim else "bold reverse")
         text.append(" " + label, style="dim" if key in dim else "")
         used += size
+    return text
+
+
+def with_palette(text: Text, width: int, key: str, label: str) -> Text:
+    """``text`` with ``▏key label`` at the right of its last line (on a line of its own when
+    the last line has no room), one cell from the edge, as Textual's Footer places it."""
+    entry = Text()
+    entry.append("▏", style="dim")
+    entry.append(key, style="bold reverse")
+    entry.append(f" {label} ")
+    last = text.plain.rsplit("\n", 1)[-1]
+    gap = width - cell_len(last) - entry.cell_len
+    if last and gap < 1:
+        text.append("\n")
+        gap = width - entry.cell_len
+    text.append(" " * max(0, gap))
+    text.append_text(entry)
     return text
 
 
@@ -68,9 +89,16 @@ class KeyBar(Static):
     }
     """
 
-    def __init__(self, keys: list[tuple[str, str]] | None = None, *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        keys: list[tuple[str, str]] | None = None,
+        *,
+        id: str | None = None,
+        palette: bool = False,
+    ) -> None:
         super().__init__(id=id, markup=False)
         self.keys = keys
+        self.palette = palette  # show the App's command palette key at the right
 
     def on_mount(self) -> None:
         if self.keys is None:
@@ -96,4 +124,18 @@ class KeyBar(Static):
         entries = shown_bindings(self.screen)
         keys = [(shown, binding.description) for shown, binding, _ in entries]
         dim = frozenset(shown for shown, _, enabled in entries if not enabled)
-        self.update(pack(keys, width, dim))
+        text = pack(keys, width, dim)
+        palette = self._palette_binding()
+        if palette is not None:
+            text = with_palette(text, width, *palette)
+        self.update(text)
+
+    def _palette_binding(self) -> tuple[str, str] | None:
+        """The command palette's key and words, when this bar shows it and the app has one."""
+        app = self.app
+        if not self.palette or not app.ENABLE_COMMAND_PALETTE:
+            return None
+        active = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
+        if active is None:
+            return None
+        return app.get_key_display(active.binding), active.binding.description

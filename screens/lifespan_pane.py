@@ -23,10 +23,12 @@ from __future__ import annotations
 from datetime import date, tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -36,7 +38,7 @@ from console.store.engine import Store
 from console.text import inert
 from console.views.lifespan import MatrixData, VersionRow, matrix_data, with_cases
 from screens.notice import notice_text
-from screens.pane import Pane, QueueHost
+from screens.pane import ActionDone, Pane, QueueHost
 from screens.words import refusal_text
 
 WIDE = 110
@@ -82,11 +84,12 @@ def header_text(width: int) -> Text:
     return Text("".join(parts), no_wrap=True, overflow="crop")
 
 
-def row_text(r: VersionRow, width: int) -> Text:
+def row_text(r: VersionRow, width: int, alarm: Style) -> Text:
+    """One version's line; ``alarm``: the theme's style for a version past its end."""
     lay = _layout(width)
     wide = width >= WIDE
     line = Text(no_wrap=True, overflow="ellipsis")
-    style = "bold red" if r.past else ""
+    style: Style | str = alarm if r.past else ""
     line.append(f"{PAST} " if r.past else (f"{MISSING} " if r.end is None else "  "), style=style)
     line.append(_cell(r.product, lay["product"]), style=style)
     line.append(_cell(r.version, lay["version"]), style=style)
@@ -135,7 +138,7 @@ class LifespanPane(Pane[MatrixData]):
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(tz=tz, id=id)
-        self.notice = Text("")
+        self.notice = Content("")
         self._shown: list[str] = []
         self._items: list[QueueRow] = []  # the queue's cases, copied for the read
 
@@ -188,7 +191,8 @@ class LifespanPane(Pane[MatrixData]):
         if self.data is None:
             return
         width = self.list.scrollable_content_region.width or self.size.width or 80
-        lines = [row_text(r, width) for r in self.data.versions]
+        alarm = self.style_of("alarm")
+        lines = [row_text(r, width, alarm) for r in self.data.versions]
         if [t.plain for t in lines] != self._shown:
             box = self.list
             keep = box.highlighted
@@ -211,7 +215,7 @@ class LifespanPane(Pane[MatrixData]):
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Product lifespans", style="bold")
             if d is not None:
@@ -221,7 +225,7 @@ class LifespanPane(Pane[MatrixData]):
                     n = sum(len(r.cases) for r in past)
                     line.append(
                         f"  {PAST} {len(past)} past end of support, {n} open case(s)",
-                        style="bold red",
+                        style=self.style_of("alarm"),
                     )
                 if (self.size.width or 80) >= 100:
                     line.append(f"  │ you: {d.role}", style="dim")
@@ -237,7 +241,7 @@ class LifespanPane(Pane[MatrixData]):
         self._shown = []
         self.call_after_refresh(self._redraw)
 
-    def _say(self, message: str, *, error: bool = False) -> None:
+    def say(self, message: str, *, error: bool = False) -> None:
         text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#life-notice", Static).update(text)
@@ -286,7 +290,7 @@ class LifespanPane(Pane[MatrixData]):
         if self.data.role != "lead":
             from console.operators import not_allowed
 
-            self._say(refusal_text(not_allowed("product", self.user, self.data.role)), error=True)
+            self.say(refusal_text(not_allowed("product", self.user, self.data.role)), error=True)
             return
 
         def done(answer: tuple[date, date | None] | None) -> None:
@@ -295,13 +299,13 @@ class LifespanPane(Pane[MatrixData]):
 
         self.app.push_screen(DatesPrompt(r.product, r.version, r.released, r.notice), done)
 
-    @work(thread=True, exclusive=True, group="lifespan-write")
+    @work(thread=True, exclusive=True, group="lifespan-write", exit_on_error=False)
     def _save(self, product: str, version: str, released: date, notice: date | None) -> None:
         from console import clock
         from console.actions import Refused
         from console.lifespan import set_version
 
-        host, app = self.host, self.app
+        host = self.host
         if host is None or host.store is None:
             return
         try:
@@ -315,16 +319,14 @@ class LifespanPane(Pane[MatrixData]):
                 now=clock.now(),
             )
         except Refused as exc:
-            app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(ActionDone(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            app.call_from_thread(self._say, f"not saved: {fault_text(exc)}", error=True)
+            self.post_message(ActionDone(f"not saved: {fault_text(exc)}", error=True))
             return
         past = " — past: its cases are flagged" if v.past(clock.now()) else ""
-        app.call_from_thread(
-            self._say, f"{v.product} {v.version}: end of support {v.end_of_support}{past}"
-        )
-        app.call_from_thread(self.refresh_data)
+        said = f"{v.product} {v.version}: end of support {v.end_of_support}{past}"
+        self.post_message(ActionDone(said, reread=True))
 
     def action_reload(self) -> None:
         self.refresh_data()

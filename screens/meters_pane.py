@@ -15,9 +15,11 @@ first read.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
 from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -105,13 +107,16 @@ def header_text(width: int) -> Text:
     return Text("".join(parts), no_wrap=True, overflow="crop")
 
 
-def row_text(row: MeterRow, width: int) -> Text:
+def row_text(row: MeterRow, width: int, styles: Mapping[str, Style]) -> Text:
+    """One subscriber's line; ``styles``: a meter state's style (``ok``, ``warning``,
+    ``over``), from the theme."""
     m = row.meter
+    alarm = styles["over"]
     lay = _layout(width)
     wide = width >= WIDE
     over = m.state == "over"
     line = Text(no_wrap=True, overflow="ellipsis")
-    line.append("!" if over else " ", style="bold red" if over else "")
+    line.append("!" if over else " ", style=alarm if over else "")
     line.append("⊘" if row.suspended else " ", style="bold")
     line.append(" ")
     line.append(_cell(m.subscriber, lay["sub"]), style="bold" if over else "")
@@ -123,11 +128,11 @@ def row_text(row: MeterRow, width: int) -> Text:
     line.append(
         _cell(f"+{hours(m.exempt_hours)}" if m.exempt_hours else "", lay["exempt"], right=True)
     )
-    line.append_text(meter_bar(m.percent, m.state, lay["bar"] - 12))
+    line.append_text(meter_bar(m.percent, m.state, lay["bar"] - 12, styles))
     line.append(" ")
     if wide:
         line.append(_cell(f"{m.term_start}–{m.term_end}", lay["term"]), style="dim")
-    line.append(forecast_text(m, wide), style="bold red" if over else "")
+    line.append(forecast_text(m, wide), style=alarm if over else "")
     return line
 
 
@@ -194,7 +199,12 @@ class MetersPane(Pane[MeterReading]):
 
     def _redraw(self) -> None:
         width = self.list.scrollable_content_region.width or self.size.width or 80
-        lines = [row_text(r, width) for r in self.rows]
+        styles = {
+            "ok": self.style_of("ok"),
+            "warning": self.style_of("warning"),
+            "over": self.style_of("alarm"),
+        }
+        lines = [row_text(r, width, styles) for r in self.rows]
         if [t.plain for t in lines] != [t.plain for t in self._shown]:
             box = self.list
             keep = box.highlighted
@@ -216,16 +226,16 @@ class MetersPane(Pane[MeterReading]):
     def show_status(self) -> None:
         line = Text(no_wrap=True, overflow="ellipsis")
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Query hours, current term", style="bold")
             over = [r for r in self.rows if r.meter.state == "over"]
             warn = [r for r in self.rows if r.meter.state == "warning"]
             line.append(f"  │ {len(self.rows)} subscribers")
             if over:
-                line.append(f"  ! {len(over)} OVER", style="bold red")
+                line.append(f"  ! {len(over)} OVER", style=self.style_of("alarm"))
             if warn:
-                line.append(f"  {len(warn)} WARN", style="bold yellow")
+                line.append(f"  {len(warn)} WARN", style=self.style_of("warning"))
             if self.reading:
                 line.append("  │ loading…", style="italic")
         self.query_one("#meters-status", Static).update(line)
@@ -237,7 +247,7 @@ class MetersPane(Pane[MeterReading]):
         text.append(LEGEND, style="dim")
         if over_meters:
             text.append("\n")
-            text.append("! OVER LIMIT: ", style="bold red")
+            text.append("! OVER LIMIT: ", style=self.style_of("alarm"))
             text.append(
                 ", ".join(
                     f"{inert(m.subscriber)} {whole_percent(m.percent, m.state)}%"

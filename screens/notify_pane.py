@@ -22,6 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
@@ -29,7 +30,7 @@ from console.store.engine import Store
 from console.text import inert
 from console.views.notify import NotifyData, notify_data
 from screens.notice import notice_text
-from screens.pane import Pane
+from screens.pane import ActionDone, Pane
 from screens.words import refusal_text
 
 LEGEND = "R retry the failed (leads) · r re-read · receivers: `notify add` (CLI)"
@@ -61,7 +62,7 @@ class NotifyPane(Pane[NotifyData]):
 
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(tz=tz, id=id)
-        self.notice = Text("")
+        self.notice = Content("")
 
     def compose(self) -> ComposeResult:
         yield Static(id="notify-status", markup=False)
@@ -92,7 +93,7 @@ class NotifyPane(Pane[NotifyData]):
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Notifications", style="bold")
             if d is not None:
@@ -100,7 +101,8 @@ class NotifyPane(Pane[NotifyData]):
                 line.append(f" │ {len(d.receivers)} receiver(s)")
                 line.append(" │ ")
                 line.append(
-                    f"✉ {c.get('failed', 0)} failed", style="bold red" if c.get("failed") else ""
+                    f"✉ {c.get('failed', 0)} failed",
+                    style=self.style_of("alarm") if c.get("failed") else "",
                 )
                 line.append(
                     f" │ {c.get('pending', 0) + c.get('sending', 0)} waiting"
@@ -121,7 +123,7 @@ class NotifyPane(Pane[NotifyData]):
             parts.append(Text("  none", style="italic"))
         for f in d.failed:
             t = Text(no_wrap=True, overflow="ellipsis")
-            t.append(f"! #{f.id}", style="bold red")
+            t.append(f"! #{f.id}", style=self.style_of("alarm"))
             t.append(
                 f"  {_when(f.created_at, self.tz)}  to {f.receiver}"
                 f"{' (removed)' if f.gone else ''}  {f.kind}  "
@@ -153,7 +155,7 @@ class NotifyPane(Pane[NotifyData]):
             )
         return Group(*parts)
 
-    def _say(self, message: str, *, error: bool = False) -> None:
+    def say(self, message: str, *, error: bool = False) -> None:
         self.notice = notice_text(message, error=error)
         self.query_one("#notify-notice", Static).update(self.notice)
 
@@ -168,7 +170,7 @@ class NotifyPane(Pane[NotifyData]):
         host, app = self.host, self.app
         if host is None or host.store is None or self.data is None:
             offline = host.offline if host is not None else None  # never read: say why
-            self._say(
+            self.say(
                 f"the notifications cannot be read: {offline}; nothing written"
                 if offline
                 else "the notifications are still loading",
@@ -177,11 +179,11 @@ class NotifyPane(Pane[NotifyData]):
             return
         why = refusal(host.store, self.user, "notify_retry", self.app)
         if why is not None:
-            self._say(refusal_text(why), error=True)
+            self.say(refusal_text(why), error=True)
             return
         n = self.data.counts.get("failed", 0)
         if not n:
-            self._say("no failed message to queue again; nothing written")
+            self.say("no failed message to queue again; nothing written")
             return
 
         def done(ok: bool | None) -> None:
@@ -196,21 +198,20 @@ class NotifyPane(Pane[NotifyData]):
             done,
         )
 
-    @work(thread=True, exclusive=True, group="notify-write")
+    @work(thread=True, exclusive=True, group="notify-write", exit_on_error=False)
     def _retry(self) -> None:
         from console.notify.outbox import retry_failed
         from console.notify.receivers import ReceiverRefused
 
-        host, app = self.host, self.app
+        host = self.host
         if host is None or host.store is None:
             return
         try:
             n = retry_failed(host.store, None, actor=self.user)
         except ReceiverRefused as exc:
-            app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(ActionDone(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            app.call_from_thread(self._say, f"not queued: {exc}", error=True)
+            self.post_message(ActionDone(f"not queued: {exc}", error=True))
             return
-        app.call_from_thread(self._say, f"{n} failed message(s) queued again")
-        app.call_from_thread(self.refresh_data)
+        self.post_message(ActionDone(f"{n} failed message(s) queued again", reread=True))

@@ -8,7 +8,8 @@ things and inherit the rest:
 - ``show_data(data)``: draw what was read (the app's thread);
 - ``show_status()``: draw the pane's status line from ``self.error`` and ``self.reading``.
 
-and may override ``on_time(now)`` (a minute passed: re-read at a day boundary, say) and
+and may override ``say(message, error=...)`` (an action's outcome on the pane's notice line),
+``on_time(now)`` (a minute passed: re-read at a day boundary, say) and
 ``reads_now()`` (e.g. a hidden pane does not read). ``what`` names the data in the words
 of a failed read ("cannot read the meters: ...").
 
@@ -19,7 +20,23 @@ to open the store, calls ``load`` and posts ``DataRead`` to the pane; the pane k
 data and calls ``show_data``. A read that raises is turned into words by the one handler
 for failed workers (``ConsoleApp.on_worker_state_changed``): OFFLINE when the database
 went away, and always ``read_failed(message)`` here, said on the pane's status line while
-the pane keeps what it showed. ``ConsoleApp.now`` changing calls ``on_time(now)``.
+the pane keeps what it showed. ``ConsoleApp.now`` changing calls ``on_time(now)``. A
+pane's write runs in a thread worker too (``exit_on_error=False``) and posts ``ActionDone``
+(the outcome in words; ``reread``: read again) instead of calling back into the app's thread.
+
+The queue (``screens.queue_pane.QueuePane``) is the one pane not built on ``Pane``: its
+read is not one ``load`` after the store opened but the console's start-up itself. A plain
+thread, started with the app before it mounts, opens the store (``load_done`` tells the
+panes it is open), shows the first screenful (from the forked first-screen process or
+``load_queue(top=...)``), then the whole queue; afterwards the change feed replaces only the
+cases written (``case_state.rev``), never re-reading 100k rows. So the app reads the queue
+and keeps what the reads share (terms, names, ``rev``), and the pane has the same shape
+otherwise: the reads post typed messages (``QueueRead``, ``CasesRead``,
+``QueueReadFailed``), workers run with ``exit_on_error=False``, and the pane watches
+``ConsoleApp.now`` (``QueuePane.on_time``). The live refresh keeps its own one-at-a-time
+flag (``ConsoleApp._refreshing``): an ``exclusive`` thread worker cannot be stopped, so it
+would read alongside the one it replaced and drop the case ids that one took from the
+coalescer.
 """
 
 from __future__ import annotations
@@ -28,6 +45,7 @@ import threading
 from datetime import tzinfo
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
+from rich.style import Style
 from textual.message import Message
 from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
@@ -73,8 +91,38 @@ class DataRead(Message, Generic[DataT]):
         self.data = data
 
 
+class ReadRefused(Message):
+    """A pane's read could not start (no store): ``why`` for the status line."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__()
+        self.why = why
+
+
+class ActionDone(Message):
+    """A pane's write (a thread worker) finished: its outcome in words for the pane's notice
+    line, and whether the pane re-reads its data (something was written)."""
+
+    def __init__(self, notice: str, *, error: bool = False, reread: bool = False) -> None:
+        super().__init__()
+        self.notice = notice
+        self.error = error
+        self.reread = reread
+
+
 class Pane(Widget, Generic[DataT]):
     """A pane reading its data in the background (see the module docstring)."""
+
+    #: The theme's colours for text a pane builds in code (``style_of("alarm")``), styled in
+    #: ``pane.tcss``: ``alarm`` (over a limit, a failure: bold ``$error``), ``error``,
+    #: ``warning`` (bold ``$warning``), ``caution`` (``$warning``), ``ok`` (``$success``).
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "pane--alarm",
+        "pane--error",
+        "pane--warning",
+        "pane--caution",
+        "pane--ok",
+    }
 
     #: The data in words, for a failed read: "cannot read {what}: why".
     what: ClassVar[str] = "the data"
@@ -100,6 +148,11 @@ class Pane(Widget, Generic[DataT]):
         """Draw the status line from ``error`` and ``reading``."""
         raise NotImplementedError
 
+    def say(self, message: str, *, error: bool = False) -> None:
+        """Show an action's outcome (by default a notification; a pane with a notice line
+        draws it there)."""
+        self.notify(message, severity="error" if error else "information", markup=False)
+
     def data_changed(self) -> None:
         """Another process wrote: by default re-read (a pane may wait until shown)."""
         self.refresh_data()
@@ -112,6 +165,10 @@ class Pane(Widget, Generic[DataT]):
         return True
 
     # -- the machinery -------------------------------------------------------------------
+
+    def style_of(self, part: str) -> Style:
+        """The Rich style of ``pane--{part}`` (one of ``COMPONENT_CLASSES``) in the theme."""
+        return self.get_component_rich_style(f"pane--{part}")
 
     @property
     def host(self) -> PaneHost | None:
@@ -147,7 +204,7 @@ class Pane(Widget, Generic[DataT]):
         if host is not None:
             host.load_done.wait(60)
         if host is None or host.store is None:
-            self.app.call_from_thread(self.read_failed, "the database is not open")
+            self.post_message(ReadRefused("the database is not open"))
             return
         data = self.load(host.store, clock.now(), self.user)
         if not get_current_worker().is_cancelled:
@@ -159,6 +216,16 @@ class Pane(Widget, Generic[DataT]):
         self.reading = False
         self.error = None
         self.show_data(message.data)
+
+    def on_read_refused(self, message: ReadRefused) -> None:
+        message.stop()
+        self.read_failed(message.why)
+
+    def on_action_done(self, message: ActionDone) -> None:
+        message.stop()
+        self.say(message.notice, error=message.error)
+        if message.reread:
+            self.refresh_data()
 
     def read_failed(self, message: str) -> None:
         """Say a failed read on the status line; what was shown stays."""

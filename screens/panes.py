@@ -1,9 +1,10 @@
 """The panes of the main screen, registered in one place.
 
 Each pane has a number key, an id, a title and a factory. The app composes them in a
-ContentSwitcher and binds their keys; adding the escalation board or the meters is one
-more entry here. A pane may define ``tick(at)`` (time passed, once a minute) and
-``refresh_data()``.
+ContentSwitcher and binds their keys; adding a pane is one more entry here. A pane is a
+``screens.pane.Pane`` (its background read, ``on_time`` when ``ConsoleApp.now`` moves on),
+except the queue, which the app reads (see ``screens/pane.py``). The key bar at the bottom
+shows the keys of the pane shown.
 """
 
 from __future__ import annotations

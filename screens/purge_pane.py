@@ -26,6 +26,8 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from console.errors import fault_text
@@ -35,7 +37,7 @@ from console.store.engine import Store
 from console.text import inert
 from console.views.purge import AHEAD_DAYS, DAY, PurgeAuditEntry, PurgeData, purge_audit, purge_data
 from screens.notice import notice_text
-from screens.pane import Pane
+from screens.pane import ActionDone, Pane
 from screens.words import refusal_text
 
 LEGEND = "● due now  ○ due within 30 days  · ids only, never PII · P purge (leads)"
@@ -86,9 +88,19 @@ class PurgePane(Pane[PurgeData]):
         Binding("r", "reload", "Reload", tooltip="Read the purge plan again."),
     ]
 
+    class Purged(Message):
+        """The purge was recorded: its audit entry, the pane's data read after it, what
+        the purge did (files removed, problems)."""
+
+        def __init__(
+            self, audit: PurgeAuditEntry | None, data: PurgeData, res: PurgeResult
+        ) -> None:
+            super().__init__()
+            self.audit, self.data, self.res = audit, data, res
+
     def __init__(self, *, tz: tzinfo, id: str | None = None) -> None:
         super().__init__(tz=tz, id=id)
-        self.notice = Text("")
+        self.notice = Content("")
         self.audit: PurgeAuditEntry | None = None  # the audit of a purge run from here
 
     def compose(self) -> ComposeResult:
@@ -127,7 +139,7 @@ class PurgePane(Pane[PurgeData]):
         line = Text(no_wrap=True, overflow="ellipsis")
         d = self.data
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.style_of("alarm"))
         else:
             line.append("Data retention", style="bold")
             if d is not None:
@@ -136,7 +148,7 @@ class PurgePane(Pane[PurgeData]):
                 line.append(" │ ")
                 line.append(
                     f"● now: {len(d.now.users)} user(s), {len(d.now.attachments)} attachment(s)",
-                    style="bold red" if n else "",
+                    style=self.style_of("alarm") if n else "",
                 )
                 line.append(f" │ ○ {len(d.soon)} in {AHEAD_DAYS} d")
                 if (self.size.width or 80) >= 100:
@@ -189,9 +201,9 @@ class PurgePane(Pane[PurgeData]):
             for (soon, kind, day, reason), dues in sorted(rows.items()):
                 if soon:
                     days = max(1, (dues[0].due - d.at) // DAY)
-                    when = Text(f"○ in {days} d", style="yellow")
+                    when = Text(f"○ in {days} d", style=self.style_of("caution"))
                 else:
-                    when = Text("● now", style="bold red")
+                    when = Text("● now", style=self.style_of("alarm"))
                 what = (
                     f"{len(dues)} support user(s)"
                     if kind == "user"
@@ -204,7 +216,7 @@ class PurgePane(Pane[PurgeData]):
             parts.append(t)
         return Group(*parts)
 
-    def _say(self, message: str, *, error: bool = False) -> None:
+    def say(self, message: str, *, error: bool = False) -> None:
         text = notice_text(message, error=error)
         self.notice = text
         self.query_one("#purge-notice", Static).update(text)
@@ -220,7 +232,7 @@ class PurgePane(Pane[PurgeData]):
         host, app = self.host, self.app
         if host is None or host.store is None or self.data is None:
             offline = host.offline if host is not None else None  # never read: say why
-            self._say(
+            self.say(
                 f"the purge plan cannot be read: {offline}; nothing written"
                 if offline
                 else "the purge plan is still loading",
@@ -229,11 +241,11 @@ class PurgePane(Pane[PurgeData]):
             return
         why = refusal(host.store, self.user, "purge", self.app)
         if why is not None:
-            self._say(refusal_text(why), error=True)
+            self.say(refusal_text(why), error=True)
             return
         d = self.data
         if d.now.empty:
-            self._say("nothing is due for purge now; nothing written")
+            self.say("nothing is due for purge now; nothing written")
             return
 
         def done(ok: bool | None) -> None:
@@ -250,33 +262,37 @@ class PurgePane(Pane[PurgeData]):
             done,
         )
 
-    @work(thread=True, exclusive=True, group="purge-write")
+    @work(thread=True, exclusive=True, group="purge-write", exit_on_error=False)
     def _purge(self) -> None:
         from console import clock
         from console.actions import Refused
         from console.retention import purge
 
-        host, app = self.host, self.app
+        host = self.host
         if host is None or host.store is None:
             return
         now = clock.now()
         try:
             res = purge(host.store, now, actor=self.user, recorded_at=now)
         except Refused as exc:
-            app.call_from_thread(self._say, refusal_text(exc), error=True)
+            self.post_message(ActionDone(refusal_text(exc), error=True))
             return
         except Exception as exc:
-            app.call_from_thread(self._say, f"not purged: {fault_text(exc)}", error=True)
+            self.post_message(ActionDone(f"not purged: {fault_text(exc)}", error=True))
             return
         audit = purge_audit(host.store, res.audit_id)
         data = purge_data(host.store, clock.now(), self.user)
-        app.call_from_thread(self._purged, audit, data, res)
+        self.post_message(self.Purged(audit, data, res))
+
+    def on_purge_pane_purged(self, message: Purged) -> None:
+        message.stop()
+        self._purged(message.audit, message.data, message.res)
 
     def _purged(self, audit: PurgeAuditEntry | None, data: PurgeData, res: PurgeResult) -> None:
         self.audit = audit
         files = f"; {len(res.paths)} attachment file(s) removed" if res.paths else ""
         later = f" ({'; '.join(res.problems)})" if res.problems else ""
         number = audit.id if audit is not None else res.audit_id
-        self._say(f"purged: audit #{number} recorded{files}{later}", error=bool(res.problems))
+        self.say(f"purged: audit #{number} recorded{files}{later}", error=bool(res.problems))
         self.data, self.error, self.reading = data, None, False
         self.show_data(data)

@@ -1,19 +1,21 @@
 """The queue pane: active filters, a search line, the column header and the queue table.
 
-The pane holds the whole list in risk order (``items``) and shows the filtered view.
-Loading and ticking are driven by the app (it owns the store and the clock tick); the
-pane only filters and redraws.
+The pane holds the whole list in risk order (``items``) and shows the filtered view. The
+app reads the queue (it owns the store; see ``screens/pane.py`` on why the queue is not a
+``Pane``) and its reads arrive as typed messages (``QueueRead``, ``CasesRead``,
+``QueueReadFailed``); the pane watches ``ConsoleApp.now`` itself (``on_time``: the remaining
+times tick, what breached moves up), filters and redraws.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import Input, Static
@@ -22,6 +24,10 @@ from console.queue_filters import Filters, apply_filters
 from console.queue_rows import QueueRow, breach_count, retick
 from console.text import inert
 from screens.queue_table import QueueTable
+
+if TYPE_CHECKING:
+    from console.rules.policy_book import TermsMap
+    from screens.app import ConsoleApp
 
 PRIORITY_CYCLE = (None, "P0", "P1", "P2", "P3")
 TYPE_CYCLE = (None, "incident", "query", "security_report", "service_request", "change_request")
@@ -32,20 +38,74 @@ def _next(cycle: tuple, value: Any) -> Any:
     return cycle[(i + 1) % len(cycle)]
 
 
+class QueueRead(Message):
+    """Queue rows read in a thread, for the app's thread (``ConsoleApp`` keeps the terms,
+    the names and ``rev``, and hands the rows to the pane): the first screenful
+    (``partial``), or the whole queue. ``terms`` is None for rows the first-screen process
+    read; ``breaches`` is the count when the reader counted it already."""
+
+    def __init__(
+        self,
+        items: list[QueueRow],
+        terms: TermsMap | None,
+        names: dict[str, str],
+        at: int,
+        *,
+        partial: bool,
+        rev: int,
+        breaches: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.items, self.terms, self.names, self.at = items, terms, names, at
+        self.partial, self.rev, self.breaches = partial, rev, breaches
+
+
+class CasesRead(Message):
+    """Some cases re-read (after a write, or signalled by the change feed): ``fresh`` takes
+    the place of the rows of ``case_ids`` (a case no longer listed leaves the queue)."""
+
+    def __init__(
+        self,
+        case_ids: set[str],
+        fresh: list[QueueRow],
+        at: int,
+        terms: TermsMap | None = None,
+        rev: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.case_ids, self.fresh, self.at, self.terms, self.rev = case_ids, fresh, at, terms, rev
+
+
+class QueueReadFailed(Message):
+    """Reading the queue failed: ``message`` in words, ``error`` to tell a database gone."""
+
+    def __init__(self, message: str, error: Exception) -> None:
+        super().__init__()
+        self.message, self.error = message, error
+
+
 class QueuePane(Vertical):
-    BINDINGS = [
-        Binding("slash", "search", "Search"),
-        Binding("m", "toggle_mine", "Mine"),
-        Binding("u", "toggle_unassigned", "Unassigned"),
-        Binding("b", "toggle_breached", "Breach"),
-        # Out of the footer (it fits 80 columns without them); the key help lists them.
-        Binding("p", "cycle_priority", "Prio", show=False),
-        Binding("t", "cycle_type", "Type", show=False),
-        Binding("s", "subscriber", "Sub", show=False),
-        Binding("x", "clear_filters", "Clear", show=False),
-        Binding("n", "new_case", "New"),
-        Binding("r", "reload", "Reload", show=False),
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            tooltip="search id, subscriber, title (enter: keep; esc: drop)",
+        ),
+        Binding("m", "toggle_mine", "Mine", tooltip="assigned to me (again: all)"),
+        Binding("u", "toggle_unassigned", "Unassigned", tooltip="unassigned (again: all)"),
+        Binding("b", "toggle_breached", "Breach", tooltip="breached (again: all)"),
+        # Out of the key bar (it fits 80 columns without them); the key help lists them.
+        Binding("p", "cycle_priority", "Prio", show=False, tooltip="priority: P0 → P3 → all"),
+        Binding("t", "cycle_type", "Type", show=False, tooltip="type: incident → … → all"),
+        Binding("s", "subscriber", "Sub", show=False, tooltip="one subscriber"),
+        Binding("x", "clear_filters", "Clear", show=False, tooltip="clear every filter"),
+        Binding("n", "new_case", "New", tooltip="new case (the classification wizard)"),
+        Binding("r", "reload", "Reload", show=False, tooltip="read again"),
     ]
+
+    #: The theme's colour for a failed read on the filter line (``queue_pane.tcss``).
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"queue-pane--error"}
 
     class ReloadRequested(Message):
         pass
@@ -74,10 +134,6 @@ class QueuePane(Vertical):
         yield box
         yield Static(id="queue-head", markup=False)
         yield QueueTable(tz=self.tz, id="queue-table")
-
-    def on_mount(self) -> None:
-        self.query_one("#queue-search", Input).display = False
-        self._show_status()
 
     @property
     def table(self) -> QueueTable:
@@ -109,6 +165,25 @@ class QueuePane(Vertical):
         self.partial = False
         self._show_status()
 
+    def on_mount(self) -> None:
+        self.query_one("#queue-search", Input).display = False
+        self._show_status()
+        self.watch(self.app, "now", self.on_time, init=False)
+
+    def on_time(self, now: int) -> None:
+        """``ConsoleApp.now`` moved on (once a minute), once the whole queue is read: the
+        remaining times tick and what breached moves up; when a suspension began or ended
+        meanwhile the projections are stale, and the queue is read again instead."""
+        if self.partial or now <= self.at:
+            return
+        from console.queue_rows import earliest_boundary
+
+        boundary = earliest_boundary(self.items)
+        if boundary is not None and boundary <= now:
+            self.post_message(self.ReloadRequested())
+        else:
+            self.tick(now)
+
     def tick(self, at: int) -> bool:
         """Time passed: cases whose due passed may breach and move up. Returns whether the
         order changed."""
@@ -133,15 +208,20 @@ class QueuePane(Vertical):
     def action_new_case(self) -> None:
         from screens.wizard import open_new_case_wizard
 
-        open_new_case_wizard(self.app)
+        open_new_case_wizard(self.console)
 
     def set_filters(self, filters: Filters) -> None:
         self.filters = filters
         self._refilter()
 
     @property
+    def console(self) -> ConsoleApp:
+        """The app (the queue pane lives only in the console)."""
+        return cast("ConsoleApp", self.app)
+
+    @property
     def me(self) -> str | None:
-        return getattr(self.app, "user", None)
+        return self.console.user
 
     def _refilter(self, keep: str | None = None) -> None:
         self.view = apply_filters(self.items, self.filters, self.me)
@@ -153,7 +233,7 @@ class QueuePane(Vertical):
         parts = f.describe()
         line = Text(no_wrap=True, overflow="ellipsis")
         if self.error:
-            line.append("✖ " + self.error, style="bold red")
+            line.append("✖ " + self.error, style=self.get_component_rich_style("queue-pane--error"))
         else:
             line.append("Filter: ", style="bold")
             line.append(" · ".join(parts) if parts else "none", style="bold" if parts else "")

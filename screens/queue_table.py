@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -169,14 +169,16 @@ class QueueTable(ScrollView, can_focus=True):
         "queue-table--header",
     }
 
-    BINDINGS = [
-        Binding("up,k", "cursor(-1)", "Up", show=False),
-        Binding("down,j", "cursor(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "PgUp", show=False),
-        Binding("pagedown", "page(1)", "PgDn", show=False),
-        Binding("home,g", "jump(0)", "Top", show=False),
-        Binding("end,G", "jump(-1)", "End", show=False),
-        Binding("enter", "select", "Open"),
+    #: The moves: one row in the key help, its words naming the page and end keys.
+    MOVES = Binding.Group("move; PgUp/PgDn a page; Home/g, End/G first and last")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False, group=MOVES, key_display="↑↓ jk"),
+        Binding("down,j", "cursor(1)", "Down", show=False, group=MOVES, key_display="↑↓ jk"),
+        Binding("pageup", "page(-1)", "PgUp", show=False, group=MOVES, key_display="↑↓ jk"),
+        Binding("pagedown", "page(1)", "PgDn", show=False, group=MOVES, key_display="↑↓ jk"),
+        Binding("home,g", "jump(0)", "Top", show=False, group=MOVES, key_display="↑↓ jk"),
+        Binding("end,G", "jump(-1)", "End", show=False, group=MOVES, key_display="↑↓ jk"),
+        Binding("enter", "select", "Open", tooltip="open the case under the cursor"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, repaint=False)

@@ -12,7 +12,9 @@ in tests and snapshots gives a fixed header. Its state is reactive: ``now`` and
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from typing import ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -20,6 +22,14 @@ from textual.widget import Widget
 
 class StatusHeader(Widget):
     """The top line (see the module docstring)."""
+
+    #: The theme's colours for the counts (``status_header.tcss``): ``alarm`` (breaches,
+    #: escalations, failed notifications), ``offline``, ``ok`` (no breach).
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "status-header--alarm",
+        "status-header--offline",
+        "status-header--ok",
+    }
 
     #: The instant shown (the app's ``now``).
     now: reactive[int] = reactive(0)
@@ -55,6 +65,9 @@ class StatusHeader(Widget):
     def _breaches_counted(self, count: int) -> None:
         self.breaches = count
 
+    def _style(self, part: str) -> Style:
+        return self.get_component_rich_style(f"status-header--{part}")
+
     def render(self) -> Text:
         return self._line()
 
@@ -62,24 +75,25 @@ class StatusHeader(Widget):
         """Notices, counts and the time; ``short`` spells the counts and the date tersely;
         ``dated=False`` leaves out the weekday."""
         right = Text(no_wrap=True)
+        alarm = self._style("alarm")
         if self.mode:
             right.append(f" {self.mode} ", style="bold reverse")
             right.append(" ")
         if self.offline:
-            right.append("⚠ OFFLINE ", style="bold reverse red")
+            right.append("⚠ OFFLINE ", style=self._style("offline"))
             right.append(" ")
         if self.escalated:
-            right.append(f"⚑ {self.escalated}" + ("" if short else " escalated"), style="bold red")
+            right.append(f"⚑ {self.escalated}" + ("" if short else " escalated"), style=alarm)
             right.append("  ")
         if self.notify_failed:
-            right.append(f"✉ {self.notify_failed}" + ("" if short else " failed"), style="bold red")
+            right.append(f"✉ {self.notify_failed}" + ("" if short else " failed"), style=alarm)
             right.append("  ")
         if self.breaches is None:
             right.append("…")
         elif self.breaches:
-            right.append(f"! {self.breaches:,} breached", style="bold red")
+            right.append(f"! {self.breaches:,} breached", style=alarm)
         else:
-            right.append("✓ 0 breached", style="green")
+            right.append("✓ 0 breached", style=self._style("ok"))
         if self.now:
             when = datetime.fromtimestamp(self.now, self.tz)
             fmt = (

@@ -26,6 +26,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
@@ -149,7 +150,7 @@ class SubscriberView(Screen[None]):
         self.tz = tz
         self._now = now
         self.data: SubscriberData | None = None
-        self.notice: Text = Text("")
+        self.notice: Content = Content("")
 
     @property
     def console_app(self) -> ConsoleApp:
@@ -323,7 +324,14 @@ class SubscriberView(Screen[None]):
             )
         meter_line = Text(no_wrap=True, overflow="ellipsis")
         meter_line.append(f"{hours(m.used_hours)} / {hours(m.limit_hours)} h  ")
-        meter_line.append_text(meter_bar(m.percent, m.state, 20 if self.size.width >= 100 else 10))
+        meter_line.append_text(
+            meter_bar(
+                m.percent,
+                m.state,
+                20 if self.size.width >= 100 else 10,
+                self.query_one(BurnChart).state_styles(),
+            )
+        )
         if m.exempt_hours:
             meter_line.append(f"  +{hours(m.exempt_hours)} h exempt")
         t.add_row("Query hours", meter_line)
