@@ -92,14 +92,6 @@ class QuitPrompt(ConfirmPrompt):
 
 
 @runtime_checkable
-class Ticks(Protocol):
-    """A widget or screen not yet watching ``ConsoleApp.now`` itself (the board, the case
-    and subscriber views, the wizard): told the time by the app until it does."""
-
-    def tick(self, at: int) -> None: ...
-
-
-@runtime_checkable
 class Rereads(Protocol):
     """A screen on top that re-reads its data after another process wrote (``reload``)."""
 
@@ -284,8 +276,6 @@ class ConsoleApp(App[int]):
         """Re-read every pane (a screen calls it after its write)."""
         for pane in self.panes():
             pane.refresh_data()
-        for widget in self._not_yet_panes():
-            widget.refresh_data()
 
     def action_switch_pane(self, pane_id: str) -> None:
         if self.screen is not self.screen_stack[0]:
@@ -529,14 +519,6 @@ class ConsoleApp(App[int]):
     def _cases_read(self, event: CasesRead) -> None:
         self._replace_cases(event.case_ids, event.fresh, event.at, event.terms, event.rev)
 
-    def _not_yet_panes(self) -> list[Any]:
-        """The registered panes not built on ``Pane`` yet (the board, until it moves): told
-        to re-read and the time by the app, through the methods they have."""
-        out: list[Any] = []
-        for p in PANES:
-            out.extend(w for w in self.query(f"#{p.id}") if not isinstance(w, Pane | QueuePane))
-        return out
-
     def _loaded(
         self,
         items: list[QueueRow],
@@ -725,8 +707,6 @@ class ConsoleApp(App[int]):
         self._read_notify_failed()
         for pane in self.panes():
             pane.data_changed()
-        for widget in self._not_yet_panes():
-            widget.data_changed()
         if self.screen is not self.screen_stack[0] and isinstance(self.screen, Rereads):
             self.screen.reload()
 
@@ -840,9 +820,6 @@ class ConsoleApp(App[int]):
         if self.loaded:
             self.breaches = self.queue.breaches
         self._read_notify_failed()
-        for widget in [*self._not_yet_panes(), *self.screen_stack[1:]]:
-            if isinstance(widget, Ticks):
-                widget.tick(at)
 
     # -- navigation -------------------------------------------------------------------------
 
