@@ -126,6 +126,7 @@ class LifespanPane(Pane[MatrixData]):
             "cases",
             "Cases",
             tooltip="List the version's open cases (Enter there opens one).",
+            priority=True,  # before the list's own (unlabelled) enter, so the key bar shows it
         ),
         Binding(
             "e",

@@ -145,6 +145,7 @@ class MetersPane(Pane[MeterReading]):
             "open",
             "Open",
             tooltip="Open the highlighted subscriber's view (its meter, burn chart, cases).",
+            priority=True,  # before the list's own (unlabelled) enter, so the key bar shows it
         ),
         Binding("r", "reload", "Reload", tooltip="Read the meters again."),
     ]
