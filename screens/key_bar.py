@@ -7,8 +7,7 @@ lists keys (``key label``) and wraps onto further lines, never between a key and
 ``KeyBar()`` draws the active bindings of its screen that are shown (``show=True``), with
 their ``key_display`` (else the key) and ``description``: the bindings are the one source of
 the keys, and a screen's ``check_action`` hides what does not apply. It redraws when the
-screen's bindings change (``refresh_bindings``). ``KeyBar(keys)`` draws a fixed list (kept
-only while screens move to their bindings).
+screen's bindings change (``refresh_bindings``).
 
 ``KeyBar(palette=True)`` (the main screen's) also shows the app's command palette key at the
 right of its last line, ``▏^p palette``, as Textual's Footer did: that binding is the App's
@@ -89,25 +88,16 @@ class KeyBar(Static):
     }
     """
 
-    def __init__(
-        self,
-        keys: list[tuple[str, str]] | None = None,
-        *,
-        id: str | None = None,
-        palette: bool = False,
-    ) -> None:
+    def __init__(self, *, id: str | None = None, palette: bool = False) -> None:
         super().__init__(id=id, markup=False)
-        self.keys = keys
         self.palette = palette  # show the App's command palette key at the right
 
     def on_mount(self) -> None:
-        if self.keys is None:
-            self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
         self._pack()
 
     def on_unmount(self) -> None:
-        if self.keys is None:
-            self.screen.bindings_updated_signal.unsubscribe(self)
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def on_resize(self) -> None:
         self._pack()
@@ -117,10 +107,6 @@ class KeyBar(Static):
 
     def _pack(self) -> None:
         width = max(20, self.content_size.width or 78)
-        if self.keys is not None:
-            if self.keys:
-                self.update(pack(self.keys, width))
-            return
         entries = shown_bindings(self.screen)
         keys = [(shown, binding.description) for shown, binding, _ in entries]
         dim = frozenset(shown for shown, _, enabled in entries if not enabled)
