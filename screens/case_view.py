@@ -44,14 +44,13 @@ from console.text import local_time as _local
 from console.views.case import CaseData, engineer_names, load_case
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
-from screens.offline import failed_text
+from screens.offline import failed_text, worker_failed_text
 from screens.suspend_prompt import ConfirmPrompt, lift_case, suspend_case
 from screens.words import (
     done_text,
     event_details,
     event_label,
     refusal_text,
-    worker_failed_text,
 )
 
 if TYPE_CHECKING:

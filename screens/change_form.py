@@ -35,7 +35,8 @@ from console.rules.timeutil import format_instant
 from console.store.engine import Store
 from console.text import hm, inert
 from console.views.subscriber import preview_change
-from screens.words import refusal_text, worker_failed_text
+from screens.offline import worker_failed_text
+from screens.words import refusal_text
 
 LOCAL = "%Y-%m-%d %H:%M"
 PREVIEW_LINES = 8

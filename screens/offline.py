@@ -37,3 +37,13 @@ def failed_text(app: App[object], exc: BaseException, prefix: str = "not recorde
             app.call_from_thread(app.went_offline, why)
         return f"{prefix}: {why}"
     return f"{prefix}: {fault_text(exc)}"
+
+
+def worker_failed_text(app: App[object], error: BaseException, what: str) -> str:
+    """The words for a screen's worker that raised past its own handling (``what`` in
+    words: "reading the case"), on the app's thread; a database gone also puts the app
+    OFFLINE (as ``failed_text`` does from a worker)."""
+    why = database_fault(error)
+    if why is not None and isinstance(app, GoesOffline):
+        app.went_offline(why)
+    return f"{what} failed: {why or fault_text(error)}"

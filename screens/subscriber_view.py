@@ -43,8 +43,9 @@ from console.text import local_time as _local
 from screens.burn_chart import BurnChart, BurnData, hours, meter_bar, whole_percent
 from screens.key_bar import KeyBar
 from screens.notice import notice_text
+from screens.offline import worker_failed_text
 from screens.suspend_prompt import ConfirmPrompt, SuspendPrompt, refusal
-from screens.words import refusal_text, worker_failed_text
+from screens.words import refusal_text
 
 if TYPE_CHECKING:
     from console.store.engine import Store
@@ -359,16 +360,20 @@ class SubscriberView(Screen[None]):
             t.add_row("SLA", Text("in force"))
         return t
 
-    def _changes(self, d: SubscriberData) -> Group:
-        if not d.changes:
-            return Group(Text(""), self._section("Changes", "none recorded · E: change (leads)"))
-        t = Table(
+    def _table(self, *, expand: bool = True) -> Table:
+        """A section's table: no box, one space between columns, strong headers."""
+        return Table(
             box=None,
             padding=(0, 1),
             show_edge=False,
             header_style=self._style("strong"),
-            expand=True,
+            expand=expand,
         )
+
+    def _changes(self, d: SubscriberData) -> Group:
+        if not d.changes:
+            return Group(Text(""), self._section("Changes", "none recorded · E: change (leads)"))
+        t = self._table()
         t.add_column("FROM (local)", no_wrap=True)
         t.add_column("CHANGE", ratio=1, overflow="fold")
         t.add_column("BY", no_wrap=True)
@@ -386,13 +391,7 @@ class SubscriberView(Screen[None]):
         return Group(Text(""), self._section("Changes", f"{len(d.changes)} · E: change (leads)"), t)
 
     def _suspensions(self, d: SubscriberData) -> Group:
-        t = Table(
-            box=None,
-            padding=(0, 1),
-            show_edge=False,
-            header_style=self._style("strong"),
-            expand=False,
-        )
+        t = self._table(expand=False)
         for name in ("REASON", "FROM", "UNTIL", "BY", ""):
             t.add_column(name, no_wrap=True)
         rows = 0
@@ -425,13 +424,7 @@ class SubscriberView(Screen[None]):
         if d.resolved:
             extra += f", {d.resolved} resolved"
         extra += " · c: show in the queue"
-        t = Table(
-            box=None,
-            padding=(0, 1),
-            show_edge=False,
-            header_style=self._style("strong"),
-            expand=True,
-        )
+        t = self._table()
         t.add_column("CASE", no_wrap=True)
         t.add_column("TYPE", no_wrap=True)
         t.add_column("PRI", no_wrap=True)
@@ -471,13 +464,7 @@ class SubscriberView(Screen[None]):
         extra = f"{len(d.entries)} this term · {hours(counted)} h counted"
         if not d.entries:
             return Group(Text(""), self._section("Time entries", "none this term"))
-        t = Table(
-            box=None,
-            padding=(0, 1),
-            show_edge=False,
-            header_style=self._style("strong"),
-            expand=True,
-        )
+        t = self._table()
         t.add_column("WHEN (local)", no_wrap=True)
         t.add_column("CASE", no_wrap=True)
         t.add_column("HOURS", no_wrap=True, justify="right")
@@ -513,13 +500,7 @@ class SubscriberView(Screen[None]):
     def _users(self, d: SubscriberData) -> Group:
         if not d.users:
             return Group(Text(""), self._section("Support users", "none"))
-        t = Table(
-            box=None,
-            padding=(0, 1),
-            show_edge=False,
-            header_style=self._style("strong"),
-            expand=False,
-        )
+        t = self._table(expand=False)
         t.add_column("NAME", no_wrap=True)
         t.add_column("E-MAIL", no_wrap=True)
         t.add_column("ADMIN", no_wrap=True)

@@ -13,11 +13,7 @@ import re
 from datetime import datetime, tzinfo
 from typing import Any
 
-from textual.app import App
-
-from console.errors import database_fault, fault_text
 from console.text import inert
-from screens.offline import GoesOffline
 
 EVENT_WORDS = {
     "acknowledged": "acknowledged",
@@ -259,13 +255,3 @@ def done_text(kind: str, data: dict[str, Any] | None = None, *, user: str | None
     if kind == "level_changed":
         return f"level changed to {data.get('level', '?')}"
     return f"{event_label(kind)} recorded"
-
-
-def worker_failed_text(app: App[Any], error: BaseException, what: str) -> str:
-    """The words for a screen's worker that raised past its own handling (``what`` in
-    words: "reading the case"), on the app's thread; a database gone also puts the app
-    OFFLINE (as ``screens.offline.failed_text`` does from a worker)."""
-    why = database_fault(error)
-    if why is not None and isinstance(app, GoesOffline):
-        app.went_offline(why)
-    return f"{what} failed: {why or fault_text(error)}"
