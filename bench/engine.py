@@ -55,7 +55,7 @@ def main() -> None:
     from sqlalchemy import select
 
     from console.policy_store import load_book
-    from console.queue import split_points
+    from console.queue_json import split_points
     from console.records import case_facts, case_table, load_events, load_terms
     from console.rules.clocks import evaluate
     from console.store.engine import open_store

@@ -6,11 +6,20 @@ import json as _json
 import time as _time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from itertools import islice
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
 from typing import Any
 
 from console.queue_rows import QueueRow, StoredSummary
-from console.rules.clocks import PAUSED, CaseEval, ClockState, Event, paused_for, risk_group
+from console.rules.clocks import (
+    PAUSED,
+    RUNNING,
+    CaseEval,
+    ClockState,
+    Event,
+    paused_for,
+    risk_group,
+)
 from console.rules.timeutil import format_instant
 
 
@@ -127,10 +136,16 @@ _DECODE = _json.JSONDecoder().raw_decode
 def row_fragment(r: QueueRow) -> str:
     """One queue row (``console.queue.QueueRow``) at the queue's instant as JSON text,
     straight from its stored summary: the same text as ``case_fragment`` (a test holds them
-    equal) without building clock objects, the bulk of ``queue --json``'s time."""
+    equal) without building clock objects, the bulk of ``queue --json``'s time; from the
+    stored template when the row was read with it (``queue_template``)."""
     raw = r.raw
     if raw is None or r.snap is not None:
         return case_fragment(r, {})
+    doc = r.doc
+    if doc is not None and doc[:1] == TEMPLATE_FORMAT:
+        text = _filled(r, raw, doc)
+        if text is not None:
+            return text
     data: StoredSummary = _DECODE(raw)[0] if isinstance(raw, str) else raw
     at, anchor = r.at, r.anchor_at
     specs = None
@@ -203,6 +218,105 @@ _CASE = (
 )
 
 
+#: The format of the stored templates (``case_state.queue_json``): its first character.
+#: A template of another format (written by another version of this code) is never
+#: filled; the row's text is built from its summary instead, and ``rebuild`` rewrites it.
+TEMPLATE_FORMAT = "1"
+
+
+def queue_template(
+    case_id: str, subscriber: str, deployment: str | None, reported_at: int, ev: CaseEval
+) -> str:
+    """A listed case's ``queue --json`` entry at its anchor (``ev``: the evaluation there)
+    as a %-template, stored in the projection (``case_state.queue_json``) so that
+    ``queue --json`` fills in a few values per case instead of writing its whole text.
+
+    Its slots, in order, are what moves with time or may be rewritten: the title (a purge
+    takes names out of it; it is read from its own column), each running clock's elapsed
+    (its remaining and breached too when it has a target), the risk group, the end of
+    support and whether it is past, the subscriber terminated, the assignee. Everything else
+    (ids, classification, stopped/paused/pending clocks, flags) is fixed until the case's
+    next event, which rewrites the template. Prefixed by ``TEMPLATE_FORMAT``."""
+
+    def lit(text: str) -> str:
+        return text.replace("%", "%%")
+
+    parts = []
+    for name, st in ev.clocks.items():
+        due = "null" if st.due is None else _iso(st.due)
+        if st.state == RUNNING:
+            if st.target is None:
+                parts.append(
+                    lit(f'"{name}": {{"state": "running", "target": null, "elapsed": ')
+                    + "%d"
+                    + lit(f', "remaining": null, "due": {due}, "breached": ')
+                    + '%s, "paused_for": null}'
+                )
+            else:
+                parts.append(
+                    lit(f'"{name}": {{"state": "running", "target": {st.target}, "elapsed": ')
+                    + '%d, "remaining": %d'
+                    + lit(f', "due": {due}, "breached": ')
+                    + '%s, "paused_for": null}'
+                )
+            continue
+        parts.append(
+            lit(
+                f'"{name}": {{"state": "{st.state}", "target": {_num(st.target)}, '
+                f'"elapsed": {st.elapsed}, "remaining": {_num(st.remaining)}, '
+                f'"due": {due}, "breached": {_B[st.breached]}, '
+                f'"paused_for": {_str(paused_for(ev, name))}}}'
+            )
+        )
+    head = lit(
+        f'{{"id": {_str(case_id)}, "subscriber": {_str(subscriber)}, "type": "{ev.type}", '
+        f'"priority": {_str(ev.priority)}, "status": "{ev.status}", "level": "{ev.level}", '
+        '"title": '
+    )
+    tail = lit(
+        f'"deployment": {_str(deployment)}, "reported_at": {_iso(reported_at)}, '
+        f'"acknowledged": {_B[ev.acknowledged]}, "awaiting_subscriber": {_B[ev.awaiting]}, '
+        f'"awaiting_vendor": {_B[ev.awaiting_vendor]}, "suspended": {_B[ev.suspended]}, '
+    )
+    return (
+        f"{TEMPLATE_FORMAT}{head}%s, "
+        f'"clocks": {{{", ".join(parts)}}}, {tail}"risk_group": %d, "end_of_support": %s, '
+        '"past_end_of_support": %s, "subscriber_terminated": %s, "assignee": %s}'
+    )
+
+
+_RUNNING_TEXT = '"running"'
+
+
+def _filled(r: QueueRow, raw: str | StoredSummary, doc: str) -> str | None:
+    """``r``'s stored template filled in at the queue's instant; None when it does not fit
+    its summary (a row written by hand), so that the caller builds the text instead."""
+    args: list[object] = [_str(r.title)]
+    if not isinstance(raw, str) or _RUNNING_TEXT in raw:
+        data: StoredSummary = _DECODE(raw)[0] if isinstance(raw, str) else raw
+        at, anchor = r.at, r.anchor_at
+        specs = None
+        for name, (state, target, elapsed, _due, breached) in data["c"].items():
+            if state != RUNNING:
+                continue
+            if at != anchor:
+                if specs is None:
+                    assert r.terms is not None  # (a row read in another process is not written)
+                    specs = r.terms.specs(r.type, r.priority, at)
+                elapsed += specs[name].calendar.elapsed(anchor, at)
+                breached = target is not None and elapsed > target
+            if target is None:
+                args += (elapsed, _B[breached])
+            else:
+                args += (elapsed, target - elapsed, _B[breached])
+    support = r.support
+    args += (r.key[0], _eos(support[0]), _B[support[1]], _B[r.terminated], _str(r.assignee))
+    try:
+        return doc[1:] % tuple(args)
+    except (TypeError, ValueError):
+        return None
+
+
 _DAYS: dict[int, str] = {}
 
 
@@ -245,11 +359,18 @@ def queue_json_chunks(at: int, rows: Sequence[Any]) -> Iterator[str]:
     yield from queue_json_from_fragments(at, (row_fragment(r) for r in rows))
 
 
-def queue_json_from_fragments(at: int, fragments: Iterable[str]) -> Iterator[str]:
+def queue_json_from_fragments(
+    at: int, fragments: Iterable[str], batch: int = 4096
+) -> Iterator[str]:
+    """The queue document in a few large pieces (``batch`` cases each): one write per
+    piece, not one per case."""
     yield '{"at": ' + _str(format_instant(at)) + ', "cases": ['
+    it = iter(fragments)
     first = True
-    for frag in fragments:
-        yield frag if first else ", " + frag
+    while chunk := list(islice(it, batch)):
+        if not first:
+            yield ", "
+        yield ", ".join(chunk)
         first = False
     yield "]}\n"
 

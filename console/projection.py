@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from console.output import queue_template
 from console.rules.clocks import (
     RUNNING,
     CaseEval,
@@ -40,6 +41,11 @@ def project(case: CaseFacts, events: Sequence[Event], terms: Terms) -> dict[str,
     row["recorded_upto"] = recorded_upto(case, events)
     row["escalate_at"] = escalate_at(ev, terms)
     row["assignee"] = assignee_of(events)
+    row["queue_json"] = (
+        queue_template(case.id, case.subscriber, case.deployment, case.reported_at, ev)
+        if ev.listed
+        else None
+    )
     return row
 
 

@@ -45,7 +45,6 @@ from console.rules.clocks import (
     PRIORITY_RANK,
     CaseEval,
     Event,
-    RiskKey,
     evaluate,
 )
 from console.rules.lifecycle import assignee_of
@@ -55,8 +54,11 @@ from console.rules.policy_book import PolicyBook, TermsMap
 _COLUMNS = (
     "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
     "s.anchor_at, s.valid_until, s.next_due, s.clocks, s.title, s.deployment_id, s.escalated, "
-    "s.recorded_upto, s.assignee"
+    "s.recorded_upto, s.assignee, NULL"
 )
+#: The same with the stored ``queue --json`` template (``console.output.queue_template``):
+#: read only by ``queue --json``; the console's 100k rows would hold 90 MB more.
+_JSON_COLUMNS = _COLUMNS.removesuffix("NULL") + "s.queue_json"
 _FROM = "FROM case_state s"
 
 TOP_PAGE = 256  # rows read at least per page by ``top`` (a test makes it tiny)
@@ -65,7 +67,9 @@ TOP_PAGE = 256  # rows read at least per page by ``top`` (a test makes it tiny)
 # -- reading ---------------------------------------------------------------------------------
 
 
-def _listed_sql(where: str = "", *, scan: bool = False, sqlite: bool = True) -> str:
+def _listed_sql(
+    where: str = "", *, scan: bool = False, sqlite: bool = True, columns: str = _COLUMNS
+) -> str:
     """The cases listed at ``:at``, as two reads (UNION ALL) of case_state alone:
 
     - ``listed`` (open or resolved now): by ``ix_case_state_listed_reported_at``, or, when
@@ -95,8 +99,8 @@ def _listed_sql(where: str = "", *, scan: bool = False, sqlite: bool = True) -> 
         if sqlite or col == "s.reported_at":
             closed = closed.replace(f" {col} ", f" +{col} ")
     return (
-        f"SELECT {_COLUMNS} {first} WHERE s.listed = :t AND s.reported_at <= :at{where} "
-        f"UNION ALL SELECT {_COLUMNS} {_FROM} WHERE s.listed = :f AND s.anchor_at > :at "
+        f"SELECT {columns} {first} WHERE s.listed = :t AND s.reported_at <= :at{where} "
+        f"UNION ALL SELECT {columns} {_FROM} WHERE s.listed = :f AND s.anchor_at > :at "
         f"AND +s.reported_at <= :at{closed}"
     )
 
@@ -159,6 +163,7 @@ def load_queue(
     unescalated_incidents: bool = False,
     known_at: int | None = None,
     compact: bool = True,
+    with_json: bool = False,
 ) -> list[QueueRow]:
     """Listed cases at ``at`` in risk order.
 
@@ -167,7 +172,8 @@ def load_queue(
     ``reported=(lo, hi)``: cases reported in [lo, hi) (a parallel reader's share);
     ``unescalated_incidents``: incidents not escalated yet (what a sweep reads);
     ``known_at``: only what was recorded by then (``--as-known-at``); ``compact``: share
-    the rows' repeated strings (a console holding them; a command writing JSON need not).
+    the rows' repeated strings (a console holding them; a command writing JSON need not);
+    ``with_json``: read each row's stored JSON template too (``queue --json``).
     """
     if terms is None:
         assert policy is not None
@@ -205,7 +211,12 @@ def load_queue(
         where += f" AND s.case_id IN ({', '.join(':' + n for n in names)})" if ids else " AND 1 = 0"
     selective = case_ids is not None or subscriber is not None
     scan = not selective and _mostly_listed(conn)
-    sql = _listed_sql(where, scan=scan, sqlite=dialect_name(conn) == "sqlite")
+    sql = _listed_sql(
+        where,
+        scan=scan,
+        sqlite=dialect_name(conn) == "sqlite",
+        columns=_JSON_COLUMNS if with_json else _COLUMNS,
+    )
     rows, stale = _rows(_stream(conn, sql, params), terms, at, what_if, known_at, compact)
     if stale:
         rows.extend(_evaluate(conn, terms, at, stale, known_at=known_at))
@@ -393,81 +404,3 @@ def evaluate_case(
     events = load_events(conn, [case_id], known_at=known_at)[case_id]
     ev = evaluate(case_facts(row), events, terms.case(row.subscriber_id, row.reported_at), at)
     return row, ev, events
-
-
-# -- ``queue --json`` on two cores -------------------------------------------------------------
-
-
-def split_points(conn: Conn, at: int, n: int) -> list[int]:
-    """``n - 1`` reported_at instants that cut the listed cases into ``n`` equal shares.
-
-    Each share is a range of ``reported_at``, which never changes: two readers on two
-    connections (two snapshots) can never both list, or both miss, one case. The cut
-    points are read off ``ix_case_state_listed_reported_at`` (an index-only range scan).
-    """
-    total = conn.execute(
-        text("SELECT count(*) FROM case_state WHERE listed = :t AND reported_at <= :at"),
-        {"t": True, "at": at},
-    ).scalar_one()
-    cuts: list[int] = []
-    for i in range(1, n):
-        v = conn.execute(
-            text(
-                "SELECT reported_at FROM case_state WHERE listed = :t AND reported_at <= :at "
-                "ORDER BY listed, reported_at LIMIT 1 OFFSET :k"
-            ),
-            {"t": True, "at": at, "k": total * i // n},
-        ).scalar()
-        if v is not None and (not cuts or v > cuts[-1]):
-            cuts.append(v)
-    return cuts
-
-
-def _share_fragments(
-    url: str,
-    policy: Policy | PolicyBook,
-    at: int,
-    reported: tuple[int | None, int | None],
-    known_at: int | None,
-) -> list[tuple[RiskKey, str]]:
-    """One worker's share of ``queue --json``: (risk key, JSON text) in risk order."""
-    import gc
-
-    from console.output import row_fragment
-    from console.store.engine import open_store
-
-    gc.disable()  # a short-lived process building ~50k objects: collections only cost
-    with open_store(url, create=False) as store, store.connection() as conn:
-        rows = load_queue(conn, policy, at, reported=reported, known_at=known_at, compact=False)
-    return [(r.key, row_fragment(r)) for r in rows]
-
-
-def queue_fragments_parallel(
-    url: str, policy: Policy | PolicyBook, at: int, workers: int = 2, *, known_at: int | None = None
-) -> Iterator[str]:
-    """``queue --json``'s case fragments in risk order, computed on ``workers`` cores: this
-    process and ``workers - 1`` forked ones each read an equal share of the listed cases
-    (by ``reported_at``, see ``split_points``); the shares are merged by risk key. The
-    per-case work is pure Python, so on a 2-core jump host this halves a 100k-case queue's
-    wall time."""
-    import heapq
-    import multiprocessing as mp
-
-    from console.store.engine import open_store
-
-    with open_store(url, create=False) as store, store.connection() as conn:
-        cuts = split_points(conn, at, workers)
-    bounds: list[int | None] = [None, *cuts, None]
-    shares = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    if len(shares) == 1:
-        return (frag for _, frag in _share_fragments(url, policy, at, shares[0], known_at))
-    ctx = mp.get_context("fork")
-    with ctx.Pool(len(shares) - 1) as pool:
-        pending = [
-            pool.apply_async(_share_fragments, (url, policy, at, share, known_at))
-            for share in shares[1:]
-        ]
-        mine = _share_fragments(url, policy, at, shares[0], known_at)
-        parts = [mine, *(p.get() for p in pending)]
-    # Keys are unique (they end with the case id): tuples compare in C, no key function.
-    return (frag for _, frag in heapq.merge(*parts))

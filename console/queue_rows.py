@@ -100,6 +100,7 @@ class QueueRow:
         "support",
         "terminated",
         "assignee",
+        "doc",
         "_cur",
         "_hay",
     )
@@ -130,6 +131,8 @@ class QueueRow:
     support: tuple[date | None, bool]
     terminated: bool  # the subscriber's contract has terminated (flagged, §14)
     assignee: str | None
+    #: The stored ``queue --json`` template (``console.output.queue_template``), when read.
+    doc: str | None
     _cur: CaseEval | None
     _hay: str | None
 
@@ -151,6 +154,7 @@ class QueueRow:
             escalated,
             _,
             self.assignee,
+            self.doc,
         ) = row
         self.raw = raw
         self.escalated = bool(escalated)
@@ -192,6 +196,7 @@ class QueueRow:
         self.support, self._hay = (None, False), None
         self.terminated = False
         self.assignee = assignee
+        self.doc = None
         self.key = risk_key(self.id, ev.priority, self.reported_at, ev.clocks)
         return self
 

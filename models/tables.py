@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     Table,
+    Text,
     UniqueConstraint,
     inspect,
     text,
@@ -228,6 +229,9 @@ class CaseState(SQLModel, table=True):
     # Who the case is assigned to (the last ``assigned`` event's ``to``; policy §10): the
     # queue's column and its "mine"/"unassigned" filters read it without the events.
     assignee: str | None = None
+    # A listed case's ``queue --json`` entry at its anchor as a template with slots for
+    # what moves with time (``console.output.queue_template``); NULL once closed.
+    queue_json: str | None = Field(default=None, sa_type=Text)
 
 
 class TimeEntry(SQLModel, table=True):

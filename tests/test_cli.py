@@ -506,6 +506,11 @@ def test_streamed_queue_json_equals_the_dict_form(tmp_path: Path, capsys):
         ],
     }
     assert json.loads("".join(queue_json_chunks(at, rows))) == built
+    # From the stored templates (what ``queue --json`` reads), the same text.
+    with open_store(str(db)) as store, store.connection() as conn:
+        templated = load_queue(conn, default_policy(), at, with_json=True)
+    assert all(r.doc is not None for r in templated)
+    assert "".join(queue_json_chunks(at, templated)) == "".join(queue_json_chunks(at, rows))
     # The demo has them all (issue 15, item 12): the comparison covers every field.
     assert {c["assignee"] for c in built["cases"]} - {None}
     assert any(c["past_end_of_support"] for c in built["cases"])

@@ -315,7 +315,7 @@ def test_every_summary_written_moves_rev(tmp_path: Path, capsys):
 
 
 def test_queue_json_workers_split_the_listed_cases_evenly(tmp_path: Path, capsys):
-    from console.queue import split_points
+    from console.queue_json import split_points
     from console.store.engine import open_store
 
     db = tmp_path / "s.db"

@@ -18,6 +18,7 @@ from cli_support import init_db, run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from console.output import case_fragment, row_fragment
 from console.projection import project
 from console.queue import QueueRow, _carry, key_at, usable
 from console.rules.calendar import calendar_for
@@ -149,6 +150,7 @@ def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, yea
                 row["escalated"],
                 row["recorded_upto"],
                 None,
+                row["queue_json"],
             ),
             terms,
             at,
@@ -157,6 +159,12 @@ def test_carried_summaries_equal_evaluation_across_years(stories, at_offset, yea
         assert qrow.key == risk_key(facts.id, full.priority, facts.reported_at, full.clocks)
         assert qrow.marked == any(st.breached for st in full.clocks.values())
         assert qrow.eval.clocks == full.clocks
+        # queue --json's text from the stored template is, byte for byte, the text built
+        # from the summary, and it says what the evaluation says.
+        templated = row_fragment(qrow)
+        qrow.doc = None
+        assert templated == row_fragment(qrow)
+        assert json.loads(templated) == json.loads(case_fragment(qrow, {}))
 
 
 def _history_doc(n: int, seed: int) -> dict:
@@ -284,14 +292,50 @@ def test_the_queue_and_its_first_screen_equal_evaluation_over_three_years(
                 or any(x.kind == "escalated" and x.at <= at for x in events[i])
                 for _, i, e in full
             ]
-            # queue --json's text straight from the stored summary is the evaluated row's.
-            from console.output import case_fragment, row_fragment
-
+            # queue --json's text straight from the stored summary is the evaluated row's,
+            # and from the stored template (every carried row has one) the same text.
             for r in fast:
                 assert json.loads(row_fragment(r)) == json.loads(case_fragment(r, {})), (text, r.id)
+            calendar_for.cache_clear()
+            templated = load_queue(conn, book, at, with_json=True)
+            assert [r.id for r in templated] == [r.id for r in fast]
+            for r, plain in zip(templated, fast, strict=True):
+                assert (r.doc is not None) == (r.snap is None), (text, r.id)
+                assert row_fragment(r) == row_fragment(plain), (text, r.id)
             # The console's first screen: exactly the queue's first rows, however few.
             for n, page in ((1, 256), (7, 1), (40, 3), (150, 256), (400, 256)):
                 monkeypatch.setattr(queue, "TOP_PAGE", page)  # tiny pages: many reads
                 calendar_for.cache_clear()
                 top = load_queue(conn, book, at, top=n)
                 assert [r.id for r in top] == [i for _, i, _ in full[:n]], (text, n)
+
+
+def test_a_template_that_does_not_fit_is_never_filled():
+    """A stored template of another format (written by another version), or one whose
+    slots do not match its summary (a row written by hand), is not used: the text is built
+    from the summary, the same as without a template."""
+    from console.output import TEMPLATE_FORMAT
+
+    at0 = int(datetime(2026, 3, 2, 15, tzinfo=UTC).timestamp())
+    facts = CaseFacts("C-9", "ent", "incident", "P1", at0, title="100% down")
+    events = [Event(at=at0 + 600, kind="acknowledged", by="e", seq=1)]
+    row = project(facts, events, TERMS["ent"])
+    assert row["queue_json"].startswith(TEMPLATE_FORMAT)
+    at = at0 + 3 * 3600
+
+    def text(doc: str | None) -> str:
+        values = (
+            facts.id, "ent", row["status"], row["type"], row["priority"], row["level"],
+            facts.reported_at, row["anchor_at"], row["valid_until"], row["next_due"],
+            json.dumps(row["clocks"]), facts.title, None, False, None, None, doc,
+        )  # fmt: skip
+        qrow = QueueRow(values, TERMS["ent"], at)
+        qrow.key = key_at(qrow, at)
+        return row_fragment(qrow)
+
+    plain = text(None)
+    assert json.loads(plain)["title"] == "100% down"
+    assert text(row["queue_json"]) == plain
+    assert text("0" + row["queue_json"][1:]) == plain  # another format
+    assert text(row["queue_json"] + " %d") == plain  # a slot too many
+    assert text(row["queue_json"].replace("%d", "", 1)) == plain  # a slot too few

@@ -75,3 +75,48 @@ def test_0011_fills_the_queue_columns_of_a_database_at_0010(db_url: str):
     listed = {r[0] for r in expected}
     assert [r[:3] for r in got] == [r[:3] for r in expected]
     assert {r[0]: r[3] for r in got if r[0] in listed} == {r[0]: r[3] for r in expected}
+
+
+def test_0014_writes_the_queue_templates_of_a_database_at_0013(db_url: str):
+    """A database made before 0014_queue_json gets each listed case's ``queue --json``
+    template, from its stored summary: the same text the projection writes, on both
+    backends; closed cases have none."""
+    import json
+
+    from test_queue_paths import _history_doc
+
+    from console import clock
+    from console.importer import existing_ids, validate, write
+    from console.rules.policy import default_policy
+    from console.rules.timeutil import format_instant, parse_instant
+
+    now = parse_instant("2027-06-30T00:00:00Z")
+    doc = json.loads(json.dumps(_history_doc(60, 3)))
+    for case in doc["cases"][::2]:  # close every other resolved case a day later
+        resolved = [e for e in case["events"] if e["kind"] == "resolved"]
+        if resolved:
+            day_after = parse_instant(resolved[-1]["at"]) + 86400
+            case["events"].append({"at": format_instant(day_after), "kind": "closed", "by": "e"})
+    query = text("SELECT case_id, listed, queue_json FROM case_state ORDER BY case_id")
+    clock.freeze(now)
+    try:
+        with open_store(db_url) as store:
+            with store.connection() as conn:
+                prep = validate(doc, default_policy(), existing_ids(conn, default_policy()), now)
+            with store.write() as s:
+                write(s, prep, now)
+            with store.connection() as conn:
+                expected = [tuple(r) for r in conn.execute(query)]
+        engine = create_engine(resolve_url(db_url))
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0013_outbox_forgets")
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        with engine.connect() as conn:
+            got = [tuple(r) for r in conn.execute(query)]
+        engine.dispose()
+    finally:
+        clock.freeze(None)
+    assert {bool(r[1]) for r in expected} == {True, False}  # listed and closed cases
+    assert all((r[2] is not None) == bool(r[1]) for r in expected)
+    assert got == expected

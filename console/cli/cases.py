@@ -39,33 +39,41 @@ if TYPE_CHECKING:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from console.output import queue_json_from_fragments
-    from console.queue import load_queue, queue_fragments_parallel
+    if args.json and not (args.mine or args.unassigned):
+        return _queue_json(args)
+    from console.queue import load_queue
 
     at, known = at_instant(args), known_at(args)
     store = open_db(args)
     policy = policy_book(args, store)
     if args.mine or args.unassigned:
         return _queue_filtered(args, store, policy, at, known)
-    if args.json:
-        store.dispose()  # the workers open their own connections
-        workers = 2 if (os.cpu_count() or 1) > 1 and sys.platform != "win32" else 1
-        fragments = queue_fragments_parallel(store.url, policy, at, workers, known_at=known)
-        write = sys.stdout.write
-        buf: list[str] = []
-        for chunk in queue_json_from_fragments(at, fragments):
-            buf.append(chunk)
-            if len(buf) >= 512:
-                write("".join(buf))
-                buf.clear()
-        write("".join(buf))
-        return EXIT_OK
     with store.connection() as conn:
         rows = load_queue(conn, policy, at, known_at=known)
     from console.text import queue_lines
 
     for line in queue_lines(rows, at):
         say(line)
+    return EXIT_OK
+
+
+def _queue_json(args: argparse.Namespace) -> int:
+    """``queue --json`` on every core (``console.queue_json``): the worker is forked before
+    the imports, which it makes at the same time on the other core."""
+    from console.queue_json import queue_fragments, workers
+
+    n = 2 if (os.cpu_count() or 1) > 1 and sys.platform != "win32" else 1
+    with workers(n) as pool:
+        from console.output import queue_json_from_fragments
+
+        at, known = at_instant(args), known_at(args)
+        store = open_db(args)
+        policy = policy_book(args, store)
+        store.dispose()  # the shares open their own connections
+        fragments = queue_fragments(pool, store.url, policy, at, known_at=known)
+        write = sys.stdout.write
+        for chunk in queue_json_from_fragments(at, fragments):
+            write(chunk)
     return EXIT_OK
 
 

@@ -33,7 +33,7 @@ APP_NAME = "support-console"
 DEFAULT_FILE = "support.db"
 #: The newest migration; kept here so start-up can check the schema with one query
 #: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0013_outbox_forgets"
+HEAD = "0014_queue_json"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 #: Seconds a SQLite writer waits for another writer before giving up.
 BUSY_TIMEOUT = 30.0
