@@ -593,3 +593,29 @@ def test_custom_extension_is_not_a_subscriber_reason():
     assert set(POLICY.subscriber_suspension_reasons) == set(POLICY.suspension_reasons) - {
         "custom_extension"
     }
+
+
+def test_a_target_reached_the_instant_the_case_is_resolved_is_missed_on_reopening():
+    """Found by the property above: a P0 resolved exactly when its workaround clock reached
+    its 4 hours (met: a breach is elapsed > target) and reopened a minute later is missed
+    when counting resumes, not at the resolve; the sweep's stamp is then accepted."""
+    reported = parse_instant("2026-03-02T05:00:00Z")
+    case = CaseFacts("C-1", "s", "incident", "P0", reported, component="kafka")
+    events = [
+        Event(at=reported, kind="acknowledged", by="eng", seq=0),
+        Event(at=reported + 4 * 3600, kind="resolved", by="eng", seq=1),
+        Event(at=reported + 4 * 3600 + 60, kind="reopened", by="eng", seq=2),
+    ]
+    at_resolve = evaluate(case, events[:2], ENT, reported + 4 * 3600)
+    assert at_resolve.clocks["workaround"].elapsed == 4 * 3600
+    assert not at_resolve.clocks["workaround"].breached
+    assert "workaround" not in at_resolve.missed_at
+    later = evaluate(case, events, ENT, reported + 2 * 86400)
+    assert later.clocks["workaround"].breached
+    stamp = later.missed_at["workaround"]
+    assert stamp == reported + 4 * 3600 + 60  # the reopen: counting resumes
+    prior = [e for e in events if e.at <= stamp]
+    assert judge_escalation(case, prior, ENT, stamp, {"missed": "workaround"}) == (
+        "workaround",
+        None,
+    )

@@ -205,8 +205,11 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms | TermsAt, a
             before = counter[c]
             counter[c] = before + d
             tgt = spec.target
-            if tgt is not None and cross[c] is None and before < tgt <= before + d:
-                cross[c] = cal.add(a, tgt - before)
+            if tgt is not None and cross[c] is None:
+                if before < tgt <= before + d:
+                    cross[c] = cal.add(a, tgt - before)
+                elif before == tgt:  # at its target since a stop (below): missed on resuming
+                    cross[c] = cal.add(a, 1) - 1  # the first counted instant from ``a``
 
     t_prev = start
     for t, _order, delta, e in merged:
@@ -250,6 +253,11 @@ def evaluate(case: CaseFacts, events: Sequence[Event], terms: Terms | TermsAt, a
                 if active[c] or not started[c]:
                     active[c] = False
                     by_close[c] = True
+                    # Stopped the instant it reached its target: met, not missed (a breach
+                    # is elapsed > target). Reopened, it is missed when counting resumes.
+                    spec = specs.get(c)
+                    if spec is not None and cross[c] == t and counter[c] == spec.target:
+                        cross[c] = None
         elif k == "reopened":
             for c in CLOCKS:
                 if by_close[c]:
