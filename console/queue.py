@@ -20,7 +20,7 @@ the console calls it from worker threads.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Row, select, text
@@ -61,7 +61,29 @@ _COLUMNS = (
 _JSON_COLUMNS = _COLUMNS.removesuffix("NULL") + "s.queue_json"
 _FROM = "FROM case_state s"
 
+
+def _compact_columns(sqlite: bool) -> str:
+    """``_COLUMNS`` with the stored summary as compact JSON text, made by the database: no
+    spaces after ``,``/``:`` and no ``false`` flags (``ack``, ``await``, ``susp``, ``vwait``
+    default to false; the summary holds no free text). Half the bytes of a row a console
+    keeps for each of 100k cases; PostgreSQL's driver would give a dict, several times
+    larger. The same JSON to every reader (``json`` decodes it to the same values)."""
+    expr = "s.clocks" if sqlite else "CAST(s.clocks AS text)"
+    for old in (", ", ": "):
+        expr = f"replace({expr}, '{old}', '{old[0]}')"
+    for flag in ("ack", "await", "susp", "vwait"):
+        # (no ``:name`` in the text: ``_stream`` turns those into PostgreSQL's parameters)
+        expr = f"replace({expr}, ',\"{flag}\":' || 'false', '')"
+    return _COLUMNS.replace("s.clocks", expr + " AS clocks")
+
+
 TOP_PAGE = 256  # rows read at least per page by ``top`` (a test makes it tiny)
+PAUSED_BATCH = 250  # rows between two ``pause`` calls (a few milliseconds of work)
+
+#: The order a paused read asks the database for: close to the risk order (group 2 by due,
+#: the cases without a running due by when reported), so that the final sort, which holds
+#: the interpreter from start to end, has little left to do.
+_NEAR_RISK_ORDER = " ORDER BY next_due, reported_at"
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -113,10 +135,13 @@ def _raw(conn: Conn, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
     return list(_stream(conn, sql, params))
 
 
-def _stream(conn: Conn, sql: str, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+def _stream(
+    conn: Conn, sql: str, params: dict[str, Any], pause: Callable[[], object] | None = None
+) -> Iterator[tuple[Any, ...]]:
     """Rows of ``sql`` as the driver's plain tuples, a batch at a time, inside the
     connection's transaction: SQLAlchemy's row objects would cost 2.7 µs a row, a quarter
-    of a 100k-row queue read, and a list of 100k tuples 40 MB the console does not need."""
+    of a 100k-row queue read, and a list of 100k tuples 40 MB the console does not need.
+    ``pause``: called between smaller batches (see ``load_queue``)."""
     if isinstance(conn, Session):
         conn = conn.connection()
     if not conn.in_transaction():
@@ -129,8 +154,11 @@ def _stream(conn: Conn, sql: str, params: dict[str, Any]) -> Iterator[tuple[Any,
             cur.execute(sql, params)  # sqlite3 takes :name parameters as they are
         else:
             cur.execute(_PARAM.sub(r"%(\1)s", sql), params)
+        size = 2000 if pause is None else PAUSED_BATCH
         while True:
-            batch = cur.fetchmany(2000)
+            if pause is not None:
+                pause()
+            batch = cur.fetchmany(size)
             if not batch:
                 break
             yield from batch
@@ -164,6 +192,7 @@ def load_queue(
     known_at: int | None = None,
     compact: bool = True,
     with_json: bool = False,
+    pause: Callable[[], object] | None = None,
 ) -> list[QueueRow]:
     """Listed cases at ``at`` in risk order.
 
@@ -172,7 +201,12 @@ def load_queue(
     ``reported=(lo, hi)``: cases reported in [lo, hi) (a parallel reader's share);
     ``unescalated_incidents``: incidents not escalated yet (what a sweep reads);
     ``known_at``: only what was recorded by then (``--as-known-at``); ``compact``: share
-    the rows' repeated strings (a console holding them; a command writing JSON need not);
+    the rows' repeated strings and read the stored summaries as compact JSON text (a
+    console holding them; a command writing JSON need not). ``pause``: a read in the
+    background of an interactive thread (the console's queue): called every few hundred
+    rows (it may wait while a key press is handled), and the database sorts the rows close
+    to the risk order first (in C, without the interpreter's lock), so that the final sort
+    holds the lock for a few milliseconds instead of a tenth of a second at 100k rows.
     ``with_json``: read each row's stored JSON template too (``queue --json``).
     """
     if terms is None:
@@ -211,13 +245,16 @@ def load_queue(
         where += f" AND s.case_id IN ({', '.join(':' + n for n in names)})" if ids else " AND 1 = 0"
     selective = case_ids is not None or subscriber is not None
     scan = not selective and _mostly_listed(conn)
-    sql = _listed_sql(
-        where,
-        scan=scan,
-        sqlite=dialect_name(conn) == "sqlite",
-        columns=_JSON_COLUMNS if with_json else _COLUMNS,
-    )
-    rows, stale = _rows(_stream(conn, sql, params), terms, at, what_if, known_at, compact)
+    sqlite = dialect_name(conn) == "sqlite"
+    columns = _COLUMNS
+    if with_json:
+        columns = _JSON_COLUMNS  # (the summary as stored: the template's slots follow it)
+    elif compact:
+        columns = _compact_columns(sqlite)
+    sql = _listed_sql(where, scan=scan, sqlite=sqlite, columns=columns)
+    if pause is not None:
+        sql += _NEAR_RISK_ORDER
+    rows, stale = _rows(_stream(conn, sql, params, pause), terms, at, what_if, known_at, compact)
     if stale:
         rows.extend(_evaluate(conn, terms, at, stale, known_at=known_at))
     _add_support(conn, rows, at)
@@ -258,7 +295,7 @@ def _rows(
     risk key (a running due still ahead) built inline."""
     rows: list[QueueRow] = []
     stale: list[str] = []
-    shared: dict[str | None, Any] = {}  # one string per distinct value (the driver's own)
+    shared: dict[object, Any] = {}  # one object per distinct value (the driver's own)
     keep = shared.setdefault
     case_terms = terms.case
     one_version = len(terms.book.versions) == 1
@@ -295,8 +332,12 @@ def _rows(
             row.priority = keep(row.priority, row.priority)
             row.level = keep(row.level, row.level)
             row.deployment = keep(row.deployment, row.deployment)
+            row.assignee = keep(row.assignee, row.assignee)
+            # Instants too: suspension boundaries and dues fall on a few window ends.
+            row.valid_until = keep(valid_until, valid_until)
+            row.next_due = keep(rec[9], rec[9])
         prio = row.priority
-        nd = rec[9]
+        nd = row.next_due
         if nd is not None and nd > at:
             row.key = (2, nd, rank(prio or "", NO_PRIORITY_RANK), rec[6], rec[0])
         else:

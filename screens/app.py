@@ -35,7 +35,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -224,6 +224,11 @@ class ConsoleApp(App[int]):
         self.load_done = threading.Event()  # the first read finished (or failed)
         self._first_painted = threading.Event()  # the first rows went to the terminal
         self._mounted = threading.Event()
+        # Clear from a key press until the screen has been refreshed after it: the queue's
+        # background read waits meanwhile (``_pause_for_keys``) instead of taking every
+        # other millisecond of the interpreter from the key's handling and frame.
+        self._keys_idle = threading.Event()
+        self._keys_idle.set()
         threading.Thread(target=self._preload, name="queue-preload", daemon=True).start()
         if not animations and not os.environ.get("TEXTUAL_ANIMATIONS"):
             self.animation_level = "none"
@@ -450,7 +455,7 @@ class ConsoleApp(App[int]):
         import gc
 
         from console.queue import load_queue
-        from console.queue_rows import breach_count
+        from console.queue_rows import breach_count, retick
 
         gc.disable()  # 100k long-lived rows: collections during the read only cost
         previous = sys.getswitchinterval()
@@ -476,8 +481,17 @@ class ConsoleApp(App[int]):
                     self._hand_over(QueueRead(top, terms, names, at, partial=True, rev=rev))
                     if top:
                         self._after_first_paint()
-                rows = load_queue(conn, None, at, terms=terms)
-                breaches = breach_count(rows)
+                rows = load_queue(conn, None, at, terms=terms, pause=self._pause_for_keys)
+            # Carried to the instant the read ends, here rather than on the app's thread
+            # (what breached meanwhile moves up: a sort of 100k rows).
+            now = clock.now()
+            if now > at:
+                retick(rows, now)
+                at = now
+            breaches = 0
+            for i in range(0, len(rows), 5000):  # counted between key presses too
+                self._pause_for_keys()
+                breaches += breach_count(rows[i : i + 5000])
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {fault_text(exc)}"
             self.panes_ready = True  # the other panes say what they can
@@ -485,10 +499,29 @@ class ConsoleApp(App[int]):
             return
         finally:
             sys.setswitchinterval(previous)
+            # The rows read are long-lived: into the permanent generation before the
+            # collector runs again, or its first pass walks every one of them (0.1 s of
+            # a key press's time at 100k rows).
+            gc.freeze()
             gc.enable()
         self._hand_over(
             QueueRead(rows, terms, names, at, partial=False, rev=rev, breaches=breaches)
         )
+
+    #: The longest a background read waits for one key's frame.
+    KEY_PAUSE = 0.1
+
+    def _pause_for_keys(self) -> None:
+        """The reading thread, between batches of rows: wait while a key press is handled
+        (at most ``KEY_PAUSE``; a frame that never comes must not stop the read)."""
+        if not self._keys_idle.wait(self.KEY_PAUSE):
+            self._keys_idle.set()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self._keys_idle.clear()
+            self.call_after_refresh(self._keys_idle.set)
+        await super().on_event(event)
 
     @on(QueueReadFailed)
     def _load_failed(self, event: QueueReadFailed) -> None:

@@ -16,7 +16,7 @@ of a failed read ("cannot read the meters: ...").
 ``refresh_data()`` starts the read: a thread worker on the app (``exclusive=True``: only
 the latest read matters, an older one's result is dropped; ``exit_on_error=False``: a
 failure never ends the app; group = the pane's id) which waits for the app's first read
-to open the store, calls ``load`` and posts ``DataRead`` to the pane; the pane keeps the
+to open the store, calls ``load`` (one pane's read at a time, ``_ONE_READ``) and posts ``DataRead`` to the pane; the pane keeps the
 data and calls ``show_data``. A read that raises is turned into words by the one handler
 for failed workers (``ConsoleApp.on_worker_state_changed``): OFFLINE when the database
 went away, and always ``read_failed(message)`` here, said on the pane's status line while
@@ -57,6 +57,11 @@ from console.rules.policy_book import PolicyBook
 from console.store.engine import Store
 
 DataT = TypeVar("DataT")
+
+#: The panes read one at a time: their threads share one interpreter with the key presses
+#: (several reads at once leave a key a fraction of it) and their passing memory adds up
+#: (the board's read of thousands of escalated incidents beside the meters').
+_ONE_READ = threading.Lock()
 
 
 @runtime_checkable
@@ -206,7 +211,8 @@ class Pane(Widget, Generic[DataT]):
         if host is None or host.store is None:
             self.post_message(ReadRefused("the database is not open"))
             return
-        data = self.load(host.store, clock.now(), self.user)
+        with _ONE_READ:
+            data = self.load(host.store, clock.now(), self.user)
         if not get_current_worker().is_cancelled:
             self.post_message(DataRead(data))
 
