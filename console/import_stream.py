@@ -15,6 +15,14 @@ file is read twice, never held:
 
 Any problem anywhere rolls the whole transaction back: all or nothing, as before. The
 checks are ``console.importer.Validation``'s, the same as for a document in memory.
+
+In parallel (``import_cases``), ``PREPARERS`` forked processes each read the cases and
+take every other batch: check it, evaluate each case's clocks (its ``case_state``
+summary) and hand it over as rows (tuples, JSON columns encoded) to this process, which
+only writes. What a million cases cost, per case, on one core of this machine: checking
+about 50 us, evaluating 25, reading 15 (in each preparer) and 20 (the first pass), writing
+40, handing over 14; automatic garbage collection, which walked each batch's objects
+again and again, is off meanwhile (``_long_lived_frozen``).
 """
 
 from __future__ import annotations
@@ -290,8 +298,8 @@ def import_cases(
     validated and written batch by batch in one transaction (see the module docstring).
 
     ``parallel`` (default: on a machine with two cores or more, for more than ``BATCH``
-    cases): a forked process reads, checks and evaluates the cases while this one writes
-    them; into an empty SQLite database the case tables' secondary indexes are built once
+    cases): forked processes read, check and evaluate the cases, taking the batches in
+    turn, while this one writes them; into an empty SQLite database the case tables' secondary indexes are built once
     at the end rather than row by row (on PostgreSQL the importing lead does not own them).
     ``by``: the login importing (each event's ``recorded_by``)."""
     with store.connection() as conn:
@@ -512,7 +520,7 @@ def _prepared(
     import multiprocessing as mp
 
     ctx = mp.get_context("fork")
-    queues = [ctx.Queue(maxsize=3) for _ in range(PREPARERS)]
+    queues = [ctx.Queue(maxsize=2) for _ in range(PREPARERS)]
     children = [
         ctx.Process(
             target=_prepare_into,

@@ -185,7 +185,9 @@ class _Checker:
             and (not required or v.strip())
         ):
             return v
-        if key not in obj or obj[key] is None:
+        if v.__class__ is kind and (kind is list or kind is bool):  # also common
+            return v
+        if v is None:  # absent, or null
             if required:
                 self.add(f"{path}.{key}", "missing")
             return default

@@ -49,6 +49,11 @@ def _desk(n: int, seed: int) -> dict:
     return doc
 
 
+def _last(case: dict) -> int:
+    """The case's last instant: its report or its latest event."""
+    return max(parse_instant(x) for x in (case["reported_at"], *(e["at"] for e in case["events"])))
+
+
 def _tables(db: Path) -> dict[str, list[tuple]]:
     con = sqlite3.connect(db)
     try:
@@ -171,3 +176,49 @@ def test_the_import_leaves_the_garbage_collector_as_it_found_it(
             assert gc.get_freeze_count() == frozen
     finally:
         (gc.enable if was else gc.disable)()
+
+
+def test_preparers_in_turn_on_postgresql_answer_as_sqlite_does(
+    pg_server, pg_url: str, tmp_path: Path, capsys, monkeypatch
+):
+    """The rows handed over as tuples go through SQLAlchemy on PostgreSQL (their JSON
+    decoded again): the same answers as the SQLite import's."""
+    from test_identity_pg import close_desk, open_desk
+
+    doc = _desk(60, 7)
+    # open_desk imports at the real clock: nothing after today
+    doc["cases"] = [c for c in doc["cases"] if _last(c) < parse_instant("2026-11-01T00:00:00Z")]
+    lite, code, err = _import(tmp_path, capsys, monkeypatch, doc, "lite", parallel=False)
+    assert code == 0, err
+    original = import_stream.import_cases
+    monkeypatch.setattr(import_stream, "BATCH", 7)
+    monkeypatch.setattr(
+        import_stream, "import_cases", lambda *a, **k: original(*a, **k, parallel=True)
+    )
+    desk = open_desk(pg_server, pg_url, tmp_path, capsys, monkeypatch, doc)
+    try:
+        closed = [
+            c["id"] for c in doc["cases"] if c["events"] and c["events"][-1]["kind"] == "closed"
+        ]
+        logged = [
+            c["id"] for c in doc["cases"] if c["events"] and c["events"][0]["kind"] == "time_logged"
+        ]
+        for cid in (*closed[:4], *logged[:2]):
+            got = [
+                json.loads(run(capsys, "--db", db, "case", cid, "--json", now=NOW)[1])
+                for db in (str(lite), desk.lead_url)
+            ]
+            assert got[0] == got[1], cid
+        for at in PAST:
+            got = [
+                run(capsys, "--db", db, "queue", "--json", "--at", at, now=NOW)[1]
+                for db in (str(lite), desk.lead_url)
+            ]
+            assert got[0] == got[1], at
+        meters = [
+            run(capsys, "--db", db, "meters", "--json", now=NOW)[1]
+            for db in (str(lite), desk.lead_url)
+        ]
+        assert meters[0] == meters[1]
+    finally:
+        close_desk(desk)
