@@ -67,7 +67,10 @@ from console.rules.policy import Records
 from console.rules.policy_book import PolicyBook
 from models import Attachment, Escalation, table_of
 
-BATCH = 2000
+#: Cases per batch: each of the three processes holds about one (and the queues a few
+#: more), so memory stays the same at any size of file; 2,000 cost a quarter more memory
+#: summed over the processes for no time saved.
+BATCH = 1000
 #: A file this small that does not parse is parsed again by the standard library, whose
 #: messages say line and column (and name NaN or Infinity); a larger one gets ijson's.
 DIAGNOSE_LIMIT = 64 * 1024 * 1024
