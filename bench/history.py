@@ -10,7 +10,10 @@ history, ``demo --closed``):
 - ``sweep`` with nothing new to record (after a first sweep; goal 0.5 s);
 - the SQLite query plans of the reads that must not touch history;
 - ``export`` of the whole database to a file: wall time and peak memory (it streams);
-  ``import`` of that file into an empty database: wall time and peak memory (goal 2 min);
+  ``import`` of that file into a new database (``init`` first, as a user would): wall
+  time (goal 2 min), the CPU of all its processes, the machine's load around it, and its
+  peak memory: the largest process's and the sum over its processes (proportional set
+  size, sampled: forked processes share their parent's pages);
 - with ``--pg``: a throwaway PostgreSQL 15 (as the tests start one), a smaller desk of
   the same shape (2,000 open and 100,000 closed) made there, and PostgreSQL's plans
   (``EXPLAIN``) of the same reads, after ``ANALYZE``.
@@ -81,6 +84,56 @@ def run(args: list[str], **kw) -> tuple[float, float, int]:
     tail = proc.stderr.strip().splitlines()
     kb = int(tail[-1]) if tail and tail[-1].isdigit() else 0
     return wall, kb / 1024, proc.returncode
+
+
+def tree_pss_mb(root: int) -> float:
+    """The proportional set size of ``root`` and its descendants, MB (Linux)."""
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total / 1024
+
+
+def run_watched(args: list[str]) -> tuple[float, float, float, float, int]:
+    """(wall s, CPU s of the command and its processes, peak RSS MB of its largest
+    process, peak summed PSS MB of all of them, exit code)."""
+    import threading
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(
+        ["/usr/bin/time", "-f", "%U %S %M", *args], cwd=ROOT, stderr=subprocess.PIPE, text=True
+    )
+    peak = [0.0]
+
+    def watch() -> None:
+        while proc.poll() is None:
+            peak[0] = max(peak[0], tree_pss_mb(proc.pid))
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    _, stderr = proc.communicate()
+    wall = time.perf_counter() - t0
+    watcher.join()
+    tail = stderr.strip().splitlines()
+    fields = tail[-1].split() if tail else []
+    if len(fields) == 3 and fields[2].isdigit():
+        return (
+            wall,
+            float(fields[0]) + float(fields[1]),
+            int(fields[2]) / 1024,
+            peak[0],
+            proc.returncode,
+        )
+    return wall, 0.0, 0.0, peak[0], proc.returncode
 
 
 def best(args: list[str], runs: int) -> tuple[float, list[float]]:
@@ -197,10 +250,15 @@ def main() -> None:
         again = DATA / "scratch" / "history-import.db"
         for p in (again, Path(f"{again}-wal"), Path(f"{again}-shm")):
             p.unlink(missing_ok=True)
-        wall, mem, code = run([*EXE, "--db", str(again), "import", str(out)])
+        subprocess.run(
+            [*EXE, "--db", str(again), "init"], cwd=ROOT, check=True, stderr=subprocess.DEVNULL
+        )
+        load = os.getloadavg()[0]
+        wall, cpu, mem, pss, code = run_watched([*EXE, "--db", str(again), "import", str(out)])
         print(
-            f"import of it into an empty database: {wall:.0f} s (goal <= 120 s), peak "
-            f"memory {mem:.0f} MB, exit {code}"
+            f"import of it into a new database: {wall:.0f} s (goal <= 120 s), CPU of its "
+            f"processes {cpu:.0f} s, load {load:.2f} -> {os.getloadavg()[0]:.2f}; peak memory "
+            f"{mem:.0f} MB (largest process), {pss:.0f} MB (all its processes, PSS), exit {code}"
         )
         kids = resource.getrusage(resource.RUSAGE_CHILDREN)
         print(f"  (CPU of all commands so far: {kids.ru_utime + kids.ru_stime:.0f} s)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -151,6 +151,8 @@ class Prepared:
     replace_policy: bool = False  # an empty database takes the file's policy history
     # per case: (facts, events in record order, terms)
     histories: list[tuple[CaseFacts, list[Event], Terms]] = field(default_factory=list)
+    # per case (as ``histories``): its events in time order
+    ordered: list[list[Event]] = field(default_factory=list)
     # per case, when already computed (a parallel import): its case_state row
     states: list[dict[str, Any]] | None = None
 
@@ -183,7 +185,9 @@ class _Checker:
             and (not required or v.strip())
         ):
             return v
-        if key not in obj or obj[key] is None:
+        if v.__class__ is kind and (kind is list or kind is bool):  # also common
+            return v
+        if v is None:  # absent, or null
             if required:
                 self.add(f"{path}.{key}", "missing")
             return default
@@ -789,7 +793,8 @@ class Validation:
                         and k in EVENT_KINDS
                         and (b is None or b.__class__ is str)
                     ):
-                        at, rec = parse_utc_z(a), parse_utc_z(r)
+                        at = parse_utc_z(a)
+                        rec = at if r == a else parse_utc_z(r)
                         if (
                             at is not None
                             and rec is not None
@@ -798,7 +803,7 @@ class Validation:
                             and at <= rec + tolerance
                         ):
                             data = {x: y for x, y in e.items() if x not in _EVENT_FIELDS}
-                            if data_problem(data, records) is None:
+                            if not data or data_problem(data, records) is None:
                                 events.append(Event(at, k, b, data, j, rec))
                                 continue
                 ep = f"{p}.events[{j}]"
@@ -931,6 +936,7 @@ class Validation:
                         }
                     )
             out.histories.append((facts, events, case_terms))
+            out.ordered.append(ordered)
 
     def finish(self, stored_types: dict[str, str]) -> None:
         """The cases whose links named cases later in the file, now that all are known
@@ -1461,10 +1467,6 @@ def bulk_insert(conn: Conn, table: Any, rows: list[dict[str, Any]]) -> None:
         return
     cols = list(rows[0])
     encode = [isinstance(table.c[c].type, JSON) for c in cols]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
-        f"VALUES ({', '.join('?' * len(cols))})"
-    )
     dumps = json.dumps
     if any(encode):
         params = [
@@ -1473,6 +1475,34 @@ def bulk_insert(conn: Conn, table: Any, rows: list[dict[str, Any]]) -> None:
         ]
     else:
         params = [tuple(r[c] for c in cols) for r in rows]
+    _executemany(conn, table, cols, params)
+
+
+def insert_rows(conn: Conn, table: Any, cols: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+    """Insert ``rows``: tuples in the order of ``cols``, their JSON columns encoded already
+    (``json.dumps``' text). On SQLite the driver's ``executemany`` takes them as they are;
+    elsewhere SQLAlchemy takes dicts (the JSON decoded again: it encodes it itself)."""
+    if not rows:
+        return
+    if isinstance(conn, Session):
+        conn = conn.connection()
+    if conn.dialect.name == "sqlite":
+        _executemany(conn, table, cols, rows)
+        return
+    loads = json.loads
+    encoded = [c for c in cols if isinstance(table.c[c].type, JSON)]
+    dicts = [dict(zip(cols, r, strict=True)) for r in rows]
+    for d in dicts:
+        for c in encoded:
+            d[c] = loads(d[c])
+    conn.execute(insert(table), dicts)
+
+
+def _executemany(conn: Any, table: Any, cols: Sequence[str], params: list[tuple[Any, ...]]) -> None:
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in cols)}) "
+        f"VALUES ({', '.join('?' * len(cols))})"
+    )
     dbapi = conn.connection.dbapi_connection
     assert dbapi is not None  # (None only once the connection is closed)
     cur = dbapi.cursor()

@@ -71,9 +71,16 @@ def bad_number(obj: Any) -> bool:
     return False
 
 
+#: Classes no nesting can hide in (tested first: an instance check against ``Mapping``
+#: is slow, and an import makes millions).
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def data_problem(data: Mapping[str, Any], records: Records) -> tuple[str, str] | None:
     """(field, why) for event data that may not be stored, or None."""
-    nested = any(isinstance(v, Mapping | list | tuple) for v in data.values())
+    nested = any(
+        v.__class__ not in _SCALARS and isinstance(v, Mapping | list | tuple) for v in data.values()
+    )
     if nested and json_depth(data) > records.max_json_depth:
         return "data", f"nested deeper than {records.max_json_depth} levels"
     for key, value in data.items():
