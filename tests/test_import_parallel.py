@@ -102,6 +102,15 @@ def test_preparers_in_turn_write_what_the_serial_import_writes(
     finally:
         con.close()
     assert revs == list(range(1, len(doc["cases"]) + 1))
+    # every listed case has its queue --json template (migration 0014), closed ones none
+    con = sqlite3.connect(par)
+    try:
+        missing = con.execute(
+            "SELECT count(*) FROM case_state WHERE listed = (queue_json IS NULL)"
+        ).fetchone()[0]
+    finally:
+        con.close()
+    assert missing == 0
     closed = [
         c["id"] for c in doc["cases"] if any(e["kind"] == "closed" for e in c.get("events", []))
     ]
