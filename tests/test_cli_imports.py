@@ -125,3 +125,47 @@ def test_the_app_is_imported_in_one_function_only():
         if module in app_modules or module.split(".")[0] in ("textual", "screens")
     ]
     assert starts == [("start.py", "run_app")]
+
+
+def test_a_sweep_with_nothing_to_notify_loads_no_notification_module(tmp_path: Path):
+    """A cron sweep on a desk with no receiver and nothing queued skips the notification
+    step without importing it (nor sqlmodel's models it reads through); with a receiver
+    it runs it (the notify tests check what it then does)."""
+    db = tmp_path / "desk.db"
+    probe = """
+import json, sys
+from console.cli import main
+assert main(["--db", {db!r}, "sweep"]) == 0
+print(json.dumps(sorted(m for m in sys.modules if m.startswith("console.notify"))))
+"""
+
+    def notify_modules() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", probe.format(db=str(db))],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout.rstrip("\n").split("\n")[-1])
+
+    def cli(*argv: str) -> None:
+        done = subprocess.run(
+            [sys.executable, "-m", "console", "--db", str(db), *argv],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+
+    import os
+    import pwd
+
+    cli("init", "--lead", pwd.getpwuid(os.getuid()).pw_name)  # this login: a lead
+    assert notify_modules() == []
+    cli("notify", "add", "json://localhost:9/", "--on", "breach")
+    assert "console.notify.detect" in notify_modules()
