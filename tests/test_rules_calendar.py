@@ -416,3 +416,30 @@ def test_elapsed_matches_slow_twin(c, s, minutes):
 def test_add_matches_slow_twin(c, s, minutes):
     name, which, cal = c
     assert cal.add(s, minutes * 60) == _twin(name, which).add(s, minutes * 60)
+
+
+def test_a_country_calendar_loads_its_one_module_and_the_same_holidays():
+    """The US calendar loads the United States' module alone (not the 250 countries that
+    any import of ``holidays.countries.<module>`` brings), with the library's dates."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from console.rules.calendar import _country_class\n"
+        "cls = _country_class('US')\n"
+        "print(cls.__name__, sum(m.startswith('holidays.countries.') for m in sys.modules))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.split() == ["US", "1"]
+    import holidays
+
+    from console.rules.calendar import _country_class
+
+    for country in ("US", "PT", "BR"):
+        for year in (2025, 2026, 2027):
+            assert dict(_country_class(country)(years=year)) == dict(
+                holidays.country_holidays(country, years=year)
+            ), (country, year)
