@@ -147,18 +147,10 @@ def row_fragment(r: QueueRow) -> str:
         if text is not None:
             return text
     data: StoredSummary = _DECODE(raw)[0] if isinstance(raw, str) else raw
-    at, anchor = r.at, r.anchor_at
-    specs = None
     parts = []
-    for name, (state, target, elapsed, due, breached) in data["c"].items():
+    for name, state, target, elapsed, due, breached in _clocks_now(r, data):
         if state == PAUSED:  # rare: the reason it is paused needs the evaluation
             return case_fragment(r, {})
-        if state == "running" and at != anchor:
-            if specs is None:
-                assert r.terms is not None  # (a row read in another process is not written)
-                specs = r.terms.specs(r.type, r.priority, at)
-            elapsed += specs[name].calendar.elapsed(anchor, at)
-            breached = target is not None and elapsed > target
         if target is None:
             parts.append(
                 _NO_TARGET
@@ -288,23 +280,32 @@ def queue_template(
 _RUNNING_TEXT = '"running"'
 
 
+def _clocks_now(
+    r: QueueRow, data: StoredSummary
+) -> Iterator[tuple[str, str, int | None, int, int | None, bool]]:
+    """``r``'s stored clocks, in order, as (name, state, target, elapsed, due, breached)
+    at the queue's instant: a running clock's counted time since the anchor added."""
+    at, anchor = r.at, r.anchor_at
+    specs = None
+    for name, (state, target, elapsed, due, breached) in data["c"].items():
+        if state == RUNNING and at != anchor:
+            if specs is None:
+                assert r.terms is not None  # (a row read in another process is not written)
+                specs = r.terms.specs(r.type, r.priority, at)
+            elapsed += specs[name].calendar.elapsed(anchor, at)
+            breached = target is not None and elapsed > target
+        yield name, state, target, elapsed, due, breached
+
+
 def _filled(r: QueueRow, raw: str | StoredSummary, doc: str) -> str | None:
     """``r``'s stored template filled in at the queue's instant; None when it does not fit
     its summary (a row written by hand), so that the caller builds the text instead."""
     args: list[object] = [_str(r.title)]
     if not isinstance(raw, str) or _RUNNING_TEXT in raw:
         data: StoredSummary = _DECODE(raw)[0] if isinstance(raw, str) else raw
-        at, anchor = r.at, r.anchor_at
-        specs = None
-        for name, (state, target, elapsed, _due, breached) in data["c"].items():
+        for _, state, target, elapsed, _due, breached in _clocks_now(r, data):
             if state != RUNNING:
                 continue
-            if at != anchor:
-                if specs is None:
-                    assert r.terms is not None  # (a row read in another process is not written)
-                    specs = r.terms.specs(r.type, r.priority, at)
-                elapsed += specs[name].calendar.elapsed(anchor, at)
-                breached = target is not None and elapsed > target
             if target is None:
                 args += (elapsed, _B[breached])
             else:

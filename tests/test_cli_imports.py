@@ -27,19 +27,20 @@ print(json.dumps(sorted({{m.split(".")[0] for m in sys.modules}} & set({heavy!r}
 """
 
 
+def python(*args: str) -> str:
+    """The stdout of a fresh interpreter run with ``args`` in the repository (exit 0)."""
+    done = subprocess.run(
+        [sys.executable, *args], capture_output=True, text=True, cwd=REPO, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
 def heavy_loaded(body: str) -> tuple[list[str], str]:
     """(heavy packages loaded, stdout before the JSON line) of ``body`` run in a fresh
     interpreter."""
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(body=body, heavy=HEAVY)],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    *before, last = done.stdout.rstrip("\n").split("\n")
+    stdout = python("-c", PROBE.format(body=body, heavy=HEAVY))
+    *before, last = stdout.rstrip("\n").split("\n")
     return json.loads(last), "\n".join(before)
 
 
@@ -140,27 +141,10 @@ print(json.dumps(sorted(m for m in sys.modules if m.startswith("console.notify")
 """
 
     def notify_modules() -> list[str]:
-        done = subprocess.run(
-            [sys.executable, "-c", probe.format(db=str(db))],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout.rstrip("\n").split("\n")[-1])
+        return json.loads(python("-c", probe.format(db=str(db))).rstrip("\n").split("\n")[-1])
 
     def cli(*argv: str) -> None:
-        done = subprocess.run(
-            [sys.executable, "-m", "console", "--db", str(db), *argv],
-            capture_output=True,
-            text=True,
-            cwd=REPO,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+        python("-m", "console", "--db", str(db), *argv)
 
     import os
     import pwd

@@ -40,14 +40,25 @@ def test_0011_fills_the_queue_columns_of_a_database_at_0010(db_url: str):
 
     from test_queue_paths import _history_doc
 
+    doc = json.loads(json.dumps(_history_doc(60, 2)))
+    query = "SELECT case_id, title, deployment_id, escalate_at FROM case_state ORDER BY case_id"
+    expected, got = _before_and_after(db_url, doc, query, "0010_identity")
+    assert any(r[3] is not None for r in expected)  # incidents due for escalation
+    # escalate_at is filled for the listed incidents not escalated yet (all of them here).
+    listed = {r[0] for r in expected}
+    assert [r[:3] for r in got] == [r[:3] for r in expected]
+    assert {r[0]: r[3] for r in got if r[0] in listed} == {r[0]: r[3] for r in expected}
+
+
+def _before_and_after(db_url: str, doc: dict, query: str, revision: str) -> tuple[list, list]:
+    """``query``'s rows after importing ``doc`` at head, and after going down to
+    ``revision`` and up again (what that migration's upgrade writes)."""
     from console import clock
     from console.importer import existing_ids, validate, write
     from console.rules.policy import default_policy
     from console.rules.timeutil import parse_instant
 
     now = parse_instant("2027-06-30T00:00:00Z")
-    doc = json.loads(json.dumps(_history_doc(60, 2)))
-    columns = "case_id, title, deployment_id, escalate_at"
     clock.freeze(now)
     try:
         with open_store(db_url) as store:
@@ -56,25 +67,19 @@ def test_0011_fills_the_queue_columns_of_a_database_at_0010(db_url: str):
             with store.write() as s:
                 write(s, prep, now)
             with store.connection() as conn:
-                expected = sorted(
-                    tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM case_state"))
-                )
-        assert any(r[3] is not None for r in expected)  # incidents due for escalation
+                before = [tuple(r) for r in conn.execute(text(query))]
         engine = create_engine(resolve_url(db_url))
         with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0010_identity")
+            command.downgrade(alembic_config(conn), revision)
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "head")
         with engine.connect() as conn:
-            got = sorted(tuple(r) for r in conn.execute(text(f"SELECT {columns} FROM case_state")))
+            after = [tuple(r) for r in conn.execute(text(query))]
             assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD
         engine.dispose()
     finally:
         clock.freeze(None)
-    # escalate_at is filled for the listed incidents not escalated yet (all of them here).
-    listed = {r[0] for r in expected}
-    assert [r[:3] for r in got] == [r[:3] for r in expected]
-    assert {r[0]: r[3] for r in got if r[0] in listed} == {r[0]: r[3] for r in expected}
+    return before, after
 
 
 def test_0014_writes_the_queue_templates_of_a_database_at_0013(db_url: str):
@@ -85,38 +90,16 @@ def test_0014_writes_the_queue_templates_of_a_database_at_0013(db_url: str):
 
     from test_queue_paths import _history_doc
 
-    from console import clock
-    from console.importer import existing_ids, validate, write
-    from console.rules.policy import default_policy
     from console.rules.timeutil import format_instant, parse_instant
 
-    now = parse_instant("2027-06-30T00:00:00Z")
     doc = json.loads(json.dumps(_history_doc(60, 3)))
     for case in doc["cases"][::2]:  # close every other resolved case a day later
         resolved = [e for e in case["events"] if e["kind"] == "resolved"]
         if resolved:
             day_after = parse_instant(resolved[-1]["at"]) + 86400
             case["events"].append({"at": format_instant(day_after), "kind": "closed", "by": "e"})
-    query = text("SELECT case_id, listed, queue_json FROM case_state ORDER BY case_id")
-    clock.freeze(now)
-    try:
-        with open_store(db_url) as store:
-            with store.connection() as conn:
-                prep = validate(doc, default_policy(), existing_ids(conn, default_policy()), now)
-            with store.write() as s:
-                write(s, prep, now)
-            with store.connection() as conn:
-                expected = [tuple(r) for r in conn.execute(query)]
-        engine = create_engine(resolve_url(db_url))
-        with engine.begin() as conn:
-            command.downgrade(alembic_config(conn), "0013_outbox_forgets")
-        with engine.begin() as conn:
-            command.upgrade(alembic_config(conn), "head")
-        with engine.connect() as conn:
-            got = [tuple(r) for r in conn.execute(query)]
-        engine.dispose()
-    finally:
-        clock.freeze(None)
+    query = "SELECT case_id, listed, queue_json FROM case_state ORDER BY case_id"
+    expected, got = _before_and_after(db_url, doc, query, "0013_outbox_forgets")
     assert {bool(r[1]) for r in expected} == {True, False}  # listed and closed cases
     assert all((r[2] is not None) == bool(r[1]) for r in expected)
     assert got == expected
