@@ -536,32 +536,14 @@ class ConsoleApp(App[int]):
         self.role = event.role
         self.header.role = event.role
 
-    @on(QueueRead)
-    def _queue_read(self, event: QueueRead) -> None:
-        self._loaded(
-            event.items,
-            event.terms,
-            event.names,
-            event.at,
-            event.partial,
-            event.rev,
-            event.breaches,
-        )
-
     @on(CasesRead)
     def _cases_read(self, event: CasesRead) -> None:
         self._replace_cases(event.case_ids, event.fresh, event.at, event.terms, event.rev)
 
-    def _loaded(
-        self,
-        items: list[QueueRow],
-        terms: TermsMap | None,
-        names: dict[str, str],
-        at: int,
-        partial: bool,
-        rev: int,
-        breaches: int | None = None,
-    ) -> None:
+    @on(QueueRead)
+    def _queue_read(self, event: QueueRead) -> None:
+        items, terms, names, at = event.items, event.terms, event.names, event.at
+        partial, rev, breaches = event.partial, event.rev, event.breaches
         self.subscriber_names = names
         if terms is not None:  # (None: rows read by the first-screen process)
             self.terms = terms
