@@ -6,9 +6,8 @@ import json as _json
 import time as _time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from itertools import islice
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses
-from typing import Any
+from typing import Any, overload
 
 from console.queue_rows import QueueRow, StoredSummary
 from console.rules.clocks import (
@@ -360,19 +359,37 @@ def queue_json_chunks(at: int, rows: Sequence[Any]) -> Iterator[str]:
     yield from queue_json_from_fragments(at, (row_fragment(r) for r in rows))
 
 
+@overload
 def queue_json_from_fragments(
-    at: int, fragments: Iterable[str], batch: int = 4096
-) -> Iterator[str]:
+    at: int, fragments: Iterable[str], batch: int = ...
+) -> Iterator[str]: ...
+@overload
+def queue_json_from_fragments(
+    at: int, fragments: Iterable[str | bytes], batch: int = ...
+) -> Iterator[str | bytes]: ...
+def queue_json_from_fragments(
+    at: int, fragments: Iterable[str | bytes], batch: int = 4096
+) -> Iterator[str | bytes]:
     """The queue document in a few large pieces (``batch`` cases each): one write per
-    piece, not one per case."""
+    piece, not one per case. A ``bytes`` item is a run of fragments already joined by
+    ", ", as UTF-8 (a worker's share of ``queue --json``): yielded as it is."""
     yield '{"at": ' + _str(format_instant(at)) + ', "cases": ['
-    it = iter(fragments)
-    first = True
-    while chunk := list(islice(it, batch)):
-        if not first:
-            yield ", "
-        yield ", ".join(chunk)
-        first = False
+    sep = ""
+    chunk: list[str] = []
+    for frag in fragments:
+        if isinstance(frag, str):
+            chunk.append(frag)
+            if len(chunk) < batch:
+                continue
+        if chunk:
+            yield sep + ", ".join(chunk)
+            sep, chunk = ", ", []
+        if isinstance(frag, bytes):
+            yield sep
+            yield frag
+            sep = ", "
+    if chunk:
+        yield sep + ", ".join(chunk)
     yield "]}\n"
 
 

@@ -188,6 +188,7 @@ def load_queue(
     subscriber: str | None = None,
     top: int | None = None,
     reported: tuple[int | None, int | None] | None = None,
+    due: tuple[int | None, int | None] | None = None,
     unescalated_incidents: bool = False,
     known_at: int | None = None,
     compact: bool = True,
@@ -199,6 +200,9 @@ def load_queue(
     ``case_ids``/``subscriber``: only those cases; ``top=N``: exactly the first N rows of
     the whole queue, reading little more than N rows (the console's first screen);
     ``reported=(lo, hi)``: cases reported in [lo, hi) (a parallel reader's share);
+    ``due=(lo, hi)``: a share of the risk order (``queue --json``): the cases whose stored
+    summary carries to ``at`` and whose ``next_due`` lies in (lo, hi] (``hi`` None: or no
+    due at all); the first share (``lo`` None) also takes every case that cannot be carried;
     ``unescalated_incidents``: incidents not escalated yet (what a sweep reads);
     ``known_at``: only what was recorded by then (``--as-known-at``); ``compact``: share
     the rows' repeated strings and read the stored summaries as compact JSON text (a
@@ -238,6 +242,8 @@ def load_queue(
         if hi is not None:
             where += " AND s.reported_at < :hi"
             params["hi"] = hi
+    if due is not None:
+        where += _due_share(due, params)
     if case_ids is not None:
         ids = list(case_ids)
         names = [f"id{i}" for i in range(len(ids))]
@@ -261,6 +267,26 @@ def load_queue(
     _flag_terminated(rows, terms, at)
     rows.sort(key=_key)
     return rows
+
+
+def _due_share(due: tuple[int | None, int | None], params: dict[str, Any]) -> str:
+    """The condition of a ``due`` share (see ``load_queue``). A case is carried unless
+    ``anchor_at > :at`` or ``valid_until <= :at`` (``_rows``' test without a what-if policy
+    or ``known_at``: this split is never used with either)."""
+    lo, hi = due
+    params["dlo"], params["dhi"] = lo, hi
+    stale = "s.anchor_at > :at OR s.valid_until <= :at"
+    if lo is None:
+        assert hi is not None  # (a single share is no ``due`` at all)
+        return f" AND (s.next_due <= :dhi OR {stale})"
+    if hi is None:
+        in_range = "(s.next_due > :dlo OR s.next_due IS NULL)"
+    else:
+        in_range = "s.next_due > :dlo AND s.next_due <= :dhi"
+    # (not ``NOT (stale)``: with valid_until NULL that is NULL, and the case left out)
+    return (
+        f" AND {in_range} AND s.anchor_at <= :at AND (s.valid_until IS NULL OR s.valid_until > :at)"
+    )
 
 
 def terminated_subscribers(terms: TermsMap, at: int) -> set[str]:

@@ -73,7 +73,11 @@ def _queue_json(args: argparse.Namespace) -> int:
         fragments = queue_fragments(pool, store.url, policy, at, known_at=known)
         write = sys.stdout.write
         for chunk in queue_json_from_fragments(at, fragments):
-            write(chunk)
+            if isinstance(chunk, bytes):  # a worker's text, encoded already
+                sys.stdout.flush()
+                sys.stdout.buffer.write(chunk)
+            else:
+                write(chunk)
     return EXIT_OK
 
 

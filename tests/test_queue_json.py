@@ -1,0 +1,199 @@
+"""``queue --json`` on two cores (console/queue_json.py): shares of the risk order cut by
+``next_due``, the other cut by ``reported_at`` where a case must be evaluated from its
+events, and a write between the shares' reads."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import run
+
+from console.rules.timeutil import parse_instant
+
+NOW = "2026-11-24T15:00:00Z"
+
+
+@pytest.fixture
+def desk(tmp_path: Path, capsys) -> Path:
+    db = tmp_path / "desk.db"
+    code, _, err = run(capsys, "--db", str(db), "demo", "--cases", "400", "--no-tui", "--at", NOW)
+    assert code == 0, err
+    return db
+
+
+def _expected(db: Path, at: int) -> str:
+    """The document as one process writes it from every case's row (no shares)."""
+    from console.output import queue_json_chunks
+    from console.policy_store import load_book
+    from console.queue import load_queue
+    from console.store.engine import open_store
+
+    with open_store(str(db)) as store, store.connection() as conn:
+        rows = load_queue(conn, load_book(conn), at)
+    return "".join(queue_json_chunks(at, rows))
+
+
+def _cuts(db: Path, at: int) -> list[int] | None:
+    from console.queue_json import due_cuts
+    from console.store.engine import open_store
+
+    with open_store(str(db)) as store, store.connection() as conn:
+        return due_cuts(conn, at, 2)
+
+
+def test_due_shares_follow_each_other_in_risk_order(desk: Path):
+    """Read share by share, the cases are the whole queue's, in its order, each once; the
+    cut lies at or after the instant and both shares hold cases."""
+    from console.policy_store import load_book
+    from console.queue import load_queue
+    from console.queue_json import _fits, _shares
+    from console.store.engine import open_store
+
+    at = parse_instant(NOW)
+    cuts = _cuts(desk, at)
+    assert cuts is not None
+    assert len(cuts) == 1
+    assert cuts[0] >= at
+    with open_store(str(desk)) as store, store.connection() as conn:
+        book = load_book(conn)
+        whole = [r.key for r in load_queue(conn, book, at)]
+        parts = [[r.key for r in load_queue(conn, book, at, due=s)] for s in _shares(cuts)]
+    assert all(parts)
+    assert [k for p in parts for k in p] == whole
+    assert all(_fits(p, s) for p, s in zip(parts, _shares(cuts), strict=True))
+    # Four shares too (a machine with more cores): still the queue, in order.
+    with open_store(str(desk)) as store, store.connection() as conn:
+        from console.queue_json import due_cuts
+
+        four = due_cuts(conn, at, 4)
+        assert four is not None
+        parts = [[r.key for r in load_queue(conn, book, at, due=s)] for s in _shares(four)]
+    assert [k for p in parts for k in p] == whole
+
+
+def test_keys_outside_a_share_are_seen():
+    from console.queue_json import _fits
+
+    assert _fits([(1, 5, 0, 0, "a"), (2, 10, 0, 0, "b")], (None, 10))
+    assert not _fits([(2, 11, 0, 0, "b")], (None, 10))
+    assert _fits([(2, 11, 0, 0, "b"), (3, 0, 0, 0, "c")], (10, None))
+    assert not _fits([(2, 10, 0, 0, "b")], (10, None))
+    assert not _fits([(1, 99, 0, 0, "b")], (10, 20))
+    assert _fits([], (10, 20))
+
+
+@pytest.mark.parametrize(
+    ("when", "cut_by_due"),
+    [
+        (NOW, True),
+        ("2026-11-24T16:30:00Z", True),  # carried an hour and a half
+        ("2026-11-20T09:00:00Z", False),  # the past: cases with events after it
+        ("2027-03-01T09:00:00Z", None),  # months ahead (suspension boundaries passed?)
+    ],
+)
+def test_the_cli_writes_the_one_process_document(desk: Path, capsys, when: str, cut_by_due):
+    """``queue --json`` (a forked worker, either cut) writes, byte for byte, the document
+    of the whole queue read in one process."""
+    at = parse_instant(when)
+    cuts = _cuts(desk, at)
+    if cut_by_due is not None:
+        assert (cuts is not None) == cut_by_due
+    code, out, err = run(capsys, "--db", str(desk), "queue", "--json", "--at", when)
+    assert code == 0, err
+    assert out == _expected(desk, at)
+    assert len(json.loads(out)["cases"]) > 50
+
+
+class _InlinePool:
+    """A pool that runs each task here at once, then ``after()``: a write can fall between
+    the worker's read and this process's."""
+
+    def __init__(self, after: Any) -> None:
+        self.after = after
+
+    def apply_async(self, fn: Any, args: tuple[Any, ...]) -> Any:
+        result = fn(*args)
+        self.after()
+
+        # (the pool's AsyncResult)
+        class Done:
+            def get(self) -> Any:
+                return result
+
+        return Done()
+
+
+def test_a_write_between_the_shares_reads_is_read_again_cut_by_reported_at(desk: Path, monkeypatch):
+    """The worker reads its share (the cases with no running due); before this process
+    reads its own, a case with a running due starts awaiting the subscriber (no running
+    due now): neither share would hold it. The shares' revs differ, so the queue is read
+    again cut by ``reported_at``, and the document holds the case, as the queue does."""
+    from console import queue_json
+    from console.actions import append_event
+    from console.output import queue_json_from_fragments
+    from console.policy_store import load_book
+    from console.queue import load_queue
+    from console.store.engine import open_store
+
+    at = parse_instant(NOW)
+    with open_store(str(desk)) as store, store.connection() as conn:
+        book = load_book(conn)
+        rows = load_queue(conn, book, at)
+    cases = {c["id"]: c for c in json.loads(_expected(desk, at))["cases"]}
+    moving = next(
+        r
+        for r in rows
+        if r.next_due is not None and r.status == "open" and not cases[r.id]["awaiting_subscriber"]
+    )
+    cuts = _cuts(desk, at)
+    assert cuts is not None
+    assert moving.next_due <= cuts[0]  # in this process's share
+
+    def write() -> None:  # once: between the first two reads
+        if written:
+            return
+        written.append(True)
+        with open_store(str(desk)) as store:
+            append_event(store, moving.id, "awaiting_subscriber", at=at, by="ana", recorded_at=at)
+
+    written: list[bool] = []
+    reported = []
+    split = queue_json.split_points
+    monkeypatch.setattr(queue_json, "split_points", lambda *a: reported.append(a) or split(*a))
+    with tempfile.TemporaryFile() as f:
+        workers = queue_json.Workers(_InlinePool(write), 2, (f.fileno(),))  # type: ignore[arg-type]
+        pieces = queue_json.queue_fragments(workers, str(desk), book, at)
+        doc = "".join(
+            p.decode() if isinstance(p, bytes) else p for p in queue_json_from_fragments(at, pieces)
+        )
+    assert reported, "not read again"
+    assert doc == _expected(desk, at)
+    assert moving.id in {c["id"] for c in json.loads(doc)["cases"]}
+
+
+def test_without_a_write_the_shares_are_not_read_again(desk: Path, monkeypatch):
+    from console import queue_json
+    from console.output import queue_json_from_fragments
+    from console.policy_store import load_book
+    from console.store.engine import open_store
+
+    at = parse_instant(NOW)
+    with open_store(str(desk)) as store, store.connection() as conn:
+        book = load_book(conn)
+    monkeypatch.setattr(queue_json, "split_points", lambda *a: pytest.fail("read again"))
+    fd, name = tempfile.mkstemp()
+    os.unlink(name)
+    try:
+        workers = queue_json.Workers(_InlinePool(lambda: None), 2, (fd,))  # type: ignore[arg-type]
+        pieces = queue_json.queue_fragments(workers, str(desk), book, at)
+        parts = list(queue_json_from_fragments(at, pieces))
+    finally:
+        os.close(fd)
+    assert any(isinstance(p, bytes) for p in parts)  # the worker's text as it stands
+    doc = "".join(p.decode() if isinstance(p, bytes) else p for p in parts)
+    assert doc == _expected(desk, at)
