@@ -8,8 +8,8 @@ On a demo database of about ``--open`` listed cases written an hour ago
 - ``evaluate`` (all four clocks, full history) over every case, on one core;
 - ``support-console queue --json`` end to end in a subprocess (process start included):
   wall time, CPU time of the process and its workers (``RUSAGE_CHILDREN``), and their
-  ratio (both cores busy: CPU >= 1.6 x wall), and how evenly the two workers' shares split
-  the listed cases.
+  ratio (both cores busy: CPU >= 1.6 x wall), and how the two processes' shares of the
+  risk order (cut by ``next_due``) split the listed cases.
 
 Prints figures; asserts nothing.
 """
@@ -55,7 +55,8 @@ def main() -> None:
     from sqlalchemy import select
 
     from console.policy_store import load_book
-    from console.queue_json import split_points
+    from console.queue import load_queue
+    from console.queue_json import NO_DUE_AFTER, _shares, due_cuts
     from console.records import case_facts, case_table, load_events, load_terms
     from console.rules.clocks import evaluate
     from console.store.engine import open_store
@@ -67,18 +68,9 @@ def main() -> None:
         terms = load_terms(conn, book)
         rows = conn.execute(select(case_table)).all()
         events = load_events(conn, [r.id for r in rows])
-        cuts = split_points(conn, at, 2)
+        cuts = due_cuts(conn, at, 2)
         shares = (
-            [
-                conn.exec_driver_sql(
-                    "SELECT count(*) FROM case_state WHERE listed = 1 AND reported_at <= ? AND "
-                    + ("reported_at < ?" if i == 0 else "reported_at >= ?"),
-                    (at, cuts[0]),
-                ).scalar()
-                for i in range(2)
-            ]
-            if cuts
-            else []
+            [len(load_queue(conn, book, at, due=share)) for share in _shares(cuts)] if cuts else []
         )
     facts = [
         (case_facts(r), events[r.id], terms.case(r.subscriber_id, r.reported_at)) for r in rows
@@ -98,11 +90,14 @@ def main() -> None:
         f"({len(facts):,} cases in {best:.2f} s, best of {args.runs})"
     )
     store.dispose()
-    if shares:
+    if shares and cuts:
+        cut = "after every due" if cuts[0] >= NO_DUE_AFTER else f"at due {iso(cuts[0])}"
         print(
-            f"queue --json workers' shares (reported_at cut at {iso(cuts[0])}): "
-            f"{shares[0]:,} / {shares[1]:,} listed cases"
+            f"queue --json shares of the risk order (cut {cut}): this process "
+            f"{shares[0]:,} / the worker {shares[1]:,} listed cases"
         )
+    else:
+        print("queue --json: cut by reported_at (a case to evaluate from its events)")
     for label, extra in (
         ("queue --json, now", []),
         ("queue --json --at +7 days", ["--at", iso(at + 7 * 86400)]),

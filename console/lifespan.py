@@ -2,9 +2,10 @@
 
 The rule itself (end of support, the flag) is pure, in ``console.rules.lifespan``. Here:
 
-- ``load_matrix``: every (product, version) with its dates and end of support;
-- ``deployment_support``: deployment id -> (end of support, past it at ``at``), one query
-  for all deployments, so a queue of 100k cases pays one dict lookup per row;
+- ``load_matrix``: every (product, version) with its dates and end of support, and
+  ``deployment_support``: deployment id -> (end of support, past it at ``at``), one query
+  for all deployments, so a queue of 100k cases pays one dict lookup per row (both in
+  ``console.support_matrix``, plain SQL, re-exported here);
 - ``case_support``: the same for one case's deployment (the case view);
 - ``set_version``: a lead adds or changes a version (``product set``).
 
@@ -14,7 +15,6 @@ The report of versions with their open cases (``products``) reads the queue, whi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,61 +22,14 @@ from sqlalchemy import insert, select, update
 
 from console.errors import Refused
 from console.operators import require
-from console.records import Conn, load_deployment, load_deployments
-from console.rules.lifespan import end_of_support, past_end_of_support
+from console.records import Conn, load_deployment
 from console.rules.timeutil import format_instant
+from console.support_matrix import VersionSupport, deployment_support, load_matrix, version_support
 from models import ProductVersion, table_of
 
+__all__ = ["VersionSupport", "case_support", "deployment_support", "load_matrix", "set_version"]
+
 PV = table_of(ProductVersion)
-
-
-@dataclass(frozen=True, slots=True)
-class VersionSupport:
-    product: str
-    version: str
-    released: date
-    discontinuation_notice: date | None
-    end_of_support: date
-    updated_at: int | None = None
-    updated_by: str | None = None
-
-    def past(self, at: int) -> bool:
-        return past_end_of_support(self.end_of_support, at)
-
-
-def _support(r: Any) -> VersionSupport:
-    return VersionSupport(
-        r.product,
-        r.version,
-        r.released,
-        r.discontinuation_notice,
-        end_of_support(r.released, r.discontinuation_notice),
-        r.updated_at,
-        r.updated_by,
-    )
-
-
-def load_matrix(conn: Conn) -> dict[tuple[str, str], VersionSupport]:
-    """(product, version) -> its support facts."""
-    return {
-        (r.product, r.version): _support(r)
-        for r in conn.execute(select(PV).order_by(PV.c.product, PV.c.version))
-    }
-
-
-def deployment_support(conn: Conn, at: int) -> dict[str, tuple[date | None, bool]]:
-    """Deployment id -> (end of support or None when the version is not in the matrix,
-    past it at ``at``). Computed once per (product, version)."""
-    matrix = load_matrix(conn)
-    per_version: dict[tuple[str, str], tuple[date | None, bool]] = {
-        key: (v.end_of_support, v.past(at)) for key, v in matrix.items()
-    }
-    none: tuple[date | None, bool] = (None, False)
-    # The version each deployment runs at ``at`` (dated changes, policy §14).
-    return {
-        did: per_version.get((d.product, d.version), none)
-        for did, d in load_deployments(conn, at).items()
-    }
 
 
 def case_support(conn: Conn, deployment_id: str | None, at: int) -> tuple[date | None, bool]:
@@ -91,7 +44,7 @@ def case_support(conn: Conn, deployment_id: str | None, at: int) -> tuple[date |
     ).first()
     if row is None:
         return None, False
-    v = _support(row)
+    v = version_support(row)
     return v.end_of_support, v.past(at)
 
 
@@ -127,7 +80,7 @@ def set_version(
             session.execute(insert(PV).values(product=product, version=version, **values))
         else:
             session.execute(update(PV).where(key).values(**values))
-        return _support(session.execute(select(PV).where(key)).one())
+        return version_support(session.execute(select(PV).where(key)).one())
 
 
 def version_json(v: VersionSupport, at: int) -> dict[str, Any]:

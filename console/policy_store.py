@@ -1,70 +1,32 @@
-"""The desk's policy as stored versions (policy §14): load the book, publish a version.
+"""The desk's policy as stored versions (policy §14): publish a version; the book is
+read by ``console.stored_policy`` (re-exported here).
 
 Every write computes clocks with the book read from the database in its own transaction,
 never with a policy file a command or console was started with: a file is only ever a
-"what if" for reading. Parsed versions are cached by their text's hash, so a console that
-re-reads the book after each change parses a version once.
+"what if" for reading.
 """
 
 from __future__ import annotations
 
 import hashlib
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from console.rules.policy import Policy, PolicyError, default_policy, parse_policy
-from console.rules.policy_book import PolicyBook, PolicyVersion
+from console.rules.policy import PolicyError, parse_policy
+from console.rules.policy_book import PolicyBook
 from console.rules.timeutil import BadValue, check_instant, format_instant
+from console.stored_policy import load_book
 from models import PolicyVersionRow, table_of
 
-PV = table_of(PolicyVersionRow)
+__all__ = ["PublishRefused", "Published", "history_json", "load_book", "publish", "version_text"]
 
-_parsed: dict[str, Policy] = {}
-_lock = threading.Lock()
+PV = table_of(PolicyVersionRow)
 
 
 class PublishRefused(Exception):
     """The version cannot be published; nothing was written. The message says why."""
-
-
-def _policy_of(conn: Any, number: int, sha: str) -> Policy:
-    with _lock:
-        found = _parsed.get(sha)
-    if found is not None:
-        return found
-    text = conn.execute(select(PV.c.text).where(PV.c.number == number)).scalar_one()
-    policy = parse_policy(text, f"policy version {number}")
-    with _lock:
-        _parsed[sha] = policy
-    return policy
-
-
-def load_book(conn: Any) -> PolicyBook:
-    """The policy versions stored in the database (a book of the shipped policy if none)."""
-    rows = conn.execute(
-        select(
-            PV.c.number, PV.c.effective_at, PV.c.sha256, PV.c.reason, PV.c.by, PV.c.recorded_at
-        ).order_by(PV.c.number)
-    ).all()
-    if not rows:
-        return PolicyBook.of(default_policy())
-    return PolicyBook(
-        tuple(
-            PolicyVersion(
-                r.number,
-                r.effective_at,
-                _policy_of(conn, r.number, r.sha256),
-                r.reason,
-                r.by,
-                r.recorded_at,
-                r.sha256,
-            )
-            for r in rows
-        )
-    )
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,10 @@ the console calls it from worker threads.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select, text
-from sqlalchemy.orm import Session
-
-from console.lifespan import deployment_support
-from console.operators import dialect_name
+from console.plain_sql import is_sqlite, rows, stream
 from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows and order
     QueueRow,
     _carry,
@@ -39,7 +34,6 @@ from console.queue_rows import (  # noqa: F401 - re-exported: the queue's rows a
     running_breaches,
     usable,
 )
-from console.records import Conn, case_facts, case_table, load_events, load_terms
 from console.rules.clocks import (
     NO_PRIORITY_RANK,
     PRIORITY_RANK,
@@ -50,6 +44,13 @@ from console.rules.clocks import (
 from console.rules.lifecycle import assignee_of
 from console.rules.policy import Policy
 from console.rules.policy_book import PolicyBook, TermsMap
+from console.stored_terms import load_terms
+from console.support_matrix import deployment_support
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
+
+    from console.records import Conn
 
 _COLUMNS = (
     "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
@@ -127,55 +128,32 @@ def _listed_sql(
     )
 
 
-_PARAM = re.compile(r":(\w+)")
-
-
 def _raw(conn: Conn, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` (``:name`` parameters) as the driver's plain tuples (see ``_stream``)."""
-    return list(_stream(conn, sql, params))
+    """Rows of ``sql`` (``:name`` parameters) as the driver's plain tuples (see
+    ``console.plain_sql.stream``)."""
+    return list(stream(conn, sql, params))
 
 
 def _stream(
     conn: Conn, sql: str, params: dict[str, Any], pause: Callable[[], object] | None = None
 ) -> Iterator[tuple[Any, ...]]:
-    """Rows of ``sql`` as the driver's plain tuples, a batch at a time, inside the
-    connection's transaction: SQLAlchemy's row objects would cost 2.7 µs a row, a quarter
-    of a 100k-row queue read, and a list of 100k tuples 40 MB the console does not need.
-    ``pause``: called between smaller batches (see ``load_queue``)."""
-    if isinstance(conn, Session):
-        conn = conn.connection()
-    if not conn.in_transaction():
-        conn.begin()  # the snapshot the other reads of this connection see (closed with it)
-    dbapi = conn.connection.dbapi_connection
-    assert dbapi is not None  # (None only once the connection is closed)
-    cur = dbapi.cursor()
-    try:
-        if dialect_name(conn) == "sqlite":
-            cur.execute(sql, params)  # sqlite3 takes :name parameters as they are
-        else:
-            cur.execute(_PARAM.sub(r"%(\1)s", sql), params)
-        size = 2000 if pause is None else PAUSED_BATCH
-        while True:
-            if pause is not None:
-                pause()
-            batch = cur.fetchmany(size)
-            if not batch:
-                break
-            yield from batch
-    finally:
-        cur.close()
+    """The listed rows, a batch at a time (smaller ones, between which ``pause`` is called,
+    in a paused read: see ``load_queue``)."""
+    return stream(conn, sql, params, pause, 2000 if pause is None else PAUSED_BATCH)
 
 
 def _mostly_listed(conn: Conn) -> bool:
     """SQLite only: are most of the cases listed (a young desk), so that reading the whole
     table beats the index? Two index reads: the listed count, the largest rowid."""
-    if dialect_name(conn) != "sqlite":
+    if not is_sqlite(conn):
         return False  # PostgreSQL's planner has statistics (autovacuum's ANALYZE)
-    listed: int = conn.execute(
-        text("SELECT count(*) FROM case_state WHERE listed = :t"), {"t": True}
-    ).scalar_one()
-    total: int = conn.execute(text("SELECT max(rowid) FROM case_state")).scalar() or 0
-    return listed * 3 > total
+    ((listed, total),) = rows(
+        conn,
+        "SELECT (SELECT count(*) FROM case_state WHERE listed = :t), "
+        "(SELECT max(rowid) FROM case_state)",
+        {"t": True},
+    )
+    return bool(listed * 3 > (total or 0))
 
 
 def load_queue(
@@ -251,7 +229,7 @@ def load_queue(
         where += f" AND s.case_id IN ({', '.join(':' + n for n in names)})" if ids else " AND 1 = 0"
     selective = case_ids is not None or subscriber is not None
     scan = not selective and _mostly_listed(conn)
-    sqlite = dialect_name(conn) == "sqlite"
+    sqlite = is_sqlite(conn)
     columns = _COLUMNS
     if with_json:
         columns = _JSON_COLUMNS  # (the summary as stored: the template's slots follow it)
@@ -440,10 +418,23 @@ def _add_support(conn: Conn, rows: list[QueueRow], at: int) -> None:
             row.support = support.get(row.deployment, (None, False))
 
 
+class NeedsEvents(Exception):
+    """A queue read on a driver's connection alone met cases to evaluate from their events
+    (which needs SQLAlchemy's readers): the caller reads again on a SQLAlchemy one."""
+
+
 def _evaluate(
     conn: Conn, terms: TermsMap, at: int, ids: list[str], *, known_at: int | None = None
 ) -> list[QueueRow]:
-    """Rows evaluated from their events (exact at any instant)."""
+    """Rows evaluated from their events (exact at any instant). Only on a SQLAlchemy
+    connection: a read on the driver's connection alone (``queue --json``) raises
+    ``NeedsEvents`` instead."""
+    if hasattr(conn, "cursor"):
+        raise NeedsEvents(len(ids))
+    from sqlalchemy import select
+
+    from console.records import case_facts, case_table, load_events
+
     events = load_events(conn, ids, known_at=known_at)
     out = []
     for i in range(0, len(ids), 900):
@@ -464,6 +455,10 @@ def evaluate_case(
     conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
 ) -> tuple[Row[Any], CaseEval, list[Event]] | None:
     """(case row, CaseEval, events) for one case, from its events (exact at any instant)."""
+    from sqlalchemy import select
+
+    from console.records import case_facts, case_table, load_events
+
     row = conn.execute(select(case_table).where(case_table.c.id == case_id)).first()
     if row is None:
         return None

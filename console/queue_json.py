@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+from console.plain_sql import is_sqlite, rows
+
 if TYPE_CHECKING:
     from multiprocessing.pool import Pool
 
@@ -68,9 +70,10 @@ def workers(n: int) -> Iterator[Workers]:
 
 
 def _warm() -> None:
+    """The modules of a share read on the driver alone (SQLAlchemy's only if needed)."""
     import console.output
     import console.queue
-    import console.store.engine  # noqa: F401
+    import console.stored_policy  # noqa: F401
 
 
 def split_points(conn: Conn, at: int, n: int) -> list[int]:
@@ -81,21 +84,19 @@ def split_points(conn: Conn, at: int, n: int) -> list[int]:
     connections (two snapshots) can never both list, or both miss, one case. The cut
     points are read off ``ix_case_state_listed_reported_at`` (an index-only range scan).
     """
-    from sqlalchemy import text
-
-    total = conn.execute(
-        text("SELECT count(*) FROM case_state WHERE listed = :t AND reported_at <= :at"),
-        {"t": True, "at": at},
-    ).scalar_one()
+    params = {"t": True, "at": at}
+    ((total,),) = rows(
+        conn, "SELECT count(*) FROM case_state WHERE listed = :t AND reported_at <= :at", params
+    )
     cuts: list[int] = []
     for i in range(1, n):
-        v = conn.execute(
-            text(
-                "SELECT reported_at FROM case_state WHERE listed = :t AND reported_at <= :at "
-                "ORDER BY listed, reported_at LIMIT 1 OFFSET :k"
-            ),
-            {"t": True, "at": at, "k": total * i // n},
-        ).scalar()
+        found = rows(
+            conn,
+            "SELECT reported_at FROM case_state WHERE listed = :t AND reported_at <= :at "
+            "ORDER BY listed, reported_at LIMIT 1 OFFSET :k",
+            {**params, "k": total * i // n},
+        )
+        v = found[0][0] if found else None
         if v is not None and (not cuts or v > cuts[-1]):
             cuts.append(v)
     return cuts
@@ -117,11 +118,12 @@ def due_cuts(conn: Conn, at: int, n: int) -> list[int] | None:
     keys in [(2, lo + 1), (2, hi + 1)), and the shares follow each other in risk order.
     The last share holds the cases with no running due too.
     """
-    from sqlalchemy import text
 
     def one(sql: str, many: bool = False, **params: Any) -> Any:
-        res = conn.execute(text(sql), {"t": True, "f": False, "at": at, **params})
-        return res.one() if many else res.scalar()
+        found = rows(conn, sql, {"t": True, "f": False, "at": at, **params})
+        if many:
+            return found[0]
+        return found[0][0] if found else None
 
     # Index range reads (``_load_top``'s, and the closed-since branch of ``_listed_sql``).
     if one(
@@ -175,7 +177,7 @@ class _Share:
 
 def _share(
     url: str,
-    policy: Policy | PolicyBook,
+    policy: Policy | PolicyBook | None,
     at: int,
     kind: str,
     share: tuple[int | None, int | None],
@@ -183,34 +185,41 @@ def _share(
     out: int | None = None,
 ) -> _Share:
     """One share: ``load_queue``'s ``due=`` or ``reported=`` (``kind``) range ``share``;
-    ``out``: the descriptor of a worker's file."""
+    ``out``: the descriptor of a worker's file. ``policy`` None: the SQLite file read on
+    the driver alone, the policy book with the rows (one snapshot); a share that meets a
+    case to evaluate from its events then does not fit (it is read again the other way)."""
     import gc
 
-    from sqlalchemy import text
-
     from console.output import row_fragment
-    from console.queue import load_queue
-    from console.store.engine import open_store
+    from console.queue import NeedsEvents, load_queue
 
     gc.disable()  # a short-lived process building ~50k objects: collections only cost
-    rev = None
-    with open_store(url, create=False) as store, store.connection() as conn:
-        rows = load_queue(
-            conn,
-            policy,
-            at,
-            known_at=known_at,
-            compact=False,
-            with_json=True,
-            due=share if kind == "due" else None,
-            reported=share if kind == "reported" else None,
-        )
-        if kind == "due":  # (in the same transaction: the same snapshot)
-            rev = conn.execute(text("SELECT max(rev) FROM case_state")).scalar()
-    gc.enable()
-    keys = [r.key for r in rows]
+    try:
+        with _reader(url, light=policy is None) as conn:
+            book = policy
+            if book is None:
+                from console.stored_policy import load_book
+
+                book = load_book(conn)
+            found = load_queue(
+                conn,
+                book,
+                at,
+                known_at=known_at,
+                compact=False,
+                with_json=True,
+                due=share if kind == "due" else None,
+                reported=share if kind == "reported" else None,
+            )
+            # (in the same transaction: the same snapshot)
+            rev = rows(conn, "SELECT max(rev) FROM case_state")[0][0] if kind == "due" else None
+    except NeedsEvents:
+        return _Share([], [] if out is None else 0, None, False)
+    finally:
+        gc.enable()
+    keys = [r.key for r in found]
     fits = kind != "due" or _fits(keys, share)
-    texts = [row_fragment(r) for r in rows]
+    texts = [row_fragment(r) for r in found]
     if out is None:
         return _Share(keys, texts, rev, fits)
     data = memoryview("\n".join(texts).encode())
@@ -218,6 +227,30 @@ def _share(
     while done < len(data):
         done += os.pwrite(out, data[done:], done)
     return _Share([] if kind == "due" else keys, done, rev, fits)
+
+
+@contextlib.contextmanager
+def _reader(url: str, *, light: bool) -> Iterator[Any]:
+    """A connection in a read transaction: the driver's own (``light``, see ``_share``),
+    else the store's."""
+    if light:
+        from console.store.location import sqlite_reader
+
+        con = sqlite_reader(url)
+        if con is None:  # (replaced since the command looked: read the other way)
+            from console.queue import NeedsEvents
+
+            raise NeedsEvents(0)
+        try:
+            con.execute("BEGIN")
+            yield con
+        finally:
+            con.close()  # (rolls the read transaction back)
+        return
+    from console.store.engine import open_store
+
+    with open_store(url, create=False) as store, store.connection() as conn:
+        yield conn
 
 
 def _fits(keys: Sequence[RiskKey], due: tuple[int | None, int | None]) -> bool:
@@ -266,22 +299,24 @@ def _runs(share: _Share, fd: int, piece: int = 1 << 23) -> Iterator[bytes]:
 def queue_fragments(
     workers: Workers,
     url: str,
-    policy: Policy | PolicyBook,
+    policy: Policy | PolicyBook | None,
     at: int,
     *,
     known_at: int | None = None,
 ) -> Iterator[str | bytes]:
     """``queue --json``'s case fragments in risk order: one share here, one in each of the
-    ``workers`` (from a ``due`` cut, the workers' as runs of UTF-8 text, see ``_runs``)."""
+    ``workers`` (from a ``due`` cut, the workers' as runs of UTF-8 text, see ``_runs``).
+    ``policy`` None: the desk's, and ``url`` a SQLite file at the newest schema, read on
+    the driver alone (``console.store.location.sqlite_reader``) while nothing needs more."""
     import heapq
 
     from console.rules.policy_book import as_book
-    from console.store.engine import open_store
 
     cuts = None
-    with open_store(url, create=False) as store, store.connection() as conn:
-        if store.is_sqlite and known_at is None and as_book(policy).what_if is None:
-            cuts = due_cuts(conn, at, workers.count)
+    if policy is None or (known_at is None and as_book(policy).what_if is None):
+        with _reader(url, light=policy is None) as conn:
+            if is_sqlite(conn):
+                cuts = due_cuts(conn, at, workers.count)
     if cuts is not None:
         shares = _shares(cuts)
         done = _read_shares(workers, url, policy, at, "due", shares, known_at)
@@ -291,8 +326,14 @@ def queue_fragments(
                 done[0].texts,
                 *(_runs(d, f) for d, f in zip(done[1:], workers.files, strict=False)),
             )
-        # A write between the shares' reads (or a key outside its share): cut the other way.
-    with open_store(url, create=False) as store, store.connection() as conn:
+        # A write between the shares' reads, or a key outside its share (a case to
+        # evaluate from its events): cut the other way.
+    if policy is None:
+        from console.stored_policy import load_book
+
+        with _reader(url, light=False) as conn:
+            policy = load_book(conn)
+    with _reader(url, light=False) as conn:
         shares = _shares(split_points(conn, at, workers.count))
     done = _read_shares(workers, url, policy, at, "reported", shares, known_at)
     parts = [
@@ -311,7 +352,7 @@ def _shares(cuts: list[int]) -> list[tuple[int | None, int | None]]:
 def _read_shares(
     workers: Workers,
     url: str,
-    policy: Policy | PolicyBook,
+    policy: Policy | PolicyBook | None,
     at: int,
     kind: str,
     shares: list[tuple[int | None, int | None]],

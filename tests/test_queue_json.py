@@ -128,7 +128,10 @@ class _InlinePool:
         return Done()
 
 
-def test_a_write_between_the_shares_reads_is_read_again_cut_by_reported_at(desk: Path, monkeypatch):
+@pytest.mark.parametrize("light", [True, False], ids=["driver", "store"])
+def test_a_write_between_the_shares_reads_is_read_again_cut_by_reported_at(
+    desk: Path, monkeypatch, light: bool
+):
     """The worker reads its share (the cases with no running due); before this process
     reads its own, a case with a running due starts awaiting the subscriber (no running
     due now): neither share would hold it. The shares' revs differ, so the queue is read
@@ -167,7 +170,9 @@ def test_a_write_between_the_shares_reads_is_read_again_cut_by_reported_at(desk:
     monkeypatch.setattr(queue_json, "split_points", lambda *a: reported.append(a) or split(*a))
     with tempfile.TemporaryFile() as f:
         workers = queue_json.Workers(_InlinePool(write), 2, (f.fileno(),))  # type: ignore[arg-type]
-        pieces = queue_json.queue_fragments(workers, str(desk), book, at)
+        pieces = queue_json.queue_fragments(
+            workers, *(("sqlite:///" + str(desk), None) if light else (str(desk), book)), at
+        )
         doc = "".join(
             p.decode() if isinstance(p, bytes) else p for p in queue_json_from_fragments(at, pieces)
         )
@@ -176,7 +181,8 @@ def test_a_write_between_the_shares_reads_is_read_again_cut_by_reported_at(desk:
     assert moving.id in {c["id"] for c in json.loads(doc)["cases"]}
 
 
-def test_without_a_write_the_shares_are_not_read_again(desk: Path, monkeypatch):
+@pytest.mark.parametrize("light", [True, False], ids=["driver", "store"])
+def test_without_a_write_the_shares_are_not_read_again(desk: Path, monkeypatch, light: bool):
     from console import queue_json
     from console.output import queue_json_from_fragments
     from console.policy_store import load_book
@@ -190,10 +196,60 @@ def test_without_a_write_the_shares_are_not_read_again(desk: Path, monkeypatch):
     os.unlink(name)
     try:
         workers = queue_json.Workers(_InlinePool(lambda: None), 2, (fd,))  # type: ignore[arg-type]
-        pieces = queue_json.queue_fragments(workers, str(desk), book, at)
+        pieces = queue_json.queue_fragments(
+            workers, *(("sqlite:///" + str(desk), None) if light else (str(desk), book)), at
+        )
         parts = list(queue_json_from_fragments(at, pieces))
     finally:
         os.close(fd)
     assert any(isinstance(p, bytes) for p in parts)  # the worker's text as it stands
     doc = "".join(p.decode() if isinstance(p, bytes) else p for p in parts)
     assert doc == _expected(desk, at)
+
+
+def test_the_cli_reads_sqlite_without_sqlalchemy(desk: Path):
+    """At the newest schema, ``queue --json`` reads the file on the driver alone: neither
+    SQLAlchemy nor sqlmodel is imported (a third of a second of each process)."""
+    from test_cli_imports import heavy_loaded
+
+    body = f"""
+import io, sys
+from console.cli import main
+out, sys.stdout = sys.stdout, io.TextIOWrapper(io.BytesIO(), write_through=True)
+code = main(["--db", {str(desk)!r}, "queue", "--json", "--at", {NOW!r}])
+doc = sys.stdout.buffer.getvalue()
+sys.stdout = out
+assert code == 0, code
+assert doc.endswith(b"]}}\\n") and doc.count(b'"id": ') > 50, doc[-200:]
+"""
+    loaded, _ = heavy_loaded(body)
+    assert "sqlalchemy" not in loaded
+    assert "sqlmodel" not in loaded
+
+
+def test_the_driver_alone_reads_only_a_sqlite_file_at_the_newest_schema(desk: Path, capsys):
+    """Another schema version (to upgrade), no file, PostgreSQL: ``sqlite_reader`` gives
+    nothing, so the store opens the database (and says what is wrong, or upgrades it, as
+    for every command)."""
+    import sqlite3
+
+    from console.store.location import HEAD, sqlite_reader
+
+    url = "sqlite:///" + str(desk)
+    con = sqlite_reader(url)
+    assert con is not None
+    con.close()
+    raw = sqlite3.connect(desk)
+    with raw:
+        raw.execute("UPDATE alembic_version SET version_num = '0013_something_older'")
+    raw.close()
+    assert sqlite_reader(url) is None
+    assert sqlite_reader("sqlite:///" + str(desk.with_name("none.db"))) is None
+    assert sqlite_reader("postgresql+psycopg://u@h/db") is None
+    raw = sqlite3.connect(desk)
+    with raw:
+        raw.execute("UPDATE alembic_version SET version_num = ?", (HEAD,))
+    raw.close()
+    code, out, err = run(capsys, "--db", str(desk), "queue", "--json", "--at", NOW)
+    assert code == 0, err
+    assert out == _expected(desk, parse_instant(NOW))

@@ -10,7 +10,6 @@ locked" instead of waiting.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,21 +21,21 @@ from sqlalchemy.engine import RootTransaction, make_url
 
 from console.errors import Refused, StoreUnavailable
 
+# Re-exported: where the database is (console.store.location, no SQLAlchemy).
+from console.store.location import APP_NAME as APP_NAME
+from console.store.location import BUSY_TIMEOUT as BUSY_TIMEOUT
+from console.store.location import DEFAULT_FILE as DEFAULT_FILE
+from console.store.location import ENV_VAR as ENV_VAR
+from console.store.location import HEAD as HEAD
+from console.store.location import resolve_url as resolve_url
+
 if TYPE_CHECKING:
     from sqlmodel import Session
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-ENV_VAR = "SUPPORT_CONSOLE_DB"
-APP_NAME = "support-console"
-DEFAULT_FILE = "support.db"
-#: The newest migration; kept here so start-up can check the schema with one query
-#: instead of loading the migration scripts (a test keeps it equal to Alembic's head).
-HEAD = "0014_queue_json"
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
-#: Seconds a SQLite writer waits for another writer before giving up.
-BUSY_TIMEOUT = 30.0
 _LOCK_ATTEMPTS = 4
 _LOCK_BACKOFF = 0.1
 #: pg_advisory_xact_lock key serializing schema upgrades across processes.
@@ -52,22 +51,6 @@ class NoDatabase(StoreUnavailable):
         what = "no support-console database" if other else "no database"
         super().__init__(f"{what} at {where} (`support-console init` creates one)")
         self.where = where
-
-
-def resolve_url(db: str | None = None) -> str:
-    """The SQLAlchemy URL to use: ``db``, else $SUPPORT_CONSOLE_DB, else the data dir.
-
-    A value containing ``://`` is a URL; anything else is a SQLite file path.
-    """
-    value = db or os.environ.get(ENV_VAR) or ""
-    if not value:  # the directory is made when a database is created there (``init``)
-        value = str(Path(platformdirs.user_data_dir(APP_NAME)) / DEFAULT_FILE)
-    if "://" not in value:
-        return "sqlite:///" + os.path.abspath(os.path.expanduser(value))
-    for prefix in ("postgresql://", "postgres://"):
-        if value.startswith(prefix):
-            return "postgresql+psycopg://" + value[len(prefix) :]
-    return value
 
 
 def mask_url(url: str) -> str:
