@@ -15,8 +15,13 @@ way, always taken on PostgreSQL, with a what-if policy, ``--as-known-at`` or a c
 evaluate from its events: ranges of ``reported_at`` (``split_points``), which never
 change, merged by risk key.
 
-The worker is forked first thing (``workers``), before this process imports SQLAlchemy and
-the queue: it imports them at the same time on the other core, so both cores are busy from
+A SQLite file at the newest schema is read on the driver alone (``policy`` None: each
+share reads the policy book in its own snapshot, with plain SQL): neither process imports
+SQLAlchemy or the models, a third of a second each. The store (SQLAlchemy) reads it
+otherwise, and whenever the shares are cut by ``reported_at``.
+
+The worker is forked first thing (``workers``), before this process imports the queue's
+modules: it imports them at the same time on the other core, so both cores are busy from
 the start instead of the second idling through the first's imports. This module imports
 nothing heavy itself.
 """
