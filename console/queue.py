@@ -19,6 +19,7 @@ the console calls it from worker threads.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +51,11 @@ from console.support_matrix import deployment_support
 if TYPE_CHECKING:
     from sqlalchemy import Row
 
-    from console.records import Conn
+    from console.records import Conn as StoreConn
+
+    #: The store's connection or session, or (``queue --json``, ``check``) a SQLite
+    #: driver's own connection (``console.plain_sql``).
+    Conn = StoreConn | sqlite3.Connection
 
 _COLUMNS = (
     "s.case_id, s.subscriber_id, s.status, s.type, s.priority, s.level, s.reported_at, "
@@ -429,7 +434,7 @@ def _evaluate(
     """Rows evaluated from their events (exact at any instant). Only on a SQLAlchemy
     connection: a read on the driver's connection alone (``queue --json``) raises
     ``NeedsEvents`` instead."""
-    if hasattr(conn, "cursor"):
+    if isinstance(conn, sqlite3.Connection):
         raise NeedsEvents(len(ids))
     from sqlalchemy import select
 
@@ -452,7 +457,7 @@ def _evaluate(
 
 
 def evaluate_case(
-    conn: Conn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
+    conn: StoreConn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
 ) -> tuple[Row[Any], CaseEval, list[Event]] | None:
     """(case row, CaseEval, events) for one case, from its events (exact at any instant)."""
     from sqlalchemy import select

@@ -253,3 +253,33 @@ def test_the_driver_alone_reads_only_a_sqlite_file_at_the_newest_schema(desk: Pa
     code, out, err = run(capsys, "--db", str(desk), "queue", "--json", "--at", NOW)
     assert code == 0, err
     assert out == _expected(desk, parse_instant(NOW))
+
+
+@pytest.mark.parametrize("command", ["queue", "check"])
+def test_queue_and_check_read_on_the_driver_alone_the_same_lines(desk: Path, capsys, command):
+    """``queue`` and ``check`` read the whole queue on the driver alone too: the lines are
+    the store's, and neither SQLAlchemy nor sqlmodel is imported."""
+    from test_cli_imports import heavy_loaded
+
+    from console.policy_store import load_book
+    from console.queue import load_queue
+    from console.store.engine import open_store
+    from console.text import breach_lines, queue_lines
+
+    at = parse_instant(NOW)
+    with open_store(str(desk)) as store, store.connection() as conn:
+        rows = load_queue(conn, load_book(conn), at)
+    lines = queue_lines(rows, at) if command == "queue" else breach_lines(rows, at)
+    assert lines
+    code, out, err = run(capsys, "--db", str(desk), command, "--at", NOW)
+    assert code == (0 if command == "queue" else 3), err
+    assert out.splitlines() == [str(line) for line in lines]
+    body = f"""
+from console.cli import main
+import contextlib, io
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(["--db", {str(desk)!r}, {command!r}, "--at", {NOW!r}])
+assert code in (0, 3), code
+"""
+    loaded, _ = heavy_loaded(body)
+    assert "sqlalchemy" not in loaded

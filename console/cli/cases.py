@@ -35,6 +35,9 @@ from console.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import sqlite3
+
+    from console.queue_rows import QueueRow
     from console.rules.policy_book import PolicyBook
     from console.store.engine import Store
 
@@ -42,20 +45,51 @@ if TYPE_CHECKING:
 def cmd_queue(args: argparse.Namespace) -> int:
     if args.json and not (args.mine or args.unassigned):
         return _queue_json(args)
-    from console.queue import load_queue
-
     at, known = at_instant(args), known_at(args)
-    store = open_db(args)
-    policy = policy_book(args, store)
     if args.mine or args.unassigned:
-        return _queue_filtered(args, store, policy, at, known)
-    with store.connection() as conn:
-        rows = load_queue(conn, policy, at, known_at=known)
+        store = open_db(args)
+        return _queue_filtered(args, store, policy_book(args, store), at, known)
+    rows = _whole_queue(args, at, known)
     from console.text import queue_lines
 
     for line in queue_lines(rows, at):
         say(line)
     return EXIT_OK
+
+
+def _driver_reader(args: argparse.Namespace, known: int | None) -> sqlite3.Connection | None:
+    """A connection on the driver alone to the database of ``--db``, for a read of the desk
+    as stored (no what-if policy, no ``--as-known-at``) of a SQLite file at the newest
+    schema (``console.store.location.sqlite_reader``); None: the store opens it (it says
+    what is wrong with it, and upgrades an older schema)."""
+    if what_if(args) or known is not None:
+        return None
+    from console.store.location import resolve_url, sqlite_reader
+
+    return sqlite_reader(resolve_url(getattr(args, "db", None)))
+
+
+def _whole_queue(args: argparse.Namespace, at: int, known: int | None) -> list[QueueRow]:
+    """The listed cases at ``at`` in risk order (``queue``, ``check``): read on the driver
+    alone where ``_driver_reader`` can (a third of a second less to start), else, or for a
+    case to evaluate from its events, through the store."""
+    from console.queue import NeedsEvents, load_queue
+
+    reader = _driver_reader(args, known)
+    if reader is not None:
+        from console.stored_policy import load_book
+
+        try:
+            reader.execute("BEGIN")
+            return load_queue(reader, load_book(reader), at)
+        except NeedsEvents:
+            pass
+        finally:
+            reader.close()
+    store = open_db(args)
+    policy = policy_book(args, store)
+    with store.connection() as conn:
+        return load_queue(conn, policy, at, known_at=known)
 
 
 def _queue_json(args: argparse.Namespace) -> int:
@@ -65,7 +99,7 @@ def _queue_json(args: argparse.Namespace) -> int:
     in each process); anything else, or a what-if policy or ``--as-known-at``, through the
     store, which says what is wrong with the database and upgrades an older schema."""
     from console.queue_json import queue_fragments, workers
-    from console.store.location import resolve_url, sqlite_reader
+    from console.store.location import resolve_url
 
     n = 2 if (os.cpu_count() or 1) > 1 and sys.platform != "win32" else 1
     with workers(n) as pool:
@@ -74,7 +108,7 @@ def _queue_json(args: argparse.Namespace) -> int:
         at, known = at_instant(args), known_at(args)
         url = resolve_url(getattr(args, "db", None))
         policy = None
-        reader = None if what_if(args) or known is not None else sqlite_reader(url)
+        reader = _driver_reader(args, known)
         if reader is not None:
             reader.close()
         else:
@@ -342,14 +376,10 @@ def cmd_event(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from console.queue import load_queue
     from console.text import breach_lines
 
     at, known = at_instant(args), known_at(args)
-    store = open_db(args)
-    policy = policy_book(args, store)
-    with store.connection() as conn:
-        rows = load_queue(conn, policy, at, known_at=known)
+    rows = _whole_queue(args, at, known)
     lines = breach_lines(rows, at)
     with contextlib.suppress(BrokenPipeError):
         for line in lines:
