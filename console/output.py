@@ -384,7 +384,7 @@ def queue_json_from_fragments(
         if chunk:
             yield sep + ", ".join(chunk)
             sep, chunk = ", ", []
-        if isinstance(frag, bytes):
+        if isinstance(frag, bytes) and frag:  # (an empty run holds no case)
             yield sep
             yield frag
             sep = ", "

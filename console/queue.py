@@ -457,7 +457,12 @@ def _evaluate(
 
 
 def evaluate_case(
-    conn: StoreConn, policy: Policy | PolicyBook, case_id: str, at: int, *, known_at: int | None = None
+    conn: StoreConn,
+    policy: Policy | PolicyBook,
+    case_id: str,
+    at: int,
+    *,
+    known_at: int | None = None,
 ) -> tuple[Row[Any], CaseEval, list[Event]] | None:
     """(case row, CaseEval, events) for one case, from its events (exact at any instant)."""
     from sqlalchemy import select

@@ -32,7 +32,6 @@ import contextlib
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from console.plain_sql import is_sqlite, rows
@@ -172,10 +171,11 @@ FIRST_LESS = 0.1
 class _Share:
     """What a share's reader hands back (picklable: it crosses from the worker)."""
 
-    keys: list[RiskKey]  # in risk order (empty for a ``due`` share in the worker: unused)
+    keys: list[RiskKey]  # in risk order (empty for a ``due`` share: unused)
     #: The JSON texts in the same order; in a worker, the number of bytes written to its
-    #: file as UTF-8, joined by newlines (JSON text never holds a raw newline).
-    texts: list[str] | int
+    #: file as UTF-8, joined by newlines (JSON text never holds a raw newline). A ``due``
+    #: share's: joined by ", " as in the document, as UTF-8 (``_run``).
+    texts: list[str] | int | bytes
     rev: int | None  # max(case_state.rev) in the share's snapshot (``due`` shares)
     fits: bool  # every key lies within the share's ``due`` bounds
 
@@ -225,13 +225,26 @@ def _share(
     keys = [r.key for r in found]
     fits = kind != "due" or _fits(keys, share)
     texts = [row_fragment(r) for r in found]
+    if kind == "due":
+        # A share of the risk order is written whole or read again the other way: its
+        # text joined as in the document, encoded now (this process, done first, would
+        # wait for the worker otherwise).
+        run = ", ".join(texts).encode()
+        if out is None:
+            return _Share([], run, rev, fits)
+        return _Share([], _write(out, run), rev, fits)
     if out is None:
         return _Share(keys, texts, rev, fits)
-    data = memoryview("\n".join(texts).encode())
+    return _Share(keys, _write(out, "\n".join(texts).encode()), rev, fits)
+
+
+def _write(fd: int, data: bytes) -> int:
+    """``data`` written at the start of the file ``fd``; its length."""
+    view = memoryview(data)
     done = 0
-    while done < len(data):
-        done += os.pwrite(out, data[done:], done)
-    return _Share([] if kind == "due" else keys, done, rev, fits)
+    while done < len(view):
+        done += os.pwrite(fd, view[done:], done)
+    return done
 
 
 @contextlib.contextmanager
@@ -272,6 +285,7 @@ def _pairs(share: _Share, file: int | None = None) -> Iterator[tuple[RiskKey, st
     if isinstance(texts, int):  # their length in ``file``
         assert file is not None
         texts = _read(file, texts).decode().split("\n") if share.keys else []
+    assert isinstance(texts, list)  # (a ``reported`` share's)
     return zip(share.keys, texts, strict=True)
 
 
@@ -287,18 +301,14 @@ def _read(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
-def _runs(share: _Share, fd: int, piece: int = 1 << 23) -> Iterator[bytes]:
-    """A worker's share as it stands in its file ``fd``: runs of its fragments joined by
-    ", ", a few MB each, as UTF-8 (written as they are: no decoding, no encoding)."""
+def _run(share: _Share, fd: int | None = None) -> bytes:
+    """A ``due`` share's text as UTF-8, its fragments joined by ", ": this process's, or
+    a worker's from its file ``fd``."""
+    if isinstance(share.texts, bytes):
+        return share.texts
     assert isinstance(share.texts, int)
-    data = _read(fd, share.texts)
-    start = 0
-    while start < len(data):
-        end = data.find(b"\n", start + piece)
-        if end < 0:
-            end = len(data)
-        yield data[start:end].replace(b"\n", b", ")
-        start = end + 1
+    assert fd is not None
+    return _read(fd, share.texts)
 
 
 def queue_fragments(
@@ -310,7 +320,7 @@ def queue_fragments(
     known_at: int | None = None,
 ) -> Iterator[str | bytes]:
     """``queue --json``'s case fragments in risk order: one share here, one in each of the
-    ``workers`` (from a ``due`` cut, the workers' as runs of UTF-8 text, see ``_runs``).
+    ``workers`` (from a ``due`` cut, each share's as one run of UTF-8 text, see ``_run``).
     ``policy`` None: the desk's, and ``url`` a SQLite file at the newest schema, read on
     the driver alone (``console.store.location.sqlite_reader``) while nothing needs more."""
     import heapq
@@ -326,11 +336,8 @@ def queue_fragments(
         shares = _shares(cuts)
         done = _read_shares(workers, url, policy, at, "due", shares, known_at)
         if all(d.fits for d in done) and len({d.rev for d in done}) == 1:
-            assert isinstance(done[0].texts, list)
-            return chain(
-                done[0].texts,
-                *(_runs(d, f) for d, f in zip(done[1:], workers.files, strict=False)),
-            )
+            files = (None, *workers.files)
+            return (_run(d, f) for d, f in zip(done, files, strict=False))
         # A write between the shares' reads, or a key outside its share (a case to
         # evaluate from its events): cut the other way.
     if policy is None:

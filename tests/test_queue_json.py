@@ -283,3 +283,22 @@ assert code in (0, 3), code
 """
     loaded, _ = heavy_loaded(body)
     assert "sqlalchemy" not in loaded
+
+
+def test_a_pipe_is_widened_a_file_left_alone(tmp_path: Path):
+    import fcntl
+
+    from console.cli.cases import _wide_pipe
+
+    r, w = os.pipe()
+    try:
+        with os.fdopen(w, "w", closefd=False) as out:
+            _wide_pipe(out)
+        size = fcntl.fcntl(w, fcntl.F_GETPIPE_SZ)
+        limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+        assert size >= min(1 << 20, limit)
+    finally:
+        os.close(r)
+        os.close(w)
+    with (tmp_path / "doc.json").open("w") as out:
+        _wide_pipe(out)  # a file: nothing to do, nothing raised

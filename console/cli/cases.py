@@ -117,6 +117,7 @@ def _queue_json(args: argparse.Namespace) -> int:
             store.dispose()  # the shares open their own connections
             url = store.url
         fragments = queue_fragments(pool, url, policy, at, known_at=known)
+        _wide_pipe(sys.stdout)
         write = sys.stdout.write
         for chunk in queue_json_from_fragments(at, fragments):
             if isinstance(chunk, bytes):  # a worker's text, encoded already
@@ -125,6 +126,19 @@ def _queue_json(args: argparse.Namespace) -> int:
             else:
                 write(chunk)
     return EXIT_OK
+
+
+def _wide_pipe(out: Any) -> None:
+    """Into a pipe (``| jq``), 87 MB pass in 1 MB pieces rather than the default 64 KB:
+    a sixteenth of the hand-overs between the writer and the reader (Linux)."""
+    import stat
+
+    with contextlib.suppress(ImportError, OSError, AttributeError, ValueError):
+        import fcntl
+
+        fd = out.fileno()
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)
 
 
 def _queue_filtered(
