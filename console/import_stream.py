@@ -33,7 +33,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from operator import itemgetter
@@ -42,6 +42,15 @@ from typing import Any
 import ijson
 from sqlalchemy import select
 
+from console.import_sections import (
+    FullPass,
+    MoreSections,
+    ReadWhole,
+    diagnose,
+    die_with,
+    import_sections,
+    read_sections,
+)
 from console.importer import (
     ImportRefused,
     Prepared,
@@ -49,7 +58,6 @@ from console.importer import (
     bulk_insert,
     existing_ids,
     insert_rows,
-    read_document,
     time_entry_row,
     write_head,
     write_tail,
@@ -71,11 +79,9 @@ from models import Attachment, Escalation, table_of
 #: more), so memory stays the same at any size of file; 2,000 cost a quarter more memory
 #: summed over the processes for no time saved.
 BATCH = 1000
-#: A file this small that does not parse is parsed again by the standard library, whose
-#: messages say line and column (and name NaN or Infinity); a larger one gets ijson's.
-DIAGNOSE_LIMIT = 64 * 1024 * 1024
-_STARTS = ("start_map", "start_array")
-_ENDS = ("end_map", "end_array")
+#: A file at least this large is imported while its full pass runs (``FullPass``); a
+#: smaller one is read whole first (the full pass costs it less than a second).
+OVERLAP_BYTES = 16 * 1024 * 1024
 
 
 @contextlib.contextmanager
@@ -97,112 +103,6 @@ def readable_path(name: str) -> Iterator[str]:
             os.unlink(tmp)
 
 
-def read_sections(path: str, source: str, records: Records) -> tuple[dict[str, Any], int]:
-    """Pass 1: every top-level section but ``cases``, and how many cases there are.
-
-    Raises ImportRefused (one line) for a file that is not a JSON object, not valid JSON,
-    or nested deeper than ``records.max_json_depth``. Ten million events for a
-    hundred thousand cases: ijson's ``basic_parse`` (no prefixes to build) and, inside
-    ``cases``, nothing but the depth and the count."""
-    limit = records.max_json_depth
-    sections: dict[str, Any] = {}
-    n_cases = 0
-    depth = 0
-    key: str | None = None
-    in_cases = False  # within the value of the top-level key "cases"
-    builder: Any = None
-    not_object = False
-    try:
-        with open(path, "rb") as fh:
-            for event, value in ijson.basic_parse(fh, use_float=True):
-                if event == "start_map" or event == "start_array":
-                    depth += 1
-                    if depth > limit:
-                        raise ImportRefused([f"{source}: nested deeper than {limit} levels"])
-                    if depth == 1:
-                        not_object = event != "start_map"
-                        continue
-                    if in_cases:
-                        if depth == 3:  # a case (an object, or wrongly a list)
-                            n_cases += 1
-                        elif depth == 2 and event == "start_map":
-                            sections["cases"] = "not a list"
-                        continue
-                elif event == "end_map" or event == "end_array":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                    if in_cases:
-                        in_cases = depth > 1
-                        continue
-                elif depth == 0:
-                    raise _not_an_object()
-                elif in_cases:
-                    if depth == 2 and not sections.get("cases"):  # a case that is a scalar
-                        n_cases += 1
-                    elif depth == 1:  # "cases": a scalar
-                        sections["cases"] = "not a list"
-                        in_cases = False
-                    continue
-                elif depth == 1 and event == "map_key":
-                    key = value
-                    builder = None
-                    in_cases = key == "cases" and not not_object
-                    continue
-                if not_object:  # read on: a nesting too deep is what to say first
-                    continue
-                if builder is None:
-                    builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-                if depth == 1:  # the value is complete (a scalar, or a container closed)
-                    assert key is not None
-                    sections[key] = builder.value
-                    builder = None
-    except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
-        raise diagnose(path, source, records, exc) from None
-    except OSError as exc:
-        raise ImportRefused([f"{source}: cannot read: {exc.strerror}"]) from None
-    if not_object:
-        raise _not_an_object()
-    return sections, n_cases
-
-
-def _not_an_object() -> ImportRefused:
-    return ImportRefused(
-        ["(file): expected a JSON object with subscribers, deployments, users, cases"]
-    )
-
-
-class _ReadWhole(Exception):
-    """ijson refused a small file that the standard library reads (a number beyond 64
-    bits, say): import it the way a document in memory is imported."""
-
-    def __init__(self, doc: Any) -> None:
-        super().__init__("read whole")
-        self.doc = doc
-
-
-def diagnose(path: str, source: str, records: Records, exc: BaseException) -> Exception:
-    """One line saying why the file is not JSON the import takes (ImportRefused), or, for a
-    small file the standard library reads after all, ``_ReadWhole`` with its document."""
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        size = DIAGNOSE_LIMIT + 1
-    if size <= DIAGNOSE_LIMIT:
-        try:
-            with open(path, "rb") as fh:
-                return _ReadWhole(read_document(fh.read(), source, records))
-        except ImportRefused as refused:
-            return refused
-    if isinstance(exc, UnicodeDecodeError):
-        return ImportRefused([f"{source}: not UTF-8 text"])
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if "integer overflow" in first:
-        return ImportRefused([f"{source}: a number beyond 64 bits (no field takes one)"])
-    return ImportRefused([f"{source}: not valid JSON: {first}"])
-
-
 def iter_cases(path: str, source: str, records: Records) -> Iterator[Any]:
     """Pass 2: the cases, one at a time (parsed by ijson's C backend)."""
     try:
@@ -218,7 +118,7 @@ def import_file(
     source: str,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     *,
     by: str | None = None,
 ) -> dict[str, int]:
@@ -228,7 +128,7 @@ def import_file(
     ImportRefused with every problem found (nothing written)."""
     try:
         return _import_streamed(store, path, source, book, now, progress, by)
-    except _ReadWhole as whole:
+    except ReadWhole as whole:
         return _import_document(store, whole.doc, book, now, progress, by)
 
 
@@ -237,7 +137,7 @@ def _import_document(
     doc: Any,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     by: str | None,
 ) -> dict[str, int]:
     """A document already in memory (small): validated whole, then written."""
@@ -273,46 +173,87 @@ def _import_streamed(
     source: str,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     by: str | None,
 ) -> dict[str, int]:
     records = book.at(now).records
-    head, n_cases = read_sections(path, source, records)
-    head = {k: v for k, v in head.items() if k not in ("at", "expected")}
+    overlap = _size(path) >= OVERLAP_BYTES
+    found, n_cases = read_sections(path, source, records, until_cases=overlap)
+    head = import_sections(found)
+    if n_cases is None:  # the sections before the cases; the rest is read meanwhile
+        full = FullPass(path, source, records, head)
+        try:
+            return import_cases(
+                store,
+                head,
+                iter_cases(path, source, records),
+                None,
+                book,
+                now,
+                progress,
+                by=by,
+                full=full,
+            )
+        except MoreSections as more:  # sections after the cases (never an export's)
+            head, n_cases = more.sections, more.n_cases
+        finally:
+            full.close()
     return import_cases(
         store, head, iter_cases(path, source, records), n_cases, book, now, progress, by=by
     )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _settled(full: FullPass | None) -> int | None:
+    """The number of cases by the full pass (None without one), once it has ended: raises
+    its refusal, or ``MoreSections``."""
+    return None if full is None else full.answer()
 
 
 def import_cases(
     store: Any,
     head: dict[str, Any],
     cases: Iterable[Any],
-    n_cases: int,
+    n_cases: int | None,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     label: str = "import",
     *,
     parallel: bool | None = None,
     by: str | None = None,
+    full: FullPass | None = None,
 ) -> dict[str, int]:
     """The sections of ``head`` and the ``cases`` (any iterable: a file's, a generator's),
     validated and written batch by batch in one transaction (see the module docstring).
 
     ``parallel`` (default: on a machine with two cores or more, for more than ``BATCH``
     cases): forked processes read, check and evaluate the cases, taking the batches in
-    turn, while this one writes them; into an empty SQLite database the case tables' secondary indexes are built once
-    at the end rather than row by row (on PostgreSQL the importing lead does not own them).
-    ``by``: the login importing (each event's ``recorded_by``)."""
+    turn, while this one writes them; into an empty SQLite database the case tables'
+    secondary indexes are built once at the end rather than row by row (on PostgreSQL
+    the importing lead does not own them). ``by``: the login importing (each event's
+    ``recorded_by``). ``n_cases`` None: a large file whose ``full`` pass is still
+    running (its answer is the progress bar's total, and is awaited before the commit).
+    ``progress(label, total)`` gives ``tick(n, total=None)``."""
     with store.connection() as conn:
         existing = existing_ids(conn, book, cases=False)
     v = Validation(head, book, existing, now, defer_links=True)
     if head.get("cases") == "not a list":
         v.chk.add("cases", "expected a list")
     if v.chk.problems:  # the head is wrong: write nothing, but report the cases' problems too
-        for part in _prepared(v, cases, False, by):
-            v.chk.problems.extend(part.problems)
+        try:
+            for part in _prepared(v, cases, False, by):
+                v.chk.problems.extend(part.problems)
+        except ImportRefused:
+            _settled(full)  # the full pass's refusal first, as when it ran first
+            raise
+        _settled(full)
         raise ImportRefused(v.chk.problems)
     first = v.out
     tail = Prepared(operators=first.operators)
@@ -325,8 +266,13 @@ def import_cases(
     }
     if first.products:
         counts["products"] = len(first.products)
+    many = n_cases is None or n_cases > 10 * BATCH  # None: a large file, counted meanwhile
     if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1 and n_cases > BATCH and os.name == "posix"
+        parallel = (
+            (os.cpu_count() or 1) > 1
+            and (n_cases is None or n_cases > BATCH)
+            and os.name == "posix"
+        )
     with progress(label, n_cases) as tick, store.write() as session:
         again = existing_ids(session, book, cases=False)
         clash = [s["id"] for s in first.subscribers if s["id"] in again.subscribers]
@@ -343,13 +289,28 @@ def import_cases(
             )
         write_head(session, first)
         waiting: list[Any] = []
-        defer = store.is_sqlite and not again.has_cases and n_cases > 10 * BATCH
+        defer = store.is_sqlite and not again.has_cases and many
         revs = _Revs(session, counted=store.is_sqlite)
-        with _indexes_built_after(session, defer), _long_lived_frozen():
-            for k, part in enumerate(_prepared(v, cases, parallel, by)):
-                waiting = _write_part(session, v, part, now, counts, waiting, revs)
-                tick(part.size)
-                _now_and_then(k)
+        with (
+            _indexes_built_after(session, defer),
+            _long_lived_frozen(),
+            contextlib.closing(_prepared(v, cases, parallel, by)) as parts,
+        ):
+            try:
+                for k, part in enumerate(parts):
+                    waiting = _write_part(session, v, part, now, counts, waiting, revs)
+                    tick(part.size)
+                    if n_cases is None and full is not None and full.ready():
+                        n_cases = full.answer()  # or its refusal: all is rolled back
+                        tick(0, n_cases)
+                    _now_and_then(k)
+            except (ImportRefused, RuntimeError):  # a preparer's
+                _settled(full)  # the full pass's refusal first, as when it ran first
+                raise
+        if full is not None:  # before anything is committed
+            counted = full.answer()
+            if n_cases is None:
+                tick(0, counted)
         named = {lk for pend in waiting for lk in pend.links}
         v.out = tail
         v.pending = waiting
@@ -513,7 +474,7 @@ PREPARERS = 2
 
 def _prepared(
     v: Validation, cases: Iterable[Any], parallel: bool, by: str | None
-) -> Iterator[_Part]:
+) -> Generator[_Part, None, None]:
     """The prepared parts in order: made here, or by ``PREPARERS`` forked processes taking
     the batches in turn (a queue of a few parts from each, so that reading, checking and
     writing overlap)."""
@@ -561,7 +522,7 @@ def _prepare_into(
     parent: int,
     share: tuple[int, int],
 ) -> None:
-    _die_with(parent)
+    die_with(parent)
     try:
         for part in _prepare(v, cases, now, by, share):
             _put(queue, part, parent)
@@ -573,20 +534,6 @@ def _prepare_into(
     finally:
         queue.close()
         queue.join_thread()
-
-
-def _die_with(parent: int) -> None:
-    """The preparing process ends with the import's (killed, it would wait on its queue
-    forever): Linux's parent-death signal, and a look at the parent on every wait."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
 
 
 def _put(queue: Any, item: Any, parent: int) -> None:

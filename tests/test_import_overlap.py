@@ -1,0 +1,257 @@
+"""A large file's import starts from the sections before its cases while its full pass
+(depth, count, sections after the cases) runs in another process (issue 14): whatever the
+file, it answers and writes what the import answers and writes when that pass runs first.
+``OVERLAP_BYTES`` 0 makes every file large; ``BIG`` none."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_support import init_db, run
+from test_import_parallel import NOW, PAST, _desk, _last, _tables
+
+from console import import_sections, import_stream
+from console.rules.policy import Records
+from console.rules.timeutil import parse_instant
+
+BIG = 1 << 62
+LIMIT = Records().max_json_depth
+
+
+def _file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.json"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def _import(tmp_path: Path, capsys, monkeypatch, path: Path, *, overlap: bool, db: str = ""):
+    """(database, exit code, stderr) of ``import`` into a new SQLite database, in batches
+    of 7 with two preparers; ``overlap``: while the full pass runs."""
+    monkeypatch.setattr(import_stream, "BATCH", 7)
+    monkeypatch.setattr(import_stream, "PREPARERS", 2)
+    monkeypatch.setattr(import_stream, "OVERLAP_BYTES", 0 if overlap else BIG)
+    target = tmp_path / f"{path.stem}-{overlap}{db}.db"
+    init_db(capsys, target)
+    code, _, err = run(capsys, "--db", str(target), "import", str(path), now=NOW)
+    return target, code, err
+
+
+def _both(tmp_path: Path, capsys, monkeypatch, path: Path) -> tuple[list[Path], int, str]:
+    """Both ways: the same exit code and words (asserted); the databases."""
+    before, code, err = _import(tmp_path, capsys, monkeypatch, path, overlap=False)
+    during, code2, err2 = _import(tmp_path, capsys, monkeypatch, path, overlap=True)
+    assert (code2, err2) == (code, err)
+    return [before, during], code, err
+
+
+def _deep(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+def test_an_import_during_its_full_pass_writes_what_one_after_it_writes(
+    tmp_path: Path, capsys, monkeypatch
+):
+    doc = _desk(120, 5)
+    assert list(doc)[-1] == "cases"  # as an export writes it
+    dbs, code, err = _both(tmp_path, capsys, monkeypatch, _file(tmp_path, "d", json.dumps(doc)))
+    assert code == 0, err
+    assert f"{len(doc['cases'])} cases" in err
+    assert _tables(dbs[1]) == _tables(dbs[0])
+    for at in PAST:
+        got = [
+            run(capsys, "--db", str(db), "queue", "--json", "--at", at, now=NOW)[1] for db in dbs
+        ]
+        assert got[0] == got[1], at
+
+
+def test_sections_after_the_cases_are_imported_as_when_they_come_first(
+    tmp_path: Path, capsys, monkeypatch
+):
+    doc = _desk(50, 8)
+    calls = []
+    original = import_stream.import_cases
+
+    def counted(*a, **k):
+        calls.append(a[3])  # the number of cases: None while the full pass runs
+        return original(*a, **k)
+
+    monkeypatch.setattr(import_stream, "import_cases", counted)
+    first = _file(tmp_path, "first", json.dumps(doc))
+    last = _file(  # what an export never writes: the subscribers and deployments last
+        tmp_path,
+        "last",
+        json.dumps({"cases": doc["cases"], "deployments": doc["deployments"], **doc}),
+    )
+    ordered, code, err = _import(tmp_path, capsys, monkeypatch, first, overlap=True)
+    assert code == 0, err
+    assert calls == [None]
+    calls.clear()
+    dbs, code, err2 = _both(tmp_path, capsys, monkeypatch, last)
+    assert code == 0, err2
+    assert err2 == err
+    assert calls == [len(doc["cases"]), None, len(doc["cases"])]  # rolled back, made again
+    assert _tables(dbs[1]) == _tables(dbs[0]) == _tables(ordered)
+
+
+def test_a_section_given_again_after_the_cases_counts_as_it_did(
+    tmp_path: Path, capsys, monkeypatch
+):
+    doc = _desk(30, 4)
+    text = json.dumps(doc)[:-1] + ', "subscribers": []}'  # the later one is the one taken
+    dbs, code, err = _both(tmp_path, capsys, monkeypatch, _file(tmp_path, "again", text))
+    assert code == 1
+    assert err.splitlines()[0] == "deployments[0].subscriber: unknown subscriber 'ent'"
+    for db in dbs:
+        assert _tables(db)["support_case"] == []
+
+
+@pytest.mark.parametrize("where", ["late case", "after the cases"])
+def test_nesting_too_deep_late_in_the_file_refuses_it_whole(
+    tmp_path: Path, capsys, monkeypatch, where: str
+):
+    doc = _desk(60, 6)
+    if where == "late case":
+        doc["cases"][-3]["extra"] = _deep(LIMIT)  # the case is the third level
+    else:
+        doc["users"] = [{"login": "x", "extra": _deep(LIMIT)}]
+    path = _file(tmp_path, "deep", json.dumps(doc))
+    dbs, code, err = _both(tmp_path, capsys, monkeypatch, path)
+    assert code == 1
+    assert err.splitlines()[0] == f"{path}: nested deeper than {LIMIT} levels"
+    for db in dbs:
+        assert _tables(db)["support_case"] == []
+
+
+def test_nesting_too_deep_is_said_before_the_sections_problems(tmp_path: Path, capsys, monkeypatch):
+    doc = _desk(40, 2)
+    doc["subscribers"][0]["plan"] = "no such plan"
+    doc["cases"][-1]["extra"] = _deep(LIMIT + 5)
+    path = _file(tmp_path, "both", json.dumps(doc))
+    _, code, err = _both(tmp_path, capsys, monkeypatch, path)
+    assert code == 1
+    assert err.splitlines()[0] == f"{path}: nested deeper than {LIMIT} levels"
+
+
+@pytest.mark.parametrize("diagnosed", [True, False])  # small: the standard library's words
+@pytest.mark.parametrize(
+    "cut",
+    [
+        lambda text: text[: text.rindex('"events"')],  # ends within the last case
+        lambda text: text[:-1] + ', "users": [1,]}',  # after the cases
+        lambda text: text + " x",  # after the document
+    ],
+)
+def test_invalid_json_late_in_the_file_refuses_it_whole(
+    tmp_path: Path, capsys, monkeypatch, cut, diagnosed: bool
+):
+    if not diagnosed:
+        monkeypatch.setattr(import_sections, "DIAGNOSE_LIMIT", 0)
+    text = cut(json.dumps(_desk(60, 9)))
+    path = _file(tmp_path, "bad", text)
+    dbs, code, err = _both(tmp_path, capsys, monkeypatch, path)
+    assert code == 1
+    assert err.startswith(f"{path}: not valid JSON: "), err
+    if diagnosed:
+        assert "line 1 column" in err
+    for db in dbs:
+        assert _tables(db)["support_case"] == []
+
+
+def test_a_file_only_the_standard_library_reads_is_imported_as_before(
+    tmp_path: Path, capsys, monkeypatch
+):
+    doc = _desk(30, 1)
+    doc["cases"][-2]["extra"] = 2**70  # beyond ijson's 64 bits
+    dbs, code, err = _both(tmp_path, capsys, monkeypatch, _file(tmp_path, "big", json.dumps(doc)))
+    assert _tables(dbs[1]) == _tables(dbs[0])
+    assert code == 0, err
+    assert "imported 3 subscribers, 3 deployments, 0 users, 30 cases" in err
+
+
+def test_the_progress_total_arrives_from_the_full_pass(tmp_path: Path, capsys, monkeypatch):
+    """The bar starts without a total (None) and is given the number of cases, once."""
+    from console.cli import admin
+
+    seen: list[tuple] = []
+
+    def progress(label: str, total: int | None):
+        import contextlib
+
+        seen.append(("start", label, total))
+
+        @contextlib.contextmanager
+        def bar():
+            yield lambda n, total=None: seen.append(("tick", n, total))
+
+        return bar()
+
+    monkeypatch.setattr(admin, "progress", progress)
+    doc = _desk(100, 3)
+    path = _file(tmp_path, "p", json.dumps(doc))
+    for overlap in (False, True):
+        seen.clear()
+        _, code, err = _import(tmp_path, capsys, monkeypatch, path, overlap=overlap)
+        assert code == 0, err
+        n = len(doc["cases"])
+        assert seen[0] == ("start", "import", None if overlap else n)
+        ticks = [s for s in seen if s[0] == "tick"]
+        assert sum(t[1] for t in ticks) == n
+        totals = [t[2] for t in ticks if t[2] is not None]
+        assert totals == ([n] if overlap else [])
+
+
+def test_a_refusal_late_in_the_file_on_postgresql_writes_nothing(
+    pg_server, pg_url: str, tmp_path: Path, capsys, monkeypatch
+):
+    """On PostgreSQL (no indexes dropped, revs read): refused late, nothing written; the
+    file mended, the same answers as SQLite's."""
+    import uuid
+
+    from sqlalchemy import func, select
+    from test_identity_pg import LEAD_PW, _grant
+
+    from console.records import case_table, event_table
+    from console.store.engine import open_store
+
+    doc = _desk(50, 12)
+    doc["cases"] = [c for c in doc["cases"] if _last(c) < parse_instant("2026-11-01T00:00:00Z")]
+    monkeypatch.setattr(import_stream, "BATCH", 7)
+    monkeypatch.setattr(import_stream, "OVERLAP_BYTES", 0)
+    lead = f"lead_{uuid.uuid4().hex[:8]}"
+    code, _, err = run(capsys, "--db", pg_url, "init", "--lead", lead)
+    assert code == 0, err
+    try:
+        _grant(capsys, monkeypatch, pg_url, lead, "lead", LEAD_PW)
+        lead_url = pg_server.login_url(pg_url, lead, LEAD_PW)
+        doc["cases"][-2]["extra"] = _deep(LIMIT)
+        bad = _file(tmp_path, "pg-deep", json.dumps(doc))
+        code, _, err = run(capsys, "--db", lead_url, "import", str(bad), now=NOW)
+        assert code == 1
+        assert err.splitlines()[0] == f"{bad}: nested deeper than {LIMIT} levels"
+        store = open_store(lead_url)
+        try:
+            with store.connection() as conn:
+                for table in (case_table, event_table):
+                    assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
+        finally:
+            store.dispose()
+        del doc["cases"][-2]["extra"]
+        good = _file(tmp_path, "pg-good", json.dumps(doc))
+        code, _, err = run(capsys, "--db", lead_url, "import", str(good), now=NOW)
+        assert code == 0, err
+        lite, code, err = _import(tmp_path, capsys, monkeypatch, good, overlap=True)
+        assert code == 0, err
+        for at in PAST:
+            got = [
+                run(capsys, "--db", db, "queue", "--json", "--at", at, now=NOW)[1]
+                for db in (str(lite), lead_url)
+            ]
+            assert got[0] == got[1], at
+    finally:
+        pg_server.drop_database(pg_url)
+        pg_server._admin(f'DROP ROLE IF EXISTS "{lead}"')
