@@ -147,9 +147,10 @@ def import_sections(sections: dict[str, Any]) -> dict[str, Any]:
 
 class MoreSections(Exception):
     """The full pass found sections the import did not start from (after the cases: never
-    in an export). The import so far is rolled back, to be made again with all of them."""
+    in an export). The import so far is rolled back, to be made again with all of them
+    (``sections`` None: the same ones, the cases read otherwise)."""
 
-    def __init__(self, sections: dict[str, Any], n_cases: int) -> None:
+    def __init__(self, sections: dict[str, Any] | None, n_cases: int) -> None:
         super().__init__("sections after the cases")
         self.sections = sections
         self.n_cases = n_cases

@@ -28,6 +28,7 @@ again and again, is off meanwhile (``_long_lived_frozen``).
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
 import json
 import os
@@ -35,7 +36,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -51,6 +51,7 @@ from console.import_sections import (
     import_sections,
     read_sections,
 )
+from console.import_split import SplitCases, Unsplit, split_cases
 from console.importer import (
     ImportRefused,
     Prepared,
@@ -182,11 +183,12 @@ def _import_streamed(
     head = import_sections(found)
     if n_cases is None:  # the sections before the cases; the rest is read meanwhile
         full = FullPass(path, source, records, head)
+        split = split_cases(path, found)
         try:
             return import_cases(
                 store,
-                head,
-                iter_cases(path, source, records),
+                copy.deepcopy(head) if split else head,
+                split or iter_cases(path, source, records),
                 None,
                 book,
                 now,
@@ -194,8 +196,8 @@ def _import_streamed(
                 by=by,
                 full=full,
             )
-        except MoreSections as more:  # sections after the cases (never an export's)
-            head, n_cases = more.sections, more.n_cases
+        except MoreSections as more:  # sections after the cases, or not an export's layout
+            head, n_cases = more.sections or head, more.n_cases
         finally:
             full.close()
     return import_cases(
@@ -210,6 +212,13 @@ def _size(path: str) -> int:
         return 0
 
 
+def _again(full: FullPass | None) -> MoreSections:
+    """The cases of a file laid out otherwise than an export (``Unsplit``): read again the
+    ordinary way, after the full pass's refusal if it has one."""
+    assert full is not None, "cases are split only while a full pass runs"
+    return MoreSections(None, full.answer())
+
+
 def _settled(full: FullPass | None) -> int | None:
     """The number of cases by the full pass (None without one), once it has ended: raises
     its refusal, or ``MoreSections``."""
@@ -219,7 +228,7 @@ def _settled(full: FullPass | None) -> int | None:
 def import_cases(
     store: Any,
     head: dict[str, Any],
-    cases: Iterable[Any],
+    cases: Iterable[Any] | SplitCases,
     n_cases: int | None,
     book: PolicyBook,
     now: int,
@@ -253,6 +262,8 @@ def import_cases(
         except ImportRefused:
             _settled(full)  # the full pass's refusal first, as when it ran first
             raise
+        except Unsplit:
+            raise _again(full) from None
         _settled(full)
         raise ImportRefused(v.chk.problems)
     first = v.out
@@ -307,6 +318,8 @@ def import_cases(
             except (ImportRefused, RuntimeError):  # a preparer's
                 _settled(full)  # the full pass's refusal first, as when it ran first
                 raise
+            except Unsplit:
+                raise _again(full) from None
         if full is not None:  # before anything is committed
             counted = full.answer()
             if n_cases is None:
@@ -375,7 +388,7 @@ def _rows(dicts: list[dict[str, Any]], first: str) -> tuple[tuple[str, ...], lis
 
 def _prepare(
     v: Validation,
-    cases: Iterable[Any],
+    cases: Iterable[Any] | SplitCases,
     now: int,
     by: str | None,
     share: tuple[int, int] = (0, 1),
@@ -383,22 +396,11 @@ def _prepare(
     """Check and evaluate the cases a batch at a time (no database: duplicates of stored
     cases and links to cases of other batches are settled by the writer). ``share``
     ``(i, n)``: only the batches ``k`` with ``k % n == i`` (the others are read past)."""
-    mine, every = share
     index = 0
-    batch: list[Any] = []
     dumps = json.JSONEncoder().encode  # json.dumps' own encoder, without its argument checks
-    for case in chain(cases, [_END]):
-        if case is not _END:
-            batch.append(case)
-            if len(batch) < BATCH:
-                continue
-        if not batch:
-            break
-        if (index // BATCH) % every != mine:  # another preparer's
-            index += len(batch)
-            batch = []
-            if case is _END:
-                break
+    for size, batch in _batches(cases, share):
+        if batch is None:  # another preparer's
+            index += size
             continue
         v.out, v.pending = Prepared(), []
         n0 = len(v.chk.problems)
@@ -434,7 +436,7 @@ def _prepare(
         case_cols, case_rows = _rows(out.cases, "id")
         state_cols, state_rows = _rows(states, "case_id")
         yield _Part(
-            len(batch),
+            size,
             paths,
             case_cols,
             case_rows,
@@ -449,13 +451,25 @@ def _prepare(
             v.pending,
         )
         _now_and_then(index // BATCH)
-        index += len(batch)
-        batch = []
-        if case is _END:
-            break
+        index += size
 
 
-_END = object()
+def _batches(
+    cases: Iterable[Any] | SplitCases, share: tuple[int, int]
+) -> Iterator[tuple[int, list[Any] | None]]:
+    """(size, cases) of each batch of ``BATCH`` cases in turn: the cases of the batches
+    ``k`` of ``share`` ``(i, n)`` (``k % n == i``), None for the others'. An export's
+    cases (``SplitCases``) are parsed for those batches only."""
+    if isinstance(cases, SplitCases):
+        yield from cases.batches(BATCH, share)
+        return
+    mine, every = share
+    it = iter(cases)
+    for k in itertools.count():
+        batch = list(itertools.islice(it, BATCH))
+        if not batch:
+            return
+        yield len(batch), (batch if k % every == mine else None)
 
 
 def _case_indexes(batch: list[Any], start: int, prepared: list[dict[str, Any]]) -> list[int]:
@@ -473,7 +487,7 @@ PREPARERS = 2
 
 
 def _prepared(
-    v: Validation, cases: Iterable[Any], parallel: bool, by: str | None
+    v: Validation, cases: Iterable[Any] | SplitCases, parallel: bool, by: str | None
 ) -> Generator[_Part, None, None]:
     """The prepared parts in order: made here, or by ``PREPARERS`` forked processes taking
     the batches in turn (a queue of a few parts from each, so that reading, checking and
@@ -516,7 +530,7 @@ def _prepared(
 def _prepare_into(
     queue: Any,
     v: Validation,
-    cases: Iterable[Any],
+    cases: Iterable[Any] | SplitCases,
     now: int,
     by: str | None,
     parent: int,
@@ -527,7 +541,7 @@ def _prepare_into(
         for part in _prepare(v, cases, now, by, share):
             _put(queue, part, parent)
         _put(queue, None, parent)
-    except ImportRefused as exc:
+    except (ImportRefused, Unsplit) as exc:
         queue.put(exc)
     except BaseException as exc:  # noqa: BLE001 - reported by the writer, in words
         queue.put(RuntimeError(f"import: {type(exc).__name__}: {exc}"))
