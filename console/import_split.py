@@ -31,7 +31,7 @@ _OPEN = b'\n "cases": [\n  {'
 _SEP = b"\n  },\n  {"
 _CLOSE = (b"}\n ]\n}\n", b"}\n ]\n}")
 #: Bytes read at a time while counting cases; the sections before them at most.
-BLOCK = 8 * 1024 * 1024
+BLOCK = 1024 * 1024
 HEAD_LIMIT = 64 * 1024 * 1024
 
 
@@ -106,25 +106,32 @@ def split_cases(path: str, sections: dict[str, Any]) -> SplitCases | None:
 
 def _groups(fd: int, start: int, end: int, size: int) -> Iterator[tuple[int, int, int]]:
     """(first byte, end byte, number of cases) of each run of ``size`` cases (the last may
-    be shorter) of the bytes ``start``..``end`` of ``fd``, counted by their separators."""
-    keep = len(_SEP) - 1
+    be shorter) of the bytes ``start``..``end`` of ``fd``, counted by their separators
+    (read into one buffer, a block at a time)."""
+    keep = len(_SEP) - 1  # a separator may begin in a block's last bytes
+    buf = bytearray(BLOCK + keep)
+    view = memoryview(buf)
     base = start  # the file offset of buf[0]
-    buf = os.pread(fd, min(BLOCK, end - start), start)
+    filled = os.preadv(fd, [view[: min(BLOCK, end - start)]], start)
     first, count, i = start, 0, 0
     while True:
-        j = buf.find(_SEP, i)
+        j = buf.find(_SEP, i, filled)
         if j < 0:
-            read_to = base + len(buf)
+            read_to = base + filled
             if read_to >= end:
                 break
-            drop = max(0, len(buf) - keep)
-            base += drop
-            buf = buf[drop:] + os.pread(fd, min(BLOCK, end - read_to), read_to)
-            i = 0
+            tail = min(keep, filled)
+            buf[:tail] = buf[filled - tail : filled]
+            base = read_to - tail
+            got = os.preadv(fd, [view[tail : tail + min(BLOCK, end - read_to)]], read_to)
+            if not got:  # the file is shorter than it was: the last batch will not parse
+                break
+            filled, i = tail + got, 0
             continue
         count += 1
         i = j + 1
         if count == size:
             yield first, base + j + 4, count  # to the "}" closing the last case
             first, count = base + j + len(_SEP) - 1, 0  # from the "{" opening the next
+    view.release()
     yield first, end, count + 1

@@ -185,24 +185,23 @@ def test_invalid_json_late_in_the_file_refuses_it_whole(
 
 
 @pytest.mark.parametrize("block", [3, 9, 100, import_split.BLOCK])
-def test_an_exports_cases_are_split_into_the_batches_ijson_reads(tmp_path: Path, block: int):
+def test_an_exports_cases_are_split_into_the_batches_ijson_reads(
+    tmp_path: Path, monkeypatch, block: int
+):
     """Batches of 7 by bytes, read in blocks of ``block`` bytes (separators across two
     blocks), each preparer parsing its own: the cases, in order, and the count of each."""
-    import_split.BLOCK = block
-    try:
-        doc = _desk(45, 10)
-        path = _file(tmp_path, "e", json.dumps(doc, indent=1))
-        found, _ = import_sections.read_sections(str(path), "e", Records(), until_cases=True)
-        split = import_split.split_cases(str(path), found)
-        assert split is not None
-        got = list(split.batches(7, (0, 1)))
-        assert [n for n, _ in got] == [7] * 6 + [3]
-        assert [c for _, batch in got for c in batch] == doc["cases"]
-        theirs = list(split.batches(7, (1, 2)))
-        assert [batch is None for _, batch in theirs] == [True, False] * 3 + [True]
-        assert theirs[1][1] == doc["cases"][7:14]
-    finally:
-        import_split.BLOCK = 8 * 1024 * 1024
+    monkeypatch.setattr(import_split, "BLOCK", block)
+    doc = _desk(45, 10)
+    path = _file(tmp_path, "e", json.dumps(doc, indent=1))
+    found, _ = import_sections.read_sections(str(path), "e", Records(), until_cases=True)
+    split = import_split.split_cases(str(path), found)
+    assert split is not None
+    got = list(split.batches(7, (0, 1)))
+    assert [n for n, _ in got] == [7] * 6 + [3]
+    assert [c for _, batch in got for c in batch] == doc["cases"]
+    theirs = list(split.batches(7, (1, 2)))
+    assert [batch is None for _, batch in theirs] == [True, False] * 3 + [True]
+    assert theirs[1][1] == doc["cases"][7:14]
 
 
 @pytest.mark.parametrize(
