@@ -1,12 +1,7 @@
-"""The streamed import's reading of a whole file: every section but ``cases``, the number
-of cases, and the refusals that concern the file as a whole (not JSON, not an object,
-nested too deep anywhere).
-
-``read_sections`` reads it in this process. ``FullPass`` reads it in a forked process
-while the cases are imported (``console.import_stream``): an export writes every other
-section before ``cases``, so the import starts from those (``read_sections`` with
-``until_cases``) and asks the full pass, before it commits, whether the file holds
-anything that changes the answer.
+"""The streamed import's first reading of a file (``console.import_stream``): every
+section but ``cases``, the number of cases, and the refusals that concern the file as a
+whole (not JSON, not an object, nested too deep anywhere); or only the sections before
+the cases (an export's, whose cases ``console.import_split`` then checks as it goes).
 """
 
 from __future__ import annotations
@@ -143,100 +138,3 @@ def _read_whole(path: str, source: str, records: Records) -> Any:
 def import_sections(sections: dict[str, Any]) -> dict[str, Any]:
     """The sections an import takes (an export's ``at`` and ``expected`` are not data)."""
     return {k: v for k, v in sections.items() if k not in ("at", "expected")}
-
-
-class MoreSections(Exception):
-    """The full pass found sections the import did not start from (after the cases: never
-    in an export). The import so far is rolled back, to be made again with all of them
-    (``sections`` None: the same ones, the cases read otherwise)."""
-
-    def __init__(self, sections: dict[str, Any] | None, n_cases: int) -> None:
-        super().__init__("sections after the cases")
-        self.sections = sections
-        self.n_cases = n_cases
-
-
-class FullPass:
-    """``read_sections`` of the whole file in a forked process, started now, for an
-    import that starts from the sections ``before`` the cases; ``answer`` waits for it.
-    The process ends with the import's (``die_with``), and ``close`` ends it if the
-    import does not wait for it."""
-
-    def __init__(self, path: str, source: str, records: Records, before: dict[str, Any]) -> None:
-        import multiprocessing as mp
-
-        ctx = mp.get_context("fork")
-        self._args = (path, source, records)
-        self._recv, send = ctx.Pipe(duplex=False)
-        self._proc = ctx.Process(
-            target=_full_pass_into,
-            args=(send, path, source, records, before, os.getpid()),
-            name="import-full-pass",
-            daemon=True,
-        )
-        self._proc.start()
-        send.close()
-        self._answer: tuple[Any, ...] | None = None
-
-    def ready(self) -> bool:
-        """Whether ``answer`` would return (or raise) without waiting."""
-        return self._answer is not None or self._recv.poll()
-
-    def answer(self) -> int:
-        """The number of cases (waiting for it); raises the refusal ``read_sections`` would
-        raise (ImportRefused), ``ReadWhole``, or ``MoreSections``."""
-        if self._answer is None:
-            try:
-                self._answer = self._recv.recv()
-            except EOFError:
-                self._answer = ("failed", "the full pass ended without an answer")
-            self.close()
-        kind, *rest = self._answer
-        if kind == "count":
-            return int(rest[0])
-        if kind == "more":
-            raise MoreSections(rest[0], rest[1])
-        if kind == "refused":
-            raise ImportRefused(rest[0])
-        if kind == "whole":  # a small file: read here again, as read_sections would
-            raise ReadWhole(_read_whole(*self._args))
-        raise RuntimeError(f"import: {rest[0]}")
-
-    def close(self) -> None:
-        if self._proc.is_alive() and self._answer is None:
-            self._proc.terminate()
-        self._proc.join()
-        self._recv.close()
-
-
-def _full_pass_into(
-    send: Any, path: str, source: str, records: Records, before: dict[str, Any], parent: int
-) -> None:
-    die_with(parent)
-    answer: tuple[Any, ...]
-    try:
-        found, n_cases = read_sections(path, source, records)
-        sections = import_sections(found)
-        answer = ("count", n_cases) if sections == before else ("more", sections, n_cases)
-    except ImportRefused as exc:
-        answer = ("refused", exc.problems)
-    except ReadWhole:
-        answer = ("whole",)
-    except BaseException as exc:  # noqa: BLE001 - reported by the importing process, in words
-        answer = ("failed", f"{type(exc).__name__}: {exc}")
-    send.send(answer)
-    send.close()
-
-
-def die_with(parent: int) -> None:
-    """A forked helper of the import ends with the import's (killed, it would wait on its
-    queue forever): Linux's parent-death signal, and a look at the parent."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)

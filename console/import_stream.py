@@ -28,7 +28,6 @@ again and again, is off meanwhile (``_long_lived_frozen``).
 from __future__ import annotations
 
 import contextlib
-import copy
 import itertools
 import json
 import os
@@ -43,11 +42,8 @@ import ijson
 from sqlalchemy import func, select
 
 from console.import_sections import (
-    FullPass,
-    MoreSections,
     ReadWhole,
     diagnose,
-    die_with,
     import_sections,
     read_sections,
 )
@@ -80,9 +76,9 @@ from models import Attachment, Escalation, table_of
 #: more), so memory stays the same at any size of file; 2,000 cost a quarter more memory
 #: summed over the processes for no time saved.
 BATCH = 1000
-#: A file at least this large is imported while its full pass runs (``FullPass``); a
-#: smaller one is read whole first (the full pass costs it less than a second).
-OVERLAP_BYTES = 16 * 1024 * 1024
+#: A file at least this large, laid out as an export, is not read whole before its cases
+#: (``console.import_split``); a smaller one is (it costs less than a second).
+SPLIT_BYTES = 16 * 1024 * 1024
 
 
 @contextlib.contextmanager
@@ -178,30 +174,25 @@ def _import_streamed(
     by: str | None,
 ) -> dict[str, int]:
     records = book.at(now).records
-    overlap = _size(path) >= OVERLAP_BYTES
-    found, n_cases = read_sections(path, source, records, until_cases=overlap)
-    head = import_sections(found)
-    if n_cases is None:  # the sections before the cases; the rest is read meanwhile
-        full = FullPass(path, source, records, head)
-        split = split_cases(path, found)
-        try:
-            return import_cases(
-                store,
-                copy.deepcopy(head) if split else head,
-                split or iter_cases(path, source, records),
-                None,
-                book,
-                now,
-                progress,
-                by=by,
-                full=full,
-            )
-        except MoreSections as more:  # sections after the cases, or not an export's layout
-            head, n_cases = more.sections or head, more.n_cases
-        finally:
-            full.close()
+    large = _size(path) >= SPLIT_BYTES
+    found, n_cases = read_sections(path, source, records, until_cases=large)
+    if n_cases is None:  # stopped where the list of cases opens
+        split = split_cases(path, found, records.max_json_depth)
+        if split is not None:  # an export's: each preparer parses its own batches only
+            with contextlib.suppress(Unsplit):  # rolled back: read the whole file first
+                return import_cases(
+                    store, import_sections(found), split, None, book, now, progress, by=by
+                )
+        found, n_cases = read_sections(path, source, records)
     return import_cases(
-        store, head, iter_cases(path, source, records), n_cases, book, now, progress, by=by
+        store,
+        import_sections(found),
+        iter_cases(path, source, records),
+        n_cases,
+        book,
+        now,
+        progress,
+        by=by,
     )
 
 
@@ -210,19 +201,6 @@ def _size(path: str) -> int:
         return os.path.getsize(path)
     except OSError:
         return 0
-
-
-def _again(full: FullPass | None) -> MoreSections:
-    """The cases of a file laid out otherwise than an export (``Unsplit``): read again the
-    ordinary way, after the full pass's refusal if it has one."""
-    assert full is not None, "cases are split only while a full pass runs"
-    return MoreSections(None, full.answer())
-
-
-def _settled(full: FullPass | None) -> int | None:
-    """The number of cases by the full pass (None without one), once it has ended: raises
-    its refusal, or ``MoreSections``."""
-    return None if full is None else full.answer()
 
 
 def import_cases(
@@ -237,7 +215,6 @@ def import_cases(
     *,
     parallel: bool | None = None,
     by: str | None = None,
-    full: FullPass | None = None,
 ) -> dict[str, int]:
     """The sections of ``head`` and the ``cases`` (any iterable: a file's, a generator's),
     validated and written batch by batch in one transaction (see the module docstring).
@@ -247,24 +224,18 @@ def import_cases(
     turn, while this one writes them; into an empty SQLite database the case tables'
     secondary indexes are built once at the end rather than row by row (on PostgreSQL
     the importing lead does not own them). ``by``: the login importing (each event's
-    ``recorded_by``). ``n_cases`` None: a large file whose ``full`` pass is still
-    running (its answer is the progress bar's total, and is awaited before the commit).
-    ``progress(label, total)`` gives ``tick(n, total=None)``."""
+    ``recorded_by``). ``n_cases`` None: an export's cases (``SplitCases``), counted
+    once the first batch is written (the progress bar's total). ``progress(label,
+    total)`` gives ``tick(n, total=None)``. Raises Unsplit if the cases are not an
+    export's after all (nothing is written)."""
     with store.connection() as conn:
         existing = existing_ids(conn, book, cases=False)
     v = Validation(head, book, existing, now, defer_links=True)
     if head.get("cases") == "not a list":
         v.chk.add("cases", "expected a list")
     if v.chk.problems:  # the head is wrong: write nothing, but report the cases' problems too
-        try:
-            for part in _prepared(v, cases, False, by):
-                v.chk.problems.extend(part.problems)
-        except ImportRefused:
-            _settled(full)  # the full pass's refusal first, as when it ran first
-            raise
-        except Unsplit:
-            raise _again(full) from None
-        _settled(full)
+        for part in _prepared(v, cases, False, by):
+            v.chk.problems.extend(part.problems)
         raise ImportRefused(v.chk.problems)
     first = v.out
     tail = Prepared(operators=first.operators)
@@ -308,23 +279,13 @@ def import_cases(
             _long_lived_frozen(),
             contextlib.closing(_prepared(v, cases, parallel, by)) as parts,
         ):
-            try:
-                for k, part in enumerate(parts):
-                    waiting = _write_part(session, v, part, now, counts, waiting, revs, event_ids)
-                    tick(part.size)
-                    if n_cases is None and full is not None and full.ready():
-                        n_cases = full.answer()  # or its refusal: all is rolled back
-                        tick(0, n_cases)
-                    _now_and_then(k)
-            except (ImportRefused, RuntimeError):  # a preparer's
-                _settled(full)  # the full pass's refusal first, as when it ran first
-                raise
-            except Unsplit:
-                raise _again(full) from None
-        if full is not None:  # before anything is committed
-            counted = full.answer()
-            if n_cases is None:
-                tick(0, counted)
+            for k, part in enumerate(parts):
+                waiting = _write_part(session, v, part, now, counts, waiting, revs, event_ids)
+                tick(part.size)
+                if n_cases is None and isinstance(cases, SplitCases):  # the preparers at work
+                    n_cases = cases.count()
+                    tick(0, n_cases)
+                _now_and_then(k)
         named = {lk for pend in waiting for lk in pend.links}
         v.out = tail
         v.pending = waiting
@@ -537,7 +498,7 @@ def _prepare_into(
     parent: int,
     share: tuple[int, int],
 ) -> None:
-    die_with(parent)
+    _die_with(parent)
     try:
         for part in _prepare(v, cases, now, by, share):
             _put(queue, part, parent)
@@ -549,6 +510,20 @@ def _prepare_into(
     finally:
         queue.close()
         queue.join_thread()
+
+
+def _die_with(parent: int) -> None:
+    """The preparing process ends with the import's (killed, it would wait on its queue
+    forever): Linux's parent-death signal, and a look at the parent on every wait."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _put(queue: Any, item: Any, parent: int) -> None:

@@ -1,9 +1,8 @@
-"""A large file's import starts from the sections before its cases while its full pass
-(depth, count, sections after the cases) runs in another process, and the preparers of
-an export's cases parse their own batches only (issue 14): whatever the file, it answers
-and writes what the import answers and writes when that pass runs first. ``OVERLAP_BYTES``
-0 makes every file large; ``BIG`` none. Files are written compact or laid out as an
-export is (``indent``: 1)."""
+"""A large export's import does not read the whole file before its cases, and each
+preparer parses its own batches only, found by the bytes between cases (issue 14):
+whatever the file, it answers and writes what the import answers and writes when the
+whole file is read first. ``SPLIT_BYTES`` 0 makes every file large; ``BIG`` none. Files
+are written compact or laid out as an export is (``indent`` 1: only those are split)."""
 
 from __future__ import annotations
 
@@ -36,16 +35,16 @@ def _file(tmp_path: Path, name: str, text: str) -> Path:
 def _split(path: Path) -> bool:
     """Whether the file's cases are split by bytes (laid out as an export)."""
     found, _ = import_sections.read_sections(str(path), "f", Records(), until_cases=True)
-    return import_split.split_cases(str(path), found) is not None
+    return import_split.split_cases(str(path), found, LIMIT) is not None
 
 
-def _import(tmp_path: Path, capsys, monkeypatch, path: Path, *, overlap: bool, db: str = ""):
+def _import(tmp_path: Path, capsys, monkeypatch, path: Path, *, large: bool):
     """(database, exit code, stderr) of ``import`` into a new SQLite database, in batches
-    of 7 with two preparers; ``overlap``: while the full pass runs."""
+    of 7 with two preparers; ``large``: taken for a large file."""
     monkeypatch.setattr(import_stream, "BATCH", 7)
     monkeypatch.setattr(import_stream, "PREPARERS", 2)
-    monkeypatch.setattr(import_stream, "OVERLAP_BYTES", 0 if overlap else BIG)
-    target = tmp_path / f"{path.stem}-{overlap}{db}.db"
+    monkeypatch.setattr(import_stream, "SPLIT_BYTES", 0 if large else BIG)
+    target = tmp_path / f"{path.stem}-{large}.db"
     init_db(capsys, target)
     code, _, err = run(capsys, "--db", str(target), "import", str(path), now=NOW)
     return target, code, err
@@ -53,10 +52,24 @@ def _import(tmp_path: Path, capsys, monkeypatch, path: Path, *, overlap: bool, d
 
 def _both(tmp_path: Path, capsys, monkeypatch, path: Path) -> tuple[list[Path], int, str]:
     """Both ways: the same exit code and words (asserted); the databases."""
-    before, code, err = _import(tmp_path, capsys, monkeypatch, path, overlap=False)
-    during, code2, err2 = _import(tmp_path, capsys, monkeypatch, path, overlap=True)
+    small, code, err = _import(tmp_path, capsys, monkeypatch, path, large=False)
+    large, code2, err2 = _import(tmp_path, capsys, monkeypatch, path, large=True)
     assert (code2, err2) == (code, err)
-    return [before, during], code, err
+    return [small, large], code, err
+
+
+def _counting(monkeypatch) -> list:
+    """The number of cases each ``import_cases`` call is given (None: an export's, not
+    counted before)."""
+    calls: list = []
+    original = import_stream.import_cases
+
+    def counted(*a, **k):
+        calls.append(a[3])
+        return original(*a, **k)
+
+    monkeypatch.setattr(import_stream, "import_cases", counted)
+    return calls
 
 
 def _deep(depth: int) -> list:
@@ -66,7 +79,7 @@ def _deep(depth: int) -> list:
     return value
 
 
-def test_an_import_during_its_full_pass_writes_what_one_after_it_writes(
+def test_a_large_import_writes_what_one_reading_the_whole_file_first_writes(
     tmp_path: Path, capsys, monkeypatch, indent
 ):
     doc = _desk(120, 5)
@@ -88,14 +101,8 @@ def test_sections_after_the_cases_are_imported_as_when_they_come_first(
     tmp_path: Path, capsys, monkeypatch, indent
 ):
     doc = _desk(50, 8)
-    calls = []
-    original = import_stream.import_cases
-
-    def counted(*a, **k):
-        calls.append(a[3])  # the number of cases: None while the full pass runs
-        return original(*a, **k)
-
-    monkeypatch.setattr(import_stream, "import_cases", counted)
+    n = len(doc["cases"])
+    calls = _counting(monkeypatch)
     first = _file(tmp_path, "first", json.dumps(doc, indent=indent))
     last = _file(  # what an export never writes: the subscribers and deployments last
         tmp_path,
@@ -105,14 +112,15 @@ def test_sections_after_the_cases_are_imported_as_when_they_come_first(
         ),
     )
     assert _split(last) is (indent == 1)  # a guess the last batch does not bear out
-    ordered, code, err = _import(tmp_path, capsys, monkeypatch, first, overlap=True)
+    ordered, code, err = _import(tmp_path, capsys, monkeypatch, first, large=True)
     assert code == 0, err
-    assert calls == [None]
+    assert calls == ([None] if indent else [n])
     calls.clear()
     dbs, code, err2 = _both(tmp_path, capsys, monkeypatch, last)
     assert code == 0, err2
     assert err2 == err
-    assert calls == [len(doc["cases"]), None, len(doc["cases"])]  # rolled back, made again
+    # split: the last batch runs into the sections after it; rolled back, made again
+    assert calls == ([n, None, n] if indent else [n, n])
     assert _tables(dbs[1]) == _tables(dbs[0]) == _tables(ordered)
 
 
@@ -128,28 +136,36 @@ def test_a_section_given_again_after_the_cases_counts_as_it_did(
         assert _tables(db)["support_case"] == []
 
 
-@pytest.mark.parametrize("where", ["late case", "after the cases"])
+@pytest.mark.parametrize("where", ["late case", "very deep", "after the cases"])
 def test_nesting_too_deep_late_in_the_file_refuses_it_whole(
     tmp_path: Path, capsys, monkeypatch, where: str, indent
 ):
     doc = _desk(60, 6)
     if where == "late case":
         doc["cases"][-3]["extra"] = _deep(LIMIT)  # the case is the third level
+    elif where == "very deep":  # beyond the standard library's recursion: not built
+        doc["cases"][-3]["extra"] = "DEEP"
     else:
         doc["users"] = [{"login": "x", "extra": _deep(LIMIT)}]
-    path = _file(tmp_path, "deep", json.dumps(doc, indent=indent))
+    text = json.dumps(doc, indent=indent).replace('"DEEP"', "[" * 100_000 + "]" * 100_000)
+    path = _file(tmp_path, "deep", text)
+    assert _split(path) is (indent == 1)  # guessed: the batches say otherwise
+    calls = _counting(monkeypatch)
     dbs, code, err = _both(tmp_path, capsys, monkeypatch, path)
+    assert calls == ([None] if indent else [])  # refused before any case, once read whole
     assert code == 1
     assert err.splitlines()[0] == f"{path}: nested deeper than {LIMIT} levels"
     for db in dbs:
         assert _tables(db)["support_case"] == []
 
 
-def test_nesting_too_deep_is_said_before_the_sections_problems(tmp_path: Path, capsys, monkeypatch):
+def test_nesting_too_deep_is_said_before_the_sections_problems(
+    tmp_path: Path, capsys, monkeypatch, indent
+):
     doc = _desk(40, 2)
     doc["subscribers"][0]["plan"] = "no such plan"
     doc["cases"][-1]["extra"] = _deep(LIMIT + 5)
-    path = _file(tmp_path, "both", json.dumps(doc))
+    path = _file(tmp_path, "both", json.dumps(doc, indent=indent))
     _, code, err = _both(tmp_path, capsys, monkeypatch, path)
     assert code == 1
     assert err.splitlines()[0] == f"{path}: nested deeper than {LIMIT} levels"
@@ -174,7 +190,12 @@ def test_invalid_json_late_in_the_file_refuses_it_whole(
     text = cut(whole)
     assert text != whole
     path = _file(tmp_path, "bad", text)
+    split = _split(path)  # only where the layout is intact: within a case
+    assert split is (indent == 1 and "case 50" in text and ",," in text)
+    calls = _counting(monkeypatch)
     dbs, code, err = _both(tmp_path, capsys, monkeypatch, path)
+    if split:  # guessed, then read whole: refused before any case
+        assert calls == [None]
     assert code == 1
     assert err.startswith(f"{path}: not valid JSON: "), err
     if diagnosed:
@@ -194,7 +215,7 @@ def test_an_exports_cases_are_split_into_the_batches_ijson_reads(
     doc = _desk(45, 10)
     path = _file(tmp_path, "e", json.dumps(doc, indent=1))
     found, _ = import_sections.read_sections(str(path), "e", Records(), until_cases=True)
-    split = import_split.split_cases(str(path), found)
+    split = import_split.split_cases(str(path), found, LIMIT)
     assert split is not None
     got = list(split.batches(7, (0, 1)))
     assert [n for n, _ in got] == [7] * 6 + [3]
@@ -229,14 +250,7 @@ def test_a_file_laid_out_almost_as_an_export_is_read_again_the_ordinary_way(
     assert text != whole
     path = _file(tmp_path, "odd", text)
     assert _split(path)  # the guess is made; a batch does not bear it out
-    calls = []
-    original = import_stream.import_cases
-
-    def counted(*a, **k):
-        calls.append(a[3])
-        return original(*a, **k)
-
-    monkeypatch.setattr(import_stream, "import_cases", counted)
+    calls = _counting(monkeypatch)
     dbs, code, err = _both(tmp_path, capsys, monkeypatch, path)
     assert calls[1:] == [None, len(json.loads(text)["cases"])]  # rolled back, read again
     assert _tables(dbs[1]) == _tables(dbs[0])
@@ -249,18 +263,22 @@ def test_a_file_laid_out_almost_as_an_export_is_read_again_the_ordinary_way(
 
 
 def test_a_file_only_the_standard_library_reads_is_imported_as_before(
-    tmp_path: Path, capsys, monkeypatch
+    tmp_path: Path, capsys, monkeypatch, indent
 ):
     doc = _desk(30, 1)
     doc["cases"][-2]["extra"] = 2**70  # beyond ijson's 64 bits
-    dbs, code, err = _both(tmp_path, capsys, monkeypatch, _file(tmp_path, "big", json.dumps(doc)))
+    path = _file(tmp_path, "big", json.dumps(doc, indent=indent))
+    dbs, code, err = _both(tmp_path, capsys, monkeypatch, path)
     assert _tables(dbs[1]) == _tables(dbs[0])
     assert code == 0, err
     assert "imported 3 subscribers, 3 deployments, 0 users, 30 cases" in err
 
 
-def test_the_progress_total_arrives_from_the_full_pass(tmp_path: Path, capsys, monkeypatch):
-    """The bar starts without a total (None) and is given the number of cases, once."""
+def test_the_progress_total_of_an_export_arrives_once_its_cases_are_counted(
+    tmp_path: Path, capsys, monkeypatch, indent
+):
+    """An export's bar starts without a total (None) and is given the number of cases,
+    once; any other file's starts with it."""
     from console.cli import admin
 
     seen: list[tuple] = []
@@ -278,17 +296,18 @@ def test_the_progress_total_arrives_from_the_full_pass(tmp_path: Path, capsys, m
 
     monkeypatch.setattr(admin, "progress", progress)
     doc = _desk(100, 3)
-    path = _file(tmp_path, "p", json.dumps(doc))
-    for overlap in (False, True):
+    path = _file(tmp_path, "p", json.dumps(doc, indent=indent))
+    for large in (False, True):
         seen.clear()
-        _, code, err = _import(tmp_path, capsys, monkeypatch, path, overlap=overlap)
+        _, code, err = _import(tmp_path, capsys, monkeypatch, path, large=large)
         assert code == 0, err
         n = len(doc["cases"])
-        assert seen[0] == ("start", "import", None if overlap else n)
+        split = large and indent == 1
+        assert seen[0] == ("start", "import", None if split else n)
         ticks = [s for s in seen if s[0] == "tick"]
         assert sum(t[1] for t in ticks) == n
         totals = [t[2] for t in ticks if t[2] is not None]
-        assert totals == ([n] if overlap else [])
+        assert totals == ([n] if split else [])
 
 
 def test_a_refusal_late_in_the_file_on_postgresql_writes_nothing(
@@ -307,7 +326,7 @@ def test_a_refusal_late_in_the_file_on_postgresql_writes_nothing(
     doc = _desk(50, 12)
     doc["cases"] = [c for c in doc["cases"] if _last(c) < parse_instant("2026-11-01T00:00:00Z")]
     monkeypatch.setattr(import_stream, "BATCH", 7)
-    monkeypatch.setattr(import_stream, "OVERLAP_BYTES", 0)
+    monkeypatch.setattr(import_stream, "SPLIT_BYTES", 0)
     lead = f"lead_{uuid.uuid4().hex[:8]}"
     code, _, err = run(capsys, "--db", pg_url, "init", "--lead", lead)
     assert code == 0, err
@@ -315,7 +334,7 @@ def test_a_refusal_late_in_the_file_on_postgresql_writes_nothing(
         _grant(capsys, monkeypatch, pg_url, lead, "lead", LEAD_PW)
         lead_url = pg_server.login_url(pg_url, lead, LEAD_PW)
         doc["cases"][-2]["extra"] = _deep(LIMIT)
-        bad = _file(tmp_path, "pg-deep", json.dumps(doc))
+        bad = _file(tmp_path, "pg-deep", json.dumps(doc, indent=1))
         code, _, err = run(capsys, "--db", lead_url, "import", str(bad), now=NOW)
         assert code == 1
         assert err.splitlines()[0] == f"{bad}: nested deeper than {LIMIT} levels"
@@ -327,10 +346,10 @@ def test_a_refusal_late_in_the_file_on_postgresql_writes_nothing(
         finally:
             store.dispose()
         del doc["cases"][-2]["extra"]
-        good = _file(tmp_path, "pg-good", json.dumps(doc))
+        good = _file(tmp_path, "pg-good", json.dumps(doc, indent=1))
         code, _, err = run(capsys, "--db", lead_url, "import", str(good), now=NOW)
         assert code == 0, err
-        lite, code, err = _import(tmp_path, capsys, monkeypatch, good, overlap=True)
+        lite, code, err = _import(tmp_path, capsys, monkeypatch, good, large=True)
         assert code == 0, err
         for at in PAST:
             got = [
