@@ -7,6 +7,7 @@ are written compact or laid out as an export is (``indent`` 1: only those are sp
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -360,3 +361,25 @@ def test_a_refusal_late_in_the_file_on_postgresql_writes_nothing(
     finally:
         pg_server.drop_database(pg_url)
         pg_server._admin(f'DROP ROLE IF EXISTS "{lead}"')
+
+
+def test_the_terminal_bar_takes_a_total_given_late(monkeypatch):
+    """On a terminal the bar starts with no total ("?") and shows it once given."""
+    import io
+    import sys
+
+    from console.cli.common import progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with progress("import", None) as tick:
+        tick(3)
+        tick(0, 10)
+        tick(7)
+    shown = re.findall(r"\d+/[\d?]+", screen.getvalue())
+    assert shown[0] == "0/?"  # drawn as it starts
+    assert shown[-1] == "10/10"  # and as it ends
