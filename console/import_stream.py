@@ -6,23 +6,32 @@ file is read twice, never held:
 1. the sections other than ``cases`` (subscribers, deployments, users, policy versions,
    products, operators: small), wherever they stand in the document, and the number of
    cases; nesting deeper than the policy's limit is refused here, whatever section it is
-   in (``ijson``'s event parser);
+   in (``console.import_sections``: ``ijson``'s event parser);
 2. the cases one by one (``ijson.items``: the C parser builds each case), validated and
    written in batches of ``BATCH`` inside the one transaction of the import. Duplicate
    ids and the types of linked cases are asked of the database for each batch (earlier
    batches are in it already), so no set of a million ids is kept either; a case that
    links to a case later in the file is checked once all are written.
 
+A large export (``SPLIT_BYTES``) is read once: the sections before its cases, then its
+cases in batches found by the bytes between them, each batch parsed by the one process
+preparing it, its depth checked there, and the count taken from the same bytes (the
+progress bar's total, given once the first batch is written); ``console.import_split``
+says how that guess about the layout is checked. A file that turns out not to be laid
+out so is rolled back and imported as any other, with the same answer.
+
 Any problem anywhere rolls the whole transaction back: all or nothing, as before. The
 checks are ``console.importer.Validation``'s, the same as for a document in memory.
 
-In parallel (``import_cases``), ``PREPARERS`` forked processes each read the cases and
-take every other batch: check it, evaluate each case's clocks (its ``case_state``
-summary) and hand it over as rows (tuples, JSON columns encoded) to this process, which
-only writes. What a million cases cost, per case, on one core of this machine: checking
-about 50 us, evaluating 25, reading 15 (in each preparer) and 20 (the first pass), writing
-40, handing over 14; automatic garbage collection, which walked each batch's objects
-again and again, is off meanwhile (``_long_lived_frozen``).
+In parallel (``import_cases``), ``PREPARERS`` forked processes take every other batch:
+check it, evaluate each case's clocks (its ``case_state`` summary) and hand it over as
+rows (tuples, JSON columns encoded) to this process, which only writes. What a million
+cases cost, per case, on one core of this machine: checking about 50 us, evaluating 25,
+parsing 10 (each case once; 15 in each preparer for every case, and 17 more for the
+first pass, of a file that is not an export's), writing 40 (on SQLite the time entries
+take their events' ids as counted instead of reading them back), handing over 14;
+automatic garbage collection, which walked each batch's objects again and again, is off
+meanwhile (``_long_lived_frozen``).
 """
 
 from __future__ import annotations
