@@ -383,3 +383,39 @@ def test_the_terminal_bar_takes_a_total_given_late(monkeypatch):
     shown = re.findall(r"\d+/[\d?]+", screen.getvalue())
     assert shown[0] == "0/?"  # drawn as it starts
     assert shown[-1] == "10/10"  # and as it ends
+
+
+def test_time_entries_by_counted_event_ids_are_those_read_back(tmp_path: Path, capsys, monkeypatch):
+    """On SQLite the time entries take their events' ids as counted; read back (as on
+    PostgreSQL, or if the count is off) they are the same rows, in the same order."""
+    doc = _desk(90, 13)
+    logged = [c for c in doc["cases"] if any(e["kind"] == "time_logged" for e in c["events"])]
+    assert len(logged) > 20
+    path = _file(tmp_path, "t", json.dumps(doc))
+    counted, code, err = _import(tmp_path, capsys, monkeypatch, path, large=False)
+    assert code == 0, err
+    monkeypatch.setattr(import_stream._EventIds, "written", lambda self, n: None)
+    read_back = tmp_path / "read-back"
+    read_back.mkdir()
+    again, code, err = _import(read_back, capsys, monkeypatch, path, large=False)
+    assert code == 0, err
+    assert _tables(again)["time_entry"] == _tables(counted)["time_entry"]
+    assert len(_tables(counted)["time_entry"]) == len(logged)
+
+
+@pytest.mark.parametrize(("extra", "refused"), [(LIMIT - 3, False), (LIMIT - 2, True)])
+def test_a_case_nested_to_the_limit_is_taken_one_level_more_is_not(
+    tmp_path: Path, capsys, monkeypatch, extra: int, refused: bool
+):
+    """The document, the list of cases and the case are three levels: a list nested
+    ``LIMIT - 3`` deep in a case reaches the limit exactly."""
+    doc = _desk(30, 14)
+    doc["cases"][20]["extra"] = _deep(extra)
+    path = _file(tmp_path, "edge", json.dumps(doc, indent=1))
+    calls = _counting(monkeypatch)
+    _, code, err = _both(tmp_path, capsys, monkeypatch, path)
+    # taken: split, never read whole; refused: by the batch, then by the whole file read
+    assert calls == ([None] if refused else [len(doc["cases"]), None])
+    assert code == (1 if refused else 0), err
+    if refused:
+        assert err.splitlines()[0] == f"{path}: nested deeper than {LIMIT} levels"
