@@ -6,23 +6,32 @@ file is read twice, never held:
 1. the sections other than ``cases`` (subscribers, deployments, users, policy versions,
    products, operators: small), wherever they stand in the document, and the number of
    cases; nesting deeper than the policy's limit is refused here, whatever section it is
-   in (``ijson``'s event parser);
+   in (``console.import_sections``: ``ijson``'s event parser);
 2. the cases one by one (``ijson.items``: the C parser builds each case), validated and
    written in batches of ``BATCH`` inside the one transaction of the import. Duplicate
    ids and the types of linked cases are asked of the database for each batch (earlier
    batches are in it already), so no set of a million ids is kept either; a case that
    links to a case later in the file is checked once all are written.
 
+A large export (``SPLIT_BYTES``) is read once: the sections before its cases, then its
+cases in batches found by the bytes between them, each batch parsed by the one process
+preparing it, its depth checked there, and the count taken from the same bytes (the
+progress bar's total, given once the first batch is written); ``console.import_split``
+says how that guess about the layout is checked. A file that turns out not to be laid
+out so is rolled back and imported as any other, with the same answer.
+
 Any problem anywhere rolls the whole transaction back: all or nothing, as before. The
 checks are ``console.importer.Validation``'s, the same as for a document in memory.
 
-In parallel (``import_cases``), ``PREPARERS`` forked processes each read the cases and
-take every other batch: check it, evaluate each case's clocks (its ``case_state``
-summary) and hand it over as rows (tuples, JSON columns encoded) to this process, which
-only writes. What a million cases cost, per case, on one core of this machine: checking
-about 50 us, evaluating 25, reading 15 (in each preparer) and 20 (the first pass), writing
-40, handing over 14; automatic garbage collection, which walked each batch's objects
-again and again, is off meanwhile (``_long_lived_frozen``).
+In parallel (``import_cases``), ``PREPARERS`` forked processes take every other batch:
+check it, evaluate each case's clocks (its ``case_state`` summary) and hand it over as
+rows (tuples, JSON columns encoded) to this process, which only writes. What a million
+cases cost, per case, on one core of this machine: checking about 50 us, evaluating 25,
+parsing 10 (each case once; 15 in each preparer for every case, and 17 more for the
+first pass, of a file that is not an export's), writing 40 (on SQLite the time entries
+take their events' ids as counted instead of reading them back), handing over 14;
+automatic garbage collection, which walked each batch's objects again and again, is off
+meanwhile (``_long_lived_frozen``).
 """
 
 from __future__ import annotations
@@ -33,15 +42,21 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain
 from operator import itemgetter
 from typing import Any
 
 import ijson
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from console.import_sections import (
+    ReadWhole,
+    diagnose,
+    import_sections,
+    read_sections,
+)
+from console.import_split import SplitCases, Unsplit, split_cases
 from console.importer import (
     ImportRefused,
     Prepared,
@@ -49,7 +64,6 @@ from console.importer import (
     bulk_insert,
     existing_ids,
     insert_rows,
-    read_document,
     time_entry_row,
     write_head,
     write_tail,
@@ -71,11 +85,9 @@ from models import Attachment, Escalation, table_of
 #: more), so memory stays the same at any size of file; 2,000 cost a quarter more memory
 #: summed over the processes for no time saved.
 BATCH = 1000
-#: A file this small that does not parse is parsed again by the standard library, whose
-#: messages say line and column (and name NaN or Infinity); a larger one gets ijson's.
-DIAGNOSE_LIMIT = 64 * 1024 * 1024
-_STARTS = ("start_map", "start_array")
-_ENDS = ("end_map", "end_array")
+#: A file at least this large, laid out as an export, is not read whole before its cases
+#: (``console.import_split``); a smaller one is (it costs less than a second).
+SPLIT_BYTES = 16 * 1024 * 1024
 
 
 @contextlib.contextmanager
@@ -97,112 +109,6 @@ def readable_path(name: str) -> Iterator[str]:
             os.unlink(tmp)
 
 
-def read_sections(path: str, source: str, records: Records) -> tuple[dict[str, Any], int]:
-    """Pass 1: every top-level section but ``cases``, and how many cases there are.
-
-    Raises ImportRefused (one line) for a file that is not a JSON object, not valid JSON,
-    or nested deeper than ``records.max_json_depth``. Ten million events for a
-    hundred thousand cases: ijson's ``basic_parse`` (no prefixes to build) and, inside
-    ``cases``, nothing but the depth and the count."""
-    limit = records.max_json_depth
-    sections: dict[str, Any] = {}
-    n_cases = 0
-    depth = 0
-    key: str | None = None
-    in_cases = False  # within the value of the top-level key "cases"
-    builder: Any = None
-    not_object = False
-    try:
-        with open(path, "rb") as fh:
-            for event, value in ijson.basic_parse(fh, use_float=True):
-                if event == "start_map" or event == "start_array":
-                    depth += 1
-                    if depth > limit:
-                        raise ImportRefused([f"{source}: nested deeper than {limit} levels"])
-                    if depth == 1:
-                        not_object = event != "start_map"
-                        continue
-                    if in_cases:
-                        if depth == 3:  # a case (an object, or wrongly a list)
-                            n_cases += 1
-                        elif depth == 2 and event == "start_map":
-                            sections["cases"] = "not a list"
-                        continue
-                elif event == "end_map" or event == "end_array":
-                    depth -= 1
-                    if depth == 0:
-                        break
-                    if in_cases:
-                        in_cases = depth > 1
-                        continue
-                elif depth == 0:
-                    raise _not_an_object()
-                elif in_cases:
-                    if depth == 2 and not sections.get("cases"):  # a case that is a scalar
-                        n_cases += 1
-                    elif depth == 1:  # "cases": a scalar
-                        sections["cases"] = "not a list"
-                        in_cases = False
-                    continue
-                elif depth == 1 and event == "map_key":
-                    key = value
-                    builder = None
-                    in_cases = key == "cases" and not not_object
-                    continue
-                if not_object:  # read on: a nesting too deep is what to say first
-                    continue
-                if builder is None:
-                    builder = ijson.ObjectBuilder()
-                builder.event(event, value)
-                if depth == 1:  # the value is complete (a scalar, or a container closed)
-                    assert key is not None
-                    sections[key] = builder.value
-                    builder = None
-    except (ijson.JSONError, UnicodeDecodeError, ValueError) as exc:
-        raise diagnose(path, source, records, exc) from None
-    except OSError as exc:
-        raise ImportRefused([f"{source}: cannot read: {exc.strerror}"]) from None
-    if not_object:
-        raise _not_an_object()
-    return sections, n_cases
-
-
-def _not_an_object() -> ImportRefused:
-    return ImportRefused(
-        ["(file): expected a JSON object with subscribers, deployments, users, cases"]
-    )
-
-
-class _ReadWhole(Exception):
-    """ijson refused a small file that the standard library reads (a number beyond 64
-    bits, say): import it the way a document in memory is imported."""
-
-    def __init__(self, doc: Any) -> None:
-        super().__init__("read whole")
-        self.doc = doc
-
-
-def diagnose(path: str, source: str, records: Records, exc: BaseException) -> Exception:
-    """One line saying why the file is not JSON the import takes (ImportRefused), or, for a
-    small file the standard library reads after all, ``_ReadWhole`` with its document."""
-    try:
-        size = os.path.getsize(path)
-    except OSError:
-        size = DIAGNOSE_LIMIT + 1
-    if size <= DIAGNOSE_LIMIT:
-        try:
-            with open(path, "rb") as fh:
-                return _ReadWhole(read_document(fh.read(), source, records))
-        except ImportRefused as refused:
-            return refused
-    if isinstance(exc, UnicodeDecodeError):
-        return ImportRefused([f"{source}: not UTF-8 text"])
-    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    if "integer overflow" in first:
-        return ImportRefused([f"{source}: a number beyond 64 bits (no field takes one)"])
-    return ImportRefused([f"{source}: not valid JSON: {first}"])
-
-
 def iter_cases(path: str, source: str, records: Records) -> Iterator[Any]:
     """Pass 2: the cases, one at a time (parsed by ijson's C backend)."""
     try:
@@ -218,7 +124,7 @@ def import_file(
     source: str,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     *,
     by: str | None = None,
 ) -> dict[str, int]:
@@ -228,7 +134,7 @@ def import_file(
     ImportRefused with every problem found (nothing written)."""
     try:
         return _import_streamed(store, path, source, book, now, progress, by)
-    except _ReadWhole as whole:
+    except ReadWhole as whole:
         return _import_document(store, whole.doc, book, now, progress, by)
 
 
@@ -237,7 +143,7 @@ def _import_document(
     doc: Any,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     by: str | None,
 ) -> dict[str, int]:
     """A document already in memory (small): validated whole, then written."""
@@ -273,25 +179,47 @@ def _import_streamed(
     source: str,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     by: str | None,
 ) -> dict[str, int]:
     records = book.at(now).records
-    head, n_cases = read_sections(path, source, records)
-    head = {k: v for k, v in head.items() if k not in ("at", "expected")}
+    large = _size(path) >= SPLIT_BYTES
+    found, n_cases = read_sections(path, source, records, until_cases=large)
+    if n_cases is None:  # stopped where the list of cases opens
+        split = split_cases(path, found, records.max_json_depth)
+        if split is not None:  # an export's: each preparer parses its own batches only
+            with contextlib.suppress(Unsplit):  # rolled back: read the whole file first
+                return import_cases(
+                    store, import_sections(found), split, None, book, now, progress, by=by
+                )
+        found, n_cases = read_sections(path, source, records)
     return import_cases(
-        store, head, iter_cases(path, source, records), n_cases, book, now, progress, by=by
+        store,
+        import_sections(found),
+        iter_cases(path, source, records),
+        n_cases,
+        book,
+        now,
+        progress,
+        by=by,
     )
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def import_cases(
     store: Any,
     head: dict[str, Any],
-    cases: Iterable[Any],
-    n_cases: int,
+    cases: Iterable[Any] | SplitCases,
+    n_cases: int | None,
     book: PolicyBook,
     now: int,
-    progress: Callable[[str, int], Any],
+    progress: Callable[[str, int | None], Any],
     label: str = "import",
     *,
     parallel: bool | None = None,
@@ -302,9 +230,13 @@ def import_cases(
 
     ``parallel`` (default: on a machine with two cores or more, for more than ``BATCH``
     cases): forked processes read, check and evaluate the cases, taking the batches in
-    turn, while this one writes them; into an empty SQLite database the case tables' secondary indexes are built once
-    at the end rather than row by row (on PostgreSQL the importing lead does not own them).
-    ``by``: the login importing (each event's ``recorded_by``)."""
+    turn, while this one writes them; into an empty SQLite database the case tables'
+    secondary indexes are built once at the end rather than row by row (on PostgreSQL
+    the importing lead does not own them). ``by``: the login importing (each event's
+    ``recorded_by``). ``n_cases`` None: an export's cases (``SplitCases``), counted
+    once the first batch is written (the progress bar's total). ``progress(label,
+    total)`` gives ``tick(n, total=None)``. Raises Unsplit if the cases are not an
+    export's after all (nothing is written)."""
     with store.connection() as conn:
         existing = existing_ids(conn, book, cases=False)
     v = Validation(head, book, existing, now, defer_links=True)
@@ -325,8 +257,13 @@ def import_cases(
     }
     if first.products:
         counts["products"] = len(first.products)
+    many = n_cases is None or n_cases > 10 * BATCH  # None: a large file, counted meanwhile
     if parallel is None:
-        parallel = (os.cpu_count() or 1) > 1 and n_cases > BATCH and os.name == "posix"
+        parallel = (
+            (os.cpu_count() or 1) > 1
+            and (n_cases is None or n_cases > BATCH)
+            and os.name == "posix"
+        )
     with progress(label, n_cases) as tick, store.write() as session:
         again = existing_ids(session, book, cases=False)
         clash = [s["id"] for s in first.subscribers if s["id"] in again.subscribers]
@@ -343,12 +280,20 @@ def import_cases(
             )
         write_head(session, first)
         waiting: list[Any] = []
-        defer = store.is_sqlite and not again.has_cases and n_cases > 10 * BATCH
+        defer = store.is_sqlite and not again.has_cases and many
         revs = _Revs(session, counted=store.is_sqlite)
-        with _indexes_built_after(session, defer), _long_lived_frozen():
-            for k, part in enumerate(_prepared(v, cases, parallel, by)):
-                waiting = _write_part(session, v, part, now, counts, waiting, revs)
+        event_ids = _EventIds(session, counted=store.is_sqlite)
+        with (
+            _indexes_built_after(session, defer),
+            _long_lived_frozen(),
+            contextlib.closing(_prepared(v, cases, parallel, by)) as parts,
+        ):
+            for k, part in enumerate(parts):
+                waiting = _write_part(session, v, part, now, counts, waiting, revs, event_ids)
                 tick(part.size)
+                if n_cases is None and isinstance(cases, SplitCases):  # the preparers at work
+                    n_cases = cases.count()
+                    tick(0, n_cases)
                 _now_and_then(k)
         named = {lk for pend in waiting for lk in pend.links}
         v.out = tail
@@ -414,7 +359,7 @@ def _rows(dicts: list[dict[str, Any]], first: str) -> tuple[tuple[str, ...], lis
 
 def _prepare(
     v: Validation,
-    cases: Iterable[Any],
+    cases: Iterable[Any] | SplitCases,
     now: int,
     by: str | None,
     share: tuple[int, int] = (0, 1),
@@ -422,22 +367,11 @@ def _prepare(
     """Check and evaluate the cases a batch at a time (no database: duplicates of stored
     cases and links to cases of other batches are settled by the writer). ``share``
     ``(i, n)``: only the batches ``k`` with ``k % n == i`` (the others are read past)."""
-    mine, every = share
     index = 0
-    batch: list[Any] = []
     dumps = json.JSONEncoder().encode  # json.dumps' own encoder, without its argument checks
-    for case in chain(cases, [_END]):
-        if case is not _END:
-            batch.append(case)
-            if len(batch) < BATCH:
-                continue
-        if not batch:
-            break
-        if (index // BATCH) % every != mine:  # another preparer's
-            index += len(batch)
-            batch = []
-            if case is _END:
-                break
+    for size, batch in _batches(cases, share):
+        if batch is None:  # another preparer's
+            index += size
             continue
         v.out, v.pending = Prepared(), []
         n0 = len(v.chk.problems)
@@ -473,7 +407,7 @@ def _prepare(
         case_cols, case_rows = _rows(out.cases, "id")
         state_cols, state_rows = _rows(states, "case_id")
         yield _Part(
-            len(batch),
+            size,
             paths,
             case_cols,
             case_rows,
@@ -488,13 +422,25 @@ def _prepare(
             v.pending,
         )
         _now_and_then(index // BATCH)
-        index += len(batch)
-        batch = []
-        if case is _END:
-            break
+        index += size
 
 
-_END = object()
+def _batches(
+    cases: Iterable[Any] | SplitCases, share: tuple[int, int]
+) -> Iterator[tuple[int, list[Any] | None]]:
+    """(size, cases) of each batch of ``BATCH`` cases in turn: the cases of the batches
+    ``k`` of ``share`` ``(i, n)`` (``k % n == i``), None for the others'. An export's
+    cases (``SplitCases``) are parsed for those batches only."""
+    if isinstance(cases, SplitCases):
+        yield from cases.batches(BATCH, share)
+        return
+    mine, every = share
+    it = iter(cases)
+    for k in itertools.count():
+        batch = list(itertools.islice(it, BATCH))
+        if not batch:
+            return
+        yield len(batch), (batch if k % every == mine else None)
 
 
 def _case_indexes(batch: list[Any], start: int, prepared: list[dict[str, Any]]) -> list[int]:
@@ -512,8 +458,8 @@ PREPARERS = 2
 
 
 def _prepared(
-    v: Validation, cases: Iterable[Any], parallel: bool, by: str | None
-) -> Iterator[_Part]:
+    v: Validation, cases: Iterable[Any] | SplitCases, parallel: bool, by: str | None
+) -> Generator[_Part, None, None]:
     """The prepared parts in order: made here, or by ``PREPARERS`` forked processes taking
     the batches in turn (a queue of a few parts from each, so that reading, checking and
     writing overlap)."""
@@ -555,7 +501,7 @@ def _prepared(
 def _prepare_into(
     queue: Any,
     v: Validation,
-    cases: Iterable[Any],
+    cases: Iterable[Any] | SplitCases,
     now: int,
     by: str | None,
     parent: int,
@@ -566,7 +512,7 @@ def _prepare_into(
         for part in _prepare(v, cases, now, by, share):
             _put(queue, part, parent)
         _put(queue, None, parent)
-    except ImportRefused as exc:
+    except (ImportRefused, Unsplit) as exc:
         queue.put(exc)
     except BaseException as exc:  # noqa: BLE001 - reported by the writer, in words
         queue.put(RuntimeError(f"import: {type(exc).__name__}: {exc}"))
@@ -620,6 +566,29 @@ class _Revs:
         return first
 
 
+class _EventIds:
+    """The id of the first ``case_event`` row a part wrote. On SQLite, where the import
+    holds the write lock, a row written gets one more than the largest id so far: counted
+    on, and checked against the largest after each part (an index read); if it differs,
+    None (the rows are read back). None on PostgreSQL (a sequence other writers share)."""
+
+    def __init__(self, session: Any, *, counted: bool) -> None:
+        self.session = session
+        self.next = self._largest() + 1 if counted else None
+
+    def _largest(self) -> int:
+        q = select(func.coalesce(func.max(event_table.c.id), 0))
+        return int(self.session.execute(q).scalar_one())
+
+    def written(self, n: int) -> int | None:
+        """The id of the first of the ``n`` rows just written, or None if not known."""
+        if self.next is None:
+            return None
+        first, last = self.next, self._largest()
+        self.next = last + 1
+        return first if last == first + n - 1 else None
+
+
 @contextlib.contextmanager
 def _long_lived_frozen() -> Iterator[None]:
     """No automatic garbage collection while the cases stream through (the forked preparer
@@ -661,6 +630,7 @@ def _write_part(
     counts: dict[str, int],
     waiting: list[Any],
     revs: _Revs,
+    event_ids: _EventIds,
 ) -> list[Any]:
     """Write one prepared batch; returns the cases still waiting for linked cases."""
     v.chk.problems.extend(part.problems)
@@ -674,6 +644,7 @@ def _write_part(
         part = part.without(dups)
     insert_rows(session, case_table, part.case_cols, part.cases)
     insert_rows(session, event_table, EVENT_COLS, part.events)
+    first_event = event_ids.written(len(part.events))
     rev = revs.take(len(part.states))
     insert_rows(
         session,
@@ -685,7 +656,7 @@ def _write_part(
         bulk_insert(session, table_of(Attachment), part.attachments)
     if part.escalations:
         bulk_insert(session, table_of(Escalation), part.escalations)
-    _time_entries(session, part.logged)
+    _time_entries(session, part.logged, part.events, first_event)
     counts["cases"] += len(part.cases)
     counts["events"] += len(part.events)
     bulk_insert(session, case_link_table, part.links)
@@ -699,12 +670,35 @@ def _write_part(
     return pending
 
 
-def _time_entries(session: Any, logged: list[tuple[str, str]]) -> None:
-    """Time entries of the cases with time logged (they need their events' ids)."""
+def _time_entries(
+    session: Any,
+    logged: list[tuple[str, str]],
+    events: list[tuple[Any, ...]],
+    first_event: int | None,
+) -> None:
+    """Time entries of the cases with time logged (they need their events' ids): from the
+    events just written when their ids are known (``first_event``: the first's), else read
+    back. Either way in the same order (so the entries get the same ids): by 900 cases,
+    each 900 by case, instant and event id."""
     if not logged:
         return
     sub_of = dict(logged)
     ids = list(sub_of)
+    if first_event is not None:
+        chunk_of = {cid: i // 900 for i, cid in enumerate(ids)}
+        found = [
+            (chunk_of[e[0]], e[0], e[1], first_event + k, e[3], e[4])
+            for k, e in enumerate(events)
+            if e[2] == "time_logged" and e[0] in chunk_of
+        ]
+        found.sort()
+        loads = json.loads
+        rows = [
+            time_entry_row(eid, cid, sub_of[cid], at, by, loads(data))
+            for _, cid, at, eid, by, data in found
+        ]
+        bulk_insert(session, time_entry_table, rows)
+        return
     for i in range(0, len(ids), 900):
         chunk = ids[i : i + 900]
         q = select(

@@ -151,10 +151,11 @@ def refuse_what_if(args: argparse.Namespace) -> None:
 
 
 @contextlib.contextmanager
-def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal; silence when stderr is piped."""
-    if not sys.stderr.isatty() or total <= 0:
-        yield lambda n: None
+def progress(label: str, total: int | None) -> Iterator[Callable[..., None]]:
+    """A progress bar on a terminal; silence when stderr is piped. It gives ``tick(n,
+    total=None)``: ``n`` more done, and the total once known when it was not (None)."""
+    if not sys.stderr.isatty() or (total is not None and total <= 0):
+        yield lambda n, total=None: None
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -168,7 +169,14 @@ def progress(label: str, total: int) -> Iterator[Callable[[int], None]]:
         transient=True,
     ) as bar:
         task = bar.add_task(label, total=total)
-        yield lambda n: bar.advance(task, n)
+
+        def tick(n: int, total: int | None = None) -> None:
+            if total is None:
+                bar.advance(task, n)
+            else:
+                bar.update(task, advance=n, total=total)
+
+        yield tick
 
 
 _OPENED: list[Store] = []
