@@ -102,17 +102,7 @@ def load_subscriber_changes(
     if known_at is not None:
         where.append("recorded_at <= :known")
         params["known"] = known_at
-    out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for sid, eff, facts in rows(
-        conn,
-        "SELECT subscriber_id, effective_at, facts FROM subscriber_change"
-        + _where(where)
-        + " ORDER BY id",
-        params,
-        json_cols=("facts",),
-    ):
-        out.setdefault(sid, []).append((eff, dict(facts or {})))
-    return out
+    return _changes(conn, "subscriber_change", "subscriber_id", where, params)
 
 
 def load_deployment_changes(
@@ -122,16 +112,22 @@ def load_deployment_changes(
     where = []
     if ids is not None:
         where.append("deployment_id IN " + in_list("d", list(ids), params))
+    return _changes(conn, "deployment_change", "deployment_id", where, params)
+
+
+def _changes(
+    conn: Any, table: str, owner: str, where: list[str], params: dict[str, Any]
+) -> dict[str, list[tuple[int, dict[str, Any]]]]:
+    """Owner id -> [(effective_at, facts)] of the dated changes in ``table``, in record
+    order."""
     out: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for did, eff, facts in rows(
+    for oid, eff, facts in rows(
         conn,
-        "SELECT deployment_id, effective_at, facts FROM deployment_change"
-        + _where(where)
-        + " ORDER BY id",
+        f"SELECT {owner}, effective_at, facts FROM {table}" + _where(where) + " ORDER BY id",
         params,
         json_cols=("facts",),
     ):
-        out.setdefault(did, []).append((eff, dict(facts or {})))
+        out.setdefault(oid, []).append((eff, dict(facts or {})))
     return out
 
 
