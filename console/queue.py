@@ -186,6 +186,7 @@ def load_queue(
     ``due=(lo, hi)``: a share of the risk order (``queue --json``): the cases whose stored
     summary carries to ``at`` and whose ``next_due`` lies in (lo, hi] (``hi`` None: or no
     due at all); the first share (``lo`` None) also takes every case that cannot be carried;
+    ``(None, None)``, the one share of one core, every case;
     ``unescalated_incidents``: incidents not escalated yet (what a sweep reads);
     ``known_at``: only what was recorded by then (``--as-known-at``); ``compact``: share
     the rows' repeated strings and read the stored summaries as compact JSON text (a
@@ -257,10 +258,11 @@ def _due_share(due: tuple[int | None, int | None], params: dict[str, Any]) -> st
     ``anchor_at > :at`` or ``valid_until <= :at`` (``_rows``' test without a what-if policy
     or ``known_at``: this split is never used with either)."""
     lo, hi = due
+    if lo is None and hi is None:  # one share (one core): every case
+        return ""
     params["dlo"], params["dhi"] = lo, hi
     stale = "s.anchor_at > :at OR s.valid_until <= :at"
     if lo is None:
-        assert hi is not None  # (a single share is no ``due`` at all)
         return f" AND (s.next_due <= :dhi OR {stale})"
     if hi is None:
         in_range = "(s.next_due > :dlo OR s.next_due IS NULL)"

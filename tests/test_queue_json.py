@@ -302,3 +302,25 @@ def test_a_pipe_is_widened_a_file_left_alone(tmp_path: Path):
         os.close(w)
     with (tmp_path / "doc.json").open("w") as out:
         _wide_pipe(out)  # a file: nothing to do, nothing raised
+
+
+@pytest.mark.parametrize("light", [True, False], ids=["driver", "store"])
+def test_one_core_reads_the_whole_queue_as_one_share(desk: Path, light: bool):
+    """A jump host with one core: no worker, one share of every case, the same document."""
+    from console import queue_json
+    from console.output import queue_json_from_fragments
+    from console.policy_store import load_book
+    from console.store.engine import open_store
+
+    at = parse_instant(NOW)
+    with open_store(str(desk)) as store, store.connection() as conn:
+        book = load_book(conn)
+    with queue_json.workers(1) as one:
+        assert one.pool is None
+        pieces = queue_json.queue_fragments(
+            one, *(("sqlite:///" + str(desk), None) if light else (str(desk), book)), at
+        )
+        doc = "".join(
+            p.decode() if isinstance(p, bytes) else p for p in queue_json_from_fragments(at, pieces)
+        )
+    assert doc == _expected(desk, at)
