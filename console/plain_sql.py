@@ -59,12 +59,8 @@ def stream(
     of a 100k-row queue read, and a list of 100k tuples 40 MB the console does not need.
     ``pause``: called between batches (see ``console.queue.load_queue``)."""
     raw = driver(conn)
-    cur = raw.cursor()
+    cur = _executed(raw, sql, params)
     try:
-        if isinstance(raw, sqlite3.Connection):
-            cur.execute(sql, params)  # sqlite3 takes :name parameters as they are
-        else:
-            cur.execute(_PARAM.sub(r"%(\1)s", sql), params)
         while True:
             if pause is not None:
                 pause()
@@ -74,6 +70,20 @@ def stream(
             yield from batch
     finally:
         cur.close()
+
+
+def _executed(raw: Any, sql: str, params: dict[str, Any]) -> Any:
+    """A cursor of the driver's connection ``raw`` having run ``sql``."""
+    cur = raw.cursor()
+    try:
+        if isinstance(raw, sqlite3.Connection):
+            cur.execute(sql, params)  # sqlite3 takes :name parameters as they are
+        else:
+            cur.execute(_PARAM.sub(r"%(\1)s", sql), params)
+    except BaseException:
+        cur.close()
+        raise
+    return cur
 
 
 _RECORDS: dict[tuple[str, ...], type] = {}
@@ -91,12 +101,8 @@ def rows(
     """Rows of ``sql`` as named tuples (``row.column``), the named columns decoded on
     SQLite as SQLAlchemy's JSON, Date and Boolean types would."""
     raw = driver(conn)
-    cur = raw.cursor()
+    cur = _executed(raw, sql, params or {})
     try:
-        if isinstance(raw, sqlite3.Connection):
-            cur.execute(sql, params or {})
-        else:
-            cur.execute(_PARAM.sub(r"%(\1)s", sql), params or {})
         names = tuple(d[0] for d in cur.description)
         found = cur.fetchall()
     finally:

@@ -222,10 +222,9 @@ def _share(
         return _Share([], [] if out is None else 0, None, False)
     finally:
         gc.enable()
-    keys = [r.key for r in found]
-    fits = kind != "due" or _fits(keys, share)
     texts = [row_fragment(r) for r in found]
     if kind == "due":
+        fits = _fits([found[0].key, found[-1].key] if found else [], share)
         # A share of the risk order is written whole or read again the other way: its
         # text joined as in the document, encoded now (this process, done first, would
         # wait for the worker otherwise).
@@ -233,9 +232,10 @@ def _share(
         if out is None:
             return _Share([], run, rev, fits)
         return _Share([], _write(out, run), rev, fits)
+    keys = [r.key for r in found]
     if out is None:
-        return _Share(keys, texts, rev, fits)
-    return _Share(keys, _write(out, "\n".join(texts).encode()), rev, fits)
+        return _Share(keys, texts, rev, True)
+    return _Share(keys, _write(out, "\n".join(texts).encode()), rev, True)
 
 
 def _write(fd: int, data: bytes) -> int:
@@ -272,8 +272,8 @@ def _reader(url: str, *, light: bool) -> Iterator[Any]:
 
 
 def _fits(keys: Sequence[RiskKey], due: tuple[int | None, int | None]) -> bool:
-    """Do the sorted ``keys`` lie within the bounds of the ``due`` share (see
-    ``due_cuts``)?"""
+    """Do the sorted ``keys`` (or the first and last of them) lie within the bounds of the
+    ``due`` share (see ``due_cuts``)?"""
     lo, hi = due
     return not keys or (
         (lo is None or keys[0] >= (2, lo + 1)) and (hi is None or keys[-1] < (2, hi + 1))
@@ -340,12 +340,11 @@ def queue_fragments(
             return (_run(d, f) for d, f in zip(done, files, strict=False))
         # A write between the shares' reads, or a key outside its share (a case to
         # evaluate from its events): cut the other way.
-    if policy is None:
-        from console.stored_policy import load_book
-
-        with _reader(url, light=False) as conn:
-            policy = load_book(conn)
     with _reader(url, light=False) as conn:
+        if policy is None:
+            from console.stored_policy import load_book
+
+            policy = load_book(conn)
         shares = _shares(split_points(conn, at, workers.count))
     done = _read_shares(workers, url, policy, at, "reported", shares, known_at)
     parts = [
