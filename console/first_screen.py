@@ -21,7 +21,10 @@ import os
 import pickle
 import select
 import struct
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.queue_rows import QueueRow
 
 TOP_ROWS = 200
 
@@ -97,7 +100,12 @@ def _send(fd: int, message: Message) -> None:
 
 
 def _child(fd: int, db: str | None, policy_path: str | None) -> None:
+    opened = False
     try:
+        if not policy_path:
+            opened, done = _on_driver(fd, db)
+            if done:
+                return
         from console import clock
         from console.errors import StoreUnavailable
         from console.store.engine import open_store
@@ -109,7 +117,8 @@ def _child(fd: int, db: str | None, policy_path: str | None) -> None:
             return
         from console.identity import operator_of
 
-        _send(fd, ("opened", store.url, operator_of(store)))
+        if not opened:
+            _send(fd, ("opened", store.url, operator_of(store)))
         from console.queue import load_queue
         from console.records import load_terms
         from console.rules.policy_book import PolicyBook
@@ -128,12 +137,50 @@ def _child(fd: int, db: str | None, policy_path: str | None) -> None:
             names = subscriber_names(conn)
             at = clock.now()
             rows = load_queue(conn, None, at, terms=terms, top=TOP_ROWS)[:TOP_ROWS]
-        for row in rows:  # their clocks now; their terms stay here
-            row.current(at)
-            row.terms = None
         store.dispose()
-        _send(fd, ("rows", rows, names, at))
+        _send_rows(fd, rows, names, at)
     except Exception as exc:  # the console says it on screen and reads again itself
         from console.errors import fault_text
 
         _send(fd, ("error", f"cannot load the queue: {fault_text(exc)}", 0))
+
+
+def _send_rows(fd: int, rows: list[QueueRow], names: dict[str, str], at: int) -> None:
+    for row in rows:  # their clocks now; their terms stay here
+        row.current(at)
+        row.terms = None
+    _send(fd, ("rows", rows, names, at))
+
+
+def _on_driver(fd: int, db: str | None) -> tuple[bool, bool]:
+    """The first screen of a SQLite file at the newest schema, read on the driver alone
+    (``console.store.location.sqlite_reader``): SQLAlchemy and the models are not imported,
+    a quarter of a second of the child's. Returns (opened sent, rows sent); anything else
+    (another database, an older schema, a case to evaluate from its events) is read through
+    the store, which says what is wrong or upgrades it."""
+    from console.store.location import resolve_url, sqlite_reader
+
+    url = resolve_url(db)
+    reader = sqlite_reader(url)
+    if reader is None:
+        return False, False
+    from console import clock
+    from console.identity import login_name
+
+    _send(fd, ("opened", url, login_name()))  # the console starts its screen meanwhile
+    from console.queue import NeedsEvents, load_queue
+    from console.stored_policy import load_book
+    from console.stored_terms import load_terms, subscriber_names
+
+    try:
+        reader.execute("BEGIN")  # one snapshot for every read
+        terms = load_terms(reader, load_book(reader))
+        names = subscriber_names(reader)
+        at = clock.now()
+        rows = load_queue(reader, None, at, terms=terms, top=TOP_ROWS)[:TOP_ROWS]
+    except NeedsEvents:
+        return True, False
+    finally:
+        reader.close()
+    _send_rows(fd, rows, names, at)
+    return True, True

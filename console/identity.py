@@ -21,8 +21,6 @@ import os
 import pwd
 from typing import Any
 
-from sqlalchemy import text
-
 
 def login_name() -> str:
     """The real uid's login name (``uid1234`` when the user database has no entry)."""
@@ -40,6 +38,8 @@ def operator_of(store: Any) -> str:
         return login_name()
     cached = getattr(store, "_session_user", None)
     if cached is None:
+        from sqlalchemy import text
+
         with store.connection() as conn:
             cached = str(conn.execute(text("SELECT session_user")).scalar_one())
         store._session_user = cached
@@ -61,6 +61,8 @@ def is_creator(store: Any, conn: Any) -> bool:
             return pwd.getpwuid(owner).pw_name == login_name()
         except KeyError:
             return owner == os.getuid()
+    from sqlalchemy import text
+
     return bool(
         conn.execute(
             text(

@@ -230,3 +230,8 @@ def suspension_rows(
             )
         )
     return out
+
+
+def subscriber_names(conn: Any) -> dict[str, str]:
+    """Every subscriber's name by id (the palette and the first screen)."""
+    return {str(r.id): str(r.name) for r in rows(conn, "SELECT id, name FROM subscriber")}

@@ -5,14 +5,17 @@ the drawing itself is ``screens.board_render``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import RenderableType
 from rich.text import Text
 from textual.geometry import Size
 from textual.widget import Widget
 
-from console.escalation import Card
 from screens.board_render import Look, card_list, column_text
+
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
+    from console.escalation import Card
 
 
 class CardList(Widget):

@@ -35,9 +35,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from console import clock
-from console.escalation import Card
 from console.text import hm
-from console.views.board import Board, read_board
 from screens.board_columns import BoardColumn, CardList
 from screens.board_render import (
     CARD_LINES,
@@ -58,14 +56,16 @@ from screens.offline import failed_text
 from screens.pane import Pane
 from screens.words import COLUMN_WORDS, refusal_text
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
+    from console.escalation import Card
     from console.store.engine import Store
+    from console.views.board import Board
     from screens.app import ConsoleApp
 
 WIDE = 140  # from this width the five columns stand side by side
 
 
-class BoardPane(Pane[Board], can_focus=True):
+class BoardPane(Pane["Board"], can_focus=True):
     """The board (see the module docstring): ``Pane`` reads it, this draws it and writes."""
 
     what = "the board"
@@ -229,6 +229,8 @@ class BoardPane(Pane[Board], can_focus=True):
         policy = self.console_app.policy
         if policy is None:
             raise LookupError("the policy is not read yet")
+        from console.views.board import read_board
+
         return read_board(store, policy, now)
 
     def show_data(self, data: Board) -> None:

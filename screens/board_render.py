@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
 from rich.padding import Padding
@@ -21,9 +22,11 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from console.escalation import Card
 from console.text import hm, inert
 from screens.words import COLUMN_WORDS
+
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
+    from console.escalation import Card
 
 COLUMNS = ("escalated", "team_formed", "plan_agreed", "mitigating", "resolved")
 ROLE_LABEL = {"engineer": "engineer", "executive": "executive", "subscriber_rep": "subscriber rep"}

@@ -54,18 +54,13 @@ from console import clock
 from console.errors import fault_text
 from console.sweep import Escalated
 from console.text import inert
-from console.views.board import (
-    NewEscalation,
-    escalation_news,
-    listed_escalated_ids,
-    newest_event_id,
-)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
     from console.store.engine import Store
+    from console.views.board import NewEscalation
     from screens.app import ConsoleApp
 
-__all__ = ["CheckResult", "EscalationWatch", "NewEscalation", "run_check", "watcher_of"]
+__all__ = ["CheckResult", "EscalationWatch", "run_check", "watcher_of"]
 
 ENV_BELL = "SUPPORT_CONSOLE_BELL"
 INTERVAL = 5.0  # seconds between sweeps of a running console
@@ -188,6 +183,8 @@ class EscalationWatch:
 
         The sweep's escalations are recorded by the system user ``sweep`` (policy §14),
         never by this console's operator; a what-if console (read-only store) only looks."""
+        from console.views.board import escalation_news, listed_escalated_ids, newest_event_id
+
         at = clock.now() if at is None else at
         if self.seen is None:
             self.seen = set(listed_escalated_ids(store))

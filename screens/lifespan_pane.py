@@ -21,7 +21,7 @@ change and at each UTC day boundary, whether shown or not.
 from __future__ import annotations
 
 from datetime import date, tzinfo
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -33,13 +33,15 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from console.errors import fault_text
-from console.queue_rows import QueueRow
-from console.store.engine import Store
 from console.text import inert
-from console.views.lifespan import MatrixData, VersionRow, matrix_data, with_cases
 from screens.notice import notice_text
 from screens.pane import ActionDone, Pane, QueueHost
 from screens.words import refusal_text
+
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
+    from console.queue_rows import QueueRow
+    from console.store.engine import Store
+    from console.views.lifespan import MatrixData, VersionRow
 
 WIDE = 110
 PAST = "†"
@@ -117,7 +119,7 @@ def case_line(it: QueueRow) -> str:
     return f"{it.subscriber:<16} {kind:<3} {prio:<2} {it.status:<8} {' '.join(it.title.split())}"
 
 
-class LifespanPane(Pane[MatrixData]):
+class LifespanPane(Pane["MatrixData"]):
     what = "the support matrix"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -179,6 +181,8 @@ class LifespanPane(Pane[MatrixData]):
             self.refresh_data()
 
     def load(self, store: Store, now: int, user: str) -> MatrixData:
+        from console.views.lifespan import matrix_data, with_cases
+
         return with_cases(matrix_data(store, now, user), self._items)
 
     def show_data(self, data: MatrixData) -> None:

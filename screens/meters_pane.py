@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date, datetime, tzinfo
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -27,12 +27,14 @@ from textual.binding import Binding, BindingType
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from console.rules.meters import Meter
-from console.store.engine import Store
 from console.text import inert
-from console.views.meters import MeterReading, MeterRow, meter_rows
 from screens.burn_chart import hours, meter_bar, whole_percent
 from screens.pane import Pane
+
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
+    from console.rules.meters import Meter
+    from console.store.engine import Store
+    from console.views.meters import MeterReading, MeterRow
 
 WIDE = 110
 SUGGESTED_REASON = "usage_limit_exceeded"
@@ -136,7 +138,7 @@ def row_text(row: MeterRow, width: int, styles: Mapping[str, Style]) -> Text:
     return line
 
 
-class MetersPane(Pane[MeterReading]):
+class MetersPane(Pane["MeterReading"]):
     what = "the meters"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -192,6 +194,8 @@ class MetersPane(Pane[MeterReading]):
         host = self.host
         if host is None or host.policy is None:
             raise LookupError("the policy is not read yet")
+        from console.views.meters import meter_rows
+
         return meter_rows(store, host.policy, now)
 
     def show_data(self, data: MeterReading) -> None:

@@ -14,7 +14,7 @@ Titles and errors quote subscribers' text and remote services: shown inert, as t
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.text import Text
@@ -26,12 +26,14 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
-from console.store.engine import Store
 from console.text import inert
-from console.views.notify import NotifyData, notify_data
 from screens.notice import notice_text
 from screens.pane import ActionDone, Pane
 from screens.words import refusal_text
+
+if TYPE_CHECKING:  # the store is imported after the first screen (screens.app)
+    from console.store.engine import Store
+    from console.views.notify import NotifyData
 
 LEGEND = "R retry the failed (leads) · r re-read · receivers: `notify add` (CLI)"
 
@@ -40,7 +42,7 @@ def _when(ts: int, tz: tzinfo) -> str:
     return datetime.fromtimestamp(ts, tz).strftime("%a %d %b %H:%M")
 
 
-class NotifyPane(Pane[NotifyData]):
+class NotifyPane(Pane["NotifyData"]):
     class FailedCounted(Message):
         """The failed messages were counted (the header's ``✉ N failed``)."""
 
@@ -82,6 +84,8 @@ class NotifyPane(Pane[NotifyData]):
         self.refresh_data()
 
     def load(self, store: Store, now: int, user: str) -> NotifyData:
+        from console.views.notify import notify_data
+
         return notify_data(store, now, user)
 
     def show_data(self, data: NotifyData) -> None:

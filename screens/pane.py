@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import threading
 from datetime import tzinfo
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from rich.style import Style
 from textual.message import Message
@@ -51,10 +51,12 @@ from textual.widget import Widget
 from textual.worker import Worker, get_current_worker
 
 from console import clock
-from console.queue_rows import QueueRow
-from console.rules.policy import Policy
-from console.rules.policy_book import PolicyBook
-from console.store.engine import Store
+
+if TYPE_CHECKING:  # the store is imported after the first screen (screens.app)
+    from console.queue_rows import QueueRow
+    from console.rules.policy import Policy
+    from console.rules.policy_book import PolicyBook
+    from console.store.engine import Store
 
 DataT = TypeVar("DataT")
 

@@ -17,7 +17,7 @@ Symbols read without colour: ``●`` due now, ``○`` due within 30 days.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -31,14 +31,17 @@ from textual.message import Message
 from textual.widgets import Static
 
 from console.errors import fault_text
-from console.retention import PurgeResult
-from console.rules.retention import Due
-from console.store.engine import Store
+from console.rules.retention import AHEAD_DAYS, DAY
 from console.text import inert
-from console.views.purge import AHEAD_DAYS, DAY, PurgeAuditEntry, PurgeData, purge_audit, purge_data
 from screens.notice import notice_text
 from screens.pane import ActionDone, Pane
 from screens.words import refusal_text
+
+if TYPE_CHECKING:  # the database layer is imported after the first screen (screens.app)
+    from console.retention import PurgeResult
+    from console.rules.retention import Due
+    from console.store.engine import Store
+    from console.views.purge import PurgeAuditEntry, PurgeData
 
 LEGEND = "● due now  ○ due within 30 days  · ids only, never PII · P purge (leads)"
 
@@ -75,7 +78,7 @@ def audit_text(audit: PurgeAuditEntry, tz: tzinfo) -> Text:
     return t
 
 
-class PurgePane(Pane[PurgeData]):
+class PurgePane(Pane["PurgeData"]):
     what = "the purge plan"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -129,6 +132,8 @@ class PurgePane(Pane[PurgeData]):
             self.refresh_data()
 
     def load(self, store: Store, now: int, user: str) -> PurgeData:
+        from console.views.purge import purge_data
+
         return purge_data(store, now, user)
 
     def show_data(self, data: PurgeData) -> None:
@@ -280,6 +285,8 @@ class PurgePane(Pane[PurgeData]):
         except Exception as exc:
             self.post_message(ActionDone(f"not purged: {fault_text(exc)}", error=True))
             return
+        from console.views.purge import purge_audit, purge_data
+
         audit = purge_audit(host.store, res.audit_id)
         data = purge_data(host.store, clock.now(), self.user)
         self.post_message(self.Purged(audit, data, res))

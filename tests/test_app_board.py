@@ -246,7 +246,7 @@ def test_bell_off_by_environment_in_the_app(db, monkeypatch):
 
 
 def test_notification_text_is_inert_and_bounded():
-    from screens.escalation_watch import NewEscalation
+    from console.views.board import NewEscalation
 
     new = [NewEscalation(f"C-{i}", "acme\x1b]52;c;x\x07", "P1", "workaround") for i in range(7)]
     text = notification_text(new)

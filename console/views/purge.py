@@ -12,12 +12,9 @@ from sqlalchemy import select
 from console.operators import role_of
 from console.records import Conn, subscriber_table
 from console.retention import plan
-from console.rules.retention import Due, PurgePlan
+from console.rules.retention import AHEAD_DAYS, DAY, Due, PurgePlan
 from console.store.engine import Store
 from models import PurgeAudit, table_of
-
-AHEAD_DAYS = 30
-DAY = 86_400
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from console.records import Conn, case_state_table, subscriber_table
+from console.records import Conn, case_state_table
+from console.stored_terms import subscriber_names as subscriber_names
 
 
 def queue_rev(conn: Conn) -> int:
@@ -21,9 +22,3 @@ def changed_since(conn: Conn, rev: int) -> set[str]:
     meanwhile leaves the queue). An index range read on ``case_state.rev``."""
     table = case_state_table
     return {str(r[0]) for r in conn.execute(select(table.c.case_id).where(table.c.rev > rev))}
-
-
-def subscriber_names(conn: Conn) -> dict[str, str]:
-    """Every subscriber's name by id."""
-    table = subscriber_table
-    return {str(r.id): str(r.name) for r in conn.execute(select(table.c.id, table.c.name))}
