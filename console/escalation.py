@@ -7,11 +7,13 @@ the actions the sweep writes through.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from console.plain_sql import paced
 from console.records import (
     Conn,
     case_facts,
@@ -50,13 +52,19 @@ class Card:
 
 
 def load_board(
-    conn: Conn, policy: Policy | PolicyBook, at: int, *, known_at: int | None = None
+    conn: Conn,
+    policy: Policy | PolicyBook,
+    at: int,
+    *,
+    known_at: int | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> list[Card]:
     """Every escalated incident still listed at ``at`` (not closed by then), as cards in
     column then escalation order; ``known_at``: as the desk could see it then (escalations
     and events recorded by then). A closed incident leaves the board: it stays in the
     case's history. The read goes through case_state's ``listed`` indexes (open cases, and
-    those closed after a past ``at``), so years of closed escalations cost nothing."""
+    those closed after a past ``at``), so years of closed escalations cost nothing.
+    ``pause``: the console's read, behind its key presses (``console.plain_sql.paced``)."""
     from sqlalchemy import and_, false, true, union_all
 
     from console.records import case_state_table
@@ -85,8 +93,9 @@ def load_board(
         # A chunk's events at a time: a desk a day behind has thousands of escalated
         # incidents, and all their events at once were a console's largest passing peak.
         chunk = ids[i : i + CHUNK]
-        events = load_events(conn, chunk, known_at=known_at)
-        for row in conn.execute(select(case_table).where(case_table.c.id.in_(chunk))):
+        events = load_events(conn, chunk, known_at=known_at, pause=pause)
+        rows = conn.execute(select(case_table).where(case_table.c.id.in_(chunk)))
+        for row in paced(rows, pause, every=50):
             t = terms.case(row.subscriber_id, row.reported_at)
             evs = [e for e in events[row.id] if e.at <= at]
             ev = evaluate(case_facts(row), evs, t, at)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 
+from console.plain_sql import paced
 from console.records import Conn, case_state_table, event_table, load_terms, time_entry_table
 from console.rules.meters import Entry, Meter, closeness, meter, term_bounds
 from console.rules.policy import Policy
@@ -18,6 +20,7 @@ def load_entries(
     *,
     known_at: int | None = None,
     since: int | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> dict[str, list[Entry]]:
     """Time entries by subscriber; ``since``: only those at or after it (the earliest
     current term's start: years of history are not read, through ``ix_time_entry_at``)."""
@@ -37,7 +40,7 @@ def load_entries(
             event_table.c.recorded_at <= known_at
         )
     out: dict[str, list[Entry]] = {}
-    for sid, at, hours, exempt, ctype in conn.execute(q):
+    for sid, at, hours, exempt, ctype in paced(conn.execute(q), pause, every=1000):
         out.setdefault(sid, []).append(Entry(at, float(hours), bool(exempt), ctype))
     return out
 
@@ -49,18 +52,23 @@ def load_meters(
     subscriber: str | None = None,
     *,
     known_at: int | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> list[Meter]:
-    """Every subscriber's meter at ``at``, under the policy in force then."""
+    """Every subscriber's meter at ``at``, under the policy in force then; ``pause``: the
+    console's read, behind its key presses (``console.plain_sql.paced``)."""
     terms = load_terms(
         conn, policy, None if subscriber is None else [subscriber], known_at=known_at
     )
     now_terms = {sid: terms.now(sid, at) for sid in terms}
     starts = [term_bounds(t)[0] for t in now_terms.values()]
     entries = load_entries(
-        conn, subscriber, known_at=known_at, since=min(starts) if starts else None
+        conn, subscriber, known_at=known_at, since=min(starts) if starts else None, pause=pause
     )
     warn = terms.book.at(at).meter_warn_percent
-    meters = [meter(t, entries.get(sid, []), at, warn) for sid, t in now_terms.items()]
+    meters = [
+        meter(t, entries.get(sid, []), at, warn)
+        for sid, t in paced(now_terms.items(), pause, every=10)
+    ]
     return sorted(meters, key=closeness)
 
 

@@ -17,9 +17,11 @@ import json
 import re
 import sqlite3
 from collections import namedtuple
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 _PARAM = re.compile(r":(\w+)")
 
@@ -70,6 +72,19 @@ def stream(
             yield from batch
     finally:
         cur.close()
+
+
+def paced(items: Iterable[T], pause: Callable[[], object] | None, every: int = 200) -> Iterator[T]:
+    """``items``, calling ``pause`` before the first and after every ``every`` of them: a
+    read in the background of the console's key handling (``pause`` may wait while a key
+    press is handled: see ``screens.app.ConsoleApp.pause_for_keys``). None: ``items``."""
+    if pause is None:
+        yield from items
+        return
+    for i, item in enumerate(items):
+        if i % every == 0:
+            pause()
+        yield item
 
 
 def _executed(raw: Any, sql: str, params: dict[str, Any]) -> Any:

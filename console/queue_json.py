@@ -68,9 +68,16 @@ def workers(n: int) -> Iterator[Workers]:
     with contextlib.ExitStack() as stack:
         files = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(n - 1)]
         pool = stack.enter_context(mp.get_context("fork").Pool(n - 1))
-        for _ in range(n - 1):
-            pool.apply_async(_warm)
-        yield Workers(pool, n, tuple(f.fileno() for f in files))
+        warm = [pool.apply_async(_warm) for _ in range(n - 1)]
+        try:
+            yield Workers(pool, n, tuple(f.fileno() for f in files))
+        finally:
+            # The pool's exit (``terminate``) kills a worker even while it sends a result,
+            # holding the results pipe's lock, and then waits for that lock forever: this
+            # process failing fast (a missing database) met the warm-up's result so once
+            # in the test suite. Its result received, a worker only waits for tasks.
+            for w in warm:
+                w.wait(10)
 
 
 def _warm() -> None:

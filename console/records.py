@@ -6,13 +6,14 @@ queue reads 100k rows, and ORM identity-map bookkeeping would cost more than the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from console.plain_sql import paced
 from console.rules.clocks import CaseFacts, Event
 from console.rules.eligibility import DeploymentFacts
 
@@ -90,17 +91,23 @@ def event_of(row: Any) -> Event:
 
 
 def load_events(
-    conn: Conn, case_ids: Sequence[str], *, known_at: int | None = None
+    conn: Conn,
+    case_ids: Sequence[str],
+    *,
+    known_at: int | None = None,
+    pause: Callable[[], object] | None = None,
 ) -> dict[str, list[Event]]:
-    """Each case's events in time order; ``known_at`` keeps those recorded by then."""
+    """Each case's events in time order; ``known_at`` keeps those recorded by then;
+    ``pause``: see ``console.plain_sql.paced``."""
     out: dict[str, list[Event]] = {cid: [] for cid in case_ids}
     for i in range(0, len(case_ids), 900):
         chunk = case_ids[i : i + 900]
         q = select(event_table).where(event_table.c.case_id.in_(chunk))
         if known_at is not None:
             q = q.where(event_table.c.recorded_at <= known_at)
-        for r in conn.execute(
-            q.order_by(event_table.c.case_id, event_table.c.at, event_table.c.id)
+        for r in paced(
+            conn.execute(q.order_by(event_table.c.case_id, event_table.c.at, event_table.c.id)),
+            pause,
         ):
             out[r.case_id].append(event_of(r))
     return out

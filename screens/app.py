@@ -1,15 +1,19 @@
 """The Textual app: composes the panes of ``screens/``, owns the store, the clock tick and
 the workers that read the database.
 
-Start-up puts the queue first. The screen is composed at once while a plain thread
-imports SQLAlchemy, opens the store and reads exactly the first screenful of the queue
-(``load_queue(top=...)``: a few hundred rows by index), then the whole queue; the rows
-reach the app's thread as messages (``QueueRead``; re-read cases as ``CasesRead``). Nothing
-else the console does competes with that: the other panes' reads, the change feed and the
-escalation watcher start only once the whole queue is shown, and the watcher's sweep runs
-in a separate process (``support-console sweep``, as cron runs it; see
-``screens/escalation_watch.py``). When another process writes, the console re-reads only
-the cases written since its last read (``case_state.rev``), never the whole queue.
+Start-up puts the queue first. ``support-console`` forks a process that reads the first
+screenful (``console.first_screen``) while this one lays out the screen: neither this
+module nor the panes import SQLAlchemy or the models before the first paint (each pane
+imports the views it reads with in its ``load``). Then a plain thread opens the store and
+reads the whole queue (without the forked reader, as in the tests, the first screenful
+first: ``load_queue(top=...)``); the rows reach the app's thread as messages
+(``QueueRead``; re-read cases as ``CasesRead``). Nothing else the console does competes
+with that: the other panes' reads, the change feed and the escalation watcher start only
+once the whole queue is shown, and the watcher's sweep runs in a separate process
+(``support-console sweep``, as cron runs it; see ``screens/escalation_watch.py``). Every
+background read gives way to key presses (``pause_for_keys`` between its batches). When
+another process writes, the console re-reads only the cases written since its last read
+(``case_state.rev``), never the whole queue.
 
 Time: the queue ticks at the resolution it shows (minutes). A timer fires at each minute
 boundary of ``console.clock.now()``; ``action_tick`` moves ``now`` on, and the queue pane
@@ -104,6 +108,31 @@ def _book_key(terms: TermsMap | None) -> tuple[object, ...]:
     if book is None:
         return ()
     return tuple((v.number, v.effective_at, v.sha256) for v in book.versions) + (book.what_if,)
+
+
+#: What the other panes, the change feed and the escalation watcher read with.
+_THE_REST = (
+    "console.views.board",
+    "console.views.meters",
+    "console.views.purge",
+    "console.views.lifespan",
+    "console.views.notify",
+    "console.notify.outbox",
+    "console.live",
+    "console.policy_watch",
+    "console.config",
+    "watchfiles",
+)
+
+
+def _import_the_rest() -> None:
+    """Import ``_THE_REST`` in the queue's reading thread (some 30 ms), before the queue is
+    read: imported by the threads started once it is shown, each waited for another's
+    import (the import lock) while the key pressed then waited for them all."""
+    import importlib
+
+    for name in _THE_REST:
+        importlib.import_module(name)
 
 
 def operator_zone() -> tzinfo:
@@ -225,7 +254,7 @@ class ConsoleApp(App[int]):
         self._first_painted = threading.Event()  # the first rows went to the terminal
         self._mounted = threading.Event()
         # Clear from a key press until the screen has been refreshed after it: the queue's
-        # background read waits meanwhile (``_pause_for_keys``) instead of taking every
+        # background read waits meanwhile (``pause_for_keys``) instead of taking every
         # other millisecond of the interpreter from the key's handling and frame.
         self._keys_idle = threading.Event()
         self._keys_idle.set()
@@ -259,8 +288,32 @@ class ConsoleApp(App[int]):
 
     def on_mount(self) -> None:
         self.query_one(QueueTable).focus()
+        self._start_pool_threads()
         self._mounted.set()
         self._arm_tick()
+
+    #: Threads of the worker pool started at once (the default pool's size on two cores).
+    POOL_THREADS = 6
+
+    def _start_pool_threads(self) -> None:
+        """Start the worker pool's threads now, while nothing competes for the interpreter.
+        Textual runs thread workers in the event loop's default executor, which starts a
+        thread when a task finds none idle, and ``Thread.start`` waits until the new thread
+        runs: started later, behind the queue's read and the panes', that wait took tens of
+        milliseconds from a key press. Each task waits for the others, so that each has a
+        thread of its own (no more tasks than the pool has threads: asyncio's default)."""
+        import asyncio
+
+        n = min(self.POOL_THREADS, (os.cpu_count() or 1) + 4)
+        gate = threading.Barrier(n)
+
+        def hold() -> None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                gate.wait(1)
+
+        loop = asyncio.get_running_loop()
+        for _ in range(n):
+            loop.run_in_executor(None, hold)
 
     @property
     def header(self) -> StatusHeader:
@@ -464,6 +517,7 @@ class ConsoleApp(App[int]):
         sys.setswitchinterval(0.001)
         try:
             store = self._open()
+            _import_the_rest()
             from console.records import load_terms
             from console.views.queue import queue_rev, subscriber_names
 
@@ -481,7 +535,7 @@ class ConsoleApp(App[int]):
                     self._hand_over(QueueRead(top, terms, names, at, partial=True, rev=rev))
                     if top:
                         self._after_first_paint()
-                rows = load_queue(conn, None, at, terms=terms, pause=self._pause_for_keys)
+                rows = load_queue(conn, None, at, terms=terms, pause=self.pause_for_keys)
             # Carried to the instant the read ends, here rather than on the app's thread
             # (what breached meanwhile moves up: a sort of 100k rows).
             now = clock.now()
@@ -490,7 +544,7 @@ class ConsoleApp(App[int]):
                 at = now
             breaches = 0
             for i in range(0, len(rows), 5000):  # counted between key presses too
-                self._pause_for_keys()
+                self.pause_for_keys()
                 breaches += breach_count(rows[i : i + 5000])
         except Exception as exc:  # unreachable database, bad policy: say so on screen
             msg = f"cannot load the queue: {fault_text(exc)}"
@@ -511,7 +565,7 @@ class ConsoleApp(App[int]):
     #: The longest a background read waits for one key's frame.
     KEY_PAUSE = 0.1
 
-    def _pause_for_keys(self) -> None:
+    def pause_for_keys(self) -> None:
         """The reading thread, between batches of rows: wait while a key press is handled
         (at most ``KEY_PAUSE``; a frame that never comes must not stop the read)."""
         if not self._keys_idle.wait(self.KEY_PAUSE):

@@ -231,7 +231,7 @@ class BoardPane(Pane["Board"], can_focus=True):
             raise LookupError("the policy is not read yet")
         from console.views.board import read_board
 
-        return read_board(store, policy, now)
+        return read_board(store, policy, now, pause=self.pause_for_keys)
 
     def show_data(self, data: Board) -> None:
         """Draw the board read; after a write, the cursor goes to the card written."""

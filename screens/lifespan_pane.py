@@ -183,7 +183,7 @@ class LifespanPane(Pane["MatrixData"]):
     def load(self, store: Store, now: int, user: str) -> MatrixData:
         from console.views.lifespan import matrix_data, with_cases
 
-        return with_cases(matrix_data(store, now, user), self._items)
+        return with_cases(matrix_data(store, now, user), self._items, self.pause_for_keys)
 
     def show_data(self, data: MatrixData) -> None:
         from screens.queue_table import QueueTable

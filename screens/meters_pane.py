@@ -196,7 +196,7 @@ class MetersPane(Pane["MeterReading"]):
             raise LookupError("the policy is not read yet")
         from console.views.meters import meter_rows
 
-        return meter_rows(store, host.policy, now)
+        return meter_rows(store, host.policy, now, pause=self.pause_for_keys)
 
     def show_data(self, data: MeterReading) -> None:
         self.rows, self.at = data.rows, data.at

@@ -167,6 +167,14 @@ class Pane(Widget, Generic[DataT]):
     def on_time(self, now: int) -> None:
         """``ConsoleApp.now`` moved on (once a minute): by default nothing."""
 
+    def pause_for_keys(self) -> None:
+        """Called by a read (``load``) between its batches: wait while a key press is
+        handled (``ConsoleApp.pause_for_keys``), so that the reads behind the panes never
+        halve the interpreter's time for a key."""
+        pause = getattr(self.app, "pause_for_keys", None)
+        if pause is not None:
+            pause()
+
     def reads_now(self) -> bool:
         """Whether ``refresh_data`` reads now (by default always)."""
         return True
@@ -214,6 +222,7 @@ class Pane(Widget, Generic[DataT]):
             self.post_message(ReadRefused("the database is not open"))
             return
         with _ONE_READ:
+            self.pause_for_keys()  # (a read starts between key presses)
             data = self.load(host.store, clock.now(), self.user)
         if not get_current_worker().is_cancelled:
             self.post_message(DataRead(data))

@@ -1,4 +1,4 @@
-"""The queue's background read gives way to key presses (``ConsoleApp._pause_for_keys``):
+"""The queue's background read gives way to key presses (``ConsoleApp.pause_for_keys``):
 from a key until the screen was refreshed after it, a read pausing between its batches
 waits; it never waits longer than ``KEY_PAUSE`` for a frame that does not come."""
 
@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import threading
 
-from app_support import settle
+from app_support import USER, settle
 from test_app_queue import make_app
 
 from screens.queue_table import QueueTable
@@ -36,7 +36,7 @@ def test_a_key_holds_the_background_read_until_its_frame(db, monkeypatch):
             # A read pausing while a key is handled goes on when the frame is drawn.
             app._keys_idle.clear()
             app.KEY_PAUSE = 60
-            reader = threading.Thread(target=app._pause_for_keys)
+            reader = threading.Thread(target=app.pause_for_keys)
             reader.start()
             app.call_after_refresh(app._keys_idle.set)
             app.refresh()
@@ -46,7 +46,7 @@ def test_a_key_holds_the_background_read_until_its_frame(db, monkeypatch):
             # A frame that never comes: the read goes on after KEY_PAUSE all the same.
             app._keys_idle.clear()
             app.KEY_PAUSE = 0.01
-            app._pause_for_keys()
+            app.pause_for_keys()
             assert app._keys_idle.is_set()
 
     asyncio.run(go())
@@ -90,3 +90,64 @@ def test_the_panes_read_one_at_a_time(db, monkeypatch):
     asyncio.run(go())
     assert sorted(calls) == ["LifespanPane", "MetersPane"]
     assert most == [1]  # each read alone (the barrier timed out in each)
+
+
+def test_paced_pauses_before_the_first_item_and_after_every_n():
+    from console.plain_sql import paced
+
+    calls: list[int] = []
+    items = list(range(10))
+    out = []
+    for x in paced(items, lambda: calls.append(len(out)), every=4):
+        out.append(x)
+    assert out == items
+    assert calls == [0, 4, 8]
+    assert list(paced(items, None)) == items
+
+
+def test_the_panes_reads_pause_between_their_batches_and_read_the_same(db):
+    """The board's, the meters' and the lifespan pane's reads call ``pause`` between their
+    batches (a key press then has the interpreter to itself) and read what they would
+    without it."""
+    from console import clock
+    from console.policy_store import load_book
+    from console.queue import load_queue
+    from console.store.engine import open_store
+    from console.sweep import sweep
+    from console.views.board import read_board
+    from console.views.lifespan import matrix_data, with_cases
+    from console.views.meters import meter_rows
+
+    store = open_store(db)
+    now = clock.now()
+    assert sweep(store, now, recorded_at=now)  # the fixture's breached incidents escalated
+    with store.connection() as conn:
+        book = load_book(conn)
+        items = load_queue(conn, book, now)
+    calls: list[str] = []
+    board = read_board(store, book, now, pause=lambda: calls.append("board"))
+    assert board == read_board(store, book, now)
+    assert board.cards
+    meters = meter_rows(store, book, now, pause=lambda: calls.append("meters"))
+    assert meters == meter_rows(store, book, now)
+    matrix = matrix_data(store, now, USER)
+    lifespan = with_cases(matrix, items, lambda: calls.append("lifespan"))
+    assert lifespan == with_cases(matrix, items)
+    store.dispose()
+    assert calls.count("board") >= 2  # each chunk's events, then its cases
+    assert calls.count("meters") >= 1  # (the time entries, then the subscribers)
+    assert calls.count("lifespan") >= 1
+
+
+def test_the_worker_pool_s_threads_start_with_the_app(db):
+    """Started later, behind the queue's read, a new thread's start took a key press tens
+    of milliseconds (``Thread.start`` waits until it runs)."""
+
+    async def go():
+        app = make_app(db)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            pool = [t for t in threading.enumerate() if t.name.startswith("asyncio_")]
+            assert len(pool) >= app.POOL_THREADS
+
+    asyncio.run(go())

@@ -9,7 +9,7 @@ the board does).
 
 from __future__ import annotations
 
-from collections.abc import Sequence, Set
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, text
@@ -53,10 +53,15 @@ class EscalationNews:
     newest_event_id: int | None
 
 
-def read_board(store: Store, policy: Policy | PolicyBook, now: int) -> Board:
+def read_board(
+    store: Store,
+    policy: Policy | PolicyBook,
+    now: int,
+    pause: Callable[[], object] | None = None,
+) -> Board:
     """The board's cards as of ``now`` (``console.escalation.load_board``)."""
     with store.connection() as conn:
-        return Board(tuple(load_board(conn, policy, now)), now)
+        return Board(tuple(load_board(conn, policy, now, pause=pause)), now)
 
 
 def newest_event_id(store: Store) -> int | None:

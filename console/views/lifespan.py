@@ -5,7 +5,7 @@ their versions (the queue the app holds: no re-read)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from console.lifespan import load_matrix
 from console.operators import role_of
+from console.plain_sql import paced
 from console.queue_rows import QueueRow
 from console.records import deployment_table
 from console.store.engine import Store
@@ -73,10 +74,13 @@ def matrix_data(store: Store, at: int, user: str | None) -> MatrixData:
     return MatrixData(at, tuple(rows), dep_version, past, role)
 
 
-def with_cases(data: MatrixData, items: Iterable[QueueRow]) -> MatrixData:
-    """``data`` with each listed, not closed case under its deployment's version."""
+def with_cases(
+    data: MatrixData, items: Iterable[QueueRow], pause: Callable[[], object] | None = None
+) -> MatrixData:
+    """``data`` with each listed, not closed case under its deployment's version;
+    ``pause``: see ``console.plain_sql.paced`` (the console's queue: 100k rows)."""
     cases: dict[tuple[str, str], list[QueueRow]] = {}
-    for it in items:
+    for it in paced(items, pause, every=5000):
         if it.deployment is None or it.status == "closed":
             continue
         pv = data.dep_version.get(it.deployment)

@@ -3,6 +3,7 @@ its name and whether its SLA is suspended now (policy §8)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -28,11 +29,16 @@ class MeterReading:
     rows: tuple[MeterRow, ...]
 
 
-def meter_rows(store: Store, policy: Policy | PolicyBook, at: int) -> MeterReading:
+def meter_rows(
+    store: Store,
+    policy: Policy | PolicyBook,
+    at: int,
+    pause: Callable[[], object] | None = None,
+) -> MeterReading:
     """Meters in closeness order, with each subscriber's name and suspension at ``at``."""
     subscriber = subscriber_table
     with store.connection() as conn:
-        meters = load_meters(conn, policy, at)
+        meters = load_meters(conn, policy, at, pause=pause)
         names = {r.id: r.name for r in conn.execute(select(subscriber.c.id, subscriber.c.name))}
         terms = load_terms(conn, policy)
     out = []
