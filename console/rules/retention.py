@@ -31,7 +31,7 @@ from console.rules.clocks import Event, sort_events
 DAY = 86_400
 RETENTION_DAYS = 90
 RETENTION = RETENTION_DAYS * DAY
-AHEAD_DAYS = 30  # the purge pane and its CLI look this far ahead
+AHEAD_DAYS = 30  # the purge pane also lists what falls due within this many days
 #: What a purged support user is shown as wherever they were named (history ``by``).
 REMOVED_USER = "removed user"
 
