@@ -127,8 +127,8 @@ _THE_REST = (
 
 def _import_the_rest() -> None:
     """Import ``_THE_REST`` in the queue's reading thread (some 30 ms), before the queue is
-    read: imported by the threads started once it is shown, each waited for another's
-    import (the import lock) while the key pressed then waited for them all."""
+    read. Imported instead by the threads that start once the queue is shown, each waited
+    for another's import (the import lock), and a key pressed then waited for them all."""
     import importlib
 
     for name in _THE_REST:
