@@ -173,7 +173,6 @@ def _on_driver(fd: int, db: str | None) -> tuple[bool, bool]:
     from console.stored_terms import load_terms, subscriber_names
 
     try:
-        reader.execute("BEGIN")  # one snapshot for every read
         terms = load_terms(reader, load_book(reader))
         names = subscriber_names(reader)
         at = clock.now()

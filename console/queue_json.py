@@ -267,7 +267,6 @@ def _reader(url: str, *, light: bool) -> Iterator[Any]:
 
             raise NeedsEvents(0)
         try:
-            con.execute("BEGIN")
             yield con
         finally:
             con.close()  # (rolls the read transaction back)

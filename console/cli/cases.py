@@ -80,7 +80,6 @@ def _whole_queue(args: argparse.Namespace, at: int, known: int | None) -> list[Q
         from console.stored_policy import load_book
 
         try:
-            reader.execute("BEGIN")
             return load_queue(reader, load_book(reader), at)
         except NeedsEvents:
             pass

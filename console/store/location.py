@@ -44,8 +44,9 @@ def resolve_url(db: str | None = None) -> str:
 
 def sqlite_reader(url: str) -> sqlite3.Connection | None:
     """A connection for reading the SQLite file of ``url`` (a plain ``sqlite:///path``),
-    in autocommit mode (the caller begins its snapshot), or None when the store must open
-    it instead: not such a URL, no file or an empty one, or a schema other than ``HEAD``."""
+    inside one read transaction begun before the schema is checked (every read sees the
+    version checked; closing the connection ends it), or None when the store must open it
+    instead: not such a URL, no file or an empty one, or a schema other than ``HEAD``."""
     if not url.startswith(_SQLITE) or "?" in url:
         return None
     path = url[len(_SQLITE) :]
@@ -58,6 +59,7 @@ def sqlite_reader(url: str) -> sqlite3.Connection | None:
     try:
         con.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
         con.execute("PRAGMA query_only=ON")  # (a reader: nothing it runs can write)
+        con.execute("BEGIN")
         heads = [r[0] for r in con.execute("SELECT version_num FROM alembic_version")]
     except sqlite3.Error:
         con.close()
